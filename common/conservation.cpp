@@ -1,0 +1,165 @@
+#include "common/conservation.h"
+
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <sstream>
+#include <utility>
+
+namespace rp::conservation {
+namespace {
+
+struct PacketTally {
+  int64_t claimed_cents = 0;
+  int64_t claimed_count = 0;
+  int64_t refund_cents = 0;
+  int64_t refund_orders = 0;
+};
+
+void Add(Report* r, std::string kind, int64_t packet_id, int64_t drift, std::string detail) {
+  r->violations.push_back({std::move(kind), packet_id, drift, std::move(detail)});
+}
+
+// Claims: one per (packet, user), positive amounts, each on a known packet.
+std::map<int64_t, PacketTally> TallyClaims(const LedgerSnapshot& s,
+                                           const std::set<int64_t>& known_packets, Report* r) {
+  std::map<int64_t, PacketTally> tally;
+  std::set<std::pair<int64_t, int64_t>> claimers;
+  for (const ClaimRecord& c : s.claims) {
+    if (!known_packets.count(c.packet_id)) {
+      Add(r, "orphan_claim", c.packet_id, c.amount_cents,
+          "claim " + std::to_string(c.claim_id) + " names an unknown packet");
+    }
+    if (c.amount_cents <= 0) {
+      Add(r, "bad_amount", c.packet_id, 0, "claim " + std::to_string(c.claim_id) + " is not positive");
+    }
+    if (!claimers.insert({c.packet_id, c.user_id}).second) {
+      Add(r, "double_claim", c.packet_id, c.amount_cents,
+          "user " + std::to_string(c.user_id) + " claimed twice");
+    }
+    tally[c.packet_id].claimed_cents += c.amount_cents;
+    tally[c.packet_id].claimed_count += 1;
+  }
+  for (const RefundRecord& f : s.refunds) {
+    tally[f.packet_id].refund_cents += f.amount_cents;
+    tally[f.packet_id].refund_orders += 1;
+  }
+  return tally;
+}
+
+// Every claim has exactly one transfer order, for the same amount; no order without a claim.
+void CheckTransfers(const LedgerSnapshot& s, Report* r) {
+  std::map<int64_t, const ClaimRecord*> claims;
+  for (const ClaimRecord& c : s.claims) claims[c.claim_id] = &c;
+  std::map<int64_t, int> orders;
+  std::set<std::string> numbers;
+  for (const TransferRecord& t : s.transfers) {
+    if (!numbers.insert(t.transfer_no).second) {
+      Add(r, "duplicate_transfer", 0, t.amount_cents, "transfer_no " + t.transfer_no + " twice");
+    }
+    auto it = claims.find(t.claim_id);
+    if (it == claims.end()) {
+      Add(r, "orphan_transfer", 0, t.amount_cents, "transfer " + t.transfer_no + " has no claim");
+      continue;
+    }
+    if (++orders[t.claim_id] > 1) {
+      Add(r, "duplicate_transfer", it->second->packet_id, t.amount_cents,
+          "claim " + std::to_string(t.claim_id) + " has more than one transfer");
+    }
+    if (t.amount_cents != it->second->amount_cents) {
+      Add(r, "transfer_amount_mismatch", it->second->packet_id,
+          t.amount_cents - it->second->amount_cents, "transfer " + t.transfer_no);
+    }
+  }
+  for (const ClaimRecord& c : s.claims) {
+    if (!orders.count(c.claim_id)) {
+      Add(r, "missing_transfer", c.packet_id, c.amount_cents,
+          "claim " + std::to_string(c.claim_id) + " has no transfer order");
+    }
+  }
+}
+
+void CheckPacket(const PacketRecord& p, const PacketTally& t, Report* r) {
+  const int64_t id = p.packet_id;
+  if (t.claimed_cents != p.claimed_cents || t.claimed_count != p.claimed_count) {
+    Add(r, "claim_sum_mismatch", id, t.claimed_cents - p.claimed_cents,
+        "claims sum to " + std::to_string(t.claimed_cents) + " in " +
+            std::to_string(t.claimed_count) + " claims; packet row says " +
+            std::to_string(p.claimed_cents) + " in " + std::to_string(p.claimed_count));
+  }
+  if (t.claimed_count > p.count || t.claimed_cents > p.total_cents) {
+    Add(r, "over_issued", id, t.claimed_cents - p.total_cents,
+        std::to_string(t.claimed_count) + " claims of " + std::to_string(p.count) + " shares");
+  }
+  if (t.refund_orders > 1) Add(r, "duplicate_refund", id, t.refund_cents, "more than one refund");
+  if (!IsFunded(p.status)) {
+    if (t.claimed_count > 0 || t.refund_orders > 0) {
+      Add(r, "unfunded_movement", id, t.claimed_cents + t.refund_cents,
+          "claims or refunds on a packet in state " + p.status);
+    }
+    return;
+  }
+  r->funded_cents += p.total_cents;
+  r->claimed_cents += t.claimed_cents;
+  r->refund_cents += t.refund_cents;
+  int64_t open = 0;
+  if (p.status == "active") {
+    open = p.total_cents - t.claimed_cents - t.refund_cents;
+    if (t.refund_orders > 0) Add(r, "early_refund", id, t.refund_cents, "refund on active packet");
+  } else if (p.status == "finished" && t.claimed_count != p.count) {
+    Add(r, "bad_finish", id, 0, "finished with " + std::to_string(t.claimed_count) + " claims");
+  } else if ((p.status == "expired" || p.status == "refunded") && t.refund_orders == 0 &&
+             t.claimed_cents != p.total_cents) {
+    Add(r, "missing_refund", id, p.total_cents - t.claimed_cents, "expired with no refund order");
+    return;
+  }
+  r->open_cents += open;
+  int64_t drift = p.total_cents - (t.claimed_cents + t.refund_cents + open);
+  if (drift != 0) {
+    Add(r, "unbalanced", id, drift,
+        "funded " + std::to_string(p.total_cents) + " != claimed " +
+            std::to_string(t.claimed_cents) + " + refunded " + std::to_string(t.refund_cents) +
+            " + open " + std::to_string(open));
+  }
+}
+
+}  // namespace
+
+bool IsFunded(const std::string& status) {
+  return status == "active" || status == "finished" || status == "expired" ||
+         status == "refunded";
+}
+
+int64_t Report::DriftCents() const {
+  int64_t sum = 0;
+  for (const Violation& v : violations) sum += std::llabs(v.drift_cents);
+  return sum;
+}
+
+Report Check(const LedgerSnapshot& s) {
+  Report r;
+  std::set<int64_t> known;
+  for (const PacketRecord& p : s.packets) known.insert(p.packet_id);
+  std::map<int64_t, PacketTally> tally = TallyClaims(s, known, &r);
+  for (const PacketRecord& p : s.packets) {
+    ++r.packets;
+    CheckPacket(p, tally[p.packet_id], &r);
+  }
+  CheckTransfers(s, &r);
+  return r;
+}
+
+std::string Format(const Report& r) {
+  std::ostringstream out;
+  for (const Violation& v : r.violations) {
+    out << "VIOLATION " << v.kind << " packet=" << v.packet_id << " drift_cents=" << v.drift_cents
+        << " " << v.detail << "\n";
+  }
+  out << "conservation: " << (r.ok() ? "OK" : "VIOLATED") << " packets=" << r.packets
+      << " funded_cents=" << r.funded_cents << " = claimed_cents=" << r.claimed_cents
+      << " + refund_cents=" << r.refund_cents << " + open_cents=" << r.open_cents
+      << " violations=" << r.violations.size() << "\n";
+  return out.str();
+}
+
+}  // namespace rp::conservation

@@ -1,0 +1,38 @@
+// Small wrappers over OpenSSL for the signatures this project uses. Thread-safe; no state.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace rp::crypto {
+
+// Lower-case hex of HMAC-SHA256(key, data).
+std::string HmacSha256Hex(std::string_view key, std::string_view data);
+
+// Lower-case hex of SHA-256(data).
+std::string Sha256Hex(std::string_view data);
+
+// Compares in time independent of where the inputs differ (for signatures).
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+}  // namespace rp::crypto
+
+namespace rp::auth {
+
+// Bearer tokens: "<user_id>.<expires_at_s>.<hex HMAC-SHA256(secret, "<user_id>.<expires_at_s>")>".
+// A user id is a positive int64; anything else is malformed.
+std::string MintToken(std::string_view secret, int64_t user_id, int64_t expires_at_s);
+
+enum class TokenError { kMalformed, kBadSignature, kExpired };
+
+struct TokenCheck {
+  std::optional<int64_t> user_id;  // Set when the token is valid.
+  TokenError error = TokenError::kMalformed;
+};
+
+// Verifies a token at time now_s. Never throws.
+TokenCheck VerifyToken(std::string_view secret, std::string_view token, int64_t now_s);
+
+}  // namespace rp::auth

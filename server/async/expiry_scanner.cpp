@@ -1,0 +1,119 @@
+#include "server/async/expiry_scanner.h"
+
+#include <spdlog/spdlog.h>
+
+#include <vector>
+
+#include "common/check.h"
+#include "server/core/ledger_tx.h"
+#include "server/core/state_machine.h"
+
+namespace rp::async {
+namespace {
+
+struct Due {
+  int64_t packet_id;
+  std::string status;
+  int64_t remaining_cents;
+};
+
+Status CollectDue(base::Db& db, int64_t now_ms, int limit, std::vector<Due>* due) {
+  base::Stmt& q = db.Prepare(
+      "SELECT packet_id, status, total_cents - claimed_cents FROM packets "
+      "WHERE status IN ('active', 'awaiting_payment') AND expires_at_ms <= ? "
+      "ORDER BY expires_at_ms LIMIT ?");
+  q.Bind(1, now_ms).Bind(2, limit);
+  while (q.Step()) due->push_back({q.Int(0), q.Text(1), q.Int(2)});
+  return q.status();
+}
+
+Status ExpireWithRefund(base::Db& db, const Due& d, int64_t now_ms) {
+  using namespace core;
+  RP_CHECK(d.remaining_cents > 0);  // An active packet with nothing left would be finished.
+  Status s = MovePacket(db, d.packet_id, packet_state::kActive, packet_state::kExpired, "ttl",
+                        now_ms);
+  if (!s.ok()) return s;
+  base::Stmt& ins = db.Prepare(
+      "INSERT INTO refunds (packet_id, refund_no, amount_cents, status, created_at_ms, "
+      "updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)");
+  ins.Bind(1, d.packet_id).Bind(2, RefundNo(d.packet_id)).Bind(3, d.remaining_cents);
+  ins.Bind(4, refund_state::kPending).Bind(5, now_ms).Bind(6, now_ms);
+  ins.Step();
+  if (!ins.status().ok()) return ins.status();
+  const int64_t refund_id = db.LastInsertRowId();
+  s = RecordTransition(db, RefundMachine(), refund_id, "", refund_state::kPending, "ttl", now_ms);
+  if (!s.ok()) return s;
+  base::Stmt& task = db.Prepare(
+      "INSERT INTO outbox (kind, order_no, ref_id, amount_cents, status, next_attempt_ms, "
+      "created_at_ms) VALUES ('refund', ?, ?, ?, 'pending', ?, ?)");
+  task.Bind(1, RefundNo(d.packet_id)).Bind(2, refund_id).Bind(3, d.remaining_cents);
+  task.Bind(4, now_ms).Bind(5, now_ms);
+  task.Step();
+  return task.status();
+}
+
+}  // namespace
+
+ExpiryScanner::ExpiryScanner(base::LedgerWriter* writer, const Clock* clock,
+                             ExpiryScannerOptions options)
+    : writer_(writer), clock_(clock), options_(options) {
+  RP_CHECK(options_.interval_ms > 0 && options_.batch_max > 0);
+}
+
+ExpiryScanner::~ExpiryScanner() { Stop(); }
+
+Result<ScanResult> ExpiryScanner::RunOnce() {
+  ScanResult result;
+  const int64_t now_ms = clock_->NowMs();
+  Status s = writer_->RunSync([&](base::Db& db) {
+    result = ScanResult{};
+    std::vector<Due> due;
+    Status st = CollectDue(db, now_ms, options_.batch_max, &due);
+    if (!st.ok()) return st;
+    for (const Due& d : due) {
+      if (d.status == core::packet_state::kActive) {
+        st = ExpireWithRefund(db, d, now_ms);
+        result.expired += 1;
+        result.refund_cents += d.remaining_cents;
+      } else {
+        st = core::MovePacket(db, d.packet_id, core::packet_state::kAwaitingPayment,
+                              core::packet_state::kClosed, "unpaid_timeout", now_ms);
+        result.closed += 1;
+      }
+      if (!st.ok()) return st;
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  if (result.expired + result.closed > 0) {
+    spdlog::info("expiry scan: {} expired ({} cents to refund), {} closed unpaid", result.expired,
+                 result.refund_cents, result.closed);
+  }
+  return result;
+}
+
+void ExpiryScanner::Start() {
+  RP_CHECK(!thread_.joinable());
+  thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      lock.unlock();
+      Result<ScanResult> r = RunOnce();
+      if (!r.ok()) spdlog::warn("expiry scan failed: {}", r.status().ToString());
+      lock.lock();
+      cv_.wait_for(lock, std::chrono::milliseconds(options_.interval_ms),
+                   [this] { return stopping_; });
+    }
+  });
+}
+
+void ExpiryScanner::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace rp::async

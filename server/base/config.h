@@ -1,0 +1,60 @@
+// ServerConfig: the one configuration struct of rp-server, loaded from a YAML file and then
+// overridden by command-line flags. Secrets come from the file or the environment
+// (RP_AUTH_SECRET, RP_PAYMENT_SECRET), never from flags, so they stay out of `ps` output.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+
+namespace rp::base {
+
+struct ServerConfig {
+  // server:
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0 picks a free port.
+  int threads = 2;  // HTTP I/O threads.
+  int64_t body_bytes_max = 64 * 1024;
+  int64_t connections_max = 10000;
+  int64_t shutdown_grace_ms = 5000;  // SIGTERM: time allowed for in-flight requests.
+
+  // ledger:
+  std::string db_path = "rp-ledger.db";
+  std::string synchronous = "FULL";  // FULL or NORMAL; see docs/architecture.md.
+  int writer_queue_max = 65536;
+  int writer_batch_max = 256;
+  int read_connections = 4;
+
+  // claim:
+  std::string claim_scheme = "db_lock";
+
+  // packet: (limits checked at the boundary)
+  int64_t packet_ttl_s = 86400;
+  int64_t count_max = 10000;
+  int64_t share_cents_max = 20000;
+  int64_t greeting_chars_max = 100;
+
+  // scanner:
+  int64_t scanner_interval_ms = 1000;
+  int scanner_batch_max = 500;
+
+  // secrets:
+  std::string auth_secret;
+  std::string payment_secret;
+
+  uint64_t rng_seed = 0;  // 0: seeded from std::random_device.
+};
+
+// Reads the YAML file at path into config (keys it does not set keep their value). Unknown keys
+// and wrong types are errors naming the key. Then fills empty secrets from the environment.
+Status LoadConfigFile(const std::string& path, ServerConfig* config);
+
+// Fills empty secrets from RP_AUTH_SECRET / RP_PAYMENT_SECRET. Called by FinishConfig.
+void ResolveSecrets(ServerConfig* config);
+
+// Fills secrets from RP_AUTH_SECRET / RP_PAYMENT_SECRET when the config left them empty, then
+// checks every value's range. Call after flags are applied.
+Status FinishConfig(ServerConfig* config);
+
+}  // namespace rp::base

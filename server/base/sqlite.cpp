@@ -1,0 +1,115 @@
+#include "server/base/sqlite.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/check.h"
+
+namespace rp::base {
+
+Status SqliteError(sqlite3* db, std::string_view what) {
+  int code = sqlite3_extended_errcode(db);
+  std::string msg = std::string(what) + ": " + sqlite3_errmsg(db);
+  if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED) {
+    return Unavailable("storage_busy", msg);
+  }
+  if ((code & 0xff) == SQLITE_CONSTRAINT) return Conflict("constraint_violation", msg);
+  return Internal(msg);
+}
+
+Stmt& Stmt::Bind(int index, int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+
+Stmt& Stmt::Bind(int index, std::string_view value) {
+  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Stmt& Stmt::BindNull(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+bool Stmt::Step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc != SQLITE_DONE) status_ = SqliteError(db_, "step");
+  return false;
+}
+
+void Stmt::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  status_ = Status::Ok();
+}
+
+std::string Stmt::Text(int col) const {
+  const unsigned char* p = sqlite3_column_text(stmt_, col);
+  if (p == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(p),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+}
+
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const SqliteOptions& options) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_NOMUTEX |
+              (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = Internal("open " + path + ": " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
+    sqlite3_close(raw);
+    return s;
+  }
+  std::unique_ptr<Db> db(new Db(raw));
+  // busy_timeout first: switching to WAL while another connection opens can otherwise fail
+  // with "database is locked" (see shared facts).
+  sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+  std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA cache_size=-" +
+                        std::to_string(options.cache_size_kib) + ";";
+  if (options.read_only) {
+    pragmas += "PRAGMA query_only=ON;";
+  } else {
+    pragmas += "PRAGMA journal_mode=WAL; PRAGMA synchronous=" + options.synchronous +
+               "; PRAGMA wal_autocheckpoint=" + std::to_string(options.wal_autocheckpoint_pages) +
+               "; PRAGMA temp_store=MEMORY;";
+  }
+  Status s = db->Exec(pragmas);
+  if (!s.ok()) return s;
+  return db;
+}
+
+Db::~Db() {
+  cache_.clear();
+  sqlite3_close_v2(db_);
+}
+
+Status Db::Exec(std::string_view sql) {
+  char* err = nullptr;
+  std::string owned(sql);
+  int rc = sqlite3_exec(db_, owned.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    Status s = SqliteError(db_, err ? err : "exec");
+    sqlite3_free(err);
+    return s;
+  }
+  return Status::Ok();
+}
+
+Stmt& Db::Prepare(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) {
+    it->second->Reset();
+    return *it->second;
+  }
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    spdlog::critical("SQL does not compile: {}: {}", sqlite3_errmsg(db_), sql);
+  }
+  RP_CHECK(rc == SQLITE_OK);
+  auto [pos, inserted] = cache_.emplace(sql, std::make_unique<Stmt>(db_, stmt));
+  return *pos->second;
+}
+
+}  // namespace rp::base

@@ -1,0 +1,42 @@
+// ClaimScheme: how concurrent claims on one packet contend. Engineers switch schemes
+// (--claim-scheme) to compare them; every scheme ends in the same ClaimTx in the ledger, so the
+// money rules are identical and only contention and cost differ.
+//
+// Schemes here: db_lock (the seed's pessimistic lock: one write transaction per claim holding
+// the packet's row lock until commit). Later issues add presplit, mem_lock and batched.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "server/base/ledger_writer.h"
+#include "server/core/claim_tx.h"
+
+namespace rp::core {
+
+using ClaimDone = std::function<void(Result<ClaimOutcome>)>;
+
+class ClaimScheme {
+ public:
+  virtual ~ClaimScheme() = default;
+  virtual std::string_view name() const = 0;
+  // Claims one share of packet_id for user_id. Thread-safe. `done` is called exactly once, on an
+  // unspecified thread, after the claim is durable in the ledger (or with the error); it must not
+  // block. Unavailable("overloaded") when the scheme cannot take more work right now.
+  virtual void Claim(int64_t packet_id, int64_t user_id, ClaimDone done) = 0;
+};
+
+struct ClaimSchemeDeps {
+  base::LedgerWriter* writer = nullptr;  // Not owned; must outlive the scheme.
+  const Clock* clock = nullptr;          // Not owned.
+  uint64_t rng_seed = 1;
+};
+
+// InvalidArgument("unknown_scheme") for a name this build does not have.
+Result<std::unique_ptr<ClaimScheme>> MakeClaimScheme(std::string_view name, ClaimSchemeDeps deps);
+
+}  // namespace rp::core

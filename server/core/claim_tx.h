@@ -1,0 +1,31 @@
+// The claim transaction every claim scheme ends in: re-read the packet, check the claimer,
+// draw the share, insert the claim and its transfer order, update the packet. Runs inside a
+// LedgerWriter job, so on any error nothing of it is written.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+
+#include "common/status.h"
+#include "server/base/sqlite.h"
+
+namespace rp::core {
+
+struct ClaimOutcome {
+  int64_t claim_id = 0;
+  int64_t packet_id = 0;
+  int64_t user_id = 0;
+  int64_t amount_cents = 0;
+  int64_t claimed_at_ms = 0;
+  std::string status;   // The claim's state, e.g. "transfer_pending".
+  bool repeat = false;  // true: the user had already claimed; this is that claim.
+};
+
+// Errors: NotFound("packet_not_found"), Conflict("not_claimable") before payment,
+// Gone("expired") past expiry, Conflict("sold_out"). A user's second claim is not an error: it
+// returns the first claim with repeat = true, even after the packet sold out or expired.
+Status ClaimTx(base::Db& db, int64_t packet_id, int64_t user_id, int64_t now_ms,
+               std::mt19937_64& rng, ClaimOutcome* out);
+
+}  // namespace rp::core

@@ -1,0 +1,49 @@
+// Sending a packet: validation at the boundary and the idempotent ledger insert.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+#include "server/base/sqlite.h"
+#include "server/core/ledger_tx.h"
+
+namespace rp::core {
+
+struct SendLimits {
+  int64_t count_max = 10000;
+  int64_t share_cents_max = 20000;
+  int64_t greeting_chars_max = 100;
+};
+
+struct SendRequest {
+  std::string order_no;
+  std::string kind;  // "c2c" (b2c arrives with subsidies).
+  int64_t total_cents = 0;
+  int64_t count = 0;
+  std::string split;     // "random" | "even"
+  std::string audience;  // "fans" | "friends" | "public"
+  std::string video_id;
+  std::string greeting;
+};
+
+// True for 1..max_len characters of [A-Za-z0-9_-] (order numbers, video ids).
+bool IsToken(const std::string& s, size_t max_len);
+
+// Checks every field's domain rules; the error names the field. Pure.
+Status ValidateSend(const SendRequest& req, const SendLimits& limits);
+
+// Canonical fingerprint of a request, to tell an idempotent replay from a conflicting one.
+std::string RequestHash(const SendRequest& req);
+
+struct SendOutcome {
+  PacketRow packet;
+  bool replay = false;  // true: the order_no was already used with the same body.
+};
+
+// Inserts the packet as awaiting_payment, or returns the original on a same-body replay.
+// Conflict("idempotency_conflict") when the order_no was used with another body.
+Status SendTx(base::Db& db, const SendRequest& req, int64_t sender_id, int64_t share_cap_cents,
+              int64_t now_ms, int64_t ttl_ms, SendOutcome* out);
+
+}  // namespace rp::core

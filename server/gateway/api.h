@@ -1,0 +1,51 @@
+// Api: the HTTP API of rp-server (docs/api.md): routing, authentication, request parsing and
+// response rendering. Business rules live in core/ and query/; this layer only translates.
+//
+// Contract: Handle() answers every request exactly once, with a JSON body; errors are
+// {"error":{"code","message"}} with a 4xx status (5xx only for storage failures or overload).
+// Thread-safe: called concurrently from the HTTP I/O threads.
+#pragma once
+
+#include <string>
+
+#include "common/clock.h"
+#include "server/base/config.h"
+#include "server/base/ledger_writer.h"
+#include "server/core/claim_scheme.h"
+#include "server/gateway/http_server.h"
+#include "server/gateway/metrics.h"
+#include "server/query/read_pool.h"
+
+namespace rp::gateway {
+
+struct ApiDeps {
+  const base::ServerConfig* config = nullptr;
+  base::LedgerWriter* writer = nullptr;
+  core::ClaimScheme* scheme = nullptr;
+  query::ReadPool* reads = nullptr;
+  const Clock* clock = nullptr;
+  ServerMetrics* metrics = nullptr;
+};
+
+class Api {
+ public:
+  explicit Api(ApiDeps deps) : d_(deps) {}
+  void Handle(HttpRequest&& req, Respond respond);
+
+ private:
+  void SendPacket(const HttpRequest& req, int64_t user_id, Respond respond);
+  void PaymentCallback(const HttpRequest& req, Respond respond);
+  void Claim(const HttpRequest& req, int64_t packet_id, int64_t user_id, Respond respond);
+  void GetPacket(int64_t packet_id, Respond respond);
+  void ListClaims(const HttpRequest& req, int64_t packet_id, Respond respond);
+
+  ApiDeps d_;
+};
+
+// JSON error body and HTTP status for a non-OK Status.
+HttpResponse ErrorResponse(const Status& s);
+int HttpStatusOf(Code code);
+// RFC 3339 UTC with milliseconds, e.g. "2026-11-24T20:15:03.123Z".
+std::string FormatTimeMs(int64_t ms);
+
+}  // namespace rp::gateway

@@ -1,0 +1,234 @@
+#include "server/gateway/http_server.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+namespace rp::gateway {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+class Session;
+
+struct HttpServer::Impl {
+  HttpServerOptions options;
+  Handler handler;
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+  std::atomic<int64_t> sessions{0};
+  std::atomic<bool> draining{false};
+  std::mutex mu;
+  std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> live;
+  int bound_port = 0;
+  bool stopped = false;
+
+  void Accept();
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl* server)
+      : stream_(std::move(socket)), server_(server) {}
+
+  ~Session() { --server_->sessions; }
+
+  void Run() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+  }
+
+  // Called on Stop(): idle connections close now, busy ones after their response.
+  void Drain() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->closing_ = true;
+      if (!self->busy_) self->Close();
+    });
+  }
+
+ private:
+  void Read() {
+    if (closing_) return Close();
+    parser_.emplace();
+    parser_->body_limit(static_cast<uint64_t>(server_->options.body_bytes_max));
+    parser_->header_limit(static_cast<uint32_t>(server_->options.header_bytes_max));
+    stream_.expires_after(std::chrono::milliseconds(server_->options.idle_timeout_ms));
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
+        ec == beast::error::timeout || ec == net::error::connection_reset || ec == net::error::eof) {
+      return Close();
+    }
+    busy_ = true;
+    if (ec == http::error::body_limit) {
+      keep_alive_ = false;
+      return Send(Error(413, "payload_too_large", "the body exceeds " +
+                                                      std::to_string(server_->options.body_bytes_max) +
+                                                      " bytes"));
+    }
+    if (ec) {
+      keep_alive_ = false;
+      return Send(Error(400, "bad_http", "malformed HTTP request: " + ec.message()));
+    }
+    http::request<http::string_body> req = parser_->release();
+    keep_alive_ = req.keep_alive();
+    version_ = req.version();
+    HttpRequest r;
+    r.method = std::string(req.method_string());
+    std::string target(req.target());
+    size_t q = target.find('?');
+    r.path = target.substr(0, q);
+    if (q != std::string::npos) r.query = target.substr(q + 1);
+    r.body = std::move(req.body());
+    r.authorization = std::string(req[http::field::authorization]);
+    r.signature = std::string(req["X-RP-Signature"]);
+    auto self = shared_from_this();
+    server_->handler(std::move(r), [self](HttpResponse resp) {
+      net::post(self->stream_.get_executor(),
+                [self, resp = std::move(resp)]() mutable { self->Send(std::move(resp)); });
+    });
+  }
+
+  static HttpResponse Error(int status, const std::string& code, const std::string& message) {
+    HttpResponse r;
+    r.status = status;
+    r.body = nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump();
+    return r;
+  }
+
+  void Send(HttpResponse resp) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(resp.status), version_);
+    res->set(http::field::server, "rp-server");
+    res->set(http::field::content_type, resp.content_type);
+    for (auto& [k, v] : resp.headers) res->set(k, v);
+    res->keep_alive(keep_alive_ && !closing_);
+    res->body() = std::move(resp.body);
+    res->prepare_payload();
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, size_t) {
+                        self->busy_ = false;
+                        if (ec || !res->keep_alive()) return self->Close();
+                        self->Read();
+                      });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  HttpServer::Impl* server_;
+  bool busy_ = false;
+  bool closing_ = false;
+  bool keep_alive_ = true;
+  unsigned version_ = 11;
+};
+
+void HttpServer::Impl::Accept() {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+      spdlog::warn("accept failed: {}", ec.message());
+      return Accept();
+    }
+    if (draining || sessions.load() >= options.connections_max) {
+      beast::error_code ignored;
+      socket.close(ignored);
+      return Accept();
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    ++sessions;
+    auto session = std::make_shared<Session>(std::move(socket), this);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      for (auto it = live.begin(); it != live.end();) {
+        it = it->expired() ? live.erase(it) : std::next(it);
+        if (live.size() < 1024) break;  // Amortised clean-up; bounded work per accept.
+      }
+      live.insert(session);
+    }
+    session->Run();
+    Accept();
+  });
+}
+
+HttpServer::HttpServer(HttpServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->handler = std::move(handler);
+}
+
+HttpServer::~HttpServer() { Stop(0); }
+
+Status HttpServer::Start() {
+  beast::error_code ec;
+  auto address = net::ip::make_address(impl_->options.host, ec);
+  if (ec) return InvalidArgument("bad_address", "cannot parse host " + impl_->options.host);
+  tcp::endpoint endpoint(address, static_cast<unsigned short>(impl_->options.port));
+  auto& acc = impl_->acceptor;
+  acc.open(endpoint.protocol(), ec);
+  if (!ec) acc.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acc.bind(endpoint, ec);
+  if (!ec) acc.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Unavailable("bind_failed", "cannot listen on " + impl_->options.host + ":" +
+                                          std::to_string(impl_->options.port) + ": " + ec.message());
+  }
+  impl_->bound_port = acc.local_endpoint().port();
+  impl_->Accept();
+  for (int i = 0; i < impl_->options.threads; ++i) {
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  }
+  return Status::Ok();
+}
+
+int HttpServer::port() const { return impl_->bound_port; }
+
+void HttpServer::Stop(int64_t grace_ms) {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  impl_->draining = true;
+  net::post(impl_->ioc, [this] {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+  });
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    for (auto& weak : impl_->live) {
+      if (auto s = weak.lock()) sessions.push_back(std::move(s));
+    }
+  }
+  for (auto& s : sessions) s->Drain();
+  sessions.clear();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
+  while (impl_->sessions.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+}  // namespace rp::gateway

@@ -1,0 +1,72 @@
+// HttpServer: HTTP/1.1 with keep-alive on Boost.Asio/Beast, served by a fixed pool of I/O
+// threads. Each connection is a session on its own strand; the application sees a request and
+// a Respond callback it may call later from any thread (asynchronous handlers never block an I/O
+// thread on the ledger).
+//
+// Limits: body_bytes_max (a larger body gets 413 and the connection closes), header bytes,
+// connections_max (beyond it new connections are closed at once), an idle timeout per
+// connection. Stop() stops accepting, lets in-flight requests finish (their responses carry
+// Connection: close), closes idle connections, and returns when all are gone or the grace
+// period ends.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace rp::gateway {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // Without the query string.
+  std::string query;   // After '?', raw.
+  std::string body;
+  std::string authorization;  // The Authorization header, raw.
+  std::string signature;      // The X-RP-Signature header, raw.
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// Must be called exactly once per request, from any thread.
+using Respond = std::function<void(HttpResponse)>;
+using Handler = std::function<void(HttpRequest&&, Respond)>;
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;
+  int threads = 2;
+  int64_t body_bytes_max = 64 * 1024;
+  int64_t header_bytes_max = 16 * 1024;
+  int64_t connections_max = 10000;
+  int64_t idle_timeout_ms = 60000;
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, Handler handler);
+  ~HttpServer();
+
+  // Binds and starts the I/O threads. InvalidArgument/Unavailable if the address cannot be bound.
+  Status Start();
+  // The bound port (useful with port 0). Valid after a successful Start().
+  int port() const;
+  // Graceful stop; see the file comment. Idempotent.
+  void Stop(int64_t grace_ms);
+
+  struct Impl;  // Defined in the .cpp; public only so the session class there can name it.
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rp::gateway

@@ -1,0 +1,78 @@
+#include "server/gateway/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+namespace rp::gateway {
+namespace {
+
+using prometheus::Histogram;
+
+Histogram::BucketBoundaries LatencyBuckets() {
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+          0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   5.0,  10.0};
+}
+
+prometheus::Gauge& GaugeOf(prometheus::Registry& r, const std::string& name,
+                           const std::string& help, const prometheus::Labels& labels = {}) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add(labels);
+}
+
+}  // namespace
+
+ServerMetrics::ServerMetrics(std::string scheme)
+    : registry_(std::make_shared<prometheus::Registry>()),
+      scheme_(std::move(scheme)),
+      requests_(prometheus::BuildCounter()
+                    .Name("rp_http_requests_total")
+                    .Help("HTTP requests by route and status")
+                    .Register(*registry_)),
+      latency_(prometheus::BuildHistogram()
+                   .Name("rp_http_request_duration_seconds")
+                   .Help("HTTP request latency by route and status, read to response")
+                   .Register(*registry_)),
+      claims_(prometheus::BuildCounter()
+                  .Name("rp_claims_total")
+                  .Help("Claims by scheme and result")
+                  .Register(*registry_)),
+      lock_wait_(prometheus::BuildHistogram()
+                     .Name("rp_lock_wait_seconds")
+                     .Help("Time a claim waited for its packet's lock before running")
+                     .Register(*registry_)
+                     .Add({{"scheme", scheme_}}, LatencyBuckets())),
+      db_busy_retries_(GaugeOf(*registry_, "rp_db_busy_retries_total",
+                               "SQLITE_BUSY retries of the ledger writer")),
+      ledger_commits_(GaugeOf(*registry_, "rp_ledger_commits_total", "Ledger write commits")),
+      ledger_jobs_(GaugeOf(*registry_, "rp_ledger_jobs_total", "Ledger write jobs committed")),
+      ledger_queue_depth_(GaugeOf(*registry_, "rp_ledger_queue_depth",
+                                  "Write jobs waiting for the ledger writer")),
+      lock_wait_seconds_total_(GaugeOf(*registry_, "rp_lock_wait_seconds_total",
+                                       "Total time claims waited for packet locks",
+                                       {{"scheme", scheme_}})),
+      illegal_transitions_(GaugeOf(*registry_, "rp_illegal_transitions_total",
+                                   "State transitions rejected by the transition tables")) {}
+
+void ServerMetrics::ObserveRequest(const std::string& route, int status, double seconds) {
+  prometheus::Labels labels{{"route", route}, {"status", std::to_string(status)}};
+  requests_.Add(labels).Increment();
+  latency_.Add(labels, LatencyBuckets()).Observe(seconds);
+}
+
+void ServerMetrics::CountClaim(const std::string& result) {
+  claims_.Add({{"scheme", scheme_}, {"result", result}}).Increment();
+}
+
+void ServerMetrics::ObserveLockWait(int64_t wait_ns) {
+  lock_wait_.Observe(static_cast<double>(wait_ns) / 1e9);
+}
+
+std::string ServerMetrics::Render(const base::LedgerWriterStats& w, int64_t illegal) {
+  db_busy_retries_.Set(static_cast<double>(w.busy_retries));
+  ledger_commits_.Set(static_cast<double>(w.commits));
+  ledger_jobs_.Set(static_cast<double>(w.jobs));
+  ledger_queue_depth_.Set(static_cast<double>(w.queue_depth));
+  lock_wait_seconds_total_.Set(static_cast<double>(w.lock_wait_ns_total) / 1e9);
+  illegal_transitions_.Set(static_cast<double>(illegal));
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace rp::gateway

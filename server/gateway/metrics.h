@@ -1,0 +1,48 @@
+// ServerMetrics: everything rp-server exports at GET /metrics (Prometheus text format, rendered
+// by prometheus-cpp). Thread-safe: prometheus-cpp metrics are atomic; label lookups take the
+// family's lock, so hot paths cache the returned references.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "server/base/ledger_writer.h"
+
+namespace rp::gateway {
+
+class ServerMetrics {
+ public:
+  explicit ServerMetrics(std::string scheme);
+
+  // One finished HTTP request: route is the template ("POST /v1/packets/{id}/claims").
+  void ObserveRequest(const std::string& route, int status, double seconds);
+  // result: won | repeat | sold_out | expired | not_claimable | packet_not_found | error.
+  void CountClaim(const std::string& result);
+  // A keyed ledger job's wait for its packet lock (the writer's observer).
+  void ObserveLockWait(int64_t wait_ns);
+
+  // Refreshes the gauges that mirror other components, then renders the text format.
+  std::string Render(const base::LedgerWriterStats& writer, int64_t illegal_transitions);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::string scheme_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& latency_;
+  prometheus::Family<prometheus::Counter>& claims_;
+  prometheus::Histogram& lock_wait_;
+  prometheus::Gauge& db_busy_retries_;
+  prometheus::Gauge& ledger_commits_;
+  prometheus::Gauge& ledger_jobs_;
+  prometheus::Gauge& ledger_queue_depth_;
+  prometheus::Gauge& lock_wait_seconds_total_;
+  prometheus::Gauge& illegal_transitions_;
+};
+
+}  // namespace rp::gateway

@@ -1,0 +1,62 @@
+#include "server/gateway/request_json.h"
+
+#include <limits>
+
+namespace rp::gateway {
+
+Result<RequestJson> RequestJson::Parse(const std::string& body, bool allow_empty) {
+  if (body.empty() && allow_empty) return RequestJson(nlohmann::json::object());
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return InvalidArgument("invalid_json", "the body is not valid JSON");
+  if (!j.is_object()) return InvalidArgument("invalid_json", "the body must be a JSON object");
+  return RequestJson(std::move(j));
+}
+
+Status RequestJson::String(const char* name, std::string* out, bool required) {
+  read_.insert(name);
+  auto it = json_.find(name);
+  if (it == json_.end()) {
+    return required ? InvalidArgument("missing_field", std::string(name) + " is required")
+                    : Status::Ok();
+  }
+  if (!it->is_string()) {
+    return InvalidArgument("invalid_type", std::string(name) + " must be a string");
+  }
+  *out = it->get<std::string>();
+  return Status::Ok();
+}
+
+Status RequestJson::Int(const char* name, int64_t* out, bool required) {
+  read_.insert(name);
+  auto it = json_.find(name);
+  if (it == json_.end()) {
+    return required ? InvalidArgument("missing_field", std::string(name) + " is required")
+                    : Status::Ok();
+  }
+  if (it->is_number_unsigned()) {
+    uint64_t v = it->get<uint64_t>();
+    if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return InvalidArgument("invalid_amount", std::string(name) + " is out of range");
+    }
+    *out = static_cast<int64_t>(v);
+    return Status::Ok();
+  }
+  if (it->is_number_integer()) {
+    *out = it->get<int64_t>();
+    return Status::Ok();
+  }
+  if (it->is_number_float()) {
+    return InvalidArgument("invalid_type", std::string(name) +
+                                               " must be an integer (amounts are integer cents)");
+  }
+  return InvalidArgument("invalid_type", std::string(name) + " must be an integer");
+}
+
+Status RequestJson::RejectUnknown() const {
+  for (const auto& [key, value] : json_.items()) {
+    if (!read_.count(key)) return InvalidArgument("unknown_field", "unknown field " + key);
+  }
+  return Status::Ok();
+}
+
+}  // namespace rp::gateway

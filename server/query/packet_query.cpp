@@ -1,0 +1,98 @@
+#include "server/query/packet_query.h"
+
+#include "common/check.h"
+
+namespace rp::query {
+
+Result<PacketView> GetPacket(ReadPool& pool, int64_t packet_id) {
+  PacketView v;
+  Status s = pool.With([&](base::Db& db) {
+    base::Stmt& q = db.Prepare(
+        "SELECT packet_id, kind, sender_id, status, total_cents, count, claimed_count, "
+        "claimed_cents, created_at_ms, expires_at_ms FROM packets WHERE packet_id = ?");
+    q.Bind(1, packet_id);
+    if (!q.Step()) {
+      if (!q.status().ok()) return q.status();
+      return NotFound("packet_not_found", "no packet " + std::to_string(packet_id));
+    }
+    v = {q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Int(4),
+         q.Int(5), q.Int(6),  q.Int(7), q.Int(8),  q.Int(9)};
+    q.Reset();
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  // Asserted on read as well as on write.
+  RP_CHECK(v.claimed_cents >= 0 && v.claimed_cents <= v.total_cents);
+  RP_CHECK(v.claimed_count >= 0 && v.claimed_count <= v.count);
+  return v;
+}
+
+Result<ClaimsPage> ListClaims(ReadPool& pool, int64_t packet_id, int64_t after_seq, int limit) {
+  ClaimsPage page;
+  Status s = pool.With([&](base::Db& db) {
+    base::Stmt& p = db.Prepare("SELECT status FROM packets WHERE packet_id = ?");
+    p.Bind(1, packet_id);
+    if (!p.Step()) {
+      if (!p.status().ok()) return p.status();
+      return NotFound("packet_not_found", "no packet " + std::to_string(packet_id));
+    }
+    const bool finished = p.Text(0) == "finished";
+    p.Reset();
+    if (finished) {
+      base::Stmt& best = db.Prepare(
+          "SELECT claim_id FROM claims WHERE packet_id = ? "
+          "ORDER BY amount_cents DESC, seq ASC LIMIT 1");
+      best.Bind(1, packet_id);
+      if (best.Step()) page.best_luck_claim_id = best.Int(0);
+      best.Reset();
+    }
+    base::Stmt& q = db.Prepare(
+        "SELECT claim_id, seq, user_id, amount_cents, claimed_at_ms FROM claims "
+        "WHERE packet_id = ? AND seq > ? ORDER BY seq LIMIT ?");
+    q.Bind(1, packet_id).Bind(2, after_seq).Bind(3, limit + 1);
+    while (q.Step()) {
+      ClaimView c{q.Int(0), q.Int(1), q.Int(2), q.Int(3), q.Int(4), false};
+      c.best_luck = page.best_luck_claim_id && *page.best_luck_claim_id == c.claim_id;
+      page.claims.push_back(c);
+    }
+    if (!q.status().ok()) return q.status();
+    if (static_cast<int>(page.claims.size()) > limit) {
+      page.claims.pop_back();
+      page.next_cursor = page.claims.back().seq;
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return page;
+}
+
+Status LoadSnapshot(base::Db& db, conservation::LedgerSnapshot* out) {
+  base::Stmt& p = db.Prepare(
+      "SELECT packet_id, status, total_cents, count, claimed_cents, claimed_count FROM packets");
+  while (p.Step()) {
+    out->packets.push_back({p.Int(0), p.Text(1), p.Int(2), p.Int(3), p.Int(4), p.Int(5)});
+  }
+  if (!p.status().ok()) return p.status();
+  base::Stmt& c = db.Prepare("SELECT claim_id, packet_id, user_id, amount_cents FROM claims");
+  while (c.Step()) out->claims.push_back({c.Int(0), c.Int(1), c.Int(2), c.Int(3)});
+  if (!c.status().ok()) return c.status();
+  base::Stmt& t = db.Prepare(
+      "SELECT order_no, ref_id, amount_cents FROM outbox WHERE kind = 'transfer'");
+  while (t.Step()) out->transfers.push_back({t.Text(0), t.Int(1), t.Int(2)});
+  if (!t.status().ok()) return t.status();
+  base::Stmt& r = db.Prepare("SELECT refund_no, packet_id, amount_cents FROM refunds");
+  while (r.Step()) out->refunds.push_back({r.Text(0), r.Int(1), r.Int(2)});
+  return r.status();
+}
+
+Result<conservation::LedgerSnapshot> Snapshot(ReadPool& pool) {
+  conservation::LedgerSnapshot snap;
+  Status s = pool.With([&](base::Db& db) {
+    snap = {};
+    return LoadSnapshot(db, &snap);
+  });
+  if (!s.ok()) return s;
+  return snap;
+}
+
+}  // namespace rp::query
