@@ -19,11 +19,15 @@ int64_t DrawShare(Split split, int64_t remaining_cents, int64_t remaining_count,
     RP_CHECK(remaining_cents % remaining_count == 0);
     share = remaining_cents / remaining_count;
   } else {
+    // Uniform on an interval centred on the current average a: [1, 2a-1] (the double mean),
+    // narrowed symmetrically when the cap binds so that the expected share stays a and no
+    // claim position is favoured. Then clamped so the rest stays allocatable (rarely binds;
+    // only through integer rounding).
     const int64_t others = remaining_count - 1;
-    // Everyone after us needs >= 1 cent and can take at most cap_cents.
-    int64_t low = std::max<int64_t>(1, remaining_cents - others * cap_cents);
-    int64_t high = std::min({2 * (remaining_cents / remaining_count), cap_cents,
-                             remaining_cents - others});
+    const int64_t average = remaining_cents / remaining_count;
+    const int64_t half_width = std::min(average - 1, cap_cents - average);
+    int64_t low = std::max(average - half_width, remaining_cents - others * cap_cents);
+    int64_t high = std::min(average + half_width, remaining_cents - others);
     high = std::max(high, low);
     share = std::uniform_int_distribution<int64_t>(low, high)(rng);
   }

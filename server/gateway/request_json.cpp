@@ -1,5 +1,6 @@
 #include "server/gateway/request_json.h"
 
+#include <cmath>
 #include <limits>
 
 namespace rp::gateway {
@@ -46,6 +47,10 @@ Status RequestJson::Int(const char* name, int64_t* out, bool required) {
     return Status::Ok();
   }
   if (it->is_number_float()) {
+    // The parser turns integers beyond 64 bits into doubles: call those out of range.
+    if (std::abs(it->get<double>()) >= 9.2e18) {
+      return InvalidArgument("invalid_amount", std::string(name) + " is out of range");
+    }
     return InvalidArgument("invalid_type", std::string(name) +
                                                " must be an integer (amounts are integer cents)");
   }

@@ -1,0 +1,124 @@
+// Real rp-server processes: kill -9 in the middle of a claim storm loses no acknowledged claim;
+// SIGTERM drains and exits 0.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <atomic>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "tests/support/harness.h"
+
+namespace rp::testing {
+namespace {
+
+struct Acked {
+  int64_t packet_id, user_id, claim_id, amount_cents;
+};
+
+TEST(CrashTest, KillNineDuringClaimStormLosesNoAcknowledgedClaim) {
+  TempDir dir;
+  constexpr int kPackets = 20, kShares = 40, kThreads = 16, kKillAfterAcks = 300;
+  std::vector<int64_t> packets;
+  std::vector<Acked> acked;
+  std::mutex mu;
+  {
+    ServerProcess server(dir);
+    ASSERT_GT(server.port(), 0);
+    Client setup(server.port());
+    for (int i = 0; i < kPackets; ++i) {
+      Reply sent = setup.SendPacket(1, "storm-" + std::to_string(i), 4000, kShares);
+      ASSERT_EQ(sent.status, 201);
+      ASSERT_EQ(setup.Pay(sent.body["pay_order_no"], "paid", 4000).status, 200);
+      packets.push_back(sent.body["packet_id"]);
+    }
+    std::atomic<int> acks{0};
+    std::atomic<bool> killed{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        Client c(server.port());
+        std::mt19937_64 rng(static_cast<uint64_t>(t));
+        for (int i = 0; i < 1000; ++i) {
+          int64_t packet = packets[rng() % packets.size()];
+          int64_t user = 10000 + t * 1000 + i;
+          Reply r = c.Claim(packet, user);
+          if (r.status == 0) return;  // Server gone.
+          if (r.status == 201) {
+            std::lock_guard<std::mutex> lock(mu);
+            acked.push_back({packet, user, r.body["claim_id"], r.body["amount_cents"]});
+            if (++acks == kKillAfterAcks && !killed.exchange(true)) {
+              server.child().Signal(SIGKILL);  // Mid-storm: other requests are in flight.
+            }
+          }
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    ASSERT_TRUE(killed.load()) << "the storm ended before the kill";
+    auto code = server.child().Wait(10000);
+    ASSERT_TRUE(code.ok());
+    EXPECT_EQ(*code, 128 + SIGKILL);
+  }
+  ASSERT_GE(acked.size(), static_cast<size_t>(kKillAfterAcks));
+  EXPECT_TRUE(LedgerConserves(dir.File("ledger.db")));
+  ServerProcess restarted(dir);
+  ASSERT_GT(restarted.port(), 0);
+  Client c(restarted.port());
+  for (const Acked& a : acked) {
+    Reply r = c.Claim(a.packet_id, a.user_id);
+    ASSERT_EQ(r.status, 200) << "acknowledged claim lost: packet " << a.packet_id << " user "
+                             << a.user_id;
+    EXPECT_TRUE(r.body["repeat"].get<bool>());
+    EXPECT_EQ(r.body["claim_id"], a.claim_id);
+    EXPECT_EQ(r.body["amount_cents"], a.amount_cents);
+  }
+  // The restarted server keeps serving: drain what is left of one packet.
+  Reply p = c.Get("/v1/packets/" + std::to_string(packets[0]), 1);
+  int64_t left = p.body["remaining_count"];
+  for (int64_t i = 0; i < left; ++i) EXPECT_EQ(c.Claim(packets[0], 900000 + i).status, 201);
+  EXPECT_EQ(c.Get("/v1/packets/" + std::to_string(packets[0]), 1).body["status"], "finished");
+  restarted.child().Signal(SIGTERM);
+  EXPECT_EQ(*restarted.child().Wait(10000), 0);
+  EXPECT_TRUE(LedgerConserves(dir.File("ledger.db")));
+}
+
+TEST(CrashTest, SigtermAnswersInFlightRequestsAndExitsZero) {
+  TempDir dir;
+  ServerProcess server(dir);
+  ASSERT_GT(server.port(), 0);
+  Client setup(server.port());
+  Reply sent = setup.SendPacket(1, "drain", 100000, 1000);
+  ASSERT_EQ(setup.Pay(sent.body["pay_order_no"], "paid", 100000).status, 200);
+  const int64_t packet = sent.body["packet_id"];
+  constexpr int kThreads = 8;
+  std::atomic<int> started{0};
+  std::atomic<int> transport_errors{0}, server_errors{0}, ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Client c(server.port());
+      for (int i = 0; i < 200; ++i) {
+        ++started;
+        Reply r = c.Claim(packet, 1 + t * 1000 + i);
+        if (r.status == 0) return;  // Connection closed by the drain: never half-answered.
+        if (r.status >= 500) ++server_errors;
+        if (r.status == 201) ++ok;
+      }
+    });
+  }
+  while (started.load() < 100) std::this_thread::yield();
+  server.child().Signal(SIGTERM);
+  for (auto& th : threads) th.join();
+  auto code = server.child().Wait(15000);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0);
+  EXPECT_EQ(server_errors.load(), 0);
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_TRUE(LedgerConserves(dir.File("ledger.db")));
+}
+
+}  // namespace
+}  // namespace rp::testing
