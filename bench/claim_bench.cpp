@@ -1,0 +1,145 @@
+// rp-bench: hot-packet claim throughput per claim scheme, next to the same server's /healthz
+// throughput measured in the same run (the ceiling of any request on this machine). Figures are
+// to be read as ratios: the machine is shared and noisy. Client and server share the 2 cores;
+// the client drives load from one thread.
+#include <benchmark/benchmark.h>
+#include <httplib.h>
+#include <stdlib.h>
+
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "common/crypto.h"
+#include "common/http_load.h"
+#include "common/process.h"
+
+namespace {
+
+constexpr const char* kAuthSecret = "bench-auth-secret-0123456789";
+constexpr const char* kPaymentSecret = "bench-payment-secret-0123456789";
+constexpr int64_t kRunMs = 3000;
+
+struct Server {
+  std::string dir;
+  std::optional<rp::ChildProcess> child;
+  int port = 0;
+};
+
+Server* g_server = nullptr;
+double g_healthz_rps = 0;
+
+Server* StartServer(const std::string& scheme) {
+  auto* s = new Server;
+  char tmpl[] = "/tmp/rp-bench-XXXXXX";
+  s->dir = mkdtemp(tmpl);
+  std::ofstream(s->dir + "/config.yaml") << "packet:\n  count_max: 1000000\n"
+                                         << "claim:\n  scheme: " << scheme << "\n";
+  auto child = rp::ChildProcess::Spawn(
+      {RP_SERVER_BIN, "serve", "--config", s->dir + "/config.yaml", "--port", "0", "--db",
+       s->dir + "/ledger.db"},
+      {std::string("RP_AUTH_SECRET=") + kAuthSecret,
+       std::string("RP_PAYMENT_SECRET=") + kPaymentSecret},
+      s->dir + "/server.log");
+  if (!child.ok()) std::abort();
+  s->child.emplace(std::move(child.value()));
+  auto line = s->child->ReadLine(15000);
+  if (!line.ok()) std::abort();
+  s->port = *rp::ParseListeningPort(*line);
+  return s;
+}
+
+// Sends and pays a packet of `count` shares; returns its id.
+int64_t ActivePacket(int port, int64_t count) {
+  httplib::Client c("127.0.0.1", port);
+  std::string token = rp::auth::MintToken(kAuthSecret, 1, std::time(nullptr) + 3600);
+  static int n = 0;
+  nlohmann::json body = {{"order_no", "bench-" + std::to_string(++n)}, {"kind", "c2c"},
+                         {"total_cents", count * 100}, {"count", count}, {"split", "random"},
+                         {"audience", "public"}, {"video_id", "bench"}};
+  auto sent = c.Post("/v1/packets", {{"Authorization", "Bearer " + token}}, body.dump(),
+                     "application/json");
+  if (!sent || sent->status != 201) std::abort();
+  auto j = nlohmann::json::parse(sent->body);
+  std::string pay = nlohmann::json{{"pay_order_no", j["pay_order_no"]}, {"status", "paid"},
+                                   {"amount_cents", count * 100}}
+                        .dump();
+  auto paid = c.Post("/v1/payments/callback",
+                     {{"X-RP-Signature", rp::crypto::HmacSha256Hex(kPaymentSecret, pay)}}, pay,
+                     "application/json");
+  if (!paid || paid->status != 200) std::abort();
+  return j["packet_id"];
+}
+
+double MetricValue(int port, const std::string& name) {
+  httplib::Client c("127.0.0.1", port);
+  auto r = c.Get("/metrics");
+  if (!r) return 0;
+  size_t pos = r->body.find("\n" + name + " ");
+  return pos == std::string::npos ? 0 : std::atof(r->body.c_str() + pos + name.size() + 2);
+}
+
+void Report(benchmark::State& state, const rp::load::LoadResult& r, int64_t ok) {
+  state.SetIterationTime(r.seconds);
+  state.counters["req_per_s"] = r.RequestsPerSecond();
+  state.counters["ok_per_s"] = static_cast<double>(ok) / r.seconds;
+  state.counters["p50_ms"] = r.LatencyMs(0.50);
+  state.counters["p99_ms"] = r.LatencyMs(0.99);
+  state.counters["errors"] = static_cast<double>(r.responses - ok + r.transport_errors);
+}
+
+void BM_Healthz(benchmark::State& state) {
+  const std::string req = rp::load::RenderRequest("GET", "/healthz", {}, "");
+  for (auto _ : state) {
+    auto r = rp::load::RunClosedLoop(
+        {"127.0.0.1", g_server->port, static_cast<int>(state.range(0)), 10'000'000, kRunMs},
+        [&](int64_t) { return req; });
+    if (!r.ok()) return state.SkipWithError(r.status().message().c_str());
+    g_healthz_rps = r->RequestsPerSecond();
+    Report(state, *r, r->by_status[200]);
+  }
+}
+
+// Every claim is a new user on one packet with more shares than the run can take.
+void BM_HotPacketClaims(benchmark::State& state) {
+  const int claimers = static_cast<int>(state.range(0));
+  const int64_t packet = ActivePacket(g_server->port, 1'000'000);
+  const std::string path = "/v1/packets/" + std::to_string(packet) + "/claims";
+  const int64_t user_base = 1'000'000 * packet;
+  const int64_t expires = std::time(nullptr) + 3600;
+  const double commits_before = MetricValue(g_server->port, "rp_ledger_commits_total");
+  for (auto _ : state) {
+    auto r = rp::load::RunClosedLoop(
+        {"127.0.0.1", g_server->port, claimers, 10'000'000, kRunMs}, [&](int64_t seq) {
+          std::string token = rp::auth::MintToken(kAuthSecret, user_base + seq, expires);
+          return rp::load::RenderRequest("POST", path, {{"Authorization", "Bearer " + token}}, "");
+        });
+    if (!r.ok()) return state.SkipWithError(r.status().message().c_str());
+    const int64_t won = r->by_status[201];
+    Report(state, *r, won);
+    state.counters["vs_healthz"] = g_healthz_rps > 0 ? (won / r->seconds) / g_healthz_rps : 0;
+    const double commits = MetricValue(g_server->port, "rp_ledger_commits_total") - commits_before;
+    state.counters["commits_per_claim"] = won > 0 ? commits / static_cast<double>(won) : 0;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  g_server = StartServer("db_lock");
+  // Order matters: the ceiling first, so each claim figure can be divided by it.
+  benchmark::RegisterBenchmark("healthz/connections", BM_Healthz)
+      ->Arg(64)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("claims_hot/db_lock/claimers", BM_HotPacketClaims)
+      ->Arg(1)->Arg(64)->Arg(512)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  g_server->child->Signal(SIGTERM);
+  (void)g_server->child->Wait(10000);
+  std::filesystem::remove_all(g_server->dir);
+  return 0;
+}

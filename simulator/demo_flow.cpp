@@ -1,0 +1,205 @@
+#include "simulator/demo_flow.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
+
+#include "common/crypto.h"
+
+namespace rp::sim {
+namespace {
+
+using nlohmann::json;
+
+struct Reply {
+  int status = 0;
+  json body;
+};
+
+class Api {
+ public:
+  explicit Api(const DemoOptions& o) : o_(o), http_(o.host, o.port) {
+    http_.set_keep_alive(true);
+    http_.set_tcp_nodelay(true);
+    http_.set_read_timeout(30, 0);
+  }
+  Reply Call(const std::string& method, const std::string& path, int64_t user,
+             const std::string& body = "") {
+    httplib::Headers h{{"Authorization",
+                        "Bearer " + auth::MintToken(o_.auth_secret, user, std::time(nullptr) + 600)}};
+    auto r = method == "GET" ? http_.Get(path, h) : http_.Post(path, h, body, "application/json");
+    return Wrap(r);
+  }
+  Reply Pay(const std::string& pay_order_no, int64_t amount) {
+    std::string body =
+        json{{"pay_order_no", pay_order_no}, {"status", "paid"}, {"amount_cents", amount}}.dump();
+    return Wrap(http_.Post("/v1/payments/callback",
+                           {{"X-RP-Signature", crypto::HmacSha256Hex(o_.payment_secret, body)}},
+                           body, "application/json"));
+  }
+
+ private:
+  static Reply Wrap(const httplib::Result& r) {
+    if (!r) return {};
+    return {r->status, json::parse(r->body, nullptr, false)};
+  }
+  const DemoOptions& o_;
+  httplib::Client http_;
+};
+
+struct PacketPlan {
+  const char* order_no;
+  int64_t sender, total_cents, count;
+  const char* split;
+  int claimers;  // How many users try to claim it.
+  int64_t id = 0;
+};
+
+bool g_ok = true;
+
+void Check(bool cond, const std::string& what) {
+  std::printf("  %s %s\n", cond ? "ok  " : "FAIL", what.c_str());
+  g_ok = g_ok && cond;
+}
+
+void SendAndPay(Api& api, PacketPlan& p) {
+  json body = {{"order_no", p.order_no}, {"kind", "c2c"},  {"total_cents", p.total_cents},
+               {"count", p.count},       {"split", p.split}, {"audience", "public"},
+               {"video_id", "spring-2027"}, {"greeting", "新年快乐"}};
+  Reply sent = api.Call("POST", "/v1/packets", p.sender, body.dump());
+  if (sent.status != 201) {
+    Check(false, "send " + std::string(p.order_no) + " -> HTTP " + std::to_string(sent.status));
+    return;
+  }
+  p.id = sent.body["packet_id"];
+  std::printf("send   packet %lld: %lld cents in %lld %s shares from user %lld -> %s, pay order %s\n",
+              (long long)p.id, (long long)p.total_cents, (long long)p.count, p.split,
+              (long long)p.sender, sent.body["status"].get<std::string>().c_str(),
+              sent.body["pay_order_no"].get<std::string>().c_str());
+  Reply paid = api.Pay(sent.body["pay_order_no"], p.total_cents);
+  std::printf("pay    %s: signed callback, %lld cents -> %s\n",
+              sent.body["pay_order_no"].get<std::string>().c_str(), (long long)p.total_cents,
+              paid.status == 200 ? paid.body["status"].get<std::string>().c_str() : "FAILED");
+  Check(paid.status == 200 && paid.body["status"] == "active", "packet is active after payment");
+}
+
+// `claimers` users claim at once, each on its own connection.
+void Storm(const DemoOptions& o, const PacketPlan& p, int64_t first_user) {
+  std::atomic<int> won{0}, sold_out{0}, other{0};
+  std::atomic<int64_t> cents{0};
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < p.claimers; ++i) {
+    threads.emplace_back([&, i] {
+      Api api(o);
+      ++ready;
+      while (ready.load() < p.claimers) std::this_thread::yield();
+      Reply r = api.Call("POST", "/v1/packets/" + std::to_string(p.id) + "/claims", first_user + i);
+      if (r.status == 201) {
+        ++won;
+        cents += r.body["amount_cents"].get<int64_t>();
+      } else if (r.status == 409 && r.body["error"]["code"] == "sold_out") {
+        ++sold_out;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  std::printf("claim  %d concurrent claimers on packet %lld (%lld shares): %d won, %d sold out, "
+              "%d other, in %lld ms\n",
+              p.claimers, (long long)p.id, (long long)p.count, won.load(), sold_out.load(),
+              other.load(), (long long)ms);
+  const int expected = static_cast<int>(std::min<int64_t>(p.claimers, p.count));
+  Check(won.load() == expected, "exactly " + std::to_string(expected) + " winners");
+  Check(other.load() == 0, "no errors besides sold_out");
+  if (p.claimers >= p.count) {
+    Check(cents.load() == p.total_cents,
+          "winners' shares sum to the total: " + std::to_string(cents.load()));
+  }
+}
+
+// Prints the packet's final state and checks its money against its claims list.
+void Report(Api& api, const PacketPlan& p) {
+  Reply r = api.Call("GET", "/v1/packets/" + std::to_string(p.id), p.sender);
+  int64_t listed = 0, listed_count = 0;
+  std::string cursor;
+  json best;
+  for (int page = 0; page < 1000; ++page) {
+    Reply c = api.Call("GET", "/v1/packets/" + std::to_string(p.id) + "/claims?limit=100" +
+                                  (cursor.empty() ? "" : "&cursor=" + cursor), p.sender);
+    if (c.status != 200) break;
+    for (auto& claim : c.body["claims"]) {
+      listed += claim["amount_cents"].get<int64_t>();
+      ++listed_count;
+      if (claim.value("best_luck", false)) best = claim;
+    }
+    if (c.body["next_cursor"].is_null()) break;
+    cursor = c.body["next_cursor"];
+  }
+  const json& b = r.body;
+  std::printf("final  packet %lld: %-8s total %lld = claimed %lld (%lld claims) + remaining %lld",
+              (long long)p.id, b["status"].get<std::string>().c_str(),
+              (long long)b["total_cents"].get<int64_t>(), (long long)b["claimed_cents"].get<int64_t>(),
+              (long long)b["claimed_count"].get<int64_t>(), (long long)b["remaining_cents"].get<int64_t>());
+  if (!best.is_null()) {
+    std::printf("; best luck: user %lld with %lld cents", (long long)best["user_id"].get<int64_t>(),
+                (long long)best["amount_cents"].get<int64_t>());
+  }
+  std::printf("\n");
+  Check(b["total_cents"].get<int64_t>() ==
+            b["claimed_cents"].get<int64_t>() + b["remaining_cents"].get<int64_t>(),
+        "total = claimed + remaining");
+  Check(listed == b["claimed_cents"].get<int64_t>() && listed_count == b["claimed_count"].get<int64_t>(),
+        "the claims list sums to claimed_cents");
+}
+
+}  // namespace
+
+int RunDemoFlow(const DemoOptions& o) {
+  Api api(o);
+  std::printf("== Redpacket Lab core flow against http://%s:%d\n", o.host.c_str(), o.port);
+  std::vector<PacketPlan> plans = {
+      {"demo-hot", 1001, 5000, 50, "random", o.claimers},
+      {"demo-even", 1002, 10000, 100, "even", o.claimers},
+      {"demo-expiring", 1003, 3000, 10, "random", 3},
+  };
+  for (PacketPlan& p : plans) SendAndPay(api, p);
+  if (!g_ok) return 1;
+  int64_t user = 20000;
+  for (PacketPlan& p : plans) {
+    Storm(o, p, user);
+    user += 1000;
+  }
+  Reply replay = api.Call("POST", "/v1/packets/" + std::to_string(plans[2].id) + "/claims", 22000);
+  std::printf("replay user 22000 claims packet %lld again -> HTTP %d, repeat=%s\n",
+              (long long)plans[2].id, replay.status,
+              replay.body.value("repeat", false) ? "true" : "false");
+  Check(replay.status == 200 && replay.body.value("repeat", false), "a replayed claim returns the original");
+
+  std::printf("wait   for packet %lld to expire (short TTL; the expiry scanner refunds the rest)\n",
+              (long long)plans[2].id);
+  std::string status;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.expiry_wait_s_max);
+  while (std::chrono::steady_clock::now() < deadline) {
+    status = api.Call("GET", "/v1/packets/" + std::to_string(plans[2].id), 1003).body.value("status", "");
+    if (status == "expired") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // A demo waiting on wall time.
+  }
+  Check(status == "expired", "packet " + std::to_string(plans[2].id) + " expired");
+  Reply late = api.Call("POST", "/v1/packets/" + std::to_string(plans[2].id) + "/claims", 99999);
+  Check(late.status == 410, "a claim after expiry gets 410 expired");
+  for (const PacketPlan& p : plans) Report(api, p);
+  std::printf("== demo flow %s\n", g_ok ? "PASSED" : "FAILED");
+  return g_ok ? 0 : 1;
+}
+
+}  // namespace rp::sim
