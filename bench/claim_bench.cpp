@@ -38,12 +38,11 @@ Server* StartServer(const std::string& scheme) {
   s->dir = mkdtemp(tmpl);
   std::ofstream(s->dir + "/config.yaml") << "packet:\n  count_max: 1000000\n"
                                          << "claim:\n  scheme: " << scheme << "\n";
-  auto child = rp::ChildProcess::Spawn(
-      {RP_SERVER_BIN, "serve", "--config", s->dir + "/config.yaml", "--port", "0", "--db",
-       s->dir + "/ledger.db"},
-      {std::string("RP_AUTH_SECRET=") + kAuthSecret,
-       std::string("RP_PAYMENT_SECRET=") + kPaymentSecret},
-      s->dir + "/server.log");
+  auto child = rp::ChildProcess::Spawn({RP_SERVER_BIN, "serve", "--config", s->dir + "/config.yaml",
+                                        "--port", "0", "--db", s->dir + "/ledger.db"},
+                                       {std::string("RP_AUTH_SECRET=") + kAuthSecret,
+                                        std::string("RP_PAYMENT_SECRET=") + kPaymentSecret},
+                                       s->dir + "/server.log");
   if (!child.ok()) std::abort();
   s->child.emplace(std::move(child.value()));
   auto line = s->child->ReadLine(15000);
@@ -57,16 +56,22 @@ int64_t ActivePacket(int port, int64_t count) {
   httplib::Client c("127.0.0.1", port);
   std::string token = rp::auth::MintToken(kAuthSecret, 1, std::time(nullptr) + 3600);
   static int n = 0;
-  nlohmann::json body = {{"order_no", "bench-" + std::to_string(++n)}, {"kind", "c2c"},
-                         {"total_cents", count * 100}, {"count", count}, {"split", "random"},
-                         {"audience", "public"}, {"video_id", "bench"}};
+  nlohmann::json body = {{"order_no", "bench-" + std::to_string(++n)},
+                         {"kind", "c2c"},
+                         {"total_cents", count * 100},
+                         {"count", count},
+                         {"split", "random"},
+                         {"audience", "public"},
+                         {"video_id", "bench"}};
   auto sent = c.Post("/v1/packets", {{"Authorization", "Bearer " + token}}, body.dump(),
                      "application/json");
   if (!sent || sent->status != 201) std::abort();
   auto j = nlohmann::json::parse(sent->body);
-  std::string pay = nlohmann::json{{"pay_order_no", j["pay_order_no"]}, {"status", "paid"},
-                                   {"amount_cents", count * 100}}
-                        .dump();
+  std::string pay = nlohmann::json{
+      {"pay_order_no", j["pay_order_no"]},
+      {"status", "paid"},
+      {"amount_cents",
+       count * 100}}.dump();
   auto paid = c.Post("/v1/payments/callback",
                      {{"X-RP-Signature", rp::crypto::HmacSha256Hex(kPaymentSecret, pay)}}, pay,
                      "application/json");
@@ -133,9 +138,17 @@ int main(int argc, char** argv) {
   g_server = StartServer("db_lock");
   // Order matters: the ceiling first, so each claim figure can be divided by it.
   benchmark::RegisterBenchmark("healthz/connections", BM_Healthz)
-      ->Arg(64)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+      ->Arg(64)
+      ->Iterations(1)
+      ->UseManualTime()
+      ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("claims_hot/db_lock/claimers", BM_HotPacketClaims)
-      ->Arg(1)->Arg(64)->Arg(512)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+      ->Arg(1)
+      ->Arg(64)
+      ->Arg(512)
+      ->Iterations(1)
+      ->UseManualTime()
+      ->Unit(benchmark::kMillisecond);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   g_server->child->Signal(SIGTERM);

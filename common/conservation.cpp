@@ -31,7 +31,8 @@ std::map<int64_t, PacketTally> TallyClaims(const LedgerSnapshot& s,
           "claim " + std::to_string(c.claim_id) + " names an unknown packet");
     }
     if (c.amount_cents <= 0) {
-      Add(r, "bad_amount", c.packet_id, 0, "claim " + std::to_string(c.claim_id) + " is not positive");
+      Add(r, "bad_amount", c.packet_id, 0,
+          "claim " + std::to_string(c.claim_id) + " is not positive");
     }
     if (!claimers.insert({c.packet_id, c.user_id}).second) {
       Add(r, "double_claim", c.packet_id, c.amount_cents,
@@ -126,8 +127,7 @@ void CheckPacket(const PacketRecord& p, const PacketTally& t, Report* r) {
 }  // namespace
 
 bool IsFunded(const std::string& status) {
-  return status == "active" || status == "finished" || status == "expired" ||
-         status == "refunded";
+  return status == "active" || status == "finished" || status == "expired" || status == "refunded";
 }
 
 int64_t Report::DriftCents() const {

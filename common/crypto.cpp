@@ -26,9 +26,9 @@ std::string ToHex(const unsigned char* bytes, size_t n) {
 std::string HmacSha256Hex(std::string_view key, std::string_view data) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  unsigned char* ok = HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-                           reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac,
-                           &len);
+  unsigned char* ok =
+      HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
   RP_CHECK(ok != nullptr);
   return ToHex(mac, len);
 }

@@ -20,7 +20,8 @@ std::string RenderRequest(const std::string& method, const std::string& path,
   std::string r = method + " " + path + " HTTP/1.1\r\nHost: rp\r\nConnection: keep-alive\r\n";
   for (const auto& [k, v] : headers) r += k + ": " + v + "\r\n";
   if (!body.empty() || method == "POST") {
-    r += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    r +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   r += "\r\n" + body;
   return r;
@@ -29,7 +30,8 @@ std::string RenderRequest(const std::string& method, const std::string& path,
 double LoadResult::LatencyMs(double q) const {
   if (latencies_ns.empty()) return 0;
   std::vector<int64_t> sorted = latencies_ns;
-  size_t idx = std::min(sorted.size() - 1, static_cast<size_t>(q * static_cast<double>(sorted.size())));
+  size_t idx =
+      std::min(sorted.size() - 1, static_cast<size_t>(q * static_cast<double>(sorted.size())));
   std::nth_element(sorted.begin(), sorted.begin() + static_cast<ptrdiff_t>(idx), sorted.end());
   return static_cast<double>(sorted[idx]) / 1e6;
 }
@@ -88,13 +90,13 @@ class Conn : public std::enable_shared_from_this<Conn> {
                      });
   }
   void Read() {
-    socket_.async_read_some(net::buffer(chunk_), [self = shared_from_this()](
-                                                     boost::system::error_code ec, size_t n) {
-      if (ec) return self->Fail();
-      self->buffer_.append(self->chunk_.data(), n);
-      if (!self->TryComplete()) return self->Read();
-      self->Next();
-    });
+    socket_.async_read_some(net::buffer(chunk_),
+                            [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                              if (ec) return self->Fail();
+                              self->buffer_.append(self->chunk_.data(), n);
+                              if (!self->TryComplete()) return self->Read();
+                              self->Next();
+                            });
   }
   // True once buffer_ holds a whole response; records it and drops it from the buffer.
   bool TryComplete() {
@@ -102,7 +104,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
     if (head_end == std::string::npos) return false;
     size_t cl = buffer_.find("Content-Length: ");
     if (cl == std::string::npos || cl > head_end) cl = buffer_.find("content-length: ");
-    size_t length = cl != std::string::npos && cl < head_end ? std::stoul(buffer_.substr(cl + 16)) : 0;
+    size_t length =
+        cl != std::string::npos && cl < head_end ? std::stoul(buffer_.substr(cl + 16)) : 0;
     if (buffer_.size() < head_end + 4 + length) return false;
     int status = buffer_.size() > 12 ? std::atoi(buffer_.c_str() + 9) : 0;
     latencies_.push_back(MonotonicNs() - sent_ns_);
@@ -133,7 +136,8 @@ Result<LoadResult> RunClosedLoop(const LoadOptions& options, const RequestFactor
   shared.make = &make;
   net::io_context ioc;
   boost::system::error_code ec;
-  tcp::endpoint ep(net::ip::make_address(options.host, ec), static_cast<unsigned short>(options.port));
+  tcp::endpoint ep(net::ip::make_address(options.host, ec),
+                   static_cast<unsigned short>(options.port));
   if (ec) return InvalidArgument("bad_host", options.host);
   net::steady_timer deadline(ioc, std::chrono::milliseconds(options.duration_ms_max));
   shared.deadline = &deadline;

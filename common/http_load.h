@@ -18,7 +18,7 @@ struct LoadOptions {
   std::string host = "127.0.0.1";
   int port = 0;
   int connections = 64;
-  int64_t requests_max = 100000;  // Stop after this many responses...
+  int64_t requests_max = 100000;   // Stop after this many responses...
   int64_t duration_ms_max = 5000;  // ...or after this long, whichever comes first.
 };
 // The generator runs on the calling thread: one core drives the load, the other is the server's.

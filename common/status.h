@@ -16,15 +16,15 @@ namespace rp {
 // Error classes. Each maps to one HTTP status in the gateway (see gateway/http_errors.cpp).
 enum class Code {
   kOk = 0,
-  kInvalidArgument,    // 400: the request is malformed or out of range.
-  kUnauthenticated,    // 401: missing, malformed, forged or expired credentials.
-  kPermissionDenied,   // 403: authenticated, but not allowed.
-  kNotFound,           // 404
-  kConflict,           // 409: state forbids the operation (sold out, not claimable, replay).
-  kGone,               // 410: expired.
-  kPayloadTooLarge,    // 413
-  kUnavailable,        // 503: overloaded or a dependency is down; retry later.
-  kInternal,           // 500: a bug or storage failure. Never expected in normal operation.
+  kInvalidArgument,   // 400: the request is malformed or out of range.
+  kUnauthenticated,   // 401: missing, malformed, forged or expired credentials.
+  kPermissionDenied,  // 403: authenticated, but not allowed.
+  kNotFound,          // 404
+  kConflict,          // 409: state forbids the operation (sold out, not claimable, replay).
+  kGone,              // 410: expired.
+  kPayloadTooLarge,   // 413
+  kUnavailable,       // 503: overloaded or a dependency is down; retry later.
+  kInternal,          // 500: a bug or storage failure. Never expected in normal operation.
 };
 
 class Status {

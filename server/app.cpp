@@ -81,16 +81,20 @@ Result<std::unique_ptr<App>> App::Start(base::ServerConfig config, const Clock* 
   Status s = p->http->Start();
   if (!s.ok()) return s;
   p->scanner->Start();
-  spdlog::info("rp-server up: scheme={} db={} synchronous={} threads={}", c.claim_scheme,
-               c.db_path, c.synchronous, c.threads);
+  spdlog::info("rp-server up: scheme={} db={} synchronous={} threads={}", c.claim_scheme, c.db_path,
+               c.synchronous, c.threads);
   return std::unique_ptr<App>(new App(std::move(p)));
 }
 
 App::App(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 
-App::~App() { Stop(); }
+App::~App() {
+  Stop();
+}
 
-int App::port() const { return parts_->http->port(); }
+int App::port() const {
+  return parts_->http->port();
+}
 
 void App::Stop() {
   if (parts_->stopped) return;
@@ -100,7 +104,9 @@ void App::Stop() {
   parts_->writer->Stop();
 }
 
-Status App::ScanExpiredNow() { return parts_->scanner->RunOnce().status(); }
+Status App::ScanExpiredNow() {
+  return parts_->scanner->RunOnce().status();
+}
 
 Result<std::string> CheckLedger(const std::string& db_path, bool* ok) {
   Result<std::unique_ptr<query::ReadPool>> pool = query::ReadPool::Open(db_path, 1, 1000);

@@ -14,7 +14,8 @@ namespace rp {
 class App {
  public:
   // clock is not owned; nullptr means the system clock.
-  static Result<std::unique_ptr<App>> Start(base::ServerConfig config, const Clock* clock = nullptr);
+  static Result<std::unique_ptr<App>> Start(base::ServerConfig config,
+                                            const Clock* clock = nullptr);
   ~App();
 
   int port() const;

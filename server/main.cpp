@@ -2,14 +2,14 @@
 //   serve  — run the HTTP server (see docs/api.md)
 //   token  — print bearer tokens for users (load tests, demos)
 //   check  — run the conservation checker over a ledger file; exit 0 clean, 1 violated
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
+#include <pthread.h>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
-#include <pthread.h>
 
 #include "common/crypto.h"
 #include "server/app.h"
@@ -45,7 +45,8 @@ int Serve(const std::string& config_path, rp::base::ServerConfig config_flags,
   if (cmd.count("--packet-ttl")) config.packet_ttl_s = config_flags.packet_ttl_s;
   if (cmd.count("--threads")) config.threads = config_flags.threads;
   if (cmd.count("--synchronous")) config.synchronous = config_flags.synchronous;
-  if (cmd.count("--scan-interval-ms")) config.scanner_interval_ms = config_flags.scanner_interval_ms;
+  if (cmd.count("--scan-interval-ms"))
+    config.scanner_interval_ms = config_flags.scanner_interval_ms;
   if (cmd.count("--seed")) config.rng_seed = config_flags.rng_seed;
   rp::Status s = rp::base::FinishConfig(&config);
   if (!s.ok()) {
@@ -115,7 +116,8 @@ int main(int argc, char** argv) {
   rp::base::ServerConfig flags;
   CLI::App* serve = cli.add_subcommand("serve", "Run the HTTP server");
   serve->add_option("--config", config_path, "YAML config file")->check(CLI::ExistingFile);
-  serve->add_option("--port", flags.port, "Listen port; 0 picks a free one")->check(CLI::Range(0, 65535));
+  serve->add_option("--port", flags.port, "Listen port; 0 picks a free one")
+      ->check(CLI::Range(0, 65535));
   serve->add_option("--db", flags.db_path, "SQLite ledger path");
   serve->add_option("--claim-scheme", flags.claim_scheme, "Claim scheme")
       ->check(CLI::IsMember({"db_lock"}));
@@ -131,10 +133,13 @@ int main(int argc, char** argv) {
   int64_t user = 0, count = 1, ttl_s = 86400;
   CLI::App* token = cli.add_subcommand("token", "Print bearer tokens (secret from config/env)");
   token->add_option("--config", config_path, "YAML config file")->check(CLI::ExistingFile);
-  token->add_option("--user", user, "First user id")->required()->check(CLI::Range(int64_t{1}, INT64_MAX / 2));
+  token->add_option("--user", user, "First user id")
+      ->required()
+      ->check(CLI::Range(int64_t{1}, INT64_MAX / 2));
   token->add_option("--count", count, "Users user..user+count-1, one token per line")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
-  token->add_option("--ttl", ttl_s, "Token lifetime in seconds")->check(CLI::Range(int64_t{1}, int64_t{365 * 86400}));
+  token->add_option("--ttl", ttl_s, "Token lifetime in seconds")
+      ->check(CLI::Range(int64_t{1}, int64_t{365 * 86400}));
 
   std::string db_path = "rp-ledger.db";
   CLI::App* check = cli.add_subcommand("check", "Check the ledger's conservation invariant");

@@ -31,8 +31,8 @@ class Api {
   }
   Reply Call(const std::string& method, const std::string& path, int64_t user,
              const std::string& body = "") {
-    httplib::Headers h{{"Authorization",
-                        "Bearer " + auth::MintToken(o_.auth_secret, user, std::time(nullptr) + 600)}};
+    httplib::Headers h{{"Authorization", "Bearer " + auth::MintToken(o_.auth_secret, user,
+                                                                     std::time(nullptr) + 600)}};
     auto r = method == "GET" ? http_.Get(path, h) : http_.Post(path, h, body, "application/json");
     return Wrap(r);
   }
@@ -69,8 +69,8 @@ void Check(bool cond, const std::string& what) {
 }
 
 void SendAndPay(Api& api, PacketPlan& p) {
-  json body = {{"order_no", p.order_no}, {"kind", "c2c"},  {"total_cents", p.total_cents},
-               {"count", p.count},       {"split", p.split}, {"audience", "public"},
+  json body = {{"order_no", p.order_no},    {"kind", "c2c"},         {"total_cents", p.total_cents},
+               {"count", p.count},          {"split", p.split},      {"audience", "public"},
                {"video_id", "spring-2027"}, {"greeting", "新年快乐"}};
   Reply sent = api.Call("POST", "/v1/packets", p.sender, body.dump());
   if (sent.status != 201) {
@@ -78,10 +78,11 @@ void SendAndPay(Api& api, PacketPlan& p) {
     return;
   }
   p.id = sent.body["packet_id"];
-  std::printf("send   packet %lld: %lld cents in %lld %s shares from user %lld -> %s, pay order %s\n",
-              (long long)p.id, (long long)p.total_cents, (long long)p.count, p.split,
-              (long long)p.sender, sent.body["status"].get<std::string>().c_str(),
-              sent.body["pay_order_no"].get<std::string>().c_str());
+  std::printf(
+      "send   packet %lld: %lld cents in %lld %s shares from user %lld -> %s, pay order %s\n",
+      (long long)p.id, (long long)p.total_cents, (long long)p.count, p.split, (long long)p.sender,
+      sent.body["status"].get<std::string>().c_str(),
+      sent.body["pay_order_no"].get<std::string>().c_str());
   Reply paid = api.Pay(sent.body["pay_order_no"], p.total_cents);
   std::printf("pay    %s: signed callback, %lld cents -> %s\n",
               sent.body["pay_order_no"].get<std::string>().c_str(), (long long)p.total_cents,
@@ -113,11 +114,14 @@ void Storm(const DemoOptions& o, const PacketPlan& p, int64_t first_user) {
     });
   }
   for (auto& t : threads) t.join();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
-  std::printf("claim  %d concurrent claimers on packet %lld (%lld shares): %d won, %d sold out, "
-              "%d other, in %lld ms\n",
-              p.claimers, (long long)p.id, (long long)p.count, won.load(), sold_out.load(),
-              other.load(), (long long)ms);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
+                .count();
+  std::printf(
+      "claim  %d concurrent claimers on packet %lld (%lld shares): %d won, %d sold out, "
+      "%d other, in %lld ms\n",
+      p.claimers, (long long)p.id, (long long)p.count, won.load(), sold_out.load(), other.load(),
+      (long long)ms);
   const int expected = static_cast<int>(std::min<int64_t>(p.claimers, p.count));
   Check(won.load() == expected, "exactly " + std::to_string(expected) + " winners");
   Check(other.load() == 0, "no errors besides sold_out");
@@ -134,8 +138,10 @@ void Report(Api& api, const PacketPlan& p) {
   std::string cursor;
   json best;
   for (int page = 0; page < 1000; ++page) {
-    Reply c = api.Call("GET", "/v1/packets/" + std::to_string(p.id) + "/claims?limit=100" +
-                                  (cursor.empty() ? "" : "&cursor=" + cursor), p.sender);
+    Reply c = api.Call("GET",
+                       "/v1/packets/" + std::to_string(p.id) + "/claims?limit=100" +
+                           (cursor.empty() ? "" : "&cursor=" + cursor),
+                       p.sender);
     if (c.status != 200) break;
     for (auto& claim : c.body["claims"]) {
       listed += claim["amount_cents"].get<int64_t>();
@@ -146,10 +152,11 @@ void Report(Api& api, const PacketPlan& p) {
     cursor = c.body["next_cursor"];
   }
   const json& b = r.body;
-  std::printf("final  packet %lld: %-8s total %lld = claimed %lld (%lld claims) + remaining %lld",
-              (long long)p.id, b["status"].get<std::string>().c_str(),
-              (long long)b["total_cents"].get<int64_t>(), (long long)b["claimed_cents"].get<int64_t>(),
-              (long long)b["claimed_count"].get<int64_t>(), (long long)b["remaining_cents"].get<int64_t>());
+  std::printf(
+      "final  packet %lld: %-8s total %lld = claimed %lld (%lld claims) + remaining %lld",
+      (long long)p.id, b["status"].get<std::string>().c_str(),
+      (long long)b["total_cents"].get<int64_t>(), (long long)b["claimed_cents"].get<int64_t>(),
+      (long long)b["claimed_count"].get<int64_t>(), (long long)b["remaining_cents"].get<int64_t>());
   if (!best.is_null()) {
     std::printf("; best luck: user %lld with %lld cents", (long long)best["user_id"].get<int64_t>(),
                 (long long)best["amount_cents"].get<int64_t>());
@@ -158,7 +165,8 @@ void Report(Api& api, const PacketPlan& p) {
   Check(b["total_cents"].get<int64_t>() ==
             b["claimed_cents"].get<int64_t>() + b["remaining_cents"].get<int64_t>(),
         "total = claimed + remaining");
-  Check(listed == b["claimed_cents"].get<int64_t>() && listed_count == b["claimed_count"].get<int64_t>(),
+  Check(listed == b["claimed_cents"].get<int64_t>() &&
+            listed_count == b["claimed_count"].get<int64_t>(),
         "the claims list sums to claimed_cents");
 }
 
@@ -183,14 +191,16 @@ int RunDemoFlow(const DemoOptions& o) {
   std::printf("replay user 22000 claims packet %lld again -> HTTP %d, repeat=%s\n",
               (long long)plans[2].id, replay.status,
               replay.body.value("repeat", false) ? "true" : "false");
-  Check(replay.status == 200 && replay.body.value("repeat", false), "a replayed claim returns the original");
+  Check(replay.status == 200 && replay.body.value("repeat", false),
+        "a replayed claim returns the original");
 
   std::printf("wait   for packet %lld to expire (short TTL; the expiry scanner refunds the rest)\n",
               (long long)plans[2].id);
   std::string status;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.expiry_wait_s_max);
   while (std::chrono::steady_clock::now() < deadline) {
-    status = api.Call("GET", "/v1/packets/" + std::to_string(plans[2].id), 1003).body.value("status", "");
+    status = api.Call("GET", "/v1/packets/" + std::to_string(plans[2].id), 1003)
+                 .body.value("status", "");
     if (status == "expired") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // A demo waiting on wall time.
   }

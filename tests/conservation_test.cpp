@@ -11,8 +11,10 @@ namespace {
 // A clean ledger: one finished packet, one active, one expired with its refund.
 LedgerSnapshot Clean() {
   LedgerSnapshot s;
-  s.packets = {{1, "finished", 300, 2, 300, 2}, {2, "active", 500, 5, 100, 1},
-               {3, "expired", 400, 4, 150, 1}, {4, "awaiting_payment", 900, 3, 0, 0}};
+  s.packets = {{1, "finished", 300, 2, 300, 2},
+               {2, "active", 500, 5, 100, 1},
+               {3, "expired", 400, 4, 150, 1},
+               {4, "awaiting_payment", 900, 3, 0, 0}};
   s.claims = {{10, 1, 100, 120}, {11, 1, 101, 180}, {12, 2, 100, 100}, {13, 3, 102, 150}};
   s.transfers = {{"TR10", 10, 120}, {"TR11", 11, 180}, {"TR12", 12, 100}, {"TR13", 13, 150}};
   s.refunds = {{"RF3", 3, 250}};

@@ -43,7 +43,8 @@ TEST_F(ExpiryTest, ExpiredPacketRefusesClaimsAndOrdersARefundOfTheRemainder) {
   const int64_t packet = sent.body["packet_id"];
   ASSERT_EQ(client_->Pay(sent.body["pay_order_no"], "paid", 1000).status, 200);
   int64_t claimed = 0;
-  for (int u = 10; u < 12; ++u) claimed += client_->Claim(packet, u).body["amount_cents"].get<int64_t>();
+  for (int u = 10; u < 12; ++u)
+    claimed += client_->Claim(packet, u).body["amount_cents"].get<int64_t>();
 
   clock_.AdvanceMs(59'999);
   ASSERT_TRUE(server_->app->ScanExpiredNow().ok());
@@ -116,8 +117,8 @@ TEST(LedgerTxTest, IllegalTransitionIsRejectedCountedAndNotApplied) {
   EXPECT_EQ(s.error(), "illegal_transition");
   EXPECT_EQ(IllegalTransitions(), before + 1);
   // A legal transition from the wrong current state is refused too (conditional update).
-  s = MovePacket(**db, out.packet.packet_id, packet_state::kActive, packet_state::kFinished,
-                 "test", 2000);
+  s = MovePacket(**db, out.packet.packet_id, packet_state::kActive, packet_state::kFinished, "test",
+                 2000);
   EXPECT_EQ(s.error(), "state_changed");
   ASSERT_TRUE((*db)->Exec("ROLLBACK").ok());
 }

@@ -144,9 +144,10 @@ TEST_F(HttpApiTest, PaymentCallbackRules) {
   const int64_t packet = sent.body["packet_id"];
   EXPECT_EQ(client_->Claim(packet, 9).body["error"]["code"], "not_claimable");
   // Forged signature.
-  Reply forged = client_->Send("POST", "/v1/payments/callback",
-                               R"({"pay_order_no":")" + pay + R"(","status":"paid","amount_cents":1000})",
-                               {{"X-RP-Signature", std::string(64, 'a')}});
+  Reply forged =
+      client_->Send("POST", "/v1/payments/callback",
+                    R"({"pay_order_no":")" + pay + R"(","status":"paid","amount_cents":1000})",
+                    {{"X-RP-Signature", std::string(64, 'a')}});
   EXPECT_EQ(forged.status, 401);
   Reply wrong_amount = client_->Pay(pay, "paid", 999);
   EXPECT_EQ(wrong_amount.status, 409);
@@ -174,8 +175,9 @@ TEST_F(HttpApiTest, AuthenticationIsRequiredAndChecked) {
             401);
   std::string forged = TokenFor(5);
   forged.back() = forged.back() == 'a' ? 'b' : 'a';
-  EXPECT_EQ(client_->Send("GET", "/v1/packets/1", "", {{"Authorization", "Bearer " + forged}}).status,
-            401);
+  EXPECT_EQ(
+      client_->Send("GET", "/v1/packets/1", "", {{"Authorization", "Bearer " + forged}}).status,
+      401);
   std::string expired = auth::MintToken(kAuthSecret, 5, std::time(nullptr) - 1);
   Reply r = client_->Send("GET", "/v1/packets/1", "", {{"Authorization", "Bearer " + expired}});
   EXPECT_EQ(r.status, 401);
@@ -240,8 +242,9 @@ TEST_F(HttpApiTest, MetricsExposeRoutesAndClaims) {
   client_->Claim(packet, 3);
   Reply r = client_->Send("GET", "/metrics", "", {});
   ASSERT_EQ(r.status, 200);
-  EXPECT_NE(r.raw.find(R"(rp_http_requests_total{route="POST /v1/packets/{id}/claims",status="201"} 1)"),
-            std::string::npos)
+  EXPECT_NE(
+      r.raw.find(R"(rp_http_requests_total{route="POST /v1/packets/{id}/claims",status="201"} 1)"),
+      std::string::npos)
       << r.raw;
   EXPECT_NE(r.raw.find(R"(rp_claims_total{result="sold_out",scheme="db_lock"} 1)"),
             std::string::npos);

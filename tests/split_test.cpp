@@ -62,8 +62,8 @@ TEST(SplitTest, MeanShareIsUnbiasedByPosition) {
   struct Shape {
     int64_t total, count, cap;
   };
-  for (Shape s : {Shape{10000, 10, 20000},    // Cap far away: the plain double mean.
-                  Shape{100000, 10, 20000},   // Cap binds: 2 * average == cap.
+  for (Shape s : {Shape{10000, 10, 20000},      // Cap far away: the plain double mean.
+                  Shape{100000, 10, 20000},     // Cap binds: 2 * average == cap.
                   Shape{170000, 10, 20000}}) {  // Cap binds hard: average is 85% of the cap.
     const double expected = static_cast<double>(s.total) / static_cast<double>(s.count);
     std::vector<double> means = PositionMeans(s.total, s.count, s.cap, 50000, 99);

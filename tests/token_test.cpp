@@ -21,9 +21,9 @@ TEST(TokenTest, RejectsExpiredForgedAndMalformed) {
   EXPECT_EQ(VerifyToken("other-secret-xxxxxx", t, 1000).error, TokenError::kBadSignature);
   std::string other_user = "43" + t.substr(2);  // Same signature, another user.
   EXPECT_EQ(VerifyToken(kSecret, other_user, 1000).error, TokenError::kBadSignature);
-  for (std::string bad : std::vector<std::string>{"", "42", "42.2000", "42.2000.", "x.2000." + std::string(64, 'a'),
-                          "-1.2000." + std::string(64, 'a'), "42.2000.abc",
-                          "0.2000." + std::string(64, 'a')}) {
+  for (std::string bad : std::vector<std::string>{
+           "", "42", "42.2000", "42.2000.", "x.2000." + std::string(64, 'a'),
+           "-1.2000." + std::string(64, 'a'), "42.2000.abc", "0.2000." + std::string(64, 'a')}) {
     TokenCheck c = VerifyToken(kSecret, bad, 1000);
     EXPECT_FALSE(c.user_id) << bad;
     EXPECT_EQ(c.error, TokenError::kMalformed) << bad;

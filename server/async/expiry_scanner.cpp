@@ -30,8 +30,8 @@ Status CollectDue(base::Db& db, int64_t now_ms, int limit, std::vector<Due>* due
 Status ExpireWithRefund(base::Db& db, const Due& d, int64_t now_ms) {
   using namespace core;
   RP_CHECK(d.remaining_cents > 0);  // An active packet with nothing left would be finished.
-  Status s = MovePacket(db, d.packet_id, packet_state::kActive, packet_state::kExpired, "ttl",
-                        now_ms);
+  Status s =
+      MovePacket(db, d.packet_id, packet_state::kActive, packet_state::kExpired, "ttl", now_ms);
   if (!s.ok()) return s;
   base::Stmt& ins = db.Prepare(
       "INSERT INTO refunds (packet_id, refund_no, amount_cents, status, created_at_ms, "
@@ -60,7 +60,9 @@ ExpiryScanner::ExpiryScanner(base::LedgerWriter* writer, const Clock* clock,
   RP_CHECK(options_.interval_ms > 0 && options_.batch_max > 0);
 }
 
-ExpiryScanner::~ExpiryScanner() { Stop(); }
+ExpiryScanner::~ExpiryScanner() {
+  Stop();
+}
 
 Result<ScanResult> ExpiryScanner::RunOnce() {
   ScanResult result;

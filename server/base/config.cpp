@@ -38,8 +38,7 @@ std::map<std::string, std::map<std::string, Setter>> Schema(ServerConfig* c) {
         {"share_cents_max", Set(&c->share_cents_max)},
         {"greeting_chars_max", Set(&c->greeting_chars_max)}}},
       {"scanner",
-       {{"interval_ms", Set(&c->scanner_interval_ms)},
-        {"batch_max", Set(&c->scanner_batch_max)}}},
+       {{"interval_ms", Set(&c->scanner_interval_ms)}, {"batch_max", Set(&c->scanner_batch_max)}}},
       {"secrets", {{"auth", Set(&c->auth_secret)}, {"payment", Set(&c->payment_secret)}}},
       {"rng", {{"seed", Set(&c->rng_seed)}}},
   };
@@ -68,8 +67,10 @@ Status LoadConfigFile(const std::string& path, ServerConfig* config) {
   for (const auto& section : root) {
     std::string name = section.first.as<std::string>();
     auto known = schema.find(name);
-    if (known == schema.end()) return Bad(path, section.first.Mark(), "unknown section '" + name + "'");
-    if (!section.second.IsMap()) return Bad(path, section.second.Mark(), name + ": expected a mapping");
+    if (known == schema.end())
+      return Bad(path, section.first.Mark(), "unknown section '" + name + "'");
+    if (!section.second.IsMap())
+      return Bad(path, section.second.Mark(), name + ": expected a mapping");
     for (const auto& entry : section.second) {
       std::string key = entry.first.as<std::string>();
       auto setter = known->second.find(key);
@@ -98,19 +99,21 @@ void ResolveSecrets(ServerConfig* c) {
 Status FinishConfig(ServerConfig* c) {
   ResolveSecrets(c);
   for (Status s : {
-           Range(c->auth_secret.size() >= 16, "auth secret missing or shorter than 16 bytes "
-                                              "(secrets.auth or RP_AUTH_SECRET)"),
-           Range(c->payment_secret.size() >= 16, "payment secret missing or shorter than 16 bytes "
-                                                 "(secrets.payment or RP_PAYMENT_SECRET)"),
+           Range(c->auth_secret.size() >= 16,
+                 "auth secret missing or shorter than 16 bytes "
+                 "(secrets.auth or RP_AUTH_SECRET)"),
+           Range(c->payment_secret.size() >= 16,
+                 "payment secret missing or shorter than 16 bytes "
+                 "(secrets.payment or RP_PAYMENT_SECRET)"),
            Range(c->port >= 0 && c->port <= 65535, "server.port must be 0..65535"),
            Range(c->threads >= 1 && c->threads <= 256, "server.threads must be 1..256"),
            Range(c->body_bytes_max >= 1024 && c->body_bytes_max <= (1 << 24),
                  "server.body_bytes_max must be 1 KiB..16 MiB"),
            Range(c->synchronous == "FULL" || c->synchronous == "NORMAL",
                  "ledger.synchronous must be FULL or NORMAL"),
-           Range(c->writer_queue_max >= 1 && c->writer_batch_max >= 1 &&
-                     c->writer_batch_max <= 10000,
-                 "ledger.writer_queue_max >= 1 and writer_batch_max 1..10000"),
+           Range(
+               c->writer_queue_max >= 1 && c->writer_batch_max >= 1 && c->writer_batch_max <= 10000,
+               "ledger.writer_queue_max >= 1 and writer_batch_max 1..10000"),
            Range(c->read_connections >= 1 && c->read_connections <= 64,
                  "ledger.read_connections must be 1..64"),
            Range(c->claim_scheme == "db_lock", "claim.scheme must be one of: db_lock"),

@@ -17,7 +17,9 @@ LedgerWriter::LedgerWriter(std::unique_ptr<Db> db, LedgerWriterOptions options)
   thread_ = std::thread([this] { Loop(); });
 }
 
-LedgerWriter::~LedgerWriter() { Stop(); }
+LedgerWriter::~LedgerWriter() {
+  Stop();
+}
 
 Status LedgerWriter::Submit(WriteJob job) {
   RP_CHECK(job.fn && job.done);
@@ -39,7 +41,8 @@ Status LedgerWriter::RunSync(std::function<Status(Db&)> fn, std::optional<int64_
   RP_CHECK(std::this_thread::get_id() != thread_.get_id());
   std::promise<Status> promise;
   std::future<Status> future = promise.get_future();
-  Status s = Submit({lock_key, std::move(fn), [&promise](const Status& st) { promise.set_value(st); }});
+  Status s =
+      Submit({lock_key, std::move(fn), [&promise](const Status& st) { promise.set_value(st); }});
   if (!s.ok()) return s;
   return future.get();
 }

@@ -42,8 +42,8 @@ struct WriteJob {
 };
 
 struct LedgerWriterOptions {
-  int queue_max = 65536;  // Submit() beyond this answers Unavailable (back-pressure).
-  int batch_max = 256;    // Jobs per commit.
+  int queue_max = 65536;       // Submit() beyond this answers Unavailable (back-pressure).
+  int batch_max = 256;         // Jobs per commit.
   int begin_retries_max = 50;  // BEGIN attempts on SQLITE_BUSY before the batch fails.
 };
 
@@ -54,7 +54,7 @@ struct LedgerWriterStats {
   int64_t busy_retries = 0;
   int64_t lock_waits = 0;          // Keyed jobs started (each waited for its lock_key).
   int64_t lock_wait_ns_total = 0;  // Enqueue-to-start time of keyed jobs.
-  int64_t queue_depth = 0;        // Current, not monotonic.
+  int64_t queue_depth = 0;         // Current, not monotonic.
 };
 
 class LedgerWriter {

@@ -53,8 +53,9 @@ std::string Stmt::Text(int col) const {
 
 Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const SqliteOptions& options) {
   sqlite3* raw = nullptr;
-  int flags = SQLITE_OPEN_NOMUTEX |
-              (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int flags =
+      SQLITE_OPEN_NOMUTEX |
+      (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
     Status s = Internal("open " + path + ": " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
@@ -65,8 +66,8 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const SqliteOption
   // busy_timeout first: switching to WAL while another connection opens can otherwise fail
   // with "database is locked" (see shared facts).
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
-  std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA cache_size=-" +
-                        std::to_string(options.cache_size_kib) + ";";
+  std::string pragmas =
+      "PRAGMA foreign_keys=ON; PRAGMA cache_size=-" + std::to_string(options.cache_size_kib) + ";";
   if (options.read_only) {
     pragmas += "PRAGMA query_only=ON;";
   } else {

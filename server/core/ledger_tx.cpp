@@ -44,8 +44,8 @@ Status RecordTransition(base::Db& db, const StateMachine& machine, int64_t entit
                         int64_t now_ms) {
   if (!machine.Allows(from, to)) {
     CountIllegalTransition();
-    spdlog::warn("illegal {} transition rejected: id={} {} -> {} ({})", machine.entity(),
-                 entity_id, from.empty() ? "(new)" : from, to, cause);
+    spdlog::warn("illegal {} transition rejected: id={} {} -> {} ({})", machine.entity(), entity_id,
+                 from.empty() ? "(new)" : from, to, cause);
     return Conflict("illegal_transition", std::string(machine.entity()) + " cannot move from " +
                                               std::string(from) + " to " + std::string(to));
   }
@@ -68,14 +68,20 @@ Status MovePacket(base::Db& db, int64_t packet_id, std::string_view from, std::s
   up.Step();
   if (!up.status().ok()) return up.status();
   if (db.Changes() != 1) {
-    return Conflict("state_changed", "packet " + std::to_string(packet_id) + " is no longer " +
-                                         std::string(from));
+    return Conflict("state_changed",
+                    "packet " + std::to_string(packet_id) + " is no longer " + std::string(from));
   }
   return Status::Ok();
 }
 
-std::string TransferNo(int64_t claim_id) { return "TR" + std::to_string(claim_id); }
-std::string RefundNo(int64_t packet_id) { return "RF" + std::to_string(packet_id); }
-std::string PayOrderNo(int64_t packet_id) { return "PAY" + std::to_string(packet_id); }
+std::string TransferNo(int64_t claim_id) {
+  return "TR" + std::to_string(claim_id);
+}
+std::string RefundNo(int64_t packet_id) {
+  return "RF" + std::to_string(packet_id);
+}
+std::string PayOrderNo(int64_t packet_id) {
+  return "PAY" + std::to_string(packet_id);
+}
 
 }  // namespace rp::core

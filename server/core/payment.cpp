@@ -25,7 +25,8 @@ Status PaymentTx(base::Db& db, const PaymentCallback& cb, int64_t now_ms, Paymen
   if (!packet.ok() || packet->pay_order_no != cb.pay_order_no) {
     return NotFound("pay_order_not_found", "unknown pay_order_no " + cb.pay_order_no);
   }
-  base::Stmt& prior = db.Prepare("SELECT status, amount_cents FROM payments WHERE pay_order_no = ?");
+  base::Stmt& prior =
+      db.Prepare("SELECT status, amount_cents FROM payments WHERE pay_order_no = ?");
   prior.Bind(1, cb.pay_order_no);
   if (prior.Step()) {
     bool same = prior.Text(0) == cb.status && prior.Int(1) == cb.amount_cents;
@@ -48,8 +49,7 @@ Status PaymentTx(base::Db& db, const PaymentCallback& cb, int64_t now_ms, Paymen
     return Conflict("packet_closed", "packet " + std::to_string(*id) + " is " + packet->status +
                                          " and no longer accepts payment");
   }
-  const std::string_view to =
-      cb.status == "paid" ? packet_state::kActive : packet_state::kClosed;
+  const std::string_view to = cb.status == "paid" ? packet_state::kActive : packet_state::kClosed;
   Status s = MovePacket(db, *id, packet_state::kAwaitingPayment, to,
                         cb.status == "paid" ? "payment_paid" : "payment_failed", now_ms);
   if (!s.ok()) return s;

@@ -39,8 +39,7 @@ Status ValidateSend(const SendRequest& r, const SendLimits& limits) {
     return InvalidArgument("unsupported_kind", "kind must be \"c2c\"");
   }
   if (r.count < 1 || r.count > limits.count_max) {
-    return InvalidArgument("invalid_count",
-                           "count must be 1.." + std::to_string(limits.count_max));
+    return InvalidArgument("invalid_count", "count must be 1.." + std::to_string(limits.count_max));
   }
   if (r.total_cents < 1) return InvalidArgument("invalid_amount", "total_cents must be positive");
   if (r.total_cents < r.count) {
@@ -65,10 +64,9 @@ Status ValidateSend(const SendRequest& r, const SendLimits& limits) {
   }
   if (Utf8Chars(r.greeting) > static_cast<size_t>(limits.greeting_chars_max) ||
       HasControlChars(r.greeting)) {
-    return InvalidArgument("invalid_greeting",
-                           "greeting must be at most " +
-                               std::to_string(limits.greeting_chars_max) +
-                               " characters without control characters");
+    return InvalidArgument("invalid_greeting", "greeting must be at most " +
+                                                   std::to_string(limits.greeting_chars_max) +
+                                                   " characters without control characters");
   }
   return Status::Ok();
 }
@@ -76,9 +74,9 @@ Status ValidateSend(const SendRequest& r, const SendLimits& limits) {
 std::string RequestHash(const SendRequest& r) {
   // Length-prefixed fields: no two distinct requests share a canonical form.
   std::string canon;
-  for (const std::string& f : {r.order_no, r.kind, std::to_string(r.total_cents),
-                               std::to_string(r.count), r.split, r.audience, r.video_id,
-                               r.greeting}) {
+  for (const std::string& f :
+       {r.order_no, r.kind, std::to_string(r.total_cents), std::to_string(r.count), r.split,
+        r.audience, r.video_id, r.greeting}) {
     canon += std::to_string(f.size()) + ":" + f + ";";
   }
   return crypto::Sha256Hex(canon);
@@ -87,8 +85,8 @@ std::string RequestHash(const SendRequest& r) {
 Status SendTx(base::Db& db, const SendRequest& req, int64_t sender_id, int64_t share_cap_cents,
               int64_t now_ms, int64_t ttl_ms, SendOutcome* out) {
   const std::string hash = RequestHash(req);
-  base::Stmt& find =
-      db.Prepare("SELECT packet_id, request_hash FROM packets WHERE sender_id = ? AND order_no = ?");
+  base::Stmt& find = db.Prepare(
+      "SELECT packet_id, request_hash FROM packets WHERE sender_id = ? AND order_no = ?");
   find.Bind(1, sender_id).Bind(2, req.order_no);
   if (find.Step()) {
     int64_t existing = find.Int(0);

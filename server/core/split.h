@@ -6,8 +6,8 @@
 // at a: a one-sided cut would shift money from early to late claimers (measured: +15% for the
 // last positions when total is half of count * cap). It is then clamped so every later share can
 // still be at least 1 cent and at most the cap; the last claimer takes the rest. In expectation
-// every position receives total/count, so early and late claimers are treated alike. Even split gives total/count to everyone (validated
-// divisible at send time).
+// every position receives total/count, so early and late claimers are treated alike. Even split
+// gives total/count to everyone (validated divisible at send time).
 //
 // Preconditions (checked, abort on violation): remaining_count >= 1,
 // remaining_count <= remaining_cents <= remaining_count * cap_cents.
@@ -21,7 +21,7 @@ namespace rp::core {
 
 enum class Split { kRandom, kEven };
 
-int64_t DrawShare(Split split, int64_t remaining_cents, int64_t remaining_count,
-                  int64_t cap_cents, std::mt19937_64& rng);
+int64_t DrawShare(Split split, int64_t remaining_cents, int64_t remaining_count, int64_t cap_cents,
+                  std::mt19937_64& rng);
 
 }  // namespace rp::core

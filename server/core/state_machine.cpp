@@ -54,7 +54,11 @@ const StateMachine& RefundMachine() {
   return kMachine;
 }
 
-int64_t IllegalTransitions() { return g_illegal_transitions.load(); }
-void CountIllegalTransition() { ++g_illegal_transitions; }
+int64_t IllegalTransitions() {
+  return g_illegal_transitions.load();
+}
+void CountIllegalTransition() {
+  ++g_illegal_transitions;
+}
 
 }  // namespace rp::core

@@ -26,9 +26,12 @@ HttpResponse JsonResponse(int status, const json& body) {
 }
 
 json PacketJson(const core::PacketRow& p) {
-  return {{"packet_id", p.packet_id},       {"status", p.status},
-          {"pay_order_no", p.pay_order_no}, {"total_cents", p.total_cents},
-          {"count", p.count},               {"expires_at", FormatTimeMs(p.expires_at_ms)}};
+  return {{"packet_id", p.packet_id},
+          {"status", p.status},
+          {"pay_order_no", p.pay_order_no},
+          {"total_cents", p.total_cents},
+          {"count", p.count},
+          {"expires_at", FormatTimeMs(p.expires_at_ms)}};
 }
 
 // Parses a positive decimal id of at most 18 digits (fits int64 with room).
@@ -92,16 +95,26 @@ std::string ClaimResult(const Result<core::ClaimOutcome>& r) {
 
 int HttpStatusOf(Code code) {
   switch (code) {
-    case Code::kOk: return 200;
-    case Code::kInvalidArgument: return 400;
-    case Code::kUnauthenticated: return 401;
-    case Code::kPermissionDenied: return 403;
-    case Code::kNotFound: return 404;
-    case Code::kConflict: return 409;
-    case Code::kGone: return 410;
-    case Code::kPayloadTooLarge: return 413;
-    case Code::kUnavailable: return 503;
-    case Code::kInternal: return 500;
+    case Code::kOk:
+      return 200;
+    case Code::kInvalidArgument:
+      return 400;
+    case Code::kUnauthenticated:
+      return 401;
+    case Code::kPermissionDenied:
+      return 403;
+    case Code::kNotFound:
+      return 404;
+    case Code::kConflict:
+      return 409;
+    case Code::kGone:
+      return 410;
+    case Code::kPayloadTooLarge:
+      return 413;
+    case Code::kUnavailable:
+      return 503;
+    case Code::kInternal:
+      return 500;
   }
   return 500;
 }
@@ -207,8 +220,8 @@ void Api::Handle(HttpRequest&& req, Respond respond) {
     default:
       break;
   }
-  Result<int64_t> user = Authenticate(req.authorization, d_.config->auth_secret,
-                                      d_.clock->NowMs() / 1000);
+  Result<int64_t> user =
+      Authenticate(req.authorization, d_.config->auth_secret, d_.clock->NowMs() / 1000);
   if (!user.ok()) return done(ErrorResponse(user.status()));
   int64_t packet_id = 0;
   if (m.route != Route::kPackets && !ParseId(m.id, &packet_id)) {
@@ -225,15 +238,14 @@ void Api::SendPacket(const HttpRequest& req, int64_t user_id, Respond respond) {
   Result<RequestJson> body = RequestJson::Parse(req.body);
   if (!body.ok()) return respond(ErrorResponse(body.status()));
   core::SendRequest r;
-  for (Status s : {body->String("order_no", &r.order_no, true),
-                   body->String("kind", &r.kind, true),
-                   body->Int("total_cents", &r.total_cents, true),
-                   body->Int("count", &r.count, true), body->String("split", &r.split, true),
-                   body->String("audience", &r.audience, true),
-                   body->String("video_id", &r.video_id, true),
-                   body->String("greeting", &r.greeting, false), body->RejectUnknown(),
-                   core::ValidateSend(r, {d_.config->count_max, d_.config->share_cents_max,
-                                          d_.config->greeting_chars_max})}) {
+  for (Status s :
+       {body->String("order_no", &r.order_no, true), body->String("kind", &r.kind, true),
+        body->Int("total_cents", &r.total_cents, true), body->Int("count", &r.count, true),
+        body->String("split", &r.split, true), body->String("audience", &r.audience, true),
+        body->String("video_id", &r.video_id, true), body->String("greeting", &r.greeting, false),
+        body->RejectUnknown(),
+        core::ValidateSend(r, {d_.config->count_max, d_.config->share_cents_max,
+                               d_.config->greeting_chars_max})}) {
     if (!s.ok()) return respond(ErrorResponse(s));
   }
   auto outcome = std::make_shared<core::SendOutcome>();
@@ -267,10 +279,12 @@ void Api::PaymentCallback(const HttpRequest& req, Respond respond) {
     if (!s.ok()) return respond(ErrorResponse(s));
   }
   if (cb.status != "paid" && cb.status != "failed") {
-    return respond(ErrorResponse(InvalidArgument("invalid_status", "status must be paid or failed")));
+    return respond(
+        ErrorResponse(InvalidArgument("invalid_status", "status must be paid or failed")));
   }
   if (cb.amount_cents < 1) {
-    return respond(ErrorResponse(InvalidArgument("invalid_amount", "amount_cents must be positive")));
+    return respond(
+        ErrorResponse(InvalidArgument("invalid_amount", "amount_cents must be positive")));
   }
   auto outcome = std::make_shared<core::PaymentOutcome>();
   const int64_t now_ms = d_.clock->NowMs();
@@ -297,13 +311,12 @@ void Api::Claim(const HttpRequest& req, int64_t packet_id, int64_t user_id, Resp
   d_.scheme->Claim(packet_id, user_id, [metrics, respond](Result<core::ClaimOutcome> r) {
     metrics->CountClaim(ClaimResult(r));
     if (!r.ok()) return respond(ErrorResponse(r.status()));
-    respond(JsonResponse(r->repeat ? 200 : 201,
-                         {{"claim_id", r->claim_id},
-                          {"packet_id", r->packet_id},
-                          {"amount_cents", r->amount_cents},
-                          {"status", r->status},
-                          {"claimed_at", FormatTimeMs(r->claimed_at_ms)},
-                          {"repeat", r->repeat}}));
+    respond(JsonResponse(r->repeat ? 200 : 201, {{"claim_id", r->claim_id},
+                                                 {"packet_id", r->packet_id},
+                                                 {"amount_cents", r->amount_cents},
+                                                 {"status", r->status},
+                                                 {"claimed_at", FormatTimeMs(r->claimed_at_ms)},
+                                                 {"repeat", r->repeat}}));
   });
 }
 
@@ -348,7 +361,8 @@ void Api::ListClaims(const HttpRequest& req, int64_t packet_id, Respond respond)
     claims.push_back(std::move(item));
   }
   json body = {{"packet_id", packet_id}, {"claims", std::move(claims)}};
-  body["next_cursor"] = page->next_cursor ? json(std::to_string(*page->next_cursor)) : json(nullptr);
+  body["next_cursor"] =
+      page->next_cursor ? json(std::to_string(*page->next_cursor)) : json(nullptr);
   body["best_luck_claim_id"] =
       page->best_luck_claim_id ? json(*page->best_luck_claim_id) : json(nullptr);
   respond(JsonResponse(200, body));

@@ -1,9 +1,9 @@
 #include "server/gateway/http_server.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
 
@@ -65,21 +65,23 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(static_cast<uint64_t>(server_->options.body_bytes_max));
     parser_->header_limit(static_cast<uint32_t>(server_->options.header_bytes_max));
     stream_.expires_after(std::chrono::milliseconds(server_->options.idle_timeout_ms));
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
-        ec == beast::error::timeout || ec == net::error::connection_reset || ec == net::error::eof) {
+        ec == beast::error::timeout || ec == net::error::connection_reset ||
+        ec == net::error::eof) {
       return Close();
     }
     busy_ = true;
     if (ec == http::error::body_limit) {
       keep_alive_ = false;
-      return Send(Error(413, "payload_too_large", "the body exceeds " +
-                                                      std::to_string(server_->options.body_bytes_max) +
-                                                      " bytes"));
+      return Send(
+          Error(413, "payload_too_large",
+                "the body exceeds " + std::to_string(server_->options.body_bytes_max) + " bytes"));
     }
     if (ec) {
       keep_alive_ = false;
@@ -178,7 +180,9 @@ HttpServer::HttpServer(HttpServerOptions options, Handler handler)
   impl_->handler = std::move(handler);
 }
 
-HttpServer::~HttpServer() { Stop(0); }
+HttpServer::~HttpServer() {
+  Stop(0);
+}
 
 Status HttpServer::Start() {
   beast::error_code ec;
@@ -192,7 +196,8 @@ Status HttpServer::Start() {
   if (!ec) acc.listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
     return Unavailable("bind_failed", "cannot listen on " + impl_->options.host + ":" +
-                                          std::to_string(impl_->options.port) + ": " + ec.message());
+                                          std::to_string(impl_->options.port) + ": " +
+                                          ec.message());
   }
   impl_->bound_port = acc.local_endpoint().port();
   impl_->Accept();
@@ -202,7 +207,9 @@ Status HttpServer::Start() {
   return Status::Ok();
 }
 
-int HttpServer::port() const { return impl_->bound_port; }
+int HttpServer::port() const {
+  return impl_->bound_port;
+}
 
 void HttpServer::Stop(int64_t grace_ms) {
   if (impl_->stopped) return;

@@ -43,8 +43,8 @@ ServerMetrics::ServerMetrics(std::string scheme)
                                "SQLITE_BUSY retries of the ledger writer")),
       ledger_commits_(GaugeOf(*registry_, "rp_ledger_commits_total", "Ledger write commits")),
       ledger_jobs_(GaugeOf(*registry_, "rp_ledger_jobs_total", "Ledger write jobs committed")),
-      ledger_queue_depth_(GaugeOf(*registry_, "rp_ledger_queue_depth",
-                                  "Write jobs waiting for the ledger writer")),
+      ledger_queue_depth_(
+          GaugeOf(*registry_, "rp_ledger_queue_depth", "Write jobs waiting for the ledger writer")),
       lock_wait_seconds_total_(GaugeOf(*registry_, "rp_lock_wait_seconds_total",
                                        "Total time claims waited for packet locks",
                                        {{"scheme", scheme_}})),

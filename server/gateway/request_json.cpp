@@ -51,8 +51,8 @@ Status RequestJson::Int(const char* name, int64_t* out, bool required) {
     if (std::abs(it->get<double>()) >= 9.2e18) {
       return InvalidArgument("invalid_amount", std::string(name) + " is out of range");
     }
-    return InvalidArgument("invalid_type", std::string(name) +
-                                               " must be an integer (amounts are integer cents)");
+    return InvalidArgument("invalid_type",
+                           std::string(name) + " must be an integer (amounts are integer cents)");
   }
   return InvalidArgument("invalid_type", std::string(name) + " must be an integer");
 }

@@ -76,8 +76,8 @@ Status LoadSnapshot(base::Db& db, conservation::LedgerSnapshot* out) {
   base::Stmt& c = db.Prepare("SELECT claim_id, packet_id, user_id, amount_cents FROM claims");
   while (c.Step()) out->claims.push_back({c.Int(0), c.Int(1), c.Int(2), c.Int(3)});
   if (!c.status().ok()) return c.status();
-  base::Stmt& t = db.Prepare(
-      "SELECT order_no, ref_id, amount_cents FROM outbox WHERE kind = 'transfer'");
+  base::Stmt& t =
+      db.Prepare("SELECT order_no, ref_id, amount_cents FROM outbox WHERE kind = 'transfer'");
   while (t.Step()) out->transfers.push_back({t.Text(0), t.Int(1), t.Int(2)});
   if (!t.status().ok()) return t.status();
   base::Stmt& r = db.Prepare("SELECT refund_no, packet_id, amount_cents FROM refunds");

@@ -38,7 +38,7 @@ struct ClaimView {
 
 struct ClaimsPage {
   std::vector<ClaimView> claims;
-  std::optional<int64_t> next_cursor;  // Pass back as `cursor` for the next page.
+  std::optional<int64_t> next_cursor;         // Pass back as `cursor` for the next page.
   std::optional<int64_t> best_luck_claim_id;  // Set once the packet is finished.
 };
 

@@ -23,7 +23,8 @@ Status ReadPool::With(const std::function<Status(base::Db&)>& fn) {
   std::unique_ptr<base::Db> db;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    if (!cv_.wait_for(lock, std::chrono::milliseconds(wait_ms_), [this] { return !free_.empty(); })) {
+    if (!cv_.wait_for(lock, std::chrono::milliseconds(wait_ms_),
+                      [this] { return !free_.empty(); })) {
       return Unavailable("overloaded", "no read connection free; retry later");
     }
     db = std::move(free_.back());

@@ -66,10 +66,11 @@ Reply Client::Send(const std::string& method, const std::string& path, const std
 
 Reply Client::Pay(const std::string& pay_order_no, const std::string& status,
                   int64_t amount_cents) {
-  std::string body = nlohmann::json{{"pay_order_no", pay_order_no},
-                                    {"status", status},
-                                    {"amount_cents", amount_cents}}
-                         .dump();
+  std::string body = nlohmann::json{
+      {"pay_order_no", pay_order_no},
+      {"status", status},
+      {"amount_cents",
+       amount_cents}}.dump();
   return Wrap(http_.Post("/v1/payments/callback",
                          {{"X-RP-Signature", crypto::HmacSha256Hex(kPaymentSecret, body)}}, body,
                          "application/json"));
@@ -77,9 +78,8 @@ Reply Client::Pay(const std::string& pay_order_no, const std::string& status,
 
 Reply Client::SendPacket(int64_t sender, const std::string& order_no, int64_t total_cents,
                          int64_t count, const std::string& split) {
-  nlohmann::json body = {{"order_no", order_no}, {"kind", "c2c"},
-                         {"total_cents", total_cents}, {"count", count},
-                         {"split", split},       {"audience", "public"},
+  nlohmann::json body = {{"order_no", order_no}, {"kind", "c2c"},  {"total_cents", total_cents},
+                         {"count", count},       {"split", split}, {"audience", "public"},
                          {"video_id", "v1"}};
   return Post("/v1/packets", body.dump(), sender);
 }
@@ -112,13 +112,13 @@ InProcessServer::InProcessServer(base::ServerConfig config, const Clock* clock) 
 }
 
 ServerProcess::ServerProcess(const TempDir& dir, const std::vector<std::string>& extra_args) {
-  std::vector<std::string> argv = {RP_SERVER_BIN, "serve", "--port", "0",
-                                   "--db",        dir.File("ledger.db")};
+  std::vector<std::string> argv = {RP_SERVER_BIN, "serve", "--port",
+                                   "0",           "--db",  dir.File("ledger.db")};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  auto child = ChildProcess::Spawn(
-      argv, {std::string("RP_AUTH_SECRET=") + kAuthSecret,
-             std::string("RP_PAYMENT_SECRET=") + kPaymentSecret},
-      dir.File("server.log"));
+  auto child = ChildProcess::Spawn(argv,
+                                   {std::string("RP_AUTH_SECRET=") + kAuthSecret,
+                                    std::string("RP_PAYMENT_SECRET=") + kPaymentSecret},
+                                   dir.File("server.log"));
   EXPECT_TRUE(child.ok()) << child.status().ToString();
   if (!child.ok()) return;
   child_.emplace(std::move(child.value()));

@@ -53,8 +53,8 @@ class Client {
   Reply Pay(const std::string& pay_order_no, const std::string& status, int64_t amount_cents);
 
   // Convenience flows; each asserts nothing, returns the reply.
-  Reply SendPacket(int64_t sender, const std::string& order_no, int64_t total_cents,
-                   int64_t count, const std::string& split = "random");
+  Reply SendPacket(int64_t sender, const std::string& order_no, int64_t total_cents, int64_t count,
+                   const std::string& split = "random");
   Reply Claim(int64_t packet_id, int64_t user_id);
 
  private:
