@@ -163,3 +163,126 @@ std::string Format(const Report& r) {
 }
 
 }  // namespace rp::conservation
+
+namespace rp::conservation {
+namespace {
+
+void ReconcilePayments(const LedgerSnapshot& l, const ExternalRecords& e, FlowTotals* t,
+                       Report* r) {
+  std::map<std::string, const PaymentRecord*> ledger;
+  for (const PaymentRecord& p : l.payments) {
+    ledger[p.pay_order_no] = &p;
+    if (p.status == "paid") t->paid_cents_ledger += p.amount_cents;
+  }
+  std::map<std::string, const PacketRecord*> packets;
+  for (const PacketRecord& p : l.packets) packets[p.pay_order_no] = &p;
+  std::set<std::string> paid_at_service;
+  for (const ExternalPayment& x : e.payments) {
+    if (x.status != "paid") continue;
+    t->paid_cents_service += x.amount_cents;
+    paid_at_service.insert(x.pay_order_no);
+    auto it = ledger.find(x.pay_order_no);
+    if (it == ledger.end() || it->second->status != "paid") {
+      auto packet = packets.find(x.pay_order_no);
+      const bool in_flight = packet != packets.end() && packet->second->status == "awaiting_payment";
+      if (!in_flight) {
+        Add(r, "orphan_payment", packet == packets.end() ? 0 : packet->second->packet_id,
+            x.amount_cents, x.pay_order_no + " paid at the service, not accepted by the ledger");
+      }
+    } else if (it->second->amount_cents != x.amount_cents) {
+      Add(r, "payment_amount_mismatch", it->second->packet_id,
+          it->second->amount_cents - x.amount_cents, x.pay_order_no);
+    }
+  }
+  for (const PaymentRecord& p : l.payments) {
+    if (p.status == "paid" && !paid_at_service.count(p.pay_order_no)) {
+      Add(r, "unbacked_payment", p.packet_id, p.amount_cents,
+          p.pay_order_no + " paid in the ledger, not at the payment service");
+    }
+  }
+}
+
+void ReconcileTransfers(const LedgerSnapshot& l, const ExternalRecords& e, FlowTotals* t,
+                        Report* r) {
+  std::map<std::string, const ClaimRecord*> by_no;  // transfer_no -> claim
+  std::map<int64_t, const ClaimRecord*> claims;
+  for (const ClaimRecord& c : l.claims) claims[c.claim_id] = &c;
+  for (const TransferRecord& o : l.transfers) {
+    auto it = claims.find(o.claim_id);
+    if (it != claims.end()) by_no[o.transfer_no] = it->second;
+  }
+  std::set<std::string> executed;
+  for (const ExternalTransfer& x : e.transfers) {
+    t->transferred_cents_wallet += x.amount_cents;
+    executed.insert(x.transfer_no);
+    auto it = by_no.find(x.transfer_no);
+    if (it == by_no.end()) {
+      Add(r, "orphan_transfer", 0, x.amount_cents, x.transfer_no + " has no claim in the ledger");
+    } else if (it->second->amount_cents != x.amount_cents || it->second->user_id != x.user_id) {
+      Add(r, "transfer_amount_mismatch", it->second->packet_id,
+          x.amount_cents - it->second->amount_cents, x.transfer_no);
+    }
+  }
+  for (const auto& [no, c] : by_no) {
+    t->claimed_cents += c->amount_cents;
+    if (!executed.count(no)) {
+      t->transfer_pending_cents += c->amount_cents;
+      if (c->status == "transferred") {
+        Add(r, "missing_transfer", c->packet_id, c->amount_cents,
+            no + " is transferred in the ledger but unknown to the wallet");
+      }
+    }
+  }
+}
+
+void ReconcileRefunds(const LedgerSnapshot& l, const ExternalRecords& e, FlowTotals* t,
+                      Report* r) {
+  std::map<std::string, const RefundRecord*> ledger;
+  for (const RefundRecord& f : l.refunds) {
+    ledger[f.refund_no] = &f;
+    t->refund_ordered_cents += f.amount_cents;
+  }
+  std::map<std::string, int64_t> paid;
+  for (const ExternalPayment& x : e.payments) {
+    if (x.status == "paid") paid[x.pay_order_no] += x.amount_cents;
+  }
+  std::map<std::string, int64_t> refunded_per_order;
+  std::set<std::string> executed;
+  for (const ExternalRefund& x : e.refunds) {
+    t->refunded_cents_wallet += x.amount_cents;
+    executed.insert(x.refund_no);
+    if (!x.pay_order_no.empty()) refunded_per_order[x.pay_order_no] += x.amount_cents;
+    auto it = ledger.find(x.refund_no);
+    if (it == ledger.end()) {
+      Add(r, "orphan_refund", 0, x.amount_cents, x.refund_no + " has no refund order in the ledger");
+    } else if (it->second->amount_cents != x.amount_cents) {
+      Add(r, "refund_amount_mismatch", it->second->packet_id,
+          x.amount_cents - it->second->amount_cents, x.refund_no);
+    }
+  }
+  for (const auto& [order, cents] : refunded_per_order) {
+    if (cents > paid[order]) Add(r, "over_refund", 0, cents - paid[order], order);
+  }
+  for (const RefundRecord& f : l.refunds) {
+    if (executed.count(f.refund_no)) continue;
+    t->refund_pending_cents += f.amount_cents;
+    if (f.status == "refunded") {
+      Add(r, "missing_refund_at_wallet", f.packet_id, f.amount_cents,
+          f.refund_no + " is refunded in the ledger but unknown to the wallet");
+    }
+  }
+}
+
+}  // namespace
+
+Report Reconcile(const LedgerSnapshot& ledger, const ExternalRecords& external, FlowTotals* totals) {
+  Report r = Check(ledger);
+  FlowTotals t;
+  ReconcilePayments(ledger, external, &t, &r);
+  ReconcileTransfers(ledger, external, &t, &r);
+  ReconcileRefunds(ledger, external, &t, &r);
+  if (totals != nullptr) *totals = t;
+  return r;
+}
+
+}  // namespace rp::conservation

@@ -22,6 +22,8 @@ struct PacketRecord {
   int64_t count = 0;
   int64_t claimed_cents = 0;  // As the packet row says; checked against the claims.
   int64_t claimed_count = 0;
+  std::string pay_order_no;  // C2C: the pay order that funds it.
+  int64_t created_at_ms = 0;
 };
 
 struct ClaimRecord {
@@ -29,6 +31,7 @@ struct ClaimRecord {
   int64_t packet_id = 0;
   int64_t user_id = 0;
   int64_t amount_cents = 0;
+  std::string status;  // transfer_pending | transferred | transfer_failed
 };
 
 // An order to move a claim's money to the claimer's wallet (the outbox row).
@@ -43,6 +46,15 @@ struct RefundRecord {
   std::string refund_no;
   int64_t packet_id = 0;
   int64_t amount_cents = 0;
+  std::string status;  // refund_pending | refunded | refund_failed
+};
+
+// A payment outcome the ledger accepted (callback or poll).
+struct PaymentRecord {
+  std::string pay_order_no;
+  int64_t packet_id = 0;
+  std::string status;  // paid | failed
+  int64_t amount_cents = 0;
 };
 
 struct LedgerSnapshot {
@@ -50,6 +62,41 @@ struct LedgerSnapshot {
   std::vector<ClaimRecord> claims;
   std::vector<TransferRecord> transfers;
   std::vector<RefundRecord> refunds;
+  std::vector<PaymentRecord> payments;
+};
+
+// The other side's records (payment service, wallet), for reconciliation.
+struct ExternalPayment {
+  std::string pay_order_no;
+  std::string status;  // pending | paid | failed
+  int64_t amount_cents = 0;
+};
+struct ExternalTransfer {
+  std::string transfer_no;
+  int64_t user_id = 0;
+  int64_t amount_cents = 0;
+};
+struct ExternalRefund {
+  std::string refund_no;
+  std::string pay_order_no;  // Or empty for subsidy refunds.
+  int64_t amount_cents = 0;
+};
+struct ExternalRecords {
+  std::vector<ExternalPayment> payments;
+  std::vector<ExternalTransfer> transfers;
+  std::vector<ExternalRefund> refunds;
+};
+
+// Per-flow totals of a reconciliation (C2C: paid -> transferred -> refunded).
+struct FlowTotals {
+  int64_t paid_cents_service = 0;      // Paid at the payment service.
+  int64_t paid_cents_ledger = 0;       // Payments the ledger accepted.
+  int64_t claimed_cents = 0;           // Claims in the ledger.
+  int64_t transferred_cents_wallet = 0;  // Transfers the wallet executed.
+  int64_t transfer_pending_cents = 0;  // Claims whose transfer is not confirmed yet.
+  int64_t refund_ordered_cents = 0;    // Refund orders in the ledger.
+  int64_t refunded_cents_wallet = 0;   // Refunds the wallet executed.
+  int64_t refund_pending_cents = 0;
 };
 
 struct Violation {
@@ -76,6 +123,14 @@ struct Report {
 bool IsFunded(const std::string& status);
 
 Report Check(const LedgerSnapshot& snapshot);
+
+// Reconciliation: Check() plus the ledger compared record by record with the external side.
+// Discrepancy kinds: orphan_payment (paid at the service, refused or unknown in the ledger),
+// unbacked_payment (ledger paid, service not), payment_amount_mismatch, orphan_transfer,
+// transfer_amount_mismatch, missing_transfer (ledger says transferred, wallet has none),
+// orphan_refund, refund_amount_mismatch, missing_refund_at_wallet, over_refund.
+// Work still in flight (a transfer not yet executed) is counted in totals, not flagged.
+Report Reconcile(const LedgerSnapshot& ledger, const ExternalRecords& external, FlowTotals* totals);
 
 // One line per violation plus a totals line; for CLIs and test failure messages.
 std::string Format(const Report& report);

@@ -64,6 +64,11 @@ std::string MintToken(std::string_view secret, int64_t user_id, int64_t expires_
   return payload + "." + crypto::HmacSha256Hex(secret, payload);
 }
 
+std::string MintAdminToken(std::string_view secret, int64_t expires_at_s) {
+  std::string payload = "admin." + std::to_string(expires_at_s);
+  return payload + "." + crypto::HmacSha256Hex(secret, payload);
+}
+
 TokenCheck VerifyToken(std::string_view secret, std::string_view token, int64_t now_s) {
   TokenCheck result;
   size_t dot1 = token.find('.');
@@ -72,7 +77,8 @@ TokenCheck VerifyToken(std::string_view secret, std::string_view token, int64_t 
   if (dot2 == std::string_view::npos) return result;
   int64_t user_id = 0;
   int64_t expires_at_s = 0;
-  if (!ParsePositive(token.substr(0, dot1), &user_id) ||
+  const bool admin = token.substr(0, dot1) == "admin";
+  if ((!admin && !ParsePositive(token.substr(0, dot1), &user_id)) ||
       !ParsePositive(token.substr(dot1 + 1, dot2 - dot1 - 1), &expires_at_s) ||
       token.size() - dot2 - 1 != 64) {
     return result;
@@ -86,7 +92,11 @@ TokenCheck VerifyToken(std::string_view secret, std::string_view token, int64_t 
     result.error = TokenError::kExpired;
     return result;
   }
-  result.user_id = user_id;
+  if (admin) {
+    result.admin = true;
+  } else {
+    result.user_id = user_id;
+  }
   return result;
 }
 

@@ -25,10 +25,15 @@ namespace rp::auth {
 // A user id is a positive int64; anything else is malformed.
 std::string MintToken(std::string_view secret, int64_t user_id, int64_t expires_at_s);
 
+// Admin tokens: "admin.<expires_at_s>.<hex HMAC-SHA256(secret, "admin.<expires_at_s>")>". They
+// grant /admin/* and no user identity.
+std::string MintAdminToken(std::string_view secret, int64_t expires_at_s);
+
 enum class TokenError { kMalformed, kBadSignature, kExpired };
 
 struct TokenCheck {
-  std::optional<int64_t> user_id;  // Set when the token is valid.
+  std::optional<int64_t> user_id;  // Set when a valid user token.
+  bool admin = false;              // True when a valid admin token.
   TokenError error = TokenError::kMalformed;
 };
 

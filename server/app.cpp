@@ -5,7 +5,10 @@
 #include <random>
 
 #include "common/conservation.h"
+#include "server/async/async_service.h"
 #include "server/async/expiry_scanner.h"
+#include "server/async/outbox_queue.h"
+#include "server/base/blocking_pool.h"
 #include "server/base/ledger_writer.h"
 #include "server/base/schema.h"
 #include "server/core/claim_scheme.h"
@@ -14,6 +17,7 @@
 #include "server/gateway/metrics.h"
 #include "server/query/packet_query.h"
 #include "server/query/read_pool.h"
+#include "server/recon/recon.h"
 
 namespace rp {
 
@@ -26,6 +30,10 @@ struct App::Parts {
   std::unique_ptr<query::ReadPool> reads;
   std::unique_ptr<core::ClaimScheme> scheme;
   std::unique_ptr<async::ExpiryScanner> scanner;
+  std::unique_ptr<base::BlockingPool> blocking;
+  std::unique_ptr<async::OutboxQueue> tasks;
+  std::unique_ptr<async::AsyncService> async;
+  std::unique_ptr<recon::PeriodicRecon> recon;
   std::unique_ptr<gateway::Api> api;
   std::unique_ptr<gateway::HttpServer> http;
   bool stopped = false;
@@ -43,12 +51,9 @@ Result<std::unique_ptr<base::Db>> OpenLedger(const base::ServerConfig& c) {
   return db;
 }
 
-}  // namespace
-
-Result<std::unique_ptr<App>> App::Start(base::ServerConfig config, const Clock* clock) {
-  auto p = std::make_unique<Parts>();
-  p->config = std::move(config);
-  p->clock = clock ? clock : &p->system_clock;
+// The parts every mode needs: ledger writer, read pool, expiry scanner, and the async workers
+// when downstream services are configured.
+Status StartCore(App::Parts* p) {
   const base::ServerConfig& c = p->config;
   Result<std::unique_ptr<base::Db>> db = OpenLedger(c);
   if (!db.ok()) return db.status();
@@ -61,28 +66,98 @@ Result<std::unique_ptr<App>> App::Start(base::ServerConfig config, const Clock* 
       query::ReadPool::Open(c.db_path, c.read_connections, /*wait_ms=*/2000);
   if (!reads.ok()) return reads.status();
   p->reads = std::move(reads.value());
+  p->scanner = std::make_unique<async::ExpiryScanner>(
+      p->writer.get(), p->clock,
+      async::ExpiryScannerOptions{c.scanner_interval_ms, c.scanner_batch_max});
+  p->blocking = std::make_unique<base::BlockingPool>(4, 256);
+  p->tasks = std::make_unique<async::OutboxQueue>(p->writer.get(), p->clock);
+  return Status::Ok();
+}
+
+void StartAsync(App::Parts* p, bool run_workers) {
+  const base::ServerConfig& c = p->config;
+  if (run_workers && !c.wallet_url.empty()) {
+    async::AsyncOptions o;
+    o.workers = c.async_workers;
+    o.lease_batch_max = c.async_lease_batch_max;
+    o.lease_ms = c.async_lease_ms;
+    o.idle_poll_ms = c.async_idle_poll_ms;
+    o.call_deadline_ms = c.async_call_deadline_ms;
+    o.retry_base_ms = c.async_retry_base_ms;
+    o.retry_max_ms = c.async_retry_max_ms;
+    o.failed_after_attempts = c.async_failed_after_attempts;
+    o.payment_poll_ms = c.payment_poll_ms;
+    o.stuck_after_ms = c.async_stuck_after_ms;
+    o.stuck_scan_interval_ms = c.async_stuck_scan_interval_ms;
+    o.seed = c.rng_seed != 0 ? c.rng_seed : std::random_device{}();
+    o.wallet_url = c.wallet_url;
+    o.payment_url = c.payment_url;
+    p->async = std::make_unique<async::AsyncService>(p->tasks.get(), p->writer.get(), p->clock, o);
+    p->async->Start();
+  }
+  if (c.recon_interval_ms > 0 && !c.wallet_url.empty()) {
+    p->recon = std::make_unique<recon::PeriodicRecon>(
+        p->reads.get(),
+        recon::ReconOptions{c.payment_url, c.wallet_url, c.async_call_deadline_ms * 2, 0},
+        p->clock, c.recon_interval_ms);
+    p->recon->Start();
+  }
+  p->scanner->Start();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<App>> App::Start(base::ServerConfig config, const Clock* clock) {
+  auto p = std::make_unique<Parts>();
+  p->config = std::move(config);
+  p->clock = clock ? clock : &p->system_clock;
+  Status s = StartCore(p.get());
+  if (!s.ok()) return s;
+  const base::ServerConfig& c = p->config;
   uint64_t seed = c.rng_seed != 0 ? c.rng_seed : std::random_device{}();
   Result<std::unique_ptr<core::ClaimScheme>> scheme =
       core::MakeClaimScheme(c.claim_scheme, {p->writer.get(), p->clock, seed});
   if (!scheme.ok()) return scheme.status();
   p->scheme = std::move(scheme.value());
-  p->scanner = std::make_unique<async::ExpiryScanner>(
-      p->writer.get(), p->clock,
-      async::ExpiryScannerOptions{c.scanner_interval_ms, c.scanner_batch_max});
-  p->api = std::make_unique<gateway::Api>(gateway::ApiDeps{
-      &p->config, p->writer.get(), p->scheme.get(), p->reads.get(), p->clock, p->metrics.get()});
-  gateway::Api* api = p->api.get();
   p->http = std::make_unique<gateway::HttpServer>(
       gateway::HttpServerOptions{c.host, c.port, c.threads, c.body_bytes_max, 16 * 1024,
                                  c.connections_max, 60000},
-      [api](gateway::HttpRequest&& req, gateway::Respond respond) {
-        api->Handle(std::move(req), std::move(respond));
+      [api = &p->api](gateway::HttpRequest&& req, gateway::Respond respond) {
+        (*api)->Handle(std::move(req), std::move(respond));
       });
-  Status s = p->http->Start();
+  s = p->http->Listen();
   if (!s.ok()) return s;
-  p->scanner->Start();
-  spdlog::info("rp-server up: scheme={} db={} synchronous={} threads={}", c.claim_scheme, c.db_path,
-               c.synchronous, c.threads);
+  StartAsync(p.get(), c.async_in_process);
+  gateway::ApiDeps deps{&p->config, p->writer.get(), p->scheme.get(), p->reads.get(),
+                        p->clock,   p->metrics.get()};
+  if (!c.payment_url.empty()) {
+    deps.payment_notify_url = !c.payment_notify_url.empty()
+                                  ? c.payment_notify_url
+                                  : "http://" + c.host + ":" + std::to_string(p->http->port()) +
+                                        "/v1/payments/callback";
+  }
+  deps.async = p->async.get();
+  deps.periodic_recon = p->recon.get();
+  deps.blocking = p->blocking.get();
+  p->api = std::make_unique<gateway::Api>(deps);
+  p->http->Run();
+  spdlog::info("rp-server up: scheme={} db={} synchronous={} threads={} mocks={}", c.claim_scheme,
+               c.db_path, c.synchronous, c.threads, c.wallet_url.empty() ? "none" : c.wallet_url);
+  return std::unique_ptr<App>(new App(std::move(p)));
+}
+
+Result<std::unique_ptr<App>> App::StartWorker(base::ServerConfig config) {
+  if (config.wallet_url.empty() || config.payment_url.empty()) {
+    return InvalidArgument("bad_config", "a worker needs --mocks or payment.url and wallet.url");
+  }
+  auto p = std::make_unique<Parts>();
+  p->config = std::move(config);
+  p->clock = &p->system_clock;
+  Status s = StartCore(p.get());
+  if (!s.ok()) return s;
+  StartAsync(p.get(), /*run_workers=*/true);
+  spdlog::info("rp-server worker up: db={} workers={} wallet={}", p->config.db_path,
+               p->config.async_workers, p->config.wallet_url);
   return std::unique_ptr<App>(new App(std::move(p)));
 }
 
@@ -106,6 +181,17 @@ void App::Stop() {
 
 Status App::ScanExpiredNow() {
   return parts_->scanner->RunOnce().status();
+}
+
+Result<std::string> ReconcileLedger(const base::ServerConfig& c, int64_t since_ms, bool* clean) {
+  Result<std::unique_ptr<query::ReadPool>> pool = query::ReadPool::Open(c.db_path, 1, 1000);
+  if (!pool.ok()) return pool.status();
+  SystemClock clock;
+  Result<recon::ReconResult> r = recon::Run(
+      **pool, {c.payment_url, c.wallet_url, c.async_call_deadline_ms * 2, since_ms}, clock);
+  if (!r.ok()) return r.status();
+  *clean = r->clean();
+  return recon::ToJson(*r).dump(2) + "\n";
 }
 
 Result<std::string> CheckLedger(const std::string& db_path, bool* ok) {

@@ -16,19 +16,28 @@ class App {
   // clock is not owned; nullptr means the system clock.
   static Result<std::unique_ptr<App>> Start(base::ServerConfig config,
                                             const Clock* clock = nullptr);
+  // The async workers alone (`rp-server worker`): ledger writer, task queue, AsyncService and
+  // the expiry scanner, no HTTP. Needs wallet/payment URLs.
+  static Result<std::unique_ptr<App>> StartWorker(base::ServerConfig config);
   ~App();
 
-  int port() const;
+  int port() const;  // 0 for a worker.
   // Graceful: stop accepting, finish in-flight requests, drain the ledger writer. Idempotent.
   void Stop();
   // Runs one expiry pass now (tests; the periodic scanner also runs on its own).
   Status ScanExpiredNow();
 
+  struct Parts;  // Defined in app.cpp; public only so its helpers there can name it.
+
  private:
-  struct Parts;
   explicit App(std::unique_ptr<Parts> parts);
   std::unique_ptr<Parts> parts_;
 };
+
+// Reconciles the ledger at db_path with the services in config (payment_url, wallet_url).
+// Returns the JSON report; *clean tells whether it found nothing.
+Result<std::string> ReconcileLedger(const base::ServerConfig& config, int64_t since_ms,
+                                    bool* clean);
 
 // Reads the ledger at db_path (read-only) and checks the conservation invariant.
 // Used by `rp-server check`. Returns the formatted report; ok() tells whether it held.

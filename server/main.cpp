@@ -28,14 +28,15 @@ sigset_t BlockShutdownSignals() {
   return set;
 }
 
-int Serve(const std::string& config_path, rp::base::ServerConfig config_flags,
-          const CLI::App& cmd) {
-  rp::base::ServerConfig config;
+// Loads the config file (if any), applies the flags given on the command line, checks it.
+bool LoadConfig(const std::string& config_path, const rp::base::ServerConfig& config_flags,
+                const CLI::App& cmd, rp::base::ServerConfig* out) {
+  rp::base::ServerConfig& config = *out;
   if (!config_path.empty()) {
     rp::Status s = rp::base::LoadConfigFile(config_path, &config);
     if (!s.ok()) {
       std::cerr << "rp-server: " << s.message() << "\n";
-      return 2;
+      return false;
     }
   }
   // Flags given on the command line override the file.
@@ -48,18 +49,31 @@ int Serve(const std::string& config_path, rp::base::ServerConfig config_flags,
   if (cmd.count("--scan-interval-ms"))
     config.scanner_interval_ms = config_flags.scanner_interval_ms;
   if (cmd.count("--seed")) config.rng_seed = config_flags.rng_seed;
+  if (cmd.count("--mocks")) config.mocks_url = config_flags.mocks_url;
+  if (cmd.count("--no-workers")) config.async_in_process = false;
   rp::Status s = rp::base::FinishConfig(&config);
   if (!s.ok()) {
     std::cerr << "rp-server: " << s.message() << "\n";
-    return 2;
+    return false;
   }
+  return true;
+}
+
+int Serve(const std::string& config_path, const rp::base::ServerConfig& config_flags,
+          const CLI::App& cmd, bool worker_only) {
+  rp::base::ServerConfig config;
+  if (!LoadConfig(config_path, config_flags, cmd, &config)) return 2;
   sigset_t signals = BlockShutdownSignals();
-  auto app = rp::App::Start(config);
+  auto app = worker_only ? rp::App::StartWorker(config) : rp::App::Start(config);
   if (!app.ok()) {
     std::cerr << "rp-server: " << app.status().ToString() << "\n";
     return 1;
   }
-  std::printf("rp-server listening on http://%s:%d\n", config.host.c_str(), (*app)->port());
+  if (!worker_only) {
+    std::printf("rp-server listening on http://%s:%d\n", config.host.c_str(), (*app)->port());
+  } else {
+    std::printf("rp-server worker running on %s\n", config.db_path.c_str());
+  }
   std::fflush(stdout);
   int sig = 0;
   sigwait(&signals, &sig);
@@ -69,7 +83,8 @@ int Serve(const std::string& config_path, rp::base::ServerConfig config_flags,
   return 0;
 }
 
-int Token(const std::string& config_path, int64_t user, int64_t count, int64_t ttl_s) {
+int Token(const std::string& config_path, int64_t user, int64_t count, int64_t ttl_s,
+          bool admin) {
   rp::base::ServerConfig config;
   if (!config_path.empty()) {
     rp::Status s = rp::base::LoadConfigFile(config_path, &config);
@@ -85,6 +100,14 @@ int Token(const std::string& config_path, int64_t user, int64_t count, int64_t t
     return 2;
   }
   const int64_t expires_at_s = std::time(nullptr) + ttl_s;
+  if (admin) {
+    std::printf("%s\n", rp::auth::MintAdminToken(config.auth_secret, expires_at_s).c_str());
+    return 0;
+  }
+  if (user < 1) {
+    std::cerr << "rp-server: token needs --user ID (or --admin)\n";
+    return 2;
+  }
   std::string out;
   for (int64_t i = 0; i < count; ++i) {
     out += rp::auth::MintToken(config.auth_secret, user + i, expires_at_s);
@@ -92,6 +115,24 @@ int Token(const std::string& config_path, int64_t user, int64_t count, int64_t t
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
+}
+
+int Recon(const std::string& config_path, const rp::base::ServerConfig& flags, const CLI::App& cmd,
+          int64_t since_s) {
+  rp::base::ServerConfig config;
+  if (!LoadConfig(config_path, flags, cmd, &config)) return 2;
+  if (config.wallet_url.empty()) {
+    std::cerr << "rp-server: recon needs --mocks URL (or payment.url and wallet.url)\n";
+    return 2;
+  }
+  bool clean = false;
+  rp::Result<std::string> report = rp::ReconcileLedger(config, since_s * 1000, &clean);
+  if (!report.ok()) {
+    std::cerr << "rp-server: " << report.status().ToString() << "\n";
+    return 2;
+  }
+  std::cout << *report;
+  return clean ? 0 : 1;
 }
 
 int Check(const std::string& db_path) {
@@ -129,13 +170,29 @@ int main(int argc, char** argv) {
   serve->add_option("--scan-interval-ms", flags.scanner_interval_ms, "Expiry scanner period")
       ->check(CLI::Range(int64_t{10}, int64_t{3600000}));
   serve->add_option("--seed", flags.rng_seed, "RNG seed for share draws (0: random)");
+  serve->add_option("--mocks", flags.mocks_url, "rp-mock URL for payment, wallet, reward, social");
+  bool no_workers = false;
+  serve->add_flag("--no-workers", no_workers, "Do not run async workers here (rp-server worker)");
+
+  CLI::App* worker = cli.add_subcommand("worker", "Run the async workers alone (no HTTP)");
+  worker->add_option("--config", config_path, "YAML config file")->check(CLI::ExistingFile);
+  worker->add_option("--db", flags.db_path, "SQLite ledger path");
+  worker->add_option("--mocks", flags.mocks_url, "rp-mock URL");
+  worker->add_option("--seed", flags.rng_seed, "RNG seed for retry jitter (0: random)");
+
+  int64_t since_s = 0;
+  CLI::App* recon = cli.add_subcommand("recon", "Reconcile the ledger with the services; exit 1 on drift");
+  recon->add_option("--config", config_path, "YAML config file")->check(CLI::ExistingFile);
+  recon->add_option("--db", flags.db_path, "SQLite ledger path")->check(CLI::ExistingFile);
+  recon->add_option("--mocks", flags.mocks_url, "rp-mock URL");
+  recon->add_option("--since", since_s, "Only packets created at or after this unix time (s)");
 
   int64_t user = 0, count = 1, ttl_s = 86400;
   CLI::App* token = cli.add_subcommand("token", "Print bearer tokens (secret from config/env)");
   token->add_option("--config", config_path, "YAML config file")->check(CLI::ExistingFile);
-  token->add_option("--user", user, "First user id")
-      ->required()
-      ->check(CLI::Range(int64_t{1}, INT64_MAX / 2));
+  bool admin = false;
+  token->add_option("--user", user, "First user id")->check(CLI::Range(int64_t{1}, INT64_MAX / 2));
+  token->add_flag("--admin", admin, "Print an admin token (for /admin/*) instead");
   token->add_option("--count", count, "Users user..user+count-1, one token per line")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   token->add_option("--ttl", ttl_s, "Token lifetime in seconds")
@@ -146,7 +203,9 @@ int main(int argc, char** argv) {
   check->add_option("--db", db_path, "SQLite ledger path")->check(CLI::ExistingFile);
 
   CLI11_PARSE(cli, argc, argv);
-  if (serve->parsed()) return Serve(config_path, flags, *serve);
-  if (token->parsed()) return Token(config_path, user, count, ttl_s);
+  if (serve->parsed()) return Serve(config_path, flags, *serve, /*worker_only=*/false);
+  if (worker->parsed()) return Serve(config_path, flags, *worker, /*worker_only=*/true);
+  if (recon->parsed()) return Recon(config_path, flags, *recon, since_s);
+  if (token->parsed()) return Token(config_path, user, count, ttl_s, admin);
   return Check(db_path);
 }

@@ -35,7 +35,7 @@ TEST(ConservationTest, CleanLedgerBalances) {
 
 TEST(ConservationTest, DetectsDoubleClaim) {
   LedgerSnapshot s = Clean();
-  s.claims.push_back({14, 2, 100, 50});
+  s.claims.push_back({14, 2, 100, 50, "transfer_pending"});
   s.transfers.push_back({"TR14", 14, 50});
   s.packets[1].claimed_cents = 150;
   s.packets[1].claimed_count = 2;
@@ -44,7 +44,7 @@ TEST(ConservationTest, DetectsDoubleClaim) {
 
 TEST(ConservationTest, DetectsOverIssue) {
   LedgerSnapshot s = Clean();
-  s.claims.push_back({14, 1, 105, 10});
+  s.claims.push_back({14, 1, 105, 10, "transfer_pending"});
   s.transfers.push_back({"TR14", 14, 10});
   Report r = Check(s);
   EXPECT_TRUE(Names(r, "over_issued")) << Format(r);
@@ -73,13 +73,13 @@ TEST(ConservationTest, DetectsWrongOrMissingRefund) {
   s.refunds.clear();
   EXPECT_TRUE(Names(Check(s), "missing_refund"));
   s = Clean();
-  s.refunds.push_back({"RF3b", 3, 250});
+  s.refunds.push_back({"RF3b", 3, 250, "refund_pending"});
   EXPECT_TRUE(Names(Check(s), "duplicate_refund"));
 }
 
 TEST(ConservationTest, DetectsMovementsOnUnfundedPackets) {
   LedgerSnapshot s = Clean();
-  s.claims.push_back({14, 4, 100, 300});
+  s.claims.push_back({14, 4, 100, 300, "transfer_pending"});
   s.transfers.push_back({"TR14", 14, 300});
   s.packets[3].claimed_cents = 300;
   s.packets[3].claimed_count = 1;

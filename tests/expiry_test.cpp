@@ -110,7 +110,7 @@ TEST(LedgerTxTest, IllegalTransitionIsRejectedCountedAndNotApplied) {
   SendRequest req{"o1", "c2c", 100, 2, "random", "public", "v", ""};
   SendOutcome out;
   ASSERT_TRUE((*db)->Exec("BEGIN").ok());
-  ASSERT_TRUE(SendTx(**db, req, 1, 20000, 1000, 60000, &out).ok());
+  ASSERT_TRUE(SendTx(**db, req, 1, 20000, 1000, 60000, std::nullopt, &out).ok());
   const int64_t before = IllegalTransitions();
   Status s = MovePacket(**db, out.packet.packet_id, packet_state::kAwaitingPayment,
                         packet_state::kFinished, "test", 2000);

@@ -30,6 +30,16 @@ TEST(TokenTest, RejectsExpiredForgedAndMalformed) {
   }
 }
 
+TEST(TokenTest, AdminTokensAreDistinctFromUserTokens) {
+  std::string admin = MintAdminToken(kSecret, 2000);
+  TokenCheck c = VerifyToken(kSecret, admin, 1000);
+  EXPECT_TRUE(c.admin);
+  EXPECT_FALSE(c.user_id);
+  EXPECT_FALSE(VerifyToken(kSecret, MintToken(kSecret, 42, 2000), 1000).admin);
+  EXPECT_EQ(VerifyToken(kSecret, admin, 2000).error, TokenError::kExpired);
+  EXPECT_EQ(VerifyToken("other-secret-xxxxxx", admin, 1000).error, TokenError::kBadSignature);
+}
+
 TEST(CryptoTest, HmacMatchesKnownVector) {
   // RFC 4231 test case 2.
   EXPECT_EQ(crypto::HmacSha256Hex("Jefe", "what do ya want for nothing?"),

@@ -43,13 +43,8 @@ Status ExpireWithRefund(base::Db& db, const Due& d, int64_t now_ms) {
   const int64_t refund_id = db.LastInsertRowId();
   s = RecordTransition(db, RefundMachine(), refund_id, "", refund_state::kPending, "ttl", now_ms);
   if (!s.ok()) return s;
-  base::Stmt& task = db.Prepare(
-      "INSERT INTO outbox (kind, order_no, ref_id, amount_cents, status, next_attempt_ms, "
-      "created_at_ms) VALUES ('refund', ?, ?, ?, 'pending', ?, ?)");
-  task.Bind(1, RefundNo(d.packet_id)).Bind(2, refund_id).Bind(3, d.remaining_cents);
-  task.Bind(4, now_ms).Bind(5, now_ms);
-  task.Step();
-  return task.status();
+  return core::EnqueueTask(db, "refund", RefundNo(d.packet_id), refund_id, d.remaining_cents,
+                           "{\"pay_order_no\":\"" + PayOrderNo(d.packet_id) + "\"}", now_ms);
 }
 
 }  // namespace

@@ -39,7 +39,31 @@ std::map<std::string, std::map<std::string, Setter>> Schema(ServerConfig* c) {
         {"greeting_chars_max", Set(&c->greeting_chars_max)}}},
       {"scanner",
        {{"interval_ms", Set(&c->scanner_interval_ms)}, {"batch_max", Set(&c->scanner_batch_max)}}},
-      {"secrets", {{"auth", Set(&c->auth_secret)}, {"payment", Set(&c->payment_secret)}}},
+      {"mocks", {{"url", Set(&c->mocks_url)}}},
+      {"payment",
+       {{"url", Set(&c->payment_url)},
+        {"notify_url", Set(&c->payment_notify_url)},
+        {"poll_ms", Set(&c->payment_poll_ms)}}},
+      {"wallet", {{"url", Set(&c->wallet_url)}}},
+      {"reward", {{"url", Set(&c->reward_url)}}},
+      {"social", {{"url", Set(&c->social_url)}}},
+      {"async",
+       {{"in_process", Set(&c->async_in_process)},
+        {"workers", Set(&c->async_workers)},
+        {"lease_batch_max", Set(&c->async_lease_batch_max)},
+        {"lease_ms", Set(&c->async_lease_ms)},
+        {"idle_poll_ms", Set(&c->async_idle_poll_ms)},
+        {"call_deadline_ms", Set(&c->async_call_deadline_ms)},
+        {"retry_base_ms", Set(&c->async_retry_base_ms)},
+        {"retry_max_ms", Set(&c->async_retry_max_ms)},
+        {"failed_after_attempts", Set(&c->async_failed_after_attempts)},
+        {"stuck_after_ms", Set(&c->async_stuck_after_ms)},
+        {"stuck_scan_interval_ms", Set(&c->async_stuck_scan_interval_ms)}}},
+      {"recon", {{"interval_ms", Set(&c->recon_interval_ms)}}},
+      {"secrets",
+       {{"auth", Set(&c->auth_secret)},
+        {"payment", Set(&c->payment_secret)},
+        {"reward", Set(&c->reward_secret)}}},
       {"rng", {{"seed", Set(&c->rng_seed)}}},
   };
 }
@@ -94,10 +118,16 @@ void ResolveSecrets(ServerConfig* c) {
   if (c->payment_secret.empty()) {
     if (const char* env = std::getenv("RP_PAYMENT_SECRET")) c->payment_secret = env;
   }
+  if (c->reward_secret.empty()) {
+    if (const char* env = std::getenv("RP_REWARD_SECRET")) c->reward_secret = env;
+  }
 }
 
 Status FinishConfig(ServerConfig* c) {
   ResolveSecrets(c);
+  for (std::string* url : {&c->payment_url, &c->wallet_url, &c->reward_url, &c->social_url}) {
+    if (url->empty()) *url = c->mocks_url;
+  }
   for (Status s : {
            Range(c->auth_secret.size() >= 16,
                  "auth secret missing or shorter than 16 bytes "
@@ -126,6 +156,15 @@ Status FinishConfig(ServerConfig* c) {
                  "packet.greeting_chars_max must be 0..10000"),
            Range(c->scanner_interval_ms >= 10 && c->scanner_batch_max >= 1,
                  "scanner.interval_ms >= 10 and scanner.batch_max >= 1"),
+           Range(c->async_workers >= 1 && c->async_workers <= 64 && c->async_lease_batch_max >= 1 &&
+                     c->async_lease_ms >= 100 && c->async_idle_poll_ms >= 1 &&
+                     c->async_call_deadline_ms >= 10 && c->async_retry_base_ms >= 1 &&
+                     c->async_retry_max_ms >= c->async_retry_base_ms &&
+                     c->async_failed_after_attempts >= 1 && c->async_stuck_after_ms >= 1 &&
+                     c->async_stuck_scan_interval_ms >= 10 && c->payment_poll_ms >= 10,
+                 "async.* values out of range (see docs/api.md)"),
+           Range(c->recon_interval_ms == 0 || c->recon_interval_ms >= 100,
+                 "recon.interval_ms must be 0 (off) or >= 100"),
        }) {
     if (!s.ok()) return s;
   }

@@ -39,9 +39,35 @@ struct ServerConfig {
   int64_t scanner_interval_ms = 1000;
   int scanner_batch_max = 500;
 
+  // Downstream services (issue 3). `mocks.url` / --mocks sets every URL that is left empty.
+  std::string mocks_url;
+  std::string payment_url;
+  std::string wallet_url;
+  std::string reward_url;
+  std::string social_url;
+  std::string payment_notify_url;  // Where the payment service calls back; default: ourselves.
+  int64_t payment_poll_ms = 1000;
+
+  // async: (workers run inside the server unless async.in_process is false)
+  bool async_in_process = true;
+  int async_workers = 2;
+  int async_lease_batch_max = 32;
+  int64_t async_lease_ms = 30000;
+  int64_t async_idle_poll_ms = 100;
+  int64_t async_call_deadline_ms = 2000;
+  int64_t async_retry_base_ms = 100;
+  int64_t async_retry_max_ms = 10000;
+  int64_t async_failed_after_attempts = 8;
+  int64_t async_stuck_after_ms = 60000;
+  int64_t async_stuck_scan_interval_ms = 5000;
+
+  // recon:
+  int64_t recon_interval_ms = 60000;  // 0: no periodic reconciliation in the server.
+
   // secrets:
   std::string auth_secret;
   std::string payment_secret;
+  std::string reward_secret;  // Verifies subsidy tokens (B2C).
 
   uint64_t rng_seed = 0;  // 0: seeded from std::random_device.
 };

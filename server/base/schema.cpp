@@ -97,6 +97,32 @@ CREATE TABLE events (
 );
 CREATE INDEX events_by_entity ON events (entity, entity_id);
 )sql",
+      // 2: the outbox carries what its call needs (payload), remembers the last error, and
+      // gains the payment task (create + poll the pay order when no callback arrives).
+      R"sql(
+CREATE TABLE outbox_v2 (
+  task_id         INTEGER PRIMARY KEY,
+  kind            TEXT NOT NULL CHECK (kind IN ('transfer', 'refund', 'payment')),
+  order_no        TEXT NOT NULL UNIQUE,
+  ref_id          INTEGER NOT NULL,
+  amount_cents    INTEGER NOT NULL CHECK (amount_cents > 0),
+  payload         TEXT NOT NULL DEFAULT '{}',
+  status          TEXT NOT NULL CHECK (status IN ('pending', 'done')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms INTEGER NOT NULL,
+  last_error      TEXT NOT NULL DEFAULT '',
+  created_at_ms   INTEGER NOT NULL,
+  updated_at_ms   INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (kind, ref_id)
+);
+INSERT INTO outbox_v2 (task_id, kind, order_no, ref_id, amount_cents, status, attempts,
+                       next_attempt_ms, created_at_ms, updated_at_ms)
+  SELECT task_id, kind, order_no, ref_id, amount_cents, status, attempts, next_attempt_ms,
+         created_at_ms, created_at_ms FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v2 RENAME TO outbox;
+CREATE INDEX outbox_pending ON outbox (status, next_attempt_ms);
+)sql",
   };
   return kMigrations;
 }

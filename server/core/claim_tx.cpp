@@ -52,13 +52,8 @@ Status InsertClaim(base::Db& db, const PacketRow& p, int64_t user_id, int64_t am
                               "claim", now_ms);
   if (!s.ok()) return s;
   // The transfer order, in the same transaction: a committed claim always has exactly one.
-  base::Stmt& out = db.Prepare(
-      "INSERT INTO outbox (kind, order_no, ref_id, amount_cents, status, next_attempt_ms, "
-      "created_at_ms) VALUES ('transfer', ?, ?, ?, 'pending', ?, ?)");
-  out.Bind(1, TransferNo(*claim_id)).Bind(2, *claim_id).Bind(3, amount).Bind(4, now_ms);
-  out.Bind(5, now_ms);
-  out.Step();
-  return out.status();
+  return EnqueueTask(db, "transfer", TransferNo(*claim_id), *claim_id, amount,
+                     "{\"user_id\":" + std::to_string(user_id) + "}", now_ms);
 }
 
 }  // namespace

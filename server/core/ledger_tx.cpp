@@ -74,6 +74,17 @@ Status MovePacket(base::Db& db, int64_t packet_id, std::string_view from, std::s
   return Status::Ok();
 }
 
+Status EnqueueTask(base::Db& db, std::string_view kind, std::string_view order_no, int64_t ref_id,
+                   int64_t amount_cents, std::string_view payload, int64_t now_ms) {
+  base::Stmt& ins = db.Prepare(
+      "INSERT INTO outbox (kind, order_no, ref_id, amount_cents, payload, status, "
+      "next_attempt_ms, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)");
+  ins.Bind(1, kind).Bind(2, order_no).Bind(3, ref_id).Bind(4, amount_cents).Bind(5, payload);
+  ins.Bind(6, now_ms).Bind(7, now_ms).Bind(8, now_ms);
+  ins.Step();
+  return ins.status();
+}
+
 std::string TransferNo(int64_t claim_id) {
   return "TR" + std::to_string(claim_id);
 }

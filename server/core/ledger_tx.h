@@ -51,6 +51,12 @@ Status RecordTransition(base::Db& db, const StateMachine& machine, int64_t entit
 Status MovePacket(base::Db& db, int64_t packet_id, std::string_view from, std::string_view to,
                   std::string_view cause, int64_t now_ms);
 
+// Queues work for the async service in the current transaction (transactional outbox): the
+// task exists if and only if the ledger change that needs it committed. kind is "transfer",
+// "refund" or "payment"; payload is a JSON object with what the call needs.
+Status EnqueueTask(base::Db& db, std::string_view kind, std::string_view order_no, int64_t ref_id,
+                   int64_t amount_cents, std::string_view payload, int64_t now_ms);
+
 // Transfer order number for a claim, and refund number for a packet: stable, unique, and the
 // idempotency keys the wallet sees.
 std::string TransferNo(int64_t claim_id);

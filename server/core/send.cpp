@@ -1,5 +1,7 @@
 #include "server/core/send.h"
 
+#include <nlohmann/json.hpp>
+
 #include "common/check.h"
 #include "common/crypto.h"
 
@@ -83,7 +85,8 @@ std::string RequestHash(const SendRequest& r) {
 }
 
 Status SendTx(base::Db& db, const SendRequest& req, int64_t sender_id, int64_t share_cap_cents,
-              int64_t now_ms, int64_t ttl_ms, SendOutcome* out) {
+              int64_t now_ms, int64_t ttl_ms, const std::optional<std::string>& payment_notify_url,
+              SendOutcome* out) {
   const std::string hash = RequestHash(req);
   base::Stmt& find = db.Prepare(
       "SELECT packet_id, request_hash FROM packets WHERE sender_id = ? AND order_no = ?");
@@ -123,6 +126,14 @@ Status SendTx(base::Db& db, const SendRequest& req, int64_t sender_id, int64_t s
   Status s = RecordTransition(db, PacketMachine(), packet_id, "", packet_state::kAwaitingPayment,
                               "send", now_ms);
   if (!s.ok()) return s;
+  if (payment_notify_url) {
+    nlohmann::json payload = {{"pay_order_no", PayOrderNo(packet_id)},
+                              {"payer_id", sender_id},
+                              {"notify_url", *payment_notify_url}};
+    s = EnqueueTask(db, "payment", PayOrderNo(packet_id), packet_id, req.total_cents,
+                    payload.dump(), now_ms);
+    if (!s.ok()) return s;
+  }
   Result<PacketRow> row = LoadPacket(db, packet_id);
   if (!row.ok()) return row.status();
   RP_CHECK(row->total_cents == req.total_cents && row->claimed_cents == 0);

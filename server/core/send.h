@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -42,8 +43,11 @@ struct SendOutcome {
 };
 
 // Inserts the packet as awaiting_payment, or returns the original on a same-body replay.
-// Conflict("idempotency_conflict") when the order_no was used with another body.
+// Conflict("idempotency_conflict") when the order_no was used with another body. With a
+// payment_notify_url, also queues the payment task that creates the pay order at the payment
+// service and polls it when no callback arrives (the callback URL is where it should call).
 Status SendTx(base::Db& db, const SendRequest& req, int64_t sender_id, int64_t share_cap_cents,
-              int64_t now_ms, int64_t ttl_ms, SendOutcome* out);
+              int64_t now_ms, int64_t ttl_ms, const std::optional<std::string>& payment_notify_url,
+              SendOutcome* out);
 
 }  // namespace rp::core

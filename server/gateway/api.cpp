@@ -136,7 +136,9 @@ std::string FormatTimeMs(int64_t ms) {
 
 namespace {
 
-enum class Route { kNone, kHealthz, kMetrics, kPaymentCallback, kPackets, kPacket, kClaims };
+enum class Route {
+  kNone, kHealthz, kMetrics, kPaymentCallback, kPackets, kPacket, kClaims, kAdminRecon
+};
 
 struct RouteMatch {
   Route route = Route::kNone;
@@ -155,6 +157,9 @@ RouteMatch MatchRoute(const std::string& method, std::string_view path) {
   };
   if (seg.size() == 1 && seg[0] == "healthz") set(Route::kHealthz, "/healthz", "GET");
   if (seg.size() == 1 && seg[0] == "metrics") set(Route::kMetrics, "/metrics", "GET");
+  if (seg.size() == 2 && seg[0] == "admin" && seg[1] == "recon") {
+    set(Route::kAdminRecon, "/admin/recon", "GET");
+  }
   if (seg.size() < 2 || seg[0] != "v1") return m;
   if (seg.size() == 3 && seg[1] == "payments" && seg[2] == "callback") {
     set(Route::kPaymentCallback, "/v1/payments/callback", "POST");
@@ -174,15 +179,16 @@ bool MethodAllowed(const std::string& allow, const std::string& method) {
   return allow == method || (allow == "GET, POST" && (method == "GET" || method == "POST"));
 }
 
-// Authenticates a /v1 request as one user. Unauthenticated with a reason otherwise.
-Result<int64_t> Authenticate(const std::string& header, const std::string& secret, int64_t now_s) {
+// Authenticates a request. Unauthenticated with a reason when the token is not valid.
+Result<auth::TokenCheck> Authenticate(const std::string& header, const std::string& secret,
+                                      int64_t now_s) {
   std::string_view bearer(header);
   if (bearer.rfind("Bearer ", 0) != 0) {
     return Status(Code::kUnauthenticated, "unauthenticated",
                   "an Authorization: Bearer <token> header is required");
   }
   auth::TokenCheck token = auth::VerifyToken(secret, bearer.substr(7), now_s);
-  if (token.user_id) return *token.user_id;
+  if (token.user_id || token.admin) return token;
   const char* why = token.error == auth::TokenError::kExpired        ? "the token has expired"
                     : token.error == auth::TokenError::kBadSignature ? "the token is forged"
                                                                      : "the token is malformed";
@@ -212,7 +218,12 @@ void Api::Handle(HttpRequest&& req, Respond respond) {
     case Route::kMetrics: {
       HttpResponse r;
       r.content_type = "text/plain; version=0.0.4";
-      r.body = d_.metrics->Render(d_.writer->Stats(), core::IllegalTransitions());
+      std::optional<async::AsyncStats> async_stats;
+      if (d_.async != nullptr) async_stats = d_.async->Stats();
+      std::optional<recon::ReconResult> last;
+      if (d_.periodic_recon != nullptr) last = d_.periodic_recon->Last();
+      r.body = d_.metrics->Render(d_.writer->Stats(), core::IllegalTransitions(),
+                                  async_stats ? &*async_stats : nullptr, last ? &*last : nullptr);
       return done(std::move(r));
     }
     case Route::kPaymentCallback:
@@ -220,17 +231,28 @@ void Api::Handle(HttpRequest&& req, Respond respond) {
     default:
       break;
   }
-  Result<int64_t> user =
+  Result<auth::TokenCheck> token =
       Authenticate(req.authorization, d_.config->auth_secret, d_.clock->NowMs() / 1000);
-  if (!user.ok()) return done(ErrorResponse(user.status()));
+  if (!token.ok()) return done(ErrorResponse(token.status()));
+  if (m.route == Route::kAdminRecon) {
+    if (!token->admin) {
+      return done(ErrorResponse({Code::kPermissionDenied, "forbidden", "needs an admin token"}));
+    }
+    return AdminRecon(req, std::move(done));
+  }
+  if (!token->user_id) {
+    return done(ErrorResponse(
+        {Code::kPermissionDenied, "forbidden", "an admin token carries no user; use a user token"}));
+  }
+  const int64_t user = *token->user_id;
   int64_t packet_id = 0;
   if (m.route != Route::kPackets && !ParseId(m.id, &packet_id)) {
     return done(ErrorResponse(
         InvalidArgument("invalid_packet_id", "a packet id is a positive decimal integer")));
   }
-  if (m.route == Route::kPackets) return SendPacket(req, *user, std::move(done));
+  if (m.route == Route::kPackets) return SendPacket(req, user, std::move(done));
   if (m.route == Route::kPacket) return GetPacket(packet_id, std::move(done));
-  if (req.method == "POST") return Claim(req, packet_id, *user, std::move(done));
+  if (req.method == "POST") return Claim(req, packet_id, user, std::move(done));
   return ListClaims(req, packet_id, std::move(done));
 }
 
@@ -253,8 +275,9 @@ void Api::SendPacket(const HttpRequest& req, int64_t user_id, Respond respond) {
   const int64_t ttl_ms = d_.config->packet_ttl_s * 1000;
   const int64_t cap = d_.config->share_cents_max;
   base::WriteJob job;
-  job.fn = [r, user_id, cap, now_ms, ttl_ms, outcome](base::Db& db) {
-    return core::SendTx(db, r, user_id, cap, now_ms, ttl_ms, outcome.get());
+  std::optional<std::string> notify = d_.payment_notify_url;
+  job.fn = [r, user_id, cap, now_ms, ttl_ms, notify, outcome](base::Db& db) {
+    return core::SendTx(db, r, user_id, cap, now_ms, ttl_ms, notify, outcome.get());
   };
   job.done = [outcome, respond](const Status& s) {
     if (!s.ok()) return respond(ErrorResponse(s));
@@ -366,6 +389,31 @@ void Api::ListClaims(const HttpRequest& req, int64_t packet_id, Respond respond)
   body["best_luck_claim_id"] =
       page->best_luck_claim_id ? json(*page->best_luck_claim_id) : json(nullptr);
   respond(JsonResponse(200, body));
+}
+
+}  // namespace rp::gateway
+
+namespace rp::gateway {
+
+// GET /admin/recon[?since=<unix seconds>]: a fresh reconciliation, run off the I/O threads.
+void Api::AdminRecon(const HttpRequest& req, Respond respond) {
+  recon::ReconOptions options{d_.config->payment_url, d_.config->wallet_url,
+                              d_.config->async_call_deadline_ms * 2, 0};
+  if (std::optional<std::string> since = QueryParam(req.query, "since")) {
+    int64_t since_s = 0;
+    if (!ParseId(*since, &since_s)) {
+      return respond(ErrorResponse(InvalidArgument("invalid_since", "since is unix seconds")));
+    }
+    options.since_ms = since_s * 1000;
+  }
+  query::ReadPool* reads = d_.reads;
+  const Clock* clock = d_.clock;
+  Status s = d_.blocking->Submit([reads, clock, options, respond] {
+    Result<recon::ReconResult> r = recon::Run(*reads, options, *clock);
+    if (!r.ok()) return respond(ErrorResponse(r.status()));
+    respond(JsonResponse(200, recon::ToJson(*r)));
+  });
+  if (!s.ok()) respond(ErrorResponse(s));
 }
 
 }  // namespace rp::gateway

@@ -6,15 +6,19 @@
 // Thread-safe: called concurrently from the HTTP I/O threads.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
+#include "server/async/async_service.h"
+#include "server/base/blocking_pool.h"
 #include "server/base/config.h"
 #include "server/base/ledger_writer.h"
 #include "server/core/claim_scheme.h"
 #include "server/gateway/http_server.h"
 #include "server/gateway/metrics.h"
 #include "server/query/read_pool.h"
+#include "server/recon/recon.h"
 
 namespace rp::gateway {
 
@@ -25,6 +29,11 @@ struct ApiDeps {
   query::ReadPool* reads = nullptr;
   const Clock* clock = nullptr;
   ServerMetrics* metrics = nullptr;
+  // Set when a payment service is configured: sends then queue the pay order (checkout).
+  std::optional<std::string> payment_notify_url;
+  const async::AsyncService* async = nullptr;        // Null when no workers run here.
+  const recon::PeriodicRecon* periodic_recon = nullptr;  // Null when off.
+  base::BlockingPool* blocking = nullptr;            // For calls to downstream services.
 };
 
 class Api {
@@ -38,6 +47,7 @@ class Api {
   void Claim(const HttpRequest& req, int64_t packet_id, int64_t user_id, Respond respond);
   void GetPacket(int64_t packet_id, Respond respond);
   void ListClaims(const HttpRequest& req, int64_t packet_id, Respond respond);
+  void AdminRecon(const HttpRequest& req, Respond respond);
 
   ApiDeps d_;
 };

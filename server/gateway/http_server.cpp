@@ -184,7 +184,7 @@ HttpServer::~HttpServer() {
   Stop(0);
 }
 
-Status HttpServer::Start() {
+Status HttpServer::Listen() {
   beast::error_code ec;
   auto address = net::ip::make_address(impl_->options.host, ec);
   if (ec) return InvalidArgument("bad_address", "cannot parse host " + impl_->options.host);
@@ -200,11 +200,14 @@ Status HttpServer::Start() {
                                           ec.message());
   }
   impl_->bound_port = acc.local_endpoint().port();
+  return Status::Ok();
+}
+
+void HttpServer::Run() {
   impl_->Accept();
   for (int i = 0; i < impl_->options.threads; ++i) {
     impl_->threads.emplace_back([this] { impl_->ioc.run(); });
   }
-  return Status::Ok();
 }
 
 int HttpServer::port() const {

@@ -56,9 +56,12 @@ class HttpServer {
   HttpServer(HttpServerOptions options, Handler handler);
   ~HttpServer();
 
-  // Binds and starts the I/O threads. InvalidArgument/Unavailable if the address cannot be bound.
-  Status Start();
-  // The bound port (useful with port 0). Valid after a successful Start().
+  // Binds and listens (connections queue in the backlog until Run()). InvalidArgument or
+  // Unavailable if the address cannot be bound.
+  Status Listen();
+  // Starts accepting and the I/O threads. Call once, after a successful Listen().
+  void Run();
+  // The bound port (useful with port 0). Valid after a successful Listen().
   int port() const;
   // Graceful stop; see the file comment. Idempotent.
   void Stop(int64_t grace_ms);

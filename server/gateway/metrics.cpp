@@ -49,7 +49,25 @@ ServerMetrics::ServerMetrics(std::string scheme)
                                        "Total time claims waited for packet locks",
                                        {{"scheme", scheme_}})),
       illegal_transitions_(GaugeOf(*registry_, "rp_illegal_transitions_total",
-                                   "State transitions rejected by the transition tables")) {}
+                                   "State transitions rejected by the transition tables")),
+      tasks_completed_(prometheus::BuildGauge()
+                           .Name("rp_async_tasks_completed_total")
+                           .Help("Async tasks whose downstream effect was confirmed, by kind")
+                           .Register(*registry_)),
+      task_retries_(prometheus::BuildGauge()
+                        .Name("rp_async_task_retries_total")
+                        .Help("Async task attempts that failed and were rescheduled, by kind")
+                        .Register(*registry_)),
+      stuck_orders_(prometheus::BuildGauge()
+                        .Name("rp_stuck_orders")
+                        .Help("Tasks pending past async.stuck_after_ms at the last scan, by kind")
+                        .Register(*registry_)),
+      queue_lag_seconds_(GaugeOf(*registry_, "rp_queue_lag_seconds",
+                                 "Age of the oldest pending async task at the last scan")),
+      recon_drift_cents_(GaugeOf(*registry_, "recon_drift_cents",
+                                 "Cents off in the last periodic reconciliation (sum of |drift|)")),
+      recon_discrepancies_(GaugeOf(*registry_, "recon_discrepancies",
+                                   "Discrepancies found by the last periodic reconciliation")) {}
 
 void ServerMetrics::ObserveRequest(const std::string& route, int status, double seconds) {
   prometheus::Labels labels{{"route", route}, {"status", std::to_string(status)}};
@@ -65,7 +83,25 @@ void ServerMetrics::ObserveLockWait(int64_t wait_ns) {
   lock_wait_.Observe(static_cast<double>(wait_ns) / 1e9);
 }
 
-std::string ServerMetrics::Render(const base::LedgerWriterStats& w, int64_t illegal) {
+std::string ServerMetrics::Render(const base::LedgerWriterStats& w, int64_t illegal,
+                                  const async::AsyncStats* async,
+                                  const recon::ReconResult* recon) {
+  if (recon != nullptr) {
+    recon_drift_cents_.Set(static_cast<double>(recon->report.DriftCents()));
+    recon_discrepancies_.Set(static_cast<double>(recon->report.violations.size()));
+  }
+  if (async != nullptr) {
+    for (const char* kind : {"transfer", "refund", "payment"}) {
+      auto value = [kind](const std::map<std::string, int64_t>& m) {
+        auto it = m.find(kind);
+        return static_cast<double>(it == m.end() ? 0 : it->second);
+      };
+      tasks_completed_.Add({{"kind", kind}}).Set(value(async->completed));
+      task_retries_.Add({{"kind", kind}}).Set(value(async->retried));
+      stuck_orders_.Add({{"kind", kind}}).Set(value(async->stuck));
+    }
+    queue_lag_seconds_.Set(static_cast<double>(async->oldest_pending_ms) / 1000.0);
+  }
   db_busy_retries_.Set(static_cast<double>(w.busy_retries));
   ledger_commits_.Set(static_cast<double>(w.commits));
   ledger_jobs_.Set(static_cast<double>(w.jobs));

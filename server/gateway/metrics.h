@@ -12,7 +12,9 @@
 #include <memory>
 #include <string>
 
+#include "server/async/async_service.h"
 #include "server/base/ledger_writer.h"
+#include "server/recon/recon.h"
 
 namespace rp::gateway {
 
@@ -28,7 +30,9 @@ class ServerMetrics {
   void ObserveLockWait(int64_t wait_ns);
 
   // Refreshes the gauges that mirror other components, then renders the text format.
-  std::string Render(const base::LedgerWriterStats& writer, int64_t illegal_transitions);
+  // async may be null (no workers in this process).
+  std::string Render(const base::LedgerWriterStats& writer, int64_t illegal_transitions,
+                     const async::AsyncStats* async, const recon::ReconResult* recon);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -43,6 +47,12 @@ class ServerMetrics {
   prometheus::Gauge& ledger_queue_depth_;
   prometheus::Gauge& lock_wait_seconds_total_;
   prometheus::Gauge& illegal_transitions_;
+  prometheus::Family<prometheus::Gauge>& tasks_completed_;
+  prometheus::Family<prometheus::Gauge>& task_retries_;
+  prometheus::Family<prometheus::Gauge>& stuck_orders_;
+  prometheus::Gauge& queue_lag_seconds_;
+  prometheus::Gauge& recon_drift_cents_;
+  prometheus::Gauge& recon_discrepancies_;
 };
 
 }  // namespace rp::gateway

@@ -68,21 +68,28 @@ Result<ClaimsPage> ListClaims(ReadPool& pool, int64_t packet_id, int64_t after_s
 
 Status LoadSnapshot(base::Db& db, conservation::LedgerSnapshot* out) {
   base::Stmt& p = db.Prepare(
-      "SELECT packet_id, status, total_cents, count, claimed_cents, claimed_count FROM packets");
+      "SELECT packet_id, status, total_cents, count, claimed_cents, claimed_count, "
+      "COALESCE(pay_order_no, ''), created_at_ms FROM packets");
   while (p.Step()) {
-    out->packets.push_back({p.Int(0), p.Text(1), p.Int(2), p.Int(3), p.Int(4), p.Int(5)});
+    out->packets.push_back(
+        {p.Int(0), p.Text(1), p.Int(2), p.Int(3), p.Int(4), p.Int(5), p.Text(6), p.Int(7)});
   }
   if (!p.status().ok()) return p.status();
-  base::Stmt& c = db.Prepare("SELECT claim_id, packet_id, user_id, amount_cents FROM claims");
-  while (c.Step()) out->claims.push_back({c.Int(0), c.Int(1), c.Int(2), c.Int(3)});
+  base::Stmt& c =
+      db.Prepare("SELECT claim_id, packet_id, user_id, amount_cents, status FROM claims");
+  while (c.Step()) out->claims.push_back({c.Int(0), c.Int(1), c.Int(2), c.Int(3), c.Text(4)});
   if (!c.status().ok()) return c.status();
   base::Stmt& t =
       db.Prepare("SELECT order_no, ref_id, amount_cents FROM outbox WHERE kind = 'transfer'");
   while (t.Step()) out->transfers.push_back({t.Text(0), t.Int(1), t.Int(2)});
   if (!t.status().ok()) return t.status();
-  base::Stmt& r = db.Prepare("SELECT refund_no, packet_id, amount_cents FROM refunds");
-  while (r.Step()) out->refunds.push_back({r.Text(0), r.Int(1), r.Int(2)});
-  return r.status();
+  base::Stmt& r = db.Prepare("SELECT refund_no, packet_id, amount_cents, status FROM refunds");
+  while (r.Step()) out->refunds.push_back({r.Text(0), r.Int(1), r.Int(2), r.Text(3)});
+  if (!r.status().ok()) return r.status();
+  base::Stmt& y =
+      db.Prepare("SELECT pay_order_no, packet_id, status, amount_cents FROM payments");
+  while (y.Step()) out->payments.push_back({y.Text(0), y.Int(1), y.Text(2), y.Int(3)});
+  return y.status();
 }
 
 Result<conservation::LedgerSnapshot> Snapshot(ReadPool& pool) {

@@ -1,0 +1,71 @@
+// Reconciliation (the seed's Reconciliation Service, hourly there; interval in config here):
+// the ledger compared with the payment service's and the wallet's own records, flow by flow
+// (C2C paid -> transferred -> refunded), plus the ledger's conservation invariant. Every
+// discrepancy is named (see conservation::Reconcile). Thread-safe: Run() uses its own clients.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/conservation.h"
+#include "common/status.h"
+#include "server/query/read_pool.h"
+
+namespace rp::recon {
+
+struct ReconOptions {
+  std::string payment_url;
+  std::string wallet_url;
+  int64_t call_deadline_ms = 5000;
+  int64_t since_ms = 0;  // Only packets created at or after this (and orphans, always).
+};
+
+struct ReconResult {
+  conservation::Report report;
+  conservation::FlowTotals totals;
+  int64_t at_ms = 0;
+  bool clean() const { return report.ok(); }
+};
+
+// One reconciliation. Unavailable when a service's records cannot be fetched.
+Result<ReconResult> Run(query::ReadPool& reads, const ReconOptions& options, const Clock& clock);
+
+// Fetches the external side (GET /pay/export, GET /wallet/export).
+Result<conservation::ExternalRecords> FetchExternal(const ReconOptions& options);
+
+// Narrows a ledger + external pair to packets created since since_ms (orphans are kept).
+void RestrictToWindow(int64_t since_ms, conservation::LedgerSnapshot* ledger,
+                      conservation::ExternalRecords* external);
+
+nlohmann::json ToJson(const ReconResult& result);
+
+// Runs Run() every interval_ms on its own thread; the last result is kept for /metrics and
+// GET /admin/recon.
+class PeriodicRecon {
+ public:
+  PeriodicRecon(query::ReadPool* reads, ReconOptions options, const Clock* clock,
+                int64_t interval_ms);
+  ~PeriodicRecon();
+  void Start();
+  void Stop();
+  std::optional<ReconResult> Last() const;
+
+ private:
+  query::ReadPool* reads_;
+  const ReconOptions options_;
+  const Clock* clock_;
+  const int64_t interval_ms_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::optional<ReconResult> last_;
+  std::thread thread_;
+};
+
+}  // namespace rp::recon
