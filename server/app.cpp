@@ -34,6 +34,7 @@ struct App::Parts {
   std::unique_ptr<async::OutboxQueue> tasks;
   std::unique_ptr<async::AsyncService> async;
   std::unique_ptr<recon::PeriodicRecon> recon;
+  std::unique_ptr<core::AudienceChecker> audience;
   std::unique_ptr<gateway::Api> api;
   std::unique_ptr<gateway::HttpServer> http;
   bool stopped = false;
@@ -139,6 +140,11 @@ Result<std::unique_ptr<App>> App::Start(base::ServerConfig config, const Clock* 
   deps.async = p->async.get();
   deps.periodic_recon = p->recon.get();
   deps.blocking = p->blocking.get();
+  if (!c.social_url.empty()) {
+    p->audience = std::make_unique<core::AudienceChecker>(c.social_url, c.async_call_deadline_ms,
+                                                          /*cache_max=*/100000);
+    deps.audience = p->audience.get();
+  }
   p->api = std::make_unique<gateway::Api>(deps);
   p->http->Run();
   spdlog::info("rp-server up: scheme={} db={} synchronous={} threads={} mocks={}", c.claim_scheme,

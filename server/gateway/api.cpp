@@ -222,8 +222,9 @@ void Api::Handle(HttpRequest&& req, Respond respond) {
       if (d_.async != nullptr) async_stats = d_.async->Stats();
       std::optional<recon::ReconResult> last;
       if (d_.periodic_recon != nullptr) last = d_.periodic_recon->Last();
-      r.body = d_.metrics->Render(d_.writer->Stats(), core::IllegalTransitions(),
-                                  async_stats ? &*async_stats : nullptr, last ? &*last : nullptr);
+      r.body = d_.metrics->Render(
+          {d_.writer->Stats(), core::IllegalTransitions(), async_stats ? &*async_stats : nullptr,
+           last ? &*last : nullptr, d_.audience ? d_.audience->degraded() : 0});
       return done(std::move(r));
     }
     case Route::kPaymentCallback:
@@ -331,16 +332,35 @@ void Api::Claim(const HttpRequest& req, int64_t packet_id, int64_t user_id, Resp
   Status s = body->RejectUnknown();
   if (!s.ok()) return respond(ErrorResponse(s));
   ServerMetrics* metrics = d_.metrics;
-  d_.scheme->Claim(packet_id, user_id, [metrics, respond](Result<core::ClaimOutcome> r) {
-    metrics->CountClaim(ClaimResult(r));
-    if (!r.ok()) return respond(ErrorResponse(r.status()));
-    respond(JsonResponse(r->repeat ? 200 : 201, {{"claim_id", r->claim_id},
-                                                 {"packet_id", r->packet_id},
-                                                 {"amount_cents", r->amount_cents},
-                                                 {"status", r->status},
-                                                 {"claimed_at", FormatTimeMs(r->claimed_at_ms)},
-                                                 {"repeat", r->repeat}}));
+  core::ClaimScheme* scheme = d_.scheme;
+  auto claim = [scheme, metrics, packet_id, user_id, respond] {
+    scheme->Claim(packet_id, user_id, [metrics, respond](Result<core::ClaimOutcome> r) {
+      metrics->CountClaim(ClaimResult(r));
+      if (!r.ok()) return respond(ErrorResponse(r.status()));
+      respond(JsonResponse(r->repeat ? 200 : 201, {{"claim_id", r->claim_id},
+                                                   {"packet_id", r->packet_id},
+                                                   {"amount_cents", r->amount_cents},
+                                                   {"status", r->status},
+                                                   {"claimed_at", FormatTimeMs(r->claimed_at_ms)},
+                                                   {"repeat", r->repeat}}));
+    });
+  };
+  if (d_.audience == nullptr) return claim();
+  // The receiving range: packet metadata from the read side, the relation from the social
+  // service (blocking, so on the pool; see core/audience.h for how a failed lookup degrades).
+  Result<query::PacketView> p = query::GetPacket(*d_.reads, packet_id);
+  if (!p.ok()) return claim();  // The scheme gives the authoritative answer (e.g. 404).
+  if (p->audience == "public" || p->sender_id == user_id) return claim();
+  core::AudienceChecker* audience = d_.audience;
+  const int64_t sender = p->sender_id;
+  const std::string range = p->audience;
+  s = d_.blocking->Submit([=] {
+    if (audience->Allows(sender, user_id, range)) return claim();
+    metrics->CountClaim("not_in_audience");
+    respond(ErrorResponse({Code::kPermissionDenied, "not_in_audience",
+                           "this packet is for the sender's " + range}));
   });
+  if (!s.ok()) respond(ErrorResponse(s));
 }
 
 void Api::GetPacket(int64_t packet_id, Respond respond) {

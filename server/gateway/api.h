@@ -14,6 +14,7 @@
 #include "server/base/blocking_pool.h"
 #include "server/base/config.h"
 #include "server/base/ledger_writer.h"
+#include "server/core/audience.h"
 #include "server/core/claim_scheme.h"
 #include "server/gateway/http_server.h"
 #include "server/gateway/metrics.h"
@@ -34,6 +35,7 @@ struct ApiDeps {
   const async::AsyncService* async = nullptr;        // Null when no workers run here.
   const recon::PeriodicRecon* periodic_recon = nullptr;  // Null when off.
   base::BlockingPool* blocking = nullptr;            // For calls to downstream services.
+  core::AudienceChecker* audience = nullptr;         // Null: receiving range not enforced.
 };
 
 class Api {

@@ -67,7 +67,9 @@ ServerMetrics::ServerMetrics(std::string scheme)
       recon_drift_cents_(GaugeOf(*registry_, "recon_drift_cents",
                                  "Cents off in the last periodic reconciliation (sum of |drift|)")),
       recon_discrepancies_(GaugeOf(*registry_, "recon_discrepancies",
-                                   "Discrepancies found by the last periodic reconciliation")) {}
+                                   "Discrepancies found by the last periodic reconciliation")),
+      social_degraded_(GaugeOf(*registry_, "rp_social_degraded_total",
+                               "Claims let through unchecked because the social lookup failed")) {}
 
 void ServerMetrics::ObserveRequest(const std::string& route, int status, double seconds) {
   prometheus::Labels labels{{"route", route}, {"status", std::to_string(status)}};
@@ -83,9 +85,12 @@ void ServerMetrics::ObserveLockWait(int64_t wait_ns) {
   lock_wait_.Observe(static_cast<double>(wait_ns) / 1e9);
 }
 
-std::string ServerMetrics::Render(const base::LedgerWriterStats& w, int64_t illegal,
-                                  const async::AsyncStats* async,
-                                  const recon::ReconResult* recon) {
+std::string ServerMetrics::Render(const Inputs& in) {
+  const base::LedgerWriterStats& w = in.writer;
+  const int64_t illegal = in.illegal_transitions;
+  const async::AsyncStats* async = in.async;
+  const recon::ReconResult* recon = in.recon;
+  social_degraded_.Set(static_cast<double>(in.social_degraded));
   if (recon != nullptr) {
     recon_drift_cents_.Set(static_cast<double>(recon->report.DriftCents()));
     recon_discrepancies_.Set(static_cast<double>(recon->report.violations.size()));

@@ -29,10 +29,16 @@ class ServerMetrics {
   // A keyed ledger job's wait for its packet lock (the writer's observer).
   void ObserveLockWait(int64_t wait_ns);
 
-  // Refreshes the gauges that mirror other components, then renders the text format.
-  // async may be null (no workers in this process).
-  std::string Render(const base::LedgerWriterStats& writer, int64_t illegal_transitions,
-                     const async::AsyncStats* async, const recon::ReconResult* recon);
+  // What other components report, mirrored into gauges at each scrape.
+  struct Inputs {
+    base::LedgerWriterStats writer;
+    int64_t illegal_transitions = 0;
+    const async::AsyncStats* async = nullptr;     // Null: no workers in this process.
+    const recon::ReconResult* recon = nullptr;    // Null: no periodic recon yet.
+    int64_t social_degraded = 0;
+  };
+  // Refreshes the mirrored gauges, then renders the Prometheus text format.
+  std::string Render(const Inputs& in);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -53,6 +59,7 @@ class ServerMetrics {
   prometheus::Gauge& queue_lag_seconds_;
   prometheus::Gauge& recon_drift_cents_;
   prometheus::Gauge& recon_discrepancies_;
+  prometheus::Gauge& social_degraded_;
 };
 
 }  // namespace rp::gateway

@@ -8,15 +8,15 @@ Result<PacketView> GetPacket(ReadPool& pool, int64_t packet_id) {
   PacketView v;
   Status s = pool.With([&](base::Db& db) {
     base::Stmt& q = db.Prepare(
-        "SELECT packet_id, kind, sender_id, status, total_cents, count, claimed_count, "
+        "SELECT packet_id, kind, sender_id, status, audience, total_cents, count, claimed_count, "
         "claimed_cents, created_at_ms, expires_at_ms FROM packets WHERE packet_id = ?");
     q.Bind(1, packet_id);
     if (!q.Step()) {
       if (!q.status().ok()) return q.status();
       return NotFound("packet_not_found", "no packet " + std::to_string(packet_id));
     }
-    v = {q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Int(4),
-         q.Int(5), q.Int(6),  q.Int(7), q.Int(8),  q.Int(9)};
+    v = {q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), q.Int(5),
+         q.Int(6), q.Int(7), q.Int(8), q.Int(9), q.Int(10)};
     q.Reset();
     return Status::Ok();
   });

@@ -19,6 +19,7 @@ struct PacketView {
   std::string kind;
   int64_t sender_id = 0;
   std::string status;
+  std::string audience;
   int64_t total_cents = 0;
   int64_t count = 0;
   int64_t claimed_count = 0;

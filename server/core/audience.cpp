@@ -1,0 +1,57 @@
+#include "server/core/audience.h"
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+#include "server/base/service_client.h"
+
+namespace rp::core {
+
+AudienceChecker::AudienceChecker(std::string social_url, int64_t deadline_ms, size_t cache_max)
+    : social_url_(std::move(social_url)), deadline_ms_(deadline_ms), cache_max_(cache_max) {}
+
+bool AudienceChecker::Lookup(int64_t sender_id, int64_t claimer_id, Relation* out) {
+  const std::string key = std::to_string(claimer_id) + ">" + std::to_string(sender_id);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) {
+      *out = it->second;
+      return true;
+    }
+  }
+  // One client per pool thread: ServiceClient is not thread-safe.
+  thread_local std::unique_ptr<base::ServiceClient> client;
+  thread_local std::string client_url;
+  if (!client || client_url != social_url_) {
+    client = std::make_unique<base::ServiceClient>(social_url_, deadline_ms_);
+    client_url = social_url_;
+  }
+  Result<base::ServiceReply> r = client->Get("/social/relation?from=" + std::to_string(claimer_id) +
+                                             "&to=" + std::to_string(sender_id));
+  if (!r.ok() || r->status != 200 || !r->body.is_object() || !r->body.contains("follows")) {
+    return false;
+  }
+  out->follows = r->body.value("follows", false);
+  out->friends = r->body.value("friends", false);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (cache_.size() >= cache_max_) cache_.clear();  // Bounded; relations are cheap to re-fetch.
+  cache_[key] = *out;
+  return true;
+}
+
+bool AudienceChecker::Allows(int64_t sender_id, int64_t claimer_id, const std::string& audience) {
+  if (audience == "public" || sender_id == claimer_id) return true;
+  Relation rel;
+  if (!Lookup(sender_id, claimer_id, &rel)) {
+    int64_t n = ++degraded_;
+    if ((n & (n - 1)) == 0) {  // Log the 1st, 2nd, 4th, ... to stay readable under an outage.
+      spdlog::warn("social lookup failed {} time(s); audience not enforced (degraded)", n);
+    }
+    return true;
+  }
+  return audience == "fans" ? rel.follows : rel.friends;
+}
+
+}  // namespace rp::core
