@@ -66,13 +66,18 @@ AsyncService::~AsyncService() { Stop(); }
 
 void AsyncService::Start() {
   for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this, i] { WorkerLoop(i); });
-  threads_.emplace_back([this] { ScannerLoop(); });
+  scanner_ = std::make_unique<Periodic>([this] {
+    Status s = ScanStuck();
+    if (!s.ok()) spdlog::warn("stuck scan failed: {}", s.ToString());
+    return options_.stuck_scan_interval_ms;
+  });
+  scanner_->Start(options_.stuck_scan_interval_ms);
 }
 
 void AsyncService::Stop() {
   stopping_ = true;
   queue_->Notify();
-  cv_.notify_all();
+  if (scanner_) scanner_->Stop();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
@@ -201,19 +206,6 @@ Status AsyncService::ScanStuck() {
   stats_.stuck = stuck;
   stats_.oldest_pending_ms = oldest_ms;
   return Status::Ok();
-}
-
-void AsyncService::ScannerLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stopping_) {
-    cv_.wait_for(lock, std::chrono::milliseconds(options_.stuck_scan_interval_ms),
-                 [this] { return stopping_.load(); });
-    if (stopping_) break;
-    lock.unlock();
-    Status s = ScanStuck();
-    if (!s.ok()) spdlog::warn("stuck scan failed: {}", s.ToString());
-    lock.lock();
-  }
 }
 
 }  // namespace rp::async

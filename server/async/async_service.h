@@ -13,10 +13,10 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 #include <random>
 #include <string>
@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/periodic.h"
 #include "server/async/task_queue.h"
 #include "server/base/ledger_writer.h"
 
@@ -67,7 +68,6 @@ class AsyncService {
 
  private:
   void WorkerLoop(int index);
-  void ScannerLoop();
   // Executes one task: returns OK when its effect is confirmed downstream.
   Status Execute(const Task& task, class Calls& calls);
   int64_t Backoff(int64_t attempts);
@@ -78,10 +78,10 @@ class AsyncService {
   const AsyncOptions options_;
   std::atomic<bool> stopping_{false};
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   std::mt19937_64 rng_;
   AsyncStats stats_;
   std::vector<std::thread> threads_;
+  std::unique_ptr<Periodic> scanner_;
 };
 
 }  // namespace rp::async

@@ -90,27 +90,19 @@ Result<ScanResult> ExpiryScanner::RunOnce() {
 }
 
 void ExpiryScanner::Start() {
-  RP_CHECK(!thread_.joinable());
-  thread_ = std::thread([this] {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!stopping_) {
-      lock.unlock();
-      Result<ScanResult> r = RunOnce();
-      if (!r.ok()) spdlog::warn("expiry scan failed: {}", r.status().ToString());
-      lock.lock();
-      cv_.wait_for(lock, std::chrono::milliseconds(options_.interval_ms),
-                   [this] { return stopping_; });
-    }
+  RP_CHECK(!periodic_);
+  periodic_ = std::make_unique<Periodic>([this] {
+    Result<ScanResult> r = RunOnce();
+    if (!r.ok()) spdlog::warn("expiry scan failed: {}", r.status().ToString());
+    // A full batch means more are due: go again at once instead of after a whole interval.
+    const bool full = r.ok() && r->expired + r->closed >= options_.batch_max;
+    return full ? int64_t{0} : options_.interval_ms;
   });
+  periodic_->Start(options_.interval_ms);
 }
 
 void ExpiryScanner::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (periodic_) periodic_->Stop();
 }
 
 }  // namespace rp::async

@@ -6,12 +6,11 @@
 // off at a bounded pace instead of in one giant write. Time comes from the injected Clock.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
-#include <thread>
+#include <memory>
 
 #include "common/clock.h"
+#include "common/periodic.h"
 #include "common/status.h"
 #include "server/base/ledger_writer.h"
 
@@ -45,10 +44,7 @@ class ExpiryScanner {
   base::LedgerWriter* writer_;
   const Clock* clock_;
   const ExpiryScannerOptions options_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
+  std::unique_ptr<Periodic> periodic_;
 };
 
 }  // namespace rp::async

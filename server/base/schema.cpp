@@ -123,6 +123,27 @@ DROP TABLE outbox;
 ALTER TABLE outbox_v2 RENAME TO outbox;
 CREATE INDEX outbox_pending ON outbox (status, next_attempt_ms);
 )sql",
+      // 3: B2C subsidies. subsidy_id (the reward service's id) is the primary key: two servers
+      // writing the same subsidy conflict on it instead of inserting it twice (the seed's
+      // "separate sharding key"); one subsidy funds at most one packet.
+      R"sql(
+CREATE TABLE subsidies (
+  subsidy_id     TEXT PRIMARY KEY,
+  user_id        INTEGER NOT NULL CHECK (user_id > 0),
+  round          TEXT NOT NULL,
+  amount_cents   INTEGER NOT NULL CHECK (amount_cents > 0),
+  expires_at_ms  INTEGER NOT NULL,
+  state          TEXT NOT NULL,
+  source         TEXT NOT NULL,
+  packet_id      INTEGER UNIQUE REFERENCES packets (packet_id),
+  created_at_ms  INTEGER NOT NULL,
+  updated_at_ms  INTEGER NOT NULL
+);
+CREATE INDEX subsidies_by_user ON subsidies (user_id);
+CREATE INDEX subsidies_by_state ON subsidies (state, updated_at_ms);
+ALTER TABLE packets ADD COLUMN subsidy_id TEXT REFERENCES subsidies (subsidy_id);
+CREATE UNIQUE INDEX packets_by_subsidy ON packets (subsidy_id) WHERE subsidy_id IS NOT NULL;
+)sql",
   };
   return kMigrations;
 }

@@ -26,6 +26,7 @@ struct SendRequest {
   std::string audience;  // "fans" | "friends" | "public"
   std::string video_id;
   std::string greeting;
+  std::string subsidy_token;  // b2c only: the reward service's signed token.
 };
 
 // True for 1..max_len characters of [A-Za-z0-9_-] (order numbers, video ids).
@@ -41,6 +42,14 @@ struct SendOutcome {
   PacketRow packet;
   bool replay = false;  // true: the order_no was already used with the same body.
 };
+
+// Looks for an earlier send with this (sender, order_no): sets out->replay and out->packet when
+// it has the same body; Conflict("idempotency_conflict") when another body; OK otherwise.
+Status FindReplay(base::Db& db, const SendRequest& req, int64_t sender_id, SendOutcome* out);
+
+// Inserts a packet row in awaiting_payment with its creation event; returns its id.
+Result<int64_t> InsertPacket(base::Db& db, const SendRequest& req, int64_t sender_id,
+                             int64_t share_cap_cents, int64_t now_ms, int64_t ttl_ms);
 
 // Inserts the packet as awaiting_payment, or returns the original on a same-body replay.
 // Conflict("idempotency_conflict") when the order_no was used with another body. With a

@@ -54,6 +54,19 @@ const StateMachine& RefundMachine() {
   return kMachine;
 }
 
+const StateMachine& SubsidyMachine() {
+  using namespace subsidy_state;
+  static const StateMachine kMachine("subsidy", {
+                                                    {"", kRecorded},
+                                                    {"", kTrying},
+                                                    {kRecorded, kTrying},
+                                                    {kTrying, kConfirming},
+                                                    {kTrying, kReleased},
+                                                    {kConfirming, kUsed},
+                                                });
+  return kMachine;
+}
+
 int64_t IllegalTransitions() {
   return g_illegal_transitions.load();
 }

@@ -32,6 +32,14 @@ inline constexpr std::string_view kRefunded = "refunded";
 inline constexpr std::string_view kFailed = "refund_failed";
 }  // namespace refund_state
 
+namespace subsidy_state {
+inline constexpr std::string_view kRecorded = "recorded";      // In the ledger, unused.
+inline constexpr std::string_view kTrying = "trying";          // TCC try in flight for a packet.
+inline constexpr std::string_view kConfirming = "confirming";  // Packet active; confirm pending.
+inline constexpr std::string_view kUsed = "used";              // Confirmed at the reward service.
+inline constexpr std::string_view kReleased = "released";      // The reward service refused it.
+}  // namespace subsidy_state
+
 // "" as the from-state means creation.
 class StateMachine {
  public:
@@ -51,6 +59,7 @@ class StateMachine {
 const StateMachine& PacketMachine();
 const StateMachine& ClaimMachine();
 const StateMachine& RefundMachine();
+const StateMachine& SubsidyMachine();
 
 // Count of rejected transitions since start (exported as a metric).
 int64_t IllegalTransitions();

@@ -160,31 +160,24 @@ PeriodicRecon::PeriodicRecon(query::ReadPool* reads, ReconOptions options, const
 PeriodicRecon::~PeriodicRecon() { Stop(); }
 
 void PeriodicRecon::Start() {
-  thread_ = std::thread([this] {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!stopping_) {
-      cv_.wait_for(lock, std::chrono::milliseconds(interval_ms_), [this] { return stopping_; });
-      if (stopping_) break;
-      lock.unlock();
-      Result<ReconResult> r = Run(*reads_, options_, *clock_);
-      if (!r.ok()) spdlog::warn("periodic recon failed: {}", r.status().ToString());
-      if (r.ok() && !r->clean()) {
-        spdlog::error("recon: {} discrepancies, drift {} cents", r->report.violations.size(),
-                      r->report.DriftCents());
-      }
-      lock.lock();
-      if (r.ok()) last_ = std::move(r.value());
+  periodic_ = std::make_unique<Periodic>([this] {
+    Result<ReconResult> r = Run(*reads_, options_, *clock_);
+    if (!r.ok()) spdlog::warn("periodic recon failed: {}", r.status().ToString());
+    if (r.ok() && !r->clean()) {
+      spdlog::error("recon: {} discrepancies, drift {} cents", r->report.violations.size(),
+                    r->report.DriftCents());
     }
+    if (r.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      last_ = std::move(r.value());
+    }
+    return interval_ms_;
   });
+  periodic_->Start(interval_ms_);
 }
 
 void PeriodicRecon::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (periodic_) periodic_->Stop();
 }
 
 std::optional<ReconResult> PeriodicRecon::Last() const {

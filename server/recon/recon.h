@@ -4,7 +4,7 @@
 // discrepancy is named (see conservation::Reconcile). Thread-safe: Run() uses its own clients.
 #pragma once
 
-#include <condition_variable>
+#include <memory>
 #include <cstdint>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "common/periodic.h"
 #include "common/conservation.h"
 #include "common/status.h"
 #include "server/query/read_pool.h"
@@ -62,10 +63,8 @@ class PeriodicRecon {
   const Clock* clock_;
   const int64_t interval_ms_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
   std::optional<ReconResult> last_;
-  std::thread thread_;
+  std::unique_ptr<Periodic> periodic_;
 };
 
 }  // namespace rp::recon
