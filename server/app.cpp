@@ -11,6 +11,8 @@
 #include "server/base/blocking_pool.h"
 #include "server/base/ledger_writer.h"
 #include "server/base/schema.h"
+#include "server/base/reward_tcc.h"
+#include "server/core/b2c.h"
 #include "server/core/claim_scheme.h"
 #include "server/gateway/api.h"
 #include "server/gateway/http_server.h"
@@ -35,6 +37,8 @@ struct App::Parts {
   std::unique_ptr<async::AsyncService> async;
   std::unique_ptr<recon::PeriodicRecon> recon;
   std::unique_ptr<core::AudienceChecker> audience;
+  std::unique_ptr<base::RewardTcc> reward_tcc;
+  std::unique_ptr<core::B2cService> b2c;
   std::unique_ptr<gateway::Api> api;
   std::unique_ptr<gateway::HttpServer> http;
   bool stopped = false;
@@ -144,6 +148,15 @@ Result<std::unique_ptr<App>> App::Start(base::ServerConfig config, const Clock* 
     p->audience = std::make_unique<core::AudienceChecker>(c.social_url, c.async_call_deadline_ms,
                                                           /*cache_max=*/100000);
     deps.audience = p->audience.get();
+  }
+  if (!c.reward_url.empty()) {
+    p->reward_tcc = std::make_unique<base::RewardTcc>(c.reward_url, c.async_call_deadline_ms);
+    core::B2cOptions b;
+    b.mode = c.subsidy_mode;
+    b.share_cap_cents = c.share_cents_max;
+    b.ttl_ms = c.packet_ttl_s * 1000;
+    p->b2c = std::make_unique<core::B2cService>(p->writer.get(), p->reward_tcc.get(), p->clock, b);
+    deps.b2c = p->b2c.get();
   }
   p->api = std::make_unique<gateway::Api>(deps);
   p->http->Run();

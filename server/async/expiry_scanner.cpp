@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "common/check.h"
@@ -15,15 +16,17 @@ struct Due {
   int64_t packet_id;
   std::string status;
   int64_t remaining_cents;
+  std::string subsidy_id;  // B2C: the remainder goes back to this subsidy's round budget.
 };
 
 Status CollectDue(base::Db& db, int64_t now_ms, int limit, std::vector<Due>* due) {
   base::Stmt& q = db.Prepare(
-      "SELECT packet_id, status, total_cents - claimed_cents FROM packets "
+      "SELECT packet_id, status, total_cents - claimed_cents, COALESCE(subsidy_id, '') "
+      "FROM packets "
       "WHERE status IN ('active', 'awaiting_payment') AND expires_at_ms <= ? "
       "ORDER BY expires_at_ms LIMIT ?");
   q.Bind(1, now_ms).Bind(2, limit);
-  while (q.Step()) due->push_back({q.Int(0), q.Text(1), q.Int(2)});
+  while (q.Step()) due->push_back({q.Int(0), q.Text(1), q.Int(2), q.Text(3)});
   return q.status();
 }
 
@@ -43,8 +46,11 @@ Status ExpireWithRefund(base::Db& db, const Due& d, int64_t now_ms) {
   const int64_t refund_id = db.LastInsertRowId();
   s = RecordTransition(db, RefundMachine(), refund_id, "", refund_state::kPending, "ttl", now_ms);
   if (!s.ok()) return s;
+  const nlohmann::json payload =
+      d.subsidy_id.empty() ? nlohmann::json{{"pay_order_no", PayOrderNo(d.packet_id)}}
+                           : nlohmann::json{{"subsidy_id", d.subsidy_id}};
   return core::EnqueueTask(db, "refund", RefundNo(d.packet_id), refund_id, d.remaining_cents,
-                           "{\"pay_order_no\":\"" + PayOrderNo(d.packet_id) + "\"}", now_ms);
+                           payload.dump(), now_ms);
 }
 
 }  // namespace

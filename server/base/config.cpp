@@ -60,6 +60,7 @@ std::map<std::string, std::map<std::string, Setter>> Schema(ServerConfig* c) {
         {"stuck_after_ms", Set(&c->async_stuck_after_ms)},
         {"stuck_scan_interval_ms", Set(&c->async_stuck_scan_interval_ms)}}},
       {"recon", {{"interval_ms", Set(&c->recon_interval_ms)}}},
+      {"subsidy", {{"mode", Set(&c->subsidy_mode)}}},
       {"secrets",
        {{"auth", Set(&c->auth_secret)},
         {"payment", Set(&c->payment_secret)},
@@ -163,6 +164,12 @@ Status FinishConfig(ServerConfig* c) {
                      c->async_failed_after_attempts >= 1 && c->async_stuck_after_ms >= 1 &&
                      c->async_stuck_scan_interval_ms >= 10 && c->payment_poll_ms >= 10,
                  "async.* values out of range (see docs/api.md)"),
+           Range(c->subsidy_mode == "sync" || c->subsidy_mode == "async" ||
+                     c->subsidy_mode == "hybrid",
+                 "subsidy.mode must be sync, async or hybrid"),
+           Range(c->reward_url.empty() || c->reward_secret.size() >= 16,
+                 "a reward service needs its secret (secrets.reward or RP_REWARD_SECRET, >= 16 "
+                 "bytes)"),
            Range(c->recon_interval_ms == 0 || c->recon_interval_ms >= 100,
                  "recon.interval_ms must be 0 (off) or >= 100"),
        }) {

@@ -61,6 +61,9 @@ struct ServerConfig {
   int64_t async_stuck_after_ms = 60000;
   int64_t async_stuck_scan_interval_ms = 5000;
 
+  // subsidy: (B2C; see core/b2c.h)
+  std::string subsidy_mode = "hybrid";  // sync | async | hybrid
+
   // recon:
   int64_t recon_interval_ms = 60000;  // 0: no periodic reconciliation in the server.
 

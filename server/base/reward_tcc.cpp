@@ -8,14 +8,7 @@ namespace rp::base {
 
 Status RewardTcc::Step(const std::string& step, const std::string& subsidy_id,
                        const std::string& tx_id) {
-  thread_local std::unique_ptr<ServiceClient> client;
-  thread_local std::string client_url;
-  if (!client || client_url != url_) {
-    client = std::make_unique<ServiceClient>(url_, deadline_ms_);
-    client_url = url_;
-  }
-  Result<ServiceReply> r =
-      client->Post("/reward/subsidies/" + subsidy_id + "/" + step, {{"tx_id", tx_id}});
+  Result<ServiceReply> r = ThreadLocalClient(url_, deadline_ms_).Post("/reward/subsidies/" + subsidy_id + "/" + step, {{"tx_id", tx_id}});
   if (!r.ok()) return r.status();
   if (r->status == 200 || r->status == 201) return Status::Ok();
   std::string code;

@@ -29,4 +29,11 @@ Result<ServiceReply> ServiceClient::Post(const std::string& path, const nlohmann
   return Wrap(http_->Post(path, body.dump(), "application/json"), "POST " + path);
 }
 
+ServiceClient& ThreadLocalClient(const std::string& base_url, int64_t deadline_ms) {
+  thread_local std::map<std::string, std::unique_ptr<ServiceClient>> clients;
+  auto& slot = clients[base_url];
+  if (!slot) slot = std::make_unique<ServiceClient>(base_url, deadline_ms);
+  return *slot;
+}
+
 }  // namespace rp::base

@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -34,5 +35,9 @@ class ServiceClient {
   std::string base_url_;
   std::unique_ptr<httplib::Client> http_;
 };
+
+// The calling thread's client for base_url (created on first use, kept for the thread's life).
+// For pool threads that call several services.
+ServiceClient& ThreadLocalClient(const std::string& base_url, int64_t deadline_ms);
 
 }  // namespace rp::base

@@ -18,12 +18,7 @@ namespace {
 
 using nlohmann::json;
 
-HttpResponse JsonResponse(int status, const json& body) {
-  HttpResponse r;
-  r.status = status;
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  return r;
-}
+}  // namespace
 
 json PacketJson(const core::PacketRow& p) {
   return {{"packet_id", p.packet_id},
@@ -33,6 +28,8 @@ json PacketJson(const core::PacketRow& p) {
           {"count", p.count},
           {"expires_at", FormatTimeMs(p.expires_at_ms)}};
 }
+
+namespace {
 
 // Parses a positive decimal id of at most 18 digits (fits int64 with room).
 bool ParseId(std::string_view s, int64_t* out) {
@@ -119,6 +116,13 @@ int HttpStatusOf(Code code) {
   return 500;
 }
 
+HttpResponse JsonResponse(int status, const nlohmann::json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
 HttpResponse ErrorResponse(const Status& s) {
   return JsonResponse(HttpStatusOf(s.code()),
                       {{"error", {{"code", s.error()}, {"message", s.message()}}}});
@@ -137,7 +141,8 @@ std::string FormatTimeMs(int64_t ms) {
 namespace {
 
 enum class Route {
-  kNone, kHealthz, kMetrics, kPaymentCallback, kPackets, kPacket, kClaims, kAdminRecon
+  kNone, kHealthz, kMetrics, kPaymentCallback, kPackets, kPacket, kClaims, kAdminRecon,
+  kGrab, kSubsidies
 };
 
 struct RouteMatch {
@@ -161,7 +166,12 @@ RouteMatch MatchRoute(const std::string& method, std::string_view path) {
     set(Route::kAdminRecon, "/admin/recon", "GET");
   }
   if (seg.size() < 2 || seg[0] != "v1") return m;
-  if (seg.size() == 3 && seg[1] == "payments" && seg[2] == "callback") {
+  if (seg.size() == 4 && seg[1] == "rain" && seg[3] == "grab") {
+    set(Route::kGrab, "/v1/rain/{round}/grab", "POST");
+    m.id = seg[2];
+  } else if (seg.size() == 2 && seg[1] == "subsidies") {
+    set(Route::kSubsidies, "/v1/subsidies", "GET");
+  } else if (seg.size() == 3 && seg[1] == "payments" && seg[2] == "callback") {
     set(Route::kPaymentCallback, "/v1/payments/callback", "POST");
   } else if (seg[1] == "packets" && seg.size() == 2) {
     set(Route::kPackets, "/v1/packets", "POST");
@@ -246,8 +256,10 @@ void Api::Handle(HttpRequest&& req, Respond respond) {
         {Code::kPermissionDenied, "forbidden", "an admin token carries no user; use a user token"}));
   }
   const int64_t user = *token->user_id;
+  if (m.route == Route::kGrab) return Grab(std::string(m.id), user, std::move(done));
+  if (m.route == Route::kSubsidies) return ListSubsidies(user, std::move(done));
   int64_t packet_id = 0;
-  if (m.route != Route::kPackets && !ParseId(m.id, &packet_id)) {
+  if (m.route != Route::kPackets && !ParseId(m.id, &packet_id)) {  // kPacket, kClaims
     return done(ErrorResponse(
         InvalidArgument("invalid_packet_id", "a packet id is a positive decimal integer")));
   }
@@ -266,11 +278,12 @@ void Api::SendPacket(const HttpRequest& req, int64_t user_id, Respond respond) {
         body->Int("total_cents", &r.total_cents, true), body->Int("count", &r.count, true),
         body->String("split", &r.split, true), body->String("audience", &r.audience, true),
         body->String("video_id", &r.video_id, true), body->String("greeting", &r.greeting, false),
-        body->RejectUnknown(),
+        body->String("subsidy_token", &r.subsidy_token, false), body->RejectUnknown(),
         core::ValidateSend(r, {d_.config->count_max, d_.config->share_cents_max,
                                d_.config->greeting_chars_max})}) {
     if (!s.ok()) return respond(ErrorResponse(s));
   }
+  if (r.kind == "b2c") return SendB2c(r, user_id, std::move(respond));
   auto outcome = std::make_shared<core::SendOutcome>();
   const int64_t now_ms = d_.clock->NowMs();
   const int64_t ttl_ms = d_.config->packet_ttl_s * 1000;

@@ -6,6 +6,7 @@
 // Thread-safe: called concurrently from the HTTP I/O threads.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -15,6 +16,8 @@
 #include "server/base/config.h"
 #include "server/base/ledger_writer.h"
 #include "server/core/audience.h"
+#include "server/core/b2c.h"
+#include "server/core/send.h"
 #include "server/core/claim_scheme.h"
 #include "server/gateway/http_server.h"
 #include "server/gateway/metrics.h"
@@ -36,6 +39,7 @@ struct ApiDeps {
   const recon::PeriodicRecon* periodic_recon = nullptr;  // Null when off.
   base::BlockingPool* blocking = nullptr;            // For calls to downstream services.
   core::AudienceChecker* audience = nullptr;         // Null: receiving range not enforced.
+  core::B2cService* b2c = nullptr;                   // Null: no reward service configured.
 };
 
 class Api {
@@ -50,10 +54,18 @@ class Api {
   void GetPacket(int64_t packet_id, Respond respond);
   void ListClaims(const HttpRequest& req, int64_t packet_id, Respond respond);
   void AdminRecon(const HttpRequest& req, Respond respond);
+  // B2C (b2c_api.cpp).
+  void SendB2c(const core::SendRequest& req, int64_t user_id, Respond respond);
+  void Grab(const std::string& round, int64_t user_id, Respond respond);
+  void ListSubsidies(int64_t user_id, Respond respond);
 
   ApiDeps d_;
 };
 
+// A JSON response (invalid UTF-8 replaced, never thrown on).
+HttpResponse JsonResponse(int status, const nlohmann::json& body);
+// The send/replay view of a packet.
+nlohmann::json PacketJson(const core::PacketRow& p);
 // JSON error body and HTTP status for a non-OK Status.
 HttpResponse ErrorResponse(const Status& s);
 int HttpStatusOf(Code code);
