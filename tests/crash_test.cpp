@@ -9,6 +9,9 @@
 #include <random>
 #include <thread>
 
+#include <fstream>
+
+#include "tests/support/fake_wallet.h"
 #include "tests/support/harness.h"
 
 namespace rp::testing {
@@ -117,6 +120,54 @@ TEST(CrashTest, SigtermAnswersInFlightRequestsAndExitsZero) {
   EXPECT_EQ(*code, 0);
   EXPECT_EQ(server_errors.load(), 0);
   EXPECT_GT(ok.load(), 0);
+  EXPECT_TRUE(LedgerConserves(dir.File("ledger.db")));
+}
+
+// A refund is paid exactly once even when the server dies while the wallet call is in flight:
+// the restarted server retries the same refund number and the wallet answers with the original.
+TEST(CrashTest, RefundIsPaidOnceWhenTheServerIsKilledMidRefund) {
+  TempDir dir;
+  FakeWallet wallet;
+  std::ofstream(dir.File("config.yaml")) << "async:\n  lease_ms: 300\n  idle_poll_ms: 10\n"
+                                         << "  retry_base_ms: 10\n  retry_max_ms: 50\n"
+                                         << "scanner:\n  interval_ms: 20\n"
+                                         << "recon:\n  interval_ms: 0\n";
+  const std::vector<std::string> args = {"--config", dir.File("config.yaml"), "--mocks",
+                                         wallet.url(), "--packet-ttl", "1"};
+  int64_t packet = 0, claimed = 0;
+  {
+    ServerProcess server(dir, args);
+    ASSERT_GT(server.port(), 0);
+    Client c(server.port());
+    Reply sent = c.SendPacket(1, "killed-refund", 1000, 10);
+    ASSERT_EQ(sent.status, 201);
+    packet = sent.body["packet_id"];
+    ASSERT_EQ(c.Pay(sent.body["pay_order_no"], "paid", 1000).status, 200);
+    Reply won = c.Claim(packet, 7);
+    ASSERT_EQ(won.status, 201);
+    claimed = won.body["amount_cents"];
+    wallet.HoldRefunds();
+    // The packet expires after 1 s; the refund call then parks in the wallet.
+    ASSERT_TRUE(wallet.WaitForRefundCall(20000)) << "no refund call arrived";
+    server.child().Signal(SIGKILL);
+    ASSERT_EQ(*server.child().Wait(10000), 128 + SIGKILL);
+    wallet.ReleaseRefunds();  // The parked call now applies: the dead server never hears it.
+  }
+  ServerProcess restarted(dir, args);
+  ASSERT_GT(restarted.port(), 0);
+  Client c(restarted.port());
+  const std::string path = "/v1/packets/" + std::to_string(packet);
+  bool refunded = false;
+  for (int i = 0; i < 1000 && !refunded; ++i) {
+    refunded = c.Get(path, 1).body["status"] == "refunded";
+    if (!refunded) std::this_thread::sleep_for(std::chrono::milliseconds(10));  // Worker retry.
+  }
+  EXPECT_TRUE(refunded);
+  auto applied = wallet.Applied();
+  EXPECT_EQ(applied.count("RF" + std::to_string(packet)), 1u);
+  EXPECT_EQ(applied["RF" + std::to_string(packet)], 1000 - claimed);
+  restarted.child().Signal(SIGTERM);
+  EXPECT_EQ(*restarted.child().Wait(10000), 0);
   EXPECT_TRUE(LedgerConserves(dir.File("ledger.db")));
 }
 

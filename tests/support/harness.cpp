@@ -94,6 +94,7 @@ base::ServerConfig TestConfig(const TempDir& dir) {
   c.db_path = dir.File("ledger.db");
   c.auth_secret = kAuthSecret;
   c.payment_secret = kPaymentSecret;
+  c.reward_secret = kRewardSecret;
   c.threads = 2;
   c.rng_seed = 42;
   c.scanner_interval_ms = 3600 * 1000;  // Tests drive expiry explicitly.
@@ -117,7 +118,8 @@ ServerProcess::ServerProcess(const TempDir& dir, const std::vector<std::string>&
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   auto child = ChildProcess::Spawn(argv,
                                    {std::string("RP_AUTH_SECRET=") + kAuthSecret,
-                                    std::string("RP_PAYMENT_SECRET=") + kPaymentSecret},
+                                    std::string("RP_PAYMENT_SECRET=") + kPaymentSecret,
+                                    std::string("RP_REWARD_SECRET=") + kRewardSecret},
                                    dir.File("server.log"));
   EXPECT_TRUE(child.ok()) << child.status().ToString();
   if (!child.ok()) return;

@@ -21,6 +21,7 @@ namespace rp::testing {
 
 inline constexpr const char* kAuthSecret = "test-auth-secret-0123456789";
 inline constexpr const char* kPaymentSecret = "test-payment-secret-0123456789";
+inline constexpr const char* kRewardSecret = "test-reward-secret-0123456789";
 
 // A fresh directory under $TMPDIR, removed with its contents on destruction.
 class TempDir {
