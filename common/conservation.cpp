@@ -184,7 +184,8 @@ void ReconcilePayments(const LedgerSnapshot& l, const ExternalRecords& e, FlowTo
     auto it = ledger.find(x.pay_order_no);
     if (it == ledger.end() || it->second->status != "paid") {
       auto packet = packets.find(x.pay_order_no);
-      const bool in_flight = packet != packets.end() && packet->second->status == "awaiting_payment";
+      const bool in_flight =
+          packet != packets.end() && packet->second->status == "awaiting_payment";
       if (!in_flight) {
         Add(r, "orphan_payment", packet == packets.end() ? 0 : packet->second->packet_id,
             x.amount_cents, x.pay_order_no + " paid at the service, not accepted by the ledger");
@@ -235,8 +236,7 @@ void ReconcileTransfers(const LedgerSnapshot& l, const ExternalRecords& e, FlowT
   }
 }
 
-void ReconcileRefunds(const LedgerSnapshot& l, const ExternalRecords& e, FlowTotals* t,
-                      Report* r) {
+void ReconcileRefunds(const LedgerSnapshot& l, const ExternalRecords& e, FlowTotals* t, Report* r) {
   std::map<std::string, const RefundRecord*> ledger;
   for (const RefundRecord& f : l.refunds) {
     ledger[f.refund_no] = &f;
@@ -254,7 +254,8 @@ void ReconcileRefunds(const LedgerSnapshot& l, const ExternalRecords& e, FlowTot
     if (!x.pay_order_no.empty()) refunded_per_order[x.pay_order_no] += x.amount_cents;
     auto it = ledger.find(x.refund_no);
     if (it == ledger.end()) {
-      Add(r, "orphan_refund", 0, x.amount_cents, x.refund_no + " has no refund order in the ledger");
+      Add(r, "orphan_refund", 0, x.amount_cents,
+          x.refund_no + " has no refund order in the ledger");
     } else if (it->second->amount_cents != x.amount_cents) {
       Add(r, "refund_amount_mismatch", it->second->packet_id,
           x.amount_cents - it->second->amount_cents, x.refund_no);
@@ -275,7 +276,8 @@ void ReconcileRefunds(const LedgerSnapshot& l, const ExternalRecords& e, FlowTot
 
 }  // namespace
 
-Report Reconcile(const LedgerSnapshot& ledger, const ExternalRecords& external, FlowTotals* totals) {
+Report Reconcile(const LedgerSnapshot& ledger, const ExternalRecords& external,
+                 FlowTotals* totals) {
   Report r = Check(ledger);
   FlowTotals t;
   ReconcilePayments(ledger, external, &t, &r);

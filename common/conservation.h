@@ -89,13 +89,13 @@ struct ExternalRecords {
 
 // Per-flow totals of a reconciliation (C2C: paid -> transferred -> refunded).
 struct FlowTotals {
-  int64_t paid_cents_service = 0;      // Paid at the payment service.
-  int64_t paid_cents_ledger = 0;       // Payments the ledger accepted.
-  int64_t claimed_cents = 0;           // Claims in the ledger.
+  int64_t paid_cents_service = 0;        // Paid at the payment service.
+  int64_t paid_cents_ledger = 0;         // Payments the ledger accepted.
+  int64_t claimed_cents = 0;             // Claims in the ledger.
   int64_t transferred_cents_wallet = 0;  // Transfers the wallet executed.
-  int64_t transfer_pending_cents = 0;  // Claims whose transfer is not confirmed yet.
-  int64_t refund_ordered_cents = 0;    // Refund orders in the ledger.
-  int64_t refunded_cents_wallet = 0;   // Refunds the wallet executed.
+  int64_t transfer_pending_cents = 0;    // Claims whose transfer is not confirmed yet.
+  int64_t refund_ordered_cents = 0;      // Refund orders in the ledger.
+  int64_t refunded_cents_wallet = 0;     // Refunds the wallet executed.
   int64_t refund_pending_cents = 0;
 };
 

@@ -24,9 +24,12 @@ bool Base64UrlDecode(std::string_view in, std::string* out) {
   if (in.empty() || in.size() > 4096) return false;
   std::string b64(in);
   for (char& c : b64) {
-    if (c == '-') c = '+';
-    else if (c == '_') c = '/';
-    else if (c == '+' || c == '/' || c == '=') return false;
+    if (c == '-')
+      c = '+';
+    else if (c == '_')
+      c = '/';
+    else if (c == '+' || c == '/' || c == '=')
+      return false;
   }
   while (b64.size() % 4 != 0) b64.push_back('=');
   std::string raw(b64.size() / 4 * 3, '\0');
@@ -43,8 +46,10 @@ bool Base64UrlDecode(std::string_view in, std::string* out) {
 }  // namespace
 
 std::string MintToken(std::string_view secret, const TokenClaims& c) {
-  nlohmann::json j = {{"subsidy_id", c.subsidy_id}, {"user_id", c.user_id},
-                      {"amount_cents", c.amount_cents}, {"round", c.round},
+  nlohmann::json j = {{"subsidy_id", c.subsidy_id},
+                      {"user_id", c.user_id},
+                      {"amount_cents", c.amount_cents},
+                      {"round", c.round},
                       {"expires_at_s", c.expires_at_s}};
   std::string body = Base64UrlEncode(j.dump());
   return body + "." + crypto::HmacSha256Hex(secret, body);

@@ -10,8 +10,8 @@
 #include "server/async/outbox_queue.h"
 #include "server/base/blocking_pool.h"
 #include "server/base/ledger_writer.h"
-#include "server/base/schema.h"
 #include "server/base/reward_tcc.h"
+#include "server/base/schema.h"
 #include "server/core/b2c.h"
 #include "server/core/claim_scheme.h"
 #include "server/gateway/api.h"
@@ -103,8 +103,8 @@ void StartAsync(App::Parts* p, bool run_workers) {
   if (c.recon_interval_ms > 0 && !c.wallet_url.empty()) {
     p->recon = std::make_unique<recon::PeriodicRecon>(
         p->reads.get(),
-        recon::ReconOptions{c.payment_url, c.wallet_url, c.async_call_deadline_ms * 2, 0},
-        p->clock, c.recon_interval_ms);
+        recon::ReconOptions{c.payment_url, c.wallet_url, c.async_call_deadline_ms * 2, 0}, p->clock,
+        c.recon_interval_ms);
     p->recon->Start();
   }
   p->scanner->Start();
@@ -133,13 +133,13 @@ Result<std::unique_ptr<App>> App::Start(base::ServerConfig config, const Clock* 
   s = p->http->Listen();
   if (!s.ok()) return s;
   StartAsync(p.get(), c.async_in_process);
-  gateway::ApiDeps deps{&p->config, p->writer.get(), p->scheme.get(), p->reads.get(),
-                        p->clock,   p->metrics.get()};
+  gateway::ApiDeps deps{&p->config,     p->writer.get(), p->scheme.get(),
+                        p->reads.get(), p->clock,        p->metrics.get()};
   if (!c.payment_url.empty()) {
-    deps.payment_notify_url = !c.payment_notify_url.empty()
-                                  ? c.payment_notify_url
-                                  : "http://" + c.host + ":" + std::to_string(p->http->port()) +
-                                        "/v1/payments/callback";
+    deps.payment_notify_url =
+        !c.payment_notify_url.empty()
+            ? c.payment_notify_url
+            : "http://" + c.host + ":" + std::to_string(p->http->port()) + "/v1/payments/callback";
   }
   deps.async = p->async.get();
   deps.periodic_recon = p->recon.get();

@@ -83,8 +83,7 @@ int Serve(const std::string& config_path, const rp::base::ServerConfig& config_f
   return 0;
 }
 
-int Token(const std::string& config_path, int64_t user, int64_t count, int64_t ttl_s,
-          bool admin) {
+int Token(const std::string& config_path, int64_t user, int64_t count, int64_t ttl_s, bool admin) {
   rp::base::ServerConfig config;
   if (!config_path.empty()) {
     rp::Status s = rp::base::LoadConfigFile(config_path, &config);
@@ -181,7 +180,8 @@ int main(int argc, char** argv) {
   worker->add_option("--seed", flags.rng_seed, "RNG seed for retry jitter (0: random)");
 
   int64_t since_s = 0;
-  CLI::App* recon = cli.add_subcommand("recon", "Reconcile the ledger with the services; exit 1 on drift");
+  CLI::App* recon =
+      cli.add_subcommand("recon", "Reconcile the ledger with the services; exit 1 on drift");
   recon->add_option("--config", config_path, "YAML config file")->check(CLI::ExistingFile);
   recon->add_option("--db", flags.db_path, "SQLite ledger path")->check(CLI::ExistingFile);
   recon->add_option("--mocks", flags.mocks_url, "rp-mock URL");

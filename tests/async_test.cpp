@@ -83,7 +83,7 @@ TEST_F(AsyncTest, FlakyWalletStillTransfersEveryClaimExactlyOnce) {
     return true;
   }));
   EXPECT_EQ(wallet_.Applied(), expected);  // Each transfer once, with its amount.
-  EXPECT_GT(wallet_.Calls(), 100);          // Failures really happened and were retried.
+  EXPECT_GT(wallet_.Calls(), 100);         // Failures really happened and were retried.
 }
 
 TEST_F(AsyncTest, TransfersWaitWhileTheWalletIsDownAndFinishAfter) {

@@ -132,8 +132,8 @@ TEST(CrashTest, RefundIsPaidOnceWhenTheServerIsKilledMidRefund) {
                                          << "  retry_base_ms: 10\n  retry_max_ms: 50\n"
                                          << "scanner:\n  interval_ms: 20\n"
                                          << "recon:\n  interval_ms: 0\n";
-  const std::vector<std::string> args = {"--config", dir.File("config.yaml"), "--mocks",
-                                         wallet.url(), "--packet-ttl", "1"};
+  const std::vector<std::string> args = {"--config",   dir.File("config.yaml"), "--mocks",
+                                         wallet.url(), "--packet-ttl",          "1"};
   int64_t packet = 0, claimed = 0;
   {
     ServerProcess server(dir, args);

@@ -57,12 +57,17 @@ Result<std::string> PacketStatus(base::LedgerWriter* writer, int64_t packet_id) 
 
 AsyncService::AsyncService(TaskQueue* queue, base::LedgerWriter* writer, const Clock* clock,
                            AsyncOptions options)
-    : queue_(queue), writer_(writer), clock_(clock), options_(std::move(options)),
+    : queue_(queue),
+      writer_(writer),
+      clock_(clock),
+      options_(std::move(options)),
       rng_(options_.seed) {
   RP_CHECK(options_.workers >= 1 && options_.lease_batch_max >= 1 && options_.retry_base_ms >= 1);
 }
 
-AsyncService::~AsyncService() { Stop(); }
+AsyncService::~AsyncService() {
+  Stop();
+}
 
 void AsyncService::Start() {
   for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this, i] { WorkerLoop(i); });
@@ -102,7 +107,8 @@ void AsyncService::WorkerLoop(int index) {
   while (!stopping_) {
     Result<std::vector<Task>> tasks = queue_->Lease(options_.lease_batch_max, options_.lease_ms);
     if (!tasks.ok() || tasks->empty()) {
-      if (!tasks.ok()) spdlog::warn("worker {}: lease failed: {}", index, tasks.status().ToString());
+      if (!tasks.ok())
+        spdlog::warn("worker {}: lease failed: {}", index, tasks.status().ToString());
       queue_->WaitForWork(options_.idle_poll_ms);
       continue;
     }
@@ -115,8 +121,10 @@ void AsyncService::WorkerLoop(int index) {
       } else {
         const bool poll = s.error() == "payment_pending";
         const int64_t delay = poll ? options_.payment_poll_ms : Backoff(t.attempts);
-        const int64_t failed_after = t.kind == "payment" ? INT64_MAX : options_.failed_after_attempts;
-        if (!poll) spdlog::info("{} {} attempt {} failed: {}", t.kind, t.order_no, t.attempts, s.ToString());
+        const int64_t failed_after =
+            t.kind == "payment" ? INT64_MAX : options_.failed_after_attempts;
+        if (!poll)
+          spdlog::info("{} {} attempt {} failed: {}", t.kind, t.order_no, t.attempts, s.ToString());
         s = queue_->Retry(t, clock_->NowMs() + delay, s.ToString(), failed_after);
       }
       if (!s.ok()) spdlog::warn("task {} bookkeeping failed: {}", t.order_no, s.ToString());
@@ -147,12 +155,15 @@ Status AsyncService::Execute(const Task& t, Calls& calls) {
   if (!status.ok()) return status.status();
   if (*status != core::packet_state::kAwaitingPayment) return Status::Ok();  // Settled already.
   const std::string pay_order_no = payload["pay_order_no"];
-  Result<base::ServiceReply> created = calls.payment.Post(
-      "/pay/orders", {{"pay_order_no", pay_order_no}, {"amount_cents", t.amount_cents},
-                      {"payer_id", payload["payer_id"]}, {"notify_url", payload["notify_url"]}});
+  Result<base::ServiceReply> created =
+      calls.payment.Post("/pay/orders", {{"pay_order_no", pay_order_no},
+                                         {"amount_cents", t.amount_cents},
+                                         {"payer_id", payload["payer_id"]},
+                                         {"notify_url", payload["notify_url"]}});
   if (!created.ok()) return created.status();
   if (created->status != 200 && created->status != 201) {
-    return Unavailable("downstream_error", "create pay order: HTTP " + std::to_string(created->status));
+    return Unavailable("downstream_error",
+                       "create pay order: HTTP " + std::to_string(created->status));
   }
   Result<base::ServiceReply> polled = calls.payment.Get("/pay/orders/" + pay_order_no);
   if (!polled.ok()) return polled.status();
@@ -160,17 +171,19 @@ Status AsyncService::Execute(const Task& t, Calls& calls) {
   if (pay_status != "paid" && pay_status != "failed") {
     return Unavailable("payment_pending", pay_order_no + " is " + pay_status);
   }
-  core::PaymentCallback cb{pay_order_no, pay_status, polled->body.value("amount_cents", int64_t{0})};
+  core::PaymentCallback cb{pay_order_no, pay_status,
+                           polled->body.value("amount_cents", int64_t{0})};
   core::PaymentOutcome outcome;
   const int64_t now_ms = clock_->NowMs();
-  Status applied = writer_->RunSync(
-      [&](base::Db& db) { return core::PaymentTx(db, cb, now_ms, &outcome); });
+  Status applied =
+      writer_->RunSync([&](base::Db& db) { return core::PaymentTx(db, cb, now_ms, &outcome); });
   if (applied.ok()) {
     spdlog::info("payment {} {} by polling", pay_order_no, outcome.duplicate ? "seen" : "applied");
     return Status::Ok();
   }
   // A payment the ledger refuses (amount mismatch, packet closed) is for reconciliation.
-  spdlog::warn("payment {} polled as {} but refused: {}", pay_order_no, pay_status, applied.ToString());
+  spdlog::warn("payment {} polled as {} but refused: {}", pay_order_no, pay_status,
+               applied.ToString());
   return applied.code() == Code::kConflict ? Status::Ok() : applied;
 }
 

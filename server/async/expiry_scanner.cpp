@@ -46,9 +46,9 @@ Status ExpireWithRefund(base::Db& db, const Due& d, int64_t now_ms) {
   const int64_t refund_id = db.LastInsertRowId();
   s = RecordTransition(db, RefundMachine(), refund_id, "", refund_state::kPending, "ttl", now_ms);
   if (!s.ok()) return s;
-  const nlohmann::json payload =
-      d.subsidy_id.empty() ? nlohmann::json{{"pay_order_no", PayOrderNo(d.packet_id)}}
-                           : nlohmann::json{{"subsidy_id", d.subsidy_id}};
+  const nlohmann::json payload = d.subsidy_id.empty()
+                                     ? nlohmann::json{{"pay_order_no", PayOrderNo(d.packet_id)}}
+                                     : nlohmann::json{{"subsidy_id", d.subsidy_id}};
   return core::EnqueueTask(db, "refund", RefundNo(d.packet_id), refund_id, d.remaining_cents,
                            payload.dump(), now_ms);
 }

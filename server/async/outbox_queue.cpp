@@ -55,8 +55,8 @@ Result<std::vector<Task>> OutboxQueue::Lease(int max, int64_t lease_ms) {
         "ORDER BY next_attempt_ms LIMIT ?");
     q.Bind(1, now_ms).Bind(2, max);
     while (q.Step()) {
-      tasks.push_back({q.Int(0), q.Text(1), q.Text(2), q.Int(3), q.Int(4), q.Text(5),
-                       q.Int(6) + 1, q.Int(7)});
+      tasks.push_back(
+          {q.Int(0), q.Text(1), q.Text(2), q.Int(3), q.Int(4), q.Text(5), q.Int(6) + 1, q.Int(7)});
     }
     if (!q.status().ok()) return q.status();
     base::Stmt& up = db.Prepare(

@@ -22,7 +22,7 @@ struct Task {
   std::string order_no;  // Idempotency key at the downstream service.
   int64_t ref_id = 0;    // claim_id | refund_id | packet_id
   int64_t amount_cents = 0;
-  std::string payload;  // JSON object: what the call needs.
+  std::string payload;   // JSON object: what the call needs.
   int64_t attempts = 0;  // Including this one.
   int64_t created_at_ms = 0;
 };

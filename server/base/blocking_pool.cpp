@@ -9,7 +9,9 @@ BlockingPool::BlockingPool(int threads, int queue_max) : queue_max_(queue_max) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
 }
 
-BlockingPool::~BlockingPool() { Stop(); }
+BlockingPool::~BlockingPool() {
+  Stop();
+}
 
 Status BlockingPool::Submit(std::function<void()> work) {
   {

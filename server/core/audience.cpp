@@ -22,8 +22,9 @@ bool AudienceChecker::Lookup(int64_t sender_id, int64_t claimer_id, Relation* ou
     }
   }
   // One client per pool thread: ServiceClient is not thread-safe.
-  Result<base::ServiceReply> r = base::ThreadLocalClient(social_url_, deadline_ms_).Get("/social/relation?from=" + std::to_string(claimer_id) +
-                                             "&to=" + std::to_string(sender_id));
+  Result<base::ServiceReply> r = base::ThreadLocalClient(social_url_, deadline_ms_)
+                                     .Get("/social/relation?from=" + std::to_string(claimer_id) +
+                                          "&to=" + std::to_string(sender_id));
   if (!r.ok() || r->status != 200 || !r->body.is_object() || !r->body.contains("follows")) {
     return false;
   }

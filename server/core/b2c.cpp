@@ -23,7 +23,9 @@ B2cService::B2cService(base::LedgerWriter* writer, base::RewardTcc* tcc, const C
   settler_->Start(options_.settle_after_ms);
 }
 
-B2cService::~B2cService() { Stop(); }
+B2cService::~B2cService() {
+  Stop();
+}
 
 void B2cService::Stop() {
   if (settler_) settler_->Stop();
@@ -49,7 +51,8 @@ Status B2cService::RecordGrab(const SubsidyGrant& grant) {
     // Queue full: fall through to a synchronous write — slower, never lost.
   }
   const int64_t now_ms = clock_->NowMs();
-  Status s = writer_->RunSync([&](base::Db& db) { return RecordSubsidyTx(db, grant, "grab_sync", now_ms); });
+  Status s = writer_->RunSync(
+      [&](base::Db& db) { return RecordSubsidyTx(db, grant, "grab_sync", now_ms); });
   std::lock_guard<std::mutex> lock(mu_);
   if (s.ok()) ++stats_.recorded_sync;
   return s;
@@ -104,7 +107,8 @@ Status B2cService::TryAndSettle(int64_t packet_id, const std::string& subsidy_id
 void B2cService::Confirm(int64_t packet_id, const std::string& subsidy_id) {
   if (!tcc_->Confirm(subsidy_id, TccTxId(packet_id)).ok()) return;  // The settler retries.
   const int64_t now_ms = clock_->NowMs();
-  Status s = writer_->RunSync([&](base::Db& db) { return ConfirmedSubsidyTx(db, subsidy_id, now_ms); });
+  Status s =
+      writer_->RunSync([&](base::Db& db) { return ConfirmedSubsidyTx(db, subsidy_id, now_ms); });
   if (!s.ok()) spdlog::warn("subsidy {} confirmed but not recorded: {}", subsidy_id, s.ToString());
 }
 

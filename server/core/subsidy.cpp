@@ -43,7 +43,9 @@ Status MoveSubsidy(base::Db& db, const std::string& subsidy_id, std::string_view
 
 }  // namespace
 
-std::string TccTxId(int64_t packet_id) { return "PKT" + std::to_string(packet_id); }
+std::string TccTxId(int64_t packet_id) {
+  return "PKT" + std::to_string(packet_id);
+}
 
 Status RecordSubsidyTx(base::Db& db, const SubsidyGrant& g, std::string_view source,
                        int64_t now_ms) {
@@ -70,7 +72,8 @@ Status BeginB2cSendTx(base::Db& db, const SendRequest& req, const SubsidyGrant& 
     return Status::Ok();
   }
   if (g.user_id != sender_id) {
-    return Status(Code::kPermissionDenied, "foreign_subsidy", "the subsidy belongs to another user");
+    return Status(Code::kPermissionDenied, "foreign_subsidy",
+                  "the subsidy belongs to another user");
   }
   if (g.amount_cents != req.total_cents) {
     return InvalidArgument("amount_mismatch", "total_cents must equal the subsidy's amount (" +
@@ -103,8 +106,7 @@ Status BeginB2cSendTx(base::Db& db, const SendRequest& req, const SubsidyGrant& 
   return Status::Ok();
 }
 
-Status SettleB2cTx(base::Db& db, int64_t packet_id, bool accepted, int64_t now_ms,
-                   PacketRow* out) {
+Status SettleB2cTx(base::Db& db, int64_t packet_id, bool accepted, int64_t now_ms, PacketRow* out) {
   Result<PacketRow> packet = LoadPacket(db, packet_id);
   if (!packet.ok()) return packet.status();
   base::Stmt& q = db.Prepare("SELECT subsidy_id FROM packets WHERE packet_id = ?");
@@ -147,8 +149,9 @@ Status ListSubsidiesOfUser(base::Db& db, int64_t user_id, std::vector<SubsidyRow
 
 Status ListSubsidiesInState(base::Db& db, std::string_view state, int64_t before_ms, int limit,
                             std::vector<SubsidyRow>* out) {
-  base::Stmt& q = db.Prepare(std::string(kSubsidyColumns) +
-                             "WHERE state = ? AND updated_at_ms <= ? ORDER BY updated_at_ms LIMIT ?");
+  base::Stmt& q =
+      db.Prepare(std::string(kSubsidyColumns) +
+                 "WHERE state = ? AND updated_at_ms <= ? ORDER BY updated_at_ms LIMIT ?");
   q.Bind(1, state).Bind(2, before_ms).Bind(3, limit);
   while (q.Step()) out->push_back(ReadRow(q));
   return q.status();

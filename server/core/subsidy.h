@@ -49,8 +49,7 @@ Status BeginB2cSendTx(base::Db& db, const SendRequest& req, const SubsidyGrant& 
                       B2cSend* out);
 
 // Step 3. Idempotent: settling a packet already settled the same way is OK.
-Status SettleB2cTx(base::Db& db, int64_t packet_id, bool accepted, int64_t now_ms,
-                   PacketRow* out);
+Status SettleB2cTx(base::Db& db, int64_t packet_id, bool accepted, int64_t now_ms, PacketRow* out);
 
 // After the reward service confirmed: confirming -> used. Idempotent.
 Status ConfirmedSubsidyTx(base::Db& db, const std::string& subsidy_id, int64_t now_ms);

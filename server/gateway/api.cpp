@@ -141,8 +141,16 @@ std::string FormatTimeMs(int64_t ms) {
 namespace {
 
 enum class Route {
-  kNone, kHealthz, kMetrics, kPaymentCallback, kPackets, kPacket, kClaims, kAdminRecon,
-  kGrab, kSubsidies
+  kNone,
+  kHealthz,
+  kMetrics,
+  kPaymentCallback,
+  kPackets,
+  kPacket,
+  kClaims,
+  kAdminRecon,
+  kGrab,
+  kSubsidies
 };
 
 struct RouteMatch {
@@ -232,9 +240,9 @@ void Api::Handle(HttpRequest&& req, Respond respond) {
       if (d_.async != nullptr) async_stats = d_.async->Stats();
       std::optional<recon::ReconResult> last;
       if (d_.periodic_recon != nullptr) last = d_.periodic_recon->Last();
-      r.body = d_.metrics->Render(
-          {d_.writer->Stats(), core::IllegalTransitions(), async_stats ? &*async_stats : nullptr,
-           last ? &*last : nullptr, d_.audience ? d_.audience->degraded() : 0});
+      r.body = d_.metrics->Render({d_.writer->Stats(), core::IllegalTransitions(),
+                                   async_stats ? &*async_stats : nullptr, last ? &*last : nullptr,
+                                   d_.audience ? d_.audience->degraded() : 0});
       return done(std::move(r));
     }
     case Route::kPaymentCallback:
@@ -252,8 +260,8 @@ void Api::Handle(HttpRequest&& req, Respond respond) {
     return AdminRecon(req, std::move(done));
   }
   if (!token->user_id) {
-    return done(ErrorResponse(
-        {Code::kPermissionDenied, "forbidden", "an admin token carries no user; use a user token"}));
+    return done(ErrorResponse({Code::kPermissionDenied, "forbidden",
+                               "an admin token carries no user; use a user token"}));
   }
   const int64_t user = *token->user_id;
   if (m.route == Route::kGrab) return Grab(std::string(m.id), user, std::move(done));
@@ -370,8 +378,8 @@ void Api::Claim(const HttpRequest& req, int64_t packet_id, int64_t user_id, Resp
   s = d_.blocking->Submit([=] {
     if (audience->Allows(sender, user_id, range)) return claim();
     metrics->CountClaim("not_in_audience");
-    respond(ErrorResponse({Code::kPermissionDenied, "not_in_audience",
-                           "this packet is for the sender's " + range}));
+    respond(ErrorResponse(
+        {Code::kPermissionDenied, "not_in_audience", "this packet is for the sender's " + range}));
   });
   if (!s.ok()) respond(ErrorResponse(s));
 }

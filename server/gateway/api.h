@@ -17,8 +17,8 @@
 #include "server/base/ledger_writer.h"
 #include "server/core/audience.h"
 #include "server/core/b2c.h"
-#include "server/core/send.h"
 #include "server/core/claim_scheme.h"
+#include "server/core/send.h"
 #include "server/gateway/http_server.h"
 #include "server/gateway/metrics.h"
 #include "server/query/read_pool.h"
@@ -35,11 +35,11 @@ struct ApiDeps {
   ServerMetrics* metrics = nullptr;
   // Set when a payment service is configured: sends then queue the pay order (checkout).
   std::optional<std::string> payment_notify_url;
-  const async::AsyncService* async = nullptr;        // Null when no workers run here.
+  const async::AsyncService* async = nullptr;            // Null when no workers run here.
   const recon::PeriodicRecon* periodic_recon = nullptr;  // Null when off.
-  base::BlockingPool* blocking = nullptr;            // For calls to downstream services.
-  core::AudienceChecker* audience = nullptr;         // Null: receiving range not enforced.
-  core::B2cService* b2c = nullptr;                   // Null: no reward service configured.
+  base::BlockingPool* blocking = nullptr;                // For calls to downstream services.
+  core::AudienceChecker* audience = nullptr;             // Null: receiving range not enforced.
+  core::B2cService* b2c = nullptr;                       // Null: no reward service configured.
 };
 
 class Api {

@@ -44,7 +44,8 @@ void Api::SendB2c(const core::SendRequest& req, int64_t user_id, Respond respond
 void Api::Grab(const std::string& round, int64_t user_id, Respond respond) {
   if (d_.b2c == nullptr) return respond(ErrorResponse(NoReward()));
   if (!core::IsToken(round, 64)) {
-    return respond(ErrorResponse(InvalidArgument("invalid_round", "a round id is [A-Za-z0-9_-]{1,64}")));
+    return respond(
+        ErrorResponse(InvalidArgument("invalid_round", "a round id is [A-Za-z0-9_-]{1,64}")));
   }
   const std::string url = d_.config->reward_url;
   const std::string secret = d_.config->reward_secret;
@@ -52,9 +53,11 @@ void Api::Grab(const std::string& round, int64_t user_id, Respond respond) {
   core::B2cService* b2c = d_.b2c;
   const Clock* clock = d_.clock;
   Status s = d_.blocking->Submit([=] {
-    Result<base::ServiceReply> r = base::ThreadLocalClient(url, deadline_ms)
-                                       .Post("/reward/rain/" + round + "/grab", {{"user_id", user_id}});
-    if (!r.ok()) return respond(ErrorResponse(Unavailable("reward_unavailable", r.status().message())));
+    Result<base::ServiceReply> r =
+        base::ThreadLocalClient(url, deadline_ms)
+            .Post("/reward/rain/" + round + "/grab", {{"user_id", user_id}});
+    if (!r.ok())
+      return respond(ErrorResponse(Unavailable("reward_unavailable", r.status().message())));
     if (r->status != 200 && r->status != 201) {
       // The reward service's verdict (budget_exhausted, round_not_found, ...) passes through.
       return respond(r->status >= 500
@@ -64,7 +67,8 @@ void Api::Grab(const std::string& round, int64_t user_id, Respond respond) {
     Result<subsidy::TokenClaims> c =
         subsidy::VerifyToken(secret, r->body.value("token", ""), clock->NowMs() / 1000);
     if (!c.ok() || c->user_id != user_id) {
-      return respond(ErrorResponse(Internal("the reward service returned a token we cannot verify")));
+      return respond(
+          ErrorResponse(Internal("the reward service returned a token we cannot verify")));
     }
     Status recorded = b2c->RecordGrab(GrantOf(*c));
     if (!recorded.ok()) return respond(ErrorResponse(recorded));
@@ -83,19 +87,24 @@ void Api::ListSubsidies(int64_t user_id, Respond respond) {
   Status s = d_.blocking->Submit([=] {
     std::map<std::string, json> merged;
     Result<base::ServiceReply> r =
-        base::ThreadLocalClient(url, deadline_ms).Get("/reward/users/" + std::to_string(user_id) + "/subsidies");
+        base::ThreadLocalClient(url, deadline_ms)
+            .Get("/reward/users/" + std::to_string(user_id) + "/subsidies");
     const bool degraded = !r.ok() || r->status != 200 || !r->body.contains("subsidies");
     if (!degraded) {
       for (const json& x : r->body["subsidies"]) {
-        json item = {{"subsidy_id", x.value("subsidy_id", "")}, {"round", x.value("round", "")},
-                     {"amount_cents", x.value("amount_cents", 0)}, {"token", x.value("token", "")},
+        json item = {{"subsidy_id", x.value("subsidy_id", "")},
+                     {"round", x.value("round", "")},
+                     {"amount_cents", x.value("amount_cents", 0)},
+                     {"token", x.value("token", "")},
                      {"expires_at_s", x.value("expires_at_s", 0)},
-                     {"state", x.value("state", "issued")}, {"in_ledger", false}};
+                     {"state", x.value("state", "issued")},
+                     {"in_ledger", false}};
         merged[item["subsidy_id"]] = std::move(item);
       }
     }
     std::vector<core::SubsidyRow> rows;
-    Status st = reads->With([&](base::Db& db) { return core::ListSubsidiesOfUser(db, user_id, &rows); });
+    Status st =
+        reads->With([&](base::Db& db) { return core::ListSubsidiesOfUser(db, user_id, &rows); });
     if (!st.ok()) return respond(ErrorResponse(st));
     for (const core::SubsidyRow& row : rows) {
       json& item = merged[row.grant.subsidy_id];

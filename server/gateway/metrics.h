@@ -33,8 +33,8 @@ class ServerMetrics {
   struct Inputs {
     base::LedgerWriterStats writer;
     int64_t illegal_transitions = 0;
-    const async::AsyncStats* async = nullptr;     // Null: no workers in this process.
-    const recon::ReconResult* recon = nullptr;    // Null: no periodic recon yet.
+    const async::AsyncStats* async = nullptr;   // Null: no workers in this process.
+    const recon::ReconResult* recon = nullptr;  // Null: no periodic recon yet.
     int64_t social_degraded = 0;
   };
   // Refreshes the mirrored gauges, then renders the Prometheus text format.

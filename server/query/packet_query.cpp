@@ -16,7 +16,7 @@ Result<PacketView> GetPacket(ReadPool& pool, int64_t packet_id) {
       return NotFound("packet_not_found", "no packet " + std::to_string(packet_id));
     }
     v = {q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4), q.Int(5),
-         q.Int(6), q.Int(7), q.Int(8), q.Int(9), q.Int(10)};
+         q.Int(6), q.Int(7),  q.Int(8), q.Int(9),  q.Int(10)};
     q.Reset();
     return Status::Ok();
   });
@@ -86,8 +86,7 @@ Status LoadSnapshot(base::Db& db, conservation::LedgerSnapshot* out) {
   base::Stmt& r = db.Prepare("SELECT refund_no, packet_id, amount_cents, status FROM refunds");
   while (r.Step()) out->refunds.push_back({r.Text(0), r.Int(1), r.Int(2), r.Text(3)});
   if (!r.status().ok()) return r.status();
-  base::Stmt& y =
-      db.Prepare("SELECT pay_order_no, packet_id, status, amount_cents FROM payments");
+  base::Stmt& y = db.Prepare("SELECT pay_order_no, packet_id, status, amount_cents FROM payments");
   while (y.Step()) out->payments.push_back({y.Text(0), y.Int(1), y.Text(2), y.Int(3)});
   return y.status();
 }

@@ -62,7 +62,8 @@ void RestrictToWindow(int64_t since_ms, conservation::LedgerSnapshot* l,
   std::set<std::string> all_keys, window_keys;
   for (const auto& p : l->packets) {
     all_keys.insert(p.pay_order_no);
-    if (p.created_at_ms >= since_ms) packets.insert(p.packet_id), window_keys.insert(p.pay_order_no);
+    if (p.created_at_ms >= since_ms)
+      packets.insert(p.packet_id), window_keys.insert(p.pay_order_no);
   }
   std::set<int64_t> claims;
   for (const auto& c : l->claims) {
@@ -76,7 +77,9 @@ void RestrictToWindow(int64_t since_ms, conservation::LedgerSnapshot* l,
     all_keys.insert(f.refund_no);
     if (packets.count(f.packet_id)) window_keys.insert(f.refund_no);
   }
-  auto keep = [&](const std::string& key) { return window_keys.count(key) || !all_keys.count(key); };
+  auto keep = [&](const std::string& key) {
+    return window_keys.count(key) || !all_keys.count(key);
+  };
   KeepIf(&l->packets, [&](const auto& p) { return packets.count(p.packet_id) > 0; });
   KeepIf(&l->claims, [&](const auto& c) { return packets.count(c.packet_id) > 0; });
   KeepIf(&l->transfers, [&](const auto& t) { return claims.count(t.claim_id) > 0; });
@@ -98,8 +101,8 @@ std::set<std::string> KeysOf(const conservation::LedgerSnapshot& l) {
 }
 
 // Records the services made for ledger rows newer than `before` are in flight, not orphans.
-void DropNewer(const conservation::LedgerSnapshot& before, const conservation::LedgerSnapshot& after,
-               conservation::ExternalRecords* e) {
+void DropNewer(const conservation::LedgerSnapshot& before,
+               const conservation::LedgerSnapshot& after, conservation::ExternalRecords* e) {
   const std::set<std::string> old_keys = KeysOf(before), new_keys = KeysOf(after);
   auto keep = [&](const std::string& k) { return old_keys.count(k) || !new_keys.count(k); };
   KeepIf(&e->payments, [&](const auto& x) { return keep(x.pay_order_no); });
@@ -132,24 +135,30 @@ json ToJson(const ReconResult& r) {
   const conservation::FlowTotals& t = r.totals;
   json discrepancies = json::array();
   for (const auto& v : r.report.violations) {
-    discrepancies.push_back({{"kind", v.kind}, {"packet_id", v.packet_id},
-                             {"drift_cents", v.drift_cents}, {"detail", v.detail}});
+    discrepancies.push_back({{"kind", v.kind},
+                             {"packet_id", v.packet_id},
+                             {"drift_cents", v.drift_cents},
+                             {"detail", v.detail}});
   }
   return {{"clean", r.clean()},
           {"at_ms", r.at_ms},
           {"drift_cents", r.report.DriftCents()},
           {"discrepancy_count", r.report.violations.size()},
-          {"ledger", {{"packets", r.report.packets}, {"funded_cents", r.report.funded_cents},
-                      {"claimed_cents", r.report.claimed_cents},
-                      {"refund_cents", r.report.refund_cents}, {"open_cents", r.report.open_cents}}},
-          {"c2c", {{"paid_cents_service", t.paid_cents_service},
-                   {"paid_cents_ledger", t.paid_cents_ledger},
-                   {"claimed_cents", t.claimed_cents},
-                   {"transferred_cents_wallet", t.transferred_cents_wallet},
-                   {"transfer_pending_cents", t.transfer_pending_cents},
-                   {"refund_ordered_cents", t.refund_ordered_cents},
-                   {"refunded_cents_wallet", t.refunded_cents_wallet},
-                   {"refund_pending_cents", t.refund_pending_cents}}},
+          {"ledger",
+           {{"packets", r.report.packets},
+            {"funded_cents", r.report.funded_cents},
+            {"claimed_cents", r.report.claimed_cents},
+            {"refund_cents", r.report.refund_cents},
+            {"open_cents", r.report.open_cents}}},
+          {"c2c",
+           {{"paid_cents_service", t.paid_cents_service},
+            {"paid_cents_ledger", t.paid_cents_ledger},
+            {"claimed_cents", t.claimed_cents},
+            {"transferred_cents_wallet", t.transferred_cents_wallet},
+            {"transfer_pending_cents", t.transfer_pending_cents},
+            {"refund_ordered_cents", t.refund_ordered_cents},
+            {"refunded_cents_wallet", t.refunded_cents_wallet},
+            {"refund_pending_cents", t.refund_pending_cents}}},
           {"discrepancies", std::move(discrepancies)}};
 }
 
@@ -157,7 +166,9 @@ PeriodicRecon::PeriodicRecon(query::ReadPool* reads, ReconOptions options, const
                              int64_t interval_ms)
     : reads_(reads), options_(std::move(options)), clock_(clock), interval_ms_(interval_ms) {}
 
-PeriodicRecon::~PeriodicRecon() { Stop(); }
+PeriodicRecon::~PeriodicRecon() {
+  Stop();
+}
 
 void PeriodicRecon::Start() {
   periodic_ = std::make_unique<Periodic>([this] {

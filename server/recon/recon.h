@@ -4,8 +4,8 @@
 // discrepancy is named (see conservation::Reconcile). Thread-safe: Run() uses its own clients.
 #pragma once
 
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -13,8 +13,8 @@
 #include <thread>
 
 #include "common/clock.h"
-#include "common/periodic.h"
 #include "common/conservation.h"
+#include "common/periodic.h"
 #include "common/status.h"
 #include "server/query/read_pool.h"
 

@@ -28,13 +28,18 @@ class FakeWallet {
     server_.set_tcp_nodelay(true);
     server_.set_keep_alive_max_count(100000);
     server_.new_task_queue = [] { return new httplib::ThreadPool(16); };
-    server_.Post("/wallet/transfers", [this](const auto& req, auto& res) { Apply("transfer_no", req, res); });
-    server_.Post("/wallet/refunds", [this](const auto& req, auto& res) { Apply("refund_no", req, res); });
+    server_.Post("/wallet/transfers",
+                 [this](const auto& req, auto& res) { Apply("transfer_no", req, res); });
+    server_.Post("/wallet/refunds",
+                 [this](const auto& req, auto& res) { Apply("refund_no", req, res); });
     server_.Post("/pay/orders", [](const auto& req, auto& res) {
       json b = json::parse(req.body);
       res.status = 200;
-      res.set_content(json{{"pay_order_no", b["pay_order_no"]}, {"status", "pending"},
-                           {"amount_cents", b["amount_cents"]}}.dump(), "application/json");
+      res.set_content(json{{"pay_order_no", b["pay_order_no"]},
+                           {"status", "pending"},
+                           {"amount_cents", b["amount_cents"]}}
+                          .dump(),
+                      "application/json");
     });
     server_.Get(R"(/pay/orders/(.+))", [this](const auto& req, auto& res) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -43,6 +48,24 @@ class FakeWallet {
                 {"status", it == paid_.end() ? "pending" : "paid"},
                 {"amount_cents", it == paid_.end() ? 0 : it->second}};
       res.set_content(b.dump(), "application/json");
+    });
+    // Exports for reconciliation, in rp-mock's shapes.
+    server_.Get("/pay/export", [this](const auto&, auto& res) {
+      std::lock_guard<std::mutex> lock(mu_);
+      json orders = json::array();
+      for (auto& [no, amount] : paid_) {
+        orders.push_back({{"pay_order_no", no}, {"status", "paid"}, {"amount_cents", amount}});
+      }
+      res.set_content(json{{"orders", orders}}.dump(), "application/json");
+    });
+    server_.Get("/wallet/export", [this](const auto&, auto& res) {
+      std::lock_guard<std::mutex> lock(mu_);
+      json transfers = json::array(), refunds = json::array();
+      for (auto& [no, body] : records_) {
+        (body.contains("transfer_no") ? transfers : refunds).push_back(body);
+      }
+      res.set_content(json{{"transfers", transfers}, {"refunds", refunds}}.dump(),
+                      "application/json");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     // Bound and listening already: connections queue until the accept loop runs.
@@ -73,6 +96,13 @@ class FakeWallet {
     std::unique_lock<std::mutex> lock(mu_);
     return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
                         [this] { return refunds_arrived_ > 0; });
+  }
+  // Plants a record the ledger does not know (reconciliation tests).
+  void PlantTransfer(const std::string& transfer_no, int64_t user_id, int64_t amount) {
+    std::lock_guard<std::mutex> lock(mu_);
+    applied_[transfer_no] = amount;
+    records_[transfer_no] = {
+        {"transfer_no", transfer_no}, {"user_id", user_id}, {"amount_cents", amount}};
   }
   void MarkPaid(const std::string& pay_order_no, int64_t amount) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -109,6 +139,7 @@ class FakeWallet {
       return;
     }
     auto [it, inserted] = applied_.emplace(no, b["amount_cents"].get<int64_t>());
+    if (inserted) records_[no] = b;
     if (!inserted && it->second != b["amount_cents"].get<int64_t>()) {
       res.status = 409;
       return;
@@ -132,6 +163,7 @@ class FakeWallet {
   std::atomic<int64_t> calls_{0};
   std::map<std::string, int64_t> applied_;
   std::map<std::string, int64_t> paid_;
+  std::map<std::string, json> records_;  // Request bodies of applied effects, for the export.
   // Refund hold: calls park until released; the test waits for the first to arrive.
   bool hold_refunds_ = false;
   int refunds_arrived_ = 0;

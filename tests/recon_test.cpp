@@ -1,0 +1,166 @@
+// Reconciliation names every kind of discrepancy planted in a copy of a real ledger (or on the
+// service side), and finds nothing in the original.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <thread>
+
+#include "server/base/sqlite.h"
+#include "server/query/read_pool.h"
+#include "server/recon/recon.h"
+#include "tests/support/fake_wallet.h"
+#include "tests/support/harness.h"
+
+namespace rp::testing {
+namespace {
+
+class ReconTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    base::ServerConfig c = TestConfig(dir_);
+    c.wallet_url = wallet_.url();
+    c.payment_url = wallet_.url();
+    c.recon_interval_ms = 0;
+    c.async_idle_poll_ms = 5;
+    c.async_retry_base_ms = 1;
+    c.scanner_interval_ms = 20;
+    c.packet_ttl_s = 1;
+    server_ = std::make_unique<InProcessServer>(c);
+    ASSERT_TRUE(server_->app);
+    Client client(server_->port);
+    // One finished packet, one expired and refunded, all transfers done.
+    for (int i = 0; i < 2; ++i) {
+      Reply sent = client.SendPacket(1, "recon-" + std::to_string(i), 600, 3);
+      ASSERT_EQ(sent.status, 201);
+      wallet_.MarkPaid(sent.body["pay_order_no"], 600);
+      ASSERT_EQ(client.Pay(sent.body["pay_order_no"], "paid", 600).status, 200);
+      for (int u = 0; u < (i == 0 ? 3 : 1); ++u)
+        ASSERT_EQ(client.Claim(sent.body["packet_id"], 10 + u).status, 201);
+    }
+    for (int i = 0; i < 2000 && wallet_.Applied().size() < 5; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // Workers and the expiry scan.
+    }
+    ASSERT_EQ(wallet_.Applied().size(), 5u);  // 4 transfers + 1 refund.
+    for (int i = 0; i < 2000; ++i) {
+      if (client.Get("/v1/packets/2", 1).body["status"] == "refunded") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    server_.reset();  // Closes every connection: the WAL is checkpointed into the file.
+  }
+
+  // Reconciles a copy of the ledger after `plant` changed it.
+  recon::ReconResult ReconcileCopy(const std::function<void(base::Db&)>& plant) {
+    const std::string copy = dir_.File("copy-" + std::to_string(++copies_) + ".db");
+    std::filesystem::copy_file(dir_.File("ledger.db"), copy);
+    if (std::filesystem::exists(dir_.File("ledger.db-wal"))) {
+      std::filesystem::copy_file(dir_.File("ledger.db-wal"), copy + "-wal");
+    }
+    {
+      auto db = base::Db::Open(copy, {});
+      EXPECT_TRUE(db.ok());
+      plant(**db);
+    }
+    auto pool = query::ReadPool::Open(copy, 1, 1000);
+    EXPECT_TRUE(pool.ok());
+    SystemClock clock;
+    auto r = recon::Run(**pool, {wallet_.url(), wallet_.url(), 2000, 0}, clock);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : recon::ReconResult{};
+  }
+
+  static bool Names(const recon::ReconResult& r, const std::string& kind) {
+    const auto& v = r.report.violations;
+    return std::any_of(v.begin(), v.end(), [&](const auto& x) { return x.kind == kind; });
+  }
+
+  FakeWallet wallet_;
+  TempDir dir_;
+  std::unique_ptr<InProcessServer> server_;
+  int copies_ = 0;
+};
+
+void Sql(base::Db& db, const std::string& sql) {
+  ASSERT_TRUE(db.Exec(sql).ok()) << sql;
+}
+
+TEST_F(ReconTest, CleanLedgerReconcilesClean) {
+  recon::ReconResult r = ReconcileCopy([](base::Db&) {});
+  EXPECT_TRUE(r.clean()) << conservation::Format(r.report);
+  EXPECT_EQ(r.totals.paid_cents_service, 1200);
+  EXPECT_EQ(r.totals.paid_cents_ledger, 1200);
+  EXPECT_EQ(r.totals.claimed_cents + r.totals.refund_ordered_cents, 1200);
+  EXPECT_EQ(r.totals.transferred_cents_wallet, r.totals.claimed_cents);
+  EXPECT_EQ(r.totals.refunded_cents_wallet, r.totals.refund_ordered_cents);
+}
+
+TEST_F(ReconTest, NamesEveryPlantedDiscrepancy) {
+  struct Case {
+    const char* kind;
+    std::function<void(base::Db&)> plant;
+  };
+  const std::vector<Case> cases = {
+      // Ledger says transferred, wallet never heard of it.
+      {"missing_transfer",
+       [](base::Db& db) {
+         Sql(db, "INSERT INTO claims VALUES (99, 1, 77, 4, 1, 'transferred', 0, 0)");
+         Sql(db,
+             "INSERT INTO outbox (kind, order_no, ref_id, amount_cents, status, "
+             "next_attempt_ms, created_at_ms) VALUES ('transfer', 'TR99', 99, 1, 'done', 0, 0)");
+         Sql(db,
+             "UPDATE packets SET count = 4, total_cents = 601, claimed_count = 4, "
+             "claimed_cents = 601 WHERE packet_id = 1");
+       }},
+      // A claim's amount differs from what the wallet paid.
+      {"transfer_amount_mismatch",
+       [](base::Db& db) {
+         Sql(db, "UPDATE claims SET amount_cents = amount_cents + 1 WHERE claim_id = 1");
+         Sql(db, "UPDATE outbox SET amount_cents = amount_cents + 1 WHERE order_no = 'TR1'");
+       }},
+      // The packet row disagrees with its claims (over-issuance shape).
+      {"claim_sum_mismatch",
+       [](base::Db& db) {
+         Sql(db, "UPDATE packets SET claimed_cents = claimed_cents - 1 WHERE packet_id = 1");
+       }},
+      // The payment the service took is unknown to the ledger.
+      {"orphan_payment",
+       [](base::Db& db) {
+         Sql(db, "DELETE FROM payments WHERE packet_id = 1");
+         Sql(db, "UPDATE packets SET status = 'closed' WHERE packet_id = 1");
+         Sql(db, "DELETE FROM claims WHERE packet_id = 1");
+         Sql(db, "DELETE FROM outbox WHERE kind = 'transfer' AND ref_id IN (1, 2, 3)");
+         Sql(db, "UPDATE packets SET claimed_count = 0, claimed_cents = 0 WHERE packet_id = 1");
+       }},
+      // The refund the wallet paid is not the one the ledger ordered.
+      {"refund_amount_mismatch",
+       [](base::Db& db) { Sql(db, "UPDATE refunds SET amount_cents = amount_cents - 1"); }},
+      // A refund the wallet paid has no order in the ledger.
+      {"orphan_refund", [](base::Db& db) { Sql(db, "UPDATE refunds SET refund_no = 'RFX'"); }},
+      // A claim inserted twice for one user.
+      {"double_claim",
+       [](base::Db& db) {
+         Sql(db, "CREATE TABLE c2 AS SELECT * FROM claims");
+         Sql(db, "DROP TABLE claims");
+         Sql(db, "ALTER TABLE c2 RENAME TO claims");
+         Sql(db,
+             "INSERT INTO claims SELECT 98, packet_id, user_id, 9, amount_cents, status, "
+             "claimed_at_ms, updated_at_ms FROM claims WHERE claim_id = 1");
+       }},
+  };
+  for (const Case& c : cases) {
+    recon::ReconResult r = ReconcileCopy(c.plant);
+    EXPECT_FALSE(r.clean()) << c.kind;
+    EXPECT_TRUE(Names(r, c.kind)) << c.kind << " not named in:\n" << conservation::Format(r.report);
+  }
+}
+
+TEST_F(ReconTest, NamesAnOrphanTransferAtTheWallet) {
+  wallet_.PlantTransfer("TR424242", 5, 300);
+  recon::ReconResult r = ReconcileCopy([](base::Db&) {});
+  EXPECT_TRUE(Names(r, "orphan_transfer")) << conservation::Format(r.report);
+  EXPECT_EQ(r.report.DriftCents(), 300);
+}
+
+}  // namespace
+}  // namespace rp::testing
