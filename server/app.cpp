@@ -46,10 +46,10 @@ struct App::Parts {
 
 namespace {
 
-Result<std::unique_ptr<base::Db>> OpenLedger(const base::ServerConfig& c) {
-  base::SqliteOptions options;
+Result<std::unique_ptr<sql::Db>> OpenLedger(const base::ServerConfig& c) {
+  sql::SqliteOptions options;
   options.synchronous = c.synchronous;
-  Result<std::unique_ptr<base::Db>> db = base::Db::Open(c.db_path, options);
+  Result<std::unique_ptr<sql::Db>> db = sql::Db::Open(c.db_path, options);
   if (!db.ok()) return db.status();
   Status s = base::Migrate(**db);
   if (!s.ok()) return s;
@@ -60,7 +60,7 @@ Result<std::unique_ptr<base::Db>> OpenLedger(const base::ServerConfig& c) {
 // when downstream services are configured.
 Status StartCore(App::Parts* p) {
   const base::ServerConfig& c = p->config;
-  Result<std::unique_ptr<base::Db>> db = OpenLedger(c);
+  Result<std::unique_ptr<sql::Db>> db = OpenLedger(c);
   if (!db.ok()) return db.status();
   p->metrics = std::make_unique<gateway::ServerMetrics>(c.claim_scheme);
   p->writer = std::make_unique<base::LedgerWriter>(

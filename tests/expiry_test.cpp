@@ -104,7 +104,7 @@ namespace {
 
 TEST(LedgerTxTest, IllegalTransitionIsRejectedCountedAndNotApplied) {
   testing::TempDir dir;
-  auto db = base::Db::Open(dir.File("l.db"), {});
+  auto db = sql::Db::Open(dir.File("l.db"), {});
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE(base::Migrate(**db).ok());
   SendRequest req{"o1", "c2c", 100, 2, "random", "public", "v", ""};

@@ -7,7 +7,7 @@
 #include <functional>
 #include <thread>
 
-#include "server/base/sqlite.h"
+#include "common/sqlite.h"
 #include "server/query/read_pool.h"
 #include "server/recon/recon.h"
 #include "tests/support/fake_wallet.h"
@@ -51,14 +51,14 @@ class ReconTest : public ::testing::Test {
   }
 
   // Reconciles a copy of the ledger after `plant` changed it.
-  recon::ReconResult ReconcileCopy(const std::function<void(base::Db&)>& plant) {
+  recon::ReconResult ReconcileCopy(const std::function<void(sql::Db&)>& plant) {
     const std::string copy = dir_.File("copy-" + std::to_string(++copies_) + ".db");
     std::filesystem::copy_file(dir_.File("ledger.db"), copy);
     if (std::filesystem::exists(dir_.File("ledger.db-wal"))) {
       std::filesystem::copy_file(dir_.File("ledger.db-wal"), copy + "-wal");
     }
     {
-      auto db = base::Db::Open(copy, {});
+      auto db = sql::Db::Open(copy, {});
       EXPECT_TRUE(db.ok());
       plant(**db);
     }
@@ -81,12 +81,12 @@ class ReconTest : public ::testing::Test {
   int copies_ = 0;
 };
 
-void Sql(base::Db& db, const std::string& sql) {
+void Sql(sql::Db& db, const std::string& sql) {
   ASSERT_TRUE(db.Exec(sql).ok()) << sql;
 }
 
 TEST_F(ReconTest, CleanLedgerReconcilesClean) {
-  recon::ReconResult r = ReconcileCopy([](base::Db&) {});
+  recon::ReconResult r = ReconcileCopy([](sql::Db&) {});
   EXPECT_TRUE(r.clean()) << conservation::Format(r.report);
   EXPECT_EQ(r.totals.paid_cents_service, 1200);
   EXPECT_EQ(r.totals.paid_cents_ledger, 1200);
@@ -98,12 +98,12 @@ TEST_F(ReconTest, CleanLedgerReconcilesClean) {
 TEST_F(ReconTest, NamesEveryPlantedDiscrepancy) {
   struct Case {
     const char* kind;
-    std::function<void(base::Db&)> plant;
+    std::function<void(sql::Db&)> plant;
   };
   const std::vector<Case> cases = {
       // Ledger says transferred, wallet never heard of it.
       {"missing_transfer",
-       [](base::Db& db) {
+       [](sql::Db& db) {
          Sql(db, "INSERT INTO claims VALUES (99, 1, 77, 4, 1, 'transferred', 0, 0)");
          Sql(db,
              "INSERT INTO outbox (kind, order_no, ref_id, amount_cents, status, "
@@ -114,18 +114,18 @@ TEST_F(ReconTest, NamesEveryPlantedDiscrepancy) {
        }},
       // A claim's amount differs from what the wallet paid.
       {"transfer_amount_mismatch",
-       [](base::Db& db) {
+       [](sql::Db& db) {
          Sql(db, "UPDATE claims SET amount_cents = amount_cents + 1 WHERE claim_id = 1");
          Sql(db, "UPDATE outbox SET amount_cents = amount_cents + 1 WHERE order_no = 'TR1'");
        }},
       // The packet row disagrees with its claims (over-issuance shape).
       {"claim_sum_mismatch",
-       [](base::Db& db) {
+       [](sql::Db& db) {
          Sql(db, "UPDATE packets SET claimed_cents = claimed_cents - 1 WHERE packet_id = 1");
        }},
       // The payment the service took is unknown to the ledger.
       {"orphan_payment",
-       [](base::Db& db) {
+       [](sql::Db& db) {
          Sql(db, "DELETE FROM payments WHERE packet_id = 1");
          Sql(db, "UPDATE packets SET status = 'closed' WHERE packet_id = 1");
          Sql(db, "DELETE FROM claims WHERE packet_id = 1");
@@ -134,12 +134,12 @@ TEST_F(ReconTest, NamesEveryPlantedDiscrepancy) {
        }},
       // The refund the wallet paid is not the one the ledger ordered.
       {"refund_amount_mismatch",
-       [](base::Db& db) { Sql(db, "UPDATE refunds SET amount_cents = amount_cents - 1"); }},
+       [](sql::Db& db) { Sql(db, "UPDATE refunds SET amount_cents = amount_cents - 1"); }},
       // A refund the wallet paid has no order in the ledger.
-      {"orphan_refund", [](base::Db& db) { Sql(db, "UPDATE refunds SET refund_no = 'RFX'"); }},
+      {"orphan_refund", [](sql::Db& db) { Sql(db, "UPDATE refunds SET refund_no = 'RFX'"); }},
       // A claim inserted twice for one user.
       {"double_claim",
-       [](base::Db& db) {
+       [](sql::Db& db) {
          Sql(db, "CREATE TABLE c2 AS SELECT * FROM claims");
          Sql(db, "DROP TABLE claims");
          Sql(db, "ALTER TABLE c2 RENAME TO claims");
@@ -157,7 +157,7 @@ TEST_F(ReconTest, NamesEveryPlantedDiscrepancy) {
 
 TEST_F(ReconTest, NamesAnOrphanTransferAtTheWallet) {
   wallet_.PlantTransfer("TR424242", 5, 300);
-  recon::ReconResult r = ReconcileCopy([](base::Db&) {});
+  recon::ReconResult r = ReconcileCopy([](sql::Db&) {});
   EXPECT_TRUE(Names(r, "orphan_transfer")) << conservation::Format(r.report);
   EXPECT_EQ(r.report.DriftCents(), 300);
 }

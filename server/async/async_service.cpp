@@ -43,7 +43,7 @@ Status Confirmed(const Result<base::ServiceReply>& r, const Task& t) {
 // The packet's status for a payment task, read on the writer (consistent with the callback path).
 Result<std::string> PacketStatus(base::LedgerWriter* writer, int64_t packet_id) {
   std::string status;
-  Status s = writer->RunSync([&](base::Db& db) {
+  Status s = writer->RunSync([&](sql::Db& db) {
     Result<core::PacketRow> p = core::LoadPacket(db, packet_id);
     if (!p.ok()) return p.status();
     status = p->status;
@@ -176,7 +176,7 @@ Status AsyncService::Execute(const Task& t, Calls& calls) {
   core::PaymentOutcome outcome;
   const int64_t now_ms = clock_->NowMs();
   Status applied =
-      writer_->RunSync([&](base::Db& db) { return core::PaymentTx(db, cb, now_ms, &outcome); });
+      writer_->RunSync([&](sql::Db& db) { return core::PaymentTx(db, cb, now_ms, &outcome); });
   if (applied.ok()) {
     spdlog::info("payment {} {} by polling", pay_order_no, outcome.duplicate ? "seen" : "applied");
     return Status::Ok();
@@ -191,19 +191,19 @@ Status AsyncService::ScanStuck() {
   const int64_t now_ms = clock_->NowMs();
   std::map<std::string, int64_t> stuck;
   int64_t oldest_ms = 0;
-  Status s = writer_->RunSync([&](base::Db& db) {
+  Status s = writer_->RunSync([&](sql::Db& db) {
     stuck.clear();
-    base::Stmt& q = db.Prepare(
+    sql::Stmt& q = db.Prepare(
         "SELECT kind, COUNT(*), MIN(created_at_ms) FROM outbox WHERE status = 'pending' "
         "AND created_at_ms <= ? GROUP BY kind");
     q.Bind(1, now_ms - options_.stuck_after_ms);
     while (q.Step()) stuck[q.Text(0)] = q.Int(1);
     if (!q.status().ok()) return q.status();
-    base::Stmt& lag = db.Prepare("SELECT MIN(created_at_ms) FROM outbox WHERE status = 'pending'");
+    sql::Stmt& lag = db.Prepare("SELECT MIN(created_at_ms) FROM outbox WHERE status = 'pending'");
     if (lag.Step() && !lag.IsNull(0)) oldest_ms = now_ms - lag.Int(0);
     lag.Reset();
     // Re-drive: stuck tasks are tried again now instead of at their backed-off time.
-    base::Stmt& up = db.Prepare(
+    sql::Stmt& up = db.Prepare(
         "UPDATE outbox SET next_attempt_ms = ? WHERE status = 'pending' AND created_at_ms <= ? "
         "AND next_attempt_ms > ?");
     up.Bind(1, now_ms).Bind(2, now_ms - options_.stuck_after_ms).Bind(3, now_ms);

@@ -19,8 +19,8 @@ struct Due {
   std::string subsidy_id;  // B2C: the remainder goes back to this subsidy's round budget.
 };
 
-Status CollectDue(base::Db& db, int64_t now_ms, int limit, std::vector<Due>* due) {
-  base::Stmt& q = db.Prepare(
+Status CollectDue(sql::Db& db, int64_t now_ms, int limit, std::vector<Due>* due) {
+  sql::Stmt& q = db.Prepare(
       "SELECT packet_id, status, total_cents - claimed_cents, COALESCE(subsidy_id, '') "
       "FROM packets "
       "WHERE status IN ('active', 'awaiting_payment') AND expires_at_ms <= ? "
@@ -30,13 +30,13 @@ Status CollectDue(base::Db& db, int64_t now_ms, int limit, std::vector<Due>* due
   return q.status();
 }
 
-Status ExpireWithRefund(base::Db& db, const Due& d, int64_t now_ms) {
+Status ExpireWithRefund(sql::Db& db, const Due& d, int64_t now_ms) {
   using namespace core;
   RP_CHECK(d.remaining_cents > 0);  // An active packet with nothing left would be finished.
   Status s =
       MovePacket(db, d.packet_id, packet_state::kActive, packet_state::kExpired, "ttl", now_ms);
   if (!s.ok()) return s;
-  base::Stmt& ins = db.Prepare(
+  sql::Stmt& ins = db.Prepare(
       "INSERT INTO refunds (packet_id, refund_no, amount_cents, status, created_at_ms, "
       "updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)");
   ins.Bind(1, d.packet_id).Bind(2, RefundNo(d.packet_id)).Bind(3, d.remaining_cents);
@@ -68,7 +68,7 @@ ExpiryScanner::~ExpiryScanner() {
 Result<ScanResult> ExpiryScanner::RunOnce() {
   ScanResult result;
   const int64_t now_ms = clock_->NowMs();
-  Status s = writer_->RunSync([&](base::Db& db) {
+  Status s = writer_->RunSync([&](sql::Db& db) {
     result = ScanResult{};
     std::vector<Due> due;
     Status st = CollectDue(db, now_ms, options_.batch_max, &due);

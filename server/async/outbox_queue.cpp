@@ -10,14 +10,14 @@ namespace {
 
 // Moves a claim or refund (and for refunds its packet) to `to`, if the table allows it from the
 // entity's current state. Already there: nothing to do (completions are idempotent).
-Status AdvanceEntity(base::Db& db, const Task& t, std::string_view to_claim,
+Status AdvanceEntity(sql::Db& db, const Task& t, std::string_view to_claim,
                      std::string_view to_refund, int64_t now_ms) {
   const bool transfer = t.kind == "transfer";
   if (!transfer && t.kind != "refund") return Status::Ok();
   const std::string table = transfer ? "claims" : "refunds";
   const std::string key = transfer ? "claim_id" : "refund_id";
   const std::string_view to = transfer ? to_claim : to_refund;
-  base::Stmt& q = db.Prepare("SELECT status FROM " + table + " WHERE " + key + " = ?");
+  sql::Stmt& q = db.Prepare("SELECT status FROM " + table + " WHERE " + key + " = ?");
   q.Bind(1, t.ref_id);
   if (!q.Step()) return q.status().ok() ? NotFound("missing_entity", t.order_no) : q.status();
   const std::string from = q.Text(0);
@@ -27,13 +27,13 @@ Status AdvanceEntity(base::Db& db, const Task& t, std::string_view to_claim,
   if (!m.Allows(from, to)) return Status::Ok();  // e.g. already transferred: leave it.
   Status s = core::RecordTransition(db, m, t.ref_id, from, to, "async_" + t.kind, now_ms);
   if (!s.ok()) return s;
-  base::Stmt& up =
+  sql::Stmt& up =
       db.Prepare("UPDATE " + table + " SET status = ?, updated_at_ms = ? WHERE " + key + " = ?");
   up.Bind(1, to).Bind(2, now_ms).Bind(3, t.ref_id);
   up.Step();
   if (!up.status().ok() || transfer || to != core::refund_state::kRefunded) return up.status();
   // The refund is paid: the expired packet is now refunded.
-  base::Stmt& p = db.Prepare("SELECT packet_id FROM refunds WHERE refund_id = ?");
+  sql::Stmt& p = db.Prepare("SELECT packet_id FROM refunds WHERE refund_id = ?");
   p.Bind(1, t.ref_id);
   if (!p.Step()) return p.status();
   const int64_t packet_id = p.Int(0);
@@ -47,9 +47,9 @@ Status AdvanceEntity(base::Db& db, const Task& t, std::string_view to_claim,
 Result<std::vector<Task>> OutboxQueue::Lease(int max, int64_t lease_ms) {
   std::vector<Task> tasks;
   const int64_t now_ms = clock_->NowMs();
-  Status s = writer_->RunSync([&](base::Db& db) {
+  Status s = writer_->RunSync([&](sql::Db& db) {
     tasks.clear();
-    base::Stmt& q = db.Prepare(
+    sql::Stmt& q = db.Prepare(
         "SELECT task_id, kind, order_no, ref_id, amount_cents, payload, attempts, created_at_ms "
         "FROM outbox WHERE status = 'pending' AND next_attempt_ms <= ? "
         "ORDER BY next_attempt_ms LIMIT ?");
@@ -59,7 +59,7 @@ Result<std::vector<Task>> OutboxQueue::Lease(int max, int64_t lease_ms) {
           {q.Int(0), q.Text(1), q.Text(2), q.Int(3), q.Int(4), q.Text(5), q.Int(6) + 1, q.Int(7)});
     }
     if (!q.status().ok()) return q.status();
-    base::Stmt& up = db.Prepare(
+    sql::Stmt& up = db.Prepare(
         "UPDATE outbox SET next_attempt_ms = ?, attempts = attempts + 1, updated_at_ms = ? "
         "WHERE task_id = ?");
     for (const Task& t : tasks) {
@@ -76,8 +76,8 @@ Result<std::vector<Task>> OutboxQueue::Lease(int max, int64_t lease_ms) {
 
 Status OutboxQueue::Complete(const Task& t) {
   const int64_t now_ms = clock_->NowMs();
-  return writer_->RunSync([&](base::Db& db) {
-    base::Stmt& up = db.Prepare(
+  return writer_->RunSync([&](sql::Db& db) {
+    sql::Stmt& up = db.Prepare(
         "UPDATE outbox SET status = 'done', last_error = '', updated_at_ms = ? "
         "WHERE task_id = ? AND status = 'pending'");
     up.Bind(1, now_ms).Bind(2, t.task_id);
@@ -92,8 +92,8 @@ Status OutboxQueue::Complete(const Task& t) {
 Status OutboxQueue::Retry(const Task& t, int64_t next_attempt_ms, const std::string& error,
                           int64_t failed_after) {
   const int64_t now_ms = clock_->NowMs();
-  return writer_->RunSync([&](base::Db& db) {
-    base::Stmt& up = db.Prepare(
+  return writer_->RunSync([&](sql::Db& db) {
+    sql::Stmt& up = db.Prepare(
         "UPDATE outbox SET next_attempt_ms = ?, last_error = ?, updated_at_ms = ? "
         "WHERE task_id = ? AND status = 'pending'");
     up.Bind(1, next_attempt_ms).Bind(2, error.substr(0, 500)).Bind(3, now_ms).Bind(4, t.task_id);

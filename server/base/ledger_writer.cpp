@@ -11,7 +11,7 @@
 
 namespace rp::base {
 
-LedgerWriter::LedgerWriter(std::unique_ptr<Db> db, LedgerWriterOptions options)
+LedgerWriter::LedgerWriter(std::unique_ptr<sql::Db> db, LedgerWriterOptions options)
     : db_(std::move(db)), options_(options) {
   RP_CHECK(options_.queue_max > 0 && options_.batch_max > 0);
   thread_ = std::thread([this] { Loop(); });
@@ -37,7 +37,7 @@ Status LedgerWriter::Submit(WriteJob job) {
   return Status::Ok();
 }
 
-Status LedgerWriter::RunSync(std::function<Status(Db&)> fn, std::optional<int64_t> lock_key) {
+Status LedgerWriter::RunSync(std::function<Status(sql::Db&)> fn, std::optional<int64_t> lock_key) {
   RP_CHECK(std::this_thread::get_id() != thread_.get_id());
   std::promise<Status> promise;
   std::future<Status> future = promise.get_future();

@@ -26,15 +26,15 @@
 #include <optional>
 #include <thread>
 
+#include "common/sqlite.h"
 #include "common/status.h"
-#include "server/base/sqlite.h"
 
 namespace rp::base {
 
 struct WriteJob {
   std::optional<int64_t> lock_key;
   // Runs inside an open transaction and savepoint. Non-OK rolls this job back.
-  std::function<Status(Db&)> fn;
+  std::function<Status(sql::Db&)> fn;
   // Called once with the job's final outcome: fn's status if the commit succeeded, else the
   // commit's error. Never called before the data is durable (per the synchronous setting).
   std::function<void(const Status&)> done;
@@ -60,7 +60,7 @@ struct LedgerWriterStats {
 class LedgerWriter {
  public:
   // Takes ownership of a writable, migrated Db and starts the writer thread.
-  LedgerWriter(std::unique_ptr<Db> db, LedgerWriterOptions options);
+  LedgerWriter(std::unique_ptr<sql::Db> db, LedgerWriterOptions options);
   // Stops after draining every submitted job.
   ~LedgerWriter();
 
@@ -69,7 +69,8 @@ class LedgerWriter {
   Status Submit(WriteJob job);
 
   // Submits fn and waits for its outcome. Must not be called from the writer thread.
-  Status RunSync(std::function<Status(Db&)> fn, std::optional<int64_t> lock_key = std::nullopt);
+  Status RunSync(std::function<Status(sql::Db&)> fn,
+                 std::optional<int64_t> lock_key = std::nullopt);
 
   // Finishes queued jobs, then stops the thread. Further Submit() calls fail. Idempotent.
   void Stop();
@@ -87,7 +88,7 @@ class LedgerWriter {
   void RunBatch(std::deque<WriteJob>& batch);
   Status Begin();
 
-  std::unique_ptr<Db> db_;
+  std::unique_ptr<sql::Db> db_;
   const LedgerWriterOptions options_;
   std::function<void(int64_t)> lock_wait_observer_;
 

@@ -154,13 +154,13 @@ int LatestSchemaVersion() {
   return static_cast<int>(Migrations().size());
 }
 
-Status Migrate(Db& db) {
+Status Migrate(sql::Db& db) {
   Status s = db.Exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
       "applied_at_ms INTEGER NOT NULL DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000 AS "
       "INTEGER)))");
   if (!s.ok()) return s;
-  Stmt& q = db.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  sql::Stmt& q = db.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
   int64_t current = q.Step() ? q.Int(0) : 0;
   if (!q.status().ok()) return q.status();
   q.Reset();

@@ -2,15 +2,15 @@
 // every money movement; everything else in the server is an accelerator.
 #pragma once
 
+#include "common/sqlite.h"
 #include "common/status.h"
-#include "server/base/sqlite.h"
 
 namespace rp::base {
 
 // Applies every migration newer than the database's recorded version, each in its own
 // transaction, and records it in schema_migrations. Idempotent. Call on the writer connection
 // before any other use.
-Status Migrate(Db& db);
+Status Migrate(sql::Db& db);
 
 // The newest migration number this build knows.
 int LatestSchemaVersion();

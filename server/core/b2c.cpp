@@ -52,7 +52,7 @@ Status B2cService::RecordGrab(const SubsidyGrant& grant) {
   }
   const int64_t now_ms = clock_->NowMs();
   Status s = writer_->RunSync(
-      [&](base::Db& db) { return RecordSubsidyTx(db, grant, "grab_sync", now_ms); });
+      [&](sql::Db& db) { return RecordSubsidyTx(db, grant, "grab_sync", now_ms); });
   std::lock_guard<std::mutex> lock(mu_);
   if (s.ok()) ++stats_.recorded_sync;
   return s;
@@ -70,7 +70,7 @@ int64_t B2cService::FlushAsync() {
   if (batch.empty()) return options_.async_flush_ms;
   const int64_t now_ms = clock_->NowMs();
   // One transaction for the whole batch: the point of peak shaving.
-  Status s = writer_->RunSync([&](base::Db& db) {
+  Status s = writer_->RunSync([&](sql::Db& db) {
     for (const SubsidyGrant& g : batch) {
       Status st = RecordSubsidyTx(db, g, "grab_async", now_ms);
       if (!st.ok()) return st;
@@ -94,7 +94,7 @@ Status B2cService::TryAndSettle(int64_t packet_id, const std::string& subsidy_id
   const bool accepted = tried.ok();
   const int64_t now_ms = clock_->NowMs();
   Status s = writer_->RunSync(
-      [&](base::Db& db) { return SettleB2cTx(db, packet_id, accepted, now_ms, packet); });
+      [&](sql::Db& db) { return SettleB2cTx(db, packet_id, accepted, now_ms, packet); });
   if (!s.ok()) {
     // The ledger could not take the outcome: release our freeze so the subsidy is not stranded.
     if (accepted) (void)tcc_->Cancel(subsidy_id, TccTxId(packet_id));
@@ -108,7 +108,7 @@ void B2cService::Confirm(int64_t packet_id, const std::string& subsidy_id) {
   if (!tcc_->Confirm(subsidy_id, TccTxId(packet_id)).ok()) return;  // The settler retries.
   const int64_t now_ms = clock_->NowMs();
   Status s =
-      writer_->RunSync([&](base::Db& db) { return ConfirmedSubsidyTx(db, subsidy_id, now_ms); });
+      writer_->RunSync([&](sql::Db& db) { return ConfirmedSubsidyTx(db, subsidy_id, now_ms); });
   if (!s.ok()) spdlog::warn("subsidy {} confirmed but not recorded: {}", subsidy_id, s.ToString());
 }
 
@@ -116,7 +116,7 @@ Result<B2cSend> B2cService::Send(const SendRequest& req, const SubsidyGrant& gra
                                  int64_t sender_id) {
   B2cSend out;
   const int64_t now_ms = clock_->NowMs();
-  Status s = writer_->RunSync([&](base::Db& db) {
+  Status s = writer_->RunSync([&](sql::Db& db) {
     return BeginB2cSendTx(db, req, grant, sender_id, options_.share_cap_cents, now_ms,
                           options_.ttl_ms, &out);
   });
@@ -137,7 +137,7 @@ Result<B2cSend> B2cService::Send(const SendRequest& req, const SubsidyGrant& gra
 Result<int64_t> B2cService::SettleStuck(int limit) {
   const int64_t before_ms = clock_->NowMs() - options_.settle_after_ms;
   std::vector<SubsidyRow> trying, confirming;
-  Status s = writer_->RunSync([&](base::Db& db) {
+  Status s = writer_->RunSync([&](sql::Db& db) {
     trying.clear();
     confirming.clear();
     Status st = ListSubsidiesInState(db, subsidy_state::kTrying, before_ms, limit, &trying);

@@ -21,7 +21,7 @@ class DbLockScheme final : public ClaimScheme {
     base::WriteJob job;
     job.lock_key = packet_id;
     // rng_ is only touched on the writer thread, so it needs no lock.
-    job.fn = [this, packet_id, user_id, outcome](base::Db& db) {
+    job.fn = [this, packet_id, user_id, outcome](sql::Db& db) {
       return ClaimTx(db, packet_id, user_id, deps_.clock->NowMs(), rng_, outcome.get());
     };
     job.done = [outcome, done](const Status& s) {

@@ -9,8 +9,8 @@ namespace rp::core {
 namespace {
 
 // The user's existing claim on this packet, if any.
-bool FindClaim(base::Db& db, int64_t packet_id, int64_t user_id, ClaimOutcome* out, Status* s) {
-  base::Stmt& q = db.Prepare(
+bool FindClaim(sql::Db& db, int64_t packet_id, int64_t user_id, ClaimOutcome* out, Status* s) {
+  sql::Stmt& q = db.Prepare(
       "SELECT claim_id, amount_cents, claimed_at_ms, status FROM claims "
       "WHERE packet_id = ? AND user_id = ?");
   q.Bind(1, packet_id).Bind(2, user_id);
@@ -38,9 +38,9 @@ Status CheckClaimable(const PacketRow& p, int64_t now_ms) {
   return Status::Ok();
 }
 
-Status InsertClaim(base::Db& db, const PacketRow& p, int64_t user_id, int64_t amount,
-                   int64_t now_ms, int64_t* claim_id) {
-  base::Stmt& ins = db.Prepare(
+Status InsertClaim(sql::Db& db, const PacketRow& p, int64_t user_id, int64_t amount, int64_t now_ms,
+                   int64_t* claim_id) {
+  sql::Stmt& ins = db.Prepare(
       "INSERT INTO claims (packet_id, user_id, seq, amount_cents, status, claimed_at_ms, "
       "updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
   ins.Bind(1, p.packet_id).Bind(2, user_id).Bind(3, p.claimed_count + 1).Bind(4, amount);
@@ -58,7 +58,7 @@ Status InsertClaim(base::Db& db, const PacketRow& p, int64_t user_id, int64_t am
 
 }  // namespace
 
-Status ClaimTx(base::Db& db, int64_t packet_id, int64_t user_id, int64_t now_ms,
+Status ClaimTx(sql::Db& db, int64_t packet_id, int64_t user_id, int64_t now_ms,
                std::mt19937_64& rng, ClaimOutcome* out) {
   Result<PacketRow> loaded = LoadPacket(db, packet_id);
   if (!loaded.ok()) return loaded.status();
@@ -76,7 +76,7 @@ Status ClaimTx(base::Db& db, int64_t packet_id, int64_t user_id, int64_t now_ms,
   s = InsertClaim(db, p, user_id, amount, now_ms, &claim_id);
   if (!s.ok()) return s;
 
-  base::Stmt& up = db.Prepare(
+  sql::Stmt& up = db.Prepare(
       "UPDATE packets SET claimed_count = claimed_count + 1, claimed_cents = claimed_cents + ?, "
       "updated_at_ms = ? WHERE packet_id = ? AND claimed_count = ? AND status = 'active'");
   up.Bind(1, amount).Bind(2, now_ms).Bind(3, packet_id).Bind(4, p.claimed_count);

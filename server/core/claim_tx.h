@@ -7,8 +7,8 @@
 #include <random>
 #include <string>
 
+#include "common/sqlite.h"
 #include "common/status.h"
-#include "server/base/sqlite.h"
 
 namespace rp::core {
 
@@ -25,7 +25,7 @@ struct ClaimOutcome {
 // Errors: NotFound("packet_not_found"), Conflict("not_claimable") before payment,
 // Gone("expired") past expiry, Conflict("sold_out"). A user's second claim is not an error: it
 // returns the first claim with repeat = true, even after the packet sold out or expired.
-Status ClaimTx(base::Db& db, int64_t packet_id, int64_t user_id, int64_t now_ms,
+Status ClaimTx(sql::Db& db, int64_t packet_id, int64_t user_id, int64_t now_ms,
                std::mt19937_64& rng, ClaimOutcome* out);
 
 }  // namespace rp::core

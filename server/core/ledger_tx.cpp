@@ -6,8 +6,8 @@
 
 namespace rp::core {
 
-Result<PacketRow> LoadPacket(base::Db& db, int64_t packet_id) {
-  base::Stmt& q = db.Prepare(
+Result<PacketRow> LoadPacket(sql::Db& db, int64_t packet_id) {
+  sql::Stmt& q = db.Prepare(
       "SELECT packet_id, kind, sender_id, order_no, request_hash, COALESCE(pay_order_no, ''), "
       "status, total_cents, count, split, claimed_count, claimed_cents, created_at_ms, "
       "expires_at_ms, share_cap_cents FROM packets WHERE packet_id = ?");
@@ -39,7 +39,7 @@ Result<PacketRow> LoadPacket(base::Db& db, int64_t packet_id) {
   return p;
 }
 
-Status RecordTransition(base::Db& db, const StateMachine& machine, int64_t entity_id,
+Status RecordTransition(sql::Db& db, const StateMachine& machine, int64_t entity_id,
                         std::string_view from, std::string_view to, std::string_view cause,
                         int64_t now_ms) {
   if (!machine.Allows(from, to)) {
@@ -49,7 +49,7 @@ Status RecordTransition(base::Db& db, const StateMachine& machine, int64_t entit
     return Conflict("illegal_transition", std::string(machine.entity()) + " cannot move from " +
                                               std::string(from) + " to " + std::string(to));
   }
-  base::Stmt& ins = db.Prepare(
+  sql::Stmt& ins = db.Prepare(
       "INSERT INTO events (entity, entity_id, from_state, to_state, cause, at_ms) "
       "VALUES (?, ?, ?, ?, ?, ?)");
   ins.Bind(1, machine.entity()).Bind(2, entity_id).Bind(3, from).Bind(4, to).Bind(5, cause);
@@ -58,11 +58,11 @@ Status RecordTransition(base::Db& db, const StateMachine& machine, int64_t entit
   return ins.status();
 }
 
-Status MovePacket(base::Db& db, int64_t packet_id, std::string_view from, std::string_view to,
+Status MovePacket(sql::Db& db, int64_t packet_id, std::string_view from, std::string_view to,
                   std::string_view cause, int64_t now_ms) {
   Status s = RecordTransition(db, PacketMachine(), packet_id, from, to, cause, now_ms);
   if (!s.ok()) return s;
-  base::Stmt& up = db.Prepare(
+  sql::Stmt& up = db.Prepare(
       "UPDATE packets SET status = ?, updated_at_ms = ? WHERE packet_id = ? AND status = ?");
   up.Bind(1, to).Bind(2, now_ms).Bind(3, packet_id).Bind(4, from);
   up.Step();
@@ -74,9 +74,9 @@ Status MovePacket(base::Db& db, int64_t packet_id, std::string_view from, std::s
   return Status::Ok();
 }
 
-Status EnqueueTask(base::Db& db, std::string_view kind, std::string_view order_no, int64_t ref_id,
+Status EnqueueTask(sql::Db& db, std::string_view kind, std::string_view order_no, int64_t ref_id,
                    int64_t amount_cents, std::string_view payload, int64_t now_ms) {
-  base::Stmt& ins = db.Prepare(
+  sql::Stmt& ins = db.Prepare(
       "INSERT INTO outbox (kind, order_no, ref_id, amount_cents, payload, status, "
       "next_attempt_ms, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)");
   ins.Bind(1, kind).Bind(2, order_no).Bind(3, ref_id).Bind(4, amount_cents).Bind(5, payload);

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/sqlite.h"
 #include "common/status.h"
-#include "server/base/sqlite.h"
 #include "server/core/state_machine.h"
 
 namespace rp::core {
@@ -37,24 +37,24 @@ struct PacketRow {
 
 // Reads one packet; NotFound("packet_not_found") if absent. Asserts the money invariants of the
 // row on read (claimed never exceeds total).
-Result<PacketRow> LoadPacket(base::Db& db, int64_t packet_id);
+Result<PacketRow> LoadPacket(sql::Db& db, int64_t packet_id);
 
 // Checks machine.Allows(from, to). If allowed, appends an events row and returns OK; the caller
 // performs the state write itself in the same transaction. If not, logs, counts, and returns
 // Conflict("illegal_transition") so the job is rolled back.
-Status RecordTransition(base::Db& db, const StateMachine& machine, int64_t entity_id,
+Status RecordTransition(sql::Db& db, const StateMachine& machine, int64_t entity_id,
                         std::string_view from, std::string_view to, std::string_view cause,
                         int64_t now_ms);
 
 // Moves a packet from `from` to `to` (conditional on the row still being in `from`) and records
 // the event. Conflict if the row is not in `from` or the transition is illegal.
-Status MovePacket(base::Db& db, int64_t packet_id, std::string_view from, std::string_view to,
+Status MovePacket(sql::Db& db, int64_t packet_id, std::string_view from, std::string_view to,
                   std::string_view cause, int64_t now_ms);
 
 // Queues work for the async service in the current transaction (transactional outbox): the
 // task exists if and only if the ledger change that needs it committed. kind is "transfer",
 // "refund" or "payment"; payload is a JSON object with what the call needs.
-Status EnqueueTask(base::Db& db, std::string_view kind, std::string_view order_no, int64_t ref_id,
+Status EnqueueTask(sql::Db& db, std::string_view kind, std::string_view order_no, int64_t ref_id,
                    int64_t amount_cents, std::string_view payload, int64_t now_ms);
 
 // Transfer order number for a claim, and refund number for a packet: stable, unique, and the

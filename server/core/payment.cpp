@@ -18,15 +18,14 @@ Result<int64_t> PacketIdOf(const std::string& pay_order_no) {
 
 }  // namespace
 
-Status PaymentTx(base::Db& db, const PaymentCallback& cb, int64_t now_ms, PaymentOutcome* out) {
+Status PaymentTx(sql::Db& db, const PaymentCallback& cb, int64_t now_ms, PaymentOutcome* out) {
   Result<int64_t> id = PacketIdOf(cb.pay_order_no);
   if (!id.ok()) return id.status();
   Result<PacketRow> packet = LoadPacket(db, *id);
   if (!packet.ok() || packet->pay_order_no != cb.pay_order_no) {
     return NotFound("pay_order_not_found", "unknown pay_order_no " + cb.pay_order_no);
   }
-  base::Stmt& prior =
-      db.Prepare("SELECT status, amount_cents FROM payments WHERE pay_order_no = ?");
+  sql::Stmt& prior = db.Prepare("SELECT status, amount_cents FROM payments WHERE pay_order_no = ?");
   prior.Bind(1, cb.pay_order_no);
   if (prior.Step()) {
     bool same = prior.Text(0) == cb.status && prior.Int(1) == cb.amount_cents;
@@ -53,7 +52,7 @@ Status PaymentTx(base::Db& db, const PaymentCallback& cb, int64_t now_ms, Paymen
   Status s = MovePacket(db, *id, packet_state::kAwaitingPayment, to,
                         cb.status == "paid" ? "payment_paid" : "payment_failed", now_ms);
   if (!s.ok()) return s;
-  base::Stmt& ins = db.Prepare(
+  sql::Stmt& ins = db.Prepare(
       "INSERT INTO payments (pay_order_no, packet_id, status, amount_cents, received_at_ms) "
       "VALUES (?, ?, ?, ?, ?)");
   ins.Bind(1, cb.pay_order_no).Bind(2, *id).Bind(3, cb.status).Bind(4, cb.amount_cents);

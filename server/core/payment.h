@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "common/sqlite.h"
 #include "common/status.h"
-#include "server/base/sqlite.h"
 #include "server/core/ledger_tx.h"
 
 namespace rp::core {
@@ -26,6 +26,6 @@ struct PaymentOutcome {
 // the packet total (nothing is recorded; the packet stays unpaid); Conflict("payment_conflict")
 // when the same pay order is reported with another status or amount; Conflict("packet_closed")
 // when a payment arrives for a packet already closed (its payer must be refunded: see recon).
-Status PaymentTx(base::Db& db, const PaymentCallback& cb, int64_t now_ms, PaymentOutcome* out);
+Status PaymentTx(sql::Db& db, const PaymentCallback& cb, int64_t now_ms, PaymentOutcome* out);
 
 }  // namespace rp::core

@@ -88,9 +88,9 @@ std::string RequestHash(const SendRequest& r) {
   return crypto::Sha256Hex(canon);
 }
 
-Status FindReplay(base::Db& db, const SendRequest& req, int64_t sender_id, SendOutcome* out) {
+Status FindReplay(sql::Db& db, const SendRequest& req, int64_t sender_id, SendOutcome* out) {
   const std::string hash = RequestHash(req);
-  base::Stmt& find = db.Prepare(
+  sql::Stmt& find = db.Prepare(
       "SELECT packet_id, request_hash FROM packets WHERE sender_id = ? AND order_no = ?");
   find.Bind(1, sender_id).Bind(2, req.order_no);
   out->replay = false;
@@ -109,9 +109,9 @@ Status FindReplay(base::Db& db, const SendRequest& req, int64_t sender_id, SendO
   return Status::Ok();
 }
 
-Result<int64_t> InsertPacket(base::Db& db, const SendRequest& req, int64_t sender_id,
+Result<int64_t> InsertPacket(sql::Db& db, const SendRequest& req, int64_t sender_id,
                              int64_t share_cap_cents, int64_t now_ms, int64_t ttl_ms) {
-  base::Stmt& ins = db.Prepare(
+  sql::Stmt& ins = db.Prepare(
       "INSERT INTO packets (kind, sender_id, order_no, request_hash, status, total_cents, count, "
       "share_cap_cents, split, audience, video_id, greeting, created_at_ms, expires_at_ms, "
       "updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -128,14 +128,14 @@ Result<int64_t> InsertPacket(base::Db& db, const SendRequest& req, int64_t sende
   return packet_id;
 }
 
-Status SendTx(base::Db& db, const SendRequest& req, int64_t sender_id, int64_t share_cap_cents,
+Status SendTx(sql::Db& db, const SendRequest& req, int64_t sender_id, int64_t share_cap_cents,
               int64_t now_ms, int64_t ttl_ms, const std::optional<std::string>& payment_notify_url,
               SendOutcome* out) {
   Status s = FindReplay(db, req, sender_id, out);
   if (!s.ok() || out->replay) return s;
   Result<int64_t> packet_id = InsertPacket(db, req, sender_id, share_cap_cents, now_ms, ttl_ms);
   if (!packet_id.ok()) return packet_id.status();
-  base::Stmt& pay = db.Prepare("UPDATE packets SET pay_order_no = ? WHERE packet_id = ?");
+  sql::Stmt& pay = db.Prepare("UPDATE packets SET pay_order_no = ? WHERE packet_id = ?");
   pay.Bind(1, PayOrderNo(*packet_id)).Bind(2, *packet_id);
   pay.Step();
   if (!pay.status().ok()) return pay.status();

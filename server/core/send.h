@@ -5,8 +5,8 @@
 #include <optional>
 #include <string>
 
+#include "common/sqlite.h"
 #include "common/status.h"
-#include "server/base/sqlite.h"
 #include "server/core/ledger_tx.h"
 
 namespace rp::core {
@@ -45,17 +45,17 @@ struct SendOutcome {
 
 // Looks for an earlier send with this (sender, order_no): sets out->replay and out->packet when
 // it has the same body; Conflict("idempotency_conflict") when another body; OK otherwise.
-Status FindReplay(base::Db& db, const SendRequest& req, int64_t sender_id, SendOutcome* out);
+Status FindReplay(sql::Db& db, const SendRequest& req, int64_t sender_id, SendOutcome* out);
 
 // Inserts a packet row in awaiting_payment with its creation event; returns its id.
-Result<int64_t> InsertPacket(base::Db& db, const SendRequest& req, int64_t sender_id,
+Result<int64_t> InsertPacket(sql::Db& db, const SendRequest& req, int64_t sender_id,
                              int64_t share_cap_cents, int64_t now_ms, int64_t ttl_ms);
 
 // Inserts the packet as awaiting_payment, or returns the original on a same-body replay.
 // Conflict("idempotency_conflict") when the order_no was used with another body. With a
 // payment_notify_url, also queues the payment task that creates the pay order at the payment
 // service and polls it when no callback arrives (the callback URL is where it should call).
-Status SendTx(base::Db& db, const SendRequest& req, int64_t sender_id, int64_t share_cap_cents,
+Status SendTx(sql::Db& db, const SendRequest& req, int64_t sender_id, int64_t share_cap_cents,
               int64_t now_ms, int64_t ttl_ms, const std::optional<std::string>& payment_notify_url,
               SendOutcome* out);
 

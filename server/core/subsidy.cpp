@@ -11,12 +11,12 @@ const char* kSubsidyColumns =
     "SELECT subsidy_id, user_id, round, amount_cents, expires_at_ms, state, "
     "COALESCE(packet_id, 0), updated_at_ms FROM subsidies ";
 
-SubsidyRow ReadRow(base::Stmt& q) {
+SubsidyRow ReadRow(sql::Stmt& q) {
   return {{q.Text(0), q.Int(1), q.Text(2), q.Int(3), q.Int(4)}, q.Text(5), q.Int(6), q.Int(7)};
 }
 
-Result<SubsidyRow> LoadSubsidy(base::Db& db, const std::string& subsidy_id) {
-  base::Stmt& q = db.Prepare(std::string(kSubsidyColumns) + "WHERE subsidy_id = ?");
+Result<SubsidyRow> LoadSubsidy(sql::Db& db, const std::string& subsidy_id) {
+  sql::Stmt& q = db.Prepare(std::string(kSubsidyColumns) + "WHERE subsidy_id = ?");
   q.Bind(1, subsidy_id);
   if (!q.Step()) {
     if (!q.status().ok()) return q.status();
@@ -27,12 +27,12 @@ Result<SubsidyRow> LoadSubsidy(base::Db& db, const std::string& subsidy_id) {
   return row;
 }
 
-Status MoveSubsidy(base::Db& db, const std::string& subsidy_id, std::string_view from,
+Status MoveSubsidy(sql::Db& db, const std::string& subsidy_id, std::string_view from,
                    std::string_view to, int64_t packet_id, std::string_view cause, int64_t now_ms) {
   // The events table keys entities by integer; subsidies are keyed by their packet here.
   Status s = RecordTransition(db, SubsidyMachine(), packet_id, from, to, cause, now_ms);
   if (!s.ok()) return s;
-  base::Stmt& up = db.Prepare(
+  sql::Stmt& up = db.Prepare(
       "UPDATE subsidies SET state = ?, updated_at_ms = ? WHERE subsidy_id = ? AND state = ?");
   up.Bind(1, to).Bind(2, now_ms).Bind(3, subsidy_id).Bind(4, from);
   up.Step();
@@ -47,10 +47,10 @@ std::string TccTxId(int64_t packet_id) {
   return "PKT" + std::to_string(packet_id);
 }
 
-Status RecordSubsidyTx(base::Db& db, const SubsidyGrant& g, std::string_view source,
+Status RecordSubsidyTx(sql::Db& db, const SubsidyGrant& g, std::string_view source,
                        int64_t now_ms) {
   RP_CHECK(g.amount_cents > 0 && g.user_id > 0);
-  base::Stmt& ins = db.Prepare(
+  sql::Stmt& ins = db.Prepare(
       "INSERT INTO subsidies (subsidy_id, user_id, round, amount_cents, expires_at_ms, state, "
       "source, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, 'recorded', ?, ?, ?) "
       "ON CONFLICT (subsidy_id) DO NOTHING");
@@ -60,9 +60,8 @@ Status RecordSubsidyTx(base::Db& db, const SubsidyGrant& g, std::string_view sou
   return ins.status();
 }
 
-Status BeginB2cSendTx(base::Db& db, const SendRequest& req, const SubsidyGrant& g,
-                      int64_t sender_id, int64_t share_cap_cents, int64_t now_ms, int64_t ttl_ms,
-                      B2cSend* out) {
+Status BeginB2cSendTx(sql::Db& db, const SendRequest& req, const SubsidyGrant& g, int64_t sender_id,
+                      int64_t share_cap_cents, int64_t now_ms, int64_t ttl_ms, B2cSend* out) {
   Status s = FindReplay(db, req, sender_id, &out->send);
   if (!s.ok()) return s;
   if (out->send.replay) {
@@ -88,11 +87,11 @@ Status BeginB2cSendTx(base::Db& db, const SendRequest& req, const SubsidyGrant& 
   }
   Result<int64_t> packet_id = InsertPacket(db, req, sender_id, share_cap_cents, now_ms, ttl_ms);
   if (!packet_id.ok()) return packet_id.status();
-  base::Stmt& link = db.Prepare("UPDATE packets SET subsidy_id = ? WHERE packet_id = ?");
+  sql::Stmt& link = db.Prepare("UPDATE packets SET subsidy_id = ? WHERE packet_id = ?");
   link.Bind(1, g.subsidy_id).Bind(2, *packet_id);
   link.Step();
   if (!link.status().ok()) return link.status();
-  base::Stmt& use = db.Prepare("UPDATE subsidies SET packet_id = ? WHERE subsidy_id = ?");
+  sql::Stmt& use = db.Prepare("UPDATE subsidies SET packet_id = ? WHERE subsidy_id = ?");
   use.Bind(1, *packet_id).Bind(2, g.subsidy_id);
   use.Step();
   if (!use.status().ok()) return use.status();
@@ -106,10 +105,10 @@ Status BeginB2cSendTx(base::Db& db, const SendRequest& req, const SubsidyGrant& 
   return Status::Ok();
 }
 
-Status SettleB2cTx(base::Db& db, int64_t packet_id, bool accepted, int64_t now_ms, PacketRow* out) {
+Status SettleB2cTx(sql::Db& db, int64_t packet_id, bool accepted, int64_t now_ms, PacketRow* out) {
   Result<PacketRow> packet = LoadPacket(db, packet_id);
   if (!packet.ok()) return packet.status();
-  base::Stmt& q = db.Prepare("SELECT subsidy_id FROM packets WHERE packet_id = ?");
+  sql::Stmt& q = db.Prepare("SELECT subsidy_id FROM packets WHERE packet_id = ?");
   q.Bind(1, packet_id);
   if (!q.Step()) return q.status().ok() ? NotFound("packet_not_found", "") : q.status();
   const std::string subsidy_id = q.Text(0);
@@ -132,7 +131,7 @@ Status SettleB2cTx(base::Db& db, int64_t packet_id, bool accepted, int64_t now_m
   return Status::Ok();
 }
 
-Status ConfirmedSubsidyTx(base::Db& db, const std::string& subsidy_id, int64_t now_ms) {
+Status ConfirmedSubsidyTx(sql::Db& db, const std::string& subsidy_id, int64_t now_ms) {
   Result<SubsidyRow> row = LoadSubsidy(db, subsidy_id);
   if (!row.ok()) return row.status();
   if (row->state != subsidy_state::kConfirming) return Status::Ok();
@@ -140,16 +139,16 @@ Status ConfirmedSubsidyTx(base::Db& db, const std::string& subsidy_id, int64_t n
                      row->packet_id, "tcc_confirm_ok", now_ms);
 }
 
-Status ListSubsidiesOfUser(base::Db& db, int64_t user_id, std::vector<SubsidyRow>* out) {
-  base::Stmt& q = db.Prepare(std::string(kSubsidyColumns) + "WHERE user_id = ? LIMIT 1000");
+Status ListSubsidiesOfUser(sql::Db& db, int64_t user_id, std::vector<SubsidyRow>* out) {
+  sql::Stmt& q = db.Prepare(std::string(kSubsidyColumns) + "WHERE user_id = ? LIMIT 1000");
   q.Bind(1, user_id);
   while (q.Step()) out->push_back(ReadRow(q));
   return q.status();
 }
 
-Status ListSubsidiesInState(base::Db& db, std::string_view state, int64_t before_ms, int limit,
+Status ListSubsidiesInState(sql::Db& db, std::string_view state, int64_t before_ms, int limit,
                             std::vector<SubsidyRow>* out) {
-  base::Stmt& q =
+  sql::Stmt& q =
       db.Prepare(std::string(kSubsidyColumns) +
                  "WHERE state = ? AND updated_at_ms <= ? ORDER BY updated_at_ms LIMIT ?");
   q.Bind(1, state).Bind(2, before_ms).Bind(3, limit);

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "common/sqlite.h"
 #include "common/status.h"
-#include "server/base/sqlite.h"
 #include "server/core/send.h"
 
 namespace rp::core {
@@ -33,7 +33,7 @@ struct SubsidyGrant {
 
 // Records a grabbed subsidy (state recorded) unless the ledger has it already. source is
 // "grab_sync", "grab_async" or "use".
-Status RecordSubsidyTx(base::Db& db, const SubsidyGrant& grant, std::string_view source,
+Status RecordSubsidyTx(sql::Db& db, const SubsidyGrant& grant, std::string_view source,
                        int64_t now_ms);
 
 struct B2cSend {
@@ -44,15 +44,15 @@ struct B2cSend {
 // Step 1. Replays return the original packet. Errors: Conflict("subsidy_used") when the subsidy
 // funds another packet; InvalidArgument("amount_mismatch") when total_cents differs from the
 // subsidy; PermissionDenied("foreign_subsidy") when the subsidy is not the sender's.
-Status BeginB2cSendTx(base::Db& db, const SendRequest& req, const SubsidyGrant& grant,
+Status BeginB2cSendTx(sql::Db& db, const SendRequest& req, const SubsidyGrant& grant,
                       int64_t sender_id, int64_t share_cap_cents, int64_t now_ms, int64_t ttl_ms,
                       B2cSend* out);
 
 // Step 3. Idempotent: settling a packet already settled the same way is OK.
-Status SettleB2cTx(base::Db& db, int64_t packet_id, bool accepted, int64_t now_ms, PacketRow* out);
+Status SettleB2cTx(sql::Db& db, int64_t packet_id, bool accepted, int64_t now_ms, PacketRow* out);
 
 // After the reward service confirmed: confirming -> used. Idempotent.
-Status ConfirmedSubsidyTx(base::Db& db, const std::string& subsidy_id, int64_t now_ms);
+Status ConfirmedSubsidyTx(sql::Db& db, const std::string& subsidy_id, int64_t now_ms);
 
 // The TCC transaction id the reward service sees for a packet.
 std::string TccTxId(int64_t packet_id);
@@ -66,8 +66,8 @@ struct SubsidyRow {
 
 // Subsidies of one user (for the merged list), or in `state` last touched before before_ms
 // (for the settling scanner), at most limit.
-Status ListSubsidiesOfUser(base::Db& db, int64_t user_id, std::vector<SubsidyRow>* out);
-Status ListSubsidiesInState(base::Db& db, std::string_view state, int64_t before_ms, int limit,
+Status ListSubsidiesOfUser(sql::Db& db, int64_t user_id, std::vector<SubsidyRow>* out);
+Status ListSubsidiesInState(sql::Db& db, std::string_view state, int64_t before_ms, int limit,
                             std::vector<SubsidyRow>* out);
 
 }  // namespace rp::core

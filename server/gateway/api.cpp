@@ -298,7 +298,7 @@ void Api::SendPacket(const HttpRequest& req, int64_t user_id, Respond respond) {
   const int64_t cap = d_.config->share_cents_max;
   base::WriteJob job;
   std::optional<std::string> notify = d_.payment_notify_url;
-  job.fn = [r, user_id, cap, now_ms, ttl_ms, notify, outcome](base::Db& db) {
+  job.fn = [r, user_id, cap, now_ms, ttl_ms, notify, outcome](sql::Db& db) {
     return core::SendTx(db, r, user_id, cap, now_ms, ttl_ms, notify, outcome.get());
   };
   job.done = [outcome, respond](const Status& s) {
@@ -334,7 +334,7 @@ void Api::PaymentCallback(const HttpRequest& req, Respond respond) {
   auto outcome = std::make_shared<core::PaymentOutcome>();
   const int64_t now_ms = d_.clock->NowMs();
   base::WriteJob job;
-  job.fn = [cb, now_ms, outcome](base::Db& db) {
+  job.fn = [cb, now_ms, outcome](sql::Db& db) {
     return core::PaymentTx(db, cb, now_ms, outcome.get());
   };
   job.done = [outcome, respond](const Status& s) {

@@ -104,7 +104,7 @@ void Api::ListSubsidies(int64_t user_id, Respond respond) {
     }
     std::vector<core::SubsidyRow> rows;
     Status st =
-        reads->With([&](base::Db& db) { return core::ListSubsidiesOfUser(db, user_id, &rows); });
+        reads->With([&](sql::Db& db) { return core::ListSubsidiesOfUser(db, user_id, &rows); });
     if (!st.ok()) return respond(ErrorResponse(st));
     for (const core::SubsidyRow& row : rows) {
       json& item = merged[row.grant.subsidy_id];

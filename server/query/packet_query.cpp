@@ -6,8 +6,8 @@ namespace rp::query {
 
 Result<PacketView> GetPacket(ReadPool& pool, int64_t packet_id) {
   PacketView v;
-  Status s = pool.With([&](base::Db& db) {
-    base::Stmt& q = db.Prepare(
+  Status s = pool.With([&](sql::Db& db) {
+    sql::Stmt& q = db.Prepare(
         "SELECT packet_id, kind, sender_id, status, audience, total_cents, count, claimed_count, "
         "claimed_cents, created_at_ms, expires_at_ms FROM packets WHERE packet_id = ?");
     q.Bind(1, packet_id);
@@ -29,8 +29,8 @@ Result<PacketView> GetPacket(ReadPool& pool, int64_t packet_id) {
 
 Result<ClaimsPage> ListClaims(ReadPool& pool, int64_t packet_id, int64_t after_seq, int limit) {
   ClaimsPage page;
-  Status s = pool.With([&](base::Db& db) {
-    base::Stmt& p = db.Prepare("SELECT status FROM packets WHERE packet_id = ?");
+  Status s = pool.With([&](sql::Db& db) {
+    sql::Stmt& p = db.Prepare("SELECT status FROM packets WHERE packet_id = ?");
     p.Bind(1, packet_id);
     if (!p.Step()) {
       if (!p.status().ok()) return p.status();
@@ -39,14 +39,14 @@ Result<ClaimsPage> ListClaims(ReadPool& pool, int64_t packet_id, int64_t after_s
     const bool finished = p.Text(0) == "finished";
     p.Reset();
     if (finished) {
-      base::Stmt& best = db.Prepare(
+      sql::Stmt& best = db.Prepare(
           "SELECT claim_id FROM claims WHERE packet_id = ? "
           "ORDER BY amount_cents DESC, seq ASC LIMIT 1");
       best.Bind(1, packet_id);
       if (best.Step()) page.best_luck_claim_id = best.Int(0);
       best.Reset();
     }
-    base::Stmt& q = db.Prepare(
+    sql::Stmt& q = db.Prepare(
         "SELECT claim_id, seq, user_id, amount_cents, claimed_at_ms FROM claims "
         "WHERE packet_id = ? AND seq > ? ORDER BY seq LIMIT ?");
     q.Bind(1, packet_id).Bind(2, after_seq).Bind(3, limit + 1);
@@ -66,8 +66,8 @@ Result<ClaimsPage> ListClaims(ReadPool& pool, int64_t packet_id, int64_t after_s
   return page;
 }
 
-Status LoadSnapshot(base::Db& db, conservation::LedgerSnapshot* out) {
-  base::Stmt& p = db.Prepare(
+Status LoadSnapshot(sql::Db& db, conservation::LedgerSnapshot* out) {
+  sql::Stmt& p = db.Prepare(
       "SELECT packet_id, status, total_cents, count, claimed_cents, claimed_count, "
       "COALESCE(pay_order_no, ''), created_at_ms FROM packets");
   while (p.Step()) {
@@ -75,25 +75,25 @@ Status LoadSnapshot(base::Db& db, conservation::LedgerSnapshot* out) {
         {p.Int(0), p.Text(1), p.Int(2), p.Int(3), p.Int(4), p.Int(5), p.Text(6), p.Int(7)});
   }
   if (!p.status().ok()) return p.status();
-  base::Stmt& c =
+  sql::Stmt& c =
       db.Prepare("SELECT claim_id, packet_id, user_id, amount_cents, status FROM claims");
   while (c.Step()) out->claims.push_back({c.Int(0), c.Int(1), c.Int(2), c.Int(3), c.Text(4)});
   if (!c.status().ok()) return c.status();
-  base::Stmt& t =
+  sql::Stmt& t =
       db.Prepare("SELECT order_no, ref_id, amount_cents FROM outbox WHERE kind = 'transfer'");
   while (t.Step()) out->transfers.push_back({t.Text(0), t.Int(1), t.Int(2)});
   if (!t.status().ok()) return t.status();
-  base::Stmt& r = db.Prepare("SELECT refund_no, packet_id, amount_cents, status FROM refunds");
+  sql::Stmt& r = db.Prepare("SELECT refund_no, packet_id, amount_cents, status FROM refunds");
   while (r.Step()) out->refunds.push_back({r.Text(0), r.Int(1), r.Int(2), r.Text(3)});
   if (!r.status().ok()) return r.status();
-  base::Stmt& y = db.Prepare("SELECT pay_order_no, packet_id, status, amount_cents FROM payments");
+  sql::Stmt& y = db.Prepare("SELECT pay_order_no, packet_id, status, amount_cents FROM payments");
   while (y.Step()) out->payments.push_back({y.Text(0), y.Int(1), y.Text(2), y.Int(3)});
   return y.status();
 }
 
 Result<conservation::LedgerSnapshot> Snapshot(ReadPool& pool) {
   conservation::LedgerSnapshot snap;
-  Status s = pool.With([&](base::Db& db) {
+  Status s = pool.With([&](sql::Db& db) {
     snap = {};
     return LoadSnapshot(db, &snap);
   });

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "common/conservation.h"
+#include "common/sqlite.h"
 #include "common/status.h"
-#include "server/base/sqlite.h"
 #include "server/query/read_pool.h"
 
 namespace rp::query {
@@ -50,7 +50,7 @@ Result<PacketView> GetPacket(ReadPool& pool, int64_t packet_id);
 Result<ClaimsPage> ListClaims(ReadPool& pool, int64_t packet_id, int64_t after_seq, int limit);
 
 // Every packet, claim, transfer order and refund order, read in one snapshot.
-Status LoadSnapshot(base::Db& db, conservation::LedgerSnapshot* out);
+Status LoadSnapshot(sql::Db& db, conservation::LedgerSnapshot* out);
 Result<conservation::LedgerSnapshot> Snapshot(ReadPool& pool);
 
 }  // namespace rp::query

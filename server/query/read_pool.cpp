@@ -5,22 +5,22 @@
 namespace rp::query {
 
 Result<std::unique_ptr<ReadPool>> ReadPool::Open(const std::string& path, int size, int wait_ms) {
-  std::vector<std::unique_ptr<base::Db>> dbs;
-  base::SqliteOptions options;
+  std::vector<std::unique_ptr<sql::Db>> dbs;
+  sql::SqliteOptions options;
   options.read_only = true;
   for (int i = 0; i < size; ++i) {
-    Result<std::unique_ptr<base::Db>> db = base::Db::Open(path, options);
+    Result<std::unique_ptr<sql::Db>> db = sql::Db::Open(path, options);
     if (!db.ok()) return db.status();
     dbs.push_back(std::move(db.value()));
   }
   return std::unique_ptr<ReadPool>(new ReadPool(std::move(dbs), wait_ms));
 }
 
-ReadPool::ReadPool(std::vector<std::unique_ptr<base::Db>> dbs, int wait_ms)
+ReadPool::ReadPool(std::vector<std::unique_ptr<sql::Db>> dbs, int wait_ms)
     : free_(std::move(dbs)), wait_ms_(wait_ms) {}
 
-Status ReadPool::With(const std::function<Status(base::Db&)>& fn) {
-  std::unique_ptr<base::Db> db;
+Status ReadPool::With(const std::function<Status(sql::Db&)>& fn) {
+  std::unique_ptr<sql::Db> db;
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (!cv_.wait_for(lock, std::chrono::milliseconds(wait_ms_),

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/sqlite.h"
 #include "common/status.h"
-#include "server/base/sqlite.h"
 
 namespace rp::query {
 
@@ -22,13 +22,13 @@ class ReadPool {
   static Result<std::unique_ptr<ReadPool>> Open(const std::string& path, int size, int wait_ms);
 
   // Runs fn with a connection inside a read transaction (one consistent snapshot).
-  Status With(const std::function<Status(base::Db&)>& fn);
+  Status With(const std::function<Status(sql::Db&)>& fn);
 
  private:
-  ReadPool(std::vector<std::unique_ptr<base::Db>> dbs, int wait_ms);
+  ReadPool(std::vector<std::unique_ptr<sql::Db>> dbs, int wait_ms);
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<std::unique_ptr<base::Db>> free_;
+  std::vector<std::unique_ptr<sql::Db>> free_;
   const int wait_ms_;
 };
 

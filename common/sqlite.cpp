@@ -1,10 +1,10 @@
-#include "server/base/sqlite.h"
+#include "common/sqlite.h"
 
 #include <spdlog/spdlog.h>
 
 #include "common/check.h"
 
-namespace rp::base {
+namespace rp::sql {
 
 Status SqliteError(sqlite3* db, std::string_view what) {
   int code = sqlite3_extended_errcode(db);
@@ -113,4 +113,4 @@ Stmt& Db::Prepare(const std::string& sql) {
   return *pos->second;
 }
 
-}  // namespace rp::base
+}  // namespace rp::sql

@@ -1,4 +1,5 @@
-// Thin RAII wrapper over the SQLite C API: one connection (Db) and its prepared statements (Stmt).
+// Thin RAII wrapper over the SQLite C API (shared by rp-server and rp-mock): one connection (Db)
+// and its prepared statements (Stmt).
 //
 // Contract: a Db is used by one thread at a time (SQLITE_OPEN_NOMUTEX); the owner serialises
 // access. Every pragma this project relies on is set explicitly in Open() rather than trusting
@@ -15,7 +16,7 @@
 
 #include "common/status.h"
 
-namespace rp::base {
+namespace rp::sql {
 
 struct SqliteOptions {
   bool read_only = false;
@@ -82,4 +83,4 @@ class Db {
 // Convenience: a Status for the connection's last error.
 Status SqliteError(sqlite3* db, std::string_view what);
 
-}  // namespace rp::base
+}  // namespace rp::sql
