@@ -1,0 +1,62 @@
+// MockServer: one rp-mock process — payment, wallet, reward and social services on one
+// cpp-httplib server, their switches, and the admin API (/admin/switches, /admin/rounds).
+// Configured per the shared facts (TCP_NODELAY, a large keep-alive count, a thread pool sized
+// for the expected connections). /admin/* needs no credentials: a test double on loopback.
+#pragma once
+
+#include <httplib.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mocks/payment.h"
+#include "mocks/reward.h"
+#include "mocks/switches.h"
+#include "mocks/wallet.h"
+
+namespace rp::mock {
+
+struct MockConfig {
+  int port = 0;
+  int threads = 64;  // Handler threads: bounds concurrent requests (and hanging ones).
+  std::string data_dir;
+  uint64_t seed = 1;
+  std::string payment_secret;
+  std::string reward_secret;
+  int follow_percent = 30;
+  int64_t subsidy_ttl_s = 86400;
+  std::vector<Switch> switches;
+  std::vector<RoundSpec> rounds;
+};
+
+// Reads a YAML config file (switches, rounds, social.follow_percent) into config. Unknown keys
+// are errors with file:line.
+Status LoadMockConfig(const std::string& path, MockConfig* config);
+
+class MockServer {
+ public:
+  static Result<std::unique_ptr<MockServer>> Start(const MockConfig& config);
+  ~MockServer();
+  int port() const { return port_; }
+  void Stop();
+
+ private:
+  MockServer() = default;
+  // Wraps each endpoint handler of `service` with its switch.
+  Guard GuardFor(const std::string& service);
+  void RegisterAdmin();
+  void RegisterSocial();
+
+  MockConfig config_;
+  std::unique_ptr<SwitchBoard> switches_;
+  std::unique_ptr<PaymentService> payment_;
+  std::unique_ptr<RewardService> reward_;
+  std::unique_ptr<WalletService> wallet_;
+  httplib::Server http_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+}  // namespace rp::mock
