@@ -169,13 +169,16 @@ namespace {
 
 void ReconcilePayments(const LedgerSnapshot& l, const ExternalRecords& e, FlowTotals* t,
                        Report* r) {
+  // (C2C only: B2C packets are funded by subsidies, see ReconcileSubsidies.)
   std::map<std::string, const PaymentRecord*> ledger;
   for (const PaymentRecord& p : l.payments) {
     ledger[p.pay_order_no] = &p;
     if (p.status == "paid") t->paid_cents_ledger += p.amount_cents;
   }
   std::map<std::string, const PacketRecord*> packets;
-  for (const PacketRecord& p : l.packets) packets[p.pay_order_no] = &p;
+  for (const PacketRecord& p : l.packets) {
+    if (!p.pay_order_no.empty()) packets[p.pay_order_no] = &p;
+  }
   std::set<std::string> paid_at_service;
   for (const ExternalPayment& x : e.payments) {
     if (x.status != "paid") continue;
@@ -203,8 +206,11 @@ void ReconcilePayments(const LedgerSnapshot& l, const ExternalRecords& e, FlowTo
   }
 }
 
-void ReconcileTransfers(const LedgerSnapshot& l, const ExternalRecords& e, FlowTotals* t,
+void ReconcileTransfers(const LedgerSnapshot& l, const ExternalRecords& e, ReconTotals* rt,
                         Report* r) {
+  std::map<int64_t, bool> b2c;  // packet_id -> is B2C
+  for (const PacketRecord& p : l.packets) b2c[p.packet_id] = p.kind == "b2c";
+  auto flow = [&](int64_t packet_id) { return b2c[packet_id] ? &rt->b2c : &rt->c2c; };
   std::map<std::string, const ClaimRecord*> by_no;  // transfer_no -> claim
   std::map<int64_t, const ClaimRecord*> claims;
   for (const ClaimRecord& c : l.claims) claims[c.claim_id] = &c;
@@ -214,9 +220,10 @@ void ReconcileTransfers(const LedgerSnapshot& l, const ExternalRecords& e, FlowT
   }
   std::set<std::string> executed;
   for (const ExternalTransfer& x : e.transfers) {
-    t->transferred_cents_wallet += x.amount_cents;
-    executed.insert(x.transfer_no);
     auto it = by_no.find(x.transfer_no);
+    (it == by_no.end() ? &rt->c2c : flow(it->second->packet_id))->transferred_cents_wallet +=
+        x.amount_cents;
+    executed.insert(x.transfer_no);
     if (it == by_no.end()) {
       Add(r, "orphan_transfer", 0, x.amount_cents, x.transfer_no + " has no claim in the ledger");
     } else if (it->second->amount_cents != x.amount_cents || it->second->user_id != x.user_id) {
@@ -225,6 +232,7 @@ void ReconcileTransfers(const LedgerSnapshot& l, const ExternalRecords& e, FlowT
     }
   }
   for (const auto& [no, c] : by_no) {
+    FlowTotals* t = flow(c->packet_id);
     t->claimed_cents += c->amount_cents;
     if (!executed.count(no)) {
       t->transfer_pending_cents += c->amount_cents;
@@ -236,11 +244,14 @@ void ReconcileTransfers(const LedgerSnapshot& l, const ExternalRecords& e, FlowT
   }
 }
 
-void ReconcileRefunds(const LedgerSnapshot& l, const ExternalRecords& e, FlowTotals* t, Report* r) {
+void ReconcileRefunds(const LedgerSnapshot& l, const ExternalRecords& e, ReconTotals* rt,
+                      Report* r) {
+  std::map<int64_t, bool> b2c;
+  for (const PacketRecord& p : l.packets) b2c[p.packet_id] = p.kind == "b2c";
   std::map<std::string, const RefundRecord*> ledger;
   for (const RefundRecord& f : l.refunds) {
     ledger[f.refund_no] = &f;
-    t->refund_ordered_cents += f.amount_cents;
+    (b2c[f.packet_id] ? rt->b2c : rt->c2c).refund_ordered_cents += f.amount_cents;
   }
   std::map<std::string, int64_t> paid;
   for (const ExternalPayment& x : e.payments) {
@@ -249,7 +260,7 @@ void ReconcileRefunds(const LedgerSnapshot& l, const ExternalRecords& e, FlowTot
   std::map<std::string, int64_t> refunded_per_order;
   std::set<std::string> executed;
   for (const ExternalRefund& x : e.refunds) {
-    t->refunded_cents_wallet += x.amount_cents;
+    (x.subsidy_id.empty() ? rt->c2c : rt->b2c).refunded_cents_wallet += x.amount_cents;
     executed.insert(x.refund_no);
     if (!x.pay_order_no.empty()) refunded_per_order[x.pay_order_no] += x.amount_cents;
     auto it = ledger.find(x.refund_no);
@@ -266,7 +277,7 @@ void ReconcileRefunds(const LedgerSnapshot& l, const ExternalRecords& e, FlowTot
   }
   for (const RefundRecord& f : l.refunds) {
     if (executed.count(f.refund_no)) continue;
-    t->refund_pending_cents += f.amount_cents;
+    (b2c[f.packet_id] ? rt->b2c : rt->c2c).refund_pending_cents += f.amount_cents;
     if (f.status == "refunded") {
       Add(r, "missing_refund_at_wallet", f.packet_id, f.amount_cents,
           f.refund_no + " is refunded in the ledger but unknown to the wallet");
@@ -274,15 +285,68 @@ void ReconcileRefunds(const LedgerSnapshot& l, const ExternalRecords& e, FlowTot
   }
 }
 
+void ReconcileSubsidies(const LedgerSnapshot& l, const ExternalRecords& e, ReconTotals* rt,
+                        Report* r) {
+  IssuanceTotals& t = rt->issuance;
+  for (const ExternalRound& round : e.rounds) {
+    t.issued_cents_service += round.issued_cents;
+    t.returned_cents_service += round.returned_cents;
+    if (round.issued_cents - round.returned_cents > round.budget_cents) {
+      Add(r, "over_issued_round", 0, round.issued_cents - round.returned_cents - round.budget_cents,
+          "round " + round.round + " issued beyond its budget");
+    }
+  }
+  std::map<std::string, const ExternalSubsidy*> service;
+  for (const ExternalSubsidy& x : e.subsidies) service[x.subsidy_id] = &x;
+  std::map<int64_t, const PacketRecord*> packets;
+  for (const PacketRecord& p : l.packets) packets[p.packet_id] = &p;
+  std::map<std::string, int> funding;  // subsidy_id -> packets it funds
+  for (const PacketRecord& p : l.packets) {
+    if (p.kind != "b2c") continue;
+    if (++funding[p.subsidy_id] > 1) {
+      Add(r, "subsidy_double_use", p.packet_id, p.total_cents, p.subsidy_id + " funds two packets");
+    }
+    if (IsFunded(p.status)) rt->b2c.paid_cents_ledger += p.total_cents;
+  }
+  for (const SubsidyRecord& s : l.subsidies) {
+    t.persisted_cents_ledger += s.amount_cents;
+    auto packet = packets.find(s.packet_id);
+    const bool funds = packet != packets.end() && IsFunded(packet->second->status);
+    if (funds) {
+      t.used_cents_ledger += s.amount_cents;
+      if (packet->second->total_cents != s.amount_cents) {
+        Add(r, "b2c_amount_mismatch", s.packet_id, packet->second->total_cents - s.amount_cents,
+            s.subsidy_id);
+      }
+    }
+    if (!e.has_reward) continue;
+    auto x = service.find(s.subsidy_id);
+    if (x == service.end()) {
+      Add(r, "unknown_subsidy", s.packet_id, s.amount_cents, s.subsidy_id + " was never issued");
+      continue;
+    }
+    rt->b2c.paid_cents_service += funds ? x->second->amount_cents : 0;
+    if (x->second->amount_cents != s.amount_cents) {
+      Add(r, "subsidy_amount_mismatch", s.packet_id, s.amount_cents - x->second->amount_cents,
+          s.subsidy_id);
+    }
+    if (s.state == "used" && x->second->state != "used") {
+      Add(r, "subsidy_not_used_at_service", s.packet_id, 0,
+          s.subsidy_id + " is used in the ledger, " + x->second->state + " at the service");
+    }
+  }
+}
+
 }  // namespace
 
 Report Reconcile(const LedgerSnapshot& ledger, const ExternalRecords& external,
-                 FlowTotals* totals) {
+                 ReconTotals* totals) {
   Report r = Check(ledger);
-  FlowTotals t;
-  ReconcilePayments(ledger, external, &t, &r);
+  ReconTotals t;
+  ReconcilePayments(ledger, external, &t.c2c, &r);
   ReconcileTransfers(ledger, external, &t, &r);
   ReconcileRefunds(ledger, external, &t, &r);
+  ReconcileSubsidies(ledger, external, &t, &r);
   if (totals != nullptr) *totals = t;
   return r;
 }

@@ -24,6 +24,8 @@ struct PacketRecord {
   int64_t claimed_count = 0;
   std::string pay_order_no;  // C2C: the pay order that funds it.
   int64_t created_at_ms = 0;
+  std::string kind = "c2c";  // c2c | b2c
+  std::string subsidy_id;    // B2C: the subsidy that funds it.
 };
 
 struct ClaimRecord {
@@ -57,12 +59,21 @@ struct PaymentRecord {
   int64_t amount_cents = 0;
 };
 
+// A B2C subsidy as the ledger recorded it.
+struct SubsidyRecord {
+  std::string subsidy_id;
+  int64_t amount_cents = 0;
+  std::string state;  // recorded | trying | confirming | used | released
+  int64_t packet_id = 0;
+};
+
 struct LedgerSnapshot {
   std::vector<PacketRecord> packets;
   std::vector<ClaimRecord> claims;
   std::vector<TransferRecord> transfers;
   std::vector<RefundRecord> refunds;
   std::vector<PaymentRecord> payments;
+  std::vector<SubsidyRecord> subsidies;
 };
 
 // The other side's records (payment service, wallet), for reconciliation.
@@ -78,13 +89,29 @@ struct ExternalTransfer {
 };
 struct ExternalRefund {
   std::string refund_no;
-  std::string pay_order_no;  // Or empty for subsidy refunds.
+  std::string pay_order_no;  // C2C refunds.
   int64_t amount_cents = 0;
+  std::string subsidy_id;  // B2C refunds (back to the rain round's budget).
+};
+struct ExternalSubsidy {
+  std::string subsidy_id;
+  std::string round;
+  int64_t amount_cents = 0;
+  std::string state;  // issued | frozen | used
+};
+struct ExternalRound {
+  std::string round;
+  int64_t budget_cents = 0;
+  int64_t issued_cents = 0;
+  int64_t returned_cents = 0;
 };
 struct ExternalRecords {
   std::vector<ExternalPayment> payments;
   std::vector<ExternalTransfer> transfers;
   std::vector<ExternalRefund> refunds;
+  bool has_reward = false;  // The reward service's records were fetched.
+  std::vector<ExternalSubsidy> subsidies;
+  std::vector<ExternalRound> rounds;
 };
 
 // Per-flow totals of a reconciliation (C2C: paid -> transferred -> refunded).
@@ -97,6 +124,20 @@ struct FlowTotals {
   int64_t refund_ordered_cents = 0;      // Refund orders in the ledger.
   int64_t refunded_cents_wallet = 0;     // Refunds the wallet executed.
   int64_t refund_pending_cents = 0;
+};
+
+// B2C issuance: subsidy issued (reward service) -> persisted (ledger) -> used by a packet.
+struct IssuanceTotals {
+  int64_t issued_cents_service = 0;
+  int64_t returned_cents_service = 0;  // Refunded remainders back in round budgets.
+  int64_t persisted_cents_ledger = 0;
+  int64_t used_cents_ledger = 0;  // Subsidies funding an active/finished/expired packet.
+};
+
+struct ReconTotals {
+  FlowTotals c2c;  // "paid" = paid at the payment service / accepted by the ledger.
+  FlowTotals b2c;  // "paid" = subsidies funding packets.
+  IssuanceTotals issuance;
 };
 
 struct Violation {
@@ -130,7 +171,12 @@ Report Check(const LedgerSnapshot& snapshot);
 // transfer_amount_mismatch, missing_transfer (ledger says transferred, wallet has none),
 // orphan_refund, refund_amount_mismatch, missing_refund_at_wallet, over_refund.
 // Work still in flight (a transfer not yet executed) is counted in totals, not flagged.
-Report Reconcile(const LedgerSnapshot& ledger, const ExternalRecords& external, FlowTotals* totals);
+// B2C kinds: over_issued_round (a round's issued - returned exceeds its budget),
+// unknown_subsidy (the ledger has a subsidy the reward service never issued),
+// subsidy_amount_mismatch, subsidy_double_use, b2c_amount_mismatch (packet total != subsidy),
+// subsidy_not_used_at_service (the ledger says used; the service does not).
+Report Reconcile(const LedgerSnapshot& ledger, const ExternalRecords& external,
+                 ReconTotals* totals);
 
 // One line per violation plus a totals line; for CLIs and test failure messages.
 std::string Format(const Report& report);

@@ -103,8 +103,9 @@ void StartAsync(App::Parts* p, bool run_workers) {
   if (c.recon_interval_ms > 0 && !c.wallet_url.empty()) {
     p->recon = std::make_unique<recon::PeriodicRecon>(
         p->reads.get(),
-        recon::ReconOptions{c.payment_url, c.wallet_url, c.async_call_deadline_ms * 2, 0}, p->clock,
-        c.recon_interval_ms);
+        recon::ReconOptions{c.payment_url, c.wallet_url, c.reward_url, c.async_call_deadline_ms * 2,
+                            0},
+        p->clock, c.recon_interval_ms);
     p->recon->Start();
   }
   p->scanner->Start();
@@ -207,7 +208,8 @@ Result<std::string> ReconcileLedger(const base::ServerConfig& c, int64_t since_m
   if (!pool.ok()) return pool.status();
   SystemClock clock;
   Result<recon::ReconResult> r = recon::Run(
-      **pool, {c.payment_url, c.wallet_url, c.async_call_deadline_ms * 2, since_ms}, clock);
+      **pool, {c.payment_url, c.wallet_url, c.reward_url, c.async_call_deadline_ms * 2, since_ms},
+      clock);
   if (!r.ok()) return r.status();
   *clean = r->clean();
   return recon::ToJson(*r).dump(2) + "\n";

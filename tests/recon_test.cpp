@@ -65,7 +65,7 @@ class ReconTest : public ::testing::Test {
     auto pool = query::ReadPool::Open(copy, 1, 1000);
     EXPECT_TRUE(pool.ok());
     SystemClock clock;
-    auto r = recon::Run(**pool, {wallet_.url(), wallet_.url(), 2000, 0}, clock);
+    auto r = recon::Run(**pool, {wallet_.url(), wallet_.url(), "", 2000, 0}, clock);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : recon::ReconResult{};
   }
@@ -88,11 +88,11 @@ void Sql(sql::Db& db, const std::string& sql) {
 TEST_F(ReconTest, CleanLedgerReconcilesClean) {
   recon::ReconResult r = ReconcileCopy([](sql::Db&) {});
   EXPECT_TRUE(r.clean()) << conservation::Format(r.report);
-  EXPECT_EQ(r.totals.paid_cents_service, 1200);
-  EXPECT_EQ(r.totals.paid_cents_ledger, 1200);
-  EXPECT_EQ(r.totals.claimed_cents + r.totals.refund_ordered_cents, 1200);
-  EXPECT_EQ(r.totals.transferred_cents_wallet, r.totals.claimed_cents);
-  EXPECT_EQ(r.totals.refunded_cents_wallet, r.totals.refund_ordered_cents);
+  EXPECT_EQ(r.totals.c2c.paid_cents_service, 1200);
+  EXPECT_EQ(r.totals.c2c.paid_cents_ledger, 1200);
+  EXPECT_EQ(r.totals.c2c.claimed_cents + r.totals.c2c.refund_ordered_cents, 1200);
+  EXPECT_EQ(r.totals.c2c.transferred_cents_wallet, r.totals.c2c.claimed_cents);
+  EXPECT_EQ(r.totals.c2c.refunded_cents_wallet, r.totals.c2c.refund_ordered_cents);
 }
 
 TEST_F(ReconTest, NamesEveryPlantedDiscrepancy) {

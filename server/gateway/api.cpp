@@ -1,5 +1,6 @@
 #include "server/gateway/api.h"
 
+#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include <charconv>
@@ -21,12 +22,11 @@ using nlohmann::json;
 }  // namespace
 
 json PacketJson(const core::PacketRow& p) {
-  return {{"packet_id", p.packet_id},
-          {"status", p.status},
-          {"pay_order_no", p.pay_order_no},
-          {"total_cents", p.total_cents},
-          {"count", p.count},
-          {"expires_at", FormatTimeMs(p.expires_at_ms)}};
+  json j = {{"packet_id", p.packet_id}, {"kind", p.kind},
+            {"status", p.status},       {"total_cents", p.total_cents},
+            {"count", p.count},         {"expires_at", FormatTimeMs(p.expires_at_ms)}};
+  if (!p.pay_order_no.empty()) j["pay_order_no"] = p.pay_order_no;  // C2C only.
+  return j;
 }
 
 namespace {
@@ -375,7 +375,7 @@ void Api::Claim(const HttpRequest& req, int64_t packet_id, int64_t user_id, Resp
   core::AudienceChecker* audience = d_.audience;
   const int64_t sender = p->sender_id;
   const std::string range = p->audience;
-  s = d_.blocking->Submit([=] {
+  s = Offload(respond, [=] {
     if (audience->Allows(sender, user_id, range)) return claim();
     metrics->CountClaim("not_in_audience");
     respond(ErrorResponse(
@@ -436,9 +436,20 @@ void Api::ListClaims(const HttpRequest& req, int64_t packet_id, Respond respond)
 
 namespace rp::gateway {
 
+Status Api::Offload(const Respond& respond, std::function<void()> work) {
+  return d_.blocking->Submit([respond, work = std::move(work)] {
+    try {
+      work();
+    } catch (const std::exception& e) {
+      spdlog::error("request failed with an exception: {}", e.what());
+      respond(ErrorResponse(Internal("unexpected error; see the server log")));
+    }
+  });
+}
+
 // GET /admin/recon[?since=<unix seconds>]: a fresh reconciliation, run off the I/O threads.
 void Api::AdminRecon(const HttpRequest& req, Respond respond) {
-  recon::ReconOptions options{d_.config->payment_url, d_.config->wallet_url,
+  recon::ReconOptions options{d_.config->payment_url, d_.config->wallet_url, d_.config->reward_url,
                               d_.config->async_call_deadline_ms * 2, 0};
   if (std::optional<std::string> since = QueryParam(req.query, "since")) {
     int64_t since_s = 0;
@@ -449,7 +460,7 @@ void Api::AdminRecon(const HttpRequest& req, Respond respond) {
   }
   query::ReadPool* reads = d_.reads;
   const Clock* clock = d_.clock;
-  Status s = d_.blocking->Submit([reads, clock, options, respond] {
+  Status s = Offload(respond, [reads, clock, options, respond] {
     Result<recon::ReconResult> r = recon::Run(*reads, options, *clock);
     if (!r.ok()) return respond(ErrorResponse(r.status()));
     respond(JsonResponse(200, recon::ToJson(*r)));

@@ -54,6 +54,9 @@ class Api {
   void GetPacket(int64_t packet_id, Respond respond);
   void ListClaims(const HttpRequest& req, int64_t packet_id, Respond respond);
   void AdminRecon(const HttpRequest& req, Respond respond);
+  // Runs blocking work on the pool. An exception escaping it is a bug: it is logged and
+  // answered with 500 instead of taking the process down or leaving the client hanging.
+  Status Offload(const Respond& respond, std::function<void()> work);
   // B2C (b2c_api.cpp).
   void SendB2c(const core::SendRequest& req, int64_t user_id, Respond respond);
   void Grab(const std::string& round, int64_t user_id, Respond respond);

@@ -31,7 +31,7 @@ void Api::SendB2c(const core::SendRequest& req, int64_t user_id, Respond respond
   if (!claims.ok()) return respond(ErrorResponse(claims.status()));
   core::B2cService* b2c = d_.b2c;
   const core::SubsidyGrant grant = GrantOf(*claims);
-  Status s = d_.blocking->Submit([b2c, req, grant, user_id, respond] {
+  Status s = Offload(respond, [b2c, req, grant, user_id, respond] {
     Result<core::B2cSend> sent = b2c->Send(req, grant, user_id);
     if (!sent.ok()) return respond(ErrorResponse(sent.status()));
     json body = PacketJson(sent->send.packet);
@@ -52,7 +52,7 @@ void Api::Grab(const std::string& round, int64_t user_id, Respond respond) {
   const int64_t deadline_ms = d_.config->async_call_deadline_ms;
   core::B2cService* b2c = d_.b2c;
   const Clock* clock = d_.clock;
-  Status s = d_.blocking->Submit([=] {
+  Status s = Offload(respond, [=] {
     Result<base::ServiceReply> r =
         base::ThreadLocalClient(url, deadline_ms)
             .Post("/reward/rain/" + round + "/grab", {{"user_id", user_id}});
@@ -84,7 +84,7 @@ void Api::ListSubsidies(int64_t user_id, Respond respond) {
   const std::string url = d_.config->reward_url;
   const int64_t deadline_ms = d_.config->async_call_deadline_ms;
   query::ReadPool* reads = d_.reads;
-  Status s = d_.blocking->Submit([=] {
+  Status s = Offload(respond, [=] {
     std::map<std::string, json> merged;
     Result<base::ServiceReply> r =
         base::ThreadLocalClient(url, deadline_ms)
@@ -99,7 +99,8 @@ void Api::ListSubsidies(int64_t user_id, Respond respond) {
                      {"expires_at_s", x.value("expires_at_s", 0)},
                      {"state", x.value("state", "issued")},
                      {"in_ledger", false}};
-        merged[item["subsidy_id"]] = std::move(item);
+        const std::string id = item["subsidy_id"];
+        merged[id] = std::move(item);
       }
     }
     std::vector<core::SubsidyRow> rows;

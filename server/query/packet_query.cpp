@@ -69,10 +69,10 @@ Result<ClaimsPage> ListClaims(ReadPool& pool, int64_t packet_id, int64_t after_s
 Status LoadSnapshot(sql::Db& db, conservation::LedgerSnapshot* out) {
   sql::Stmt& p = db.Prepare(
       "SELECT packet_id, status, total_cents, count, claimed_cents, claimed_count, "
-      "COALESCE(pay_order_no, ''), created_at_ms FROM packets");
+      "COALESCE(pay_order_no, ''), created_at_ms, kind, COALESCE(subsidy_id, '') FROM packets");
   while (p.Step()) {
-    out->packets.push_back(
-        {p.Int(0), p.Text(1), p.Int(2), p.Int(3), p.Int(4), p.Int(5), p.Text(6), p.Int(7)});
+    out->packets.push_back({p.Int(0), p.Text(1), p.Int(2), p.Int(3), p.Int(4), p.Int(5), p.Text(6),
+                            p.Int(7), p.Text(8), p.Text(9)});
   }
   if (!p.status().ok()) return p.status();
   sql::Stmt& c =
@@ -88,7 +88,11 @@ Status LoadSnapshot(sql::Db& db, conservation::LedgerSnapshot* out) {
   if (!r.status().ok()) return r.status();
   sql::Stmt& y = db.Prepare("SELECT pay_order_no, packet_id, status, amount_cents FROM payments");
   while (y.Step()) out->payments.push_back({y.Text(0), y.Int(1), y.Text(2), y.Int(3)});
-  return y.status();
+  if (!y.status().ok()) return y.status();
+  sql::Stmt& u =
+      db.Prepare("SELECT subsidy_id, amount_cents, state, COALESCE(packet_id, 0) FROM subsidies");
+  while (u.Step()) out->subsidies.push_back({u.Text(0), u.Int(1), u.Text(2), u.Int(3)});
+  return u.status();
 }
 
 Result<conservation::LedgerSnapshot> Snapshot(ReadPool& pool) {

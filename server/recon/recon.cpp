@@ -46,7 +46,21 @@ Result<conservation::ExternalRecords> FetchExternal(const ReconOptions& o) {
         e.transfers.push_back({x.at("transfer_no"), x.at("user_id"), x.at("amount_cents")});
       }
       for (const json& x : wallet->at("refunds")) {
-        e.refunds.push_back({x.at("refund_no"), x.value("pay_order_no", ""), x.at("amount_cents")});
+        e.refunds.push_back({x.at("refund_no"), x.value("pay_order_no", ""), x.at("amount_cents"),
+                             x.value("subsidy_id", "")});
+      }
+    }
+    if (!o.reward_url.empty()) {
+      Result<json> reward = Export(o.reward_url, "/reward/export", o.call_deadline_ms);
+      if (!reward.ok()) return reward.status();
+      e.has_reward = true;
+      for (const json& x : reward->at("subsidies")) {
+        e.subsidies.push_back(
+            {x.at("subsidy_id"), x.at("round"), x.at("amount_cents"), x.at("state")});
+      }
+      for (const json& x : reward->at("rounds")) {
+        e.rounds.push_back(
+            {x.at("round"), x.at("budget_cents"), x.at("issued_cents"), x.at("returned_cents")});
       }
     }
   } catch (const json::exception& ex) {
@@ -85,6 +99,8 @@ void RestrictToWindow(int64_t since_ms, conservation::LedgerSnapshot* l,
   KeepIf(&l->transfers, [&](const auto& t) { return claims.count(t.claim_id) > 0; });
   KeepIf(&l->refunds, [&](const auto& f) { return packets.count(f.packet_id) > 0; });
   KeepIf(&l->payments, [&](const auto& y) { return packets.count(y.packet_id) > 0; });
+  KeepIf(&l->subsidies,
+         [&](const auto& u) { return u.packet_id == 0 || packets.count(u.packet_id) > 0; });
   KeepIf(&e->payments, [&](const auto& x) { return keep(x.pay_order_no); });
   KeepIf(&e->transfers, [&](const auto& x) { return keep(x.transfer_no); });
   KeepIf(&e->refunds, [&](const auto& x) { return keep(x.refund_no); });
@@ -131,8 +147,19 @@ Result<ReconResult> Run(query::ReadPool& reads, const ReconOptions& options, con
   return result;
 }
 
+static json FlowJson(const conservation::FlowTotals& t) {
+  return {{"paid_cents_service", t.paid_cents_service},
+          {"paid_cents_ledger", t.paid_cents_ledger},
+          {"claimed_cents", t.claimed_cents},
+          {"transferred_cents_wallet", t.transferred_cents_wallet},
+          {"transfer_pending_cents", t.transfer_pending_cents},
+          {"refund_ordered_cents", t.refund_ordered_cents},
+          {"refunded_cents_wallet", t.refunded_cents_wallet},
+          {"refund_pending_cents", t.refund_pending_cents}};
+}
+
 json ToJson(const ReconResult& r) {
-  const conservation::FlowTotals& t = r.totals;
+  const conservation::IssuanceTotals& i = r.totals.issuance;
   json discrepancies = json::array();
   for (const auto& v : r.report.violations) {
     discrepancies.push_back({{"kind", v.kind},
@@ -150,15 +177,13 @@ json ToJson(const ReconResult& r) {
             {"claimed_cents", r.report.claimed_cents},
             {"refund_cents", r.report.refund_cents},
             {"open_cents", r.report.open_cents}}},
-          {"c2c",
-           {{"paid_cents_service", t.paid_cents_service},
-            {"paid_cents_ledger", t.paid_cents_ledger},
-            {"claimed_cents", t.claimed_cents},
-            {"transferred_cents_wallet", t.transferred_cents_wallet},
-            {"transfer_pending_cents", t.transfer_pending_cents},
-            {"refund_ordered_cents", t.refund_ordered_cents},
-            {"refunded_cents_wallet", t.refunded_cents_wallet},
-            {"refund_pending_cents", t.refund_pending_cents}}},
+          {"c2c", FlowJson(r.totals.c2c)},
+          {"b2c", FlowJson(r.totals.b2c)},
+          {"b2c_issuance",
+           {{"issued_cents_service", i.issued_cents_service},
+            {"returned_cents_service", i.returned_cents_service},
+            {"persisted_cents_ledger", i.persisted_cents_ledger},
+            {"used_cents_ledger", i.used_cents_ledger}}},
           {"discrepancies", std::move(discrepancies)}};
 }
 

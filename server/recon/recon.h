@@ -23,13 +23,14 @@ namespace rp::recon {
 struct ReconOptions {
   std::string payment_url;
   std::string wallet_url;
+  std::string reward_url;  // Empty: no B2C issuance comparison.
   int64_t call_deadline_ms = 5000;
   int64_t since_ms = 0;  // Only packets created at or after this (and orphans, always).
 };
 
 struct ReconResult {
   conservation::Report report;
-  conservation::FlowTotals totals;
+  conservation::ReconTotals totals;
   int64_t at_ms = 0;
   bool clean() const { return report.ok(); }
 };
@@ -37,7 +38,7 @@ struct ReconResult {
 // One reconciliation. Unavailable when a service's records cannot be fetched.
 Result<ReconResult> Run(query::ReadPool& reads, const ReconOptions& options, const Clock& clock);
 
-// Fetches the external side (GET /pay/export, GET /wallet/export).
+// Fetches the external side (GET /pay/export, /wallet/export, /reward/export).
 Result<conservation::ExternalRecords> FetchExternal(const ReconOptions& options);
 
 // Narrows a ledger + external pair to packets created since since_ms (orphans are kept).
