@@ -28,6 +28,12 @@ sigset_t BlockShutdownSignals() {
   return set;
 }
 
+// True when the subcommand has this flag and it was given (subcommands have different flags).
+bool Given(const CLI::App& cmd, const std::string& name) {
+  const CLI::Option* o = cmd.get_option_no_throw(name);
+  return o != nullptr && o->count() > 0;
+}
+
 // Loads the config file (if any), applies the flags given on the command line, checks it.
 bool LoadConfig(const std::string& config_path, const rp::base::ServerConfig& config_flags,
                 const CLI::App& cmd, rp::base::ServerConfig* out) {
@@ -40,17 +46,17 @@ bool LoadConfig(const std::string& config_path, const rp::base::ServerConfig& co
     }
   }
   // Flags given on the command line override the file.
-  if (cmd.count("--port")) config.port = config_flags.port;
-  if (cmd.count("--db")) config.db_path = config_flags.db_path;
-  if (cmd.count("--claim-scheme")) config.claim_scheme = config_flags.claim_scheme;
-  if (cmd.count("--packet-ttl")) config.packet_ttl_s = config_flags.packet_ttl_s;
-  if (cmd.count("--threads")) config.threads = config_flags.threads;
-  if (cmd.count("--synchronous")) config.synchronous = config_flags.synchronous;
-  if (cmd.count("--scan-interval-ms"))
+  if (Given(cmd, "--port")) config.port = config_flags.port;
+  if (Given(cmd, "--db")) config.db_path = config_flags.db_path;
+  if (Given(cmd, "--claim-scheme")) config.claim_scheme = config_flags.claim_scheme;
+  if (Given(cmd, "--packet-ttl")) config.packet_ttl_s = config_flags.packet_ttl_s;
+  if (Given(cmd, "--threads")) config.threads = config_flags.threads;
+  if (Given(cmd, "--synchronous")) config.synchronous = config_flags.synchronous;
+  if (Given(cmd, "--scan-interval-ms"))
     config.scanner_interval_ms = config_flags.scanner_interval_ms;
-  if (cmd.count("--seed")) config.rng_seed = config_flags.rng_seed;
-  if (cmd.count("--mocks")) config.mocks_url = config_flags.mocks_url;
-  if (cmd.count("--no-workers")) config.async_in_process = false;
+  if (Given(cmd, "--seed")) config.rng_seed = config_flags.rng_seed;
+  if (Given(cmd, "--mocks")) config.mocks_url = config_flags.mocks_url;
+  if (Given(cmd, "--no-workers")) config.async_in_process = false;
   rp::Status s = rp::base::FinishConfig(&config);
   if (!s.ok()) {
     std::cerr << "rp-server: " << s.message() << "\n";

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <algorithm>
 #include <vector>
 
 #include "common/crypto.h"
@@ -24,6 +25,7 @@ struct Reply {
 
 class Api {
  public:
+  const DemoOptions& options() const { return o_; }
   explicit Api(const DemoOptions& o) : o_(o), http_(o.host, o.port) {
     http_.set_keep_alive(true);
     http_.set_tcp_nodelay(true);
@@ -35,6 +37,11 @@ class Api {
                                                                      std::time(nullptr) + 600)}};
     auto r = method == "GET" ? http_.Get(path, h) : http_.Post(path, h, body, "application/json");
     return Wrap(r);
+  }
+  Reply Admin(const std::string& method, const std::string& path) {
+    httplib::Headers h{{"Authorization",
+                        "Bearer " + auth::MintAdminToken(o_.auth_secret, std::time(nullptr) + 600)}};
+    return Wrap(method == "GET" ? http_.Get(path, h) : http_.Post(path, h, "", "application/json"));
   }
   Reply Pay(const std::string& pay_order_no, int64_t amount) {
     std::string body =
@@ -63,6 +70,19 @@ struct PacketPlan {
 
 bool g_ok = true;
 
+// Polls a packet until its status is one of `want` or max_s pass (a demo waits on wall time).
+std::string WaitForStatus(Api& api, int64_t packet_id, int64_t user,
+                          const std::vector<std::string>& want, int max_s) {
+  std::string status;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(max_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    status = api.Call("GET", "/v1/packets/" + std::to_string(packet_id), user).body.value("status", "");
+    if (std::find(want.begin(), want.end(), status) != want.end()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return status;
+}
+
 void Check(bool cond, const std::string& what) {
   std::printf("  %s %s\n", cond ? "ok  " : "FAIL", what.c_str());
   g_ok = g_ok && cond;
@@ -83,6 +103,13 @@ void SendAndPay(Api& api, PacketPlan& p) {
       (long long)p.id, (long long)p.total_cents, (long long)p.count, p.split, (long long)p.sender,
       sent.body["status"].get<std::string>().c_str(),
       sent.body["pay_order_no"].get<std::string>().c_str());
+  if (!api.options().mocks_url.empty()) {
+    const std::string status = WaitForStatus(api, p.id, p.sender, {"active"}, 10);
+    std::printf("pay    %s: checkout at the payment service, its signed callback -> %s\n",
+                sent.body["pay_order_no"].get<std::string>().c_str(), status.c_str());
+    Check(status == "active", "packet is active after payment");
+    return;
+  }
   Reply paid = api.Pay(sent.body["pay_order_no"], p.total_cents);
   std::printf("pay    %s: signed callback, %lld cents -> %s\n",
               sent.body["pay_order_no"].get<std::string>().c_str(), (long long)p.total_cents,
@@ -170,6 +197,82 @@ void Report(Api& api, const PacketPlan& p) {
         "the claims list sums to claimed_cents");
 }
 
+// B2C: a rain round at the reward service, grabs, the merged subsidy list, a packet funded by a
+// subsidy, a storm of claimers, and a second use of the same subsidy refused.
+void RunB2c(const DemoOptions& o, Api& api) {
+  std::printf("== B2C: red-packet rain\n");
+  httplib::Client mock(o.mocks_url);
+  auto round = mock.Post("/admin/rounds", R"({"round":"demo-rain","budget_cents":20000,)"
+                                          R"("min_cents":100,"max_cents":800,"expires_in_s":600})",
+                         "application/json");
+  Check(round && (round->status == 201 || round->status == 409), "rain round demo-rain created");
+  int64_t granted = 0;
+  for (int64_t user = 3001; user <= 3040; ++user) {
+    Reply g = api.Call("POST", "/v1/rain/demo-rain/grab", user);
+    granted += g.status == 201 ? g.body.value("amount_cents", int64_t{0}) : 0;
+  }
+  Reply again = api.Call("POST", "/v1/rain/demo-rain/grab", 3001);
+  std::printf("grab   40 users grabbed %lld cents of a 20000-cent budget; a second grab by user 3001 -> "
+              "HTTP %d (the same subsidy)\n", (long long)granted, again.status);
+  Check(granted > 0 && granted <= 20000 && again.status == 200, "one subsidy per user, budget kept");
+  Reply list = api.Call("GET", "/v1/subsidies", 3001);
+  Check(list.status == 200 && list.body["subsidies"].size() == 1, "user 3001 sees one subsidy");
+  const json sub = list.body["subsidies"][0];
+  json body = {{"order_no", "demo-b2c"}, {"kind", "b2c"}, {"total_cents", sub["amount_cents"]},
+               {"count", 5}, {"split", "random"}, {"audience", "public"}, {"video_id", "rain"},
+               {"subsidy_token", sub["token"]}};
+  Reply sent = api.Call("POST", "/v1/packets", 3001, body.dump());
+  std::printf("send   b2c packet from subsidy %s (%lld cents) -> HTTP %d %s\n",
+              sub.value("subsidy_id", "").c_str(), (long long)sub.value("amount_cents", int64_t{0}),
+              sent.status, sent.body.value("status", "").c_str());
+  Check(sent.status == 201 && sent.body["status"] == "active", "the subsidy funds an active packet");
+  body["order_no"] = "demo-b2c-again";
+  Reply twice = api.Call("POST", "/v1/packets", 3001, body.dump());
+  Check(twice.status == 409, "the same subsidy cannot fund a second packet (HTTP " +
+                                 std::to_string(twice.status) + ")");
+  if (sent.status != 201) return;
+  PacketPlan p{"demo-b2c", 3001, sub["amount_cents"], 5, "random", 20};
+  p.id = sent.body["packet_id"];
+  Storm(o, p, 40000);
+  Report(api, p);
+}
+
+// Polls GET /admin/recon until nothing is in flight, then prints the per-flow report.
+void AwaitReconciliation(Api& api) {
+  std::printf("== reconciliation (ledger vs payment, wallet and reward records)\n");
+  Reply r;
+  for (int i = 0; i < 150; ++i) {
+    r = api.Admin("GET", "/admin/recon");
+    if (r.status == 200 && r.body["c2c"]["transfer_pending_cents"] == 0 &&
+        r.body["b2c"]["transfer_pending_cents"] == 0 && r.body["c2c"]["refund_pending_cents"] == 0) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // Async transfers finishing.
+  }
+  if (r.status != 200) return Check(false, "GET /admin/recon answered " + std::to_string(r.status));
+  for (const char* flow : {"c2c", "b2c"}) {
+    const json& f = r.body[flow];
+    std::printf("recon  %s: funded %lld (service %lld) -> claimed %lld, transferred %lld "
+                "(pending %lld); refunds ordered %lld, paid %lld\n",
+                flow, (long long)f["paid_cents_ledger"].get<int64_t>(),
+                (long long)f["paid_cents_service"].get<int64_t>(),
+                (long long)f["claimed_cents"].get<int64_t>(),
+                (long long)f["transferred_cents_wallet"].get<int64_t>(),
+                (long long)f["transfer_pending_cents"].get<int64_t>(),
+                (long long)f["refund_ordered_cents"].get<int64_t>(),
+                (long long)f["refunded_cents_wallet"].get<int64_t>());
+  }
+  const json& i = r.body["b2c_issuance"];
+  std::printf("recon  b2c issuance: issued %lld, persisted %lld, used %lld\n",
+              (long long)i["issued_cents_service"].get<int64_t>(),
+              (long long)i["persisted_cents_ledger"].get<int64_t>(),
+              (long long)i["used_cents_ledger"].get<int64_t>());
+  Check(r.body["clean"] == true, "reconciliation clean: " +
+                                     std::to_string(r.body["discrepancy_count"].get<int64_t>()) +
+                                     " discrepancies, drift " +
+                                     std::to_string(r.body["drift_cents"].get<int64_t>()) + " cents");
+}
+
 }  // namespace
 
 int RunDemoFlow(const DemoOptions& o) {
@@ -196,18 +299,19 @@ int RunDemoFlow(const DemoOptions& o) {
 
   std::printf("wait   for packet %lld to expire (short TTL; the expiry scanner refunds the rest)\n",
               (long long)plans[2].id);
-  std::string status;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.expiry_wait_s_max);
-  while (std::chrono::steady_clock::now() < deadline) {
-    status = api.Call("GET", "/v1/packets/" + std::to_string(plans[2].id), 1003)
-                 .body.value("status", "");
-    if (status == "expired") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // A demo waiting on wall time.
-  }
-  Check(status == "expired", "packet " + std::to_string(plans[2].id) + " expired");
+  const bool wallet = !o.mocks_url.empty();
+  const std::string status = WaitForStatus(api, plans[2].id, 1003, {wallet ? "refunded" : "expired"},
+                                           o.expiry_wait_s_max);
+  Check(status == (wallet ? "refunded" : "expired"),
+        "packet " + std::to_string(plans[2].id) + " " + status +
+            (wallet ? " (remainder paid back to the payer by the wallet)" : ""));
   Reply late = api.Call("POST", "/v1/packets/" + std::to_string(plans[2].id) + "/claims", 99999);
   Check(late.status == 410, "a claim after expiry gets 410 expired");
   for (const PacketPlan& p : plans) Report(api, p);
+  if (wallet) {
+    RunB2c(o, api);
+    AwaitReconciliation(api);
+  }
   std::printf("== demo flow %s\n", g_ok ? "PASSED" : "FAILED");
   return g_ok ? 0 : 1;
 }
