@@ -1,0 +1,270 @@
+// End to end with real processes on loopback: rp-mock (payment, wallet, reward, social) and
+// rp-server, with the mock's switches making the outside world slow, flaky or down.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "common/crypto.h"
+#include "tests/support/harness.h"
+
+namespace rp::testing {
+namespace {
+
+using nlohmann::json;
+
+// rp-mock as a child process.
+class MockProcess {
+ public:
+  explicit MockProcess(const TempDir& dir) {
+    std::filesystem::create_directories(dir.File("mock"));
+    auto child = ChildProcess::Spawn(
+        {RP_MOCK_BIN, "serve", "--port", "0", "--data-dir", dir.File("mock"), "--seed", "7"},
+        {std::string("RP_PAYMENT_SECRET=") + kPaymentSecret,
+         std::string("RP_REWARD_SECRET=") + kRewardSecret},
+        dir.File("mock.log"));
+    EXPECT_TRUE(child.ok());
+    child_.emplace(std::move(child.value()));
+    auto line = child_->ReadLine(10000);
+    EXPECT_TRUE(line.ok()) << "rp-mock did not start";
+    if (line.ok()) url_ = line->substr(line->find("http://"));
+  }
+  const std::string& url() const { return url_; }
+  json Post(const std::string& path, const json& body) {
+    httplib::Client c(url_);
+    auto r = c.Post(path, body.dump(), "application/json");
+    return r ? json::parse(r->body, nullptr, false) : json();
+  }
+  json Get(const std::string& path) {
+    httplib::Client c(url_);
+    auto r = c.Get(path);
+    return r ? json::parse(r->body, nullptr, false) : json();
+  }
+  void Switch(const json& s) { Post("/admin/switches", s); }
+  void ResetSwitches() {
+    httplib::Client c(url_);
+    c.Delete("/admin/switches");
+  }
+
+ private:
+  std::optional<ChildProcess> child_;
+  std::string url_;
+};
+
+class MockE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    mock_ = std::make_unique<MockProcess>(dir_);
+    ASSERT_FALSE(mock_->url().empty());
+    std::ofstream(dir_.File("config.yaml"))
+        << "async:\n  idle_poll_ms: 10\n  retry_base_ms: 10\n  retry_max_ms: 200\n"
+        << "  call_deadline_ms: 500\n  failed_after_attempts: 3\n"
+        << "payment:\n  poll_ms: 100\nrecon:\n  interval_ms: 0\nscanner:\n  interval_ms: 50\n";
+    server_ = std::make_unique<ServerProcess>(
+        dir_, std::vector<std::string>{"--config", dir_.File("config.yaml"), "--mocks",
+                                       mock_->url(), "--packet-ttl", "2"});
+    ASSERT_GT(server_->port(), 0);
+    client_ = std::make_unique<Client>(server_->port());
+  }
+  void TearDown() override {
+    if (server_ && server_->port() > 0) {
+      server_->child().Signal(SIGTERM);
+      EXPECT_EQ(*server_->child().Wait(15000), 0);
+    }
+    EXPECT_TRUE(LedgerConserves(dir_.File("ledger.db")));
+  }
+  // Waits (bounded) until pred holds; the async workers and the mock run on their own time.
+  static bool Eventually(const std::function<bool()>& pred, int max_ms = 20000) {
+    for (int waited = 0; waited < max_ms; waited += 20) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return pred();
+  }
+  json Recon() {
+    std::string token = auth::MintAdminToken(kAuthSecret, std::time(nullptr) + 600);
+    return client_->Send("GET", "/admin/recon", "", {{"Authorization", "Bearer " + token}}).body;
+  }
+  bool Settled() {
+    json r = Recon();
+    return r.is_object() && r["c2c"]["transfer_pending_cents"] == 0 &&
+           r["c2c"]["refund_pending_cents"] == 0 && r["b2c"]["transfer_pending_cents"] == 0;
+  }
+  int64_t ActivePacket(const std::string& order, int64_t total, int64_t count) {
+    Reply sent = client_->SendPacket(1, order, total, count);
+    EXPECT_EQ(sent.status, 201) << sent.raw;
+    const int64_t id = sent.body["packet_id"];
+    EXPECT_TRUE(Eventually([&] {
+      return client_->Get("/v1/packets/" + std::to_string(id), 1).body["status"] == "active";
+    }));
+    return id;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<MockProcess> mock_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(MockE2eTest, FlakyWalletAndDuplicatedCallbacksStillTransferEachClaimOnce) {
+  mock_->Switch({{"service", "wallet"}, {"endpoint", "*"}, {"error_rate", 0.3}});
+  mock_->Switch({{"service", "wallet"},
+                 {"endpoint", "transfers"},
+                 {"error_rate", 0.15},
+                 {"timeout_rate", 0.15},
+                 {"hang_ms", 700}});
+  mock_->Switch({{"service", "payment"}, {"endpoint", "callback"}, {"duplicate_rate", 1.0}});
+  std::vector<int64_t> packets;
+  for (int i = 0; i < 3; ++i)
+    packets.push_back(ActivePacket("flaky-" + std::to_string(i), 2000, 20));
+  std::map<int64_t, int64_t> won;  // user -> amount
+  for (int64_t packet : packets) {
+    for (int u = 0; u < 20; ++u) {
+      Reply r = client_->Claim(packet, 100 * packet + u);
+      ASSERT_EQ(r.status, 201);
+      won[100 * packet + u] += r.body["amount_cents"].get<int64_t>();
+    }
+  }
+  ASSERT_TRUE(Eventually([&] { return Settled(); }, 60000)) << Recon().dump();
+  json report = Recon();
+  EXPECT_TRUE(report["clean"].get<bool>()) << report.dump(2);
+  EXPECT_EQ(report["c2c"]["transferred_cents_wallet"], 6000);
+  mock_->ResetSwitches();  // The test's own reads below must not be failed by the switches.
+  for (const auto& [user, cents] : won) {  // Every claimer was credited exactly once.
+    EXPECT_EQ(mock_->Get("/wallet/balance/" + std::to_string(user))["balance_cents"], cents);
+  }
+}
+
+TEST_F(MockE2eTest, TransfersWaitWhileTheWalletIsDownAndCompleteAfter) {
+  const int64_t packet = ActivePacket("down", 1000, 10);
+  mock_->Switch({{"service", "wallet"}, {"endpoint", "*"}, {"down", true}});
+  for (int u = 1; u <= 10; ++u) ASSERT_EQ(client_->Claim(packet, u).status, 201);
+  ASSERT_TRUE(
+      Eventually([&] { return client_->Claim(packet, 1).body["status"] == "transfer_failed"; }));
+  EXPECT_EQ(mock_->Get("/wallet/transfers")["transfers"].size(), 0u);
+  mock_->Switch({{"service", "wallet"}, {"endpoint", "*"}, {"down", false}});
+  ASSERT_TRUE(Eventually([&] { return Settled(); }, 60000));
+  EXPECT_EQ(mock_->Get("/wallet/transfers")["transfers"].size(), 10u);
+  EXPECT_EQ(client_->Claim(packet, 1).body["status"], "transferred");
+  EXPECT_TRUE(Recon()["clean"].get<bool>());
+}
+
+TEST_F(MockE2eTest, PaymentWithALostCallbackIsActivatedByPolling) {
+  mock_->Switch({{"service", "payment"}, {"endpoint", "callback"}, {"error_rate", 1.0}});
+  Reply sent = client_->SendPacket(1, "lost", 700, 7);
+  ASSERT_EQ(sent.status, 201);
+  const std::string path = "/v1/packets/" + std::to_string(sent.body["packet_id"].get<int64_t>());
+  ASSERT_TRUE(Eventually([&] { return client_->Get(path, 1).body["status"] == "active"; }));
+  EXPECT_EQ(mock_->Get("/pay/orders/" + sent.body["pay_order_no"].get<std::string>())["status"],
+            "paid");
+}
+
+TEST_F(MockE2eTest, TwoHundredGrabbersNeverExceedTheBudgetAndASubsidyFundsOnePacket) {
+  mock_->Post("/admin/rounds", {{"round", "storm"},
+                                {"budget_cents", 30000},
+                                {"min_cents", 100},
+                                {"max_cents", 400},
+                                {"expires_in_s", 600}});
+  std::atomic<int64_t> granted{0};
+  std::atomic<int> wins{0};
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::vector<json> subsidies;
+  for (int t = 0; t < 200; ++t) {
+    threads.emplace_back([&, t] {
+      Client c(server_->port());
+      Reply r = c.Post("/v1/rain/storm/grab", "", 5000 + t);
+      if (r.status == 201) {
+        ++wins;
+        granted += r.body["amount_cents"].get<int64_t>();
+        std::lock_guard<std::mutex> lock(mu);
+        subsidies.push_back(r.body);
+      } else {
+        EXPECT_EQ(r.status, 409) << r.raw;  // budget_exhausted
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  json round = mock_->Get("/admin/rounds/storm");
+  EXPECT_LE(granted.load(), 30000);
+  EXPECT_EQ(round["issued_cents"], granted.load());
+  EXPECT_EQ(round["grabs"], wins.load());
+  ASSERT_FALSE(subsidies.empty());
+  // Everyone tries to use the first winner's token, concurrently: one packet, at most.
+  const json s = subsidies.front();
+  std::atomic<int> created{0};
+  threads.clear();
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      Client c(server_->port());
+      json body = {{"order_no", "use-" + std::to_string(t)},
+                   {"kind", "b2c"},
+                   {"total_cents", s["amount_cents"]},
+                   {"count", 2},
+                   {"split", "random"},
+                   {"audience", "public"},
+                   {"video_id", "v"},
+                   {"subsidy_token", s["token"]}};
+      Reply r = c.Post("/v1/packets", body.dump(), s["user_id"]);
+      if (r.status == 201)
+        ++created;
+      else
+        EXPECT_TRUE(r.status == 409 || r.status == 503) << r.raw;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(created.load(), 1);
+  Reply foreign = client_->Post("/v1/packets",
+                                json{{"order_no", "foreign"},
+                                     {"kind", "b2c"},
+                                     {"total_cents", s["amount_cents"]},
+                                     {"count", 1},
+                                     {"split", "random"},
+                                     {"audience", "public"},
+                                     {"video_id", "v"},
+                                     {"subsidy_token", s["token"]}}
+                                    .dump(),
+                                s["user_id"].get<int64_t>() + 1);
+  EXPECT_EQ(foreign.status, 403);
+  ASSERT_TRUE(Eventually([&] { return Settled(); }));
+  json report = Recon();
+  EXPECT_TRUE(report["clean"].get<bool>()) << report.dump(2);
+  EXPECT_EQ(report["b2c_issuance"]["issued_cents_service"], granted.load());
+}
+
+TEST_F(MockE2eTest, ExpiredB2cRemainderGoesBackToTheRoundBudget) {
+  mock_->Post("/admin/rounds", {{"round", "back"},
+                                {"budget_cents", 1000},
+                                {"min_cents", 500},
+                                {"max_cents", 500},
+                                {"expires_in_s", 600}});
+  Reply g = client_->Post("/v1/rain/back/grab", "", 77);
+  ASSERT_EQ(g.status, 201);
+  Reply sent = client_->Post("/v1/packets",
+                             json{{"order_no", "b2c-exp"},
+                                  {"kind", "b2c"},
+                                  {"total_cents", 500},
+                                  {"count", 5},
+                                  {"split", "even"},
+                                  {"audience", "public"},
+                                  {"video_id", "v"},
+                                  {"subsidy_token", g.body["token"]}}
+                                 .dump(),
+                             77);
+  ASSERT_EQ(sent.status, 201) << sent.raw;
+  ASSERT_EQ(client_->Claim(sent.body["packet_id"], 5).status, 201);
+  const std::string path = "/v1/packets/" + std::to_string(sent.body["packet_id"].get<int64_t>());
+  ASSERT_TRUE(Eventually([&] { return client_->Get(path, 1).body["status"] == "refunded"; }));
+  json round = mock_->Get("/admin/rounds/back");
+  EXPECT_EQ(round["returned_cents"], 400);  // 4 unclaimed shares of 100.
+  EXPECT_EQ(round["remaining_cents"], 900);
+  ASSERT_TRUE(Eventually([&] { return Settled(); }));
+  EXPECT_TRUE(Recon()["clean"].get<bool>());
+}
+
+}  // namespace
+}  // namespace rp::testing
