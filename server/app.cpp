@@ -134,8 +134,13 @@ Result<std::unique_ptr<App>> App::Start(base::ServerConfig config, const Clock* 
   s = p->http->Listen();
   if (!s.ok()) return s;
   StartAsync(p.get(), c.async_in_process);
-  gateway::ApiDeps deps{&p->config,     p->writer.get(), p->scheme.get(),
-                        p->reads.get(), p->clock,        p->metrics.get()};
+  gateway::ApiDeps deps;
+  deps.config = &p->config;
+  deps.writer = p->writer.get();
+  deps.scheme = p->scheme.get();
+  deps.reads = p->reads.get();
+  deps.clock = p->clock;
+  deps.metrics = p->metrics.get();
   if (!c.payment_url.empty()) {
     deps.payment_notify_url =
         !c.payment_notify_url.empty()
@@ -194,7 +199,13 @@ int App::port() const {
 void App::Stop() {
   if (parts_->stopped) return;
   parts_->stopped = true;
-  parts_->http->Stop(parts_->config.shutdown_grace_ms);
+  // Outside in: stop taking requests, finish calls in flight, stop the background work, and
+  // only then the writer, so everything accepted is committed.
+  if (parts_->http) parts_->http->Stop(parts_->config.shutdown_grace_ms);
+  parts_->blocking->Stop();
+  if (parts_->b2c) parts_->b2c->Stop();
+  if (parts_->recon) parts_->recon->Stop();
+  if (parts_->async) parts_->async->Stop();
   parts_->scanner->Stop();
   parts_->writer->Stop();
 }

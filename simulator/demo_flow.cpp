@@ -2,13 +2,13 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <thread>
-#include <algorithm>
 #include <vector>
 
 #include "common/crypto.h"
@@ -39,8 +39,9 @@ class Api {
     return Wrap(r);
   }
   Reply Admin(const std::string& method, const std::string& path) {
-    httplib::Headers h{{"Authorization",
-                        "Bearer " + auth::MintAdminToken(o_.auth_secret, std::time(nullptr) + 600)}};
+    httplib::Headers h{
+        {"Authorization",
+         "Bearer " + auth::MintAdminToken(o_.auth_secret, std::time(nullptr) + 600)}};
     return Wrap(method == "GET" ? http_.Get(path, h) : http_.Post(path, h, "", "application/json"));
   }
   Reply Pay(const std::string& pay_order_no, int64_t amount) {
@@ -76,7 +77,8 @@ std::string WaitForStatus(Api& api, int64_t packet_id, int64_t user,
   std::string status;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(max_s);
   while (std::chrono::steady_clock::now() < deadline) {
-    status = api.Call("GET", "/v1/packets/" + std::to_string(packet_id), user).body.value("status", "");
+    status =
+        api.Call("GET", "/v1/packets/" + std::to_string(packet_id), user).body.value("status", "");
     if (std::find(want.begin(), want.end(), status) != want.end()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -202,8 +204,9 @@ void Report(Api& api, const PacketPlan& p) {
 void RunB2c(const DemoOptions& o, Api& api) {
   std::printf("== B2C: red-packet rain\n");
   httplib::Client mock(o.mocks_url);
-  auto round = mock.Post("/admin/rounds", R"({"round":"demo-rain","budget_cents":20000,)"
-                                          R"("min_cents":100,"max_cents":800,"expires_in_s":600})",
+  auto round = mock.Post("/admin/rounds",
+                         R"({"round":"demo-rain","budget_cents":20000,)"
+                         R"("min_cents":100,"max_cents":800,"expires_in_s":600})",
                          "application/json");
   Check(round && (round->status == 201 || round->status == 409), "rain round demo-rain created");
   int64_t granted = 0;
@@ -212,24 +215,33 @@ void RunB2c(const DemoOptions& o, Api& api) {
     granted += g.status == 201 ? g.body.value("amount_cents", int64_t{0}) : 0;
   }
   Reply again = api.Call("POST", "/v1/rain/demo-rain/grab", 3001);
-  std::printf("grab   40 users grabbed %lld cents of a 20000-cent budget; a second grab by user 3001 -> "
-              "HTTP %d (the same subsidy)\n", (long long)granted, again.status);
-  Check(granted > 0 && granted <= 20000 && again.status == 200, "one subsidy per user, budget kept");
+  std::printf(
+      "grab   40 users grabbed %lld cents of a 20000-cent budget; a second grab by user 3001 -> "
+      "HTTP %d (the same subsidy)\n",
+      (long long)granted, again.status);
+  Check(granted > 0 && granted <= 20000 && again.status == 200,
+        "one subsidy per user, budget kept");
   Reply list = api.Call("GET", "/v1/subsidies", 3001);
   Check(list.status == 200 && list.body["subsidies"].size() == 1, "user 3001 sees one subsidy");
   const json sub = list.body["subsidies"][0];
-  json body = {{"order_no", "demo-b2c"}, {"kind", "b2c"}, {"total_cents", sub["amount_cents"]},
-               {"count", 5}, {"split", "random"}, {"audience", "public"}, {"video_id", "rain"},
+  json body = {{"order_no", "demo-b2c"},
+               {"kind", "b2c"},
+               {"total_cents", sub["amount_cents"]},
+               {"count", 5},
+               {"split", "random"},
+               {"audience", "public"},
+               {"video_id", "rain"},
                {"subsidy_token", sub["token"]}};
   Reply sent = api.Call("POST", "/v1/packets", 3001, body.dump());
   std::printf("send   b2c packet from subsidy %s (%lld cents) -> HTTP %d %s\n",
               sub.value("subsidy_id", "").c_str(), (long long)sub.value("amount_cents", int64_t{0}),
               sent.status, sent.body.value("status", "").c_str());
-  Check(sent.status == 201 && sent.body["status"] == "active", "the subsidy funds an active packet");
+  Check(sent.status == 201 && sent.body["status"] == "active",
+        "the subsidy funds an active packet");
   body["order_no"] = "demo-b2c-again";
   Reply twice = api.Call("POST", "/v1/packets", 3001, body.dump());
-  Check(twice.status == 409, "the same subsidy cannot fund a second packet (HTTP " +
-                                 std::to_string(twice.status) + ")");
+  Check(twice.status == 409,
+        "the same subsidy cannot fund a second packet (HTTP " + std::to_string(twice.status) + ")");
   if (sent.status != 201) return;
   PacketPlan p{"demo-b2c", 3001, sub["amount_cents"], 5, "random", 20};
   p.id = sent.body["packet_id"];
@@ -244,7 +256,8 @@ void AwaitReconciliation(Api& api) {
   for (int i = 0; i < 150; ++i) {
     r = api.Admin("GET", "/admin/recon");
     if (r.status == 200 && r.body["c2c"]["transfer_pending_cents"] == 0 &&
-        r.body["b2c"]["transfer_pending_cents"] == 0 && r.body["c2c"]["refund_pending_cents"] == 0) {
+        r.body["b2c"]["transfer_pending_cents"] == 0 &&
+        r.body["c2c"]["refund_pending_cents"] == 0) {
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // Async transfers finishing.
@@ -252,25 +265,26 @@ void AwaitReconciliation(Api& api) {
   if (r.status != 200) return Check(false, "GET /admin/recon answered " + std::to_string(r.status));
   for (const char* flow : {"c2c", "b2c"}) {
     const json& f = r.body[flow];
-    std::printf("recon  %s: funded %lld (service %lld) -> claimed %lld, transferred %lld "
-                "(pending %lld); refunds ordered %lld, paid %lld\n",
-                flow, (long long)f["paid_cents_ledger"].get<int64_t>(),
-                (long long)f["paid_cents_service"].get<int64_t>(),
-                (long long)f["claimed_cents"].get<int64_t>(),
-                (long long)f["transferred_cents_wallet"].get<int64_t>(),
-                (long long)f["transfer_pending_cents"].get<int64_t>(),
-                (long long)f["refund_ordered_cents"].get<int64_t>(),
-                (long long)f["refunded_cents_wallet"].get<int64_t>());
+    std::printf(
+        "recon  %s: funded %lld (service %lld) -> claimed %lld, transferred %lld "
+        "(pending %lld); refunds ordered %lld, paid %lld\n",
+        flow, (long long)f["paid_cents_ledger"].get<int64_t>(),
+        (long long)f["paid_cents_service"].get<int64_t>(),
+        (long long)f["claimed_cents"].get<int64_t>(),
+        (long long)f["transferred_cents_wallet"].get<int64_t>(),
+        (long long)f["transfer_pending_cents"].get<int64_t>(),
+        (long long)f["refund_ordered_cents"].get<int64_t>(),
+        (long long)f["refunded_cents_wallet"].get<int64_t>());
   }
   const json& i = r.body["b2c_issuance"];
   std::printf("recon  b2c issuance: issued %lld, persisted %lld, used %lld\n",
               (long long)i["issued_cents_service"].get<int64_t>(),
               (long long)i["persisted_cents_ledger"].get<int64_t>(),
               (long long)i["used_cents_ledger"].get<int64_t>());
-  Check(r.body["clean"] == true, "reconciliation clean: " +
-                                     std::to_string(r.body["discrepancy_count"].get<int64_t>()) +
-                                     " discrepancies, drift " +
-                                     std::to_string(r.body["drift_cents"].get<int64_t>()) + " cents");
+  Check(r.body["clean"] == true,
+        "reconciliation clean: " + std::to_string(r.body["discrepancy_count"].get<int64_t>()) +
+            " discrepancies, drift " + std::to_string(r.body["drift_cents"].get<int64_t>()) +
+            " cents");
 }
 
 }  // namespace
@@ -300,8 +314,8 @@ int RunDemoFlow(const DemoOptions& o) {
   std::printf("wait   for packet %lld to expire (short TTL; the expiry scanner refunds the rest)\n",
               (long long)plans[2].id);
   const bool wallet = !o.mocks_url.empty();
-  const std::string status = WaitForStatus(api, plans[2].id, 1003, {wallet ? "refunded" : "expired"},
-                                           o.expiry_wait_s_max);
+  const std::string status =
+      WaitForStatus(api, plans[2].id, 1003, {wallet ? "refunded" : "expired"}, o.expiry_wait_s_max);
   Check(status == (wallet ? "refunded" : "expired"),
         "packet " + std::to_string(plans[2].id) + " " + status +
             (wallet ? " (remainder paid back to the payer by the wallet)" : ""));

@@ -12,7 +12,7 @@ struct DemoOptions {
   int port = 0;
   std::string auth_secret;     // Mints user tokens (the simulator plays the users).
   std::string payment_secret;  // Signs callbacks (the simulator plays the payment service).
-  std::string mocks_url;  // rp-mock: payments come from its checkout, B2C uses its rain.
+  std::string mocks_url;       // rp-mock: payments come from its checkout, B2C uses its rain.
   int claimers = 100;
   int expiry_wait_s_max = 30;  // How long to wait for the short-TTL packet to expire.
 };

@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
   std::string target;
   CLI::App* demo = cli.add_subcommand("demo", "Run the scripted core flow against a server");
   demo->add_option("--target", target, "Server URL, e.g. http://127.0.0.1:8080")->required();
-  demo->add_option("--mocks", options.mocks_url, "rp-mock URL the server uses (enables B2C, recon)");
+  demo->add_option("--mocks", options.mocks_url,
+                   "rp-mock URL the server uses (enables B2C, recon)");
   demo->add_option("--claimers", options.claimers, "Concurrent claimers per packet")
       ->check(CLI::Range(1, 1000));
   demo->add_option("--expiry-wait", options.expiry_wait_s_max, "Seconds to wait for expiry")

@@ -11,13 +11,17 @@ namespace {
 // A clean ledger: one finished packet, one active, one expired with its refund.
 LedgerSnapshot Clean() {
   LedgerSnapshot s;
-  s.packets = {{1, "finished", 300, 2, 300, 2},
-               {2, "active", 500, 5, 100, 1},
-               {3, "expired", 400, 4, 150, 1},
-               {4, "awaiting_payment", 900, 3, 0, 0}};
-  s.claims = {{10, 1, 100, 120}, {11, 1, 101, 180}, {12, 2, 100, 100}, {13, 3, 102, 150}};
+  s.packets = {{1, "finished", 300, 2, 300, 2, "PAY1", 0, "c2c", ""},
+               {2, "active", 500, 5, 100, 1, "PAY2", 0, "c2c", ""},
+               {3, "expired", 400, 4, 150, 1, "PAY3", 0, "c2c", ""},
+               {4, "awaiting_payment", 900, 3, 0, 0, "PAY4", 0, "c2c", ""}};
+  s.claims = {{10, 1, 100, 120, "transferred"},
+              {11, 1, 101, 180, "transferred"},
+              {12, 2, 100, 100, "transfer_pending"},
+              {13, 3, 102, 150, "transferred"}};
   s.transfers = {{"TR10", 10, 120}, {"TR11", 11, 180}, {"TR12", 12, 100}, {"TR13", 13, 150}};
-  s.refunds = {{"RF3", 3, 250}};
+  s.refunds = {{"RF3", 3, 250, "refunded"}};
+  s.payments = {{"PAY1", 1, "paid", 300}, {"PAY2", 2, "paid", 500}, {"PAY3", 3, "paid", 400}};
   return s;
 }
 

@@ -107,7 +107,7 @@ TEST(LedgerTxTest, IllegalTransitionIsRejectedCountedAndNotApplied) {
   auto db = sql::Db::Open(dir.File("l.db"), {});
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE(base::Migrate(**db).ok());
-  SendRequest req{"o1", "c2c", 100, 2, "random", "public", "v", ""};
+  SendRequest req{"o1", "c2c", 100, 2, "random", "public", "v", "", ""};
   SendOutcome out;
   ASSERT_TRUE((*db)->Exec("BEGIN").ok());
   ASSERT_TRUE(SendTx(**db, req, 1, 20000, 1000, 60000, std::nullopt, &out).ok());

@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "common/crypto.h"
+#include "server/query/read_pool.h"
+#include "server/recon/recon.h"
 #include "tests/support/harness.h"
 
 namespace rp::testing {
@@ -57,16 +59,21 @@ class MockProcess {
 
 class MockE2eTest : public ::testing::Test {
  protected:
+  // Extra lines for the server's config file, and extra flags.
+  virtual std::string ExtraConfig() { return ""; }
+  virtual std::vector<std::string> ExtraArgs() { return {}; }
   void SetUp() override {
     mock_ = std::make_unique<MockProcess>(dir_);
     ASSERT_FALSE(mock_->url().empty());
     std::ofstream(dir_.File("config.yaml"))
         << "async:\n  idle_poll_ms: 10\n  retry_base_ms: 10\n  retry_max_ms: 200\n"
         << "  call_deadline_ms: 500\n  failed_after_attempts: 3\n"
-        << "payment:\n  poll_ms: 100\nrecon:\n  interval_ms: 0\nscanner:\n  interval_ms: 50\n";
-    server_ = std::make_unique<ServerProcess>(
-        dir_, std::vector<std::string>{"--config", dir_.File("config.yaml"), "--mocks",
-                                       mock_->url(), "--packet-ttl", "2"});
+        << "payment:\n  poll_ms: 100\nrecon:\n  interval_ms: 0\nscanner:\n  interval_ms: 50\n"
+        << ExtraConfig();
+    std::vector<std::string> args = {"--config",   dir_.File("config.yaml"), "--mocks",
+                                     mock_->url(), "--packet-ttl",           "2"};
+    for (const std::string& a : ExtraArgs()) args.push_back(a);
+    server_ = std::make_unique<ServerProcess>(dir_, args);
     ASSERT_GT(server_->port(), 0);
     client_ = std::make_unique<Client>(server_->port());
   }
@@ -93,6 +100,13 @@ class MockE2eTest : public ::testing::Test {
     json r = Recon();
     return r.is_object() && r["c2c"]["transfer_pending_cents"] == 0 &&
            r["c2c"]["refund_pending_cents"] == 0 && r["b2c"]["transfer_pending_cents"] == 0;
+  }
+  // For a server without workers: the test plays the payment callback itself.
+  int64_t ActivePacketPaidByTest(const std::string& order, int64_t total, int64_t count) {
+    Reply sent = client_->SendPacket(1, order, total, count);
+    EXPECT_EQ(sent.status, 201);
+    EXPECT_EQ(client_->Pay(sent.body["pay_order_no"], "paid", total).status, 200);
+    return sent.body["packet_id"];
   }
   int64_t ActivePacket(const std::string& order, int64_t total, int64_t count) {
     Reply sent = client_->SendPacket(1, order, total, count);
@@ -264,6 +278,130 @@ TEST_F(MockE2eTest, ExpiredB2cRemainderGoesBackToTheRoundBudget) {
   EXPECT_EQ(round["remaining_cents"], 900);
   ASSERT_TRUE(Eventually([&] { return Settled(); }));
   EXPECT_TRUE(Recon()["clean"].get<bool>());
+}
+
+// subsidy.mode: sync writes the subsidy at grab time, async a little later in a batch, hybrid
+// only when it is used; the merged list shows it in every mode.
+class SubsidyModeTest : public MockE2eTest, public ::testing::WithParamInterface<std::string> {
+ protected:
+  std::string ExtraConfig() override { return "subsidy:\n  mode: " + GetParam() + "\n"; }
+};
+
+TEST_P(SubsidyModeTest, GrabIsRecordedAsTheModeSays) {
+  mock_->Post("/admin/rounds", {{"round", "m"},
+                                {"budget_cents", 10000},
+                                {"min_cents", 100},
+                                {"max_cents", 200},
+                                {"expires_in_s", 600}});
+  ASSERT_EQ(client_->Post("/v1/rain/m/grab", "", 8).status, 201);
+  auto in_ledger = [&] {
+    json list = client_->Get("/v1/subsidies", 8).body["subsidies"];
+    return list.size() == 1 && list[0]["in_ledger"].get<bool>();
+  };
+  if (GetParam() == "sync") {
+    EXPECT_TRUE(in_ledger());  // Before the grab was answered.
+  }
+  if (GetParam() == "async") {
+    EXPECT_TRUE(Eventually(in_ledger));  // After the batch flush.
+  }
+  if (GetParam() == "hybrid") {
+    EXPECT_FALSE(in_ledger());
+    json s = client_->Get("/v1/subsidies", 8).body["subsidies"][0];
+    EXPECT_EQ(s["state"], "issued");  // From the reward service's list.
+    Reply sent = client_->Post("/v1/packets",
+                               json{{"order_no", "use"},
+                                    {"kind", "b2c"},
+                                    {"total_cents", s["amount_cents"]},
+                                    {"count", 1},
+                                    {"split", "random"},
+                                    {"audience", "public"},
+                                    {"video_id", "v"},
+                                    {"subsidy_token", s["token"]}}
+                                   .dump(),
+                               8);
+    EXPECT_EQ(sent.status, 201);
+    EXPECT_TRUE(in_ledger());  // Written first when used.
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, SubsidyModeTest, ::testing::Values("sync", "async", "hybrid"));
+
+// `rp-server worker` as its own process does the transfers of a server run with --no-workers.
+class SeparateWorkerTest : public MockE2eTest {
+ protected:
+  std::vector<std::string> ExtraArgs() override { return {"--no-workers"}; }
+};
+
+TEST_F(SeparateWorkerTest, WorkerProcessExecutesTheTransfers) {
+  const int64_t packet = ActivePacketPaidByTest("sep", 500, 5);
+  for (int u = 1; u <= 5; ++u) ASSERT_EQ(client_->Claim(packet, u).status, 201);
+  EXPECT_EQ(mock_->Get("/wallet/transfers")["transfers"].size(), 0u);  // Nobody executes them yet.
+  auto worker = ChildProcess::Spawn({RP_SERVER_BIN, "worker", "--config", dir_.File("config.yaml"),
+                                     "--db", dir_.File("ledger.db"), "--mocks", mock_->url()},
+                                    {std::string("RP_AUTH_SECRET=") + kAuthSecret,
+                                     std::string("RP_PAYMENT_SECRET=") + kPaymentSecret,
+                                     std::string("RP_REWARD_SECRET=") + kRewardSecret},
+                                    dir_.File("worker.log"));
+  ASSERT_TRUE(worker.ok());
+  ASSERT_TRUE(worker->ReadLine(10000).ok());
+  EXPECT_TRUE(Eventually([&] { return mock_->Get("/wallet/transfers")["transfers"].size() == 5; }));
+  EXPECT_TRUE(
+      Eventually([&] { return client_->Claim(packet, 3).body["status"] == "transferred"; }));
+  worker->Signal(SIGTERM);
+  EXPECT_EQ(*worker->Wait(10000), 0);
+}
+
+// Reconciliation names B2C discrepancies planted in a copy of a real ledger.
+TEST_F(MockE2eTest, ReconNamesPlantedB2cDiscrepancies) {
+  mock_->Post("/admin/rounds", {{"round", "p"},
+                                {"budget_cents", 1000},
+                                {"min_cents", 300},
+                                {"max_cents", 300},
+                                {"expires_in_s", 600}});
+  Reply g = client_->Post("/v1/rain/p/grab", "", 9);
+  Reply sent = client_->Post("/v1/packets",
+                             json{{"order_no", "p"},
+                                  {"kind", "b2c"},
+                                  {"total_cents", 300},
+                                  {"count", 3},
+                                  {"split", "even"},
+                                  {"audience", "public"},
+                                  {"video_id", "v"},
+                                  {"subsidy_token", g.body["token"]}}
+                                 .dump(),
+                             9);
+  ASSERT_EQ(sent.status, 201);
+  ASSERT_TRUE(Eventually([&] { return Recon()["clean"] == true; }));
+  server_->child().Signal(SIGTERM);
+  ASSERT_EQ(*server_->child().Wait(10000), 0);
+  server_.reset();
+  struct Case {
+    const char* kind;
+    const char* sql;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"subsidy_amount_mismatch", "UPDATE subsidies SET amount_cents = 299"},
+           {"unknown_subsidy", "UPDATE subsidies SET subsidy_id = 'SUB-forged'"},
+           {"b2c_amount_mismatch", "UPDATE packets SET total_cents = 301 WHERE kind = 'b2c'"}}) {
+    const std::string copy = dir_.File(std::string(c.kind) + ".db");
+    std::filesystem::copy_file(dir_.File("ledger.db"), copy);
+    {
+      auto db = sql::Db::Open(copy, {});
+      ASSERT_TRUE(db.ok());
+      ASSERT_TRUE((*db)->Exec("PRAGMA foreign_keys=OFF; PRAGMA ignore_check_constraints=ON;").ok());
+      ASSERT_TRUE((*db)->Exec(c.sql).ok()) << c.sql;
+    }
+    auto pool = query::ReadPool::Open(copy, 1, 1000);
+    ASSERT_TRUE(pool.ok());
+    auto r = recon::Run(**pool, {mock_->url(), mock_->url(), mock_->url(), 2000, 0}, SystemClock());
+    ASSERT_TRUE(r.ok());
+    bool named = false;
+    for (const auto& v : r->report.violations) named = named || v.kind == c.kind;
+    EXPECT_TRUE(named) << c.kind << " not in " << conservation::Format(r->report);
+  }
+  // Reopen a server so TearDown's graceful stop has one to stop.
+  server_ =
+      std::make_unique<ServerProcess>(dir_, std::vector<std::string>{"--mocks", mock_->url()});
 }
 
 }  // namespace
