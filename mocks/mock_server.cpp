@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <yaml-cpp/yaml.h>
 
+#include "common/yaml_file.h"
+
 #include <chrono>
 
 namespace rp::mock {
@@ -50,12 +52,9 @@ bool Follows(uint64_t seed, int64_t a, int64_t b, int percent) {
 }  // namespace
 
 Status LoadMockConfig(const std::string& path, MockConfig* c) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument("bad_config", path + ": " + e.what());
-  }
+  Result<YAML::Node> loaded = LoadYamlFile(path);
+  if (!loaded.ok()) return loaded.status();
+  const YAML::Node& root = *loaded;
   if (root.IsNull()) return Status::Ok();
   for (const auto& kv : root) {
     const std::string key = kv.first.as<std::string>();

@@ -19,6 +19,15 @@ namespace {
 
 using nlohmann::json;
 
+// A B2C send body funded by a subsidy token.
+std::string B2cBody(const std::string& order_no, const json& total_cents, int64_t count,
+                    const json& token, const std::string& split = "random") {
+  return json{{"order_no", order_no}, {"kind", "b2c"},         {"total_cents", total_cents},
+              {"count", count},       {"split", split},        {"audience", "public"},
+              {"video_id", "v"},      {"subsidy_token", token}}
+      .dump();
+}
+
 // rp-mock as a child process.
 class MockProcess {
  public:
@@ -215,15 +224,10 @@ TEST_F(MockE2eTest, TwoHundredGrabbersNeverExceedTheBudgetAndASubsidyFundsOnePac
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       Client c(server_->port());
-      json body = {{"order_no", "use-" + std::to_string(t)},
-                   {"kind", "b2c"},
-                   {"total_cents", s["amount_cents"]},
-                   {"count", 2},
-                   {"split", "random"},
-                   {"audience", "public"},
-                   {"video_id", "v"},
-                   {"subsidy_token", s["token"]}};
-      Reply r = c.Post("/v1/packets", body.dump(), s["user_id"]);
+      Reply r =
+          c.Post("/v1/packets",
+                 B2cBody("use-" + std::to_string(t), s["amount_cents"], 2, s["token"], "random"),
+                 s["user_id"]);
       if (r.status == 201)
         ++created;
       else
@@ -232,17 +236,9 @@ TEST_F(MockE2eTest, TwoHundredGrabbersNeverExceedTheBudgetAndASubsidyFundsOnePac
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(created.load(), 1);
-  Reply foreign = client_->Post("/v1/packets",
-                                json{{"order_no", "foreign"},
-                                     {"kind", "b2c"},
-                                     {"total_cents", s["amount_cents"]},
-                                     {"count", 1},
-                                     {"split", "random"},
-                                     {"audience", "public"},
-                                     {"video_id", "v"},
-                                     {"subsidy_token", s["token"]}}
-                                    .dump(),
-                                s["user_id"].get<int64_t>() + 1);
+  Reply foreign =
+      client_->Post("/v1/packets", B2cBody("foreign", s["amount_cents"], 1, s["token"], "random"),
+                    s["user_id"].get<int64_t>() + 1);
   EXPECT_EQ(foreign.status, 403);
   ASSERT_TRUE(Eventually([&] { return Settled(); }));
   json report = Recon();
@@ -258,17 +254,8 @@ TEST_F(MockE2eTest, ExpiredB2cRemainderGoesBackToTheRoundBudget) {
                                 {"expires_in_s", 600}});
   Reply g = client_->Post("/v1/rain/back/grab", "", 77);
   ASSERT_EQ(g.status, 201);
-  Reply sent = client_->Post("/v1/packets",
-                             json{{"order_no", "b2c-exp"},
-                                  {"kind", "b2c"},
-                                  {"total_cents", 500},
-                                  {"count", 5},
-                                  {"split", "even"},
-                                  {"audience", "public"},
-                                  {"video_id", "v"},
-                                  {"subsidy_token", g.body["token"]}}
-                                 .dump(),
-                             77);
+  Reply sent =
+      client_->Post("/v1/packets", B2cBody("b2c-exp", 500, 5, g.body["token"], "even"), 77);
   ASSERT_EQ(sent.status, 201) << sent.raw;
   ASSERT_EQ(client_->Claim(sent.body["packet_id"], 5).status, 201);
   const std::string path = "/v1/packets/" + std::to_string(sent.body["packet_id"].get<int64_t>());
@@ -308,17 +295,8 @@ TEST_P(SubsidyModeTest, GrabIsRecordedAsTheModeSays) {
     EXPECT_FALSE(in_ledger());
     json s = client_->Get("/v1/subsidies", 8).body["subsidies"][0];
     EXPECT_EQ(s["state"], "issued");  // From the reward service's list.
-    Reply sent = client_->Post("/v1/packets",
-                               json{{"order_no", "use"},
-                                    {"kind", "b2c"},
-                                    {"total_cents", s["amount_cents"]},
-                                    {"count", 1},
-                                    {"split", "random"},
-                                    {"audience", "public"},
-                                    {"video_id", "v"},
-                                    {"subsidy_token", s["token"]}}
-                                   .dump(),
-                               8);
+    Reply sent =
+        client_->Post("/v1/packets", B2cBody("use", s["amount_cents"], 1, s["token"], "random"), 8);
     EXPECT_EQ(sent.status, 201);
     EXPECT_TRUE(in_ledger());  // Written first when used.
   }
@@ -359,17 +337,7 @@ TEST_F(MockE2eTest, ReconNamesPlantedB2cDiscrepancies) {
                                 {"max_cents", 300},
                                 {"expires_in_s", 600}});
   Reply g = client_->Post("/v1/rain/p/grab", "", 9);
-  Reply sent = client_->Post("/v1/packets",
-                             json{{"order_no", "p"},
-                                  {"kind", "b2c"},
-                                  {"total_cents", 300},
-                                  {"count", 3},
-                                  {"split", "even"},
-                                  {"audience", "public"},
-                                  {"video_id", "v"},
-                                  {"subsidy_token", g.body["token"]}}
-                                 .dump(),
-                             9);
+  Reply sent = client_->Post("/v1/packets", B2cBody("p", 300, 3, g.body["token"], "even"), 9);
   ASSERT_EQ(sent.status, 201);
   ASSERT_TRUE(Eventually([&] { return Recon()["clean"] == true; }));
   server_->child().Signal(SIGTERM);

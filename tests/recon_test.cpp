@@ -164,3 +164,36 @@ TEST_F(ReconTest, NamesAnOrphanTransferAtTheWallet) {
 
 }  // namespace
 }  // namespace rp::testing
+
+namespace rp::recon {
+namespace {
+
+// --since keeps packets created in the window with their claims, transfers, refunds and
+// payments, and the service records that belong to them or to nothing in the ledger (orphans).
+TEST(ReconWindowTest, KeepsTheWindowAndOrphans) {
+  conservation::LedgerSnapshot l;
+  l.packets = {{1, "finished", 100, 1, 100, 1, "PAY1", 1000, "c2c", ""},
+               {2, "finished", 200, 1, 200, 1, "PAY2", 5000, "c2c", ""}};
+  l.claims = {{10, 1, 7, 100, "transferred"}, {20, 2, 8, 200, "transferred"}};
+  l.transfers = {{"TR10", 10, 100}, {"TR20", 20, 200}};
+  l.payments = {{"PAY1", 1, "paid", 100}, {"PAY2", 2, "paid", 200}};
+  conservation::ExternalRecords e;
+  e.payments = {{"PAY1", "paid", 100}, {"PAY2", "paid", 200}, {"PAY9", "paid", 900}};
+  e.transfers = {{"TR10", 7, 100}, {"TR20", 8, 200}, {"TR99", 9, 999}};
+  RestrictToWindow(4000, &l, &e);
+  ASSERT_EQ(l.packets.size(), 1u);
+  EXPECT_EQ(l.packets[0].packet_id, 2);
+  ASSERT_EQ(l.claims.size(), 1u);
+  EXPECT_EQ(l.transfers.size(), 1u);
+  EXPECT_EQ(l.payments.size(), 1u);
+  ASSERT_EQ(e.payments.size(), 2u);  // PAY2 and the orphan PAY9.
+  EXPECT_EQ(e.payments[1].pay_order_no, "PAY9");
+  ASSERT_EQ(e.transfers.size(), 2u);  // TR20 and the orphan TR99.
+  conservation::ReconTotals t;
+  conservation::Report r = conservation::Reconcile(l, e, &t);
+  EXPECT_EQ(t.c2c.claimed_cents, 200);
+  EXPECT_EQ(r.violations.size(), 2u);  // orphan_payment PAY9, orphan_transfer TR99.
+}
+
+}  // namespace
+}  // namespace rp::recon

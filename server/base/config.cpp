@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "common/yaml_file.h"
+
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -80,12 +82,9 @@ Status Range(bool ok, const std::string& what) {
 }  // namespace
 
 Status LoadConfigFile(const std::string& path, ServerConfig* config) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument("bad_config", path + ": " + e.what());
-  }
+  Result<YAML::Node> loaded = LoadYamlFile(path);
+  if (!loaded.ok()) return loaded.status();
+  const YAML::Node& root = *loaded;
   if (root.IsNull()) return Status::Ok();
   if (!root.IsMap()) return Bad(path, root.Mark(), "expected a mapping of sections");
   auto schema = Schema(config);
