@@ -10,8 +10,10 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <vector>
 
 #include "common/crypto.h"
 #include "common/http_load.h"
@@ -21,7 +23,7 @@ namespace {
 
 constexpr const char* kAuthSecret = "bench-auth-secret-0123456789";
 constexpr const char* kPaymentSecret = "bench-payment-secret-0123456789";
-constexpr int64_t kRunMs = 3000;
+constexpr int64_t kRunMs = 2500;
 
 struct Server {
   std::string dir;
@@ -108,25 +110,30 @@ void BM_Healthz(benchmark::State& state) {
   }
 }
 
-// Every claim is a new user on one packet with more shares than the run can take.
-void BM_HotPacketClaims(benchmark::State& state) {
-  const int claimers = static_cast<int>(state.range(0));
-  const int64_t packet = ActivePacket(g_server->port, 1'000'000);
-  const std::string path = "/v1/packets/" + std::to_string(packet) + "/claims";
-  const int64_t user_base = 1'000'000 * packet;
+std::map<std::string, Server*> g_servers;  // One rp-server per claim scheme.
+
+// Claims by fresh users over `packets` (round robin), each packet with more shares than the
+// run can take; reports claims/s, latency, the ratio to /healthz and commits per claim.
+void RunClaims(benchmark::State& state, const std::string& scheme, int claimers,
+               const std::vector<int64_t>& packets) {
+  Server* server = g_servers.at(scheme);
+  std::vector<std::string> paths;
+  for (int64_t p : packets) paths.push_back("/v1/packets/" + std::to_string(p) + "/claims");
+  const int64_t user_base = 1'000'000'000LL * static_cast<int64_t>(packets.front());
   const int64_t expires = std::time(nullptr) + 3600;
-  const double commits_before = MetricValue(g_server->port, "rp_ledger_commits_total");
+  const double commits_before = MetricValue(server->port, "rp_ledger_commits_total");
   for (auto _ : state) {
     auto r = rp::load::RunClosedLoop(
-        {"127.0.0.1", g_server->port, claimers, 10'000'000, kRunMs}, [&](int64_t seq) {
+        {"127.0.0.1", server->port, claimers, 10'000'000, kRunMs}, [&](int64_t seq) {
           std::string token = rp::auth::MintToken(kAuthSecret, user_base + seq, expires);
-          return rp::load::RenderRequest("POST", path, {{"Authorization", "Bearer " + token}}, "");
+          return rp::load::RenderRequest("POST", paths[static_cast<size_t>(seq) % paths.size()],
+                                         {{"Authorization", "Bearer " + token}}, "");
         });
     if (!r.ok()) return state.SkipWithError(r.status().message().c_str());
     const int64_t won = r->by_status[201];
     Report(state, *r, won);
     state.counters["vs_healthz"] = g_healthz_rps > 0 ? (won / r->seconds) / g_healthz_rps : 0;
-    const double commits = MetricValue(g_server->port, "rp_ledger_commits_total") - commits_before;
+    const double commits = MetricValue(server->port, "rp_ledger_commits_total") - commits_before;
     state.counters["commits_per_claim"] = won > 0 ? commits / static_cast<double>(won) : 0;
   }
 }
@@ -135,24 +142,49 @@ void BM_HotPacketClaims(benchmark::State& state) {
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
-  g_server = StartServer("db_lock");
+  const std::vector<std::string> schemes = {"db_lock", "batched"};
+  for (const std::string& scheme : schemes) g_servers[scheme] = StartServer(scheme);
+  g_server = g_servers.at("db_lock");
   // Order matters: the ceiling first, so each claim figure can be divided by it.
   benchmark::RegisterBenchmark("healthz/connections", BM_Healthz)
       ->Arg(64)
       ->Iterations(1)
       ->UseManualTime()
       ->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("claims_hot/db_lock/claimers", BM_HotPacketClaims)
-      ->Arg(1)
-      ->Arg(64)
-      ->Arg(512)
-      ->Iterations(1)
-      ->UseManualTime()
-      ->Unit(benchmark::kMillisecond);
+  for (const std::string& scheme : schemes) {
+    benchmark::RegisterBenchmark(
+        ("claims_hot/" + scheme + "/claimers").c_str(),
+        [scheme](benchmark::State& state) {
+          const int64_t packet = ActivePacket(g_servers.at(scheme)->port, 1'000'000);
+          RunClaims(state, scheme, static_cast<int>(state.range(0)), {packet});
+        })
+        ->Arg(1)
+        ->Arg(8)
+        ->Arg(64)
+        ->Arg(512)
+        ->Iterations(1)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(
+        ("claims_spread_1000_packets/" + scheme + "/claimers").c_str(),
+        [scheme](benchmark::State& state) {
+          std::vector<int64_t> packets;
+          for (int i = 0; i < 1000; ++i) {
+            packets.push_back(ActivePacket(g_servers.at(scheme)->port, 1000));
+          }
+          RunClaims(state, scheme, static_cast<int>(state.range(0)), packets);
+        })
+        ->Arg(64)
+        ->Iterations(1)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+  }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  g_server->child->Signal(SIGTERM);
-  (void)g_server->child->Wait(10000);
-  std::filesystem::remove_all(g_server->dir);
+  for (auto& [scheme, server] : g_servers) {
+    server->child->Signal(SIGTERM);
+    (void)server->child->Wait(10000);
+    std::filesystem::remove_all(server->dir);
+  }
   return 0;
 }

@@ -122,7 +122,7 @@ Result<std::unique_ptr<App>> App::Start(base::ServerConfig config, const Clock* 
   const base::ServerConfig& c = p->config;
   uint64_t seed = c.rng_seed != 0 ? c.rng_seed : std::random_device{}();
   Result<std::unique_ptr<core::ClaimScheme>> scheme =
-      core::MakeClaimScheme(c.claim_scheme, {p->writer.get(), p->clock, seed});
+      core::MakeClaimScheme(c.claim_scheme, {p->writer.get(), p->clock, seed, c.claim_batch_max});
   if (!scheme.ok()) return scheme.status();
   p->scheme = std::move(scheme.value());
   p->http = std::make_unique<gateway::HttpServer>(

@@ -27,7 +27,8 @@ struct ServerConfig {
   int read_connections = 4;
 
   // claim:
-  std::string claim_scheme = "db_lock";
+  std::string claim_scheme = "db_lock";  // db_lock | batched
+  int claim_batch_max = 256;              // batched: claims per write transaction.
 
   // packet: (limits checked at the boundary)
   int64_t packet_ttl_s = 86400;

@@ -1,6 +1,9 @@
 #include "server/core/claim_scheme.h"
 
+#include <mutex>
 #include <random>
+#include <unordered_map>
+#include <vector>
 
 #include "common/check.h"
 
@@ -40,11 +43,94 @@ class DbLockScheme final : public ClaimScheme {
   std::mt19937_64 rng_;
 };
 
+// Batched: claims on one packet queue in memory and commit as a group — many claims per write
+// transaction, each in its own SAVEPOINT so a sold-out claim does not undo the others. A batch
+// stays open while its job waits for the writer (that wait is the batching window; there is no
+// timer to tune) and closes when the writer starts it or when it holds batch_max claims. Batches
+// of one packet never share a commit (lock_key), so each commit carries one packet's batch;
+// batches of different packets group-commit as usual. Every caller is answered after the commit.
+class BatchedScheme final : public ClaimScheme {
+ public:
+  explicit BatchedScheme(ClaimSchemeDeps deps) : deps_(deps), rng_(deps.rng_seed) {}
+
+  std::string_view name() const override { return "batched"; }
+
+  void Claim(int64_t packet_id, int64_t user_id, ClaimDone done) override {
+    std::shared_ptr<Batch> batch;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      std::shared_ptr<Batch>& open = open_[packet_id];
+      if (open && static_cast<int>(open->claims.size()) < deps_.batch_max) {
+        open->claims.push_back({user_id, std::move(done), {}, Status::Ok()});
+        return;
+      }
+      open = std::make_shared<Batch>();
+      open->claims.push_back({user_id, std::move(done), {}, Status::Ok()});
+      batch = open;
+    }
+    base::WriteJob job;
+    job.lock_key = packet_id;
+    job.fn = [this, packet_id, batch](sql::Db& db) { return RunBatch(db, packet_id, batch); };
+    job.done = [batch](const Status& s) {
+      for (Pending& c : batch->claims) {
+        if (!s.ok()) {
+          c.done(s);
+        } else if (!c.status.ok()) {
+          c.done(c.status);
+        } else {
+          c.done(std::move(c.outcome));
+        }
+      }
+    };
+    Status s = deps_.writer->Submit(std::move(job));
+    if (!s.ok()) {
+      Close(packet_id, batch);                     // Nobody joins a batch that will never run...
+      for (Pending& c : batch->claims) c.done(s);  // ...and everyone in it hears why.
+    }
+  }
+
+ private:
+  struct Pending {
+    int64_t user_id;
+    ClaimDone done;
+    ClaimOutcome outcome;
+    Status status;
+  };
+  struct Batch {
+    std::vector<Pending> claims;  // Appended under mu_ until the batch is closed.
+  };
+
+  void Close(int64_t packet_id, const std::shared_ptr<Batch>& batch) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = open_.find(packet_id);
+    if (it != open_.end() && it->second == batch) open_.erase(it);
+  }
+
+  // On the writer thread: close the batch, then claim for each member in its own savepoint.
+  Status RunBatch(sql::Db& db, int64_t packet_id, const std::shared_ptr<Batch>& batch) {
+    Close(packet_id, batch);  // From here on, batch->claims is ours alone.
+    const int64_t now_ms = deps_.clock->NowMs();
+    for (Pending& c : batch->claims) {
+      RP_CHECK(db.Exec("SAVEPOINT claim").ok());
+      c.status = ClaimTx(db, packet_id, c.user_id, now_ms, rng_, &c.outcome);
+      if (!c.status.ok()) RP_CHECK(db.Exec("ROLLBACK TO claim").ok());
+      RP_CHECK(db.Exec("RELEASE claim").ok());
+    }
+    return Status::Ok();
+  }
+
+  ClaimSchemeDeps deps_;
+  std::mt19937_64 rng_;  // Writer thread only.
+  std::mutex mu_;
+  std::unordered_map<int64_t, std::shared_ptr<Batch>> open_;
+};
+
 }  // namespace
 
 Result<std::unique_ptr<ClaimScheme>> MakeClaimScheme(std::string_view name, ClaimSchemeDeps deps) {
   RP_CHECK(deps.writer != nullptr && deps.clock != nullptr);
   if (name == "db_lock") return std::unique_ptr<ClaimScheme>(new DbLockScheme(deps));
+  if (name == "batched") return std::unique_ptr<ClaimScheme>(new BatchedScheme(deps));
   return InvalidArgument("unknown_scheme", "unknown claim scheme " + std::string(name));
 }
 

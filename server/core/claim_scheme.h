@@ -3,7 +3,8 @@
 // money rules are identical and only contention and cost differ.
 //
 // Schemes here: db_lock (the seed's pessimistic lock: one write transaction per claim holding
-// the packet's row lock until commit). Later issues add presplit, mem_lock and batched.
+// the packet's row lock until commit) and batched (many claims of one packet per write
+// transaction). Issue 4 adds the Redis schemes presplit and mem_lock.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +35,7 @@ struct ClaimSchemeDeps {
   base::LedgerWriter* writer = nullptr;  // Not owned; must outlive the scheme.
   const Clock* clock = nullptr;          // Not owned.
   uint64_t rng_seed = 1;
+  int batch_max = 256;  // batched: claims per write transaction at most.
 };
 
 // InvalidArgument("unknown_scheme") for a name this build does not have.
