@@ -40,6 +40,13 @@ std::string Sha256Hex(std::string_view data) {
   return ToHex(md, len);
 }
 
+std::string Sha1Hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  RP_CHECK(EVP_Digest(data.data(), data.size(), md, &len, EVP_sha1(), nullptr) == 1);
+  return ToHex(md, len);
+}
+
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

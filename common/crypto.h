@@ -14,6 +14,9 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data);
 // Lower-case hex of SHA-256(data).
 std::string Sha256Hex(std::string_view data);
 
+// Lower-case hex of SHA-1(data). Only for naming things (Redis script ids), never for security.
+std::string Sha1Hex(std::string_view data);
+
 // Compares in time independent of where the inputs differ (for signatures).
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 

@@ -10,10 +10,12 @@
 #include "server/async/outbox_queue.h"
 #include "server/base/blocking_pool.h"
 #include "server/base/ledger_writer.h"
+#include "server/base/redis_client.h"
 #include "server/base/reward_tcc.h"
 #include "server/base/schema.h"
 #include "server/core/b2c.h"
 #include "server/core/claim_scheme.h"
+#include "server/core/mem_lock_scheme.h"
 #include "server/gateway/api.h"
 #include "server/gateway/http_server.h"
 #include "server/gateway/metrics.h"
@@ -30,6 +32,7 @@ struct App::Parts {
   std::unique_ptr<gateway::ServerMetrics> metrics;
   std::unique_ptr<base::LedgerWriter> writer;
   std::unique_ptr<query::ReadPool> reads;
+  std::unique_ptr<base::RedisPool> redis;
   std::unique_ptr<core::ClaimScheme> scheme;
   std::unique_ptr<async::ExpiryScanner> scanner;
   std::unique_ptr<base::BlockingPool> blocking;
@@ -121,10 +124,22 @@ Result<std::unique_ptr<App>> App::Start(base::ServerConfig config, const Clock* 
   if (!s.ok()) return s;
   const base::ServerConfig& c = p->config;
   uint64_t seed = c.rng_seed != 0 ? c.rng_seed : std::random_device{}();
-  Result<std::unique_ptr<core::ClaimScheme>> scheme =
-      core::MakeClaimScheme(c.claim_scheme, {p->writer.get(), p->clock, seed, c.claim_batch_max});
-  if (!scheme.ok()) return scheme.status();
-  p->scheme = std::move(scheme.value());
+  core::ClaimSchemeDeps scheme_deps{p->writer.get(), p->clock, seed, c.claim_batch_max};
+  if (!c.redis_url.empty()) {
+    Result<base::RedisOptions> redis = base::ParseRedisUrl(c.redis_url);
+    if (!redis.ok()) return redis.status();
+    redis->pool_size = c.redis_pool_size;
+    redis->deadline_ms = c.redis_deadline_ms;
+    p->redis = std::make_unique<base::RedisPool>(*redis);
+  }
+  if (c.claim_scheme == "mem_lock") {
+    p->scheme = core::MakeMemLockScheme({scheme_deps, p->redis.get(), p->reads.get()});
+  } else {
+    Result<std::unique_ptr<core::ClaimScheme>> scheme =
+        core::MakeClaimScheme(c.claim_scheme, scheme_deps);
+    if (!scheme.ok()) return scheme.status();
+    p->scheme = std::move(scheme.value());
+  }
   p->http = std::make_unique<gateway::HttpServer>(
       gateway::HttpServerOptions{c.host, c.port, c.threads, c.body_bytes_max, 16 * 1024,
                                  c.connections_max, 60000},

@@ -56,6 +56,7 @@ bool LoadConfig(const std::string& config_path, const rp::base::ServerConfig& co
     config.scanner_interval_ms = config_flags.scanner_interval_ms;
   if (Given(cmd, "--seed")) config.rng_seed = config_flags.rng_seed;
   if (Given(cmd, "--mocks")) config.mocks_url = config_flags.mocks_url;
+  if (Given(cmd, "--redis")) config.redis_url = config_flags.redis_url;
   if (Given(cmd, "--no-workers")) config.async_in_process = false;
   rp::Status s = rp::base::FinishConfig(&config);
   if (!s.ok()) {
@@ -166,7 +167,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   serve->add_option("--db", flags.db_path, "SQLite ledger path");
   serve->add_option("--claim-scheme", flags.claim_scheme, "Claim scheme")
-      ->check(CLI::IsMember({"db_lock", "batched"}));
+      ->check(CLI::IsMember({"db_lock", "batched", "mem_lock"}));
   serve->add_option("--packet-ttl", flags.packet_ttl_s, "Seconds until a packet expires")
       ->check(CLI::Range(int64_t{1}, int64_t{30 * 86400}));
   serve->add_option("--threads", flags.threads, "HTTP I/O threads")->check(CLI::Range(1, 256));
@@ -176,6 +177,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{10}, int64_t{3600000}));
   serve->add_option("--seed", flags.rng_seed, "RNG seed for share draws (0: random)");
   serve->add_option("--mocks", flags.mocks_url, "rp-mock URL for payment, wallet, reward, social");
+  serve->add_option("--redis", flags.redis_url, "Redis, e.g. tcp://127.0.0.1:6390");
   bool no_workers = false;
   serve->add_flag("--no-workers", no_workers, "Do not run async workers here (rp-server worker)");
 

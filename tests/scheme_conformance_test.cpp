@@ -19,6 +19,10 @@ class SchemeConformanceTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     base::ServerConfig c = TestConfig(dir_);
     c.claim_scheme = GetParam();
+    if (GetParam() == "mem_lock") {
+      redis_ = std::make_unique<RedisProcess>(dir_);
+      c.redis_url = redis_->url();
+    }
     c.threads = 4;
     server_ = std::make_unique<InProcessServer>(c);
     ASSERT_TRUE(server_->app);
@@ -52,6 +56,7 @@ class SchemeConformanceTest : public ::testing::TestWithParam<std::string> {
     return replies;
   }
   TempDir dir_;
+  std::unique_ptr<RedisProcess> redis_;
   std::unique_ptr<InProcessServer> server_;
   std::unique_ptr<Client> client_;
 };
@@ -116,7 +121,8 @@ TEST_P(SchemeConformanceTest, AUserRacingItselfGetsOneClaim) {
   EXPECT_EQ(client_->Get("/v1/packets/" + std::to_string(packet), 1).body["claimed_count"], 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Schemes, SchemeConformanceTest, ::testing::Values("db_lock", "batched"),
+INSTANTIATE_TEST_SUITE_P(Schemes, SchemeConformanceTest,
+                         ::testing::Values("db_lock", "batched", "mem_lock"),
                          [](const auto& param_info) { return param_info.param; });
 
 }  // namespace

@@ -27,8 +27,8 @@ struct ServerConfig {
   int read_connections = 4;
 
   // claim:
-  std::string claim_scheme = "db_lock";  // db_lock | batched
-  int claim_batch_max = 256;              // batched: claims per write transaction.
+  std::string claim_scheme = "db_lock";  // db_lock | batched | mem_lock (needs redis.url)
+  int claim_batch_max = 256;             // batched: claims per write transaction.
 
   // packet: (limits checked at the boundary)
   int64_t packet_ttl_s = 86400;
@@ -61,6 +61,11 @@ struct ServerConfig {
   int64_t async_failed_after_attempts = 8;
   int64_t async_stuck_after_ms = 60000;
   int64_t async_stuck_scan_interval_ms = 5000;
+
+  // redis: (an accelerator; see core/mem_lock_scheme.h)
+  std::string redis_url;  // e.g. tcp://127.0.0.1:6390; empty: no Redis.
+  int redis_pool_size = 8;
+  int64_t redis_deadline_ms = 50;
 
   // subsidy: (B2C; see core/b2c.h)
   std::string subsidy_mode = "hybrid";  // sync | async | hybrid

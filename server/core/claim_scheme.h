@@ -21,10 +21,18 @@ namespace rp::core {
 
 using ClaimDone = std::function<void(Result<ClaimOutcome>)>;
 
+// Counters a scheme keeps (exported in /metrics). Monotonic.
+struct SchemeStats {
+  int64_t fallbacks = 0;    // Claims that went to the ledger because Redis failed or was stale.
+  int64_t divergences = 0;  // Redis counters found out of step with the ledger and resynced.
+  int64_t redis_errors = 0;
+};
+
 class ClaimScheme {
  public:
   virtual ~ClaimScheme() = default;
   virtual std::string_view name() const = 0;
+  virtual SchemeStats Stats() const { return {}; }
   // Claims one share of packet_id for user_id. Thread-safe. `done` is called exactly once, on an
   // unspecified thread, after the claim is durable in the ledger (or with the error); it must not
   // block. Unavailable("overloaded") when the scheme cannot take more work right now.

@@ -242,7 +242,7 @@ void Api::Handle(HttpRequest&& req, Respond respond) {
       if (d_.periodic_recon != nullptr) last = d_.periodic_recon->Last();
       r.body = d_.metrics->Render({d_.writer->Stats(), core::IllegalTransitions(),
                                    async_stats ? &*async_stats : nullptr, last ? &*last : nullptr,
-                                   d_.audience ? d_.audience->degraded() : 0});
+                                   d_.audience ? d_.audience->degraded() : 0, d_.scheme->Stats()});
       return done(std::move(r));
     }
     case Route::kPaymentCallback:

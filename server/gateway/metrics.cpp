@@ -69,7 +69,14 @@ ServerMetrics::ServerMetrics(std::string scheme)
       recon_discrepancies_(GaugeOf(*registry_, "recon_discrepancies",
                                    "Discrepancies found by the last periodic reconciliation")),
       social_degraded_(GaugeOf(*registry_, "rp_social_degraded_total",
-                               "Claims let through unchecked because the social lookup failed")) {}
+                               "Claims let through unchecked because the social lookup failed")),
+      scheme_fallbacks_(GaugeOf(*registry_, "rp_scheme_fallbacks_total",
+                                "Claims sent to the ledger because Redis failed or was stale",
+                                {{"scheme", scheme_}})),
+      scheme_divergences_(GaugeOf(*registry_, "rp_scheme_divergences_total",
+                                  "Redis counters found out of step with the ledger and resynced",
+                                  {{"scheme", scheme_}})),
+      redis_errors_(GaugeOf(*registry_, "rp_redis_errors_total", "Failed Redis commands")) {}
 
 void ServerMetrics::ObserveRequest(const std::string& route, int status, double seconds) {
   prometheus::Labels labels{{"route", route}, {"status", std::to_string(status)}};
@@ -91,6 +98,9 @@ std::string ServerMetrics::Render(const Inputs& in) {
   const async::AsyncStats* async = in.async;
   const recon::ReconResult* recon = in.recon;
   social_degraded_.Set(static_cast<double>(in.social_degraded));
+  scheme_fallbacks_.Set(static_cast<double>(in.scheme.fallbacks));
+  scheme_divergences_.Set(static_cast<double>(in.scheme.divergences));
+  redis_errors_.Set(static_cast<double>(in.scheme.redis_errors));
   if (recon != nullptr) {
     recon_drift_cents_.Set(static_cast<double>(recon->report.DriftCents()));
     recon_discrepancies_.Set(static_cast<double>(recon->report.violations.size()));

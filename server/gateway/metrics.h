@@ -14,6 +14,7 @@
 
 #include "server/async/async_service.h"
 #include "server/base/ledger_writer.h"
+#include "server/core/claim_scheme.h"
 #include "server/recon/recon.h"
 
 namespace rp::gateway {
@@ -36,6 +37,7 @@ class ServerMetrics {
     const async::AsyncStats* async = nullptr;   // Null: no workers in this process.
     const recon::ReconResult* recon = nullptr;  // Null: no periodic recon yet.
     int64_t social_degraded = 0;
+    core::SchemeStats scheme;
   };
   // Refreshes the mirrored gauges, then renders the Prometheus text format.
   std::string Render(const Inputs& in);
@@ -60,6 +62,9 @@ class ServerMetrics {
   prometheus::Gauge& recon_drift_cents_;
   prometheus::Gauge& recon_discrepancies_;
   prometheus::Gauge& social_degraded_;
+  prometheus::Gauge& scheme_fallbacks_;
+  prometheus::Gauge& scheme_divergences_;
+  prometheus::Gauge& redis_errors_;
 };
 
 }  // namespace rp::gateway

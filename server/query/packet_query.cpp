@@ -66,6 +66,22 @@ Result<ClaimsPage> ListClaims(ReadPool& pool, int64_t packet_id, int64_t after_s
   return page;
 }
 
+Result<core::ClaimOutcome> FindClaim(ReadPool& pool, int64_t packet_id, int64_t user_id) {
+  core::ClaimOutcome out;
+  Status s = pool.With([&](sql::Db& db) {
+    sql::Stmt& q = db.Prepare(
+        "SELECT claim_id, amount_cents, claimed_at_ms, status FROM claims "
+        "WHERE packet_id = ? AND user_id = ?");
+    q.Bind(1, packet_id).Bind(2, user_id);
+    if (!q.Step()) return q.status().ok() ? NotFound("claim_not_found", "") : q.status();
+    out = {q.Int(0), packet_id, user_id, q.Int(1), q.Int(2), q.Text(3), true};
+    q.Reset();
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
 Status LoadSnapshot(sql::Db& db, conservation::LedgerSnapshot* out) {
   sql::Stmt& p = db.Prepare(
       "SELECT packet_id, status, total_cents, count, claimed_cents, claimed_count, "

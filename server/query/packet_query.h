@@ -10,6 +10,7 @@
 #include "common/conservation.h"
 #include "common/sqlite.h"
 #include "common/status.h"
+#include "server/core/claim_tx.h"
 #include "server/query/read_pool.h"
 
 namespace rp::query {
@@ -48,6 +49,10 @@ Result<PacketView> GetPacket(ReadPool& pool, int64_t packet_id);
 
 // Claims in claim order after `after_seq` (0 for the first page), at most `limit`.
 Result<ClaimsPage> ListClaims(ReadPool& pool, int64_t packet_id, int64_t after_seq, int limit);
+
+// The user's claim on a packet as the last committed snapshot has it (for schemes that answer
+// repeats without the writer). NotFound("claim_not_found") when there is none.
+Result<core::ClaimOutcome> FindClaim(ReadPool& pool, int64_t packet_id, int64_t user_id);
 
 // Every packet, claim, transfer order and refund order, read in one snapshot.
 Status LoadSnapshot(sql::Db& db, conservation::LedgerSnapshot* out);

@@ -1,0 +1,119 @@
+#include "server/core/mem_lock_scheme.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <random>
+
+#include "server/core/ledger_tx.h"
+#include "server/query/packet_query.h"
+
+namespace rp::core {
+namespace {
+
+// KEYS: remaining counter, claimers set. ARGV: user. Returns 2 (this user claimed already: ask
+// the ledger), 1 (a share is reserved), 0 (sold out), -1 (no counter: use the ledger).
+constexpr const char* kReserve = R"lua(
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 2 end
+local left = redis.call('GET', KEYS[1])
+if not left then return -1 end
+if tonumber(left) <= 0 then return 0 end
+redis.call('DECR', KEYS[1])
+redis.call('SADD', KEYS[2], ARGV[1])
+return 1
+)lua";
+
+class MemLockScheme final : public ClaimScheme {
+ public:
+  explicit MemLockScheme(MemLockDeps deps) : d_(deps), rng_(deps.base.rng_seed) {}
+
+  std::string_view name() const override { return "mem_lock"; }
+  SchemeStats Stats() const override {
+    return {fallbacks_.load(), divergences_.load(), d_.redis->errors()};
+  }
+
+  void Claim(int64_t packet_id, int64_t user_id, ClaimDone done) override {
+    const std::string left = "rp:left:" + std::to_string(packet_id);
+    const std::string users = "rp:users:" + std::to_string(packet_id);
+    Result<int64_t> verdict = d_.redis->EvalInt(kReserve, {left, users}, {std::to_string(user_id)});
+    if (verdict.ok() && *verdict == 0) {
+      // Sold out by the counter: answered from the read side, no ledger write. A repeat
+      // claimer still gets their claim; a counter that says 0 while the ledger has shares left
+      // (stale after a Redis restore) is resynced and this claim goes to the ledger.
+      Result<ClaimOutcome> mine = query::FindClaim(*d_.reads, packet_id, user_id);
+      if (mine.ok()) return done(std::move(mine.value()));
+      Result<query::PacketView> p = query::GetPacket(*d_.reads, packet_id);
+      if (!p.ok() || p->status != "active" || p->claimed_count >= p->count) {
+        return done(Conflict("sold_out", "every share of this packet has been claimed"));
+      }
+      ++divergences_;
+      (void)d_.redis->Command({"SET", left, std::to_string(p->count - p->claimed_count), "EX",
+                               std::to_string(d_.key_ttl_s)});
+      verdict = Unavailable("redis_stale", "counter diverged");  // Take the ledger path.
+    }
+    if (!verdict.ok()) ++fallbacks_;  // Redis down, slow or stale: the ledger alone decides.
+    const bool reserved = verdict.ok() && *verdict == 1;
+    const bool rebuild = !verdict.ok() || *verdict == -1;
+    auto outcome = std::make_shared<ClaimOutcome>();
+    auto remaining = std::make_shared<int64_t>(-1);
+    base::WriteJob job;
+    job.lock_key = packet_id;  // The in-memory lock: one claim per packet at a time.
+    job.fn = [this, packet_id, user_id, outcome, remaining](sql::Db& db) {
+      Status s = ClaimTx(db, packet_id, user_id, d_.base.clock->NowMs(), rng_, outcome.get());
+      Result<PacketRow> p = LoadPacket(db, packet_id);  // For the counter's resync.
+      if (p.ok()) *remaining = p->status == "active" ? p->remaining_count() : 0;
+      return s;
+    };
+    job.done = [this, left, users, user_id, reserved, rebuild, outcome, remaining,
+                done](const Status& s) {
+      Settle(left, users, user_id, reserved, rebuild, s, *outcome, *remaining);
+      if (s.ok()) return done(std::move(*outcome));
+      done(s);
+    };
+    Status s = d_.base.writer->Submit(std::move(job));
+    if (!s.ok()) {
+      if (reserved) (void)d_.redis->Command({"INCR", left});  // Give the share back.
+      done(s);
+    }
+  }
+
+ private:
+  // After the ledger decided: keep the counter honest. Runs on the writer's completion path, so
+  // it must stay quick: a couple of Redis commands with a short deadline.
+  void Settle(const std::string& left, const std::string& users, int64_t user_id, bool reserved,
+              bool rebuild, const Status& s, const ClaimOutcome& outcome, int64_t remaining) {
+    const bool won = s.ok() && !outcome.repeat;
+    if (reserved && !won) {
+      if (s.error() == "sold_out" || s.error() == "expired") {
+        // The counter let a claim through the ledger refused: it diverged. Resync.
+        ++divergences_;
+        (void)d_.redis->Command({"SET", left, std::to_string(std::max<int64_t>(remaining, 0)), "EX",
+                                 std::to_string(d_.key_ttl_s)});
+      } else {
+        // A repeat the set did not know (it was rebuilt), or a failure that is not about
+        // shares: the reserved share was not used, give it back.
+        (void)d_.redis->Command({"INCR", left});
+      }
+    }
+    if (rebuild && remaining >= 0) {
+      // The counter was missing (new packet, flush, Redis restart): rebuild it from the ledger.
+      // NX: a concurrent rebuild that already wrote a fresher value wins.
+      (void)d_.redis->Command(
+          {"SET", left, std::to_string(remaining), "NX", "EX", std::to_string(d_.key_ttl_s)});
+      if (s.ok()) (void)d_.redis->Command({"SADD", users, std::to_string(user_id)});
+    }
+  }
+
+  MemLockDeps d_;
+  std::mt19937_64 rng_;  // Writer thread only.
+  std::atomic<int64_t> fallbacks_{0};
+  std::atomic<int64_t> divergences_{0};
+};
+
+}  // namespace
+
+std::unique_ptr<ClaimScheme> MakeMemLockScheme(MemLockDeps deps) {
+  return std::make_unique<MemLockScheme>(deps);
+}
+
+}  // namespace rp::core
