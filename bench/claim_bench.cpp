@@ -2,9 +2,13 @@
 // throughput measured in the same run (the ceiling of any request on this machine). Figures are
 // to be read as ratios: the machine is shared and noisy. Client and server share the 2 cores;
 // the client drives load from one thread.
+#include <arpa/inet.h>
 #include <benchmark/benchmark.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <ctime>
@@ -28,8 +32,32 @@ constexpr int64_t kRunMs = 2500;
 struct Server {
   std::string dir;
   std::optional<rp::ChildProcess> child;
+  std::optional<rp::ChildProcess> redis;  // mem_lock's private redis-server.
   int port = 0;
 };
+
+// A private redis-server (no persistence) on a free port; returns the port.
+int StartRedis(Server* s) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  const int port = ntohs(addr.sin_port);
+  auto child =
+      rp::ChildProcess::Spawn({"/usr/bin/redis-server", "--port", std::to_string(port), "--bind",
+                               "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", s->dir});
+  if (!child.ok()) std::abort();
+  s->redis.emplace(std::move(child.value()));
+  for (;;) {
+    auto line = s->redis->ReadLine(10000);
+    if (!line.ok()) std::abort();
+    if (line->find("Ready to accept connections") != std::string::npos) return port;
+  }
+}
 
 Server* g_server = nullptr;
 double g_healthz_rps = 0;
@@ -38,8 +66,12 @@ Server* StartServer(const std::string& scheme) {
   auto* s = new Server;
   char tmpl[] = "/tmp/rp-bench-XXXXXX";
   s->dir = mkdtemp(tmpl);
-  std::ofstream(s->dir + "/config.yaml") << "packet:\n  count_max: 1000000\n"
-                                         << "claim:\n  scheme: " << scheme << "\n";
+  std::ofstream config(s->dir + "/config.yaml");
+  config << "packet:\n  count_max: 1000000\nclaim:\n  scheme: " << scheme << "\n";
+  if (scheme == "mem_lock") {
+    config << "redis:\n  url: tcp://127.0.0.1:" << StartRedis(s) << "\n  pool_size: 16\n";
+  }
+  config.close();
   auto child = rp::ChildProcess::Spawn({RP_SERVER_BIN, "serve", "--config", s->dir + "/config.yaml",
                                         "--port", "0", "--db", s->dir + "/ledger.db"},
                                        {std::string("RP_AUTH_SECRET=") + kAuthSecret,
@@ -142,7 +174,7 @@ void RunClaims(benchmark::State& state, const std::string& scheme, int claimers,
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
-  const std::vector<std::string> schemes = {"db_lock", "batched"};
+  const std::vector<std::string> schemes = {"db_lock", "batched", "mem_lock"};
   for (const std::string& scheme : schemes) g_servers[scheme] = StartServer(scheme);
   g_server = g_servers.at("db_lock");
   // Order matters: the ceiling first, so each claim figure can be divided by it.
@@ -179,11 +211,45 @@ int main(int argc, char** argv) {
         ->UseManualTime()
         ->Unit(benchmark::kMillisecond);
   }
+  // Sold out: one packet whose shares are all gone, 512 claimers keep asking. Counts answers
+  // (all 409): what a rejection costs under each scheme.
+  for (const std::string& scheme : schemes) {
+    benchmark::RegisterBenchmark(
+        ("rejections_sold_out/" + scheme + "/claimers").c_str(),
+        [scheme](benchmark::State& state) {
+          Server* server = g_servers.at(scheme);
+          const int64_t packet = ActivePacket(server->port, 1);
+          httplib::Client c("127.0.0.1", server->port);
+          c.Post("/v1/packets/" + std::to_string(packet) + "/claims",
+                 {{"Authorization",
+                   "Bearer " + rp::auth::MintToken(kAuthSecret, 42, std::time(nullptr) + 3600)}},
+                 "", "application/json");
+          const std::string path = "/v1/packets/" + std::to_string(packet) + "/claims";
+          const int64_t expires = std::time(nullptr) + 3600;
+          for (auto _ : state) {
+            auto r = rp::load::RunClosedLoop(
+                {"127.0.0.1", server->port, static_cast<int>(state.range(0)), 10'000'000, kRunMs},
+                [&](int64_t seq) {
+                  std::string token = rp::auth::MintToken(kAuthSecret, 5'000'000 + seq, expires);
+                  return rp::load::RenderRequest("POST", path,
+                                                 {{"Authorization", "Bearer " + token}}, "");
+                });
+            if (!r.ok()) return state.SkipWithError(r.status().message().c_str());
+            Report(state, *r, r->by_status[409]);
+            state.counters["vs_healthz"] = r->RequestsPerSecond() / g_healthz_rps;
+          }
+        })
+        ->Arg(512)
+        ->Iterations(1)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+  }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   for (auto& [scheme, server] : g_servers) {
     server->child->Signal(SIGTERM);
     (void)server->child->Wait(10000);
+    if (server->redis) server->redis->Signal(SIGTERM);
     std::filesystem::remove_all(server->dir);
   }
   return 0;
