@@ -5,6 +5,7 @@
 #include <atomic>
 #include <random>
 
+#include "server/base/blocking_pool.h"
 #include "server/core/ledger_tx.h"
 #include "server/query/packet_query.h"
 
@@ -32,7 +33,16 @@ class MemLockScheme final : public ClaimScheme {
     return {fallbacks_.load(), divergences_.load(), d_.redis->errors()};
   }
 
+  // The Redis call blocks, so it runs on the scheme's own pool, never on an HTTP I/O thread
+  // (shared facts: a blocking Redis call per request needs more threads than cores).
   void Claim(int64_t packet_id, int64_t user_id, ClaimDone done) override {
+    Status s =
+        pool_.Submit([this, packet_id, user_id, done] { ClaimOnPool(packet_id, user_id, done); });
+    if (!s.ok()) done(s);
+  }
+
+ private:
+  void ClaimOnPool(int64_t packet_id, int64_t user_id, ClaimDone done) {
     const std::string left = "rp:left:" + std::to_string(packet_id);
     const std::string users = "rp:users:" + std::to_string(packet_id);
     Result<int64_t> verdict = d_.redis->EvalInt(kReserve, {left, users}, {std::to_string(user_id)});
@@ -40,15 +50,14 @@ class MemLockScheme final : public ClaimScheme {
       // Sold out by the counter: answered from the read side, no ledger write. A repeat
       // claimer still gets their claim; a counter that says 0 while the ledger has shares left
       // (stale after a Redis restore) is resynced and this claim goes to the ledger.
-      Result<ClaimOutcome> mine = query::FindClaim(*d_.reads, packet_id, user_id);
-      if (mine.ok()) return done(std::move(mine.value()));
-      Result<query::PacketView> p = query::GetPacket(*d_.reads, packet_id);
-      if (!p.ok() || p->status != "active" || p->claimed_count >= p->count) {
+      Result<query::SoldOutView> v = query::CheckSoldOut(*d_.reads, packet_id, user_id);
+      if (v.ok() && v->mine) return done(std::move(*v->mine));
+      if (!v.ok() || v->status != "active" || v->remaining_count <= 0) {
         return done(Conflict("sold_out", "every share of this packet has been claimed"));
       }
       ++divergences_;
-      (void)d_.redis->Command({"SET", left, std::to_string(p->count - p->claimed_count), "EX",
-                               std::to_string(d_.key_ttl_s)});
+      (void)d_.redis->Command(
+          {"SET", left, std::to_string(v->remaining_count), "EX", std::to_string(d_.key_ttl_s)});
       verdict = Unavailable("redis_stale", "counter diverged");  // Take the ledger path.
     }
     if (!verdict.ok()) ++fallbacks_;  // Redis down, slow or stale: the ledger alone decides.
@@ -77,7 +86,6 @@ class MemLockScheme final : public ClaimScheme {
     }
   }
 
- private:
   // After the ledger decided: keep the counter honest. Runs on the writer's completion path, so
   // it must stay quick: a couple of Redis commands with a short deadline.
   void Settle(const std::string& left, const std::string& users, int64_t user_id, bool reserved,
@@ -106,6 +114,7 @@ class MemLockScheme final : public ClaimScheme {
 
   MemLockDeps d_;
   std::mt19937_64 rng_;  // Writer thread only.
+  base::BlockingPool pool_{d_.redis_threads, d_.queue_max};
   std::atomic<int64_t> fallbacks_{0};
   std::atomic<int64_t> divergences_{0};
 };

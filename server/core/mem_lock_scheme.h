@@ -26,6 +26,8 @@ struct MemLockDeps {
   base::RedisPool* redis = nullptr;  // Not owned.
   query::ReadPool* reads = nullptr;  // Not owned.
   int64_t key_ttl_s = 86400 * 2;     // Counters expire on their own after the packet has.
+  int redis_threads = 8;             // Threads making the blocking Redis calls.
+  int queue_max = 8192;              // Claims waiting for one of them; beyond: 503.
 };
 
 std::unique_ptr<ClaimScheme> MakeMemLockScheme(MemLockDeps deps);

@@ -82,6 +82,27 @@ Result<core::ClaimOutcome> FindClaim(ReadPool& pool, int64_t packet_id, int64_t 
   return out;
 }
 
+Result<SoldOutView> CheckSoldOut(ReadPool& pool, int64_t packet_id, int64_t user_id) {
+  SoldOutView v;
+  Status s = pool.With([&](sql::Db& db) {
+    sql::Stmt& q = db.Prepare(
+        "SELECT p.status, p.count - p.claimed_count, c.claim_id, c.amount_cents, "
+        "c.claimed_at_ms, c.status FROM packets p LEFT JOIN claims c "
+        "ON c.packet_id = p.packet_id AND c.user_id = ? WHERE p.packet_id = ?");
+    q.Bind(1, user_id).Bind(2, packet_id);
+    if (!q.Step()) return q.status().ok() ? NotFound("packet_not_found", "") : q.status();
+    v.status = q.Text(0);
+    v.remaining_count = q.Int(1);
+    if (!q.IsNull(2))
+      v.mine =
+          core::ClaimOutcome{q.Int(2), packet_id, user_id, q.Int(3), q.Int(4), q.Text(5), true};
+    q.Reset();
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return v;
+}
+
 Status LoadSnapshot(sql::Db& db, conservation::LedgerSnapshot* out) {
   sql::Stmt& p = db.Prepare(
       "SELECT packet_id, status, total_cents, count, claimed_cents, claimed_count, "

@@ -54,6 +54,15 @@ Result<ClaimsPage> ListClaims(ReadPool& pool, int64_t packet_id, int64_t after_s
 // repeats without the writer). NotFound("claim_not_found") when there is none.
 Result<core::ClaimOutcome> FindClaim(ReadPool& pool, int64_t packet_id, int64_t user_id);
 
+// What a "sold out" verdict from an accelerator is checked against, in one snapshot: the user's
+// earlier claim (if any) and the packet's status and remaining shares.
+struct SoldOutView {
+  std::optional<core::ClaimOutcome> mine;
+  std::string status;
+  int64_t remaining_count = 0;
+};
+Result<SoldOutView> CheckSoldOut(ReadPool& pool, int64_t packet_id, int64_t user_id);
+
 // Every packet, claim, transfer order and refund order, read in one snapshot.
 Status LoadSnapshot(sql::Db& db, conservation::LedgerSnapshot* out);
 Result<conservation::LedgerSnapshot> Snapshot(ReadPool& pool);
