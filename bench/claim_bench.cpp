@@ -68,7 +68,7 @@ Server* StartServer(const std::string& scheme) {
   s->dir = mkdtemp(tmpl);
   std::ofstream config(s->dir + "/config.yaml");
   config << "packet:\n  count_max: 1000000\nclaim:\n  scheme: " << scheme << "\n";
-  if (scheme == "mem_lock") {
+  if (scheme == "mem_lock" || scheme == "presplit") {
     config << "redis:\n  url: tcp://127.0.0.1:" << StartRedis(s) << "\n  pool_size: 16\n";
   }
   config.close();
@@ -174,7 +174,7 @@ void RunClaims(benchmark::State& state, const std::string& scheme, int claimers,
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
-  const std::vector<std::string> schemes = {"db_lock", "batched", "mem_lock"};
+  const std::vector<std::string> schemes = {"db_lock", "batched", "mem_lock", "presplit"};
   for (const std::string& scheme : schemes) g_servers[scheme] = StartServer(scheme);
   g_server = g_servers.at("db_lock");
   // Order matters: the ceiling first, so each claim figure can be divided by it.

@@ -16,6 +16,7 @@
 #include "server/core/b2c.h"
 #include "server/core/claim_scheme.h"
 #include "server/core/mem_lock_scheme.h"
+#include "server/core/presplit_scheme.h"
 #include "server/gateway/api.h"
 #include "server/gateway/http_server.h"
 #include "server/gateway/metrics.h"
@@ -134,6 +135,8 @@ Result<std::unique_ptr<App>> App::Start(base::ServerConfig config, const Clock* 
   }
   if (c.claim_scheme == "mem_lock") {
     p->scheme = core::MakeMemLockScheme({scheme_deps, p->redis.get(), p->reads.get()});
+  } else if (c.claim_scheme == "presplit") {
+    p->scheme = core::MakePresplitScheme({scheme_deps, p->redis.get(), p->reads.get()});
   } else {
     Result<std::unique_ptr<core::ClaimScheme>> scheme =
         core::MakeClaimScheme(c.claim_scheme, scheme_deps);

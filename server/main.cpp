@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   serve->add_option("--db", flags.db_path, "SQLite ledger path");
   serve->add_option("--claim-scheme", flags.claim_scheme, "Claim scheme")
-      ->check(CLI::IsMember({"db_lock", "batched", "mem_lock"}));
+      ->check(CLI::IsMember({"db_lock", "batched", "mem_lock", "presplit"}));
   serve->add_option("--packet-ttl", flags.packet_ttl_s, "Seconds until a packet expires")
       ->check(CLI::Range(int64_t{1}, int64_t{30 * 86400}));
   serve->add_option("--threads", flags.threads, "HTTP I/O threads")->check(CLI::Range(1, 256));

@@ -19,7 +19,7 @@ class SchemeConformanceTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     base::ServerConfig c = TestConfig(dir_);
     c.claim_scheme = GetParam();
-    if (GetParam() == "mem_lock") {
+    if (GetParam() == "mem_lock" || GetParam() == "presplit") {
       redis_ = std::make_unique<RedisProcess>(dir_);
       c.redis_url = redis_->url();
     }
@@ -77,6 +77,14 @@ TEST_P(SchemeConformanceTest, HotPacketHasExactlyCountWinnersAndExactSum) {
   }
   EXPECT_EQ(winners, 50);
   EXPECT_EQ(sum, 5000);
+  if (redis_) {  // With Redis healthy, the Redis path did the work: no claim fell back.
+    std::string metrics = client_->Send("GET", "/metrics", "", {}).raw;
+    EXPECT_NE(metrics.find("rp_scheme_fallbacks_total{scheme=\"" + GetParam() + "\"} 0"),
+              std::string::npos)
+        << metrics.substr(metrics.find("rp_scheme_fallbacks_total{"), 120);
+    EXPECT_NE(metrics.find("rp_redis_errors_total 0"), std::string::npos)
+        << metrics.substr(metrics.find("rp_scheme"));
+  }
   for (size_t i = 0; i < replies.size(); ++i) {  // Replays return the original.
     if (replies[i].status != 201) continue;
     Reply again = client_->Claim(packet, 1000 + static_cast<int64_t>(i));
@@ -122,7 +130,7 @@ TEST_P(SchemeConformanceTest, AUserRacingItselfGetsOneClaim) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Schemes, SchemeConformanceTest,
-                         ::testing::Values("db_lock", "batched", "mem_lock"),
+                         ::testing::Values("db_lock", "batched", "mem_lock", "presplit"),
                          [](const auto& param_info) { return param_info.param; });
 
 }  // namespace

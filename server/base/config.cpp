@@ -151,10 +151,11 @@ Status FinishConfig(ServerConfig* c) {
            Range(c->read_connections >= 1 && c->read_connections <= 64,
                  "ledger.read_connections must be 1..64"),
            Range(c->claim_scheme == "db_lock" || c->claim_scheme == "batched" ||
-                     c->claim_scheme == "mem_lock",
-                 "claim.scheme must be one of: db_lock, batched, mem_lock"),
-           Range(c->claim_scheme != "mem_lock" || !c->redis_url.empty(),
-                 "claim.scheme mem_lock needs redis.url (or --redis)"),
+                     c->claim_scheme == "mem_lock" || c->claim_scheme == "presplit",
+                 "claim.scheme must be one of: db_lock, batched, mem_lock, presplit"),
+           Range((c->claim_scheme != "mem_lock" && c->claim_scheme != "presplit") ||
+                     !c->redis_url.empty(),
+                 "claim.scheme mem_lock and presplit need redis.url (or --redis)"),
            Range(c->redis_pool_size >= 1 && c->redis_pool_size <= 256 &&
                      c->redis_deadline_ms >= 1 && c->redis_deadline_ms <= 10000,
                  "redis.pool_size must be 1..256 and redis.deadline_ms 1..10000"),

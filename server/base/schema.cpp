@@ -144,6 +144,18 @@ CREATE INDEX subsidies_by_state ON subsidies (state, updated_at_ms);
 ALTER TABLE packets ADD COLUMN subsidy_id TEXT REFERENCES subsidies (subsidy_id);
 CREATE UNIQUE INDEX packets_by_subsidy ON packets (subsidy_id) WHERE subsidy_id IS NOT NULL;
 )sql",
+      // 4: pre-split packets (claim scheme presplit): every share drawn up front, one row each;
+      // a claim takes one (user_id set once, conditionally).
+      R"sql(
+CREATE TABLE shares (
+  packet_id     INTEGER NOT NULL REFERENCES packets (packet_id),
+  idx           INTEGER NOT NULL CHECK (idx >= 0),
+  amount_cents  INTEGER NOT NULL CHECK (amount_cents > 0),
+  user_id       INTEGER,
+  PRIMARY KEY (packet_id, idx),
+  UNIQUE (packet_id, user_id)
+);
+)sql",
   };
   return kMigrations;
 }

@@ -59,7 +59,7 @@ Status InsertClaim(sql::Db& db, const PacketRow& p, int64_t user_id, int64_t amo
 }  // namespace
 
 Status ClaimTx(sql::Db& db, int64_t packet_id, int64_t user_id, int64_t now_ms,
-               std::mt19937_64& rng, ClaimOutcome* out) {
+               std::mt19937_64& rng, ClaimOutcome* out, const ShareSource* source) {
   Result<PacketRow> loaded = LoadPacket(db, packet_id);
   if (!loaded.ok()) return loaded.status();
   const PacketRow& p = *loaded;
@@ -69,9 +69,17 @@ Status ClaimTx(sql::Db& db, int64_t packet_id, int64_t user_id, int64_t now_ms,
   s = CheckClaimable(p, now_ms);
   if (!s.ok()) return s;
 
-  const Split split = p.split == "even" ? Split::kEven : Split::kRandom;
-  const int64_t amount =
-      DrawShare(split, p.remaining_cents(), p.remaining_count(), p.share_cap_cents, rng);
+  int64_t amount = 0;
+  if (source != nullptr) {
+    Result<int64_t> taken = (*source)(db, p, user_id);
+    if (!taken.ok()) return taken.status();
+    amount = *taken;
+    RP_CHECK(amount >= 1 && amount <= p.share_cap_cents && amount <= p.remaining_cents());
+    RP_CHECK(p.remaining_cents() - amount >= p.remaining_count() - 1);
+  } else {
+    const Split split = p.split == "even" ? Split::kEven : Split::kRandom;
+    amount = DrawShare(split, p.remaining_cents(), p.remaining_count(), p.share_cap_cents, rng);
+  }
   int64_t claim_id = 0;
   s = InsertClaim(db, p, user_id, amount, now_ms, &claim_id);
   if (!s.ok()) return s;

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "server/base/blocking_pool.h"
+#include "server/core/inflight.h"
 #include "server/core/ledger_tx.h"
 #include "server/query/packet_query.h"
 
@@ -50,9 +51,12 @@ class MemLockScheme final : public ClaimScheme {
       // Sold out by the counter: answered from the read side, no ledger write. A repeat
       // claimer still gets their claim; a counter that says 0 while the ledger has shares left
       // (stale after a Redis restore) is resynced and this claim goes to the ledger.
+      // In-flight count first, snapshot second: a claim that commits in between is then either
+      // counted in flight or visible in the snapshot, never missing from both.
+      const int64_t inflight = inflight_.Of(packet_id);
       Result<query::SoldOutView> v = query::CheckSoldOut(*d_.reads, packet_id, user_id);
       if (v.ok() && v->mine) return done(std::move(*v->mine));
-      if (!v.ok() || v->status != "active" || v->remaining_count <= 0) {
+      if (!v.ok() || v->status != "active" || v->remaining_count - inflight <= 0) {
         return done(Conflict("sold_out", "every share of this packet has been claimed"));
       }
       ++divergences_;
@@ -62,6 +66,7 @@ class MemLockScheme final : public ClaimScheme {
     }
     if (!verdict.ok()) ++fallbacks_;  // Redis down, slow or stale: the ledger alone decides.
     const bool reserved = verdict.ok() && *verdict == 1;
+    inflight_.Add(packet_id);  // Every claim on its way to the ledger, whatever the path.
     const bool rebuild = !verdict.ok() || *verdict == -1;
     auto outcome = std::make_shared<ClaimOutcome>();
     auto remaining = std::make_shared<int64_t>(-1);
@@ -73,14 +78,16 @@ class MemLockScheme final : public ClaimScheme {
       if (p.ok()) *remaining = p->status == "active" ? p->remaining_count() : 0;
       return s;
     };
-    job.done = [this, left, users, user_id, reserved, rebuild, outcome, remaining,
+    job.done = [this, packet_id, left, users, user_id, reserved, rebuild, outcome, remaining,
                 done](const Status& s) {
+      inflight_.Done(packet_id);
       Settle(left, users, user_id, reserved, rebuild, s, *outcome, *remaining);
       if (s.ok()) return done(std::move(*outcome));
       done(s);
     };
     Status s = d_.base.writer->Submit(std::move(job));
     if (!s.ok()) {
+      inflight_.Done(packet_id);
       if (reserved) (void)d_.redis->Command({"INCR", left});  // Give the share back.
       done(s);
     }
@@ -114,9 +121,11 @@ class MemLockScheme final : public ClaimScheme {
 
   MemLockDeps d_;
   std::mt19937_64 rng_;  // Writer thread only.
-  base::BlockingPool pool_{d_.redis_threads, d_.queue_max};
   std::atomic<int64_t> fallbacks_{0};
   std::atomic<int64_t> divergences_{0};
+  InflightClaims inflight_;
+  // Last: destroyed first, so its threads are joined while everything they use still exists.
+  base::BlockingPool pool_{d_.redis_threads, d_.queue_max};
 };
 
 }  // namespace

@@ -1,0 +1,185 @@
+#include "server/core/presplit_scheme.h"
+
+#include <atomic>
+#include <random>
+
+#include "common/check.h"
+#include "server/base/blocking_pool.h"
+#include "server/core/inflight.h"
+#include "server/core/ledger_tx.h"
+#include "server/core/split.h"
+#include "server/query/packet_query.h"
+
+namespace rp::core {
+namespace {
+
+// KEYS: index list, claimers hash, "split" flag. ARGV: user.
+// Returns the index (>= 0), -2 (this user holds an index: ask the ledger), -3 (sold out: the
+// list is empty although it was filled), -1 (nothing known: use the ledger).
+constexpr const char* kTake = R"lua(
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return -2 end
+local idx = redis.call('LPOP', KEYS[1])
+if not idx then
+  if redis.call('EXISTS', KEYS[3]) == 1 then return -3 end
+  return -1
+end
+redis.call('HSET', KEYS[2], ARGV[1], idx)
+return tonumber(idx)
+)lua";
+
+// KEYS: index list, "split" flag. ARGV: ttl, then the free indexes. Fills the list once.
+constexpr const char* kFill = R"lua(
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
+  for i = 2, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  return #ARGV - 1
+end
+return 0
+)lua";
+
+// Draws every share of a packet that has none yet (first claim), with the packet's own split.
+Status EnsureShares(sql::Db& db, const PacketRow& p, std::mt19937_64& rng) {
+  sql::Stmt& any = db.Prepare("SELECT COUNT(*) FROM shares WHERE packet_id = ?");
+  any.Bind(1, p.packet_id);
+  any.Step();
+  const int64_t n = any.Int(0);
+  any.Reset();
+  if (n > 0) return Status::Ok();
+  RP_CHECK(p.claimed_count == 0);  // Shares exist before any presplit claim commits.
+  const Split split = p.split == "even" ? Split::kEven : Split::kRandom;
+  int64_t left = p.total_cents;
+  sql::Stmt& ins = db.Prepare("INSERT INTO shares (packet_id, idx, amount_cents) VALUES (?, ?, ?)");
+  for (int64_t i = 0; i < p.count; ++i) {
+    const int64_t amount = DrawShare(split, left, p.count - i, p.share_cap_cents, rng);
+    left -= amount;
+    ins.Reset();
+    ins.Bind(1, p.packet_id).Bind(2, i).Bind(3, amount);
+    ins.Step();
+    if (!ins.status().ok()) return ins.status();
+  }
+  RP_CHECK(left == 0);
+  return Status::Ok();
+}
+
+// Takes share `idx` for the user if it is free, else the next free share.
+Result<int64_t> TakeShare(sql::Db& db, int64_t packet_id, int64_t idx, int64_t user_id) {
+  if (idx >= 0) {
+    sql::Stmt& up = db.Prepare(
+        "UPDATE shares SET user_id = ? WHERE packet_id = ? AND idx = ? AND user_id IS NULL "
+        "RETURNING amount_cents");
+    up.Bind(1, user_id).Bind(2, packet_id).Bind(3, idx);
+    if (up.Step()) {
+      const int64_t amount = up.Int(0);
+      up.Reset();
+      return amount;
+    }
+    if (!up.status().ok()) return up.status();
+  }
+  sql::Stmt& next = db.Prepare(
+      "UPDATE shares SET user_id = ? WHERE packet_id = ? AND idx = (SELECT MIN(idx) FROM shares "
+      "WHERE packet_id = ? AND user_id IS NULL) RETURNING amount_cents");
+  next.Bind(1, user_id).Bind(2, packet_id).Bind(3, packet_id);
+  if (next.Step()) {
+    const int64_t amount = next.Int(0);
+    next.Reset();
+    return amount;
+  }
+  if (!next.status().ok()) return next.status();
+  return Internal("packet has remaining shares in its row but no free share row");
+}
+
+class PresplitScheme final : public ClaimScheme {
+ public:
+  explicit PresplitScheme(PresplitDeps deps) : d_(deps), rng_(deps.base.rng_seed) {}
+
+  std::string_view name() const override { return "presplit"; }
+  SchemeStats Stats() const override {
+    return {fallbacks_.load(), divergences_.load(), d_.redis->errors()};
+  }
+
+  void Claim(int64_t packet_id, int64_t user_id, ClaimDone done) override {
+    Status s =
+        pool_.Submit([this, packet_id, user_id, done] { ClaimOnPool(packet_id, user_id, done); });
+    if (!s.ok()) done(s);
+  }
+
+ private:
+  void ClaimOnPool(int64_t packet_id, int64_t user_id, const ClaimDone& done) {
+    const std::string id = std::to_string(packet_id);
+    const std::string list = "rp:shares:" + id, flag = "rp:split:" + id;
+    Result<int64_t> idx =
+        d_.redis->EvalInt(kTake, {list, "rp:holders:" + id, flag}, {std::to_string(user_id)});
+    if (idx.ok() && *idx == -3) {
+      // Sold out per Redis: confirm on the read side (repeats get their claim; a list emptied
+      // wrongly sends this claim to the ledger).
+      // In-flight count first, snapshot second: a claim that commits in between is then either
+      // counted in flight or visible in the snapshot, never missing from both.
+      const int64_t inflight = inflight_.Of(packet_id);
+      Result<query::SoldOutView> v = query::CheckSoldOut(*d_.reads, packet_id, user_id);
+      if (v.ok() && v->mine) return done(std::move(*v->mine));
+      if (!v.ok() || v->status != "active" || v->remaining_count - inflight <= 0) {
+        return done(Conflict("sold_out", "every share of this packet has been claimed"));
+      }
+      ++divergences_;
+    }
+    if (!idx.ok()) ++fallbacks_;
+    const int64_t wanted = idx.ok() ? *idx : -1;
+    inflight_.Add(packet_id);  // Every claim on its way to the ledger, whatever the path.
+    const bool fill = idx.ok() && *idx == -1;
+    auto outcome = std::make_shared<ClaimOutcome>();
+    auto free_idx = std::make_shared<std::vector<int64_t>>();
+    base::WriteJob job;  // No lock key: a claim locks its share, not the packet.
+    job.fn = [this, packet_id, user_id, wanted, fill, outcome, free_idx](sql::Db& db) {
+      ShareSource source = [this, wanted, fill, free_idx](sql::Db& tx, const PacketRow& p,
+                                                          int64_t user) -> Result<int64_t> {
+        Status s = EnsureShares(tx, p, rng_);
+        if (!s.ok()) return s;
+        Result<int64_t> amount = TakeShare(tx, p.packet_id, wanted, user);
+        if (amount.ok() && fill) CollectFree(tx, p.packet_id, free_idx.get());
+        return amount;
+      };
+      return ClaimTx(db, packet_id, user_id, d_.base.clock->NowMs(), rng_, outcome.get(), &source);
+    };
+    job.done = [this, packet_id, wanted, list, flag, fill, outcome, free_idx,
+                done](const Status& s) {
+      inflight_.Done(packet_id);
+      if (fill && s.ok() && !free_idx->empty()) Fill(list, flag, *free_idx);
+      if (s.ok()) return done(std::move(*outcome));
+      done(s);
+    };
+    Status s = d_.base.writer->Submit(std::move(job));
+    if (!s.ok()) {
+      inflight_.Done(packet_id);
+      done(s);
+    }
+  }
+
+  static void CollectFree(sql::Db& db, int64_t packet_id, std::vector<int64_t>* out) {
+    sql::Stmt& q =
+        db.Prepare("SELECT idx FROM shares WHERE packet_id = ? AND user_id IS NULL ORDER BY idx");
+    q.Bind(1, packet_id);
+    while (q.Step()) out->push_back(q.Int(0));
+  }
+
+  // Pushes the free indexes to Redis once (the first filler wins; later ones are no-ops).
+  void Fill(const std::string& list, const std::string& flag, const std::vector<int64_t>& free) {
+    std::vector<std::string> args = {std::to_string(d_.key_ttl_s)};
+    for (int64_t i : free) args.push_back(std::to_string(i));
+    (void)d_.redis->EvalInt(kFill, {list, flag}, args);
+  }
+
+  PresplitDeps d_;
+  std::mt19937_64 rng_;  // Writer thread only.
+  std::atomic<int64_t> fallbacks_{0};
+  std::atomic<int64_t> divergences_{0};
+  InflightClaims inflight_;
+  base::BlockingPool pool_{d_.redis_threads, d_.queue_max};
+};
+
+}  // namespace
+
+std::unique_ptr<ClaimScheme> MakePresplitScheme(PresplitDeps deps) {
+  return std::make_unique<PresplitScheme>(deps);
+}
+
+}  // namespace rp::core

@@ -1,0 +1,33 @@
+// presplit — the seed's "pre-split red packet": a packet's shares are all drawn up front (same
+// double-mean allocation) and stored as share rows; their indexes are pushed to a Redis list,
+// and a claim pops the next index atomically in Redis (one Lua script that also records the
+// user, so a user takes at most one index), then takes that share row in the ledger with a
+// conditional update. Claims lock a share, not the packet, so they are not serialised per
+// packet: they group-commit like claims on different packets.
+//
+// Redis is an accelerator: when it fails (or was flushed) the claim takes the next free share
+// from the ledger (the seed's fallback); a popped index someone else already took in the ledger
+// falls back the same way; the ledger's conditional update is what makes a share go to one user.
+// Shares are created lazily by the first claim on a packet (in that claim's transaction).
+#pragma once
+
+#include <memory>
+
+#include "server/base/redis_client.h"
+#include "server/core/claim_scheme.h"
+#include "server/query/read_pool.h"
+
+namespace rp::core {
+
+struct PresplitDeps {
+  ClaimSchemeDeps base;
+  base::RedisPool* redis = nullptr;  // Not owned.
+  query::ReadPool* reads = nullptr;  // Not owned.
+  int64_t key_ttl_s = 86400 * 2;
+  int redis_threads = 8;
+  int queue_max = 8192;
+};
+
+std::unique_ptr<ClaimScheme> MakePresplitScheme(PresplitDeps deps);
+
+}  // namespace rp::core
