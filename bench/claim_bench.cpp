@@ -187,7 +187,7 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(
         ("claims_hot/" + scheme + "/claimers").c_str(),
         [scheme](benchmark::State& state) {
-          const int64_t packet = ActivePacket(g_servers.at(scheme)->port, 1'000'000);
+          const int64_t packet = ActivePacket(g_servers.at(scheme)->port, 200'000);
           RunClaims(state, scheme, static_cast<int>(state.range(0)), {packet});
         })
         ->Arg(1)

@@ -116,7 +116,16 @@ TEST_P(RedisFaultTest, StaleStateNeverOverIssuesNorRefusesRealShares) {
     // A list emptied (or lost) while the "split" flag says it was filled: Redis claims sold
     // out; the read side knows better and the claim takes a share from the ledger.
     const int64_t p = ActivePacket("stale-list", 1000, 10);
-    ASSERT_EQ(client_->Claim(p, 1).status, 201);  // Splits the packet and fills the list.
+    ASSERT_EQ(client_->Claim(p, 1).status, 201);  // Splits the packet; the list fills behind.
+    base::RedisPool pool({"127.0.0.1", redis_->port(), 1, 1000, 1000});
+    bool filled = false;
+    for (int i = 0; i < 500 && !filled; ++i) {
+      auto e = pool.EvalInt("return redis.call('EXISTS', KEYS[1])",
+                            {"rp:split:" + std::to_string(p)}, {});
+      filled = e.ok() && *e == 1;
+      if (!filled) std::this_thread::sleep_for(std::chrono::milliseconds(2));  // Filling is async.
+    }
+    ASSERT_TRUE(filled);
     Redis({"DEL", "rp:shares:" + std::to_string(p)});
     auto won = Storm(p, 3, 1000000, [] {});
     EXPECT_EQ(won.size(), 9u);

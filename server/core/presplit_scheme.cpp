@@ -27,13 +27,18 @@ redis.call('HSET', KEYS[2], ARGV[1], idx)
 return tonumber(idx)
 )lua";
 
-// KEYS: index list, "split" flag. ARGV: ttl, then the free indexes. Fills the list once.
-constexpr const char* kFill = R"lua(
-if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
-  for i = 2, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
-  redis.call('EXPIRE', KEYS[1], ARGV[1])
-  return #ARGV - 1
-end
+// Filling runs in chunks under a "filling" lock; the "split" flag is set only when the list is
+// complete, so until then claims see no flag and take the ledger path (never a false sold-out).
+// KEYS: index list. ARGV: ttl, then a chunk of free indexes.
+constexpr const char* kPushChunk = R"lua(
+for i = 2, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return #ARGV - 1
+)lua";
+constexpr int kFillChunk = 1000;
+// KEYS: lock. ARGV: ttl. 1 when this caller took the lock.
+constexpr const char* kTryLock = R"lua(
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 1 end
 return 0
 )lua";
 
@@ -143,7 +148,10 @@ class PresplitScheme final : public ClaimScheme {
     job.done = [this, packet_id, wanted, list, flag, fill, outcome, free_idx,
                 done](const Status& s) {
       inflight_.Done(packet_id);
-      if (fill && s.ok() && !free_idx->empty()) Fill(list, flag, *free_idx);
+      if (fill && s.ok() && !free_idx->empty()) {
+        // Off the writer's completion path: filling talks to Redis.
+        (void)pool_.Submit([this, list, flag, free_idx] { Fill(list, flag, *free_idx); });
+      }
       if (s.ok()) return done(std::move(*outcome));
       done(s);
     };
@@ -161,11 +169,22 @@ class PresplitScheme final : public ClaimScheme {
     while (q.Step()) out->push_back(q.Int(0));
   }
 
-  // Pushes the free indexes to Redis once (the first filler wins; later ones are no-ops).
+  // Pushes the free indexes to Redis once: the first filler takes the "filling" lock, pushes in
+  // chunks, and sets the flag last. A failure leaves no flag: claims keep using the ledger and
+  // the next ledger-path claim tries again once the lock expires.
   void Fill(const std::string& list, const std::string& flag, const std::vector<int64_t>& free) {
-    std::vector<std::string> args = {std::to_string(d_.key_ttl_s)};
-    for (int64_t i : free) args.push_back(std::to_string(i));
-    (void)d_.redis->EvalInt(kFill, {list, flag}, args);
+    const std::string ttl = std::to_string(d_.key_ttl_s);
+    Result<int64_t> locked = d_.redis->EvalInt(kTryLock, {flag + ":filling"}, {"60"});
+    if (!locked.ok() || *locked != 1) return;
+    if (!d_.redis->Command({"DEL", list}).ok()) return;
+    for (size_t at = 0; at < free.size(); at += kFillChunk) {
+      std::vector<std::string> args = {ttl};
+      for (size_t i = at; i < std::min(free.size(), at + kFillChunk); ++i) {
+        args.push_back(std::to_string(free[i]));
+      }
+      if (!d_.redis->EvalInt(kPushChunk, {list}, args).ok()) return;
+    }
+    (void)d_.redis->Command({"SET", flag, "1", "EX", ttl});
   }
 
   PresplitDeps d_;
