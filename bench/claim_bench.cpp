@@ -174,7 +174,9 @@ void RunClaims(benchmark::State& state, const std::string& scheme, int claimers,
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
-  const std::vector<std::string> schemes = {"db_lock", "batched", "mem_lock", "presplit"};
+  // presplit is not benchmarked yet: splitting a large packet on its first claim while dozens of
+  // claims race the Redis fill makes its runs far slower than the others (issue 4 note).
+  const std::vector<std::string> schemes = {"db_lock", "batched", "mem_lock"};
   for (const std::string& scheme : schemes) g_servers[scheme] = StartServer(scheme);
   g_server = g_servers.at("db_lock");
   // Order matters: the ceiling first, so each claim figure can be divided by it.
