@@ -49,7 +49,8 @@ int StartRedis(Server* s) {
   const int port = ntohs(addr.sin_port);
   auto child =
       rp::ChildProcess::Spawn({"/usr/bin/redis-server", "--port", std::to_string(port), "--bind",
-                               "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", s->dir});
+                               "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", s->dir},
+                              {}, s->dir + "/redis.log");
   if (!child.ok()) std::abort();
   s->redis.emplace(std::move(child.value()));
   for (;;) {
