@@ -1,12 +1,16 @@
 // InflightClaims: claims an accelerator (Redis) let through that the ledger has not answered
 // yet, per packet. A "sold out" from Redis is only a divergence if the ledger's remaining shares
 // exceed what is in flight: the ledger snapshot lags the reservations by exactly those claims.
-// Thread-safe; bounded by the claims in flight (entries are erased at zero).
+// Thread-safe; bounded by the claims in flight (entries are erased at zero). VerifySoldOut below
+// is the check both Redis schemes make.
 #pragma once
 
 #include <cstdint>
 #include <mutex>
 #include <unordered_map>
+
+#include "server/core/claim_tx.h"
+#include "server/query/packet_query.h"
 
 namespace rp::core {
 
@@ -31,5 +35,29 @@ class InflightClaims {
   mutable std::mutex mu_;
   std::unordered_map<int64_t, int64_t> counts_;
 };
+
+// What an accelerator's "sold out" turns out to be once checked against the ledger.
+struct SoldOutCheck {
+  enum Kind { kRepeat, kSoldOut, kDiverged } kind = kSoldOut;
+  ClaimOutcome repeat;          // kRepeat: the user's earlier claim.
+  int64_t remaining_count = 0;  // kDiverged: what the ledger says is left.
+};
+
+// The in-flight count is read first and the snapshot second: a claim that commits in between is
+// then either counted in flight or visible in the snapshot, never missing from both.
+inline SoldOutCheck VerifySoldOut(query::ReadPool& reads, const InflightClaims& inflight,
+                                  int64_t packet_id, int64_t user_id) {
+  const int64_t in_flight = inflight.Of(packet_id);
+  Result<query::SoldOutView> v = query::CheckSoldOut(reads, packet_id, user_id);
+  SoldOutCheck out;
+  if (v.ok() && v->mine) {
+    out.kind = SoldOutCheck::kRepeat;
+    out.repeat = std::move(*v->mine);
+  } else if (v.ok() && v->status == "active" && v->remaining_count - in_flight > 0) {
+    out.kind = SoldOutCheck::kDiverged;
+    out.remaining_count = v->remaining_count;
+  }
+  return out;
+}
 
 }  // namespace rp::core

@@ -51,17 +51,14 @@ class MemLockScheme final : public ClaimScheme {
       // Sold out by the counter: answered from the read side, no ledger write. A repeat
       // claimer still gets their claim; a counter that says 0 while the ledger has shares left
       // (stale after a Redis restore) is resynced and this claim goes to the ledger.
-      // In-flight count first, snapshot second: a claim that commits in between is then either
-      // counted in flight or visible in the snapshot, never missing from both.
-      const int64_t inflight = inflight_.Of(packet_id);
-      Result<query::SoldOutView> v = query::CheckSoldOut(*d_.reads, packet_id, user_id);
-      if (v.ok() && v->mine) return done(std::move(*v->mine));
-      if (!v.ok() || v->status != "active" || v->remaining_count - inflight <= 0) {
+      SoldOutCheck c = VerifySoldOut(*d_.reads, inflight_, packet_id, user_id);
+      if (c.kind == SoldOutCheck::kRepeat) return done(std::move(c.repeat));
+      if (c.kind == SoldOutCheck::kSoldOut) {
         return done(Conflict("sold_out", "every share of this packet has been claimed"));
       }
       ++divergences_;
       (void)d_.redis->Command(
-          {"SET", left, std::to_string(v->remaining_count), "EX", std::to_string(d_.key_ttl_s)});
+          {"SET", left, std::to_string(c.remaining_count), "EX", std::to_string(d_.key_ttl_s)});
       verdict = Unavailable("redis_stale", "counter diverged");  // Take the ledger path.
     }
     if (!verdict.ok()) ++fallbacks_;  // Redis down, slow or stale: the ledger alone decides.

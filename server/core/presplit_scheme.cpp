@@ -117,12 +117,9 @@ class PresplitScheme final : public ClaimScheme {
     if (idx.ok() && *idx == -3) {
       // Sold out per Redis: confirm on the read side (repeats get their claim; a list emptied
       // wrongly sends this claim to the ledger).
-      // In-flight count first, snapshot second: a claim that commits in between is then either
-      // counted in flight or visible in the snapshot, never missing from both.
-      const int64_t inflight = inflight_.Of(packet_id);
-      Result<query::SoldOutView> v = query::CheckSoldOut(*d_.reads, packet_id, user_id);
-      if (v.ok() && v->mine) return done(std::move(*v->mine));
-      if (!v.ok() || v->status != "active" || v->remaining_count - inflight <= 0) {
+      SoldOutCheck c = VerifySoldOut(*d_.reads, inflight_, packet_id, user_id);
+      if (c.kind == SoldOutCheck::kRepeat) return done(std::move(c.repeat));
+      if (c.kind == SoldOutCheck::kSoldOut) {
         return done(Conflict("sold_out", "every share of this packet has been claimed"));
       }
       ++divergences_;
