@@ -8,6 +8,7 @@
 #include "server/async/async_service.h"
 #include "server/async/expiry_scanner.h"
 #include "server/async/outbox_queue.h"
+#include "server/async/stream_queue.h"
 #include "server/base/blocking_pool.h"
 #include "server/base/ledger_writer.h"
 #include "server/base/redis_client.h"
@@ -37,7 +38,8 @@ struct App::Parts {
   std::unique_ptr<core::ClaimScheme> scheme;
   std::unique_ptr<async::ExpiryScanner> scanner;
   std::unique_ptr<base::BlockingPool> blocking;
-  std::unique_ptr<async::OutboxQueue> tasks;
+  std::unique_ptr<async::TaskQueue> tasks;
+  async::StreamQueue* stream_queue = nullptr;  // tasks, when async.queue = redis_streams.
   std::unique_ptr<async::AsyncService> async;
   std::unique_ptr<recon::PeriodicRecon> recon;
   std::unique_ptr<core::AudienceChecker> audience;
@@ -79,7 +81,25 @@ Status StartCore(App::Parts* p) {
       p->writer.get(), p->clock,
       async::ExpiryScannerOptions{c.scanner_interval_ms, c.scanner_batch_max});
   p->blocking = std::make_unique<base::BlockingPool>(4, 256);
-  p->tasks = std::make_unique<async::OutboxQueue>(p->writer.get(), p->clock);
+  if (!c.redis_url.empty()) {
+    Result<base::RedisOptions> redis = base::ParseRedisUrl(c.redis_url);
+    if (!redis.ok()) return redis.status();
+    redis->pool_size = c.redis_pool_size;
+    redis->deadline_ms = c.redis_deadline_ms;
+    p->redis = std::make_unique<base::RedisPool>(*redis);
+  }
+  if (c.async_queue == "redis_streams") {
+    async::StreamQueueOptions o;
+    o.relay_interval_ms = c.async_relay_interval_ms;
+    o.relay_batch_max = c.async_relay_batch_max;
+    o.republish_after_ms = c.async_republish_after_ms;
+    o.backlog_max = c.async_stream_backlog_max;
+    auto queue = std::make_unique<async::StreamQueue>(p->writer.get(), p->redis.get(), p->clock, o);
+    p->stream_queue = queue.get();
+    p->tasks = std::move(queue);
+  } else {
+    p->tasks = std::make_unique<async::OutboxQueue>(p->writer.get(), p->clock);
+  }
   return Status::Ok();
 }
 
@@ -103,6 +123,7 @@ void StartAsync(App::Parts* p, bool run_workers) {
     o.payment_url = c.payment_url;
     p->async = std::make_unique<async::AsyncService>(p->tasks.get(), p->writer.get(), p->clock, o);
     p->async->Start();
+    if (p->stream_queue != nullptr) p->stream_queue->Start();
   }
   if (c.recon_interval_ms > 0 && !c.wallet_url.empty()) {
     p->recon = std::make_unique<recon::PeriodicRecon>(
@@ -126,13 +147,6 @@ Result<std::unique_ptr<App>> App::Start(base::ServerConfig config, const Clock* 
   const base::ServerConfig& c = p->config;
   uint64_t seed = c.rng_seed != 0 ? c.rng_seed : std::random_device{}();
   core::ClaimSchemeDeps scheme_deps{p->writer.get(), p->clock, seed, c.claim_batch_max};
-  if (!c.redis_url.empty()) {
-    Result<base::RedisOptions> redis = base::ParseRedisUrl(c.redis_url);
-    if (!redis.ok()) return redis.status();
-    redis->pool_size = c.redis_pool_size;
-    redis->deadline_ms = c.redis_deadline_ms;
-    p->redis = std::make_unique<base::RedisPool>(*redis);
-  }
   if (c.claim_scheme == "mem_lock") {
     p->scheme = core::MakeMemLockScheme({scheme_deps, p->redis.get(), p->reads.get()});
   } else if (c.claim_scheme == "presplit") {
@@ -166,6 +180,7 @@ Result<std::unique_ptr<App>> App::Start(base::ServerConfig config, const Clock* 
             : "http://" + c.host + ":" + std::to_string(p->http->port()) + "/v1/payments/callback";
   }
   deps.async = p->async.get();
+  deps.stream_queue = p->stream_queue;
   deps.periodic_recon = p->recon.get();
   deps.blocking = p->blocking.get();
   if (!c.social_url.empty()) {
@@ -179,7 +194,10 @@ Result<std::unique_ptr<App>> App::Start(base::ServerConfig config, const Clock* 
     b.mode = c.subsidy_mode;
     b.share_cap_cents = c.share_cents_max;
     b.ttl_ms = c.packet_ttl_s * 1000;
-    p->b2c = std::make_unique<core::B2cService>(p->writer.get(), p->reward_tcc.get(), p->clock, b);
+    // Rain grabs go on a Redis stream when the task queue does (one switch: async.queue).
+    base::RedisPool* grabs_redis = c.async_queue == "redis_streams" ? p->redis.get() : nullptr;
+    p->b2c = std::make_unique<core::B2cService>(p->writer.get(), p->reward_tcc.get(), p->clock, b,
+                                                grabs_redis);
     deps.b2c = p->b2c.get();
   }
   p->api = std::make_unique<gateway::Api>(deps);
@@ -224,6 +242,7 @@ void App::Stop() {
   if (parts_->b2c) parts_->b2c->Stop();
   if (parts_->recon) parts_->recon->Stop();
   if (parts_->async) parts_->async->Stop();
+  if (parts_->stream_queue) parts_->stream_queue->Stop();
   parts_->scanner->Stop();
   parts_->writer->Stop();
 }

@@ -1,6 +1,8 @@
 // The async service against a scripted in-test wallet: transfers and refunds are executed
 // exactly once however often the wallet fails, times out or is down, and the ledger's state
-// machines finish. (tests/mock_e2e_test.cpp repeats the key cases against the real rp-mock.)
+// machines finish. Every case runs on both task queues: the embedded outbox and a Redis stream
+// fed by the outbox relay (a real redis-server). (tests/mock_e2e_test.cpp repeats the key cases
+// against the real rp-mock.)
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -18,10 +20,17 @@ namespace {
 
 using nlohmann::json;
 
-class AsyncTest : public ::testing::Test {
+class AsyncTest : public ::testing::TestWithParam<std::string> {
  protected:
   void Start(int64_t ttl_s = 86400) {
     base::ServerConfig c = TestConfig(dir_);
+    if (GetParam() == "redis_streams") {
+      redis_ = std::make_unique<RedisProcess>(dir_);
+      ASSERT_TRUE(redis_->Start());
+      c.redis_url = redis_->url();
+      c.async_queue = "redis_streams";
+      c.async_relay_interval_ms = 2;
+    }
     c.scanner_interval_ms = 20;
     c.wallet_url = wallet_.url();
     c.payment_url = wallet_.url();
@@ -61,11 +70,12 @@ class AsyncTest : public ::testing::Test {
 
   FakeWallet wallet_;
   TempDir dir_;
+  std::unique_ptr<RedisProcess> redis_;
   std::unique_ptr<InProcessServer> server_;
   std::unique_ptr<Client> client_;
 };
 
-TEST_F(AsyncTest, FlakyWalletStillTransfersEveryClaimExactlyOnce) {
+TEST_P(AsyncTest, FlakyWalletStillTransfersEveryClaimExactlyOnce) {
   wallet_.SetFailRate(0.3);
   Start();
   const int64_t packet = ActivePacket("flaky", 10000, 100);
@@ -86,7 +96,7 @@ TEST_F(AsyncTest, FlakyWalletStillTransfersEveryClaimExactlyOnce) {
   EXPECT_GT(wallet_.Calls(), 100);         // Failures really happened and were retried.
 }
 
-TEST_F(AsyncTest, TransfersWaitWhileTheWalletIsDownAndFinishAfter) {
+TEST_P(AsyncTest, TransfersWaitWhileTheWalletIsDownAndFinishAfter) {
   wallet_.SetDown(true);
   Start();
   const int64_t packet = ActivePacket("down", 1000, 10);
@@ -104,7 +114,7 @@ TEST_F(AsyncTest, TransfersWaitWhileTheWalletIsDownAndFinishAfter) {
   EXPECT_EQ(wallet_.Applied().size(), 10u);
 }
 
-TEST_F(AsyncTest, ExpiredRemainderIsRefundedOnceAndThePacketEndsRefunded) {
+TEST_P(AsyncTest, ExpiredRemainderIsRefundedOnceAndThePacketEndsRefunded) {
   wallet_.SetFailRate(0.5);
   Start(/*ttl_s=*/1);
   const int64_t packet = ActivePacket("refund", 1000, 10);
@@ -121,7 +131,7 @@ TEST_F(AsyncTest, ExpiredRemainderIsRefundedOnceAndThePacketEndsRefunded) {
   EXPECT_EQ(applied["RF" + std::to_string(packet)], 1000 - won.body["amount_cents"].get<int64_t>());
 }
 
-TEST_F(AsyncTest, PaymentWithoutCallbackIsActivatedByPolling) {
+TEST_P(AsyncTest, PaymentWithoutCallbackIsActivatedByPolling) {
   Start();
   Reply sent = client_->SendPacket(1, "lost-callback", 500, 5);
   ASSERT_EQ(sent.status, 201);
@@ -131,6 +141,9 @@ TEST_F(AsyncTest, PaymentWithoutCallbackIsActivatedByPolling) {
   ASSERT_TRUE(WaitFor([&] { return client_->Get(path, 1).body["status"] == "active"; }));
   EXPECT_EQ(client_->Claim(sent.body["packet_id"], 9).status, 201);
 }
+
+INSTANTIATE_TEST_SUITE_P(Queues, AsyncTest, ::testing::Values("outbox", "redis_streams"),
+                         [](const auto& param_info) { return param_info.param; });
 
 }  // namespace
 }  // namespace rp::testing

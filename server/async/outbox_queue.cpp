@@ -55,8 +55,15 @@ Result<std::vector<Task>> OutboxQueue::Lease(int max, int64_t lease_ms) {
         "ORDER BY next_attempt_ms LIMIT ?");
     q.Bind(1, now_ms).Bind(2, max);
     while (q.Step()) {
-      tasks.push_back(
-          {q.Int(0), q.Text(1), q.Text(2), q.Int(3), q.Int(4), q.Text(5), q.Int(6) + 1, q.Int(7)});
+      tasks.push_back({q.Int(0),
+                       q.Text(1),
+                       q.Text(2),
+                       q.Int(3),
+                       q.Int(4),
+                       q.Text(5),
+                       q.Int(6) + 1,
+                       q.Int(7),
+                       {}});
     }
     if (!q.status().ok()) return q.status();
     sql::Stmt& up = db.Prepare(
@@ -94,9 +101,15 @@ Status OutboxQueue::Retry(const Task& t, int64_t next_attempt_ms, const std::str
   const int64_t now_ms = clock_->NowMs();
   return writer_->RunSync([&](sql::Db& db) {
     sql::Stmt& up = db.Prepare(
-        "UPDATE outbox SET next_attempt_ms = ?, last_error = ?, updated_at_ms = ? "
-        "WHERE task_id = ? AND status = 'pending'");
-    up.Bind(1, next_attempt_ms).Bind(2, error.substr(0, 500)).Bind(3, now_ms).Bind(4, t.task_id);
+        "UPDATE outbox SET next_attempt_ms = ?, last_error = ?, updated_at_ms = ?, "
+        "attempts = MAX(attempts, ?), relayed_at_ms = 0 WHERE task_id = ? AND status = 'pending'");
+    // attempts: a Redis-delivered task was not counted at lease time (the outbox was not
+    // touched); relayed_at_ms = 0: a StreamQueue relays it again when it is due.
+    up.Bind(1, next_attempt_ms)
+        .Bind(2, error.substr(0, 500))
+        .Bind(3, now_ms)
+        .Bind(4, t.attempts)
+        .Bind(5, t.task_id);
     up.Step();
     if (!up.status().ok()) return up.status();
     if (t.attempts < failed_after) return Status::Ok();

@@ -4,7 +4,7 @@
 // reappears if its worker dies before Complete() or Retry(). Every task therefore carries an
 // order number that the downstream service treats as an idempotency key, which turns
 // at-least-once delivery into exactly-once effects. The embedded implementation is the SQLite
-// outbox (OutboxQueue); a Redis Streams implementation arrives with issue 4.
+// outbox (OutboxQueue); StreamQueue puts a Redis stream in front of it.
 // Implementations are thread-safe.
 #pragma once
 
@@ -25,6 +25,7 @@ struct Task {
   std::string payload;   // JSON object: what the call needs.
   int64_t attempts = 0;  // Including this one.
   int64_t created_at_ms = 0;
+  std::string queue_ref;  // The queue's own handle (a stream entry id); empty for the outbox.
 };
 
 class TaskQueue {

@@ -60,7 +60,12 @@ std::map<std::string, std::map<std::string, Setter>> Schema(ServerConfig* c) {
         {"retry_max_ms", Set(&c->async_retry_max_ms)},
         {"failed_after_attempts", Set(&c->async_failed_after_attempts)},
         {"stuck_after_ms", Set(&c->async_stuck_after_ms)},
-        {"stuck_scan_interval_ms", Set(&c->async_stuck_scan_interval_ms)}}},
+        {"stuck_scan_interval_ms", Set(&c->async_stuck_scan_interval_ms)},
+        {"queue", Set(&c->async_queue)},
+        {"relay_interval_ms", Set(&c->async_relay_interval_ms)},
+        {"relay_batch_max", Set(&c->async_relay_batch_max)},
+        {"republish_after_ms", Set(&c->async_republish_after_ms)},
+        {"stream_backlog_max", Set(&c->async_stream_backlog_max)}}},
       {"recon", {{"interval_ms", Set(&c->recon_interval_ms)}}},
       {"subsidy", {{"mode", Set(&c->subsidy_mode)}}},
       {"redis",
@@ -156,6 +161,14 @@ Status FinishConfig(ServerConfig* c) {
            Range((c->claim_scheme != "mem_lock" && c->claim_scheme != "presplit") ||
                      !c->redis_url.empty(),
                  "claim.scheme mem_lock and presplit need redis.url (or --redis)"),
+           Range(c->async_queue == "outbox" ||
+                     (c->async_queue == "redis_streams" && !c->redis_url.empty()),
+                 "async.queue must be outbox, or redis_streams with redis.url set"),
+           Range(c->async_relay_interval_ms >= 1 && c->async_relay_batch_max >= 1 &&
+                     c->async_relay_batch_max <= 10000 && c->async_republish_after_ms >= 100 &&
+                     c->async_stream_backlog_max >= 1,
+                 "async.relay_interval_ms, relay_batch_max (1..10000), republish_after_ms "
+                 "(>= 100) and stream_backlog_max must be positive"),
            Range(c->redis_pool_size >= 1 && c->redis_pool_size <= 256 &&
                      c->redis_deadline_ms >= 1 && c->redis_deadline_ms <= 10000,
                  "redis.pool_size must be 1..256 and redis.deadline_ms 1..10000"),

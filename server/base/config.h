@@ -61,6 +61,13 @@ struct ServerConfig {
   int64_t async_failed_after_attempts = 8;
   int64_t async_stuck_after_ms = 60000;
   int64_t async_stuck_scan_interval_ms = 5000;
+  // Where workers take tasks from: "outbox" (embedded, the default) or "redis_streams" (a Redis
+  // stream fed from the outbox by a relay; needs redis.url). See async/stream_queue.h.
+  std::string async_queue = "outbox";
+  int64_t async_relay_interval_ms = 10;
+  int async_relay_batch_max = 256;
+  int64_t async_republish_after_ms = 60000;
+  int64_t async_stream_backlog_max = 100000;
 
   // redis: (an accelerator; see core/mem_lock_scheme.h)
   std::string redis_url;  // e.g. tcp://127.0.0.1:6390; empty: no Redis.

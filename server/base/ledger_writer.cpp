@@ -82,10 +82,12 @@ std::deque<WriteJob> LedgerWriter::TakeBatch(std::unique_lock<std::mutex>&) {
   std::unordered_set<int64_t> held;
   const size_t scan_max = static_cast<size_t>(options_.batch_max) * 4;
   size_t scanned = 0;
+  int64_t waiters = 0;
   for (auto it = queue_.begin(); it != queue_.end() && scanned < scan_max &&
                                  static_cast<int>(batch.size()) < options_.batch_max;
        ++scanned) {
     if (it->lock_key && !held.insert(*it->lock_key).second) {
+      ++waiters;
       ++it;
       continue;
     }
@@ -93,6 +95,7 @@ std::deque<WriteJob> LedgerWriter::TakeBatch(std::unique_lock<std::mutex>&) {
     it = queue_.erase(it);
   }
   stats_.queue_depth = static_cast<int64_t>(queue_.size());
+  stats_.lock_waiters = waiters;  // Within the scanned window: a floor when the queue is long.
   return batch;
 }
 

@@ -55,6 +55,7 @@ struct LedgerWriterStats {
   int64_t lock_waits = 0;          // Keyed jobs started (each waited for its lock_key).
   int64_t lock_wait_ns_total = 0;  // Enqueue-to-start time of keyed jobs.
   int64_t queue_depth = 0;         // Current, not monotonic.
+  int64_t lock_waiters = 0;        // Current: keyed jobs left queued behind a held key.
 };
 
 class LedgerWriter {

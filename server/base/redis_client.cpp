@@ -20,6 +20,29 @@ std::string ScriptSha(const std::string& script) {
   return crypto::Sha1Hex(script);
 }
 
+RedisValue Copy(const redisReply* r) {
+  RedisValue v;
+  switch (r->type) {
+    case REDIS_REPLY_INTEGER:
+      v.type = RedisValue::Type::kInteger;
+      v.integer = r->integer;
+      break;
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+      v.type = RedisValue::Type::kString;
+      v.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ARRAY:
+      v.type = RedisValue::Type::kArray;
+      v.elements.reserve(r->elements);
+      for (size_t i = 0; i < r->elements; ++i) v.elements.push_back(Copy(r->element[i]));
+      break;
+    default:
+      break;  // Nil.
+  }
+  return v;
+}
+
 }  // namespace
 
 struct RedisPool::Conn {
@@ -125,6 +148,20 @@ Status RedisPool::Command(const std::vector<std::string>& argv) {
     return RedisError(msg);
   }
   return Status::Ok();
+}
+
+Result<RedisValue> RedisPool::Query(const std::vector<std::string>& argv) {
+  Result<redisReply*> r = Run(argv);
+  if (!r.ok()) return r.status();
+  if ((*r)->type == REDIS_REPLY_ERROR) {
+    std::string msg((*r)->str, (*r)->len);
+    freeReplyObject(*r);
+    ++errors_;
+    return RedisError(msg);
+  }
+  RedisValue v = Copy(*r);
+  freeReplyObject(*r);
+  return v;
 }
 
 Result<int64_t> RedisPool::EvalInt(const std::string& script, const std::vector<std::string>& keys,

@@ -27,6 +27,15 @@ struct RedisOptions {
   int64_t acquire_ms = 100;  // Waiting for a free connection.
 };
 
+// A reply, copied out of hiredis so callers never hold its memory.
+struct RedisValue {
+  enum class Type { kNil, kInteger, kString, kArray };
+  Type type = Type::kNil;
+  int64_t integer = 0;
+  std::string str;  // Bulk strings and status replies.
+  std::vector<RedisValue> elements;
+};
+
 // Parses "tcp://host:port" (or "redis://host:port").
 Result<RedisOptions> ParseRedisUrl(const std::string& url);
 
@@ -41,6 +50,9 @@ class RedisPool {
                           const std::vector<std::string>& args);
   // A plain command with an OK / integer / nil reply; Unavailable on failure.
   Status Command(const std::vector<std::string>& argv);
+  // Any command; the reply as a value tree. An error reply is Unavailable with Redis's message
+  // (e.g. "redis: NOGROUP ...") so callers can recognise the few they handle.
+  Result<RedisValue> Query(const std::vector<std::string>& argv);
 
   int64_t errors() const { return errors_.load(); }
 

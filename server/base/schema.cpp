@@ -156,6 +156,12 @@ CREATE TABLE shares (
   UNIQUE (packet_id, user_id)
 );
 )sql",
+      // 5: the outbox relay to a Redis stream (async.queue = redis_streams) remembers when it
+      // published a row; 0 = not yet (or to be published again after a retry).
+      R"sql(
+ALTER TABLE outbox ADD COLUMN relayed_at_ms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX outbox_relay ON outbox (status, relayed_at_ms, next_attempt_ms);
+)sql",
   };
   return kMigrations;
 }

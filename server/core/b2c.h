@@ -5,9 +5,12 @@
 // Issuance modes (config subsidy.mode), the seed's "Large-Scale Subsidy Distribution":
 //   sync   — every grab is written to the ledger before the user is answered (DB load = grab
 //            rate: what overloaded the DB in the seed);
-//   async  — grabs are queued in memory and written in batches at our own pace (the seed's MQ
-//            peak shaving; the record appears late, and a queue lost in a crash only delays it:
-//            the reward service still has the subsidy and using it writes it first);
+//   async  — grabs are queued and written in batches at our own pace (the seed's MQ peak
+//            shaving). With a Redis pool the queue is the stream "rp:grabs" (consumer group,
+//            acked after the batch commits, re-claimed after a crash); without one, or while
+//            Redis fails, an in-memory queue. The record appears late, and a queue lost in a
+//            crash or a flush only delays it: the reward service still has the subsidy and
+//            using it writes it first;
 //   hybrid — nothing is written at grab time; the subsidy is written when used, and the
 //            subsidy list merges the reward service's tokens with the ledger (the seed's final
 //            design).
@@ -26,6 +29,7 @@
 #include "common/periodic.h"
 #include "common/status.h"
 #include "server/base/ledger_writer.h"
+#include "server/base/redis_stream.h"
 #include "server/base/reward_tcc.h"
 #include "server/core/subsidy.h"
 
@@ -38,7 +42,8 @@ struct B2cOptions {
   int async_queue_max = 100000;  // Beyond it a grab is written synchronously (slower, not lost).
   int async_batch_max = 500;
   int64_t async_flush_ms = 200;
-  int64_t settle_after_ms = 5000;  // A TCC left trying/confirming this long is re-driven.
+  int64_t settle_after_ms = 5000;    // A TCC left trying/confirming this long is re-driven.
+  int64_t stream_reclaim_ms = 5000;  // A grab read but not acked this long is read again.
 };
 
 struct B2cStats {
@@ -46,14 +51,19 @@ struct B2cStats {
   int64_t recorded_async = 0;
   int64_t async_queue_depth = 0;
   int64_t settled = 0;
+  int64_t stream_published = 0;  // Grabs queued on the Redis stream.
+  int64_t stream_fallbacks = 0;  // Grabs queued in memory because Redis failed.
+  int64_t stream_backlog = 0;    // As of the last flush.
+  int64_t stream_lag_ms = 0;
+  bool on_stream = false;
 };
 
 class B2cService {
  public:
-  // Pointers are not owned and must outlive the service. Starts the async flusher and the
-  // settling scanner.
+  // Pointers are not owned and must outlive the service; redis may be null (no stream). Starts
+  // the async flusher and the settling scanner.
   B2cService(base::LedgerWriter* writer, base::RewardTcc* tcc, const Clock* clock,
-             B2cOptions options);
+             B2cOptions options, base::RedisPool* redis = nullptr);
   ~B2cService();
   void Stop();
 
@@ -75,6 +85,9 @@ class B2cService {
   Status TryAndSettle(int64_t packet_id, const std::string& subsidy_id, PacketRow* packet);
   void Confirm(int64_t packet_id, const std::string& subsidy_id);
   int64_t FlushAsync();
+  // Writes one batch from the Redis stream; returns how many grabs it wrote.
+  int64_t FlushStream();
+  Status WriteBatch(const std::vector<SubsidyGrant>& batch);
 
   base::LedgerWriter* writer_;
   base::RewardTcc* tcc_;
@@ -83,6 +96,7 @@ class B2cService {
   mutable std::mutex mu_;
   std::deque<SubsidyGrant> pending_;
   B2cStats stats_;
+  std::unique_ptr<base::RedisStream> grabs_;  // Null: in-memory queue only.
   std::unique_ptr<Periodic> flusher_;
   std::unique_ptr<Periodic> settler_;
 };

@@ -240,9 +240,23 @@ void Api::Handle(HttpRequest&& req, Respond respond) {
       if (d_.async != nullptr) async_stats = d_.async->Stats();
       std::optional<recon::ReconResult> last;
       if (d_.periodic_recon != nullptr) last = d_.periodic_recon->Last();
-      r.body = d_.metrics->Render({d_.writer->Stats(), core::IllegalTransitions(),
-                                   async_stats ? &*async_stats : nullptr, last ? &*last : nullptr,
-                                   d_.audience ? d_.audience->degraded() : 0, d_.scheme->Stats()});
+      ServerMetrics::Inputs in{d_.writer->Stats(),
+                               core::IllegalTransitions(),
+                               async_stats ? &*async_stats : nullptr,
+                               last ? &*last : nullptr,
+                               d_.audience ? d_.audience->degraded() : 0,
+                               d_.scheme->Stats(),
+                               {}};
+      if (d_.stream_queue != nullptr) {
+        const async::StreamQueueStats q = d_.stream_queue->Stats();
+        in.streams.push_back({"tasks", q.backlog, q.lag_ms, q.relayed, q.fallback_leases});
+      }
+      if (d_.b2c != nullptr && d_.b2c->Stats().on_stream) {
+        const core::B2cStats b = d_.b2c->Stats();
+        in.streams.push_back(
+            {"grabs", b.stream_backlog, b.stream_lag_ms, b.stream_published, b.stream_fallbacks});
+      }
+      r.body = d_.metrics->Render(in);
       return done(std::move(r));
     }
     case Route::kPaymentCallback:

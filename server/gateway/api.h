@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "server/async/async_service.h"
+#include "server/async/stream_queue.h"
 #include "server/base/blocking_pool.h"
 #include "server/base/config.h"
 #include "server/base/ledger_writer.h"
@@ -40,6 +41,7 @@ struct ApiDeps {
   base::BlockingPool* blocking = nullptr;                // For calls to downstream services.
   core::AudienceChecker* audience = nullptr;             // Null: receiving range not enforced.
   core::B2cService* b2c = nullptr;                       // Null: no reward service configured.
+  const async::StreamQueue* stream_queue = nullptr;      // Null: tasks on the outbox.
 };
 
 class Api {

@@ -17,6 +17,11 @@ prometheus::Gauge& GaugeOf(prometheus::Registry& r, const std::string& name,
   return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add(labels);
 }
 
+prometheus::Family<prometheus::Gauge>& GaugeFamily(prometheus::Registry& r, const std::string& name,
+                                                   const std::string& help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(r);
+}
+
 }  // namespace
 
 ServerMetrics::ServerMetrics(std::string scheme)
@@ -76,7 +81,18 @@ ServerMetrics::ServerMetrics(std::string scheme)
       scheme_divergences_(GaugeOf(*registry_, "rp_scheme_divergences_total",
                                   "Redis counters found out of step with the ledger and resynced",
                                   {{"scheme", scheme_}})),
-      redis_errors_(GaugeOf(*registry_, "rp_redis_errors_total", "Failed Redis commands")) {}
+      redis_errors_(GaugeOf(*registry_, "rp_redis_errors_total", "Failed Redis commands")),
+      lock_waiters_(GaugeOf(*registry_, "rp_lock_waiters",
+                            "Claims queued behind their packet's lock at the last writer batch",
+                            {{"scheme", scheme_}})),
+      stream_backlog_(GaugeFamily(*registry_, "rp_stream_backlog",
+                                  "Redis stream entries not yet acknowledged, by stream")),
+      stream_lag_seconds_(GaugeFamily(*registry_, "rp_stream_lag_seconds",
+                                      "Age of the oldest unacknowledged stream entry")),
+      stream_published_(GaugeFamily(*registry_, "rp_stream_published_total",
+                                    "Entries published to a Redis stream, by stream")),
+      stream_fallbacks_(GaugeFamily(*registry_, "rp_stream_fallbacks_total",
+                                    "Work done around a Redis stream because Redis failed")) {}
 
 void ServerMetrics::ObserveRequest(const std::string& route, int status, double seconds) {
   prometheus::Labels labels{{"route", route}, {"status", std::to_string(status)}};
@@ -123,6 +139,14 @@ std::string ServerMetrics::Render(const Inputs& in) {
   ledger_queue_depth_.Set(static_cast<double>(w.queue_depth));
   lock_wait_seconds_total_.Set(static_cast<double>(w.lock_wait_ns_total) / 1e9);
   illegal_transitions_.Set(static_cast<double>(illegal));
+  lock_waiters_.Set(static_cast<double>(w.lock_waiters));
+  for (const Inputs::Stream& st : in.streams) {
+    const prometheus::Labels labels{{"stream", st.name}};
+    stream_backlog_.Add(labels).Set(static_cast<double>(st.backlog));
+    stream_lag_seconds_.Add(labels).Set(static_cast<double>(st.lag_ms) / 1000.0);
+    stream_published_.Add(labels).Set(static_cast<double>(st.published));
+    stream_fallbacks_.Add(labels).Set(static_cast<double>(st.fallbacks));
+  }
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "server/async/async_service.h"
 #include "server/base/ledger_writer.h"
@@ -38,6 +39,15 @@ class ServerMetrics {
     const recon::ReconResult* recon = nullptr;  // Null: no periodic recon yet.
     int64_t social_degraded = 0;
     core::SchemeStats scheme;
+    // Redis streams in use (the task queue, rain grabs); empty when none.
+    struct Stream {
+      std::string name;  // "tasks" | "grabs"
+      int64_t backlog = 0;
+      int64_t lag_ms = 0;
+      int64_t published = 0;
+      int64_t fallbacks = 0;  // Work done around Redis because it failed.
+    };
+    std::vector<Stream> streams;
   };
   // Refreshes the mirrored gauges, then renders the Prometheus text format.
   std::string Render(const Inputs& in);
@@ -65,6 +75,11 @@ class ServerMetrics {
   prometheus::Gauge& scheme_fallbacks_;
   prometheus::Gauge& scheme_divergences_;
   prometheus::Gauge& redis_errors_;
+  prometheus::Gauge& lock_waiters_;
+  prometheus::Family<prometheus::Gauge>& stream_backlog_;
+  prometheus::Family<prometheus::Gauge>& stream_lag_seconds_;
+  prometheus::Family<prometheus::Gauge>& stream_published_;
+  prometheus::Family<prometheus::Gauge>& stream_fallbacks_;
 };
 
 }  // namespace rp::gateway

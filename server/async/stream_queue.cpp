@@ -1,0 +1,207 @@
+#include "server/async/stream_queue.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace rp::async {
+namespace {
+
+constexpr const char* kGroup = "rp-workers";
+
+std::map<std::string, std::string> ToFields(const Task& t) {
+  return {{"task_id", std::to_string(t.task_id)},
+          {"kind", t.kind},
+          {"order_no", t.order_no},
+          {"ref_id", std::to_string(t.ref_id)},
+          {"amount_cents", std::to_string(t.amount_cents)},
+          {"payload", t.payload},
+          {"attempts", std::to_string(t.attempts)},
+          {"created_at_ms", std::to_string(t.created_at_ms)}};
+}
+
+int64_t IntField(const base::StreamEntry& e, const char* name) {
+  auto it = e.fields.find(name);
+  if (it == e.fields.end()) return 0;
+  try {
+    return std::stoll(it->second);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+// An entry we cannot read is acked away: its outbox row is still pending, and the relay will
+// publish it again after republish_after_ms, so nothing is lost.
+bool FromEntry(const base::StreamEntry& e, Task* t) {
+  t->task_id = IntField(e, "task_id");
+  auto kind = e.fields.find("kind");
+  auto order = e.fields.find("order_no");
+  if (t->task_id <= 0 || kind == e.fields.end() || order == e.fields.end()) return false;
+  t->kind = kind->second;
+  t->order_no = order->second;
+  t->ref_id = IntField(e, "ref_id");
+  t->amount_cents = IntField(e, "amount_cents");
+  auto payload = e.fields.find("payload");
+  t->payload = payload == e.fields.end() ? "{}" : payload->second;
+  t->attempts = IntField(e, "attempts");
+  t->created_at_ms = IntField(e, "created_at_ms");
+  t->queue_ref = e.id;
+  return true;
+}
+
+}  // namespace
+
+StreamQueue::StreamQueue(base::LedgerWriter* writer, base::RedisPool* redis, const Clock* clock,
+                         StreamQueueOptions options)
+    : writer_(writer),
+      clock_(clock),
+      options_(std::move(options)),
+      outbox_(writer, clock),
+      stream_(redis, options_.key, kGroup) {}
+
+StreamQueue::~StreamQueue() {
+  Stop();
+}
+
+void StreamQueue::Start() {
+  relay_ = std::make_unique<Periodic>([this] {
+    Result<int64_t> n = RelayOnce();
+    if (n.ok() && *n >= options_.relay_batch_max) return int64_t{0};
+    return options_.relay_interval_ms;
+  });
+  relay_->Start(0);
+}
+
+void StreamQueue::Stop() {
+  if (relay_) relay_->Stop();
+}
+
+Result<int64_t> StreamQueue::RelayOnce() {
+  const int64_t now_ms = clock_->NowMs();
+  std::vector<Task> due;
+  Status s = writer_->RunSync([&](sql::Db& db) {
+    due.clear();
+    sql::Stmt& q = db.Prepare(
+        "SELECT task_id, kind, order_no, ref_id, amount_cents, payload, attempts, created_at_ms "
+        "FROM outbox WHERE status = 'pending' AND next_attempt_ms <= ? "
+        "AND (relayed_at_ms = 0 OR relayed_at_ms <= ?) ORDER BY next_attempt_ms LIMIT ?");
+    q.Bind(1, now_ms)
+        .Bind(2, now_ms - options_.republish_after_ms)
+        .Bind(3, options_.relay_batch_max);
+    while (q.Step()) {
+      due.push_back({q.Int(0),
+                     q.Text(1),
+                     q.Text(2),
+                     q.Int(3),
+                     q.Int(4),
+                     q.Text(5),
+                     q.Int(6) + 1,
+                     q.Int(7),
+                     {}});
+    }
+    return q.status();
+  });
+  if (!s.ok()) return s;
+  std::vector<const Task*> published;
+  for (const Task& t : due) {
+    Result<bool> added = stream_.AddBounded(ToFields(t), options_.backlog_max);
+    if (!added.ok()) {
+      ++redis_errors_;
+      break;  // Redis is down: these stay unrelayed; the fallback lease serves them meanwhile.
+    }
+    if (!*added) break;  // Backlog full: wait for the workers.
+    published.push_back(&t);
+  }
+  if (!published.empty()) {
+    s = writer_->RunSync([&](sql::Db& db) {
+      // Only rows no worker retried meanwhile: a retry (attempts moved) already acked the entry
+      // we published and reset the row for the relay; marking it would strand it until
+      // republish_after_ms.
+      sql::Stmt& up = db.Prepare(
+          "UPDATE outbox SET relayed_at_ms = ? WHERE task_id = ? AND attempts = ? "
+          "AND status = 'pending'");
+      for (const Task* t : published) {
+        up.Reset();
+        up.Bind(1, now_ms).Bind(2, t->task_id).Bind(3, t->attempts - 1);
+        up.Step();
+        if (!up.status().ok()) return up.status();
+      }
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;  // Published but not marked: republished later, harmlessly.
+    relayed_ += static_cast<int64_t>(published.size());
+    Notify();
+  }
+  Result<int64_t> backlog = stream_.Length();
+  Result<int64_t> lag = stream_.OldestAgeMs();
+  if (backlog.ok() && lag.ok()) {
+    backlog_ = *backlog;
+    lag_ms_ = *lag;
+  }
+  return static_cast<int64_t>(published.size());
+}
+
+Result<std::vector<Task>> StreamQueue::Lease(int max, int64_t lease_ms) {
+  Result<std::vector<base::StreamEntry>> entries =
+      stream_.Reclaim(options_.consumer, lease_ms, max);
+  if (entries.ok() && entries->empty()) entries = stream_.Read(options_.consumer, max);
+  if (!entries.ok()) {
+    ++redis_errors_;
+    ++fallback_leases_;
+    return outbox_.Lease(max, lease_ms);
+  }
+  std::vector<Task> tasks;
+  std::vector<std::string> unreadable;
+  for (const base::StreamEntry& e : *entries) {
+    Task t;
+    if (FromEntry(e, &t)) {
+      tasks.push_back(std::move(t));
+    } else {
+      unreadable.push_back(e.id);
+    }
+  }
+  if (!unreadable.empty()) {
+    spdlog::warn("task stream: {} unreadable entries dropped (their outbox rows remain)",
+                 unreadable.size());
+    (void)stream_.Ack(unreadable);
+  }
+  return tasks;
+}
+
+Status StreamQueue::Complete(const Task& task) {
+  Status s = outbox_.Complete(task);
+  if (!s.ok()) return s;  // Not acked: delivered again after the lease.
+  if (!task.queue_ref.empty() && !stream_.Ack({task.queue_ref}).ok()) ++redis_errors_;
+  return Status::Ok();
+}
+
+Status StreamQueue::Retry(const Task& task, int64_t next_attempt_ms, const std::string& error,
+                          int64_t failed_after) {
+  // The outbox row takes the backoff and is marked unrelayed; the relay publishes it again when
+  // it is due. The stream entry is done with.
+  Status s = outbox_.Retry(task, next_attempt_ms, error, failed_after);
+  if (!s.ok()) return s;
+  if (!task.queue_ref.empty() && !stream_.Ack({task.queue_ref}).ok()) ++redis_errors_;
+  return Status::Ok();
+}
+
+void StreamQueue::WaitForWork(int64_t timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [this] { return notified_; });
+  notified_ = false;
+}
+
+void StreamQueue::Notify() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    notified_ = true;
+  }
+  cv_.notify_all();
+}
+
+StreamQueueStats StreamQueue::Stats() const {
+  return {relayed_.load(), fallback_leases_.load(), redis_errors_.load(), backlog_.load(),
+          lag_ms_.load()};
+}
+
+}  // namespace rp::async

@@ -1,0 +1,84 @@
+// StreamQueue: the TaskQueue on a Redis stream (consumer group "rp-workers"), fed from the ledger's
+// outbox by a relay — the seed's MQ between the claim path and the transfer workers.
+//
+// Why a relay and not a publish in the claim's transaction: the claim and its outbox row commit
+// together in SQLite; the relay publishes committed rows afterwards and marks them relayed. A
+// crash between publish and mark publishes the row again (a duplicate delivery, harmless: the
+// wallet call is idempotent by order number and completion is idempotent in the ledger). A
+// crash before publish leaves the row unrelayed, so it is published after restart. Nothing is
+// lost between commit and publish.
+//
+// Redis is not the truth: a row relayed but still pending after republish_after_ms (Redis
+// flushed or restarted without persistence) is published again; and while Redis is unreachable
+// Lease() leases straight from the outbox (the embedded queue), so transfers slow down, never
+// stop. Retries go back through the outbox (next_attempt_ms) so backoff survives a crash.
+// Thread-safe; Start() runs the relay, Stop() joins it.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/clock.h"
+#include "common/periodic.h"
+#include "server/async/outbox_queue.h"
+#include "server/async/task_queue.h"
+#include "server/base/ledger_writer.h"
+#include "server/base/redis_stream.h"
+
+namespace rp::async {
+
+struct StreamQueueOptions {
+  std::string key = "rp:tasks";
+  std::string consumer = "rp-server";  // One name per process; XAUTOCLAIM re-claims by idleness.
+  int relay_batch_max = 256;           // Rows published per relay pass.
+  int64_t relay_interval_ms = 10;      // Between passes when the last one was not full.
+  int64_t republish_after_ms = 60000;  // Relayed, still pending this long: publish again.
+  int64_t backlog_max = 100000;        // Stream entries; beyond it the relay waits.
+};
+
+struct StreamQueueStats {
+  int64_t relayed = 0;          // Outbox rows published (including republished).
+  int64_t fallback_leases = 0;  // Leases served from the outbox because Redis failed.
+  int64_t redis_errors = 0;
+  int64_t backlog = 0;  // Stream entries not yet acknowledged, as of the last relay pass.
+  int64_t lag_ms = 0;   // Age of the oldest of them.
+};
+
+class StreamQueue final : public TaskQueue {
+ public:
+  // Pointers are not owned and must outlive the queue.
+  StreamQueue(base::LedgerWriter* writer, base::RedisPool* redis, const Clock* clock,
+              StreamQueueOptions options);
+  ~StreamQueue() override;
+  void Start();
+  void Stop();
+
+  Result<std::vector<Task>> Lease(int max, int64_t lease_ms) override;
+  Status Complete(const Task& task) override;
+  Status Retry(const Task& task, int64_t next_attempt_ms, const std::string& error,
+               int64_t failed_after) override;
+  void WaitForWork(int64_t timeout_ms) override;
+  void Notify() override;
+
+  // One relay pass: publishes due, unrelayed outbox rows. Returns how many (tests call it
+  // directly; the relay thread calls it periodically).
+  Result<int64_t> RelayOnce();
+  StreamQueueStats Stats() const;
+
+ private:
+  base::LedgerWriter* writer_;
+  const Clock* clock_;
+  const StreamQueueOptions options_;
+  OutboxQueue outbox_;  // The ledger side: completions, retries, and the fallback lease.
+  base::RedisStream stream_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool notified_ = false;
+  std::atomic<int64_t> relayed_{0}, fallback_leases_{0}, redis_errors_{0}, backlog_{0}, lag_ms_{0};
+  std::unique_ptr<Periodic> relay_;
+};
+
+}  // namespace rp::async
