@@ -185,18 +185,13 @@ Status StreamQueue::Retry(const Task& task, int64_t next_attempt_ms, const std::
   return Status::Ok();
 }
 
+// The relay and the workers meet on the outbox queue's wake-up signal.
 void StreamQueue::WaitForWork(int64_t timeout_ms) {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [this] { return notified_; });
-  notified_ = false;
+  outbox_.WaitForWork(timeout_ms);
 }
 
 void StreamQueue::Notify() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    notified_ = true;
-  }
-  cv_.notify_all();
+  outbox_.Notify();
 }
 
 StreamQueueStats StreamQueue::Stats() const {

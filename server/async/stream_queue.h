@@ -74,9 +74,6 @@ class StreamQueue final : public TaskQueue {
   const StreamQueueOptions options_;
   OutboxQueue outbox_;  // The ledger side: completions, retries, and the fallback lease.
   base::RedisStream stream_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool notified_ = false;
   std::atomic<int64_t> relayed_{0}, fallback_leases_{0}, redis_errors_{0}, backlog_{0}, lag_ms_{0};
   std::unique_ptr<Periodic> relay_;
 };
