@@ -44,26 +44,22 @@ Status AdvanceEntity(sql::Db& db, const Task& t, std::string_view to_claim,
 
 }  // namespace
 
+Task ReadTaskRow(sql::Stmt& q) {
+  return {q.Int(0),  q.Text(1),    q.Text(2), q.Int(3), q.Int(4),
+          q.Text(5), q.Int(6) + 1, q.Int(7),  {}};
+}
+
 Result<std::vector<Task>> OutboxQueue::Lease(int max, int64_t lease_ms) {
   std::vector<Task> tasks;
   const int64_t now_ms = clock_->NowMs();
   Status s = writer_->RunSync([&](sql::Db& db) {
     tasks.clear();
-    sql::Stmt& q = db.Prepare(
-        "SELECT task_id, kind, order_no, ref_id, amount_cents, payload, attempts, created_at_ms "
-        "FROM outbox WHERE status = 'pending' AND next_attempt_ms <= ? "
-        "ORDER BY next_attempt_ms LIMIT ?");
+    sql::Stmt& q = db.Prepare(std::string("SELECT ") + kTaskColumns +
+                              " FROM outbox WHERE status = 'pending' AND next_attempt_ms <= ? "
+                              "ORDER BY next_attempt_ms LIMIT ?");
     q.Bind(1, now_ms).Bind(2, max);
     while (q.Step()) {
-      tasks.push_back({q.Int(0),
-                       q.Text(1),
-                       q.Text(2),
-                       q.Int(3),
-                       q.Int(4),
-                       q.Text(5),
-                       q.Int(6) + 1,
-                       q.Int(7),
-                       {}});
+      tasks.push_back(ReadTaskRow(q));
     }
     if (!q.status().ok()) return q.status();
     sql::Stmt& up = db.Prepare(

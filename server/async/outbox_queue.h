@@ -13,6 +13,12 @@
 
 namespace rp::async {
 
+// The columns every task query selects, in the order ReadTaskRow reads them.
+inline constexpr const char* kTaskColumns =
+    "task_id, kind, order_no, ref_id, amount_cents, payload, attempts, created_at_ms";
+// The task at q's current row (selected with kTaskColumns); attempts counts this try.
+Task ReadTaskRow(sql::Stmt& q);
+
 class OutboxQueue final : public TaskQueue {
  public:
   // writer and clock are not owned and must outlive the queue.

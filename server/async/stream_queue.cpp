@@ -82,22 +82,14 @@ Result<int64_t> StreamQueue::RelayOnce() {
   Status s = writer_->RunSync([&](sql::Db& db) {
     due.clear();
     sql::Stmt& q = db.Prepare(
-        "SELECT task_id, kind, order_no, ref_id, amount_cents, payload, attempts, created_at_ms "
-        "FROM outbox WHERE status = 'pending' AND next_attempt_ms <= ? "
+        std::string("SELECT ") + kTaskColumns +
+        " FROM outbox WHERE status = 'pending' AND next_attempt_ms <= ? "
         "AND (relayed_at_ms = 0 OR relayed_at_ms <= ?) ORDER BY next_attempt_ms LIMIT ?");
     q.Bind(1, now_ms)
         .Bind(2, now_ms - options_.republish_after_ms)
         .Bind(3, options_.relay_batch_max);
     while (q.Step()) {
-      due.push_back({q.Int(0),
-                     q.Text(1),
-                     q.Text(2),
-                     q.Int(3),
-                     q.Int(4),
-                     q.Text(5),
-                     q.Int(6) + 1,
-                     q.Int(7),
-                     {}});
+      due.push_back(ReadTaskRow(q));
     }
     return q.status();
   });
