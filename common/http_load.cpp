@@ -6,6 +6,7 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 
 #include "common/clock.h"
@@ -25,6 +26,22 @@ std::string RenderRequest(const std::string& method, const std::string& path,
   }
   r += "\r\n" + body;
   return r;
+}
+
+size_t CompleteResponseSize(const std::string& buffer, int* status, size_t* body_offset,
+                            size_t* body_length) {
+  const size_t head_end = buffer.find("\r\n\r\n");
+  if (head_end == std::string::npos) return 0;
+  size_t cl = buffer.find("Content-Length: ");
+  if (cl == std::string::npos || cl > head_end) cl = buffer.find("content-length: ");
+  const size_t length = cl != std::string::npos && cl < head_end
+                            ? std::strtoul(buffer.c_str() + cl + 16, nullptr, 10)
+                            : 0;
+  if (buffer.size() < head_end + 4 + length) return 0;
+  *status = buffer.size() > 12 ? std::atoi(buffer.c_str() + 9) : 0;
+  *body_offset = head_end + 4;
+  *body_length = length;
+  return head_end + 4 + length;
 }
 
 double LoadResult::LatencyMs(double q) const {
@@ -100,17 +117,13 @@ class Conn : public std::enable_shared_from_this<Conn> {
   }
   // True once buffer_ holds a whole response; records it and drops it from the buffer.
   bool TryComplete() {
-    size_t head_end = buffer_.find("\r\n\r\n");
-    if (head_end == std::string::npos) return false;
-    size_t cl = buffer_.find("Content-Length: ");
-    if (cl == std::string::npos || cl > head_end) cl = buffer_.find("content-length: ");
-    size_t length =
-        cl != std::string::npos && cl < head_end ? std::stoul(buffer_.substr(cl + 16)) : 0;
-    if (buffer_.size() < head_end + 4 + length) return false;
-    int status = buffer_.size() > 12 ? std::atoi(buffer_.c_str() + 9) : 0;
+    int status = 0;
+    size_t body_offset = 0, body_length = 0;
+    const size_t size = CompleteResponseSize(buffer_, &status, &body_offset, &body_length);
+    if (size == 0) return false;
     latencies_.push_back(MonotonicNs() - sent_ns_);
     ++statuses_[status];
-    buffer_.erase(0, head_end + 4 + length);
+    buffer_.erase(0, size);
     return true;
   }
 

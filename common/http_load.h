@@ -31,6 +31,12 @@ std::string RenderRequest(const std::string& method, const std::string& path,
                           const std::vector<std::pair<std::string, std::string>>& headers,
                           const std::string& body);
 
+// The framing of one HTTP/1.1 response at the front of `buffer` (servers here always send
+// Content-Length). Returns 0 while the response is incomplete; otherwise its total size in bytes,
+// with *status and the body's offset and length set.
+size_t CompleteResponseSize(const std::string& buffer, int* status, size_t* body_offset,
+                            size_t* body_length);
+
 struct LoadResult {
   int64_t responses = 0;
   int64_t transport_errors = 0;

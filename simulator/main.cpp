@@ -1,27 +1,33 @@
-// rp-sim: the Redpacket Lab traffic simulator. Today it runs the scripted core flow
-// (`rp-sim demo`); scenario files, load phases and fault timelines arrive with issue 5.
+// rp-sim: the Redpacket Lab traffic simulator. `run` replays a scenario file (docs/scenarios.md)
+// against its own system or an existing server; `compare` runs it once per claim scheme;
+// `regress` gates on a baseline; `demo` is the scripted core flow.
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
 #include <iostream>
 
 #include "simulator/demo_flow.h"
+#include "simulator/run/run.h"
 
-int main(int argc, char** argv) {
-  CLI::App cli{"rp-sim: Redpacket Lab traffic simulator"};
-  cli.require_subcommand(1);
-  rp::sim::DemoOptions options;
-  std::string target;
-  CLI::App* demo = cli.add_subcommand("demo", "Run the scripted core flow against a server");
-  demo->add_option("--target", target, "Server URL, e.g. http://127.0.0.1:8080")->required();
-  demo->add_option("--mocks", options.mocks_url,
-                   "rp-mock URL the server uses (enables B2C, recon)");
-  demo->add_option("--claimers", options.claimers, "Concurrent claimers per packet")
-      ->check(CLI::Range(1, 1000));
-  demo->add_option("--expiry-wait", options.expiry_wait_s_max, "Seconds to wait for expiry")
-      ->check(CLI::Range(1, 3600));
-  CLI11_PARSE(cli, argc, argv);
+namespace {
 
+void AddRunOptions(CLI::App* cmd, rp::sim::RunOptions& o) {
+  cmd->add_option("scenario", o.scenario_path, "Scenario file (YAML)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--target", o.target,
+                  "Drive this server (http://HOST:PORT) instead of starting one; needs "
+                  "RP_AUTH_SECRET (and RP_PAYMENT_SECRET without --mocks)");
+  cmd->add_option("--mocks", o.mocks_url, "With --target: the rp-mock URL that server uses");
+  cmd->add_option("--seed", o.seed, "Override the scenario's seed");
+  cmd->add_option("--duration", o.duration_s, "Scale the load phases to this many seconds")
+      ->check(CLI::Range(int64_t{1}, int64_t{86400}));
+  cmd->add_option("--out", o.out_dir,
+                  "Results folder (default results/<scenario>-<time>-<scheme>)");
+  cmd->add_flag("--quiet", o.quiet, "No live progress");
+}
+
+int Demo(const std::string& target, rp::sim::DemoOptions options) {
   const std::string prefix = "http://";
   size_t colon = target.rfind(':');
   if (target.rfind(prefix, 0) != 0 || colon == std::string::npos || colon < prefix.size()) {
@@ -40,4 +46,63 @@ int main(int argc, char** argv) {
   options.auth_secret = auth;
   options.payment_secret = pay;
   return rp::sim::RunDemoFlow(options);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"rp-sim: Redpacket Lab traffic simulator"};
+  cli.require_subcommand(1);
+
+  rp::sim::RunOptions run;
+  CLI::App* run_cmd = cli.add_subcommand("run", "Run a scenario; exit 0 pass, 1 fail, 2 error");
+  AddRunOptions(run_cmd, run);
+  run_cmd->add_option("--claim-scheme", run.claim_scheme, "Override the scenario's claim scheme")
+      ->check(CLI::IsMember({"db_lock", "batched", "mem_lock", "presplit"}));
+
+  rp::sim::CompareOptions compare;
+  std::string schemes = "db_lock,batched,mem_lock,presplit";
+  CLI::App* compare_cmd = cli.add_subcommand("compare", "Run a scenario once per claim scheme");
+  AddRunOptions(compare_cmd, compare.run);
+  compare_cmd->add_option("--schemes", schemes, "Comma-separated claim schemes");
+
+  rp::sim::RegressOptions regress;
+  CLI::App* regress_cmd =
+      cli.add_subcommand("regress", "Run a baseline's schemes again; exit 1 on a regression");
+  AddRunOptions(regress_cmd, regress.run);
+  regress_cmd->add_option("--baseline", regress.baseline_dir, "Baseline folder (compare.json)")
+      ->required();
+  regress_cmd
+      ->add_option("--throughput-tolerance", regress.throughput_tolerance,
+                   "Allowed drop of claims/s per /healthz ceiling (0..1)")
+      ->check(CLI::Range(0.0, 1.0));
+  regress_cmd
+      ->add_option("--latency-factor", regress.latency_factor, "Allowed growth of p99 x ceiling")
+      ->check(CLI::Range(1.0, 1000.0));
+
+  rp::sim::DemoOptions demo;
+  std::string target;
+  CLI::App* demo_cmd = cli.add_subcommand("demo", "Run the scripted core flow against a server");
+  demo_cmd->add_option("--target", target, "Server URL, e.g. http://127.0.0.1:8080")->required();
+  demo_cmd->add_option("--mocks", demo.mocks_url, "rp-mock URL the server uses (B2C, recon)");
+  demo_cmd->add_option("--claimers", demo.claimers, "Concurrent claimers per packet")
+      ->check(CLI::Range(1, 1000));
+  demo_cmd->add_option("--expiry-wait", demo.expiry_wait_s_max, "Seconds to wait for expiry")
+      ->check(CLI::Range(1, 3600));
+  CLI11_PARSE(cli, argc, argv);
+
+  if (*run_cmd) return rp::sim::RunScenario(run);
+  if (*compare_cmd) {
+    std::stringstream list(schemes);
+    for (std::string s; std::getline(list, s, ',');) {
+      if (s != "db_lock" && s != "batched" && s != "mem_lock" && s != "presplit") {
+        std::cerr << "rp-sim: unknown claim scheme '" << s << "'\n";
+        return 2;
+      }
+      compare.schemes.push_back(s);
+    }
+    return rp::sim::RunCompare(compare);
+  }
+  if (*regress_cmd) return rp::sim::RunRegress(regress);
+  return Demo(target, demo);
 }

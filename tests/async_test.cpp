@@ -26,7 +26,7 @@ class AsyncTest : public ::testing::TestWithParam<std::string> {
     base::ServerConfig c = TestConfig(dir_);
     if (GetParam() == "redis_streams") {
       redis_ = std::make_unique<RedisProcess>(dir_);
-      ASSERT_TRUE(redis_->Start());
+      ASSERT_TRUE(redis_->Start().ok());
       c.redis_url = redis_->url();
       c.async_queue = "redis_streams";
       c.async_relay_interval_ms = 2;

@@ -17,7 +17,7 @@ namespace {
 class StreamQueueTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(redis_.Start());
+    ASSERT_TRUE(redis_.Start().ok());
     auto db = sql::Db::Open(dir_.File("ledger.db"), sql::SqliteOptions{});
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE(base::Migrate(**db).ok());

@@ -138,52 +138,9 @@ ServerProcess::ServerProcess(const TempDir& dir, const std::vector<std::string>&
   port_ = port.ok() ? *port : 0;
 }
 
-namespace {
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-}  // namespace
-
-RedisProcess::RedisProcess(const TempDir& dir) : dir_(dir.File("redis")) {
-  std::filesystem::create_directories(dir_);
-  port_ = FreePort();
-  EXPECT_TRUE(Start()) << "redis-server did not start";
-}
-
-RedisProcess::~RedisProcess() {
-  Kill();
-}
-
-bool RedisProcess::Start() {
-  auto child = ChildProcess::Spawn({"/usr/bin/redis-server", "--port", std::to_string(port_),
-                                    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                    "--dir", dir_, "--loglevel", "notice"});
-  if (!child.ok()) return false;
-  child_.emplace(std::move(child.value()));
-  for (int i = 0; i < 200; ++i) {  // Its log goes to stdout: wait for the ready line.
-    auto line = child_->ReadLine(10000);
-    if (!line.ok()) return false;
-    if (line->find("Ready to accept connections") != std::string::npos) return true;
-  }
-  return false;
-}
-
-void RedisProcess::Kill() {
-  if (!child_) return;
-  child_->Signal(SIGKILL);
-  (void)child_->Wait(5000);
-  child_.reset();
+RedisProcess::RedisProcess(const TempDir& dir) : rp::RedisProcess(dir.File("redis")) {
+  Status started = Start();
+  EXPECT_TRUE(started.ok()) << started.ToString();
 }
 
 ::testing::AssertionResult LedgerConserves(const std::string& db_path) {

@@ -14,6 +14,7 @@
 
 #include "common/clock.h"
 #include "common/process.h"
+#include "common/redis_process.h"
 #include "server/app.h"
 #include "server/base/config.h"
 
@@ -89,21 +90,10 @@ class ServerProcess {
   int port_ = 0;
 };
 
-// A private redis-server on a free loopback port, in its own directory, without persistence.
-// The real Debian binary, never a stand-in. Stop()/Start() restart it on the same port.
-class RedisProcess {
+// rp::RedisProcess started in the fixture's directory; fails the test if it does not start.
+class RedisProcess : public rp::RedisProcess {
  public:
   explicit RedisProcess(const TempDir& dir);
-  ~RedisProcess();
-  bool Start();
-  void Kill();  // SIGKILL, like a crash.
-  int port() const { return port_; }
-  std::string url() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  std::string dir_;
-  int port_ = 0;
-  std::optional<ChildProcess> child_;
 };
 
 // Every packet in the ledger file satisfies the conservation invariant (runs the checker).

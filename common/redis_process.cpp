@@ -1,0 +1,84 @@
+#include "common/redis_process.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+namespace rp {
+
+int FreeLoopbackPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+namespace {
+
+bool Accepts(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
+RedisProcess::RedisProcess(std::string dir, std::string binary)
+    : dir_(std::move(dir)), binary_(std::move(binary)), port_(FreeLoopbackPort()) {
+  std::filesystem::create_directories(dir_);
+}
+
+RedisProcess::~RedisProcess() {
+  Kill();
+}
+
+Status RedisProcess::Start() {
+  if (child_) return Status::Ok();
+  auto child = ChildProcess::Spawn({binary_, "--port", std::to_string(port_), "--bind", "127.0.0.1",
+                                    "--save", "", "--appendonly", "no", "--dir", dir_, "--logfile",
+                                    dir_ + "/redis.log", "--loglevel", "notice"});
+  if (!child.ok()) return child.status();
+  child_.emplace(std::move(child.value()));
+  // Readiness by connecting: its log goes to a file, so nothing can fill an unread pipe.
+  for (int i = 0; i < 1000; ++i) {
+    if (Accepts(port_)) return Status::Ok();
+    auto exited = child_->Wait(10);
+    if (exited.ok()) {
+      child_.reset();
+      return Unavailable("redis_failed", "redis-server exited; see " + dir_ + "/redis.log");
+    }
+  }
+  Kill();
+  return Unavailable("redis_failed", "redis-server did not accept connections within 10 s");
+}
+
+void RedisProcess::Kill() {
+  if (!child_) return;
+  child_->Signal(SIGKILL);
+  (void)child_->Wait(5000);
+  child_.reset();
+}
+
+}  // namespace rp

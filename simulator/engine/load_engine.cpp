@@ -1,0 +1,262 @@
+#include <utility>  // Before Boost: asio/awaitable.hpp needs it under g++ 12 / C++20.
+
+#include "simulator/engine/load_engine.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <ctime>
+#include <random>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/crypto.h"
+
+namespace rp::sim {
+namespace net = boost::asio;
+using nlohmann::json;
+
+namespace {
+
+constexpr int64_t kNsPerS = 1'000'000'000;
+constexpr int64_t kIdleStepNs = 10'000'000;  // How far the arrival cursor moves at rate 0.
+
+net::steady_timer::time_point AtNs(int64_t ns) {
+  return net::steady_timer::time_point(std::chrono::nanoseconds(ns));
+}
+
+// The phase running at offset_ns into the load, and the offset of its start; -1 after the end.
+int PhaseAt(const Scenario& s, int64_t offset_ns, int64_t* phase_start_ns) {
+  int64_t begin = 0;
+  for (size_t i = 0; i < s.load.phases.size(); ++i) {
+    const int64_t end = begin + s.load.phases[i].duration_s * kNsPerS;
+    if (offset_ns < end) {
+      *phase_start_ns = begin;
+      return static_cast<int>(i);
+    }
+    begin = end;
+  }
+  return -1;
+}
+
+class Driver {
+ public:
+  Driver(const Scenario& s, const Target& t, const std::vector<ObservedPacket>& hot,
+         int64_t start_ns, const std::function<void(const Progress&)>& progress)
+      : s_(s),
+        start_ns_(start_ns),
+        end_ns_(start_ns + s.DurationS() * kNsPerS),
+        pool_(io_, {t.host, t.port, s.load.connections, 1'000'000, s.load.request_timeout_ms, 50}),
+        runner_(io_, s, t, &pool_, &out_.stats, &out_.observed, start_ns),
+        arrival_timer_(io_),
+        tick_timer_(io_),
+        progress_(progress),
+        arrivals_rng_(s.seed) {
+    std::vector<int64_t> ids;
+    for (const ObservedPacket& p : hot) {
+      out_.observed.packets[p.packet_id] = p;  // Verified like any other acknowledged packet.
+      ids.push_back(p.packet_id);
+    }
+    runner_.SetHotPackets(std::move(ids));
+  }
+
+  LoadOutcome Run() {
+    if (s_.load.model == "open") {
+      cursor_ns_ = start_ns_;
+      NextArrival();
+    } else {
+      PhaseBoundary();
+    }
+    Tick();
+    io_.run();
+    out_.load_seconds = static_cast<double>(s_.DurationS());
+    return std::move(out_);
+  }
+
+ private:
+  // Open model: a Poisson process thinned by the phase's current rate.
+  void NextArrival() {
+    for (;;) {
+      int64_t phase_start = 0;
+      const int phase = PhaseAt(s_, cursor_ns_ - start_ns_, &phase_start);
+      if (phase < 0) return;  // The load is over: no more arrivals.
+      const Phase& p = s_.load.phases[static_cast<size_t>(phase)];
+      const double rate =
+          p.RateAt(static_cast<double>(cursor_ns_ - start_ns_ - phase_start) / kNsPerS);
+      if (rate <= 0) {
+        cursor_ns_ += kIdleStepNs;
+        continue;
+      }
+      const double gap_s = std::exponential_distribution<double>(rate)(arrivals_rng_);
+      cursor_ns_ += std::max<int64_t>(1, static_cast<int64_t>(gap_s * kNsPerS));
+      if (cursor_ns_ >= end_ns_) return;
+      break;
+    }
+    arrival_timer_.expires_at(AtNs(cursor_ns_));
+    arrival_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      Arrive(cursor_ns_);
+      NextArrival();
+    });
+  }
+
+  void Arrive(int64_t intended_ns) {
+    if (runner_.active() >= s_.load.journeys_in_flight_max) {
+      out_.stats.RecordDropped((MonotonicNs() - start_ns_) / kNsPerS);
+      return;
+    }
+    runner_.Start(intended_ns, [] {});
+  }
+
+  // Closed model: at each phase start, grow or shrink the set of virtual users.
+  void PhaseBoundary() {
+    int64_t phase_start = 0;
+    const int phase = PhaseAt(s_, MonotonicNs() - start_ns_, &phase_start);
+    if (phase < 0) return;
+    const Phase& p = s_.load.phases[static_cast<size_t>(phase)];
+    vus_wanted_ = p.users;
+    think_ms_ = p.think_ms;
+    while (vus_running_ < vus_wanted_) StartVu(vus_running_++, MonotonicNs());
+    const int64_t next = start_ns_ + phase_start + p.duration_s * kNsPerS;
+    auto timer = std::make_shared<net::steady_timer>(io_, AtNs(next));
+    timer->async_wait([this, timer](boost::system::error_code) { PhaseBoundary(); });
+  }
+
+  void StartVu(int vu, int64_t intended_ns) {
+    runner_.Start(intended_ns, [this, vu] {
+      const int64_t now = MonotonicNs();
+      if (now >= end_ns_ || vu >= vus_wanted_) {
+        --vus_running_;
+        return;
+      }
+      auto timer = std::make_shared<net::steady_timer>(io_, std::chrono::milliseconds(think_ms_));
+      const int64_t due = now + think_ms_ * 1'000'000;
+      timer->async_wait([this, timer, vu, due](boost::system::error_code) { StartVu(vu, due); });
+    });
+  }
+
+  void Tick() {
+    tick_timer_.expires_at(AtNs(start_ns_ + (++ticks_) * kNsPerS));
+    tick_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      const int64_t now = MonotonicNs();
+      Report(ticks_ - 1);
+      const int64_t drain_deadline = end_ns_ + (s_.load.request_timeout_ms + 10'000) * 1'000'000;
+      if (now >= end_ns_ && (runner_.active() == 0 || now >= drain_deadline)) {
+        arrival_timer_.cancel();
+        pool_.Close();  // Remaining journeys get status 0 and end.
+        io_.stop();
+        return;
+      }
+      Tick();
+    });
+  }
+
+  void Report(int64_t second) {
+    Progress p;
+    int64_t phase_start = 0;
+    const int phase = PhaseAt(s_, second * kNsPerS, &phase_start);
+    p.phase = phase < 0 ? "drain" : s_.load.phases[static_cast<size_t>(phase)].name;
+    p.elapsed_s = static_cast<double>(second + 1);
+    p.total_s = static_cast<double>(s_.DurationS());
+    p.journeys_active = runner_.active();
+    for (const auto& [op, st] : out_.stats.ops()) {
+      if (static_cast<size_t>(second) >= st.seconds.size()) continue;
+      const SecondStats& sec = st.seconds[static_cast<size_t>(second)];
+      p.requests_per_s += static_cast<double>(sec.requests);
+      p.errors += sec.errors;
+      if (op == "claim") p.claim_p99_ms = sec.latency.ValueAtQuantile(0.99) / 1000.0;
+    }
+    progress_(p);
+  }
+
+  const Scenario& s_;
+  const int64_t start_ns_;
+  const int64_t end_ns_;
+  LoadOutcome out_;
+  net::io_context io_{1};
+  HttpPool pool_;
+  JourneyRunner runner_;
+  net::steady_timer arrival_timer_;
+  net::steady_timer tick_timer_;
+  const std::function<void(const Progress&)>& progress_;
+  std::mt19937_64 arrivals_rng_;
+  int64_t cursor_ns_ = 0;
+  int64_t ticks_ = 0;
+  int vus_wanted_ = 0;
+  int vus_running_ = 0;
+  int64_t think_ms_ = 0;
+};
+
+}  // namespace
+
+Status PrepareFixtures(const Scenario& s, const Target& t,
+                       std::vector<ObservedPacket>* hot_packets) {
+  if (s.flows.b2c.weight > 0) {
+    if (t.mocks_url.empty()) return InvalidArgument("no_mocks", "the b2c flow needs rp-mock");
+    httplib::Client mock(t.mocks_url);
+    const B2cFlow& b = s.flows.b2c;
+    json round = {{"round", b.round},
+                  {"budget_cents", b.budget_cents},
+                  {"min_cents", b.min_cents},
+                  {"max_cents", b.max_cents},
+                  {"expires_in_s", 86400}};
+    auto r = mock.Post("/admin/rounds", round.dump(), "application/json");
+    if (!r || (r->status != 201 && r->status != 200)) {
+      return Unavailable("fixture_failed", "rp-mock refused the rain round: " +
+                                               (r ? r->body : std::string("no answer")));
+    }
+  }
+  if (s.flows.hot.weight <= 0) return Status::Ok();
+  httplib::Client server(t.host, t.port);
+  server.set_read_timeout(30, 0);
+  for (int i = 0; i < s.flows.hot.packets; ++i) {
+    const int64_t sender = s.first_user_id - 1 - i;  // Outside the claiming population.
+    const int64_t total = s.flows.hot.shares * s.flows.hot.share_cents;
+    httplib::Headers auth{
+        {"Authorization",
+         "Bearer " + auth::MintToken(t.auth_secret, sender, std::time(nullptr) + 3600)}};
+    json body = {{"order_no", "sim-hot-" + std::to_string(s.seed) + "-" + std::to_string(i)},
+                 {"kind", "c2c"},
+                 {"total_cents", total},
+                 {"count", s.flows.hot.shares},
+                 {"split", "random"},
+                 {"audience", "public"},
+                 {"video_id", "hot"}};
+    auto sent = server.Post("/v1/packets", auth, body.dump(), "application/json");
+    if (!sent || (sent->status != 201 && sent->status != 200)) {
+      return Unavailable("fixture_failed",
+                         "the hot packet was refused: " + (sent ? sent->body : "no answer"));
+    }
+    const json reply = json::parse(sent->body);
+    const int64_t id = reply.at("packet_id");
+    if (t.mocks_url.empty()) {
+      json cb = {
+          {"pay_order_no", reply.at("pay_order_no")}, {"status", "paid"}, {"amount_cents", total}};
+      server.Post("/v1/payments/callback",
+                  {{"X-RP-Signature", crypto::HmacSha256Hex(t.payment_secret, cb.dump())}},
+                  cb.dump(), "application/json");
+    }
+    std::string status;
+    for (int poll = 0; poll < 300 && status != "active"; ++poll) {
+      auto g = server.Get("/v1/packets/" + std::to_string(id), auth);
+      if (g && g->status == 200) status = json::parse(g->body).value("status", "");
+      if (status != "active") std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (status != "active") {
+      return Unavailable("fixture_failed",
+                         "hot packet " + std::to_string(id) + " was not paid within 15 s");
+    }
+    hot_packets->push_back({id, "c2c", sender, total, s.flows.hot.shares});
+  }
+  return Status::Ok();
+}
+
+LoadOutcome RunLoad(const Scenario& scenario, const Target& target,
+                    const std::vector<ObservedPacket>& hot_packets, int64_t start_ns,
+                    const std::function<void(const Progress&)>& progress) {
+  Driver driver(scenario, target, hot_packets, start_ns, progress);
+  return driver.Run();
+}
+
+}  // namespace rp::sim

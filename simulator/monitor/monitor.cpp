@@ -1,0 +1,113 @@
+#include "simulator/monitor/monitor.h"
+
+#include <httplib.h>
+
+#include <chrono>
+
+#include "common/clock.h"
+#include "common/prometheus_text.h"
+
+namespace rp::sim {
+namespace {
+
+double ElapsedS(int64_t start_ns) {
+  return static_cast<double>(MonotonicNs() - start_ns) / 1e9;
+}
+
+std::chrono::steady_clock::time_point At(int64_t ns) {
+  return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(ns));
+}
+
+}  // namespace
+
+const std::vector<std::string>& MetricsScraper::Columns() {
+  static const std::vector<std::string> kColumns = {
+      "rp_claims_total",          "rp_ledger_commits_total",
+      "rp_lock_waiters",          "rp_lock_wait_seconds_total",
+      "rp_db_busy_retries_total", "rp_ledger_queue_depth",
+      "rp_queue_lag_seconds",     "rp_async_task_retries_total",
+      "rp_stuck_orders",          "rp_scheme_fallbacks_total",
+      "rp_redis_errors_total",    "rp_stream_backlog",
+      "recon_drift_cents",        "recon_discrepancies"};
+  return kColumns;
+}
+
+MetricsScraper::MetricsScraper(std::string host, int port, int64_t start_ns, int64_t interval_ms)
+    : host_(std::move(host)), port_(port), start_ns_(start_ns), interval_ms_(interval_ms) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void MetricsScraper::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void MetricsScraper::Loop() {
+  httplib::Client client(host_, port_);
+  client.set_connection_timeout(0, 500'000);
+  client.set_read_timeout(1, 0);
+  for (int64_t tick = 0;; ++tick) {  // Tick 0: the counters before the load.
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (cv_.wait_until(lock, At(start_ns_ + tick * interval_ms_ * 1'000'000),
+                         [this] { return stop_; })) {
+        return;
+      }
+    }
+    MetricsRow row;
+    row.elapsed_s = ElapsedS(start_ns_);
+    row.values.assign(Columns().size(), 0);
+    auto r = client.Get("/metrics");
+    if (r && r->status == 200) {
+      auto samples = prom::ParseText(r->body);
+      row.up = samples.ok();
+      for (size_t i = 0; row.up && i < Columns().size(); ++i) {
+        row.values[i] = prom::Sum(*samples, Columns()[i]);
+      }
+    }
+    rows_.push_back(std::move(row));
+  }
+}
+
+FaultTimeline::FaultTimeline(std::vector<Fault> faults, SystemUnderTest* system, int64_t start_ns)
+    : faults_(std::move(faults)), system_(system), start_ns_(start_ns) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void FaultTimeline::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void FaultTimeline::Loop() {
+  for (const Fault& f : faults_) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      const int64_t due_ns = start_ns_ + static_cast<int64_t>(f.at_s * 1e9);
+      if (cv_.wait_until(lock, At(due_ns), [this] { return stop_; })) return;
+    }
+    FaultRecord rec;
+    rec.planned_s = f.at_s;
+    rec.action = f.action;
+    rec.started_s = ElapsedS(start_ns_);
+    if (system_ == nullptr) {
+      rec.detail = "not applied: rp-sim drives an external --target";
+    } else {
+      Result<std::string> done = system_->Apply(f);
+      rec.ok = done.ok();
+      rec.detail = done.ok() ? *done : done.status().ToString();
+    }
+    rec.ended_s = ElapsedS(start_ns_);
+    records_.push_back(std::move(rec));
+  }
+}
+
+}  // namespace rp::sim

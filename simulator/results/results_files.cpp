@@ -1,0 +1,174 @@
+// The files of a results folder (see results.h).
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "simulator/results/results.h"
+
+namespace rp::sim {
+namespace {
+
+using nlohmann::json;
+
+std::string F(double v, int digits = 2) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+// Status counts grouped into the columns of timeseries.csv.
+struct StatusColumns {
+  int64_t s200 = 0, s201 = 0, s409 = 0, s410 = 0, other4xx = 0, s5xx = 0, transport = 0;
+  explicit StatusColumns(const std::map<int, int64_t>& by) {
+    for (auto [code, n] : by) {
+      if (code == 200)
+        s200 += n;
+      else if (code == 201)
+        s201 += n;
+      else if (code == 409)
+        s409 += n;
+      else if (code == 410)
+        s410 += n;
+      else if (code >= 500)
+        s5xx += n;
+      else if (code == 0)
+        transport += n;
+      else
+        other4xx += n;
+    }
+  }
+};
+
+void WriteTimeseries(std::ofstream& out, const LoadOutcome& load) {
+  out << "second,op,requests,errors,status_200,status_201,status_409,status_410,status_4xx_other,"
+         "status_5xx,transport_errors,p50_ms,p90_ms,p99_ms,max_ms\n";
+  for (const auto& [name, op] : load.stats.ops()) {
+    for (size_t sec = 0; sec < op.seconds.size(); ++sec) {
+      const SecondStats& s = op.seconds[sec];
+      if (s.requests == 0) continue;
+      StatusColumns c(s.by_status);
+      out << sec << ',' << name << ',' << s.requests << ',' << s.errors << ',' << c.s200 << ','
+          << c.s201 << ',' << c.s409 << ',' << c.s410 << ',' << c.other4xx << ',' << c.s5xx << ','
+          << c.transport << ',' << F(s.latency.ValueAtQuantile(0.5) / 1000.0, 3) << ','
+          << F(s.latency.ValueAtQuantile(0.9) / 1000.0, 3) << ','
+          << F(s.latency.ValueAtQuantile(0.99) / 1000.0, 3) << ','
+          << F(s.latency.max_us() / 1000.0, 3) << '\n';
+    }
+  }
+  const auto& dropped = load.stats.dropped_per_second();
+  for (size_t sec = 0; sec < dropped.size(); ++sec) {
+    if (dropped[sec] == 0) continue;
+    out << sec << ",dropped_arrival," << dropped[sec] << ',' << dropped[sec]
+        << ",0,0,0,0,0,0,0,0,0,0,0\n";
+  }
+}
+
+void WriteServerMetrics(std::ofstream& out, const std::vector<MetricsRow>& rows) {
+  out << "elapsed_s,up";
+  for (const std::string& c : MetricsScraper::Columns()) out << ',' << c;
+  out << '\n';
+  for (const MetricsRow& r : rows) {
+    out << F(r.elapsed_s, 3) << ',' << (r.up ? 1 : 0);
+    for (double v : r.values) out << ',' << F(v, 6);
+    out << '\n';
+  }
+}
+
+std::string CsvQuote(const std::string& s) {
+  std::string q = "\"";
+  for (char ch : s) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return q + "\"";
+}
+
+void WriteFaults(std::ofstream& out, const std::vector<FaultRecord>& faults) {
+  out << "planned_s,started_s,ended_s,action,ok,detail\n";
+  for (const FaultRecord& f : faults) {
+    out << F(f.planned_s, 3) << ',' << F(f.started_s, 3) << ',' << F(f.ended_s, 3) << ','
+        << f.action << ',' << (f.ok ? 1 : 0) << ',' << CsvQuote(f.detail) << '\n';
+  }
+}
+
+void WriteReport(std::ofstream& out, const json& s) {
+  out << "# rp-sim run: " << s["scenario"].get<std::string>() << "\n\n"
+      << s["description"].get<std::string>() << "\n\n"
+      << "**Verdict: " << (s["passed"].get<bool>() ? "PASSED" : "FAILED") << "**  \n"
+      << "Started " << s["started_at"].get<std::string>() << " against "
+      << s["target"].get<std::string>() << "; seed " << s["seed"] << "; claim scheme `"
+      << s["system"]["claim_scheme"].get<std::string>() << "`, subsidy mode `"
+      << s["system"]["subsidy_mode"].get<std::string>() << "`, queue `"
+      << s["system"]["queue"].get<std::string>() << "`; " << s["load"]["model"].get<std::string>()
+      << " model, " << s["load"]["connections"] << " connections, " << s["load"]["duration_s"]
+      << " s of load. `/healthz` ceiling in this run: "
+      << F(s["healthz_ceiling_rps"].get<double>(), 0) << " req/s. rp-sim "
+      << s["versions"]["rp_sim"].get<std::string>() << ".\n\n";
+  out << "## Operations\n\nLatency from each request's intended start (coordinated omission "
+         "included).\n\n| op | requests | errors | error % | per s | p50 ms | p90 ms | p99 ms | "
+         "max ms | by status |\n|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& [name, op] : s["ops"].items()) {
+    std::string codes;
+    for (const auto& [code, n] : op["by_status"].items()) {
+      codes += (codes.empty() ? "" : ", ") + code + ": " + std::to_string(n.get<int64_t>());
+    }
+    out << "| " << name << " | " << op["requests"] << " | " << op["errors"] << " | "
+        << F(op["error_rate_percent"].get<double>()) << " | "
+        << F(op["throughput_per_s"].get<double>(), 1) << " | " << F(op["p50_ms"].get<double>())
+        << " | " << F(op["p90_ms"].get<double>()) << " | " << F(op["p99_ms"].get<double>()) << " | "
+        << F(op["max_ms"].get<double>()) << " | " << codes << " |\n";
+  }
+  out << "\nArrivals dropped at the in-flight bound: " << s["load"]["dropped_arrivals"] << ".\n";
+  out << "\n## Checks\n\n";
+  if (s["checks"].empty()) out << "(none in the scenario)\n";
+  for (const auto& c : s["checks"]) {
+    out << "- " << (c["passed"].get<bool>() ? "pass" : "**FAIL**") << " `"
+        << c["check"].get<std::string>() << "`: " << c["detail"].get<std::string>() << "\n";
+  }
+  const json& v = s["verification"];
+  out << "\n## Verification\n\n"
+      << (v["ok"].get<bool>() ? "Clean" : "**Violations found**") << ": " << v["packets_checked"]
+      << " packets and " << v["claims_checked"] << " claims read back; " << v["claims_acknowledged"]
+      << " acknowledged claims all " << (v["ok"].get<bool>() ? "present" : "checked")
+      << "; transfers checked against the wallet: "
+      << (v["transfers_checked"].get<bool>() ? "yes" : "no")
+      << "; reconciliation clean: " << (v["recon_clean"].get<bool>() ? "yes" : "no") << " (drift "
+      << v["recon_drift_cents"] << " cents, " << v["recon_discrepancies"] << " discrepancies).\n";
+  for (const auto& line : v["violations"]) out << "- " << line.get<std::string>() << "\n";
+  const json& sv = s["server"];
+  out << "\n## Server counters over the run\n\nclaims " << F(sv["claims"].get<double>(), 0)
+      << ", ledger commits " << F(sv["ledger_commits"].get<double>(), 0) << " ("
+      << F(sv["commits_per_claim"].get<double>(), 3) << " per claim), DB busy retries "
+      << F(sv["db_busy_retries"].get<double>(), 0) << ", lock wait "
+      << F(sv["lock_wait_seconds"].get<double>(), 3) << " s, scheme fallbacks "
+      << F(sv["scheme_fallbacks"].get<double>(), 0) << ", Redis errors "
+      << F(sv["redis_errors"].get<double>(), 0) << ".\n\n## Faults\n\n";
+  if (s["faults"].empty()) out << "(none)\n";
+  for (const auto& f : s["faults"]) {
+    out << "- at " << F(f["started_s"].get<double>(), 1) << " s (planned "
+        << F(f["planned_s"].get<double>(), 1) << ", took "
+        << F(f["ended_s"].get<double>() - f["started_s"].get<double>(), 2)
+        << " s): " << f["action"].get<std::string>() << " — " << f["detail"].get<std::string>()
+        << "\n";
+  }
+  out << "\nFiles: `summary.json`, `timeseries.csv`, `server_metrics.csv`, `faults.csv`.\n";
+}
+
+}  // namespace
+
+Status WriteResults(const std::string& dir, const RunReport& report) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Internal("cannot create " + dir + ": " + ec.message());
+  const json summary = SummaryJson(report);
+  std::ofstream(dir + "/summary.json") << summary.dump(2) << '\n';
+  std::ofstream ts(dir + "/timeseries.csv");
+  WriteTimeseries(ts, *report.load);
+  std::ofstream sm(dir + "/server_metrics.csv");
+  WriteServerMetrics(sm, report.server_metrics);
+  std::ofstream fa(dir + "/faults.csv");
+  WriteFaults(fa, report.faults);
+  std::ofstream md(dir + "/report.md");
+  WriteReport(md, summary);
+  if (!ts || !sm || !fa || !md) return Internal("writing the results in " + dir + " failed");
+  return Status::Ok();
+}
+
+}  // namespace rp::sim

@@ -1,0 +1,189 @@
+#include "simulator/run/run.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "common/clock.h"
+#include "common/http_load.h"
+#include "simulator/engine/load_engine.h"
+#include "simulator/monitor/monitor.h"
+#include "simulator/results/results.h"
+#include "simulator/run/run_internal.h"
+#include "simulator/system/system.h"
+#include "simulator/verify/verify.h"
+
+namespace rp::sim {
+namespace {
+
+std::string Now(const char* format) {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
+std::string BinDir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("build/bin") : exe.parent_path().string();
+}
+
+// Splits http://HOST:PORT; false when it does not look like that.
+bool ParseUrl(const std::string& url, std::string* host, int* port) {
+  const std::string prefix = "http://";
+  const size_t colon = url.rfind(':');
+  if (url.rfind(prefix, 0) != 0 || colon == std::string::npos || colon < prefix.size()) {
+    return false;
+  }
+  *host = url.substr(prefix.size(), colon - prefix.size());
+  *port = std::atoi(url.c_str() + colon + 1);
+  return *port > 0;
+}
+
+// The same run's ceiling: how fast this machine answers the cheapest request right now.
+double MeasureCeiling(const Target& t) {
+  load::LoadOptions o;
+  o.host = t.host;
+  o.port = t.port;
+  o.connections = 64;
+  o.duration_ms_max = 1500;
+  o.requests_max = 10'000'000;
+  const std::string req = load::RenderRequest("GET", "/healthz", {}, "");
+  auto r = load::RunClosedLoop(o, [&req](int64_t) { return req; });
+  return r.ok() ? r->RequestsPerSecond() : 0;
+}
+
+void PrintProgress(const Progress& p, bool tty) {
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "[%-10s] %4.0f/%.0f s  %7.0f req/s  p99(claim) %7.2f ms  errors %lld  journeys %d",
+                p.phase.c_str(), p.elapsed_s, p.total_s, p.requests_per_s, p.claim_p99_ms,
+                static_cast<long long>(p.errors), p.journeys_active);
+  if (tty) {
+    std::printf("\r\033[K%s", line);
+  } else if (static_cast<int64_t>(p.elapsed_s) % 5 == 0) {
+    std::printf("%s\n", line);  // Plain lines, every 5 s, for logs and CI.
+  }
+  std::fflush(stdout);
+}
+
+Status ApplyOverrides(const RunOptions& o, Scenario& s) {
+  if (o.seed != 0) s.seed = o.seed;
+  if (o.duration_s > 0) s.ScaleTo(o.duration_s);
+  if (!o.claim_scheme.empty()) {
+    s.system.claim_scheme = o.claim_scheme;
+    if (o.claim_scheme == "mem_lock" || o.claim_scheme == "presplit") s.system.redis = true;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
+  Result<Scenario> loaded = LoadScenario(o.scenario_path);
+  if (!loaded.ok()) {
+    std::cerr << "rp-sim: " << loaded.status().message() << "\n";
+    return 2;
+  }
+  Scenario s = std::move(loaded.value());
+  (void)ApplyOverrides(o, s);
+  const std::string out_dir = o.out_dir.empty() ? "results/" + s.name + "-" + Now("%Y%m%d-%H%M%S") +
+                                                      "-" + s.system.claim_scheme
+                                                : o.out_dir;
+  Target t;
+  std::unique_ptr<SystemUnderTest> system;
+  std::string work_dir;
+  if (o.target.empty()) {
+    char tmpl[] = "/tmp/rp-sim-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) return 2;
+    work_dir = tmpl;
+    system = std::make_unique<SystemUnderTest>(s, BinDir(), work_dir);
+    if (Status st = system->Start(); !st.ok()) {
+      std::cerr << "rp-sim: could not start the system: " << st.ToString() << "\n";
+      return 2;
+    }
+    t.port = system->server_port();
+    t.auth_secret = system->secrets().auth;
+    t.payment_secret = system->secrets().payment;
+    t.mocks_url = system->mock_url();
+  } else {
+    const char* auth = std::getenv("RP_AUTH_SECRET");
+    const char* pay = std::getenv("RP_PAYMENT_SECRET");
+    if (!ParseUrl(o.target, &t.host, &t.port) || auth == nullptr ||
+        (o.mocks_url.empty() && pay == nullptr)) {
+      std::cerr << "rp-sim: --target must look like http://HOST:PORT, with RP_AUTH_SECRET (and "
+                   "RP_PAYMENT_SECRET unless --mocks is given) set to the server's secrets\n";
+      return 2;
+    }
+    t.auth_secret = auth;
+    t.payment_secret = pay ? pay : "";
+    t.mocks_url = o.mocks_url;
+  }
+  const std::string url = "http://" + t.host + ":" + std::to_string(t.port);
+  std::printf("rp-sim: %s (%s) against %s, claim scheme %s, seed %llu, %lld s\n", s.name.c_str(),
+              s.path.c_str(), url.c_str(), s.system.claim_scheme.c_str(),
+              static_cast<unsigned long long>(s.seed), static_cast<long long>(s.DurationS()));
+  RunReport report;
+  report.scenario = &s;
+  report.target = url;
+  report.started_at = Now("%Y-%m-%dT%H:%M:%SZ");
+  report.healthz_ceiling_rps = MeasureCeiling(t);
+  std::vector<ObservedPacket> hot;
+  if (Status st = PrepareFixtures(s, t, &hot); !st.ok()) {
+    std::cerr << "rp-sim: " << st.ToString() << "\n";
+    return 2;
+  }
+  const int64_t start_ns = MonotonicNs();
+  auto scraper = std::make_unique<MetricsScraper>(t.host, t.port, start_ns);
+  auto faults = std::make_unique<FaultTimeline>(s.faults, system.get(), start_ns);
+  const bool tty = !o.quiet && isatty(STDOUT_FILENO);
+  LoadOutcome load = RunLoad(s, t, hot, start_ns, [&](const Progress& p) {
+    if (!o.quiet) PrintProgress(p, tty);
+  });
+  if (tty) std::printf("\n");
+  faults->Stop();
+  report.faults = faults->records();
+  std::printf("rp-sim: load done; verifying (waiting for expiries, refunds and transfers)\n");
+  VerifyOptions vo;
+  vo.settle_wait_s_max = s.system.packet_ttl_s + 45;
+  VerificationReport verification = Verify(load.observed, t, vo);
+  scraper->Stop();
+  report.server_metrics = scraper->rows();
+  report.load = &load;
+  report.verification = &verification;
+  report.checks = EvaluateChecks(s, load, verification);
+  report.passed = verification.ok;
+  for (const CheckResult& c : report.checks) report.passed = report.passed && c.passed;
+  if (system) {
+    if (Status st = system->Stop(); !st.ok()) {
+      verification.violations.push_back(st.ToString());
+      verification.ok = report.passed = false;
+    }
+  }
+  if (Status st = WriteResults(out_dir, report); !st.ok()) {
+    std::cerr << "rp-sim: " << st.ToString() << "\n";
+    return 2;
+  }
+  nlohmann::json summary = SummaryJson(report);
+  PrintSummary(summary, out_dir);
+  if (summary_out) *summary_out = std::move(summary);
+  if (!work_dir.empty() && report.passed) std::filesystem::remove_all(work_dir);
+  if (!work_dir.empty() && !report.passed) {
+    std::printf("rp-sim: kept the run's ledger and logs in %s\n", work_dir.c_str());
+  }
+  return report.passed ? 0 : 1;
+}
+
+int RunScenario(const RunOptions& options) {
+  return RunOnce(options, nullptr);
+}
+
+}  // namespace rp::sim

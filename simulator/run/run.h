@@ -1,0 +1,46 @@
+// The three things rp-sim does with a scenario:
+//   RunScenario — one run: start the system (or use --target), measure the /healthz ceiling,
+//     prepare fixtures, drive the load with the fault timeline and the metrics scraper beside
+//     it, verify the money, evaluate the checks and write a results folder.
+//   RunCompare  — one run per claim scheme, then a side-by-side table (compare.md/.json).
+//   RunRegress  — the runs of a baseline's schemes again, each compared with the baseline
+//     (normalised by the same run's /healthz ceiling); fails on a regression beyond tolerance.
+// Exit codes: 0 all passed, 1 a check, the verification or the regression gate failed,
+// 2 the run could not be made (bad scenario, a process did not start, ...).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rp::sim {
+
+struct RunOptions {
+  std::string scenario_path;
+  std::string target;        // http://HOST:PORT of an existing server; empty: start our own.
+  std::string mocks_url;     // With --target: the rp-mock that server uses (enables wallet checks).
+  uint64_t seed = 0;         // 0: the scenario's seed.
+  int64_t duration_s = 0;    // 0: the scenario's own length; else phases and faults scaled to it.
+  std::string out_dir;       // Empty: results/<scenario>-<time>-<scheme>.
+  std::string claim_scheme;  // Empty: the scenario's.
+  bool quiet = false;        // No progress lines.
+};
+
+int RunScenario(const RunOptions& options);
+
+struct CompareOptions {
+  RunOptions run;
+  std::vector<std::string> schemes;
+};
+int RunCompare(const CompareOptions& options);
+
+struct RegressOptions {
+  RunOptions run;
+  std::string baseline_dir;           // Holds compare.json written by RunCompare.
+  double throughput_tolerance = 0.5;  // Fail below (1 - t) x the baseline's normalised rate.
+  double latency_factor = 4.0;        // Fail when p99 x ceiling grows beyond this factor.
+  double commits_tolerance = 0.25;    // Fail when commits per claim grow beyond (1 + t) x.
+};
+int RunRegress(const RegressOptions& options);
+
+}  // namespace rp::sim

@@ -1,0 +1,17 @@
+// Shared by run.cpp and compare.cpp only.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "simulator/run/run.h"
+
+namespace rp::sim {
+
+// One run; *summary (if not null) receives summary.json's content. Exit code as RunScenario.
+int RunOnce(const RunOptions& options, nlohmann::json* summary);
+
+// The end-of-run summary on stdout: verdict, per-op table, checks, verification, where results are.
+void PrintSummary(const nlohmann::json& summary, const std::string& out_dir);
+
+}  // namespace rp::sim

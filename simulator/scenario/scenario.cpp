@@ -1,0 +1,407 @@
+#include "simulator/scenario/scenario.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+namespace rp::sim {
+namespace {
+
+// Thrown inside the loader only; LoadScenario turns it into a Status.
+struct ScenarioError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string At(const YAML::Node& n) {
+  return "line " + std::to_string(n.Mark().line + 1);
+}
+
+[[noreturn]] void Fail(const YAML::Node& n, const std::string& what) {
+  throw ScenarioError(At(n) + ": " + what);
+}
+
+// A YAML mapping whose keys are checked against what the reader asked for.
+class Map {
+ public:
+  Map(YAML::Node node, std::string where) : node_(std::move(node)), where_(std::move(where)) {
+    if (!node_.IsMap()) Fail(node_, where_ + " must be a mapping");
+  }
+  // Throws on any key that no getter asked for. Call after reading.
+  void RejectUnknown(std::initializer_list<const char*> known) const {
+    std::set<std::string> names(known.begin(), known.end());
+    for (const auto& kv : node_) {
+      const std::string key = kv.first.as<std::string>();
+      if (!names.count(key)) {
+        std::string list;
+        for (const auto& k : names) list += (list.empty() ? "" : ", ") + k;
+        Fail(kv.first,
+             "unknown key '" + key + "' in " + where_ + " (expected one of: " + list + ")");
+      }
+    }
+  }
+  YAML::Node Get(const char* key) const { return node_[key]; }
+
+  template <typename T>
+  void Read(const char* key, T& out, T min, T max) const {
+    YAML::Node v = node_[key];
+    if (!v) return;
+    T value{};
+    try {
+      value = v.as<T>();
+    } catch (const YAML::Exception&) {
+      Fail(v, where_ + "." + key + " must be a number");
+    }
+    if (value < min || value > max) {
+      Fail(v, where_ + "." + key + " must be in " + Num(min) + " .. " + Num(max));
+    }
+    out = value;
+  }
+  void ReadBool(const char* key, bool& out) const {
+    YAML::Node v = node_[key];
+    if (!v) return;
+    try {
+      out = v.as<bool>();
+    } catch (const YAML::Exception&) {
+      Fail(v, where_ + "." + key + " must be true or false");
+    }
+  }
+  void ReadString(const char* key, std::string& out,
+                  std::initializer_list<const char*> allowed = {}) const {
+    YAML::Node v = node_[key];
+    if (!v) return;
+    if (!v.IsScalar()) Fail(v, where_ + "." + key + " must be a string");
+    std::string s = v.as<std::string>();
+    if (allowed.size() > 0 &&
+        std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return s == a; })) {
+      std::string list;
+      for (const char* a : allowed) list += (list.empty() ? "" : " | ") + std::string(a);
+      Fail(v, where_ + "." + key + " is '" + s + "', expected " + list);
+    }
+    out = s;
+  }
+  void ReadRange(const char* key, IntRange& out, int64_t min, int64_t max) const {
+    YAML::Node v = node_[key];
+    if (!v) return;
+    IntRange r;
+    try {
+      if (v.IsScalar()) {
+        r.min = r.max = v.as<int64_t>();
+      } else if (v.IsSequence() && v.size() == 2) {
+        r = {v[0].as<int64_t>(), v[1].as<int64_t>()};
+      } else {
+        Fail(v, where_ + "." + key + " must be a number or [min, max]");
+      }
+    } catch (const YAML::Exception&) {
+      Fail(v, where_ + "." + key + " must be a number or [min, max] of integers");
+    }
+    if (r.min < min || r.max > max || r.min > r.max) {
+      Fail(v, where_ + "." + key + " must lie in " + Num(min) + " .. " + Num(max) +
+                  " with min <= max");
+    }
+    out = r;
+  }
+
+ private:
+  template <typename T>
+  static std::string Num(T v) {
+    std::ostringstream s;
+    s << v;
+    return s.str();
+  }
+  YAML::Node node_;  // A handle: copies share the document.
+  std::string where_;
+};
+
+// YAML flow mapping -> JSON text, for rp-mock switches (rp-mock validates their content).
+nlohmann::json ToJson(const YAML::Node& n) {
+  if (n.IsMap()) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& kv : n) j[kv.first.as<std::string>()] = ToJson(kv.second);
+    return j;
+  }
+  if (n.IsSequence()) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& e : n) j.push_back(ToJson(e));
+    return j;
+  }
+  const std::string s = n.as<std::string>();
+  if (s == "true" || s == "false") return s == "true";
+  try {
+    size_t used = 0;
+    double d = std::stod(s, &used);
+    if (used == s.size()) {
+      if (d == std::floor(d) && std::fabs(d) < 9e15) return static_cast<int64_t>(d);
+      return d;
+    }
+  } catch (const std::exception&) {
+  }
+  return s;
+}
+
+void ReadSystem(const Map& m, SystemSpec& s) {
+  m.ReadString("claim_scheme", s.claim_scheme, {"db_lock", "batched", "mem_lock", "presplit"});
+  m.ReadString("subsidy_mode", s.subsidy_mode, {"sync", "async", "hybrid"});
+  m.ReadString("queue", s.queue, {"outbox", "redis_streams"});
+  m.ReadBool("redis", s.redis);
+  m.Read<int>("server_threads", s.server_threads, 1, 64);
+  m.Read<int64_t>("packet_ttl_s", s.packet_ttl_s, 1, 86400);
+  m.Read<int64_t>("scan_interval_ms", s.scan_interval_ms, 10, 60000);
+  m.Read<int64_t>("payment_poll_ms", s.payment_poll_ms, 10, 60000);
+  if (YAML::Node sw = m.Get("mock_switches")) {
+    if (!sw.IsSequence()) Fail(sw, "system.mock_switches must be a list of rp-mock switches");
+    for (const auto& e : sw) {
+      if (!e.IsMap() || !e["service"]) Fail(e, "a mock switch is a mapping with a 'service'");
+    }
+    s.mock_switches_json = ToJson(sw).dump();
+  }
+  m.RejectUnknown({"claim_scheme", "subsidy_mode", "queue", "redis", "server_threads",
+                   "packet_ttl_s", "scan_interval_ms", "payment_poll_ms", "mock_switches"});
+  const bool needs_redis =
+      s.claim_scheme == "mem_lock" || s.claim_scheme == "presplit" || s.queue == "redis_streams";
+  if (needs_redis && !s.redis) {
+    Fail(m.Get("claim_scheme"),
+         "system.redis must be true for claim_scheme " + s.claim_scheme + " / queue " + s.queue);
+  }
+}
+
+Phase ReadPhase(const YAML::Node& n, const std::string& model) {
+  Map m(n, "load.phases[]");
+  Phase p;
+  m.ReadString("name", p.name);
+  m.Read<int64_t>("duration_s", p.duration_s, 1, 86400);
+  m.ReadString("shape", p.shape, {"constant", "ramp", "spike", "waves"});
+  m.Read<double>("rate", p.rate, 0, 1e6);
+  p.rate_end = p.rate;
+  m.Read<double>("rate_end", p.rate_end, 0, 1e6);
+  m.Read<double>("spike_rate", p.spike_rate, 0, 1e6);
+  m.Read<int64_t>("spike_at_s", p.spike_at_s, 0, 86400);
+  m.Read<int64_t>("spike_s", p.spike_s, 0, 86400);
+  m.Read<int64_t>("wave_period_s", p.wave_period_s, 0, 86400);
+  m.Read<int64_t>("wave_on_s", p.wave_on_s, 0, 86400);
+  m.Read<int>("users", p.users, 0, 100000);
+  m.Read<int64_t>("think_ms", p.think_ms, 0, 3600000);
+  m.RejectUnknown({"name", "duration_s", "shape", "rate", "rate_end", "spike_rate", "spike_at_s",
+                   "spike_s", "wave_period_s", "wave_on_s", "users", "think_ms"});
+  if (p.duration_s == 0) Fail(n, "a phase needs duration_s");
+  if (model == "closed" && p.users == 0) Fail(n, "a closed-model phase needs users > 0");
+  if (model == "open" && p.users != 0) Fail(n, "users belongs to the closed model; use rate");
+  if (p.shape == "waves" && (p.wave_period_s == 0 || p.wave_on_s > p.wave_period_s)) {
+    Fail(n, "waves need wave_period_s > 0 and wave_on_s <= wave_period_s");
+  }
+  if (p.shape == "spike" && p.spike_s == 0) Fail(n, "a spike needs spike_s > 0 and spike_rate");
+  return p;
+}
+
+void ReadLoad(const Map& m, LoadSpec& l) {
+  m.ReadString("model", l.model, {"open", "closed"});
+  m.Read<int>("connections", l.connections, 1, 20000);
+  m.Read<int>("journeys_in_flight_max", l.journeys_in_flight_max, 1, 1000000);
+  m.Read<int64_t>("request_timeout_ms", l.request_timeout_ms, 10, 600000);
+  YAML::Node phases = m.Get("phases");
+  if (!phases || !phases.IsSequence() || phases.size() == 0) {
+    Fail(phases ? phases : YAML::Node(), "load.phases must be a non-empty list");
+  }
+  for (const auto& p : phases) l.phases.push_back(ReadPhase(p, l.model));
+  m.RejectUnknown(
+      {"model", "connections", "journeys_in_flight_max", "request_timeout_ms", "phases"});
+}
+
+void ReadFlows(const Map& m, FlowSpec& f) {
+  if (YAML::Node n = m.Get("c2c")) {
+    Map c(n, "flows.c2c");
+    c.Read<double>("weight", f.c2c.weight, 0, 1e6);
+    c.ReadRange("count", f.c2c.count, 1, 10000);
+    c.ReadRange("share_cents", f.c2c.share_cents, 1, 20000);
+    c.ReadRange("claimers", f.c2c.claimers, 0, 10000);
+    c.Read<double>("repeat_claim_rate", f.c2c.repeat_claim_rate, 0, 1);
+    c.ReadString("split", f.c2c.split, {"random", "even"});
+    c.RejectUnknown({"weight", "count", "share_cents", "claimers", "repeat_claim_rate", "split"});
+  }
+  if (YAML::Node n = m.Get("b2c")) {
+    Map b(n, "flows.b2c");
+    b.Read<double>("weight", f.b2c.weight, 0, 1e6);
+    b.ReadString("round", f.b2c.round);
+    b.Read<int64_t>("budget_cents", f.b2c.budget_cents, 1, int64_t{1} << 50);
+    b.Read<int64_t>("min_cents", f.b2c.min_cents, 1, 200'000'000);
+    b.Read<int64_t>("max_cents", f.b2c.max_cents, 1, 200'000'000);
+    b.ReadRange("count", f.b2c.count, 1, 10000);
+    b.ReadRange("claimers", f.b2c.claimers, 0, 10000);
+    b.RejectUnknown(
+        {"weight", "round", "budget_cents", "min_cents", "max_cents", "count", "claimers"});
+    if (f.b2c.min_cents > f.b2c.max_cents) Fail(n, "flows.b2c needs min_cents <= max_cents");
+  }
+  if (YAML::Node n = m.Get("hot")) {
+    Map h(n, "flows.hot");
+    h.Read<double>("weight", f.hot.weight, 0, 1e6);
+    h.Read<int>("packets", f.hot.packets, 1, 100);
+    h.Read<int64_t>("shares", f.hot.shares, 1, 10000);
+    h.Read<int64_t>("share_cents", f.hot.share_cents, 1, 20000);
+    h.RejectUnknown({"weight", "packets", "shares", "share_cents"});
+  }
+  m.RejectUnknown({"c2c", "b2c", "hot"});
+  if (f.c2c.weight + f.b2c.weight + f.hot.weight <= 0) {
+    Fail(m.Get("c2c") ? m.Get("c2c") : m.Get("hot"), "flows need a positive weight somewhere");
+  }
+}
+
+void ReadFaults(const YAML::Node& list, std::vector<Fault>& out) {
+  if (!list.IsSequence()) Fail(list, "faults must be a list");
+  for (const auto& n : list) {
+    Map m(n, "faults[]");
+    Fault f;
+    f.line = n.Mark().line + 1;
+    m.Read<double>("at_s", f.at_s, 0, 86400);
+    m.ReadString("action", f.action,
+                 {"redis_stop", "redis_start", "server_kill", "server_restart", "mock_switch",
+                  "mock_reset"});
+    if (YAML::Node sw = m.Get("switch")) {
+      if (!sw.IsMap() || !sw["service"]) Fail(sw, "switch must be an rp-mock switch mapping");
+      f.switch_json = ToJson(sw).dump();
+    }
+    m.RejectUnknown({"at_s", "action", "switch"});
+    if (f.action.empty()) Fail(n, "a fault needs an action");
+    if ((f.action == "mock_switch") != !f.switch_json.empty()) {
+      Fail(n, "'switch' is required with action mock_switch and only there");
+    }
+    out.push_back(f);
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Fault& a, const Fault& b) { return a.at_s < b.at_s; });
+}
+
+Scenario Read(const YAML::Node& root, const std::string& path) {
+  Map m(root, "the scenario");
+  Scenario s;
+  s.path = path;
+  m.ReadString("name", s.name);
+  m.ReadString("description", s.description);
+  m.Read<uint64_t>("seed", s.seed, 0, UINT64_MAX);
+  if (YAML::Node n = m.Get("system")) ReadSystem(Map(n, "system"), s.system);
+  if (YAML::Node n = m.Get("users")) {
+    Map u(n, "users");
+    u.Read<int64_t>("count", s.users, 1, 100'000'000);
+    u.Read<int64_t>("first_id", s.first_user_id, 1, int64_t{1} << 40);
+    u.RejectUnknown({"count", "first_id"});
+  }
+  if (!m.Get("load")) Fail(root, "the scenario needs a load section");
+  ReadLoad(Map(m.Get("load"), "load"), s.load);
+  if (!m.Get("flows")) Fail(root, "the scenario needs a flows section");
+  ReadFlows(Map(m.Get("flows"), "flows"), s.flows);
+  if (YAML::Node n = m.Get("faults")) ReadFaults(n, s.faults);
+  if (YAML::Node n = m.Get("checks")) {
+    if (!n.IsSequence()) Fail(n, "checks must be a list of strings");
+    for (const auto& c : n) {
+      Result<CheckSpec> check = ParseCheck(c.as<std::string>());
+      if (!check.ok()) Fail(c, check.status().message());
+      s.checks.push_back(*check);
+    }
+  }
+  m.RejectUnknown(
+      {"name", "description", "seed", "system", "users", "load", "flows", "faults", "checks"});
+  if (s.name.empty()) Fail(root, "the scenario needs a name");
+  for (const Fault& f : s.faults) {
+    if (f.at_s >= static_cast<double>(s.DurationS())) {
+      throw ScenarioError("line " + std::to_string(f.line) + ": fault at_s " +
+                          std::to_string(f.at_s) + " is after the load ends (" +
+                          std::to_string(s.DurationS()) + " s)");
+    }
+    if (f.action.rfind("redis_", 0) == 0 && !s.system.redis) {
+      throw ScenarioError("line " + std::to_string(f.line) + ": " + f.action +
+                          " needs system.redis: true");
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+double Phase::RateAt(double t_s) const {
+  if (shape == "ramp") {
+    const double f =
+        duration_s > 0 ? std::clamp(t_s / static_cast<double>(duration_s), 0.0, 1.0) : 1.0;
+    return rate + (rate_end - rate) * f;
+  }
+  if (shape == "spike" && t_s >= static_cast<double>(spike_at_s) &&
+      t_s < static_cast<double>(spike_at_s + spike_s)) {
+    return spike_rate;
+  }
+  if (shape == "waves") {
+    const double in_period = std::fmod(t_s, static_cast<double>(wave_period_s));
+    return in_period < static_cast<double>(wave_on_s) ? rate : 0;
+  }
+  return rate;
+}
+
+int64_t Scenario::DurationS() const {
+  int64_t total = 0;
+  for (const Phase& p : load.phases) total += p.duration_s;
+  return total;
+}
+
+void Scenario::ScaleTo(int64_t duration_s) {
+  const int64_t old_total = DurationS();
+  if (duration_s <= 0 || old_total <= 0) return;
+  const double f = static_cast<double>(duration_s) / static_cast<double>(old_total);
+  auto scale = [f](int64_t v) { return std::max<int64_t>(v > 0 ? 1 : 0, std::llround(v * f)); };
+  for (Phase& p : load.phases) {
+    p.duration_s = std::max<int64_t>(1, std::llround(p.duration_s * f));
+    p.spike_at_s = std::llround(p.spike_at_s * f);
+    p.spike_s = scale(p.spike_s);
+    p.wave_period_s = scale(p.wave_period_s);
+    p.wave_on_s = std::min(p.wave_period_s, scale(p.wave_on_s));
+  }
+  const double end = static_cast<double>(DurationS());
+  for (Fault& fault : faults) fault.at_s = std::min(fault.at_s * f, std::max(0.0, end - 0.5));
+}
+
+Result<CheckSpec> ParseCheck(const std::string& text) {
+  static const std::regex re(
+      R"(^\s*(p50|p90|p99|max|error_rate|throughput|count)\(([a-z_]+)\)\s*(<=|>=|==|<|>)\s*)"
+      R"(([0-9]+(?:\.[0-9]+)?)\s*(ms|%|/s)?\s*$|^\s*(recon\.drift|recon\.discrepancies)\s*)"
+      R"((<=|>=|==|<|>)\s*([0-9]+)\s*$)");
+  std::smatch m;
+  if (!std::regex_match(text, m, re)) {
+    return InvalidArgument("bad_check", "check '" + text +
+                                            "' is not like 'p99(claim) < 50ms', "
+                                            "'error_rate(claim) < 0.5%', 'throughput(claim) > 100' "
+                                            "or 'recon.drift == 0'");
+  }
+  CheckSpec c;
+  c.text = text;
+  if (m[1].matched) {
+    c.metric = m[1];
+    c.op = m[2];
+    c.comparison = m[3];
+    c.threshold = std::stod(m[4]);
+    const std::string unit = m[5];
+    const bool latency = c.metric[0] == 'p' || c.metric == "max";
+    if ((latency && unit != "ms") || (c.metric == "error_rate" && unit != "%") ||
+        (!latency && c.metric != "error_rate" && unit == "ms")) {
+      return InvalidArgument("bad_check",
+                             "check '" + text + "': latencies are in ms, error_rate in %");
+    }
+  } else {
+    c.metric = m[6];
+    c.comparison = m[7];
+    c.threshold = std::stod(m[8]);
+  }
+  return c;
+}
+
+Result<Scenario> LoadScenario(const std::string& path) {
+  try {
+    return Read(YAML::LoadFile(path), path);
+  } catch (const ScenarioError& e) {
+    return InvalidArgument("bad_scenario", path + ":" + std::string(e.what()).substr(5));
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument("bad_scenario", path + ": " + e.what());
+  }
+}
+
+}  // namespace rp::sim

@@ -1,0 +1,138 @@
+// Scenario: what one simulator run does — the system to start, the user population, the flows and
+// their mix, the load phases, the fault timeline and the checks. Loaded from a YAML file
+// (schema and examples: docs/scenarios.md). The loader is strict: an unknown key, a wrong type or
+// a value out of range is an InvalidArgument naming the file, the line and what was expected, so
+// a typo never silently runs a different experiment. Plain data; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace rp::sim {
+
+// An inclusive integer range [min, max]; a scalar `5` in the file means [5, 5].
+struct IntRange {
+  int64_t min = 0;
+  int64_t max = 0;
+};
+
+// What the simulator starts when it has no --target.
+struct SystemSpec {
+  std::string claim_scheme = "db_lock";  // db_lock | batched | mem_lock | presplit
+  std::string subsidy_mode = "hybrid";   // sync | async | hybrid
+  std::string queue = "outbox";          // outbox | redis_streams
+  bool redis = false;  // Start a private redis-server (mem_lock/presplit need it).
+  int server_threads = 2;
+  int64_t packet_ttl_s = 30;
+  int64_t scan_interval_ms = 500;
+  int64_t payment_poll_ms = 1000;  // The server's poll of pay orders whose callback is missing.
+  std::string mock_switches_json;  // Initial rp-mock switches (JSON array), may be empty.
+};
+
+// One load phase. Open model: journeys start at `rate` per second following `shape`; closed
+// model: `users` virtual users each run journeys back to back with `think_ms` between them.
+struct Phase {
+  std::string name;
+  int64_t duration_s = 0;
+  std::string shape = "constant";  // constant | ramp | spike | waves
+  double rate = 0;                 // Journeys per second (open model).
+  double rate_end = 0;             // ramp: the rate at the end of the phase.
+  double spike_rate = 0;           // spike: the rate during [spike_at_s, spike_at_s + spike_s).
+  int64_t spike_at_s = 0;
+  int64_t spike_s = 0;
+  int64_t wave_period_s = 0;  // waves: `rate` during the first wave_on_s of every period, else 0.
+  int64_t wave_on_s = 0;
+  int users = 0;  // Closed model.
+  int64_t think_ms = 0;
+
+  // The open model's arrival rate at t_s seconds into the phase.
+  double RateAt(double t_s) const;
+};
+
+struct LoadSpec {
+  std::string model = "open";         // open | closed
+  int connections = 64;               // Keep-alive connections to the server.
+  int journeys_in_flight_max = 2000;  // Arrivals beyond it are dropped and counted (sim_overload).
+  int64_t request_timeout_ms = 10000;
+  std::vector<Phase> phases;
+};
+
+// Flow mix: each arrival picks a flow with probability weight / sum(weights).
+struct C2cFlow {
+  double weight = 0;
+  IntRange count{2, 20};            // Shares per packet.
+  IntRange share_cents{10, 2000};   // Mean share; total = count * mean.
+  IntRange claimers{1, 20};         // Distinct users who try to claim.
+  double repeat_claim_rate = 0.05;  // A claimer replays its claim (must get the same claim).
+  std::string split = "random";
+};
+struct B2cFlow {
+  double weight = 0;
+  std::string round = "sim-rain";
+  int64_t budget_cents = 10'000'000;
+  int64_t min_cents = 100;
+  int64_t max_cents = 2000;
+  IntRange count{1, 10};
+  IntRange claimers{1, 10};
+};
+struct HotFlow {  // Claims on shared hot packets created before the load starts.
+  double weight = 0;
+  int packets = 1;
+  int64_t shares = 5000;
+  int64_t share_cents = 100;
+};
+struct FlowSpec {
+  C2cFlow c2c;
+  B2cFlow b2c;
+  HotFlow hot;
+};
+
+// One timeline entry. Actions: redis_stop, redis_start, server_kill (kill -9 then restart),
+// server_restart (SIGTERM then restart), mock_switch (`switch` is rp-mock's switch JSON),
+// mock_reset.
+struct Fault {
+  double at_s = 0;
+  std::string action;
+  std::string switch_json;
+  int line = 0;  // Where it is in the scenario file, for messages.
+};
+
+// A threshold, e.g. "p99(claim) < 50ms". metric: p50 | p90 | p99 | max (ms), error_rate (%),
+// throughput (per second), recon.drift (cents), recon.discrepancies, count.
+struct CheckSpec {
+  std::string text;
+  std::string metric;
+  std::string op;          // The operation for per-operation metrics.
+  std::string comparison;  // < | <= | > | >= | ==
+  double threshold = 0;
+};
+
+struct Scenario {
+  std::string path;
+  std::string name;
+  std::string description;
+  uint64_t seed = 1;
+  SystemSpec system;
+  int64_t users = 100000;  // Population; user ids are first_user_id ... first_user_id+users-1.
+  int64_t first_user_id = 1'000'000;
+  LoadSpec load;
+  FlowSpec flows;
+  std::vector<Fault> faults;
+  std::vector<CheckSpec> checks;
+
+  int64_t DurationS() const;
+  // Scales every phase (and the fault timeline) so the load lasts duration_s in total.
+  void ScaleTo(int64_t duration_s);
+};
+
+// Reads and validates a scenario file. InvalidArgument("bad_scenario", "FILE:LINE: ...") on any
+// unknown key, wrong type or out-of-range value.
+Result<Scenario> LoadScenario(const std::string& path);
+
+// Parses one check such as "p99(claim) < 50ms" or "error_rate(claim) < 0.5%".
+Result<CheckSpec> ParseCheck(const std::string& text);
+
+}  // namespace rp::sim

@@ -1,0 +1,48 @@
+#include "simulator/stats/run_stats.h"
+
+#include <numeric>
+
+namespace rp::sim {
+
+bool IsError(int status) {
+  return status == 0 || status >= 500 || status == 400 || status == 401 || status == 403 ||
+         status == 404 || status == 405 || status == 413;
+}
+
+void RunStats::Record(const std::string& op, int64_t second, int status, int64_t latency_us) {
+  OpStats& s = ops_[op];
+  const bool error = IsError(status);
+  ++s.requests;
+  s.errors += error ? 1 : 0;
+  ++s.by_status[status];
+  s.latency.Record(latency_us);
+  if (second < 0) second = 0;
+  if (static_cast<size_t>(second) >= s.seconds.size()) {
+    s.seconds.resize(static_cast<size_t>(second) + 1);
+  }
+  SecondStats& sec = s.seconds[static_cast<size_t>(second)];
+  ++sec.requests;
+  sec.errors += error ? 1 : 0;
+  ++sec.by_status[status];
+  sec.latency.Record(latency_us);
+}
+
+void RunStats::RecordDropped(int64_t second) {
+  if (second < 0) second = 0;
+  if (static_cast<size_t>(second) >= dropped_.size()) {
+    dropped_.resize(static_cast<size_t>(second) + 1, 0);
+  }
+  ++dropped_[static_cast<size_t>(second)];
+}
+
+int64_t RunStats::dropped() const {
+  return std::accumulate(dropped_.begin(), dropped_.end(), int64_t{0});
+}
+
+double RunStats::Throughput(const std::string& op, double load_seconds) const {
+  auto it = ops_.find(op);
+  if (it == ops_.end() || load_seconds <= 0) return 0;
+  return static_cast<double>(it->second.requests) / load_seconds;
+}
+
+}  // namespace rp::sim

@@ -1,0 +1,44 @@
+// Verification: after the load, hold the server to what it acknowledged. It waits (bounded) for
+// every packet the simulator saw to settle (finished, refunded or closed) and for the async
+// transfers and refunds to drain, then reads every such packet and all its claims back through
+// the API and the wallet's records (rp-mock) and checks:
+//   - the conservation invariant per packet (common/conservation.h — the same checker the tests
+//     and reconciliation use): no over-issue, no double claim, every claim transferred exactly
+//     once for its amount, every expired remainder refunded;
+//   - every claim the server acknowledged is present with the same id, user and amount;
+//   - the answers themselves never contradicted each other (Observed::anomalies);
+//   - the server's own reconciliation (/admin/recon) is clean.
+// Any breach is a violation and fails the run, whatever the scenario's checks say.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "simulator/engine/journeys.h"
+#include "simulator/engine/observed.h"
+
+namespace rp::sim {
+
+struct VerifyOptions {
+  int64_t settle_wait_s_max = 60;  // For packets to expire and be refunded, and queues to drain.
+};
+
+struct VerificationReport {
+  bool ok = false;
+  int64_t packets_checked = 0;
+  int64_t claims_checked = 0;       // Claims read back from the server.
+  int64_t claims_acknowledged = 0;  // Claims the simulator was granted.
+  int64_t packets_unsettled = 0;    // Still open when the settle wait ended.
+  bool transfers_checked = false;   // False without rp-mock (no wallet records to read).
+  bool recon_ran = false;
+  bool recon_clean = false;
+  int64_t recon_drift_cents = 0;
+  int64_t recon_discrepancies = 0;
+  std::vector<std::string> violations;
+};
+
+VerificationReport Verify(const Observed& observed, const Target& target,
+                          const VerifyOptions& options);
+
+}  // namespace rp::sim
