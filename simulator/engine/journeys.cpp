@@ -12,8 +12,12 @@
 namespace rp::sim {
 namespace {
 using nlohmann::json;
-constexpr int kPaymentPollsMax = 200;  // x 50 ms: a packet unpaid after 10 s is given up on.
-constexpr int64_t kPollIntervalMs = 50;
+// Waiting for the payment service: polls back off 50, 100, 200, 400, 800, 1000, 1000, ... ms, as
+// an app would, so waiting journeys do not flood the server; after 20 polls (~15 s) the journey
+// gives up (the server's own poll of the pay order still settles the packet).
+constexpr int kPaymentPollsMax = 20;
+constexpr int64_t kPollFirstMs = 50;
+constexpr int64_t kPollMaxMs = 1000;
 }  // namespace
 
 struct JourneyRunner::Journey {
@@ -179,8 +183,11 @@ void JourneyRunner::AwaitPayment(std::shared_ptr<Journey> j, std::string pay_ord
          if (polls_left <= 1 || (status == 200 && b.value("status", "") != "awaiting_payment")) {
            return j->done();  // Never paid (a lost callback the server's poll will settle).
          }
+         const int done_polls = kPaymentPollsMax - polls_left;
+         const int64_t delay_ms =
+             std::min(kPollMaxMs, kPollFirstMs << std::min(done_polls, 10));
          auto timer = std::make_shared<boost::asio::steady_timer>(
-             io_, std::chrono::milliseconds(kPollIntervalMs));
+             io_, std::chrono::milliseconds(delay_ms));
          timer->async_wait([this, j, pay_order_no, polls_left, timer](boost::system::error_code) {
            AwaitPayment(j, pay_order_no, polls_left - 1);
          });

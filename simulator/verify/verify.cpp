@@ -192,6 +192,12 @@ VerificationReport Verify(const Observed& o, const Target& t, const VerifyOption
     if (!rep.recon_clean) {
       violation("reconciliation: " + std::to_string(rep.recon_discrepancies) +
                 " discrepancies, drift " + std::to_string(rep.recon_drift_cents) + " cents");
+      int listed = 0;
+      for (const json& d : recon.value("discrepancies", json::array())) {
+        if (++listed > 10) break;
+        violation("reconciliation: " + d.value("kind", "") + " on packet " +
+                  std::to_string(d.value("packet_id", int64_t{0})) + ": " + d.value("detail", ""));
+      }
     }
   } else {
     violation("reconciliation (/admin/recon) did not answer");
