@@ -80,6 +80,15 @@ int main(int argc, char** argv) {
       ->add_option("--latency-factor", regress.latency_factor, "Allowed growth of p99 x ceiling")
       ->check(CLI::Range(1.0, 1000.0));
 
+  rp::sim::RawLoadOptions raw;
+  CLI::App* load_cmd =
+      cli.add_subcommand("load", "Closed-loop GETs with the load engine alone (vs wrk)");
+  load_cmd->add_option("--target", raw.target, "Server URL")->required();
+  load_cmd->add_option("--path", raw.path, "Request path");
+  load_cmd->add_option("--connections", raw.connections, "Keep-alive connections")
+      ->check(CLI::Range(1, 20000));
+  load_cmd->add_option("--duration", raw.duration_s, "Seconds")->check(CLI::Range(1, 3600));
+
   rp::sim::DemoOptions demo;
   std::string target;
   CLI::App* demo_cmd = cli.add_subcommand("demo", "Run the scripted core flow against a server");
@@ -104,5 +113,6 @@ int main(int argc, char** argv) {
     return rp::sim::RunCompare(compare);
   }
   if (*regress_cmd) return rp::sim::RunRegress(regress);
+  if (*load_cmd) return rp::sim::RunRawLoad(raw);
   return Demo(target, demo);
 }

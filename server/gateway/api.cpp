@@ -1,5 +1,8 @@
 #include "server/gateway/api.h"
 
+#include <atomic>
+#include <cstdlib>
+
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
@@ -361,6 +364,22 @@ void Api::PaymentCallback(const HttpRequest& req, Respond respond) {
   if (!s.ok()) respond(ErrorResponse(s));
 }
 
+#ifdef RP_FAULT_INJECTION
+// A deliberately broken server, only in builds with -DRP_FAULT_INJECTION=ON (the test build):
+// with RP_INJECT_BUG=phantom_claim every 10th sold-out claim is answered as a win that was never
+// recorded. It exists to prove that rp-sim's verification catches a server that lies.
+static bool InjectPhantomClaim(Result<core::ClaimOutcome>& r, int64_t packet_id, int64_t user_id) {
+  static const bool on = [] {
+    const char* bug = std::getenv("RP_INJECT_BUG");
+    return bug != nullptr && std::string(bug) == "phantom_claim";
+  }();
+  static std::atomic<int64_t> sold_out{0};
+  if (!on || r.ok() || r.status().error() != "sold_out" || ++sold_out % 10 != 0) return false;
+  r = core::ClaimOutcome{900'000'000 + sold_out.load(), packet_id, user_id, 1, 0, "", false};
+  return true;
+}
+#endif
+
 void Api::Claim(const HttpRequest& req, int64_t packet_id, int64_t user_id, Respond respond) {
   Result<RequestJson> body = RequestJson::Parse(req.body, /*allow_empty=*/true);
   if (!body.ok()) return respond(ErrorResponse(body.status()));
@@ -369,16 +388,27 @@ void Api::Claim(const HttpRequest& req, int64_t packet_id, int64_t user_id, Resp
   ServerMetrics* metrics = d_.metrics;
   core::ClaimScheme* scheme = d_.scheme;
   auto claim = [scheme, metrics, packet_id, user_id, respond] {
-    scheme->Claim(packet_id, user_id, [metrics, respond](Result<core::ClaimOutcome> r) {
-      metrics->CountClaim(ClaimResult(r));
-      if (!r.ok()) return respond(ErrorResponse(r.status()));
-      respond(JsonResponse(r->repeat ? 200 : 201, {{"claim_id", r->claim_id},
+    scheme->Claim(
+        packet_id, user_id, [metrics, respond, packet_id, user_id](Result<core::ClaimOutcome> r) {
+          metrics->CountClaim(ClaimResult(r));
+#ifdef RP_FAULT_INJECTION
+          if (InjectPhantomClaim(r, packet_id, user_id)) {
+            return respond(JsonResponse(201, {{"claim_id", r->claim_id},
+                                              {"packet_id", packet_id},
+                                              {"amount_cents", r->amount_cents},
+                                              {"status", "transfer_pending"},
+                                              {"repeat", false}}));
+          }
+#endif
+          if (!r.ok()) return respond(ErrorResponse(r.status()));
+          respond(
+              JsonResponse(r->repeat ? 200 : 201, {{"claim_id", r->claim_id},
                                                    {"packet_id", r->packet_id},
                                                    {"amount_cents", r->amount_cents},
                                                    {"status", r->status},
                                                    {"claimed_at", FormatTimeMs(r->claimed_at_ms)},
                                                    {"repeat", r->repeat}}));
-    });
+        });
   };
   if (d_.audience == nullptr) return claim();
   // The receiving range: packet metadata from the read side, the relation from the social

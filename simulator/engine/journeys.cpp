@@ -184,10 +184,9 @@ void JourneyRunner::AwaitPayment(std::shared_ptr<Journey> j, std::string pay_ord
            return j->done();  // Never paid (a lost callback the server's poll will settle).
          }
          const int done_polls = kPaymentPollsMax - polls_left;
-         const int64_t delay_ms =
-             std::min(kPollMaxMs, kPollFirstMs << std::min(done_polls, 10));
-         auto timer = std::make_shared<boost::asio::steady_timer>(
-             io_, std::chrono::milliseconds(delay_ms));
+         const int64_t delay_ms = std::min(kPollMaxMs, kPollFirstMs << std::min(done_polls, 10));
+         auto timer =
+             std::make_shared<boost::asio::steady_timer>(io_, std::chrono::milliseconds(delay_ms));
          timer->async_wait([this, j, pay_order_no, polls_left, timer](boost::system::error_code) {
            AwaitPayment(j, pay_order_no, polls_left - 1);
          });

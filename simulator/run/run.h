@@ -44,3 +44,17 @@ struct RegressOptions {
 int RunRegress(const RegressOptions& options);
 
 }  // namespace rp::sim
+
+namespace rp::sim {
+
+// `rp-sim load`: the load engine alone (HttpPool, the same code path the journeys use) sending one
+// GET in a closed loop per connection, for measuring the simulator against wrk (./rp bench).
+struct RawLoadOptions {
+  std::string target;  // http://HOST:PORT
+  std::string path = "/healthz";
+  int connections = 64;
+  int64_t duration_s = 5;
+};
+int RunRawLoad(const RawLoadOptions& options);
+
+}  // namespace rp::sim

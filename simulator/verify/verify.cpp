@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -17,8 +18,26 @@ namespace {
 using nlohmann::json;
 constexpr size_t kViolationsKept = 50;  // The report lists the first ones; the count is exact.
 
-bool Settled(const std::string& status) {
-  return status == "finished" || status == "refunded" || status == "closed";
+// "2026-11-25T20:15:03.123Z" -> ms since the epoch; 0 when it does not parse.
+int64_t ParseTimeMs(const std::string& text) {
+  std::tm tm{};
+  int ms = 0;
+  if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) < 6) {
+    return 0;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<int64_t>(timegm(&tm)) * 1000 + ms;
+}
+
+// Final, or legitimately still open: active with its expiry comfortably ahead, so it owes no
+// refund yet. Anything else (awaiting payment, expired but not refunded) is still moving.
+bool Settled(const json& packet) {
+  const std::string status = packet.value("status", "");
+  if (status == "finished" || status == "refunded" || status == "closed") return true;
+  const int64_t now_ms = static_cast<int64_t>(std::time(nullptr)) * 1000;
+  return status == "active" && ParseTimeMs(packet.value("expires_at", "")) > now_ms + 5000;
 }
 
 class Reader {
@@ -63,11 +82,11 @@ std::map<int64_t, json> Settle(const Observed& o, Reader& api, const VerifyOptio
     bool all = true;
     for (const auto& [id, p] : o.packets) {
       auto it = rows.find(id);
-      if (it != rows.end() && Settled(it->second.value("status", ""))) continue;
+      if (it != rows.end() && Settled(it->second)) continue;
       int status = 0;
       json row = api.Get("/v1/packets/" + std::to_string(id), p.sender_id, &status);
       if (status == 200) rows[id] = row;
-      all = all && status == 200 && Settled(row.value("status", ""));
+      all = all && status == 200 && Settled(row);
     }
     int status = 0;
     *recon = api.Get("/admin/recon", 0, &status);
@@ -99,7 +118,7 @@ VerificationReport Verify(const Observed& o, const Target& t, const VerifyOption
     }
     const json& r = row->second;
     const std::string status = r.value("status", "");
-    rep.packets_unsettled += Settled(status) ? 0 : 1;
+    rep.packets_unsettled += Settled(r) ? 0 : 1;
     if (r.value("total_cents", int64_t{0}) != p.total_cents ||
         r.value("count", int64_t{0}) != p.count) {
       violation("packet " + std::to_string(id) + " reads back with another total or count");

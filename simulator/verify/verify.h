@@ -1,5 +1,6 @@
 // Verification: after the load, hold the server to what it acknowledged. It waits (bounded) for
-// every packet the simulator saw to settle (finished, refunded or closed) and for the async
+// every packet the simulator saw to settle (finished, refunded or closed — or active with its
+// expiry more than 5 s ahead, so it owes no refund yet) and for the async
 // transfers and refunds to drain, then reads every such packet and all its claims back through
 // the API and the wallet's records (rp-mock) and checks:
 //   - the conservation invariant per packet (common/conservation.h — the same checker the tests

@@ -1,0 +1,104 @@
+// rp-sim end to end: the real binary starts its own redis/rp-mock/rp-server, replays a scenario,
+// verifies the money and writes a results folder. Also: a deliberately broken server (test
+// builds only) must fail the verification, and a bad scenario must exit 2 with file:line.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "common/process.h"
+#include "tests/support/harness.h"
+
+namespace rp::testing {
+namespace {
+
+using nlohmann::json;
+
+struct SimRun {
+  int exit_code = -1;
+  std::string output;  // stdout and the tail of stderr's file.
+};
+
+SimRun RunSim(const std::vector<std::string>& args, const TempDir& dir,
+              const std::vector<std::string>& env = {}) {
+  std::vector<std::string> argv = {RP_SIM_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  SimRun run;
+  auto child = ChildProcess::Spawn(argv, env, dir.File("sim.stderr"));
+  if (!child.ok()) return run;
+  for (;;) {  // Drain stdout so the simulator never blocks on a full pipe.
+    auto line = child->ReadLine(600000);
+    if (!line.ok()) break;
+    run.output += *line + "\n";
+  }
+  auto code = child->Wait(60000);
+  run.exit_code = code.ok() ? *code : -1;
+  std::ifstream err(dir.File("sim.stderr"));
+  run.output += std::string(std::istreambuf_iterator<char>(err), {});
+  return run;
+}
+
+json ReadJson(const std::string& path) {
+  std::ifstream in(path);
+  return json::parse(in, nullptr, false);
+}
+
+TEST(SimE2e, SmokeScenarioPassesVerifiesAndWritesResults) {
+  TempDir dir;
+  const std::string out = dir.File("results");
+  SimRun run = RunSim({"run", RP_SOURCE_DIR "/tests/data/sim_smoke.yaml", "--out", out}, dir);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  for (const char* f :
+       {"summary.json", "timeseries.csv", "server_metrics.csv", "faults.csv", "report.md"}) {
+    EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
+  }
+  json s = ReadJson(out + "/summary.json");
+  ASSERT_FALSE(s.is_discarded());
+  EXPECT_TRUE(s["passed"].get<bool>());
+  EXPECT_TRUE(s["verification"]["ok"].get<bool>());
+  EXPECT_TRUE(s["verification"]["transfers_checked"].get<bool>());
+  EXPECT_GT(s["verification"]["claims_acknowledged"].get<int64_t>(), 0);
+  EXPECT_EQ(s["verification"]["packets_unsettled"].get<int64_t>(), 0);
+  for (const char* op : {"send", "claim", "grab", "subsidies", "detail"}) {
+    EXPECT_GT(s["ops"][op]["requests"].get<int64_t>(), 0) << op;
+  }
+  ASSERT_EQ(s["faults"].size(), 2u);
+  EXPECT_TRUE(s["faults"][0]["ok"].get<bool>());
+  EXPECT_GT(s["healthz_ceiling_rps"].get<double>(), 0);
+  EXPECT_GT(s["server"]["ledger_commits"].get<double>(), 0);
+  std::ifstream md(out + "/report.md");
+  std::string report(std::istreambuf_iterator<char>(md), {});
+  EXPECT_NE(report.find("**Verdict: PASSED**"), std::string::npos);
+  EXPECT_NE(run.output.find("verification ok"), std::string::npos) << run.output;
+}
+
+TEST(SimE2e, BrokenServerFailsTheVerification) {
+#ifndef RP_FAULT_INJECTION
+  GTEST_SKIP() << "needs a build with -DRP_FAULT_INJECTION=ON (./rp test has it)";
+#endif
+  TempDir dir;
+  const std::string out = dir.File("results");
+  SimRun run = RunSim({"run", RP_SOURCE_DIR "/tests/data/sim_smoke.yaml", "--out", out}, dir,
+                      {"RP_INJECT_BUG=phantom_claim"});
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  json s = ReadJson(out + "/summary.json");
+  ASSERT_FALSE(s.is_discarded()) << run.output;
+  EXPECT_FALSE(s["verification"]["ok"].get<bool>());
+  EXPECT_NE(s["verification"]["violations"].dump().find("lost claim"), std::string::npos)
+      << s["verification"].dump(2);
+}
+
+TEST(SimE2e, BadScenarioExitsTwoWithFileAndLine) {
+  TempDir dir;
+  const std::string path = dir.File("bad.yaml");
+  std::ofstream(path) << "name: bad\nload:\n  phases: [{name: p, duration_s: 3, rate: 5}]\n"
+                         "flows:\n  hot: {weight: 1, sharez: 3}\n";
+  SimRun run = RunSim({"run", path}, dir);
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("bad.yaml:5:"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("unknown key 'sharez'"), std::string::npos) << run.output;
+}
+
+}  // namespace
+}  // namespace rp::testing
