@@ -110,10 +110,11 @@ void DashboardWidget::Draw(Chart chart_id, const std::vector<RunData>& runs) {
   // Faults first, so the lines are drawn over the shading.
   for (const RunData& run : runs) {
     for (const FaultSpan& f : run.faults) {
-      auto* upper = new QLineSeries();
+      auto* area = new QAreaSeries();
+      auto* upper = new QLineSeries(area);  // QAreaSeries does not own its boundary series.
       upper->append(f.start_s, y_max);
       upper->append(f.end_s, y_max);
-      auto* area = new QAreaSeries(upper);
+      area->setUpperSeries(upper);
       area->setName(QString::fromStdString("fault: " + f.label));
       area->setColor(QColor(220, 40, 40, 45));
       area->setBorderColor(QColor(220, 40, 40, 90));

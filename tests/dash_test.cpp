@@ -103,17 +103,7 @@ TEST(LiveMetrics, TwoScrapesOfARealServerBecomeRatesAndPercentiles) {
   EXPECT_EQ(live.data().charts.at(Chart::kThroughput).at("server up").size(), 1u);
 }
 
-QApplication& App() {
-  static int argc = 1;
-  static char name[] = "dash_test";
-  static char* argv[] = {name, nullptr};
-  setenv("QT_QPA_PLATFORM", "offscreen", 1);  // The tests never need a display.
-  static QApplication app(argc, argv);
-  return app;
-}
-
 TEST(Export, WritesANonBlankPngOfTheRequestedSize) {
-  App();
   auto d = LoadRunFolder(kFixture);
   ASSERT_TRUE(d.ok());
   rp::testing::TempDir dir;
@@ -140,7 +130,6 @@ TEST(Export, WritesANonBlankPngOfTheRequestedSize) {
 }
 
 TEST(Export, ChartsHoldTheFixturePointsAndOverlayRuns) {
-  App();
   auto a = LoadRunFolder(kFixture);
   ASSERT_TRUE(a.ok());
   RunData b = *a;
@@ -158,3 +147,11 @@ TEST(Export, ChartsHoldTheFixturePointsAndOverlayRuns) {
 
 }  // namespace
 }  // namespace rp::dash
+
+// The QApplication lives in main (not in a static), so it is gone before Qt's own globals are.
+int main(int argc, char** argv) {
+  setenv("QT_QPA_PLATFORM", "offscreen", 1);  // The tests never need a display.
+  QApplication app(argc, argv);
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}

@@ -64,7 +64,7 @@ TEST_F(ScenarioFileTest, BadValuesNameWhatWasExpected) {
       {"system: {claim_scheme: mem_lock}\n", "system.redis must be true"},
       {"seed: -3\n", "seed must be"},
       {"checks: [\"p99(claim) < 50\"]\n", "latencies are in ms"},
-      {"checks: [\"median(claim) < 5ms\"]\n", "is not like"},
+      {"checks: [\"median(claim) < 5ms\"]\n", "is not a known metric"},
       {"faults: [{at_s: 2, action: explode}]\n", "expected redis_stop"},
       {"faults: [{at_s: 9, action: mock_reset}]\n", "after the load ends"},
       {"faults: [{at_s: 1, action: redis_stop}]\n", "needs system.redis: true"},

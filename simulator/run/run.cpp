@@ -6,11 +6,13 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 
 #include "common/clock.h"
 #include "common/http_load.h"
+#include "common/process.h"
 #include "simulator/engine/load_engine.h"
 #include "simulator/monitor/monitor.h"
 #include "simulator/results/results.h"
@@ -73,6 +75,29 @@ void PrintProgress(const Progress& p, bool tty) {
     std::printf("%s\n", line);  // Plain lines, every 5 s, for logs and CI.
   }
   std::fflush(stdout);
+}
+
+// When rp-dash was built next to rp-sim, renders the run's dashboard to dashboard.png and embeds
+// it in report.md. A missing rp-dash is fine (Qt is optional); a failing one is reported.
+void ExportDashboard(const std::string& out_dir) {
+  const std::string dash = BinDir() + "/rp-dash";
+  if (!std::filesystem::exists(dash)) return;
+  const std::string png = out_dir + "/dashboard.png";
+  auto child = ChildProcess::Spawn({dash, "--export", png, out_dir}, {"QT_QPA_PLATFORM=offscreen"},
+                                   out_dir + "/rp-dash.log");
+  if (!child.ok()) return;
+  while (child->ReadLine(60000).ok()) {
+  }
+  auto code = child->Wait(60000);
+  if (!code.ok() || *code != 0) {
+    std::printf("rp-sim: rp-dash could not export the dashboard (see %s/rp-dash.log)\n",
+                out_dir.c_str());
+    return;
+  }
+  std::filesystem::remove(out_dir + "/rp-dash.log");
+  std::ofstream(out_dir + "/report.md", std::ios::app)
+      << "\n## Dashboard\n\n![rp-dash export of this run](dashboard.png)\n";
+  std::printf("rp-sim: dashboard: %s\n", png.c_str());
 }
 
 Status ApplyOverrides(const RunOptions& o, Scenario& s) {
@@ -174,6 +199,7 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
   }
   nlohmann::json summary = SummaryJson(report);
   PrintSummary(summary, out_dir);
+  ExportDashboard(out_dir);
   if (summary_out) *summary_out = std::move(summary);
   if (!work_dir.empty() && report.passed) std::filesystem::remove_all(work_dir);
   if (!work_dir.empty() && !report.passed) {

@@ -3,9 +3,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -360,36 +361,62 @@ void Scenario::ScaleTo(int64_t duration_s) {
   for (Fault& fault : faults) fault.at_s = std::min(fault.at_s * f, std::max(0.0, end - 0.5));
 }
 
+// A small hand parser: std::regex trips GCC 12's -Wmaybe-uninitialized under the sanitizers.
 Result<CheckSpec> ParseCheck(const std::string& text) {
-  static const std::regex re(
-      R"(^\s*(p50|p90|p99|max|error_rate|throughput|count)\(([a-z_]+)\)\s*(<=|>=|==|<|>)\s*)"
-      R"(([0-9]+(?:\.[0-9]+)?)\s*(ms|%|/s)?\s*$|^\s*(recon\.drift|recon\.discrepancies)\s*)"
-      R"((<=|>=|==|<|>)\s*([0-9]+)\s*$)");
-  std::smatch m;
-  if (!std::regex_match(text, m, re)) {
-    return InvalidArgument("bad_check", "check '" + text +
-                                            "' is not like 'p99(claim) < 50ms', "
-                                            "'error_rate(claim) < 0.5%', 'throughput(claim) > 100' "
-                                            "or 'recon.drift == 0'");
+  auto bad = [&text](const std::string& why) {
+    return InvalidArgument("bad_check",
+                           "check '" + text + "' " + why +
+                               " (like 'p99(claim) < 50ms', 'error_rate(claim) < "
+                               "0.5%', 'throughput(claim) > 100', 'recon.drift == 0')");
+  };
+  std::string t;
+  for (char c : text) {
+    if (c != ' ' && c != '\t') t += c;
   }
   CheckSpec c;
   c.text = text;
-  if (m[1].matched) {
-    c.metric = m[1];
-    c.op = m[2];
-    c.comparison = m[3];
-    c.threshold = std::stod(m[4]);
-    const std::string unit = m[5];
-    const bool latency = c.metric[0] == 'p' || c.metric == "max";
-    if ((latency && unit != "ms") || (c.metric == "error_rate" && unit != "%") ||
-        (!latency && c.metric != "error_rate" && unit == "ms")) {
-      return InvalidArgument("bad_check",
-                             "check '" + text + "': latencies are in ms, error_rate in %");
+  size_t i = 0;
+  while (i < t.size() && (std::isalpha(static_cast<unsigned char>(t[i])) || t[i] == '_' ||
+                          t[i] == '.' || std::isdigit(static_cast<unsigned char>(t[i])))) {
+    ++i;
+  }
+  c.metric = t.substr(0, i);
+  static const std::set<std::string> kPerOp = {"p50",        "p90",        "p99",  "max",
+                                               "error_rate", "throughput", "count"};
+  if (kPerOp.count(c.metric)) {
+    const size_t close = t.find(')', i);
+    if (i >= t.size() || t[i] != '(' || close == std::string::npos || close == i + 1) {
+      return bad("needs an operation in parentheses");
     }
-  } else {
-    c.metric = m[6];
-    c.comparison = m[7];
-    c.threshold = std::stod(m[8]);
+    c.op = t.substr(i + 1, close - i - 1);
+    if (c.op.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos) {
+      return bad("has a bad operation name");
+    }
+    i = close + 1;
+  } else if (c.metric != "recon.drift" && c.metric != "recon.discrepancies") {
+    return bad("is not a known metric");
+  }
+  for (const char* op : {"<=", ">=", "==", "<", ">"}) {
+    if (t.compare(i, std::string(op).size(), op) == 0) {
+      c.comparison = op;
+      i += c.comparison.size();
+      break;
+    }
+  }
+  if (c.comparison.empty()) return bad("needs one of < <= > >= ==");
+  char* end = nullptr;
+  const std::string rest = t.substr(i);
+  c.threshold = std::strtod(rest.c_str(), &end);
+  if (end == rest.c_str() || !std::isfinite(c.threshold) || c.threshold < 0) {
+    return bad("needs a non-negative number");
+  }
+  const std::string unit = end;
+  const bool latency = c.metric[0] == 'p' || c.metric == "max";
+  if (latency                    ? unit != "ms"
+      : c.metric == "error_rate" ? unit != "%"
+                                 : !unit.empty() && unit != "/s") {
+    return InvalidArgument("bad_check",
+                           "check '" + text + "': latencies are in ms, error_rate in %");
   }
   return c;
 }
