@@ -24,6 +24,7 @@ class RedisProcess {
   Status Start();
   void Kill();  // SIGKILL and reap; a no-op when not running.
   bool running() const { return child_.has_value(); }
+  pid_t pid() const { return child_ ? child_->pid() : -1; }
   int port() const { return port_; }
   std::string url() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
 

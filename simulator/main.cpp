@@ -3,11 +3,15 @@
 // `regress` gates on a baseline; `demo` is the scripted core flow.
 #include <CLI/CLI.hpp>
 
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include "simulator/demo_flow.h"
 #include "simulator/run/run.h"
+#include "simulator/system/system.h"
 
 namespace {
 
@@ -50,7 +54,25 @@ int Demo(const std::string& target, rp::sim::DemoOptions options) {
 
 }  // namespace
 
+// SIGINT/SIGTERM are handled on one thread: the processes rp-sim started go down with it
+// (SIGKILL), and it exits 130, instead of leaving a server, a mock and a Redis behind.
+void HandleStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // Before any thread: all inherit the mask.
+  std::thread([set] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    std::fprintf(stderr, "\nrp-sim: signal %d: stopping the processes it started\n", sig);
+    rp::sim::KillStartedProcesses();
+    std::_Exit(130);
+  }).detach();
+}
+
 int main(int argc, char** argv) {
+  HandleStopSignals();
   CLI::App cli{"rp-sim: Redpacket Lab traffic simulator"};
   cli.require_subcommand(1);
 

@@ -39,7 +39,6 @@ struct RegressOptions {
   std::string baseline_dir;           // Holds compare.json written by RunCompare.
   double throughput_tolerance = 0.5;  // Fail below (1 - t) x the baseline's normalised rate.
   double latency_factor = 4.0;        // Fail when p99 x ceiling grows beyond this factor.
-  double commits_tolerance = 0.25;    // Fail when commits per claim grow beyond (1 + t) x.
 };
 int RunRegress(const RegressOptions& options);
 

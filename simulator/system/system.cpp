@@ -6,7 +6,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace rp::sim {
 namespace {
@@ -30,7 +32,25 @@ Result<int> AwaitListening(ChildProcess& child, const std::string& name, const s
   return ParseListeningPort(*line);
 }
 
+std::mutex g_started_mu;
+std::set<pid_t> g_started;
+
+void Track(pid_t pid) {
+  std::lock_guard<std::mutex> lock(g_started_mu);
+  if (pid > 0) g_started.insert(pid);
+}
+
+void Untrack(pid_t pid) {
+  std::lock_guard<std::mutex> lock(g_started_mu);
+  g_started.erase(pid);
+}
+
 }  // namespace
+
+void KillStartedProcesses() {
+  std::lock_guard<std::mutex> lock(g_started_mu);
+  for (pid_t pid : g_started) kill(pid, SIGKILL);
+}
 
 SystemUnderTest::SystemUnderTest(const Scenario& scenario, std::string bin_dir,
                                  std::string work_dir)
@@ -47,6 +67,7 @@ Status SystemUnderTest::Start() {
   if (scenario_.system.redis) {
     redis_ = std::make_unique<RedisProcess>(work_dir_ + "/redis");
     if (Status s = redis_->Start(); !s.ok()) return s;
+    Track(redis_->pid());
   }
   if (Status s = StartMock(); !s.ok()) return s;
   if (!scenario_.system.mock_switches_json.empty()) {
@@ -69,6 +90,7 @@ Status SystemUnderTest::StartMock() {
       {"RP_PAYMENT_SECRET=" + secrets_.payment, "RP_REWARD_SECRET=" + secrets_.reward}, log);
   if (!child.ok()) return child.status();
   mock_.emplace(std::move(child.value()));
+  Track(mock_->pid());
   Result<int> port = AwaitListening(*mock_, "rp-mock", log);
   if (!port.ok()) return port.status();
   mock_port_ = *port;
@@ -109,6 +131,7 @@ Status SystemUnderTest::StartServer() {
       log);
   if (!child.ok()) return child.status();
   server_.emplace(std::move(child.value()));
+  Track(server_->pid());
   Result<int> port = AwaitListening(*server_, "rp-server", log);
   if (!port.ok()) return port.status();
   server_port_ = *port;
@@ -142,17 +165,20 @@ Status SystemUnderTest::PostSwitches(const std::string& json, bool reset) {
 
 Result<std::string> SystemUnderTest::Apply(const Fault& f) {
   if (f.action == "redis_stop") {
+    Untrack(redis_->pid());
     redis_->Kill();
     return std::string("redis-server killed (port " + std::to_string(redis_->port()) + ")");
   }
   if (f.action == "redis_start") {
     if (Status s = redis_->Start(); !s.ok()) return s;
+    Track(redis_->pid());
     return std::string("redis-server started, empty (port " + std::to_string(redis_->port()) + ")");
   }
   if (f.action == "server_kill" || f.action == "server_restart") {
     const bool kill = f.action == "server_kill";
     server_->Signal(kill ? SIGKILL : SIGTERM);
     auto code = server_->Wait(30000);
+    Untrack(server_->pid());
     server_.reset();
     if (Status s = StartServer(); !s.ok()) return s;
     return std::string(kill ? "rp-server killed (SIGKILL)" : "rp-server stopped (SIGTERM)") +
@@ -176,14 +202,19 @@ Status SystemUnderTest::Stop() {
       result = Internal("rp-server did not exit cleanly on SIGTERM; see " + work_dir_ +
                         "/rp-server.log");
     }
+    Untrack(server_->pid());
     server_.reset();
   }
   if (mock_) {
     mock_->Signal(SIGTERM);
     (void)mock_->Wait(10000);
+    Untrack(mock_->pid());
     mock_.reset();
   }
-  if (redis_) redis_->Kill();
+  if (redis_) {
+    Untrack(redis_->pid());
+    redis_->Kill();
+  }
   return result;
 }
 

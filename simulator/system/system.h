@@ -23,6 +23,10 @@ struct Secrets {
   std::string reward;
 };
 
+// Every process a SystemUnderTest started and has not stopped, so that rp-sim, interrupted by
+// SIGINT/SIGTERM, can take them down with it instead of leaving them running. Thread-safe.
+void KillStartedProcesses();
+
 class SystemUnderTest {
  public:
   // bin_dir holds rp-server and rp-mock; work_dir receives the ledger, mock data and logs.
