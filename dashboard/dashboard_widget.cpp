@@ -100,7 +100,7 @@ void DashboardWidget::Draw(Chart chart_id, const std::vector<RunData>& runs) {
   y_max = y_max > 0 ? y_max * 1.1 : 1;
   auto* x = new QValueAxis();
   x->setRange(0, t_max);
-  x->setTitleText("seconds since the load started");
+  x->setTitleText("seconds since the load started (live: since the first scrape)");
   x->setLabelFormat("%.0f");
   auto* y = new QValueAxis();
   y->setRange(0, y_max);

@@ -19,7 +19,7 @@ Status ExportPng(const std::vector<RunData>& runs, const std::string& path, int 
   DashboardWidget widget;
   widget.setFixedSize(width_px, height_px);  // The PNG has exactly the size asked for.
   widget.Show(runs);
-  widget.SetStatus(QString("exported from %1 results folder(s)").arg(runs.size()), true);
+  widget.SetStatus(QString("exported by rp-dash (%1 run(s))").arg(runs.size()), true);
   widget.show();
   QApplication::processEvents();  // Lay out and draw before grabbing.
   QPixmap pixmap = widget.grab();

@@ -2,6 +2,7 @@
 //   rp-dash --live http://HOST:PORT        scrape /metrics every second, rolling charts
 //   rp-dash results/RUN [results/RUN_B…]   replay finished runs, overlaid
 //   rp-dash --export out.png results/RUN [results/RUN_B]   render to a PNG without a display
+//   rp-dash --live URL --export out.png [--seconds N]      a PNG of N seconds of a live server
 #include <httplib.h>
 
 #include <CLI/CLI.hpp>
@@ -74,14 +75,29 @@ int main(int argc, char** argv) {
   cli.add_option("--export", export_png,
                  "Render the results to this PNG and exit (no display needed)");
   cli.add_option("runs", runs, "Results folders written by rp-sim (overlaid)");
+  int live_seconds = 10;
+  cli.add_option("--seconds", live_seconds, "With --live --export: scrape this long, then export")
+      ->check(CLI::Range(2, 3600));
   CLI11_PARSE(cli, argc, argv);
   if (live_url.empty() == runs.empty()) {
     std::cerr << "rp-dash: give either --live URL or one or more results folders\n";
     return 2;
   }
-  if (!export_png.empty() && runs.empty()) {
-    std::cerr << "rp-dash: --export needs results folders\n";
-    return 2;
+  if (!export_png.empty() && !live_url.empty()) {  // A snapshot of a live server.
+    rp::dash::UseOffscreenWithoutDisplay();
+    QApplication app(argc, argv);
+    LiveFeed feed(live_url);
+    std::this_thread::sleep_for(std::chrono::seconds(live_seconds));
+    bool up = false;
+    rp::dash::RunData d = feed.Snapshot(&up);
+    d.header = "live: " + live_url + (up ? "" : " (disconnected at the end)");
+    rp::Status s = rp::dash::ExportPng({d}, export_png);
+    if (!s.ok()) {
+      std::cerr << "rp-dash: " << s.message() << "\n";
+      return 1;
+    }
+    std::cout << "rp-dash: wrote " << export_png << " after " << live_seconds << " s of scraping\n";
+    return 0;
   }
   std::vector<rp::dash::RunData> data;
   for (const std::string& dir : runs) {

@@ -156,6 +156,7 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
   std::printf("rp-sim: %s (%s) against %s, claim scheme %s, seed %llu, %lld s\n", s.name.c_str(),
               s.path.c_str(), url.c_str(), s.system.claim_scheme.c_str(),
               static_cast<unsigned long long>(s.seed), static_cast<long long>(s.DurationS()));
+  std::fflush(stdout);  // The target URL, at once, for whoever watches (e.g. rp-dash --live).
   RunReport report;
   report.scenario = &s;
   report.target = url;
