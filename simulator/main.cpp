@@ -101,6 +101,10 @@ int main(int argc, char** argv) {
   regress_cmd
       ->add_option("--latency-factor", regress.latency_factor, "Allowed growth of p99 x ceiling")
       ->check(CLI::Range(1.0, 1000.0));
+  regress_cmd
+      ->add_option("--claim-commits-factor", regress.claim_commits_factor,
+                   "Allowed growth of ledger commits holding claims, per claim")
+      ->check(CLI::Range(1.0, 1000.0));
 
   rp::sim::RawLoadOptions raw;
   CLI::App* load_cmd =

@@ -113,10 +113,11 @@ Status LedgerWriter::Begin() {
 void LedgerWriter::RunBatch(std::deque<WriteJob>& batch) {
   std::vector<Status> outcomes;
   outcomes.reserve(batch.size());
-  int64_t waits = 0, wait_ns = 0;
+  int64_t waits = 0, wait_ns = 0, claims = 0;
   Status commit = Begin();
   if (commit.ok()) {
     for (WriteJob& job : batch) {
+      claims += job.claim ? 1 : 0;
       if (job.lock_key) {
         int64_t waited = MonotonicNs() - job.enqueued_ns;
         ++waits;
@@ -144,6 +145,10 @@ void LedgerWriter::RunBatch(std::deque<WriteJob>& batch) {
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.commits;
     stats_.jobs += static_cast<int64_t>(batch.size());
+    if (commit.ok() && claims > 0) {
+      ++stats_.claim_commits;
+      stats_.claim_jobs += claims;
+    }
     stats_.lock_waits += waits;
     stats_.lock_wait_ns_total += wait_ns;
   }

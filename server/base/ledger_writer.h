@@ -39,6 +39,9 @@ struct WriteJob {
   // commit's error. Never called before the data is durable (per the synchronous setting).
   std::function<void(const Status&)> done;
   int64_t enqueued_ns = 0;  // Set by Submit().
+  // A claim transaction (set by the claim schemes): counted in LedgerWriterStats::claim_commits,
+  // the figure that shows whether a scheme shares commits between claims.
+  bool claim = false;
 };
 
 struct LedgerWriterOptions {
@@ -51,6 +54,8 @@ struct LedgerWriterOptions {
 struct LedgerWriterStats {
   int64_t commits = 0;
   int64_t jobs = 0;
+  int64_t claim_commits = 0;  // Commits whose batch held at least one claim job.
+  int64_t claim_jobs = 0;
   int64_t busy_retries = 0;
   int64_t lock_waits = 0;          // Keyed jobs started (each waited for its lock_key).
   int64_t lock_wait_ns_total = 0;  // Enqueue-to-start time of keyed jobs.

@@ -22,6 +22,7 @@ class DbLockScheme final : public ClaimScheme {
   void Claim(int64_t packet_id, int64_t user_id, ClaimDone done) override {
     auto outcome = std::make_shared<ClaimOutcome>();
     base::WriteJob job;
+    job.claim = true;
     job.lock_key = packet_id;
     // rng_ is only touched on the writer thread, so it needs no lock.
     job.fn = [this, packet_id, user_id, outcome](sql::Db& db) {
@@ -69,6 +70,7 @@ class BatchedScheme final : public ClaimScheme {
       batch = open;
     }
     base::WriteJob job;
+    job.claim = true;
     job.lock_key = packet_id;
     job.fn = [this, packet_id, batch](sql::Db& db) { return RunBatch(db, packet_id, batch); };
     job.done = [batch](const Status& s) {

@@ -68,6 +68,7 @@ class MemLockScheme final : public ClaimScheme {
     auto outcome = std::make_shared<ClaimOutcome>();
     auto remaining = std::make_shared<int64_t>(-1);
     base::WriteJob job;
+    job.claim = true;
     job.lock_key = packet_id;  // The in-memory lock: one claim per packet at a time.
     job.fn = [this, packet_id, user_id, outcome, remaining](sql::Db& db) {
       Status s = ClaimTx(db, packet_id, user_id, d_.base.clock->NowMs(), rng_, outcome.get());

@@ -131,6 +131,7 @@ class PresplitScheme final : public ClaimScheme {
     auto outcome = std::make_shared<ClaimOutcome>();
     auto free_idx = std::make_shared<std::vector<int64_t>>();
     base::WriteJob job;  // No lock key: a claim locks its share, not the packet.
+    job.claim = true;
     job.fn = [this, packet_id, user_id, wanted, fill, outcome, free_idx](sql::Db& db) {
       ShareSource source = [this, wanted, fill, free_idx](sql::Db& tx, const PacketRow& p,
                                                           int64_t user) -> Result<int64_t> {

@@ -47,6 +47,8 @@ ServerMetrics::ServerMetrics(std::string scheme)
       db_busy_retries_(GaugeOf(*registry_, "rp_db_busy_retries_total",
                                "SQLITE_BUSY retries of the ledger writer")),
       ledger_commits_(GaugeOf(*registry_, "rp_ledger_commits_total", "Ledger write commits")),
+      ledger_claim_commits_(GaugeOf(*registry_, "rp_ledger_claim_commits_total",
+                                    "Ledger commits that held at least one claim transaction")),
       ledger_jobs_(GaugeOf(*registry_, "rp_ledger_jobs_total", "Ledger write jobs committed")),
       ledger_queue_depth_(
           GaugeOf(*registry_, "rp_ledger_queue_depth", "Write jobs waiting for the ledger writer")),
@@ -135,6 +137,7 @@ std::string ServerMetrics::Render(const Inputs& in) {
   }
   db_busy_retries_.Set(static_cast<double>(w.busy_retries));
   ledger_commits_.Set(static_cast<double>(w.commits));
+  ledger_claim_commits_.Set(static_cast<double>(w.claim_commits));
   ledger_jobs_.Set(static_cast<double>(w.jobs));
   ledger_queue_depth_.Set(static_cast<double>(w.queue_depth));
   lock_wait_seconds_total_.Set(static_cast<double>(w.lock_wait_ns_total) / 1e9);

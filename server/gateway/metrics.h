@@ -61,6 +61,7 @@ class ServerMetrics {
   prometheus::Histogram& lock_wait_;
   prometheus::Gauge& db_busy_retries_;
   prometheus::Gauge& ledger_commits_;
+  prometheus::Gauge& ledger_claim_commits_;
   prometheus::Gauge& ledger_jobs_;
   prometheus::Gauge& ledger_queue_depth_;
   prometheus::Gauge& lock_wait_seconds_total_;

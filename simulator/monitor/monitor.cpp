@@ -21,14 +21,21 @@ std::chrono::steady_clock::time_point At(int64_t ns) {
 }  // namespace
 
 const std::vector<std::string>& MetricsScraper::Columns() {
-  static const std::vector<std::string> kColumns = {
-      "rp_claims_total",          "rp_ledger_commits_total",
-      "rp_lock_waiters",          "rp_lock_wait_seconds_total",
-      "rp_db_busy_retries_total", "rp_ledger_queue_depth",
-      "rp_queue_lag_seconds",     "rp_async_task_retries_total",
-      "rp_stuck_orders",          "rp_scheme_fallbacks_total",
-      "rp_redis_errors_total",    "rp_stream_backlog",
-      "recon_drift_cents",        "recon_discrepancies"};
+  static const std::vector<std::string> kColumns = {"rp_claims_total",
+                                                    "rp_ledger_claim_commits_total",
+                                                    "rp_ledger_commits_total",
+                                                    "rp_lock_waiters",
+                                                    "rp_lock_wait_seconds_total",
+                                                    "rp_db_busy_retries_total",
+                                                    "rp_ledger_queue_depth",
+                                                    "rp_queue_lag_seconds",
+                                                    "rp_async_task_retries_total",
+                                                    "rp_stuck_orders",
+                                                    "rp_scheme_fallbacks_total",
+                                                    "rp_redis_errors_total",
+                                                    "rp_stream_backlog",
+                                                    "recon_drift_cents",
+                                                    "recon_discrepancies"};
   return kColumns;
 }
 

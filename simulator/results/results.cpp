@@ -136,9 +136,12 @@ json SummaryJson(const RunReport& r) {
   const auto& rows = r.server_metrics;
   const double claims = CounterIncrease(rows, Column("rp_claims_total"));
   const double commits = CounterIncrease(rows, Column("rp_ledger_commits_total"));
+  const double claim_commits = CounterIncrease(rows, Column("rp_ledger_claim_commits_total"));
   json server = {{"claims", claims},
                  {"ledger_commits", commits},
                  {"commits_per_claim", claims > 0 ? commits / claims : 0.0},
+                 {"claim_commits", claim_commits},
+                 {"claim_commits_per_claim", claims > 0 ? claim_commits / claims : 0.0},
                  {"db_busy_retries", CounterIncrease(rows, Column("rp_db_busy_retries_total"))},
                  {"lock_wait_seconds", CounterIncrease(rows, Column("rp_lock_wait_seconds_total"))},
                  {"scheme_fallbacks", CounterIncrease(rows, Column("rp_scheme_fallbacks_total"))},

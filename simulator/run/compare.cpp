@@ -29,6 +29,7 @@ json Figures(const json& s) {
           {"claim_p99_x_ceiling", OpValue(s, "claim", "p99_ms") * ceiling / 1000.0},
           {"claim_errors", OpValue(s, "claim", "errors")},
           {"commits_per_claim", s["server"].value("commits_per_claim", 0.0)},
+          {"claim_commits_per_claim", s["server"].value("claim_commits_per_claim", 0.0)},
           {"lock_wait_seconds", s["server"].value("lock_wait_seconds", 0.0)},
           {"verification_ok", s["verification"].value("ok", false)},
           {"passed", s.value("passed", false)}};
@@ -38,17 +39,19 @@ void WriteTable(const std::string& path, const std::string& title, const json& r
   std::ofstream md(path);
   md << "# " << title
      << "\n\n| scheme | claims/s | ÷ /healthz ceiling | p50 ms | p99 ms | claim "
-        "errors | commits/claim | lock wait s | verification | run passed |\n"
-        "|---|---|---|---|---|---|---|---|---|---|\n";
+        "errors | commits/claim | claim commits/claim | lock wait s | verification | run passed "
+        "|\n|---|---|---|---|---|---|---|---|---|---|---|\n";
   char buf[512];
   for (const json& r : rows) {
-    std::snprintf(
-        buf, sizeof buf, "| %s | %.0f | %.3f | %.2f | %.2f | %.0f | %.3f | %.3f | %s | %s |\n",
-        r["scheme"].get<std::string>().c_str(), r["claims_per_s"].get<double>(),
-        r["claims_per_s_per_ceiling"].get<double>(), r["claim_p50_ms"].get<double>(),
-        r["claim_p99_ms"].get<double>(), r["claim_errors"].get<double>(),
-        r["commits_per_claim"].get<double>(), r["lock_wait_seconds"].get<double>(),
-        r["verification_ok"].get<bool>() ? "ok" : "FAILED", r["passed"].get<bool>() ? "yes" : "no");
+    std::snprintf(buf, sizeof buf,
+                  "| %s | %.0f | %.3f | %.2f | %.2f | %.0f | %.3f | %.3f | %.3f | %s | %s |\n",
+                  r["scheme"].get<std::string>().c_str(), r["claims_per_s"].get<double>(),
+                  r["claims_per_s_per_ceiling"].get<double>(), r["claim_p50_ms"].get<double>(),
+                  r["claim_p99_ms"].get<double>(), r["claim_errors"].get<double>(),
+                  r["commits_per_claim"].get<double>(), r["claim_commits_per_claim"].get<double>(),
+                  r["lock_wait_seconds"].get<double>(),
+                  r["verification_ok"].get<bool>() ? "ok" : "FAILED",
+                  r["passed"].get<bool>() ? "yes" : "no");
     md << buf;
   }
 }
@@ -161,6 +164,14 @@ int RunRegress(const RegressOptions& o) {
     if (now["claim_errors"].get<double>() > base["claim_errors"].get<double>()) {
       failures.push_back(who + "claim errors " + now["claim_errors"].dump() + " > baseline " +
                          base["claim_errors"].dump());
+    }
+    const double commits = now["claim_commits_per_claim"];
+    const double base_commits = base.value("claim_commits_per_claim", 0.0);
+    if (base_commits > 0 && commits > base_commits * o.claim_commits_factor) {
+      failures.push_back(who + "ledger commits holding claims, per claim, " +
+                         std::to_string(commits) + " > baseline " + std::to_string(base_commits) +
+                         " x " + std::to_string(o.claim_commits_factor) +
+                         " (the scheme shares fewer commits)");
     }
   }
   WriteTable(dir + "/regress.md", "Regression run against " + o.baseline_dir, rows);

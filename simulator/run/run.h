@@ -39,6 +39,7 @@ struct RegressOptions {
   std::string baseline_dir;           // Holds compare.json written by RunCompare.
   double throughput_tolerance = 0.5;  // Fail below (1 - t) x the baseline's normalised rate.
   double latency_factor = 4.0;        // Fail when p99 x ceiling grows beyond this factor.
+  double claim_commits_factor = 2.0;  // Fail when claim commits per claim grow beyond this.
 };
 int RunRegress(const RegressOptions& options);
 
