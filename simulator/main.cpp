@@ -32,14 +32,10 @@ void AddRunOptions(CLI::App* cmd, rp::sim::RunOptions& o) {
 }
 
 int Demo(const std::string& target, rp::sim::DemoOptions options) {
-  const std::string prefix = "http://";
-  size_t colon = target.rfind(':');
-  if (target.rfind(prefix, 0) != 0 || colon == std::string::npos || colon < prefix.size()) {
+  if (!rp::sim::ParseHttpUrl(target, &options.host, &options.port)) {
     std::cerr << "rp-sim: --target must look like http://HOST:PORT\n";
     return 2;
   }
-  options.host = target.substr(prefix.size(), colon - prefix.size());
-  options.port = std::atoi(target.c_str() + colon + 1);
   const char* auth = std::getenv("RP_AUTH_SECRET");
   const char* pay = std::getenv("RP_PAYMENT_SECRET");
   if (!auth || !pay || options.port <= 0) {

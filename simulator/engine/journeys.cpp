@@ -114,14 +114,14 @@ void JourneyRunner::C2c(int64_t intended_ns, std::function<void()> done) {
   j->claimers = Draw(f.claimers);
   j->repeat_rate = f.repeat_claim_rate;
   const int64_t total = j->count * Draw(f.share_cents);
-  json body = {
-      {"order_no", "sim" + std::to_string(scenario_.seed) + "-" + std::to_string(journeys_)},
-      {"kind", "c2c"},
-      {"total_cents", total},
-      {"count", j->count},
-      {"split", f.split},
-      {"audience", "public"},
-      {"video_id", "sim"}};
+  json body = {{"order_no", "sim" + std::to_string(scenario_.seed) + "-" + target_.run_tag + "-" +
+                                std::to_string(journeys_)},
+               {"kind", "c2c"},
+               {"total_cents", total},
+               {"count", j->count},
+               {"split", f.split},
+               {"audience", "public"},
+               {"video_id", "sim"}};
   Send(j, std::move(body), intended_ns);
 }
 
@@ -133,8 +133,8 @@ void JourneyRunner::B2c(int64_t intended_ns, std::function<void()> done) {
   j->sender = RandomUser();
   j->count = Draw(f.count);
   j->claimers = Draw(f.claimers);
-  const std::string order_no =
-      "sim" + std::to_string(scenario_.seed) + "-" + std::to_string(journeys_);
+  const std::string order_no = "sim" + std::to_string(scenario_.seed) + "-" + target_.run_tag +
+                               "-" + std::to_string(journeys_);
   Call("grab", "POST", "/v1/rain/" + f.round + "/grab", j->sender, "", intended_ns,
        [this, j, order_no](int status, const json& grab) {
          if ((status != 201 && status != 200) || !grab.is_object()) return j->done();

@@ -31,6 +31,9 @@ struct Target {
   std::string auth_secret;
   std::string payment_secret;  // Needed only without a payment service (mocks_url empty).
   std::string mocks_url;       // rp-mock; empty when driving a server without mocks.
+  // Part of every order number, so a second run against the same server (--target) sends new
+  // packets instead of replaying the first run's (which idempotency would answer with those).
+  std::string run_tag = "0";
 };
 
 class JourneyRunner {

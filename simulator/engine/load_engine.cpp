@@ -216,7 +216,8 @@ Status PrepareFixtures(const Scenario& s, const Target& t,
     httplib::Headers auth{
         {"Authorization",
          "Bearer " + auth::MintToken(t.auth_secret, sender, std::time(nullptr) + 3600)}};
-    json body = {{"order_no", "sim-hot-" + std::to_string(s.seed) + "-" + std::to_string(i)},
+    json body = {{"order_no",
+                  "sim-hot-" + std::to_string(s.seed) + "-" + t.run_tag + "-" + std::to_string(i)},
                  {"kind", "c2c"},
                  {"total_cents", total},
                  {"count", s.flows.hot.shares},

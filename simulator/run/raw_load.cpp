@@ -13,16 +13,12 @@
 namespace rp::sim {
 
 int RunRawLoad(const RawLoadOptions& o) {
-  const std::string prefix = "http://";
-  const size_t colon = o.target.rfind(':');
-  if (o.target.rfind(prefix, 0) != 0 || colon == std::string::npos || colon < prefix.size()) {
+  HttpPoolOptions po;
+  if (!ParseHttpUrl(o.target, &po.host, &po.port)) {
     std::fprintf(stderr, "rp-sim: --target must look like http://HOST:PORT\n");
     return 2;
   }
   boost::asio::io_context io(1);
-  HttpPoolOptions po;
-  po.host = o.target.substr(prefix.size(), colon - prefix.size());
-  po.port = std::atoi(o.target.c_str() + colon + 1);
   po.connections = o.connections;
   HttpPool pool(io, po);
   RunStats stats;

@@ -38,18 +38,6 @@ std::string BinDir() {
   return ec ? std::string("build/bin") : exe.parent_path().string();
 }
 
-// Splits http://HOST:PORT; false when it does not look like that.
-bool ParseUrl(const std::string& url, std::string* host, int* port) {
-  const std::string prefix = "http://";
-  const size_t colon = url.rfind(':');
-  if (url.rfind(prefix, 0) != 0 || colon == std::string::npos || colon < prefix.size()) {
-    return false;
-  }
-  *host = url.substr(prefix.size(), colon - prefix.size());
-  *port = std::atoi(url.c_str() + colon + 1);
-  return *port > 0;
-}
-
 // The same run's ceiling: how fast this machine answers the cheapest request right now.
 double MeasureCeiling(const Target& t) {
   load::LoadOptions o;
@@ -142,7 +130,7 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
   } else {
     const char* auth = std::getenv("RP_AUTH_SECRET");
     const char* pay = std::getenv("RP_PAYMENT_SECRET");
-    if (!ParseUrl(o.target, &t.host, &t.port) || auth == nullptr ||
+    if (!ParseHttpUrl(o.target, &t.host, &t.port) || auth == nullptr ||
         (o.mocks_url.empty() && pay == nullptr)) {
       std::cerr << "rp-sim: --target must look like http://HOST:PORT, with RP_AUTH_SECRET (and "
                    "RP_PAYMENT_SECRET unless --mocks is given) set to the server's secrets\n";
@@ -152,6 +140,7 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
     t.payment_secret = pay ? pay : "";
     t.mocks_url = o.mocks_url;
   }
+  t.run_tag = std::to_string(std::time(nullptr));
   const std::string url = "http://" + t.host + ":" + std::to_string(t.port);
   std::printf("rp-sim: %s (%s) against %s, claim scheme %s, seed %llu, %lld s\n", s.name.c_str(),
               s.path.c_str(), url.c_str(), s.system.claim_scheme.c_str(),
@@ -211,6 +200,23 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
 
 int RunScenario(const RunOptions& options) {
   return RunOnce(options, nullptr);
+}
+
+}  // namespace rp::sim
+
+namespace rp::sim {
+
+bool ParseHttpUrl(const std::string& url, std::string* host, int* port) {
+  const std::string prefix = "http://";
+  const size_t colon = url.rfind(':');
+  if (url.rfind(prefix, 0) != 0 || colon == std::string::npos || colon < prefix.size()) {
+    return false;
+  }
+  const int parsed = std::atoi(url.c_str() + colon + 1);
+  if (parsed <= 0 || parsed > 65535) return false;
+  *host = url.substr(prefix.size(), colon - prefix.size());
+  *port = parsed;
+  return true;
 }
 
 }  // namespace rp::sim

@@ -28,6 +28,10 @@ struct RunOptions {
 
 int RunScenario(const RunOptions& options);
 
+// Splits "http://HOST:PORT". False (outputs untouched) when the URL does not look like that or
+// the port is not a positive number.
+bool ParseHttpUrl(const std::string& url, std::string* host, int* port);
+
 struct CompareOptions {
   RunOptions run;
   std::vector<std::string> schemes;
