@@ -197,7 +197,7 @@ Result<std::unique_ptr<App>> App::Start(base::ServerConfig config, const Clock* 
     // Rain grabs go on a Redis stream when the task queue does (one switch: async.queue).
     base::RedisPool* grabs_redis = c.async_queue == "redis_streams" ? p->redis.get() : nullptr;
     p->b2c = std::make_unique<core::B2cService>(p->writer.get(), p->reward_tcc.get(), p->clock, b,
-                                                grabs_redis);
+                                                grabs_redis, p->scheme.get());
     deps.b2c = p->b2c.get();
   }
   p->api = std::make_unique<gateway::Api>(deps);

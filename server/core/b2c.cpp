@@ -37,8 +37,8 @@ bool GrantFromEntry(const base::StreamEntry& e, SubsidyGrant* g) {
 }  // namespace
 
 B2cService::B2cService(base::LedgerWriter* writer, base::RewardTcc* tcc, const Clock* clock,
-                       B2cOptions options, base::RedisPool* redis)
-    : writer_(writer), tcc_(tcc), clock_(clock), options_(std::move(options)) {
+                       B2cOptions options, base::RedisPool* redis, ClaimScheme* scheme)
+    : writer_(writer), tcc_(tcc), scheme_(scheme), clock_(clock), options_(std::move(options)) {
   RP_CHECK(options_.mode == "sync" || options_.mode == "async" || options_.mode == "hybrid");
   if (redis != nullptr && options_.mode == "async") {
     grabs_ = std::make_unique<base::RedisStream>(redis, "rp:grabs", "rp-subsidy");
@@ -197,10 +197,13 @@ Result<B2cSend> B2cService::Send(const SendRequest& req, const SubsidyGrant& gra
   B2cSend out;
   const int64_t now_ms = clock_->NowMs();
   Status s = writer_->RunSync([&](sql::Db& db) {
-    return BeginB2cSendTx(db, req, grant, sender_id, options_.share_cap_cents, now_ms,
-                          options_.ttl_ms, &out);
+    Status st = BeginB2cSendTx(db, req, grant, sender_id, options_.share_cap_cents, now_ms,
+                               options_.ttl_ms, &out);
+    if (!st.ok() || out.send.replay || scheme_ == nullptr) return st;
+    return scheme_->PrepareNewPacket(db, out.send.packet);
   });
   if (!s.ok()) return s;
+  if (!out.send.replay && scheme_ != nullptr) scheme_->NewPacketCommitted(out.send.packet);
   const int64_t packet_id = out.send.packet.packet_id;
   if (out.subsidy_state == subsidy_state::kTrying) {
     s = TryAndSettle(packet_id, grant.subsidy_id, &out.send.packet);

@@ -31,6 +31,7 @@
 #include "server/base/ledger_writer.h"
 #include "server/base/redis_stream.h"
 #include "server/base/reward_tcc.h"
+#include "server/core/claim_scheme.h"
 #include "server/core/subsidy.h"
 
 namespace rp::core {
@@ -60,10 +61,10 @@ struct B2cStats {
 
 class B2cService {
  public:
-  // Pointers are not owned and must outlive the service; redis may be null (no stream). Starts
-  // the async flusher and the settling scanner.
+  // Pointers are not owned and must outlive the service; redis may be null (no stream), scheme
+  // may be null (no per-packet preparation). Starts the async flusher and the settling scanner.
   B2cService(base::LedgerWriter* writer, base::RewardTcc* tcc, const Clock* clock,
-             B2cOptions options, base::RedisPool* redis = nullptr);
+             B2cOptions options, base::RedisPool* redis = nullptr, ClaimScheme* scheme = nullptr);
   ~B2cService();
   void Stop();
 
@@ -91,6 +92,7 @@ class B2cService {
 
   base::LedgerWriter* writer_;
   base::RewardTcc* tcc_;
+  ClaimScheme* scheme_;
   const Clock* clock_;
   const B2cOptions options_;
   mutable std::mutex mu_;

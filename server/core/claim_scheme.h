@@ -4,7 +4,7 @@
 //
 // Schemes here: db_lock (the seed's pessimistic lock: one write transaction per claim holding
 // the packet's row lock until commit) and batched (many claims of one packet per write
-// transaction). Issue 4 adds the Redis schemes presplit and mem_lock.
+// transaction); the Redis schemes presplit and mem_lock have their own headers.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +16,7 @@
 #include "common/status.h"
 #include "server/base/ledger_writer.h"
 #include "server/core/claim_tx.h"
+#include "server/core/ledger_tx.h"
 
 namespace rp::core {
 
@@ -37,6 +38,15 @@ class ClaimScheme {
   // unspecified thread, after the claim is durable in the ledger (or with the error); it must not
   // block. Unavailable("overloaded") when the scheme cannot take more work right now.
   virtual void Claim(int64_t packet_id, int64_t user_id, ClaimDone done) = 0;
+
+  // Runs inside the transaction that creates a packet (C2C send, B2C send; on the writer
+  // thread, not for replays), so whatever a scheme keeps per share commits with the packet or
+  // not at all. A non-OK status rolls the send back. Default: nothing.
+  virtual Status PrepareNewPacket(sql::Db& /*tx*/, const PacketRow& /*packet*/) {
+    return Status::Ok();
+  }
+  // After that transaction committed. Any thread; must not block. Default: nothing.
+  virtual void NewPacketCommitted(const PacketRow& /*packet*/) {}
 };
 
 struct ClaimSchemeDeps {

@@ -13,18 +13,30 @@
 namespace rp::core {
 namespace {
 
-// KEYS: index list, claimers hash, "split" flag. ARGV: user.
+// KEYS: index list, claimers hash, "split" flag, "filling" lock. ARGV: user.
 // Returns the index (>= 0), -2 (this user holds an index: ask the ledger), -3 (sold out: the
-// list is empty although it was filled), -1 (nothing known: use the ledger).
+// list is empty although it was filled), -4 (a fill is under way: use the ledger, do not fill),
+// -1 (nothing known: use the ledger and fill).
 constexpr const char* kTake = R"lua(
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return -2 end
 local idx = redis.call('LPOP', KEYS[1])
 if not idx then
   if redis.call('EXISTS', KEYS[3]) == 1 then return -3 end
+  if redis.call('EXISTS', KEYS[4]) == 1 then return -4 end
   return -1
 end
 redis.call('HSET', KEYS[2], ARGV[1], idx)
 return tonumber(idx)
+)lua";
+
+// A popped index the ledger did not use (the claim failed, or was a repeat the hash did not
+// know): back to the list, unless the user's entry has changed since.
+// KEYS: index list, claimers hash. ARGV: user, index.
+constexpr const char* kGiveBack = R"lua(
+if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('LPUSH', KEYS[1], ARGV[2])
+return 1
 )lua";
 
 // Filling runs in chunks under a "filling" lock; the "split" flag is set only when the list is
@@ -42,14 +54,16 @@ if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 1 end
 return 0
 )lua";
 
-// Draws every share of a packet that has none yet (first claim), with the packet's own split.
+// Draws every share of a packet that has none yet, with the packet's own split: in the
+// transaction that creates the packet, or on the first claim of a packet created under another
+// scheme.
 Status EnsureShares(sql::Db& db, const PacketRow& p, std::mt19937_64& rng) {
-  sql::Stmt& any = db.Prepare("SELECT COUNT(*) FROM shares WHERE packet_id = ?");
+  sql::Stmt& any = db.Prepare("SELECT EXISTS (SELECT 1 FROM shares WHERE packet_id = ?)");
   any.Bind(1, p.packet_id);
   any.Step();
-  const int64_t n = any.Int(0);
+  const bool drawn = any.Int(0) != 0;
   any.Reset();
-  if (n > 0) return Status::Ok();
+  if (drawn) return Status::Ok();
   RP_CHECK(p.claimed_count == 0);  // Shares exist before any presplit claim commits.
   const Split split = p.split == "even" ? Split::kEven : Split::kRandom;
   int64_t left = p.total_cents;
@@ -108,12 +122,33 @@ class PresplitScheme final : public ClaimScheme {
     if (!s.ok()) done(s);
   }
 
+  // The seed's pre-split: the shares are drawn when the packet is created...
+  Status PrepareNewPacket(sql::Db& tx, const PacketRow& packet) override {
+    return EnsureShares(tx, packet, rng_);
+  }
+  // ...and their indexes pushed to Redis once that is durable, before the packet is paid, so
+  // the first claims already find them. A failed fill leaves no flag: claims use the ledger
+  // and the first of them fills again.
+  void NewPacketCommitted(const PacketRow& packet) override {
+    auto all = std::make_shared<std::vector<int64_t>>(static_cast<size_t>(packet.count));
+    for (int64_t i = 0; i < packet.count; ++i) (*all)[static_cast<size_t>(i)] = i;
+    const Keys k = KeysOf(packet.packet_id);
+    (void)pool_.Submit([this, k, all] { Fill(k, *all); });
+  }
+
  private:
-  void ClaimOnPool(int64_t packet_id, int64_t user_id, const ClaimDone& done) {
+  struct Keys {
+    std::string list, holders, flag, filling;
+  };
+  static Keys KeysOf(int64_t packet_id) {
     const std::string id = std::to_string(packet_id);
-    const std::string list = "rp:shares:" + id, flag = "rp:split:" + id;
-    Result<int64_t> idx =
-        d_.redis->EvalInt(kTake, {list, "rp:holders:" + id, flag}, {std::to_string(user_id)});
+    return {"rp:shares:" + id, "rp:holders:" + id, "rp:split:" + id, "rp:split:" + id + ":filling"};
+  }
+
+  void ClaimOnPool(int64_t packet_id, int64_t user_id, const ClaimDone& done) {
+    const Keys k = KeysOf(packet_id);
+    const std::string user = std::to_string(user_id);
+    Result<int64_t> idx = d_.redis->EvalInt(kTake, {k.list, k.holders, k.flag, k.filling}, {user});
     if (idx.ok() && *idx == -3) {
       // Sold out per Redis: confirm on the read side (repeats get their claim; a list emptied
       // wrongly sends this claim to the ledger).
@@ -124,31 +159,39 @@ class PresplitScheme final : public ClaimScheme {
       }
       ++divergences_;
     }
-    if (!idx.ok()) ++fallbacks_;
+    if (!idx.ok()) ++fallbacks_;  // Redis failed; -1/-4 (not filled yet) are not fallbacks.
     const int64_t wanted = idx.ok() ? *idx : -1;
-    inflight_.Add(packet_id);  // Every claim on its way to the ledger, whatever the path.
     const bool fill = idx.ok() && *idx == -1;
+    inflight_.Add(packet_id);  // Every claim on its way to the ledger, whatever the path.
     auto outcome = std::make_shared<ClaimOutcome>();
     auto free_idx = std::make_shared<std::vector<int64_t>>();
+    auto used = std::make_shared<bool>(false);  // The popped index reached the share table.
     base::WriteJob job;  // No lock key: a claim locks its share, not the packet.
     job.claim = true;
-    job.fn = [this, packet_id, user_id, wanted, fill, outcome, free_idx](sql::Db& db) {
-      ShareSource source = [this, wanted, fill, free_idx](sql::Db& tx, const PacketRow& p,
-                                                          int64_t user) -> Result<int64_t> {
+    job.fn = [this, packet_id, user_id, wanted, fill, outcome, free_idx, used](sql::Db& db) {
+      ShareSource source = [this, wanted, fill, free_idx, used](sql::Db& tx, const PacketRow& p,
+                                                                int64_t u) -> Result<int64_t> {
         Status s = EnsureShares(tx, p, rng_);
         if (!s.ok()) return s;
-        Result<int64_t> amount = TakeShare(tx, p.packet_id, wanted, user);
+        *used = true;
+        Result<int64_t> amount = TakeShare(tx, p.packet_id, wanted, u);
         if (amount.ok() && fill) CollectFree(tx, p.packet_id, free_idx.get());
         return amount;
       };
       return ClaimTx(db, packet_id, user_id, d_.base.clock->NowMs(), rng_, outcome.get(), &source);
     };
-    job.done = [this, packet_id, wanted, list, flag, fill, outcome, free_idx,
+    job.done = [this, packet_id, user, wanted, k, fill, outcome, free_idx, used,
                 done](const Status& s) {
       inflight_.Done(packet_id);
+      // Off the writer's completion path: both talk to Redis.
       if (fill && s.ok() && !free_idx->empty()) {
-        // Off the writer's completion path: filling talks to Redis.
-        (void)pool_.Submit([this, list, flag, free_idx] { Fill(list, flag, *free_idx); });
+        (void)pool_.Submit([this, k, free_idx] { Fill(k, *free_idx); });
+      }
+      const bool shares_left = s.error() != "sold_out" && s.error() != "expired";
+      if (wanted >= 0 && (!s.ok() || !*used) && shares_left) {
+        (void)pool_.Submit([this, k, user, wanted] {
+          (void)d_.redis->EvalInt(kGiveBack, {k.list, k.holders}, {user, std::to_string(wanted)});
+        });
       }
       if (s.ok()) return done(std::move(*outcome));
       done(s);
@@ -170,19 +213,20 @@ class PresplitScheme final : public ClaimScheme {
   // Pushes the free indexes to Redis once: the first filler takes the "filling" lock, pushes in
   // chunks, and sets the flag last. A failure leaves no flag: claims keep using the ledger and
   // the next ledger-path claim tries again once the lock expires.
-  void Fill(const std::string& list, const std::string& flag, const std::vector<int64_t>& free) {
+  void Fill(const Keys& k, const std::vector<int64_t>& free) {
     const std::string ttl = std::to_string(d_.key_ttl_s);
-    Result<int64_t> locked = d_.redis->EvalInt(kTryLock, {flag + ":filling"}, {"60"});
+    Result<int64_t> locked = d_.redis->EvalInt(kTryLock, {k.filling}, {"60"});
     if (!locked.ok() || *locked != 1) return;
-    if (!d_.redis->Command({"DEL", list}).ok()) return;
+    if (!d_.redis->Command({"DEL", k.list}).ok()) return;
     for (size_t at = 0; at < free.size(); at += kFillChunk) {
       std::vector<std::string> args = {ttl};
       for (size_t i = at; i < std::min(free.size(), at + kFillChunk); ++i) {
         args.push_back(std::to_string(free[i]));
       }
-      if (!d_.redis->EvalInt(kPushChunk, {list}, args).ok()) return;
+      if (!d_.redis->EvalInt(kPushChunk, {k.list}, args).ok()) return;
     }
-    (void)d_.redis->Command({"SET", flag, "1", "EX", ttl});
+    (void)d_.redis->Command({"SET", k.flag, "1", "EX", ttl});
+    (void)d_.redis->Command({"DEL", k.filling});
   }
 
   PresplitDeps d_;

@@ -8,7 +8,9 @@
 // Redis is an accelerator: when it fails (or was flushed) the claim takes the next free share
 // from the ledger (the seed's fallback); a popped index someone else already took in the ledger
 // falls back the same way; the ledger's conditional update is what makes a share go to one user.
-// Shares are created lazily by the first claim on a packet (in that claim's transaction).
+// Shares are drawn in the transaction that creates the packet and their indexes pushed to Redis
+// right after it commits (before payment); a packet created under another scheme gets its shares
+// on its first presplit claim. A popped index the ledger did not use goes back to the list.
 #pragma once
 
 #include <memory>

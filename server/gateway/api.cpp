@@ -315,11 +315,15 @@ void Api::SendPacket(const HttpRequest& req, int64_t user_id, Respond respond) {
   const int64_t cap = d_.config->share_cents_max;
   base::WriteJob job;
   std::optional<std::string> notify = d_.payment_notify_url;
-  job.fn = [r, user_id, cap, now_ms, ttl_ms, notify, outcome](sql::Db& db) {
-    return core::SendTx(db, r, user_id, cap, now_ms, ttl_ms, notify, outcome.get());
+  core::ClaimScheme* scheme = d_.scheme;
+  job.fn = [r, user_id, cap, now_ms, ttl_ms, notify, outcome, scheme](sql::Db& db) {
+    Status s = core::SendTx(db, r, user_id, cap, now_ms, ttl_ms, notify, outcome.get());
+    if (!s.ok() || outcome->replay) return s;
+    return scheme->PrepareNewPacket(db, outcome->packet);
   };
-  job.done = [outcome, respond](const Status& s) {
+  job.done = [outcome, respond, scheme](const Status& s) {
     if (!s.ok()) return respond(ErrorResponse(s));
+    if (!outcome->replay) scheme->NewPacketCommitted(outcome->packet);
     respond(JsonResponse(outcome->replay ? 200 : 201, PacketJson(outcome->packet)));
   };
   Status s = d_.writer->Submit(std::move(job));
