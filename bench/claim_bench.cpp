@@ -118,8 +118,15 @@ double MetricValue(int port, const std::string& name) {
   httplib::Client c("127.0.0.1", port);
   auto r = c.Get("/metrics");
   if (!r) return 0;
-  size_t pos = r->body.find("\n" + name + " ");
-  return pos == std::string::npos ? 0 : std::atof(r->body.c_str() + pos + name.size() + 2);
+  // The sample line: `name value` or `name{labels} value` (labels never hold a space here).
+  for (size_t pos = r->body.find("\n" + name); pos != std::string::npos;
+       pos = r->body.find("\n" + name, pos + 1)) {
+    const char next = r->body[pos + 1 + name.size()];
+    if (next != ' ' && next != '{') continue;
+    const size_t space = r->body.find(' ', pos + 1);
+    if (space != std::string::npos) return std::atof(r->body.c_str() + space + 1);
+  }
+  return 0;
 }
 
 void Report(benchmark::State& state, const rp::load::LoadResult& r, int64_t ok) {

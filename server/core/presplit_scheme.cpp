@@ -48,8 +48,11 @@ redis.call('EXPIRE', KEYS[1], ARGV[1])
 return #ARGV - 1
 )lua";
 constexpr int kFillChunk = 1000;
-// KEYS: lock. ARGV: ttl. 1 when this caller took the lock.
+// KEYS: "filling" lock, "split" flag. ARGV: ttl. 1 when this caller took the lock; 0 when
+// another filler holds it or the list is already complete (a second fill would push indexes
+// that claims have taken since the first).
 constexpr const char* kTryLock = R"lua(
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 1 end
 return 0
 )lua";
@@ -96,7 +99,7 @@ Result<int64_t> TakeShare(sql::Db& db, int64_t packet_id, int64_t idx, int64_t u
   }
   sql::Stmt& next = db.Prepare(
       "UPDATE shares SET user_id = ? WHERE packet_id = ? AND idx = (SELECT MIN(idx) FROM shares "
-      "WHERE packet_id = ? AND user_id IS NULL) RETURNING amount_cents");
+      "INDEXED BY shares_free WHERE packet_id = ? AND user_id IS NULL) RETURNING amount_cents");
   next.Bind(1, user_id).Bind(2, packet_id).Bind(3, packet_id);
   if (next.Step()) {
     const int64_t amount = next.Int(0);
@@ -204,8 +207,9 @@ class PresplitScheme final : public ClaimScheme {
   }
 
   static void CollectFree(sql::Db& db, int64_t packet_id, std::vector<int64_t>* out) {
-    sql::Stmt& q =
-        db.Prepare("SELECT idx FROM shares WHERE packet_id = ? AND user_id IS NULL ORDER BY idx");
+    sql::Stmt& q = db.Prepare(
+        "SELECT idx FROM shares INDEXED BY shares_free WHERE packet_id = ? AND user_id IS NULL "
+        "ORDER BY idx");
     q.Bind(1, packet_id);
     while (q.Step()) out->push_back(q.Int(0));
   }
@@ -215,7 +219,7 @@ class PresplitScheme final : public ClaimScheme {
   // the next ledger-path claim tries again once the lock expires.
   void Fill(const Keys& k, const std::vector<int64_t>& free) {
     const std::string ttl = std::to_string(d_.key_ttl_s);
-    Result<int64_t> locked = d_.redis->EvalInt(kTryLock, {k.filling}, {"60"});
+    Result<int64_t> locked = d_.redis->EvalInt(kTryLock, {k.filling, k.flag}, {"60"});
     if (!locked.ok() || *locked != 1) return;
     if (!d_.redis->Command({"DEL", k.list}).ok()) return;
     for (size_t at = 0; at < free.size(); at += kFillChunk) {
