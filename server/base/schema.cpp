@@ -162,11 +162,6 @@ CREATE TABLE shares (
 ALTER TABLE outbox ADD COLUMN relayed_at_ms INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX outbox_relay ON outbox (status, relayed_at_ms, next_attempt_ms);
 )sql",
-      // 6: presplit's ledger path takes "the next free share": without this index that is a
-      // scan of every free share of the packet (200,000 on a rain-sized packet) per claim.
-      R"sql(
-CREATE INDEX shares_free ON shares (packet_id, idx) WHERE user_id IS NULL;
-)sql",
   };
   return kMigrations;
 }

@@ -97,10 +97,14 @@ Result<int64_t> TakeShare(sql::Db& db, int64_t packet_id, int64_t idx, int64_t u
     }
     if (!up.status().ok()) return up.status();
   }
+  // Any free share will do. The UNIQUE (packet_id, user_id) index keeps a packet's free shares
+  // (user_id NULL) together, ordered by rowid, so the first one is a single index seek, and no
+  // extra index has to be updated by every claim (a partial "free shares" index cost ~40% of
+  // spread-out claim throughput).
   sql::Stmt& next = db.Prepare(
-      "UPDATE shares SET user_id = ? WHERE packet_id = ? AND idx = (SELECT MIN(idx) FROM shares "
-      "INDEXED BY shares_free WHERE packet_id = ? AND user_id IS NULL) RETURNING amount_cents");
-  next.Bind(1, user_id).Bind(2, packet_id).Bind(3, packet_id);
+      "UPDATE shares SET user_id = ? WHERE rowid = (SELECT rowid FROM shares WHERE packet_id = ? "
+      "AND user_id IS NULL ORDER BY rowid LIMIT 1) RETURNING amount_cents");
+  next.Bind(1, user_id).Bind(2, packet_id);
   if (next.Step()) {
     const int64_t amount = next.Int(0);
     next.Reset();
@@ -207,9 +211,8 @@ class PresplitScheme final : public ClaimScheme {
   }
 
   static void CollectFree(sql::Db& db, int64_t packet_id, std::vector<int64_t>* out) {
-    sql::Stmt& q = db.Prepare(
-        "SELECT idx FROM shares INDEXED BY shares_free WHERE packet_id = ? AND user_id IS NULL "
-        "ORDER BY idx");
+    sql::Stmt& q =
+        db.Prepare("SELECT idx FROM shares WHERE packet_id = ? AND user_id IS NULL ORDER BY rowid");
     q.Bind(1, packet_id);
     while (q.Step()) out->push_back(q.Int(0));
   }
