@@ -73,11 +73,15 @@ Server* StartServer(const std::string& scheme) {
     config << "redis:\n  url: tcp://127.0.0.1:" << StartRedis(s) << "\n  pool_size: 16\n";
   }
   config.close();
-  auto child = rp::ChildProcess::Spawn({RP_SERVER_BIN, "serve", "--config", s->dir + "/config.yaml",
-                                        "--port", "0", "--db", s->dir + "/ledger.db"},
-                                       {std::string("RP_AUTH_SECRET=") + kAuthSecret,
-                                        std::string("RP_PAYMENT_SECRET=") + kPaymentSecret},
-                                       s->dir + "/server.log");
+  // --no-workers: the transfers of one scheme's claims would otherwise run (and retry, with no
+  // wallet here) in the background of the next scheme's runs and make figures depend on the
+  // order; the benchmark measures the claim path, rp-sim measures the asynchronous one.
+  auto child =
+      rp::ChildProcess::Spawn({RP_SERVER_BIN, "serve", "--config", s->dir + "/config.yaml",
+                               "--port", "0", "--db", s->dir + "/ledger.db", "--no-workers"},
+                              {std::string("RP_AUTH_SECRET=") + kAuthSecret,
+                               std::string("RP_PAYMENT_SECRET=") + kPaymentSecret},
+                              s->dir + "/server.log");
   if (!child.ok()) std::abort();
   s->child.emplace(std::move(child.value()));
   auto line = s->child->ReadLine(15000);
