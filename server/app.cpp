@@ -103,6 +103,23 @@ Status StartCore(App::Parts* p) {
   return Status::Ok();
 }
 
+// Redis may hold state from an earlier process, a restored snapshot, or a ledger since restored:
+// the Redis schemes forget it for the open packets, and their first claims rebuild it from the
+// ledger. Not fatal when Redis is away (the read-side checks still catch staleness).
+void DropCachedClaimState(App::Parts* p) {
+  const int64_t limit = p->config.claim_redis_reset_max;
+  if (limit == 0 || p->redis == nullptr) return;
+  Result<std::vector<int64_t>> open = query::OpenPacketIds(*p->reads, limit);
+  Status s = open.ok() ? p->scheme->DropCachedState(*open) : open.status();
+  if (!s.ok()) {
+    spdlog::warn("start-up: claim state in Redis not dropped: {}", s.ToString());
+    return;
+  }
+  if (!open->empty()) {
+    spdlog::info("start-up: dropped Redis claim state of {} open packets", open->size());
+  }
+}
+
 void StartAsync(App::Parts* p, bool run_workers) {
   const base::ServerConfig& c = p->config;
   if (run_workers && !c.wallet_url.empty()) {
@@ -157,6 +174,7 @@ Result<std::unique_ptr<App>> App::Start(base::ServerConfig config, const Clock* 
     if (!scheme.ok()) return scheme.status();
     p->scheme = std::move(scheme.value());
   }
+  DropCachedClaimState(p.get());
   p->http = std::make_unique<gateway::HttpServer>(
       gateway::HttpServerOptions{c.host, c.port, c.threads, c.body_bytes_max, 16 * 1024,
                                  c.connections_max, 60000},

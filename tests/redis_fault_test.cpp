@@ -21,6 +21,9 @@ class RedisFaultTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     redis_ = std::make_unique<RedisProcess>(dir_);
+    StartServer();
+  }
+  void StartServer() {
     base::ServerConfig c = TestConfig(dir_);
     c.claim_scheme = GetParam();
     c.redis_url = redis_->url();
@@ -28,6 +31,12 @@ class RedisFaultTest : public ::testing::TestWithParam<std::string> {
     server_ = std::make_unique<InProcessServer>(c);
     ASSERT_TRUE(server_->app);
     client_ = std::make_unique<Client>(server_->port);
+  }
+  // A new server process on the same ledger and the same (possibly stale) Redis.
+  void RestartServer() {
+    server_->app->Stop();
+    server_.reset();
+    StartServer();
   }
   void TearDown() override {
     if (server_ && server_->app) server_->app->Stop();
@@ -156,6 +165,43 @@ TEST_P(RedisFaultTest, StaleStateNeverOverIssuesNorRefusesRealShares) {
   EXPECT_GT(Metric("rp_scheme_divergences_total"), 0);
   // A repeat claimer after sell-out is answered from the ledger, 200 with the original.
   EXPECT_EQ(client_->Claim(low, 1).status, 200);
+}
+
+// What an earlier process (or a restored Redis snapshot) left in Redis is not trusted: start-up
+// drops the open packets' Redis state and their first claims rebuild it from the ledger, so a
+// stale "sold out" is never even seen (no divergence), and exactly the real shares are won.
+TEST_P(RedisFaultTest, StaleStateFromAnEarlierProcessIsDroppedAtStartUp) {
+  const int64_t p = ActivePacket("restart", 1000, 10);
+  const std::string id = std::to_string(p);
+  ASSERT_EQ(client_->Claim(p, 1).status, 201);
+  if (GetParam() == "mem_lock") {
+    Redis({"SET", "rp:left:" + id, "0"});  // The counter says sold out; 9 shares are left.
+  } else {
+    ASSERT_TRUE(AwaitRedis(kExists, "rp:split:" + id, 1));  // The fill has finished...
+    Redis({"DEL", "rp:shares:" + id});                      // ...and its list is lost.
+  }
+  RestartServer();
+  ASSERT_EQ(client_->Claim(p, 2).status, 201);
+  EXPECT_EQ(Metric("rp_scheme_divergences_total"), 0);
+  auto won = Storm(p, 1, 1000000, [] {});
+  EXPECT_EQ(won.size(), 8u);
+  EXPECT_EQ(client_->Claim(p, 1).status, 200);  // The claim made before the restart.
+}
+
+// presplit only: a list found short of the ledger's free shares is filled again from the ledger.
+TEST_P(RedisFaultTest, PresplitListLostWhileServingIsRefilledFromTheLedger) {
+  if (GetParam() != "presplit") GTEST_SKIP() << "presplit's share list";
+  const int64_t p = ActivePacket("refill", 1000, 10);
+  const std::string id = std::to_string(p);
+  ASSERT_TRUE(AwaitRedis(kExists, "rp:split:" + id, 1));
+  Redis({"DEL", "rp:shares:" + id});
+  ASSERT_EQ(client_->Claim(p, 1).status, 201);  // Diverged: the ledger path, and a refill.
+  EXPECT_EQ(Metric("rp_scheme_divergences_total"), 1);
+  ASSERT_TRUE(AwaitRedis(kExists, "rp:split:" + id, 1));
+  EXPECT_TRUE(AwaitRedis(kLlen, "rp:shares:" + id, 9));  // The 9 free shares, from the ledger.
+  for (int64_t user = 2; user <= 10; ++user) ASSERT_EQ(client_->Claim(p, user).status, 201);
+  EXPECT_EQ(client_->Claim(p, 11).status, 409);
+  EXPECT_EQ(Metric("rp_scheme_divergences_total"), 1);  // Redis was right again after the refill.
 }
 
 // presplit only: the indexes are in Redis as soon as the packet is created, and an index popped

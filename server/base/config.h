@@ -27,8 +27,11 @@ struct ServerConfig {
   int read_connections = 4;
 
   // claim:
-  std::string claim_scheme = "db_lock";  // db_lock | batched | mem_lock (needs redis.url)
+  std::string claim_scheme = "db_lock";  // db_lock | batched | mem_lock | presplit (need redis.url)
   int claim_batch_max = 256;             // batched: claims per write transaction.
+  // mem_lock/presplit: at start-up, Redis state of at most this many open packets (newest first)
+  // is dropped so their first claim rebuilds it from the ledger; 0: none.
+  int claim_redis_reset_max = 100000;
 
   // packet: (limits checked at the boundary)
   int64_t packet_ttl_s = 86400;

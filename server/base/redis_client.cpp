@@ -1,6 +1,8 @@
 #include "server/base/redis_client.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
 
 #include "common/crypto.h"
 
@@ -135,6 +137,19 @@ Result<redisReply*> RedisPool::Run(const std::vector<std::string>& argv) {
   }
   Release(std::move(c));
   return reply;
+}
+
+Status RedisPool::DeleteKeys(const std::vector<std::string>& keys) {
+  constexpr size_t kKeysPerDel = 512;  // One command stays small and quick under the deadline.
+  for (size_t at = 0; at < keys.size(); at += kKeysPerDel) {
+    std::vector<std::string> argv = {"DEL"};
+    argv.insert(
+        argv.end(), keys.begin() + static_cast<std::ptrdiff_t>(at),
+        keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), at + kKeysPerDel)));
+    Status s = Command(argv);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
 }
 
 Status RedisPool::Command(const std::vector<std::string>& argv) {

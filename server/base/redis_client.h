@@ -53,6 +53,8 @@ class RedisPool {
   // Any command; the reply as a value tree. An error reply is Unavailable with Redis's message
   // (e.g. "redis: NOGROUP ...") so callers can recognise the few they handle.
   Result<RedisValue> Query(const std::vector<std::string>& argv);
+  // DEL of many keys, a bounded number per command; stops at the first failure (Unavailable).
+  Status DeleteKeys(const std::vector<std::string>& keys);
 
   int64_t errors() const { return errors_.load(); }
 

@@ -47,6 +47,16 @@ class ClaimScheme {
   }
   // After that transaction committed. Any thread; must not block. Default: nothing.
   virtual void NewPacketCommitted(const PacketRow& /*packet*/) {}
+
+  // At start-up, before the first claim, with the ledger's open packets: drops what the scheme
+  // keeps outside the ledger for them (Redis counters, share lists, claimer sets), so each
+  // packet's first claim rebuilds it from the ledger instead of trusting what an earlier
+  // process, a restored Redis or a restored ledger left behind. Blocking. A non-OK status
+  // (Redis unreachable) is not fatal: stale state is still caught by the read-side checks.
+  // Default: nothing kept, nothing to drop.
+  virtual Status DropCachedState(const std::vector<int64_t>& /*packet_ids*/) {
+    return Status::Ok();
+  }
 };
 
 struct ClaimSchemeDeps {

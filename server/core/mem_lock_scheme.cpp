@@ -42,6 +42,16 @@ class MemLockScheme final : public ClaimScheme {
     if (!s.ok()) done(s);
   }
 
+  Status DropCachedState(const std::vector<int64_t>& packet_ids) override {
+    std::vector<std::string> keys;
+    keys.reserve(packet_ids.size() * 2);
+    for (int64_t id : packet_ids) {
+      keys.push_back("rp:left:" + std::to_string(id));
+      keys.push_back("rp:users:" + std::to_string(id));
+    }
+    return d_.redis->DeleteKeys(keys);
+  }
+
  private:
   void ClaimOnPool(int64_t packet_id, int64_t user_id, ClaimDone done) {
     const std::string left = "rp:left:" + std::to_string(packet_id);

@@ -10,7 +10,8 @@
 // sold-out packet is reset from the ledger (detected divergence); a claim the ledger refused
 // for another reason gives its decrement back. A Redis "sold out" is checked against the read
 // side (a snapshot read, never a write): a repeat claimer gets the original claim (200), and a
-// counter at 0 while the ledger still has shares is resynced and the claim proceeds.
+// counter at 0 while the ledger still has shares is resynced and the claim proceeds. At start-up
+// the open packets' counters are dropped, so the first claim of each rebuilds it.
 #pragma once
 
 #include <memory>

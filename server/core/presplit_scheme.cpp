@@ -1,7 +1,9 @@
 #include "server/core/presplit_scheme.h"
 
 #include <atomic>
+#include <mutex>
 #include <random>
+#include <unordered_set>
 
 #include "common/check.h"
 #include "server/base/blocking_pool.h"
@@ -48,6 +50,7 @@ redis.call('EXPIRE', KEYS[1], ARGV[1])
 return #ARGV - 1
 )lua";
 constexpr int kFillChunk = 1000;
+constexpr size_t kFillingMax = 1024;
 // KEYS: "filling" lock, "split" flag. ARGV: ttl. 1 when this caller took the lock; 0 when
 // another filler holds it or the list is already complete (a second fill would push indexes
 // that claims have taken since the first).
@@ -143,6 +146,16 @@ class PresplitScheme final : public ClaimScheme {
     (void)pool_.Submit([this, k, all] { Fill(k, *all); });
   }
 
+  Status DropCachedState(const std::vector<int64_t>& packet_ids) override {
+    std::vector<std::string> keys;
+    keys.reserve(packet_ids.size() * 4);
+    for (int64_t id : packet_ids) {
+      const Keys k = KeysOf(id);
+      keys.insert(keys.end(), {k.list, k.holders, k.flag, k.filling});
+    }
+    return d_.redis->DeleteKeys(keys);
+  }
+
  private:
   struct Keys {
     std::string list, holders, flag, filling;
@@ -156,6 +169,7 @@ class PresplitScheme final : public ClaimScheme {
     const Keys k = KeysOf(packet_id);
     const std::string user = std::to_string(user_id);
     Result<int64_t> idx = d_.redis->EvalInt(kTake, {k.list, k.holders, k.flag, k.filling}, {user});
+    bool diverged = false;
     if (idx.ok() && *idx == -3) {
       // Sold out per Redis: confirm on the read side (repeats get their claim; a list emptied
       // wrongly sends this claim to the ledger).
@@ -165,10 +179,13 @@ class PresplitScheme final : public ClaimScheme {
         return done(Conflict("sold_out", "every share of this packet has been claimed"));
       }
       ++divergences_;
+      // The list lost shares the ledger still has: drop the flag so it is filled again from
+      // the ledger (this claim collects the free shares).
+      diverged = d_.redis->Command({"DEL", k.flag}).ok();
     }
     if (!idx.ok()) ++fallbacks_;  // Redis failed; -1/-4 (not filled yet) are not fallbacks.
     const int64_t wanted = idx.ok() ? *idx : -1;
-    const bool fill = idx.ok() && *idx == -1;
+    const bool fill = ((idx.ok() && *idx == -1) || diverged) && BeginFill(packet_id);
     inflight_.Add(packet_id);  // Every claim on its way to the ledger, whatever the path.
     auto outcome = std::make_shared<ClaimOutcome>();
     auto free_idx = std::make_shared<std::vector<int64_t>>();
@@ -192,7 +209,13 @@ class PresplitScheme final : public ClaimScheme {
       inflight_.Done(packet_id);
       // Off the writer's completion path: both talk to Redis.
       if (fill && s.ok() && !free_idx->empty()) {
-        (void)pool_.Submit([this, k, free_idx] { Fill(k, *free_idx); });
+        Status sub = pool_.Submit([this, packet_id, k, free_idx] {
+          Fill(k, *free_idx);
+          EndFill(packet_id);
+        });
+        if (!sub.ok()) EndFill(packet_id);
+      } else if (fill) {
+        EndFill(packet_id);
       }
       const bool shares_left = s.error() != "sold_out" && s.error() != "expired";
       if (wanted >= 0 && (!s.ok() || !*used) && shares_left) {
@@ -206,8 +229,22 @@ class PresplitScheme final : public ClaimScheme {
     Status s = d_.base.writer->Submit(std::move(job));
     if (!s.ok()) {
       inflight_.Done(packet_id);
+      if (fill) EndFill(packet_id);
       done(s);
     }
+  }
+
+  // One claim per packet at a time collects the free shares for a fill: each collection reads
+  // every free share of the packet in the writer, and claims that find no list arrive together.
+  // Bounded: beyond kFillingMax packets, claims just take the ledger path without filling.
+  bool BeginFill(int64_t packet_id) {
+    std::lock_guard<std::mutex> lock(fill_mu_);
+    if (filling_.size() >= kFillingMax) return false;
+    return filling_.insert(packet_id).second;
+  }
+  void EndFill(int64_t packet_id) {
+    std::lock_guard<std::mutex> lock(fill_mu_);
+    filling_.erase(packet_id);
   }
 
   static void CollectFree(sql::Db& db, int64_t packet_id, std::vector<int64_t>* out) {
@@ -241,6 +278,9 @@ class PresplitScheme final : public ClaimScheme {
   std::atomic<int64_t> fallbacks_{0};
   std::atomic<int64_t> divergences_{0};
   InflightClaims inflight_;
+  std::mutex fill_mu_;
+  std::unordered_set<int64_t> filling_;  // Packets whose free shares a claim is collecting.
+  // Last: destroyed first, so its threads are joined while everything they use still exists.
   base::BlockingPool pool_{d_.redis_threads, d_.queue_max};
 };
 

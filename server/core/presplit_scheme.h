@@ -10,7 +10,9 @@
 // falls back the same way; the ledger's conditional update is what makes a share go to one user.
 // Shares are drawn in the transaction that creates the packet and their indexes pushed to Redis
 // right after it commits (before payment); a packet created under another scheme gets its shares
-// on its first presplit claim. A popped index the ledger did not use goes back to the list.
+// on its first presplit claim. A popped index the ledger did not use goes back to the list. A
+// "sold out" from Redis that the ledger contradicts (the list lost shares) refills the list from
+// the ledger; at start-up the open packets' lists are dropped and refilled by their first claim.
 #pragma once
 
 #include <memory>

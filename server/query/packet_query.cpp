@@ -103,6 +103,22 @@ Result<SoldOutView> CheckSoldOut(ReadPool& pool, int64_t packet_id, int64_t user
   return v;
 }
 
+Result<std::vector<int64_t>> OpenPacketIds(ReadPool& pool, int64_t limit) {
+  std::vector<int64_t> ids;
+  Status s = pool.With([&](sql::Db& db) {
+    sql::Stmt& q = db.Prepare(
+        "SELECT packet_id FROM packets WHERE status IN ('awaiting_payment', 'active') "
+        "ORDER BY packet_id DESC LIMIT ?");
+    q.Bind(1, limit);
+    while (q.Step()) ids.push_back(q.Int(0));
+    Status st = q.status();
+    q.Reset();
+    return st;
+  });
+  if (!s.ok()) return s;
+  return ids;
+}
+
 Status LoadSnapshot(sql::Db& db, conservation::LedgerSnapshot* out) {
   sql::Stmt& p = db.Prepare(
       "SELECT packet_id, status, total_cents, count, claimed_cents, claimed_count, "

@@ -63,6 +63,10 @@ struct SoldOutView {
 };
 Result<SoldOutView> CheckSoldOut(ReadPool& pool, int64_t packet_id, int64_t user_id);
 
+// Packets that can still be claimed or paid (awaiting_payment, active), newest first, at most
+// `limit`.
+Result<std::vector<int64_t>> OpenPacketIds(ReadPool& pool, int64_t limit);
+
 // Every packet, claim, transfer order and refund order, read in one snapshot.
 Status LoadSnapshot(sql::Db& db, conservation::LedgerSnapshot* out);
 Result<conservation::LedgerSnapshot> Snapshot(ReadPool& pool);
