@@ -133,6 +133,7 @@ void StartAsync(App::Parts* p, bool run_workers) {
     o.retry_max_ms = c.async_retry_max_ms;
     o.failed_after_attempts = c.async_failed_after_attempts;
     o.payment_poll_ms = c.payment_poll_ms;
+    o.payment_late_poll_ms = c.payment_late_poll_ms;
     o.stuck_after_ms = c.async_stuck_after_ms;
     o.stuck_scan_interval_ms = c.async_stuck_scan_interval_ms;
     o.seed = c.rng_seed != 0 ? c.rng_seed : std::random_device{}();

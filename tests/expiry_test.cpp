@@ -69,8 +69,55 @@ TEST_F(ExpiryTest, UnpaidPacketIsClosedAtExpiry) {
   clock_.AdvanceMs(60'000);
   ASSERT_TRUE(server_->app->ScanExpiredNow().ok());
   EXPECT_EQ(Status(packet), "closed");
-  EXPECT_EQ(client_->Pay(sent.body["pay_order_no"], "paid", 1000).body["error"]["code"],
-            "packet_closed");
+  EXPECT_EQ(client_->Claim(packet, 10).status, 409);
+}
+
+// The payer paid after all (the callback arrives after the close): the money is taken and
+// refunded in full, never left with nobody owing it back.
+TEST_F(ExpiryTest, PaymentAfterAnUnpaidCloseIsRefundedInFull) {
+  Reply sent = client_->SendPacket(1, "late", 1000, 5);
+  const int64_t packet = sent.body["packet_id"];
+  clock_.AdvanceMs(60'000);
+  ASSERT_TRUE(server_->app->ScanExpiredNow().ok());
+  ASSERT_EQ(Status(packet), "closed");
+  Reply late = client_->Pay(sent.body["pay_order_no"], "paid", 1000);
+  ASSERT_EQ(late.status, 200) << late.raw;
+  EXPECT_EQ(late.body["status"], "expired");
+  EXPECT_EQ(late.body["refunded_late"], true);
+  EXPECT_EQ(client_->Get("/v1/packets/" + std::to_string(packet), 1).body["remaining_cents"],
+            1000);  // Nothing was claimable: all of it is owed back.
+  EXPECT_EQ(client_->Claim(packet, 10).status, 410);
+  Reply again = client_->Pay(sent.body["pay_order_no"], "paid", 1000);  // A duplicate callback.
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body["duplicate"], true);
+  EXPECT_EQ(client_->Pay(sent.body["pay_order_no"], "failed", 1000).status, 409);
+  ASSERT_TRUE(server_->app->ScanExpiredNow().ok());  // The scanner leaves it alone.
+  EXPECT_EQ(Status(packet), "expired");
+  server_->app->Stop();
+  auto db = sql::Db::Open(dir_.File("ledger.db"), {});
+  ASSERT_TRUE(db.ok());
+  sql::Stmt& q = (*db)->Prepare(
+      "SELECT COUNT(*), SUM(r.amount_cents), SUM(r.packet_id = ?), "
+      "(SELECT COUNT(*) FROM outbox WHERE kind = 'refund'), "
+      "(SELECT COUNT(*) FROM payments WHERE status = 'paid') FROM refunds r");
+  q.Bind(1, packet);
+  ASSERT_TRUE(q.Step());
+  EXPECT_EQ(q.Int(0), 1);     // One refund order...
+  EXPECT_EQ(q.Int(1), 1000);  // ...of everything paid...
+  EXPECT_EQ(q.Int(2), 1);     // ...for this packet...
+  EXPECT_EQ(q.Int(3), 1);     // ...with its task for the refund worker,
+  EXPECT_EQ(q.Int(4), 1);     // and the payment on record.
+  q.Reset();
+}
+
+TEST_F(ExpiryTest, AFailedPaymentForAClosedPacketChangesNothing) {
+  Reply sent = client_->SendPacket(1, "late-failed", 1000, 5);
+  clock_.AdvanceMs(60'000);
+  ASSERT_TRUE(server_->app->ScanExpiredNow().ok());
+  Reply r = client_->Pay(sent.body["pay_order_no"], "failed", 1000);
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.body["error"]["code"], "packet_closed");
+  EXPECT_EQ(Status(sent.body["packet_id"]), "closed");
 }
 
 TEST_F(ExpiryTest, FinishedPacketsAreLeftAlone) {
@@ -90,6 +137,7 @@ TEST(StateMachineTest, TablesAllowOnlyTheDocumentedTransitions) {
   EXPECT_TRUE(p.Allows("expired", "refunded"));
   EXPECT_FALSE(p.Allows("finished", "active"));
   EXPECT_FALSE(p.Allows("closed", "active"));
+  EXPECT_TRUE(p.Allows("closed", "expired"));  // Paid late: refunded in full.
   EXPECT_FALSE(p.Allows("active", "refunded"));
   EXPECT_FALSE(p.Allows("awaiting_payment", "finished"));
   EXPECT_TRUE(ClaimMachine().Allows("transfer_failed", "transferred"));

@@ -186,6 +186,29 @@ TEST_F(MockE2eTest, PaymentWithALostCallbackIsActivatedByPolling) {
             "paid");
 }
 
+// The payer pays after the packet's TTL (2 s here) and the callback is lost: the scanner closes
+// the packet unpaid, the server keeps polling the pay order (payment.late_poll_ms), takes the
+// late payment and refunds it in full at the wallet. Reconciliation finds nothing orphaned.
+TEST_F(MockE2eTest, LatePaymentWithALostCallbackIsFoundByPollingAndRefunded) {
+  mock_->Switch({{"service", "payment"},
+                 {"endpoint", "callback"},
+                 {"error_rate", 1.0},
+                 {"latency_ms", {{"fixed", 3000}}}});
+  Reply sent = client_->SendPacket(1, "late", 700, 7);
+  ASSERT_EQ(sent.status, 201);
+  const std::string path = "/v1/packets/" + std::to_string(sent.body["packet_id"].get<int64_t>());
+  ASSERT_TRUE(Eventually([&] { return client_->Get(path, 1).body["status"] == "closed"; }));
+  ASSERT_TRUE(Eventually([&] { return client_->Get(path, 1).body["status"] == "refunded"; }));
+  const std::string pay_order = sent.body["pay_order_no"];
+  EXPECT_EQ(mock_->Get("/pay/orders/" + pay_order)["status"], "paid");
+  json refunds = mock_->Get("/wallet/refunds?pay_order_no=" + pay_order)["refunds"];
+  int64_t refunded = 0;
+  for (const json& r : refunds) refunded += r["amount_cents"].get<int64_t>();
+  EXPECT_EQ(refunded, 700) << refunds.dump();
+  ASSERT_TRUE(Eventually([&] { return Settled(); }));
+  EXPECT_TRUE(Recon()["clean"].get<bool>()) << Recon().dump();
+}
+
 TEST_F(MockE2eTest, TwoHundredGrabbersNeverExceedTheBudgetAndASubsidyFundsOnePacket) {
   mock_->Post("/admin/rounds", {{"round", "storm"},
                                 {"budget_cents", 30000},

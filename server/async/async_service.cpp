@@ -41,16 +41,16 @@ Status Confirmed(const Result<base::ServiceReply>& r, const Task& t) {
 }
 
 // The packet's status for a payment task, read on the writer (consistent with the callback path).
-Result<std::string> PacketStatus(base::LedgerWriter* writer, int64_t packet_id) {
-  std::string status;
+Result<core::PacketRow> PacketOf(base::LedgerWriter* writer, int64_t packet_id) {
+  core::PacketRow packet;
   Status s = writer->RunSync([&](sql::Db& db) {
     Result<core::PacketRow> p = core::LoadPacket(db, packet_id);
     if (!p.ok()) return p.status();
-    status = p->status;
+    packet = std::move(p.value());
     return Status::Ok();
   });
   if (!s.ok()) return s;
-  return status;
+  return packet;
 }
 
 }  // namespace
@@ -151,22 +151,32 @@ Status AsyncService::Execute(const Task& t, Calls& calls) {
     return Confirmed(calls.wallet.Post("/wallet/refunds", body), t);
   }
   RP_CHECK(t.kind == "payment");
-  Result<std::string> status = PacketStatus(writer_, t.ref_id);
-  if (!status.ok()) return status.status();
-  if (*status != core::packet_state::kAwaitingPayment) return Status::Ok();  // Settled already.
+  Result<core::PacketRow> packet = PacketOf(writer_, t.ref_id);
+  if (!packet.ok()) return packet.status();
+  // Closed unpaid (by the scanner, or a failed payment): the payer may still pay, or may have
+  // paid with the callback lost and the polls late. Keep polling for a while; a late payment
+  // is taken and refunded (PaymentTx). Never create the pay order for a closed packet.
+  const bool closed = packet->status == core::packet_state::kClosed;
+  if (!closed && packet->status != core::packet_state::kAwaitingPayment) return Status::Ok();
+  if (closed && clock_->NowMs() > packet->expires_at_ms + options_.payment_late_poll_ms) {
+    return Status::Ok();  // Anything paid later is for reconciliation (orphan_payment).
+  }
   const std::string pay_order_no = payload["pay_order_no"];
-  Result<base::ServiceReply> created =
-      calls.payment.Post("/pay/orders", {{"pay_order_no", pay_order_no},
-                                         {"amount_cents", t.amount_cents},
-                                         {"payer_id", payload["payer_id"]},
-                                         {"notify_url", payload["notify_url"]}});
-  if (!created.ok()) return created.status();
-  if (created->status != 200 && created->status != 201) {
-    return Unavailable("downstream_error",
-                       "create pay order: HTTP " + std::to_string(created->status));
+  if (!closed) {
+    Result<base::ServiceReply> created =
+        calls.payment.Post("/pay/orders", {{"pay_order_no", pay_order_no},
+                                           {"amount_cents", t.amount_cents},
+                                           {"payer_id", payload["payer_id"]},
+                                           {"notify_url", payload["notify_url"]}});
+    if (!created.ok()) return created.status();
+    if (created->status != 200 && created->status != 201) {
+      return Unavailable("downstream_error",
+                         "create pay order: HTTP " + std::to_string(created->status));
+    }
   }
   Result<base::ServiceReply> polled = calls.payment.Get("/pay/orders/" + pay_order_no);
   if (!polled.ok()) return polled.status();
+  if (closed && polled->status == 404) return Status::Ok();  // Never created: nothing to pay.
   const std::string pay_status = polled->body.is_object() ? polled->body.value("status", "") : "";
   if (pay_status != "paid" && pay_status != "failed") {
     return Unavailable("payment_pending", pay_order_no + " is " + pay_status);
@@ -178,7 +188,10 @@ Status AsyncService::Execute(const Task& t, Calls& calls) {
   Status applied =
       writer_->RunSync([&](sql::Db& db) { return core::PaymentTx(db, cb, now_ms, &outcome); });
   if (applied.ok()) {
-    spdlog::info("payment {} {} by polling", pay_order_no, outcome.duplicate ? "seen" : "applied");
+    spdlog::info("payment {} {} by polling", pay_order_no,
+                 outcome.duplicate       ? "seen"
+                 : outcome.refunded_late ? "paid late, refunded"
+                                         : "applied");
     return Status::Ok();
   }
   // A payment the ledger refuses (amount mismatch, packet closed) is for reconciliation.

@@ -39,7 +39,8 @@ struct AsyncOptions {
   int64_t retry_base_ms = 100;
   int64_t retry_max_ms = 10000;
   int64_t failed_after_attempts = 8;
-  int64_t payment_poll_ms = 1000;  // How long to wait for a callback before polling again.
+  int64_t payment_poll_ms = 1000;         // How long to wait for a callback before polling again.
+  int64_t payment_late_poll_ms = 300000;  // Polling goes on this long after an unpaid close.
   int64_t stuck_after_ms = 60000;
   int64_t stuck_scan_interval_ms = 5000;
   uint64_t seed = 1;

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "common/check.h"
@@ -36,21 +35,7 @@ Status ExpireWithRefund(sql::Db& db, const Due& d, int64_t now_ms) {
   Status s =
       MovePacket(db, d.packet_id, packet_state::kActive, packet_state::kExpired, "ttl", now_ms);
   if (!s.ok()) return s;
-  sql::Stmt& ins = db.Prepare(
-      "INSERT INTO refunds (packet_id, refund_no, amount_cents, status, created_at_ms, "
-      "updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)");
-  ins.Bind(1, d.packet_id).Bind(2, RefundNo(d.packet_id)).Bind(3, d.remaining_cents);
-  ins.Bind(4, refund_state::kPending).Bind(5, now_ms).Bind(6, now_ms);
-  ins.Step();
-  if (!ins.status().ok()) return ins.status();
-  const int64_t refund_id = db.LastInsertRowId();
-  s = RecordTransition(db, RefundMachine(), refund_id, "", refund_state::kPending, "ttl", now_ms);
-  if (!s.ok()) return s;
-  const nlohmann::json payload = d.subsidy_id.empty()
-                                     ? nlohmann::json{{"pay_order_no", PayOrderNo(d.packet_id)}}
-                                     : nlohmann::json{{"subsidy_id", d.subsidy_id}};
-  return core::EnqueueTask(db, "refund", RefundNo(d.packet_id), refund_id, d.remaining_cents,
-                           payload.dump(), now_ms);
+  return OrderRefund(db, d.packet_id, d.remaining_cents, d.subsidy_id, "ttl", now_ms);
 }
 
 }  // namespace

@@ -48,7 +48,8 @@ std::map<std::string, std::map<std::string, Setter>> Schema(ServerConfig* c) {
       {"payment",
        {{"url", Set(&c->payment_url)},
         {"notify_url", Set(&c->payment_notify_url)},
-        {"poll_ms", Set(&c->payment_poll_ms)}}},
+        {"poll_ms", Set(&c->payment_poll_ms)},
+        {"late_poll_ms", Set(&c->payment_late_poll_ms)}}},
       {"wallet", {{"url", Set(&c->wallet_url)}}},
       {"reward", {{"url", Set(&c->reward_url)}}},
       {"social", {{"url", Set(&c->social_url)}}},
@@ -193,7 +194,8 @@ Status FinishConfig(ServerConfig* c) {
                      c->async_call_deadline_ms >= 10 && c->async_retry_base_ms >= 1 &&
                      c->async_retry_max_ms >= c->async_retry_base_ms &&
                      c->async_failed_after_attempts >= 1 && c->async_stuck_after_ms >= 1 &&
-                     c->async_stuck_scan_interval_ms >= 10 && c->payment_poll_ms >= 10,
+                     c->async_stuck_scan_interval_ms >= 10 && c->payment_poll_ms >= 10 &&
+                     c->payment_late_poll_ms >= 0,
                  "async.* values out of range (see docs/api.md)"),
            Range(c->subsidy_mode == "sync" || c->subsidy_mode == "async" ||
                      c->subsidy_mode == "hybrid",

@@ -51,6 +51,9 @@ struct ServerConfig {
   std::string social_url;
   std::string payment_notify_url;  // Where the payment service calls back; default: ourselves.
   int64_t payment_poll_ms = 1000;
+  // After a packet is closed unpaid, its pay order is still polled this long: a payment that
+  // arrives anyway is taken and refunded in full instead of being left for reconciliation.
+  int64_t payment_late_poll_ms = 300000;
 
   // async: (workers run inside the server unless async.in_process is false)
   bool async_in_process = true;

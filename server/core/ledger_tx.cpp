@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <nlohmann/json.hpp>
+
 #include "common/check.h"
 
 namespace rp::core {
@@ -93,6 +95,27 @@ std::string RefundNo(int64_t packet_id) {
 }
 std::string PayOrderNo(int64_t packet_id) {
   return "PAY" + std::to_string(packet_id);
+}
+
+Status OrderRefund(sql::Db& db, int64_t packet_id, int64_t amount_cents,
+                   const std::string& subsidy_id, std::string_view cause, int64_t now_ms) {
+  RP_CHECK(amount_cents > 0);
+  sql::Stmt& ins = db.Prepare(
+      "INSERT INTO refunds (packet_id, refund_no, amount_cents, status, created_at_ms, "
+      "updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)");
+  ins.Bind(1, packet_id).Bind(2, RefundNo(packet_id)).Bind(3, amount_cents);
+  ins.Bind(4, refund_state::kPending).Bind(5, now_ms).Bind(6, now_ms);
+  ins.Step();
+  if (!ins.status().ok()) return ins.status();
+  const int64_t refund_id = db.LastInsertRowId();
+  Status s =
+      RecordTransition(db, RefundMachine(), refund_id, "", refund_state::kPending, cause, now_ms);
+  if (!s.ok()) return s;
+  const nlohmann::json payload = subsidy_id.empty()
+                                     ? nlohmann::json{{"pay_order_no", PayOrderNo(packet_id)}}
+                                     : nlohmann::json{{"subsidy_id", subsidy_id}};
+  return EnqueueTask(db, "refund", RefundNo(packet_id), refund_id, amount_cents, payload.dump(),
+                     now_ms);
 }
 
 }  // namespace rp::core

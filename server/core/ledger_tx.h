@@ -57,6 +57,13 @@ Status MovePacket(sql::Db& db, int64_t packet_id, std::string_view from, std::st
 Status EnqueueTask(sql::Db& db, std::string_view kind, std::string_view order_no, int64_t ref_id,
                    int64_t amount_cents, std::string_view payload, int64_t now_ms);
 
+// Orders the refund of `amount_cents` (> 0) of a packet in the current transaction: a refunds row
+// in refund_pending and its outbox task (to the payer's pay order, or for B2C back to the
+// subsidy's round budget). The packet's own state change is the caller's. A second refund of
+// one packet fails the UNIQUE refund number (Internal): a packet is refunded at most once.
+Status OrderRefund(sql::Db& db, int64_t packet_id, int64_t amount_cents,
+                   const std::string& subsidy_id, std::string_view cause, int64_t now_ms);
+
 // Transfer order number for a claim, and refund number for a packet: stable, unique, and the
 // idempotency keys the wallet sees.
 std::string TransferNo(int64_t claim_id);

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "common/check.h"
+
 namespace rp::core {
 namespace {
 
@@ -14,6 +16,38 @@ Result<int64_t> PacketIdOf(const std::string& pay_order_no) {
   auto [ptr, ec] = std::from_chars(begin, end, id);
   if (ec != std::errc() || ptr != end || id <= 0) return missing;
   return id;
+}
+
+Status RecordPayment(sql::Db& db, int64_t packet_id, const PaymentCallback& cb, int64_t now_ms) {
+  sql::Stmt& ins = db.Prepare(
+      "INSERT INTO payments (pay_order_no, packet_id, status, amount_cents, received_at_ms) "
+      "VALUES (?, ?, ?, ?, ?)");
+  ins.Bind(1, cb.pay_order_no).Bind(2, packet_id).Bind(3, cb.status).Bind(4, cb.amount_cents);
+  ins.Bind(5, now_ms);
+  ins.Step();
+  return ins.status();
+}
+
+// The payer paid after the packet was closed unpaid (a slow payer, or a lost callback whose
+// poll came too late). The money is real and the packet can no longer be claimed, so it is
+// taken and refunded in full in the same transaction: closed -> expired with a refund order,
+// and the refund worker returns it as it does an expiry remainder (expired -> refunded).
+Status AcceptLatePayment(sql::Db& db, const PacketRow& packet, const PaymentCallback& cb,
+                         int64_t now_ms, PaymentOutcome* out) {
+  RP_CHECK(packet.claimed_count == 0 && packet.kind == "c2c");  // Closed before any claim.
+  Status s = MovePacket(db, packet.packet_id, packet_state::kClosed, packet_state::kExpired,
+                        "late_payment", now_ms);
+  if (!s.ok()) return s;
+  s = RecordPayment(db, packet.packet_id, cb, now_ms);
+  if (!s.ok()) return s;
+  s = OrderRefund(db, packet.packet_id, packet.total_cents, "", "late_payment", now_ms);
+  if (!s.ok()) return s;
+  Result<PacketRow> after = LoadPacket(db, packet.packet_id);
+  if (!after.ok()) return after.status();
+  out->packet = std::move(after.value());
+  out->duplicate = false;
+  out->refunded_late = true;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -44,6 +78,9 @@ Status PaymentTx(sql::Db& db, const PaymentCallback& cb, int64_t now_ms, Payment
                                            " cents for a packet of " +
                                            std::to_string(packet->total_cents));
   }
+  if (packet->status == packet_state::kClosed && cb.status == "paid") {
+    return AcceptLatePayment(db, *packet, cb, now_ms, out);
+  }
   if (packet->status != packet_state::kAwaitingPayment) {
     return Conflict("packet_closed", "packet " + std::to_string(*id) + " is " + packet->status +
                                          " and no longer accepts payment");
@@ -52,13 +89,8 @@ Status PaymentTx(sql::Db& db, const PaymentCallback& cb, int64_t now_ms, Payment
   Status s = MovePacket(db, *id, packet_state::kAwaitingPayment, to,
                         cb.status == "paid" ? "payment_paid" : "payment_failed", now_ms);
   if (!s.ok()) return s;
-  sql::Stmt& ins = db.Prepare(
-      "INSERT INTO payments (pay_order_no, packet_id, status, amount_cents, received_at_ms) "
-      "VALUES (?, ?, ?, ?, ?)");
-  ins.Bind(1, cb.pay_order_no).Bind(2, *id).Bind(3, cb.status).Bind(4, cb.amount_cents);
-  ins.Bind(5, now_ms);
-  ins.Step();
-  if (!ins.status().ok()) return ins.status();
+  s = RecordPayment(db, *id, cb, now_ms);
+  if (!s.ok()) return s;
   Result<PacketRow> after = LoadPacket(db, *id);
   if (!after.ok()) return after.status();
   out->packet = std::move(after.value());

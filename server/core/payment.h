@@ -20,12 +20,15 @@ struct PaymentCallback {
 struct PaymentOutcome {
   PacketRow packet;
   bool duplicate = false;
+  bool refunded_late = false;  // Paid after the packet closed: taken and refunded in full.
 };
 
 // NotFound("pay_order_not_found"); Conflict("amount_mismatch") when a paid amount differs from
 // the packet total (nothing is recorded; the packet stays unpaid); Conflict("payment_conflict")
 // when the same pay order is reported with another status or amount; Conflict("packet_closed")
-// when a payment arrives for a packet already closed (its payer must be refunded: see recon).
+// when a payment arrives for a packet in any other state than awaiting_payment, except that a
+// "paid" for a packet closed unpaid is accepted and refunded in full (closed -> expired with a
+// refund order, refunded_late); a "failed" for a closed packet changes nothing.
 Status PaymentTx(sql::Db& db, const PaymentCallback& cb, int64_t now_ms, PaymentOutcome* out);
 
 }  // namespace rp::core

@@ -28,6 +28,9 @@ const StateMachine& PacketMachine() {
                                                    {kActive, kFinished},
                                                    {kActive, kExpired},
                                                    {kExpired, kRefunded},
+                                                   // Paid after it was closed unpaid: funded
+                                                   // but never claimable, refunded in full.
+                                                   {kClosed, kExpired},
                                                });
   return kMachine;
 }

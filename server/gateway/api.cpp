@@ -362,6 +362,7 @@ void Api::PaymentCallback(const HttpRequest& req, Respond respond) {
     if (!s.ok()) return respond(ErrorResponse(s));
     json reply = PacketJson(outcome->packet);
     reply["duplicate"] = outcome->duplicate;
+    reply["refunded_late"] = outcome->refunded_late;
     respond(JsonResponse(200, reply));
   };
   Status s = d_.writer->Submit(std::move(job));
