@@ -188,6 +188,28 @@ TEST_P(RedisFaultTest, StaleStateFromAnEarlierProcessIsDroppedAtStartUp) {
   EXPECT_EQ(client_->Claim(p, 1).status, 200);  // The claim made before the restart.
 }
 
+// mem_lock only: once the ledger showed a packet finished, claims by anyone but its claimers are
+// refused in-process — with Redis gone they are still plain 409s, not fallbacks to the ledger —
+// while a claimer still gets their claim back from the ledger.
+TEST_P(RedisFaultTest, MemLockRefusesClaimsOnAFinishedPacketWithoutRedis) {
+  if (GetParam() != "mem_lock") GTEST_SKIP() << "mem_lock's final-packet refusals";
+  const int64_t p = ActivePacket("final", 500, 5);
+  for (int64_t user = 1; user <= 5; ++user) ASSERT_EQ(client_->Claim(p, user).status, 201);
+  Reply first = client_->Claim(p, 100);  // Redis says 0; the ledger confirms: finished.
+  ASSERT_EQ(first.status, 409);
+  redis_->Kill();
+  const double fallbacks = Metric("rp_scheme_fallbacks_total");
+  for (int64_t user = 101; user <= 150; ++user) {
+    Reply r = client_->Claim(p, user);
+    ASSERT_EQ(r.status, 409) << r.raw;
+    EXPECT_EQ(r.body["error"]["code"], "sold_out");
+  }
+  EXPECT_EQ(Metric("rp_scheme_fallbacks_total"), fallbacks);  // None of them needed Redis.
+  Reply repeat = client_->Claim(p, 3);
+  EXPECT_EQ(repeat.status, 200) << repeat.raw;  // A claimer: answered from the ledger.
+  EXPECT_EQ(Metric("rp_scheme_fallbacks_total"), fallbacks + 1);
+}
+
 // presplit only: a list found short of the ledger's free shares is filled again from the ledger.
 TEST_P(RedisFaultTest, PresplitListLostWhileServingIsRefilledFromTheLedger) {
   if (GetParam() != "presplit") GTEST_SKIP() << "presplit's share list";

@@ -41,6 +41,13 @@ struct SoldOutCheck {
   enum Kind { kRepeat, kSoldOut, kDiverged } kind = kSoldOut;
   ClaimOutcome repeat;          // kRepeat: the user's earlier claim.
   int64_t remaining_count = 0;  // kDiverged: what the ledger says is left.
+  std::string status;           // The packet's status in the snapshot ("" if it was not read).
+
+  // The refusal a kSoldOut answers with: expired (410) for a packet past its time, else sold out.
+  Status Refusal() const {
+    if (status == "expired" || status == "refunded") return Gone("expired", "packet expired");
+    return Conflict("sold_out", "every share of this packet has been claimed");
+  }
 };
 
 // The in-flight count is read first and the snapshot second: a claim that commits in between is
@@ -50,6 +57,7 @@ inline SoldOutCheck VerifySoldOut(query::ReadPool& reads, const InflightClaims& 
   const int64_t in_flight = inflight.Of(packet_id);
   Result<query::SoldOutView> v = query::CheckSoldOut(reads, packet_id, user_id);
   SoldOutCheck out;
+  if (v.ok()) out.status = v->status;
   if (v.ok() && v->mine) {
     out.kind = SoldOutCheck::kRepeat;
     out.repeat = std::move(*v->mine);

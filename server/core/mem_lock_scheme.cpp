@@ -6,6 +6,7 @@
 #include <random>
 
 #include "server/base/blocking_pool.h"
+#include "server/core/final_packets.h"
 #include "server/core/inflight.h"
 #include "server/core/ledger_tx.h"
 #include "server/query/packet_query.h"
@@ -37,6 +38,10 @@ class MemLockScheme final : public ClaimScheme {
   // The Redis call blocks, so it runs on the scheme's own pool, never on an HTTP I/O thread
   // (shared facts: a blocking Redis call per request needs more threads than cores).
   void Claim(int64_t packet_id, int64_t user_id, ClaimDone done) override {
+    // A packet the ledger showed final refuses everyone but its claimers here, on the caller's
+    // thread: no pool hop, no Redis, no ledger.
+    Status refused = final_.Refusal(packet_id, user_id);
+    if (!refused.ok()) return done(refused);
     Status s =
         pool_.Submit([this, packet_id, user_id, done] { ClaimOnPool(packet_id, user_id, done); });
     if (!s.ok()) done(s);
@@ -64,7 +69,8 @@ class MemLockScheme final : public ClaimScheme {
       SoldOutCheck c = VerifySoldOut(*d_.reads, inflight_, packet_id, user_id);
       if (c.kind == SoldOutCheck::kRepeat) return done(std::move(c.repeat));
       if (c.kind == SoldOutCheck::kSoldOut) {
-        return done(Conflict("sold_out", "every share of this packet has been claimed"));
+        if (FinalPackets::IsFinal(c.status)) RememberFinal(packet_id);
+        return done(c.Refusal());
       }
       ++divergences_;
       (void)d_.redis->Command(
@@ -127,11 +133,19 @@ class MemLockScheme final : public ClaimScheme {
     }
   }
 
+  // Loads a final packet's claimers once (a read of at most final_entries_max rows).
+  void RememberFinal(int64_t packet_id) {
+    const auto limit = static_cast<int64_t>(d_.final_entries_max);
+    Result<query::FinalView> v = query::FinalClaimers(*d_.reads, packet_id, limit);
+    if (v.ok() && v->complete) final_.Remember(packet_id, v->status, std::move(v->claimers));
+  }
+
   MemLockDeps d_;
   std::mt19937_64 rng_;  // Writer thread only.
   std::atomic<int64_t> fallbacks_{0};
   std::atomic<int64_t> divergences_{0};
   InflightClaims inflight_;
+  FinalPackets final_{d_.final_entries_max};
   // Last: destroyed first, so its threads are joined while everything they use still exists.
   base::BlockingPool pool_{d_.redis_threads, d_.queue_max};
 };

@@ -10,7 +10,9 @@
 // sold-out packet is reset from the ledger (detected divergence); a claim the ledger refused
 // for another reason gives its decrement back. A Redis "sold out" is checked against the read
 // side (a snapshot read, never a write): a repeat claimer gets the original claim (200), and a
-// counter at 0 while the ledger still has shares is resynced and the claim proceeds. At start-up
+// counter at 0 while the ledger still has shares is resynced and the claim proceeds. Once the
+// read side has shown a packet final (finished, expired), its claimers are loaded once and
+// later claims by anyone else are refused in-process, before Redis (FinalPackets). At start-up
 // the open packets' counters are dropped, so the first claim of each rebuilds it.
 #pragma once
 
@@ -24,11 +26,12 @@ namespace rp::core {
 
 struct MemLockDeps {
   ClaimSchemeDeps base;
-  base::RedisPool* redis = nullptr;  // Not owned.
-  query::ReadPool* reads = nullptr;  // Not owned.
-  int64_t key_ttl_s = 86400 * 2;     // Counters expire on their own after the packet has.
-  int redis_threads = 8;             // Threads making the blocking Redis calls.
-  int queue_max = 8192;              // Claims waiting for one of them; beyond: 503.
+  base::RedisPool* redis = nullptr;      // Not owned.
+  query::ReadPool* reads = nullptr;      // Not owned.
+  int64_t key_ttl_s = 86400 * 2;         // Counters expire on their own after the packet has.
+  int redis_threads = 8;                 // Threads making the blocking Redis calls.
+  int queue_max = 8192;                  // Claims waiting for one of them; beyond: 503.
+  size_t final_entries_max = 1'000'000;  // Final packets + claimers remembered (FinalPackets).
 };
 
 std::unique_ptr<ClaimScheme> MakeMemLockScheme(MemLockDeps deps);

@@ -176,7 +176,7 @@ class PresplitScheme final : public ClaimScheme {
       SoldOutCheck c = VerifySoldOut(*d_.reads, inflight_, packet_id, user_id);
       if (c.kind == SoldOutCheck::kRepeat) return done(std::move(c.repeat));
       if (c.kind == SoldOutCheck::kSoldOut) {
-        return done(Conflict("sold_out", "every share of this packet has been claimed"));
+        return done(c.Refusal());
       }
       ++divergences_;
       // The list lost shares the ledger still has: drop the flag so it is filled again from

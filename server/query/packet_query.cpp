@@ -103,6 +103,30 @@ Result<SoldOutView> CheckSoldOut(ReadPool& pool, int64_t packet_id, int64_t user
   return v;
 }
 
+Result<FinalView> FinalClaimers(ReadPool& pool, int64_t packet_id, int64_t limit) {
+  FinalView v;
+  Status s = pool.With([&](sql::Db& db) {
+    sql::Stmt& p = db.Prepare("SELECT status FROM packets WHERE packet_id = ?");
+    p.Bind(1, packet_id);
+    if (!p.Step()) return p.status().ok() ? NotFound("packet_not_found", "") : p.status();
+    v.status = p.Text(0);
+    p.Reset();
+    if (v.status != "finished" && v.status != "expired" && v.status != "refunded") {
+      return Status::Ok();
+    }
+    // Read after the status: the packet was final already, so its claims cannot change.
+    sql::Stmt& c = db.Prepare("SELECT user_id FROM claims WHERE packet_id = ? LIMIT ?");
+    c.Bind(1, packet_id).Bind(2, limit + 1);
+    while (c.Step()) v.claimers.push_back(c.Int(0));
+    Status st = c.status();
+    c.Reset();
+    v.complete = static_cast<int64_t>(v.claimers.size()) <= limit;
+    return st;
+  });
+  if (!s.ok()) return s;
+  return v;
+}
+
 Result<std::vector<int64_t>> OpenPacketIds(ReadPool& pool, int64_t limit) {
   std::vector<int64_t> ids;
   Status s = pool.With([&](sql::Db& db) {

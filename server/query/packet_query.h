@@ -63,6 +63,16 @@ struct SoldOutView {
 };
 Result<SoldOutView> CheckSoldOut(ReadPool& pool, int64_t packet_id, int64_t user_id);
 
+// A packet's status and, when it is final (finished, expired, refunded: no claim can be added
+// any more), every user who claimed it — at most `limit`; `complete` is false when there were
+// more. Non-final packets come back with no claimers.
+struct FinalView {
+  std::string status;
+  std::vector<int64_t> claimers;
+  bool complete = false;
+};
+Result<FinalView> FinalClaimers(ReadPool& pool, int64_t packet_id, int64_t limit);
+
 // Packets that can still be claimed or paid (awaiting_payment, active), newest first, at most
 // `limit`.
 Result<std::vector<int64_t>> OpenPacketIds(ReadPool& pool, int64_t limit);
