@@ -27,6 +27,14 @@ class ExpiryTest : public ::testing::Test {
     if (server_ && server_->app) server_->app->Stop();
     EXPECT_TRUE(LedgerConserves(dir_.File("ledger.db")));
   }
+  // Sends a packet nobody pays and lets the scanner close it at its expiry; returns the send.
+  Reply ClosedUnpaid(const std::string& order_no) {
+    Reply sent = client_->SendPacket(1, order_no, 1000, 5);
+    clock_.AdvanceMs(60'000);
+    EXPECT_TRUE(server_->app->ScanExpiredNow().ok());
+    EXPECT_EQ(Status(sent.body["packet_id"]), "closed");
+    return sent;
+  }
   std::string Status(int64_t packet) {
     return client_->Get("/v1/packets/" + std::to_string(packet), 1).body["status"];
   }
@@ -64,22 +72,15 @@ TEST_F(ExpiryTest, ExpiredPacketRefusesClaimsAndOrdersARefundOfTheRemainder) {
 }
 
 TEST_F(ExpiryTest, UnpaidPacketIsClosedAtExpiry) {
-  Reply sent = client_->SendPacket(1, "unpaid", 1000, 5);
-  const int64_t packet = sent.body["packet_id"];
-  clock_.AdvanceMs(60'000);
-  ASSERT_TRUE(server_->app->ScanExpiredNow().ok());
-  EXPECT_EQ(Status(packet), "closed");
-  EXPECT_EQ(client_->Claim(packet, 10).status, 409);
+  Reply sent = ClosedUnpaid("unpaid");
+  EXPECT_EQ(client_->Claim(sent.body["packet_id"], 10).status, 409);
 }
 
 // The payer paid after all (the callback arrives after the close): the money is taken and
 // refunded in full, never left with nobody owing it back.
 TEST_F(ExpiryTest, PaymentAfterAnUnpaidCloseIsRefundedInFull) {
-  Reply sent = client_->SendPacket(1, "late", 1000, 5);
+  Reply sent = ClosedUnpaid("late");
   const int64_t packet = sent.body["packet_id"];
-  clock_.AdvanceMs(60'000);
-  ASSERT_TRUE(server_->app->ScanExpiredNow().ok());
-  ASSERT_EQ(Status(packet), "closed");
   Reply late = client_->Pay(sent.body["pay_order_no"], "paid", 1000);
   ASSERT_EQ(late.status, 200) << late.raw;
   EXPECT_EQ(late.body["status"], "expired");
@@ -111,9 +112,7 @@ TEST_F(ExpiryTest, PaymentAfterAnUnpaidCloseIsRefundedInFull) {
 }
 
 TEST_F(ExpiryTest, AFailedPaymentForAClosedPacketChangesNothing) {
-  Reply sent = client_->SendPacket(1, "late-failed", 1000, 5);
-  clock_.AdvanceMs(60'000);
-  ASSERT_TRUE(server_->app->ScanExpiredNow().ok());
+  Reply sent = ClosedUnpaid("late-failed");
   Reply r = client_->Pay(sent.body["pay_order_no"], "failed", 1000);
   EXPECT_EQ(r.status, 409);
   EXPECT_EQ(r.body["error"]["code"], "packet_closed");
