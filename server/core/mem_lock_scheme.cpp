@@ -51,16 +51,20 @@ class MemLockScheme final : public ClaimScheme {
     std::vector<std::string> keys;
     keys.reserve(packet_ids.size() * 2);
     for (int64_t id : packet_ids) {
-      keys.push_back("rp:left:" + std::to_string(id));
-      keys.push_back("rp:users:" + std::to_string(id));
+      keys.push_back(LeftKey(id));
+      keys.push_back(UsersKey(id));
     }
     return d_.redis->DeleteKeys(keys);
   }
 
  private:
+  // The remaining-count counter and the claimers set of a packet.
+  static std::string LeftKey(int64_t packet_id) { return "rp:left:" + std::to_string(packet_id); }
+  static std::string UsersKey(int64_t packet_id) { return "rp:users:" + std::to_string(packet_id); }
+
   void ClaimOnPool(int64_t packet_id, int64_t user_id, ClaimDone done) {
-    const std::string left = "rp:left:" + std::to_string(packet_id);
-    const std::string users = "rp:users:" + std::to_string(packet_id);
+    const std::string left = LeftKey(packet_id);
+    const std::string users = UsersKey(packet_id);
     Result<int64_t> verdict = d_.redis->EvalInt(kReserve, {left, users}, {std::to_string(user_id)});
     if (verdict.ok() && *verdict == 0) {
       // Sold out by the counter: answered from the read side, no ledger write. A repeat
