@@ -142,7 +142,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
 
 Result<LoadResult> RunClosedLoop(const LoadOptions& options, const RequestFactory& make) {
   if (options.connections < 1 || options.connections > 20000 || options.port <= 0) {
-    return InvalidArgument("bad_load_options", "connections 1..20000 and a port");
+    return Status(Error::kBadLoadOptions, "connections 1..20000 and a port");
   }
   Shared shared;
   shared.options = &options;
@@ -151,7 +151,7 @@ Result<LoadResult> RunClosedLoop(const LoadOptions& options, const RequestFactor
   boost::system::error_code ec;
   tcp::endpoint ep(net::ip::make_address(options.host, ec),
                    static_cast<unsigned short>(options.port));
-  if (ec) return InvalidArgument("bad_host", options.host);
+  if (ec) return Status(Error::kBadHost, options.host);
   net::steady_timer deadline(ioc, std::chrono::milliseconds(options.duration_ms_max));
   shared.deadline = &deadline;
   deadline.async_wait([&](boost::system::error_code) {
@@ -170,7 +170,7 @@ Result<LoadResult> RunClosedLoop(const LoadOptions& options, const RequestFactor
   result.seconds = static_cast<double>(end_ns - start_ns) / 1e9;
   for (const auto& c : conns) c->CollectInto(result);
   if (result.responses == 0 && result.transport_errors > 0) {
-    return Unavailable("connect_failed", "no response from " + options.host);
+    return Status(Error::kConnectFailed, "no response from " + options.host);
   }
   return result;
 }

@@ -96,14 +96,14 @@ Result<std::string> ChildProcess::ReadLine(int64_t timeout_ms) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                     deadline - std::chrono::steady_clock::now())
                     .count();
-    if (left <= 0 || stdout_fd_ < 0) return Unavailable("timeout", "no line from child in time");
+    if (left <= 0 || stdout_fd_ < 0) return Status(Error::kTimeout, "no line from child in time");
     pollfd p{stdout_fd_, POLLIN, 0};
     int n = poll(&p, 1, static_cast<int>(left));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) continue;
     char buf[4096];
     ssize_t got = read(stdout_fd_, buf, sizeof(buf));
-    if (got <= 0) return Unavailable("closed", "child closed stdout");
+    if (got <= 0) return Status(Error::kClosed, "child closed stdout");
     buffered_.append(buf, static_cast<size_t>(got));
   }
 }
@@ -124,7 +124,7 @@ Result<int> ChildProcess::Wait(int64_t timeout_ms) {
       return 128 + WTERMSIG(status);
     }
     if (std::chrono::steady_clock::now() >= deadline) {
-      return Unavailable("timeout", "child did not exit in time");
+      return Status(Error::kTimeout, "child did not exit in time");
     }
     // waitpid has no timeout; a short poll interval bounds the added latency.
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -134,10 +134,10 @@ Result<int> ChildProcess::Wait(int64_t timeout_ms) {
 Result<int> ParseListeningPort(const std::string& line) {
   size_t colon = line.rfind(':');
   if (line.find("listening on http://") == std::string::npos || colon == std::string::npos) {
-    return InvalidArgument("bad_banner", "unexpected first line: " + line);
+    return Status(Error::kBadBanner, "unexpected first line: " + line);
   }
   int port = std::atoi(line.c_str() + colon + 1);
-  if (port <= 0 || port > 65535) return InvalidArgument("bad_banner", "bad port in: " + line);
+  if (port <= 0 || port > 65535) return Status(Error::kBadBanner, "bad port in: " + line);
   return port;
 }
 

@@ -60,14 +60,14 @@ Result<std::vector<Sample>> ParseText(const std::string& text) {
     while (i < line.size() && line[i] != '{' && line[i] != ' ') ++i;
     s.name = line.substr(0, i);
     if (s.name.empty() || (i < line.size() && line[i] == '{' && !ParseLabels(line, i, s.labels))) {
-      return InvalidArgument("bad_metrics", "line " + std::to_string(number) + ": bad sample");
+      return Status(Error::kBadMetrics, "line " + std::to_string(number) + ": bad sample");
     }
     std::istringstream rest(line.substr(i));
     std::string value;
     rest >> value;
     if (!ParseNumber(value, &s.value)) {
-      return InvalidArgument(
-          "bad_metrics", "line " + std::to_string(number) + ": '" + value + "' is not a number");
+      return Status(Error::kBadMetrics,
+                    "line " + std::to_string(number) + ": '" + value + "' is not a number");
     }
     samples.push_back(std::move(s));
   }

@@ -67,11 +67,11 @@ Status RedisProcess::Start() {
     auto exited = child_->Wait(10);
     if (exited.ok()) {
       child_.reset();
-      return Unavailable("redis_failed", "redis-server exited; see " + dir_ + "/redis.log");
+      return Status(Error::kRedisFailed, "redis-server exited; see " + dir_ + "/redis.log");
     }
   }
   Kill();
-  return Unavailable("redis_failed", "redis-server did not accept connections within 10 s");
+  return Status(Error::kRedisFailed, "redis-server did not accept connections within 10 s");
 }
 
 void RedisProcess::Kill() {

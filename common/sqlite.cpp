@@ -10,9 +10,9 @@ Status SqliteError(sqlite3* db, std::string_view what) {
   int code = sqlite3_extended_errcode(db);
   std::string msg = std::string(what) + ": " + sqlite3_errmsg(db);
   if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED) {
-    return Unavailable("storage_busy", msg);
+    return Status(Error::kStorageBusy, msg);
   }
-  if ((code & 0xff) == SQLITE_CONSTRAINT) return Conflict("constraint_violation", msg);
+  if ((code & 0xff) == SQLITE_CONSTRAINT) return Status(Error::kConstraintViolation, msg);
   return Internal(msg);
 }
 
@@ -51,33 +51,20 @@ std::string Stmt::Text(int col) const {
                      static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
 }
 
-Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const SqliteOptions& options) {
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const OpenMode& mode) {
   sqlite3* raw = nullptr;
-  int flags =
-      SQLITE_OPEN_NOMUTEX |
-      (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int flags = SQLITE_OPEN_NOMUTEX |
+              (mode.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
     Status s = Internal("open " + path + ": " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
     sqlite3_close(raw);
     return s;
   }
-  std::unique_ptr<Db> db(new Db(raw));
-  // busy_timeout first: switching to WAL while another connection opens can otherwise fail
-  // with "database is locked" (see shared facts).
-  sqlite3_busy_timeout(raw, options.busy_timeout_ms);
-  std::string pragmas =
-      "PRAGMA foreign_keys=ON; PRAGMA cache_size=-" + std::to_string(options.cache_size_kib) + ";";
-  if (options.read_only) {
-    pragmas += "PRAGMA query_only=ON;";
-  } else {
-    pragmas += "PRAGMA journal_mode=WAL; PRAGMA synchronous=" + options.synchronous +
-               "; PRAGMA wal_autocheckpoint=" + std::to_string(options.wal_autocheckpoint_pages) +
-               "; PRAGMA temp_store=MEMORY;";
-  }
-  Status s = db->Exec(pragmas);
-  if (!s.ok()) return s;
-  return db;
+  // Set before anything else touches the file: a concurrent open can otherwise fail with
+  // "database is locked" (shared facts).
+  sqlite3_busy_timeout(raw, mode.busy_timeout_ms);
+  return std::unique_ptr<Db>(new Db(raw));
 }
 
 Db::~Db() {
@@ -95,6 +82,15 @@ Status Db::Exec(std::string_view sql) {
     return s;
   }
   return Status::Ok();
+}
+
+std::unique_ptr<Stmt> Db::Compile(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) spdlog::critical("SQL does not compile: {}: {}", sqlite3_errmsg(db_), sql);
+  RP_CHECK(rc == SQLITE_OK);
+  return std::make_unique<Stmt>(db_, stmt);
 }
 
 Stmt& Db::Prepare(const std::string& sql) {

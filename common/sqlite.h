@@ -2,8 +2,9 @@
 // and its prepared statements (Stmt).
 //
 // Contract: a Db is used by one thread at a time (SQLITE_OPEN_NOMUTEX); the owner serialises
-// access. Every pragma this project relies on is set explicitly in Open() rather than trusting
-// compile-time defaults. Errors come back as Status; nothing here throws.
+// access. This wrapper runs no SQL of its own: each owner (the ledger's SQLite engine, the mocks'
+// stores) sets the pragmas it relies on explicitly rather than trusting compile-time defaults.
+// Errors come back as Status; nothing here throws.
 #pragma once
 
 #include <sqlite3.h>
@@ -18,14 +19,10 @@
 
 namespace rp::sql {
 
-struct SqliteOptions {
+struct OpenMode {
   bool read_only = false;
-  // FULL: every commit survives power loss (the default; money). NORMAL: a commit can be lost
-  // on power failure but not on a process crash (WAL). See docs/architecture.md.
-  std::string synchronous = "FULL";
+  // How long a statement waits for a lock another connection holds before failing (busy).
   int busy_timeout_ms = 5000;
-  int cache_size_kib = 16384;
-  int wal_autocheckpoint_pages = 4000;
 };
 
 class Stmt {
@@ -49,6 +46,8 @@ class Stmt {
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
   std::string Text(int col) const;
   bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  // Rows changed by the connection's last INSERT, UPDATE or DELETE.
+  int64_t Changes() const { return sqlite3_changes64(db_); }
 
  private:
   sqlite3* db_;
@@ -58,8 +57,8 @@ class Stmt {
 
 class Db {
  public:
-  // Opens (creating unless read_only) the database at path and applies the options' pragmas.
-  static Result<std::unique_ptr<Db>> Open(const std::string& path, const SqliteOptions& options);
+  // Opens (creating unless read_only) the database at path with the busy timeout set.
+  static Result<std::unique_ptr<Db>> Open(const std::string& path, const OpenMode& mode);
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
@@ -70,6 +69,9 @@ class Db {
   // valid for the life of the Db; do not hold it across another Prepare() of the same SQL in a
   // nested way. Aborts on SQL that does not compile (a programming error).
   Stmt& Prepare(const std::string& sql);
+  // Compiles sql into a statement the caller owns (not cached). Aborts on SQL that does not
+  // compile, like Prepare().
+  std::unique_ptr<Stmt> Compile(std::string_view sql);
   int64_t LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
   int Changes() const { return sqlite3_changes(db_); }
   sqlite3* raw() { return db_; }

@@ -1,92 +1,89 @@
 // Status and Result<T>: errors as values across module boundaries.
 //
-// A Status is either OK or carries an error Code, a stable snake_case name that the HTTP layer
-// sends to clients verbatim (e.g. "sold_out"), and a human-readable message. Result<T> holds
-// either a value or a non-OK Status. Both are cheap to move and safe to copy; neither is
+// A Status is either OK or carries an Error (common/errors.h: a stable name such as "sold_out",
+// which the HTTP layers send to clients verbatim, and its class, which decides the HTTP status)
+// and a human-readable message. Result<T> holds either a value or a non-OK Status.
+// Both are [[nodiscard]]: an ignored error is a compile error (-Werror), so dropping one takes an
+// explicit (void) with a comment saying why. Both are cheap to move and safe to copy; neither is
 // thread-safe to mutate concurrently (treat them as values).
 #pragma once
 
-#include <cassert>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
+#include "common/check.h"
+#include "common/errors.h"
+
 namespace rp {
 
-// Error classes. Each maps to one HTTP status in the gateway (see gateway/http_errors.cpp).
-enum class Code {
-  kOk = 0,
-  kInvalidArgument,   // 400: the request is malformed or out of range.
-  kUnauthenticated,   // 401: missing, malformed, forged or expired credentials.
-  kPermissionDenied,  // 403: authenticated, but not allowed.
-  kNotFound,          // 404
-  kConflict,          // 409: state forbids the operation (sold out, not claimable, replay).
-  kGone,              // 410: expired.
-  kPayloadTooLarge,   // 413
-  kUnavailable,       // 503: overloaded or a dependency is down; retry later.
-  kInternal,          // 500: a bug or storage failure. Never expected in normal operation.
-};
-
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;  // OK.
-  Status(Code code, std::string error, std::string message)
-      : code_(code), error_(std::move(error)), message_(std::move(message)) {}
+  Status(Error error, std::string message)
+      : error_(error), code_(ErrorClass(error)), message_(std::move(message)) {
+    RP_CHECK(error != Error::kNone);
+  }
+  // For the rare error whose class differs from its usual one at one call site.
+  Status(Error error, Code code, std::string message)
+      : error_(error), code_(code), message_(std::move(message)) {
+    RP_CHECK(error != Error::kNone && code != Code::kOk);
+  }
 
   static Status Ok() { return {}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
-  // Stable snake_case identifier, e.g. "sold_out". Empty when ok().
-  const std::string& error() const { return error_; }
+  Error err() const { return error_; }
+  bool Is(Error e) const { return error_ == e; }
+  // The stable identifier, e.g. "sold_out". Empty when ok().
+  std::string_view error() const { return ErrorName(error_); }
   const std::string& message() const { return message_; }
-  std::string ToString() const { return ok() ? "ok" : error_ + ": " + message_; }
+  std::string ToString() const { return ok() ? "ok" : std::string(error()) + ": " + message_; }
 
  private:
+  Error error_ = Error::kNone;
   Code code_ = Code::kOk;
-  std::string error_;
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string error, std::string message) {
-  return {Code::kInvalidArgument, std::move(error), std::move(message)};
-}
-inline Status Conflict(std::string error, std::string message) {
-  return {Code::kConflict, std::move(error), std::move(message)};
-}
-inline Status NotFound(std::string error, std::string message) {
-  return {Code::kNotFound, std::move(error), std::move(message)};
-}
-inline Status Gone(std::string error, std::string message) {
-  return {Code::kGone, std::move(error), std::move(message)};
-}
+// Shorthands for the errors every module raises.
 inline Status Internal(std::string message) {
-  return {Code::kInternal, "internal", std::move(message)};
+  return {Error::kInternal, std::move(message)};
 }
-inline Status Unavailable(std::string error, std::string message) {
-  return {Code::kUnavailable, std::move(error), std::move(message)};
+inline Status Overloaded(std::string message) {
+  return {Error::kOverloaded, std::move(message)};
 }
 
-// Result<T>: a T or a non-OK Status. Accessing value() of an error is a programming bug.
+// Result<T>: a T or a non-OK Status. Accessing value() of an error is a programming bug, checked
+// in every build (RP_CHECK), not only in debug builds.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design.
-  Result(Status status) : v_(std::move(status)) { assert(!std::get<Status>(v_).ok()); }  // NOLINT
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design.
+  Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design.
+    RP_CHECK(!std::get<Status>(v_).ok());
+  }
 
   bool ok() const { return std::holds_alternative<T>(v_); }
   const Status& status() const {
     static const Status kOk;
     return ok() ? kOk : std::get<Status>(v_);
   }
-  T& value() & { return std::get<T>(v_); }
-  const T& value() const& { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
-  T* operator->() { return &value(); }
+  T& value() & { return Get(); }
+  const T& value() const& { return const_cast<Result*>(this)->Get(); }
+  T&& value() && { return std::move(Get()); }
+  T* operator->() { return &Get(); }
   const T* operator->() const { return &value(); }
-  T& operator*() { return value(); }
+  T& operator*() { return Get(); }
+  const T& operator*() const { return value(); }
 
  private:
+  T& Get() {
+    RP_CHECK(ok());
+    return std::get<T>(v_);
+  }
   std::variant<T, Status> v_;
 };
 

@@ -56,7 +56,7 @@ std::string MintToken(std::string_view secret, const TokenClaims& c) {
 }
 
 Result<TokenClaims> VerifyToken(std::string_view secret, std::string_view token, int64_t now_s) {
-  const Status bad = InvalidArgument("invalid_subsidy_token", "the subsidy token is not valid");
+  const Status bad = Status(Error::kInvalidSubsidyToken, "the subsidy token is not valid");
   size_t dot = token.rfind('.');
   if (dot == std::string_view::npos || token.size() - dot - 1 != 64) return bad;
   std::string_view body = token.substr(0, dot);
@@ -74,7 +74,7 @@ Result<TokenClaims> VerifyToken(std::string_view secret, std::string_view token,
     return bad;
   }
   if (c.subsidy_id.empty() || c.user_id <= 0 || c.amount_cents <= 0) return bad;
-  if (c.expires_at_s <= now_s) return Gone("subsidy_expired", "the subsidy has expired");
+  if (c.expires_at_s <= now_s) return Status(Error::kSubsidyExpired, "the subsidy has expired");
   return c;
 }
 

@@ -39,23 +39,23 @@ class Csv {
  public:
   static Result<Csv> Read(const std::string& path, const std::vector<std::string>& required) {
     std::ifstream in(path);
-    if (!in) return InvalidArgument("bad_results", path + ": missing");
+    if (!in) return Status(Error::kBadResults, path + ": missing");
     Csv csv;
     std::string line;
-    if (!std::getline(in, line)) return InvalidArgument("bad_results", path + ": empty");
+    if (!std::getline(in, line)) return Status(Error::kBadResults, path + ": empty");
     csv.header_ = SplitCsv(line);
     for (const std::string& r : required) {
       if (std::find(csv.header_.begin(), csv.header_.end(), r) == csv.header_.end()) {
-        return InvalidArgument("bad_results", path + ":1: no column '" + r + "'");
+        return Status(Error::kBadResults, path + ":1: no column '" + r + "'");
       }
     }
     for (int n = 2; std::getline(in, line); ++n) {
       if (line.empty()) continue;
       std::vector<std::string> cells = SplitCsv(line);
       if (cells.size() != csv.header_.size()) {
-        return InvalidArgument(
-            "bad_results", path + ":" + std::to_string(n) + ": " + std::to_string(cells.size()) +
-                               " cells, expected " + std::to_string(csv.header_.size()));
+        return Status(Error::kBadResults, path + ":" + std::to_string(n) + ": " +
+                                              std::to_string(cells.size()) + " cells, expected " +
+                                              std::to_string(csv.header_.size()));
       }
       csv.rows_.push_back(std::move(cells));
       csv.lines_.push_back(n);
@@ -74,8 +74,8 @@ class Csv {
     char* end = nullptr;
     const double v = std::strtod(s.c_str(), &end);
     if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v)) {
-      return InvalidArgument("bad_results", path_ + ":" + std::to_string(lines_[row]) + ": " + col +
-                                                " '" + s + "' is not a number");
+      return Status(Error::kBadResults, path_ + ":" + std::to_string(lines_[row]) + ": " + col +
+                                            " '" + s + "' is not a number");
     }
     return v;
   }
@@ -214,10 +214,10 @@ Status LoadFaults(const std::string& path, RunData& d) {
 
 Status LoadSummary(const std::string& path, RunData& d) {
   std::ifstream in(path);
-  if (!in) return InvalidArgument("bad_results", path + ": missing");
+  if (!in) return Status(Error::kBadResults, path + ": missing");
   const json s = json::parse(in, nullptr, false);
   if (s.is_discarded() || !s.is_object() || !s.contains("scenario") || !s.contains("system")) {
-    return InvalidArgument("bad_results", path + ": not an rp-sim summary");
+    return Status(Error::kBadResults, path + ": not an rp-sim summary");
   }
   int passed = 0, total = 0;
   for (const json& c : s.value("checks", json::array())) {
@@ -268,7 +268,7 @@ Result<RunData> LoadRunFolder(const std::string& dir) {
   if (Status s = LoadTimeseries(dir + "/timeseries.csv", d); !s.ok()) return s;
   if (Status s = LoadServerMetrics(dir + "/server_metrics.csv", d); !s.ok()) return s;
   if (Status s = LoadFaults(dir + "/faults.csv", d); !s.ok()) return s;
-  if (d.PointCount() == 0) return InvalidArgument("bad_results", dir + ": no data points");
+  if (d.PointCount() == 0) return Status(Error::kBadResults, dir + ": no data points");
   return d;
 }
 

@@ -5,7 +5,8 @@
 #include <sys/socket.h>
 #include <yaml-cpp/yaml.h>
 
-#include "common/yaml_file.h"
+#include "common/downstream.h"
+#include "common/yaml_json.h"
 
 #include <chrono>
 
@@ -13,31 +14,6 @@ namespace rp::mock {
 namespace {
 
 using nlohmann::json;
-
-// YAML -> JSON for the parts of the config that reuse the admin API's parsers.
-json ToJson(const YAML::Node& n) {
-  if (n.IsMap()) {
-    json j = json::object();
-    for (const auto& kv : n) j[kv.first.as<std::string>()] = ToJson(kv.second);
-    return j;
-  }
-  if (n.IsSequence()) {
-    json j = json::array();
-    for (const auto& x : n) j.push_back(ToJson(x));
-    return j;
-  }
-  const std::string s = n.as<std::string>();
-  if (s == "true" || s == "false") return s == "true";
-  try {
-    size_t used = 0;
-    int64_t i = std::stoll(s, &used);
-    if (used == s.size()) return i;
-    double d = std::stod(s, &used);
-    if (used == s.size()) return d;
-  } catch (const std::exception&) {
-  }
-  return s;
-}
 
 // follows(a, b): a deterministic pseudo-random relation from the seed (splitmix64).
 bool Follows(uint64_t seed, int64_t a, int64_t b, int percent) {
@@ -62,23 +38,23 @@ Status LoadMockConfig(const std::string& path, MockConfig* c) {
     try {
       if (key == "switches") {
         for (const auto& s : kv.second) {
-          Result<Switch> sw = ParseSwitch(ToJson(s));
-          if (!sw.ok()) return InvalidArgument("bad_config", where + sw.status().message());
+          Result<Switch> sw = ParseSwitch(YamlToJson(s));
+          if (!sw.ok()) return Status(Error::kBadConfig, where + sw.status().message());
           c->switches.push_back(*sw);
         }
       } else if (key == "rounds") {
         for (const auto& r : kv.second) {
-          Result<RoundSpec> spec = ParseRound(ToJson(r));
-          if (!spec.ok()) return InvalidArgument("bad_config", where + spec.status().message());
+          Result<RoundSpec> spec = ParseRound(YamlToJson(r));
+          if (!spec.ok()) return Status(Error::kBadConfig, where + spec.status().message());
           c->rounds.push_back(*spec);
         }
       } else if (key == "social" && kv.second["follow_percent"]) {
         c->follow_percent = kv.second["follow_percent"].as<int>();
       } else {
-        return InvalidArgument("bad_config", where + "unknown key '" + key + "'");
+        return Status(Error::kBadConfig, where + "unknown key '" + key + "'");
       }
     } catch (const YAML::Exception& e) {
-      return InvalidArgument("bad_config", where + e.what());
+      return Status(Error::kBadConfig, where + e.what());
     }
   }
   return Status::Ok();
@@ -124,7 +100,7 @@ Result<std::unique_ptr<MockServer>> MockServer::Start(const MockConfig& config) 
   m->RegisterAdmin();
   m->port_ = config.port == 0 ? http.bind_to_any_port("127.0.0.1")
                               : (http.bind_to_port("127.0.0.1", config.port) ? config.port : -1);
-  if (m->port_ <= 0) return Unavailable("bind_failed", "cannot listen on the requested port");
+  if (m->port_ <= 0) return Status(Error::kBindFailed, "cannot listen on the requested port");
   MockServer* raw = m.get();
   m->thread_ = std::thread([raw] { raw->http_.listen_after_bind(); });
   return m;
@@ -160,7 +136,7 @@ void MockServer::RegisterSocial() {
   const uint64_t seed = config_.seed;
   const int percent = config_.follow_percent;
   Guard guard = GuardFor("social");
-  http_.Get("/social/relation",
+  http_.Get(downstream::kSocialRelation,
             guard("relation", [seed, percent](const httplib::Request& req, httplib::Response& res) {
               int64_t from = 0, to = 0;
               try {
@@ -173,9 +149,8 @@ void MockServer::RegisterSocial() {
               }
               const bool follows = from == to || Follows(seed, from, to, percent);
               const bool back = from == to || Follows(seed, to, from, percent);
-              Reply(
-                  res, 200,
-                  {{"from", from}, {"to", to}, {"follows", follows}, {"friends", follows && back}});
+              Reply(res, 200,
+                    downstream::ToJson(downstream::Relation{from, to, follows, follows && back}));
             }));
 }
 

@@ -3,10 +3,14 @@
 namespace rp::mock {
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const std::string& schema) {
-  sql::SqliteOptions options;  // WAL, synchronous=FULL: the mock's records are durable too.
-  Result<std::unique_ptr<sql::Db>> db = sql::Db::Open(path, options);
+  Result<std::unique_ptr<sql::Db>> db = sql::Db::Open(path, sql::OpenMode{});
   if (!db.ok()) return db.status();
-  Status s = (*db)->Exec(schema);
+  // WAL, synchronous=FULL: the mock's records are as durable as the ledger's.
+  Status s = (*db)->Exec(
+      "PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+      "PRAGMA temp_store=MEMORY;");
+  if (!s.ok()) return s;
+  s = (*db)->Exec(schema);
   if (!s.ok()) return s;
   return std::unique_ptr<Store>(new Store(std::move(db.value())));
 }
@@ -24,27 +28,7 @@ Status Store::Tx(const std::function<Status(sql::Db&)>& fn) {
 }
 
 void ReplyStatus(httplib::Response& res, const Status& s) {
-  int status = 500;
-  switch (s.code()) {
-    case Code::kInvalidArgument:
-      status = 400;
-      break;
-    case Code::kNotFound:
-      status = 404;
-      break;
-    case Code::kConflict:
-      status = 409;
-      break;
-    case Code::kGone:
-      status = 410;
-      break;
-    case Code::kUnavailable:
-      status = 503;
-      break;
-    default:
-      break;
-  }
-  ReplyError(res, status, s.error(), s.message());
+  ReplyError(res, HttpStatusOf(s.code()), std::string(s.error()), s.message());
 }
 
 bool ParseBody(const httplib::Request& req, httplib::Response& res, nlohmann::json* out) {

@@ -18,13 +18,6 @@ CREATE TABLE IF NOT EXISTS orders (
   notify_url TEXT NOT NULL, status TEXT NOT NULL, created_at_ms INTEGER NOT NULL);
 )sql";
 
-json OrderJson(const PaymentService::Order& o) {
-  return {{"pay_order_no", o.pay_order_no},
-          {"status", o.status},
-          {"amount_cents", o.amount_cents},
-          {"payer_id", o.payer_id}};
-}
-
 // Splits "http://host:port/path" for the callback client.
 bool SplitUrl(const std::string& url, std::string* origin, std::string* path) {
   const std::string scheme = "http://";
@@ -50,8 +43,12 @@ Result<std::unique_ptr<PaymentService>> PaymentService::Open(const std::string& 
 
 PaymentService::PaymentService(std::unique_ptr<Store> store, std::string secret,
                                SwitchBoard* switches, CallbackOptions o)
-    : store_(std::move(store)), secret_(std::move(secret)), switches_(switches), options_(o) {
-  for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { DeliverLoop(); });
+    : store_(std::move(store)),
+      secret_(std::move(secret)),
+      switches_(switches),
+      options_(o),
+      delivery_(o.threads, o.queue_max, "payment callback") {
+  scheduler_ = std::thread([this] { ScheduleLoop(); });
 }
 
 PaymentService::~PaymentService() {
@@ -64,10 +61,8 @@ void PaymentService::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  for (auto& t : threads_) {
-    if (t.joinable()) t.join();
-  }
-  threads_.clear();
+  if (scheduler_.joinable()) scheduler_.join();
+  delivery_.Stop();
 }
 
 Result<PaymentService::Order> PaymentService::Find(const std::string& no) {
@@ -76,7 +71,7 @@ Result<PaymentService::Order> PaymentService::Find(const std::string& no) {
     sql::Stmt& q = db.Prepare(
         "SELECT pay_order_no, status, amount_cents, payer_id FROM orders WHERE pay_order_no = ?");
     q.Bind(1, no);
-    if (!q.Step()) return NotFound("pay_order_not_found", "no pay order " + no);
+    if (!q.Step()) return Status(Error::kPayOrderNotFound, "no pay order " + no);
     o = {q.Text(0), q.Text(1), q.Int(2), q.Int(3)};
     q.Reset();
     return Status::Ok();
@@ -88,20 +83,14 @@ Result<PaymentService::Order> PaymentService::Find(const std::string& no) {
 void PaymentService::Create(const httplib::Request& req, httplib::Response& res) {
   json b;
   if (!ParseBody(req, res, &b)) return;
-  Order o;
-  std::string notify_url, origin, path;
-  try {
-    o = {b.at("pay_order_no").get<std::string>(), "pending", b.at("amount_cents").get<int64_t>(),
-         b.at("payer_id").get<int64_t>()};
-    notify_url = b.at("notify_url").get<std::string>();
-  } catch (const json::exception&) {
-    return ReplyError(res, 400, "invalid_order",
-                      "need pay_order_no, amount_cents, payer_id and notify_url");
+  Result<downstream::PayOrderRequest> r = downstream::ParsePayOrderRequest(b);
+  std::string origin, path;
+  if (!r.ok()) return ReplyStatus(res, r.status());
+  if (!SplitUrl(r->notify_url, &origin, &path)) {
+    return ReplyError(res, 400, "invalid_type", "notify_url must be http://host:port/path");
   }
-  if (o.pay_order_no.empty() || o.pay_order_no.size() > 64 || o.amount_cents <= 0 ||
-      o.payer_id <= 0 || !SplitUrl(notify_url, &origin, &path)) {
-    return ReplyError(res, 400, "invalid_order", "bad pay_order_no, amount, payer or notify_url");
-  }
+  Order o{r->pay_order_no, "pending", r->amount_cents, r->payer_id};
+  const std::string notify_url = r->notify_url;
   int status = 201;
   Status s = store_->Tx([&](sql::Db& db) {
     sql::Stmt& q =
@@ -113,7 +102,7 @@ void PaymentService::Create(const httplib::Request& req, httplib::Response& res)
       q.Reset();
       status = 200;
       return same ? Status::Ok()
-                  : Conflict("idempotency_conflict", "pay order exists, differently");
+                  : Status(Error::kIdempotencyConflict, "pay order exists, differently");
     }
     sql::Stmt& ins = db.Prepare(
         "INSERT INTO orders (pay_order_no, amount_cents, payer_id, notify_url, status, "
@@ -135,10 +124,12 @@ void PaymentService::Create(const httplib::Request& req, httplib::Response& res)
                  f.duplicate ? 2 : 1});
     cv_.notify_one();
   }
-  Reply(res, status, OrderJson(o));
+  Reply(res, status, downstream::ToJson(o));
 }
 
-void PaymentService::DeliverLoop() {
+// Waits for the next callback to be due and hands it to the delivery pool; a full pool drops
+// it (as an overloaded payment gateway would; the server's polling still settles the order).
+void PaymentService::ScheduleLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     if (queue_.empty()) {
@@ -153,7 +144,8 @@ void PaymentService::DeliverLoop() {
     Due due = queue_.top();
     queue_.pop();
     lock.unlock();
-    Settle(due);
+    Status s = delivery_.Submit([this, due] { Settle(due); });
+    if (!s.ok()) spdlog::warn("payment callback for {} dropped: {}", due.pay_order_no, s.message());
     lock.lock();
   }
 }
@@ -171,16 +163,15 @@ void PaymentService::Settle(const Due& due) {
   if (!s.ok() || !due.deliver) return;
   std::string origin, path;
   SplitUrl(due.notify_url, &origin, &path);
-  const std::string body = json{
-      {"pay_order_no", due.pay_order_no},
-      {"status", "paid"},
-      {"amount_cents",
-       o->amount_cents}}.dump();
+  const std::string body =
+      downstream::ToJson(downstream::PaymentCallback{due.pay_order_no, "paid", o->amount_cents})
+          .dump();
   httplib::Client client(origin);
   client.set_tcp_nodelay(true);
   client.set_connection_timeout(2, 0);
   client.set_read_timeout(5, 0);
-  const httplib::Headers headers = {{"X-RP-Signature", crypto::HmacSha256Hex(secret_, body)}};
+  const httplib::Headers headers = {
+      {downstream::kSignatureHeader, crypto::HmacSha256Hex(secret_, body)}};
   for (int copy = 0; copy < due.copies; ++copy) {
     for (int attempt = 0; attempt < options_.retries_max; ++attempt) {
       auto r = client.Post(path, headers, body, "application/json");
@@ -191,19 +182,20 @@ void PaymentService::Settle(const Due& due) {
 }
 
 void PaymentService::Register(httplib::Server& server, const Guard& guard) {
-  server.Post("/pay/orders",
+  server.Post(downstream::kPayOrders,
               guard("orders", [this](const auto& req, auto& res) { Create(req, res); }));
-  server.Get(R"(/pay/orders/([A-Za-z0-9_-]{1,64}))",
+  server.Get(downstream::kPayOrderPattern,
              guard("query", [this](const httplib::Request& req, httplib::Response& res) {
                Result<Order> o = Find(req.matches[1]);
                if (!o.ok()) return ReplyStatus(res, o.status());
-               Reply(res, 200, OrderJson(*o));
+               Reply(res, 200, downstream::ToJson(*o));
              }));
-  server.Get("/pay/export", [this](const httplib::Request&, httplib::Response& res) {
+  server.Get(downstream::kPayExport, [this](const httplib::Request&, httplib::Response& res) {
     json orders = json::array();
     Status s = store_->Tx([&](sql::Db& db) {
       sql::Stmt& q = db.Prepare("SELECT pay_order_no, status, amount_cents, payer_id FROM orders");
-      while (q.Step()) orders.push_back(OrderJson({q.Text(0), q.Text(1), q.Int(2), q.Int(3)}));
+      while (q.Step())
+        orders.push_back(downstream::ToJson({q.Text(0), q.Text(1), q.Int(2), q.Int(3)}));
       return q.status();
     });
     if (!s.ok()) return ReplyStatus(res, s);

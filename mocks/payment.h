@@ -1,9 +1,10 @@
 // PaymentService: C2C checkout. POST /pay/orders creates a pay order (idempotent); after the
 // [callback] switch's latency (default 20 ms) the payer "completes checkout": the order turns
 // paid in the record, then a signed callback goes to the order's notify_url — unless the switch
-// loses it (error_rate, down) or duplicates it (duplicate_rate). Callbacks are delivered by a
-// bounded queue and a few threads (never a thread per order), retried on transport errors and
-// 5xx a bounded number of times. GET /pay/orders/{no} lets the server poll. Thread-safe.
+// loses it (error_rate, down) or duplicates it (duplicate_rate). One scheduler thread holds the
+// callbacks until they are due and hands them to a bounded delivery pool (never a thread per
+// order); deliveries are retried on transport errors and 5xx a bounded number of times.
+// GET /pay/orders/{no} lets the server poll. The protocol is common/downstream.h. Thread-safe.
 #pragma once
 
 #include <httplib.h>
@@ -14,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/blocking_pool.h"
+#include "common/downstream.h"
 #include "mocks/mock_util.h"
 #include "mocks/switches.h"
 
@@ -28,12 +31,7 @@ struct CallbackOptions {
 
 class PaymentService {
  public:
-  struct Order {
-    std::string pay_order_no;
-    std::string status;  // pending | paid
-    int64_t amount_cents = 0;
-    int64_t payer_id = 0;
-  };
+  using Order = downstream::PayOrder;
   static Result<std::unique_ptr<PaymentService>> Open(const std::string& dir, std::string secret,
                                                       SwitchBoard* switches, CallbackOptions o);
   ~PaymentService();
@@ -54,7 +52,7 @@ class PaymentService {
   PaymentService(std::unique_ptr<Store> store, std::string secret, SwitchBoard* switches,
                  CallbackOptions o);
   void Create(const httplib::Request& req, httplib::Response& res);
-  void DeliverLoop();
+  void ScheduleLoop();
   void Settle(const Due& due);
 
   std::unique_ptr<Store> store_;
@@ -65,7 +63,8 @@ class PaymentService {
   std::condition_variable cv_;
   std::priority_queue<Due, std::vector<Due>, std::greater<Due>> queue_;
   bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  BlockingPool delivery_;
+  std::thread scheduler_;
 };
 
 }  // namespace rp::mock

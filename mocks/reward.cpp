@@ -1,5 +1,7 @@
 #include "mocks/reward.h"
 
+#include "common/downstream.h"
+
 #include <ctime>
 
 #include "common/subsidy_token.h"
@@ -43,15 +45,15 @@ Result<RoundSpec> ParseRound(const json& j) {
          j.at("min_cents").get<int64_t>(), j.at("max_cents").get<int64_t>(),
          j.at("expires_in_s").get<int64_t>()};
   } catch (const json::exception&) {
-    return InvalidArgument("invalid_round",
-                           "round needs round, budget_cents, min_cents, "
-                           "max_cents, expires_in_s");
+    return Status(Error::kInvalidRound,
+                  "round needs round, budget_cents, min_cents, "
+                  "max_cents, expires_in_s");
   }
   if (r.round.empty() || r.round.size() > 64 || r.min_cents < 1 || r.min_cents > r.max_cents ||
       r.max_cents > r.budget_cents || r.expires_in_s < 1) {
-    return InvalidArgument("invalid_round",
-                           "need 0 < min_cents <= max_cents <= budget_cents, "
-                           "expires_in_s >= 1");
+    return Status(Error::kInvalidRound,
+                  "need 0 < min_cents <= max_cents <= budget_cents, "
+                  "expires_in_s >= 1");
   }
   return r;
 }
@@ -76,8 +78,8 @@ Status RewardService::CreateRound(const RoundSpec& r) {
                   q.Int(2) == r.max_cents && q.Int(3) == r.expires_in_s;
       q.Reset();
       return same ? Status::Ok()
-                  : Conflict("idempotency_conflict",
-                             "round " + r.round + " exists with another spec");
+                  : Status(Error::kIdempotencyConflict,
+                           "round " + r.round + " exists with another spec");
     }
     sql::Stmt& ins = db.Prepare(
         "INSERT INTO rounds (round, budget_cents, min_cents, max_cents, expires_at_s, "
@@ -93,10 +95,9 @@ void RewardService::Grab(const std::string& round, const httplib::Request& req,
                          httplib::Response& res) {
   json body;
   if (!ParseBody(req, res, &body)) return;
-  if (!body.contains("user_id") || !body["user_id"].is_number_integer() || body["user_id"] <= 0) {
-    return ReplyError(res, 400, "invalid_user", "user_id must be a positive integer");
-  }
-  const int64_t user = body["user_id"];
+  Result<downstream::GrabRequest> grab = downstream::ParseGrabRequest(body);
+  if (!grab.ok()) return ReplyStatus(res, grab.status());
+  const int64_t user = grab->user_id;
   const int64_t now_s = std::time(nullptr);
   json out;
   int status = 201;
@@ -113,11 +114,11 @@ void RewardService::Grab(const std::string& round, const httplib::Request& req,
         "SELECT budget_cents - issued_cents + returned_cents, min_cents, max_cents, expires_at_s, "
         "grabs FROM rounds WHERE round = ?");
     r.Bind(1, round);
-    if (!r.Step()) return NotFound("round_not_found", "no rain round " + round);
+    if (!r.Step()) return Status(Error::kRoundNotFound, "no rain round " + round);
     const int64_t left = r.Int(0), min = r.Int(1), max = r.Int(2), expires = r.Int(3), n = r.Int(4);
     r.Reset();
-    if (expires <= now_s) return Gone("round_expired", "rain round " + round + " is over");
-    if (left < min) return Conflict("budget_exhausted", "rain round " + round + " is spent");
+    if (expires <= now_s) return Status(Error::kRoundExpired, "rain round " + round + " is over");
+    if (left < min) return Status(Error::kBudgetExhausted, "rain round " + round + " is spent");
     const int64_t amount = switches_->UniformInt(min, std::min(max, left));
     subsidy::TokenClaims c{"SUB-" + round + "-" + std::to_string(n + 1), user, amount, round,
                            now_s + subsidy_ttl_s_};
@@ -150,15 +151,14 @@ void RewardService::Tcc(const std::string& id, const std::string& step, const ht
                         httplib::Response& res) {
   json body;
   if (!ParseBody(req, res, &body)) return;
-  if (!body.contains("tx_id") || !body["tx_id"].is_string()) {
-    return ReplyError(res, 400, "invalid_tx", "tx_id must be a string");
-  }
-  const std::string tx = body["tx_id"];
+  Result<downstream::TccRequest> tcc = downstream::ParseTccRequest(body);
+  if (!tcc.ok()) return ReplyStatus(res, tcc.status());
+  const std::string tx = tcc->tx_id;
   json out;
   Status s = store_->Tx([&](sql::Db& db) {
     sql::Stmt& q = db.Prepare(std::string(kSubsidyColumns) + "WHERE subsidy_id = ?");
     q.Bind(1, id);
-    if (!q.Step()) return NotFound("subsidy_not_found", "no subsidy " + id);
+    if (!q.Step()) return Status(Error::kSubsidyNotFound, "no subsidy " + id);
     out = SubsidyJson(q);
     const std::string state = q.Text(6), holder = q.Text(7);
     const int64_t expires = q.Int(4);
@@ -166,13 +166,13 @@ void RewardService::Tcc(const std::string& id, const std::string& step, const ht
     std::string to = state, to_tx = holder;
     if (step == "try") {
       if ((state == "frozen" || state == "used") && holder == tx) return Status::Ok();
-      if (state != "issued") return Conflict("subsidy_unavailable", id + " is " + state);
-      if (expires <= std::time(nullptr)) return Gone("subsidy_expired", id + " has expired");
+      if (state != "issued") return Status(Error::kSubsidyUnavailable, id + " is " + state);
+      if (expires <= std::time(nullptr)) return Status(Error::kSubsidyExpired, id + " has expired");
       to = "frozen", to_tx = tx;
     } else if (step == "confirm") {
       if (state == "used" && holder == tx) return Status::Ok();
       if (state != "frozen" || holder != tx)
-        return Conflict("not_frozen", id + " is not frozen by " + tx);
+        return Status(Error::kNotFrozen, id + " is not frozen by " + tx);
       to = "used";
     } else {                                                       // cancel
       if (state != "frozen" || holder != tx) return Status::Ok();  // Nothing of ours to undo.
@@ -199,11 +199,11 @@ Status RewardService::ReturnToBudget(const std::string& refund_no, const std::st
     }
     sql::Stmt& q = db.Prepare("SELECT round, amount_cents FROM subsidies WHERE subsidy_id = ?");
     q.Bind(1, subsidy_id);
-    if (!q.Step()) return NotFound("subsidy_not_found", "no subsidy " + subsidy_id);
+    if (!q.Step()) return Status(Error::kSubsidyNotFound, "no subsidy " + subsidy_id);
     const std::string round = q.Text(0);
     const int64_t issued = q.Int(1);
     q.Reset();
-    if (amount_cents > issued) return Conflict("refund_exceeds_subsidy", subsidy_id);
+    if (amount_cents > issued) return Status(Error::kRefundExceedsSubsidy, subsidy_id);
     sql::Stmt& ins = db.Prepare(
         "INSERT INTO budget_returns (refund_no, subsidy_id, amount_cents) VALUES (?, ?, ?)");
     ins.Bind(1, refund_no).Bind(2, subsidy_id).Bind(3, amount_cents);
@@ -222,11 +222,11 @@ Status RewardService::ReturnToBudget(const std::string& refund_no, const std::st
 namespace rp::mock {
 
 void RewardService::Register(httplib::Server& server, const Guard& guard) {
-  server.Post(R"(/reward/rain/([A-Za-z0-9_-]{1,64})/grab)",
+  server.Post(downstream::kRainGrabPattern,
               guard("grab", [this](const httplib::Request& req, httplib::Response& res) {
                 Grab(req.matches[1], req, res);
               }));
-  server.Get(R"(/reward/users/(\d{1,18})/subsidies)",
+  server.Get(downstream::kUserSubsidiesPattern,
              guard("list", [this](const httplib::Request& req, httplib::Response& res) {
                nlohmann::json list = nlohmann::json::array();
                Status s = store_->Tx([&](sql::Db& db) {
@@ -238,7 +238,7 @@ void RewardService::Register(httplib::Server& server, const Guard& guard) {
                if (!s.ok()) return ReplyStatus(res, s);
                Reply(res, 200, {{"subsidies", list}});
              }));
-  server.Post(R"(/reward/subsidies/([A-Za-z0-9_-]{1,160})/(try|confirm|cancel))",
+  server.Post(downstream::kTccPattern,
               guard("tcc", [this](const httplib::Request& req, httplib::Response& res) {
                 Tcc(req.matches[1], req.matches[2], req, res);
               }));
@@ -248,7 +248,7 @@ void RewardService::Register(httplib::Server& server, const Guard& guard) {
                Status s = store_->Tx([&](sql::Db& db) {
                  sql::Stmt& q = db.Prepare(std::string(kSubsidyColumns) + "WHERE subsidy_id = ?");
                  q.Bind(1, std::string(req.matches[1]));
-                 if (!q.Step()) return NotFound("subsidy_not_found", "no such subsidy");
+                 if (!q.Step()) return Status(Error::kSubsidyNotFound, "no such subsidy");
                  out = SubsidyJson(q);
                  q.Reset();
                  return Status::Ok();
@@ -292,19 +292,20 @@ void RewardService::Register(httplib::Server& server, const Guard& guard) {
                if (list.empty()) return ReplyError(res, 404, "round_not_found", "no such round");
                Reply(res, 200, list[0]);
              });
-  server.Get("/reward/export", [this, rounds](const httplib::Request&, httplib::Response& res) {
-    nlohmann::json list = nlohmann::json::array(), subsidies = nlohmann::json::array();
-    Status s = rounds("", &list);
-    if (s.ok()) {
-      s = store_->Tx([&](sql::Db& db) {
-        sql::Stmt& q = db.Prepare(kSubsidyColumns);
-        while (q.Step()) subsidies.push_back(SubsidyJson(q));
-        return q.status();
-      });
-    }
-    if (!s.ok()) return ReplyStatus(res, s);
-    Reply(res, 200, {{"rounds", list}, {"subsidies", subsidies}});
-  });
+  server.Get(downstream::kRewardExport,
+             [this, rounds](const httplib::Request&, httplib::Response& res) {
+               nlohmann::json list = nlohmann::json::array(), subsidies = nlohmann::json::array();
+               Status s = rounds("", &list);
+               if (s.ok()) {
+                 s = store_->Tx([&](sql::Db& db) {
+                   sql::Stmt& q = db.Prepare(kSubsidyColumns);
+                   while (q.Step()) subsidies.push_back(SubsidyJson(q));
+                   return q.status();
+                 });
+               }
+               if (!s.ok()) return ReplyStatus(res, s);
+               Reply(res, 200, {{"rounds", list}, {"subsidies", subsidies}});
+             });
 }
 
 }  // namespace rp::mock

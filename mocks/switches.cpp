@@ -17,7 +17,7 @@ const std::map<std::string, std::vector<std::string>>& KnownEndpoints() {
 }
 
 Result<Switch> ParseSwitch(const json& j) {
-  auto bad = [](const std::string& m) { return InvalidArgument("invalid_switch", m); };
+  auto bad = [](const std::string& m) { return Status(Error::kInvalidSwitch, m); };
   if (!j.is_object()) return bad("a switch is a JSON object");
   Switch s;
   try {

@@ -1,5 +1,6 @@
 #include "mocks/wallet.h"
 
+#include "common/downstream.h"
 #include "mocks/payment.h"
 #include "mocks/reward.h"
 
@@ -16,16 +17,6 @@ CREATE TABLE IF NOT EXISTS refunds (
   amount_cents INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS balances (user_id INTEGER PRIMARY KEY, balance_cents INTEGER NOT NULL);
 )sql";
-
-bool PositiveInt(const json& b, const char* key) {
-  return b.contains(key) && b[key].is_number_integer() && b[key].get<int64_t>() > 0;
-}
-
-bool Token(const json& b, const char* key) {
-  if (!b.contains(key) || !b[key].is_string()) return false;
-  const std::string s = b[key];
-  return !s.empty() && s.size() <= 160;
-}
 
 json TransferJson(const std::string& no, int64_t user, int64_t amount) {
   return {{"transfer_no", no}, {"user_id", user}, {"amount_cents", amount}, {"status", "done"}};
@@ -61,12 +52,10 @@ Status WalletService::Credit(sql::Db& db, int64_t user_id, int64_t amount_cents)
 void WalletService::Transfer(const httplib::Request& req, httplib::Response& res) {
   json b;
   if (!ParseBody(req, res, &b)) return;
-  if (!Token(b, "transfer_no") || !PositiveInt(b, "user_id") || !PositiveInt(b, "amount_cents")) {
-    return ReplyError(res, 400, "invalid_transfer",
-                      "need transfer_no (string), user_id and amount_cents (positive integers)");
-  }
-  const std::string no = b["transfer_no"];
-  const int64_t user = b["user_id"], amount = b["amount_cents"];
+  Result<downstream::TransferRequest> t = downstream::ParseTransferRequest(b);
+  if (!t.ok()) return ReplyStatus(res, t.status());
+  const std::string no = t->transfer_no;
+  const int64_t user = t->user_id, amount = t->amount_cents;
   int status = 201;
   Status s = store_->Tx([&](sql::Db& db) {
     sql::Stmt& q = db.Prepare("SELECT user_id, amount_cents FROM transfers WHERE transfer_no = ?");
@@ -76,7 +65,8 @@ void WalletService::Transfer(const httplib::Request& req, httplib::Response& res
       q.Reset();
       status = 200;
       return same ? Status::Ok()
-                  : Conflict("idempotency_conflict", no + " was used with another user or amount");
+                  : Status(Error::kIdempotencyConflict,
+                           no + " was used with another user or amount");
     }
     sql::Stmt& ins =
         db.Prepare("INSERT INTO transfers (transfer_no, user_id, amount_cents) VALUES (?, ?, ?)");
@@ -92,14 +82,12 @@ void WalletService::Transfer(const httplib::Request& req, httplib::Response& res
 void WalletService::Refund(const httplib::Request& req, httplib::Response& res) {
   json b;
   if (!ParseBody(req, res, &b)) return;
-  const bool by_pay = Token(b, "pay_order_no"), by_subsidy = Token(b, "subsidy_id");
-  if (!Token(b, "refund_no") || !PositiveInt(b, "amount_cents") || by_pay == by_subsidy) {
-    return ReplyError(res, 400, "invalid_refund",
-                      "need refund_no, amount_cents and exactly one of pay_order_no, subsidy_id");
-  }
-  const std::string no = b["refund_no"];
-  const std::string ref = by_pay ? b["pay_order_no"] : b["subsidy_id"];
-  const int64_t amount = b["amount_cents"];
+  Result<downstream::RefundRequest> r = downstream::ParseRefundRequest(b);
+  if (!r.ok()) return ReplyStatus(res, r.status());
+  const bool by_pay = !r->pay_order_no.empty();
+  const std::string no = r->refund_no;
+  const std::string ref = by_pay ? r->pay_order_no : r->subsidy_id;
+  const int64_t amount = r->amount_cents;
   Result<PaymentService::Order> order =
       by_pay ? payment_->Find(ref) : Result<PaymentService::Order>(PaymentService::Order{});
   if (!order.ok()) return ReplyStatus(res, order.status());
@@ -115,7 +103,8 @@ void WalletService::Refund(const httplib::Request& req, httplib::Response& res) 
       const bool same = q.Text(by_pay ? 1 : 2) == ref && q.Int(3) == amount;
       q.Reset();
       status = 200;
-      return same ? Status::Ok() : Conflict("idempotency_conflict", no + " was used differently");
+      return same ? Status::Ok()
+                  : Status(Error::kIdempotencyConflict, no + " was used differently");
     }
     if (by_pay) {
       sql::Stmt& sum =
@@ -125,12 +114,12 @@ void WalletService::Refund(const httplib::Request& req, httplib::Response& res) 
       const int64_t already = sum.Int(0);
       sum.Reset();
       if (order->status != "paid" || already + amount > order->amount_cents) {
-        return Conflict("refund_exceeds_payment",
-                        "refunds of " + ref + " would exceed what was paid");
+        return Status(Error::kRefundExceedsPayment,
+                      "refunds of " + ref + " would exceed what was paid");
       }
     } else {
-      Status r = reward_->ReturnToBudget(no, ref, amount);
-      if (!r.ok()) return r;
+      Status returned = reward_->ReturnToBudget(no, ref, amount);
+      if (!returned.ok()) return returned;
     }
     sql::Stmt& ins = db.Prepare(
         "INSERT INTO refunds (refund_no, pay_order_no, subsidy_id, amount_cents) VALUES (?, ?, ?, "
@@ -153,9 +142,9 @@ void WalletService::Refund(const httplib::Request& req, httplib::Response& res) 
 namespace rp::mock {
 
 void WalletService::Register(httplib::Server& server, const Guard& guard) {
-  server.Post("/wallet/transfers",
+  server.Post(downstream::kWalletTransfers,
               guard("transfers", [this](const auto& req, auto& res) { Transfer(req, res); }));
-  server.Post("/wallet/refunds",
+  server.Post(downstream::kWalletRefunds,
               guard("refunds", [this](const auto& req, auto& res) { Refund(req, res); }));
   // Reads: one handler runs a query and shapes rows; all of them are the "query" endpoint.
   auto read = [this](const std::function<Status(sql::Db&, nlohmann::json*)>& fn) {
@@ -174,7 +163,7 @@ void WalletService::Register(httplib::Server& server, const Guard& guard) {
           sql::Stmt& q = db.Prepare(
               "SELECT transfer_no, user_id, amount_cents FROM transfers WHERE transfer_no = ?");
           q.Bind(1, std::string(req.matches[1]));
-          if (!q.Step()) return NotFound("transfer_not_found", "no such transfer");
+          if (!q.Step()) return Status(Error::kTransferNotFound, "no such transfer");
           out = TransferJson(q.Text(0), q.Int(1), q.Int(2));
           q.Reset();
           return Status::Ok();
@@ -227,7 +216,7 @@ void WalletService::Register(httplib::Server& server, const Guard& guard) {
                Reply(res, 200, {{"refunds", list}});
              }));
   server.Get(
-      "/wallet/export", read([](sql::Db& db, nlohmann::json* out) {
+      downstream::kWalletExport, read([](sql::Db& db, nlohmann::json* out) {
         nlohmann::json transfers = nlohmann::json::array(), refunds = nlohmann::json::array();
         sql::Stmt& t = db.Prepare("SELECT transfer_no, user_id, amount_cents FROM transfers");
         while (t.Step()) transfers.push_back(TransferJson(t.Text(0), t.Int(1), t.Int(2)));

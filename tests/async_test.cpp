@@ -23,25 +23,25 @@ using nlohmann::json;
 class AsyncTest : public ::testing::TestWithParam<std::string> {
  protected:
   void Start(int64_t ttl_s = 86400) {
-    base::ServerConfig c = TestConfig(dir_);
+    ServerConfig c = TestConfig(dir_);
     if (GetParam() == "redis_streams") {
       redis_ = std::make_unique<RedisProcess>(dir_);
       ASSERT_TRUE(redis_->Start().ok());
-      c.redis_url = redis_->url();
-      c.async_queue = "redis_streams";
-      c.async_relay_interval_ms = 2;
+      c.redis.url = redis_->url();
+      c.async.queue = "redis_streams";
+      c.async.relay_interval_ms = 2;
     }
-    c.scanner_interval_ms = 20;
-    c.wallet_url = wallet_.url();
-    c.payment_url = wallet_.url();
-    c.packet_ttl_s = ttl_s;
-    c.recon_interval_ms = 0;
-    c.async_idle_poll_ms = 5;
-    c.async_retry_base_ms = 1;
-    c.async_retry_max_ms = 20;
-    c.async_failed_after_attempts = 3;
-    c.payment_poll_ms = 10;
-    c.async_call_deadline_ms = 1000;
+    c.scanner.interval_ms = 20;
+    c.downstream.wallet_url = wallet_.url();
+    c.downstream.payment_url = wallet_.url();
+    c.packet.ttl_s = ttl_s;
+    c.recon.interval_ms = 0;
+    c.async.idle_poll_ms = 5;
+    c.async.retry_base_ms = 1;
+    c.async.retry_max_ms = 20;
+    c.async.failed_after_attempts = 3;
+    c.async.payment_poll_ms = 10;
+    c.downstream.call_deadline_ms = 1000;
     server_ = std::make_unique<InProcessServer>(c);
     ASSERT_TRUE(server_->app);
     client_ = std::make_unique<Client>(server_->port);

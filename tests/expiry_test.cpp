@@ -1,11 +1,12 @@
 // Expiry and refunds driven by an injected clock: no waiting on wall time.
 #include <gtest/gtest.h>
 
+#include <climits>
+
 #include "common/crypto.h"
-#include "server/base/schema.h"
-#include "server/core/ledger_tx.h"
-#include "server/core/send.h"
-#include "server/core/state_machine.h"
+#include "server/ledger/engine.h"
+#include "server/ledger/outbox.h"
+#include "server/ledger/snapshot.h"
 #include "tests/support/harness.h"
 
 namespace rp::testing {
@@ -17,8 +18,8 @@ constexpr int64_t kStartMs = 1'700'000'000'000;
 class ExpiryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    base::ServerConfig config = TestConfig(dir_);
-    config.packet_ttl_s = 60;
+    ServerConfig config = TestConfig(dir_);
+    config.packet.ttl_s = 60;
     server_ = std::make_unique<InProcessServer>(config, &clock_);
     ASSERT_TRUE(server_->app);
     client_ = std::make_unique<Client>(server_->port);
@@ -95,20 +96,24 @@ TEST_F(ExpiryTest, PaymentAfterAnUnpaidCloseIsRefundedInFull) {
   ASSERT_TRUE(server_->app->ScanExpiredNow().ok());  // The scanner leaves it alone.
   EXPECT_EQ(Status(packet), "expired");
   server_->app->Stop();
-  auto db = sql::Db::Open(dir_.File("ledger.db"), {});
-  ASSERT_TRUE(db.ok());
-  sql::Stmt& q = (*db)->Prepare(
-      "SELECT COUNT(*), SUM(r.amount_cents), SUM(r.packet_id = ?), "
-      "(SELECT COUNT(*) FROM outbox WHERE kind = 'refund'), "
-      "(SELECT COUNT(*) FROM payments WHERE status = 'paid') FROM refunds r");
-  q.Bind(1, packet);
-  ASSERT_TRUE(q.Step());
-  EXPECT_EQ(q.Int(0), 1);     // One refund order...
-  EXPECT_EQ(q.Int(1), 1000);  // ...of everything paid...
-  EXPECT_EQ(q.Int(2), 1);     // ...for this packet...
-  EXPECT_EQ(q.Int(3), 1);     // ...with its task for the refund worker,
-  EXPECT_EQ(q.Int(4), 1);     // and the payment on record.
-  q.Reset();
+  auto engine = ledger::OpenReadOnly(dir_.File("ledger.db"));
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  conservation::LedgerSnapshot snap;
+  ledger::outbox::Backlog tasks;
+  ASSERT_TRUE((*engine)
+                  ->Read([&](ledger::ReadTx& tx) {
+                    auto b = ledger::outbox::Stuck(tx, INT64_MAX);
+                    if (!b.ok()) return b.status();
+                    tasks = *b;
+                    return ledger::LoadSnapshot(tx, &snap);
+                  })
+                  .ok());
+  ASSERT_EQ(snap.refunds.size(), 1u);                    // One refund order...
+  EXPECT_EQ(snap.refunds[0].amount_cents, 1000);         // ...of everything paid...
+  EXPECT_EQ(snap.refunds[0].packet_id, packet);          // ...for this packet...
+  EXPECT_EQ(tasks.stuck[ledger::TaskKind::kRefund], 1);  // ...with its task for the refund worker,
+  ASSERT_EQ(snap.payments.size(), 1u);                   // and the payment on record.
+  EXPECT_EQ(snap.payments[0].status, "paid");
 }
 
 TEST_F(ExpiryTest, AFailedPaymentForAClosedPacketChangesNothing) {
@@ -129,46 +134,5 @@ TEST_F(ExpiryTest, FinishedPacketsAreLeftAlone) {
   EXPECT_EQ(Status(packet), "finished");
 }
 
-TEST(StateMachineTest, TablesAllowOnlyTheDocumentedTransitions) {
-  using namespace core;
-  const StateMachine& p = PacketMachine();
-  EXPECT_TRUE(p.Allows("awaiting_payment", "active"));
-  EXPECT_TRUE(p.Allows("expired", "refunded"));
-  EXPECT_FALSE(p.Allows("finished", "active"));
-  EXPECT_FALSE(p.Allows("closed", "active"));
-  EXPECT_TRUE(p.Allows("closed", "expired"));  // Paid late: refunded in full.
-  EXPECT_FALSE(p.Allows("active", "refunded"));
-  EXPECT_FALSE(p.Allows("awaiting_payment", "finished"));
-  EXPECT_TRUE(ClaimMachine().Allows("transfer_failed", "transferred"));
-  EXPECT_FALSE(ClaimMachine().Allows("transferred", "transfer_pending"));
-}
-
 }  // namespace
 }  // namespace rp::testing
-
-namespace rp::core {
-namespace {
-
-TEST(LedgerTxTest, IllegalTransitionIsRejectedCountedAndNotApplied) {
-  testing::TempDir dir;
-  auto db = sql::Db::Open(dir.File("l.db"), {});
-  ASSERT_TRUE(db.ok());
-  ASSERT_TRUE(base::Migrate(**db).ok());
-  SendRequest req{"o1", "c2c", 100, 2, "random", "public", "v", "", ""};
-  SendOutcome out;
-  ASSERT_TRUE((*db)->Exec("BEGIN").ok());
-  ASSERT_TRUE(SendTx(**db, req, 1, 20000, 1000, 60000, std::nullopt, &out).ok());
-  const int64_t before = IllegalTransitions();
-  Status s = MovePacket(**db, out.packet.packet_id, packet_state::kAwaitingPayment,
-                        packet_state::kFinished, "test", 2000);
-  EXPECT_EQ(s.error(), "illegal_transition");
-  EXPECT_EQ(IllegalTransitions(), before + 1);
-  // A legal transition from the wrong current state is refused too (conditional update).
-  s = MovePacket(**db, out.packet.packet_id, packet_state::kActive, packet_state::kFinished, "test",
-                 2000);
-  EXPECT_EQ(s.error(), "state_changed");
-  ASSERT_TRUE((*db)->Exec("ROLLBACK").ok());
-}
-
-}  // namespace
-}  // namespace rp::core

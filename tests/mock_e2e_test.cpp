@@ -1,6 +1,7 @@
 // End to end with real processes on loopback: rp-mock (payment, wallet, reward, social) and
 // rp-server, with the mock's switches making the outside world slow, flaky or down.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 
 #include <atomic>
@@ -10,7 +11,8 @@
 #include <thread>
 
 #include "common/crypto.h"
-#include "server/query/read_pool.h"
+#include "server/ledger/engine.h"
+#include "server/ledger/tamper.h"
 #include "server/recon/recon.h"
 #include "tests/support/harness.h"
 
@@ -368,23 +370,19 @@ TEST_F(MockE2eTest, ReconNamesPlantedB2cDiscrepancies) {
   server_.reset();
   struct Case {
     const char* kind;
-    const char* sql;
+    ledger::Corruption plant;
   };
-  for (const Case& c : std::vector<Case>{
-           {"subsidy_amount_mismatch", "UPDATE subsidies SET amount_cents = 299"},
-           {"unknown_subsidy", "UPDATE subsidies SET subsidy_id = 'SUB-forged'"},
-           {"b2c_amount_mismatch", "UPDATE packets SET total_cents = 301 WHERE kind = 'b2c'"}}) {
+  for (const Case& c :
+       std::vector<Case>{{"subsidy_amount_mismatch", ledger::Corruption::kSubsidyAmountMismatch},
+                         {"unknown_subsidy", ledger::Corruption::kUnknownSubsidy},
+                         {"b2c_amount_mismatch", ledger::Corruption::kB2cAmountMismatch}}) {
     const std::string copy = dir_.File(std::string(c.kind) + ".db");
     std::filesystem::copy_file(dir_.File("ledger.db"), copy);
-    {
-      auto db = sql::Db::Open(copy, {});
-      ASSERT_TRUE(db.ok());
-      ASSERT_TRUE((*db)->Exec("PRAGMA foreign_keys=OFF; PRAGMA ignore_check_constraints=ON;").ok());
-      ASSERT_TRUE((*db)->Exec(c.sql).ok()) << c.sql;
-    }
-    auto pool = query::ReadPool::Open(copy, 1, 1000);
-    ASSERT_TRUE(pool.ok());
-    auto r = recon::Run(**pool, {mock_->url(), mock_->url(), mock_->url(), 2000, 0}, SystemClock());
+    ASSERT_TRUE(ledger::Corrupt(copy, c.plant).ok());
+    auto engine = ledger::OpenReadOnly(copy);
+    ASSERT_TRUE(engine.ok());
+    auto r =
+        recon::Run(**engine, {mock_->url(), mock_->url(), mock_->url(), 2000, 0}, SystemClock());
     ASSERT_TRUE(r.ok());
     bool named = false;
     for (const auto& v : r->report.violations) named = named || v.kind == c.kind;

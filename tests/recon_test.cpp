@@ -7,8 +7,10 @@
 #include <functional>
 #include <thread>
 
-#include "common/sqlite.h"
-#include "server/query/read_pool.h"
+#include <optional>
+
+#include "server/ledger/engine.h"
+#include "server/ledger/tamper.h"
 #include "server/recon/recon.h"
 #include "tests/support/fake_wallet.h"
 #include "tests/support/harness.h"
@@ -19,14 +21,14 @@ namespace {
 class ReconTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    base::ServerConfig c = TestConfig(dir_);
-    c.wallet_url = wallet_.url();
-    c.payment_url = wallet_.url();
-    c.recon_interval_ms = 0;
-    c.async_idle_poll_ms = 5;
-    c.async_retry_base_ms = 1;
-    c.scanner_interval_ms = 20;
-    c.packet_ttl_s = 1;
+    ServerConfig c = TestConfig(dir_);
+    c.downstream.wallet_url = wallet_.url();
+    c.downstream.payment_url = wallet_.url();
+    c.recon.interval_ms = 0;
+    c.async.idle_poll_ms = 5;
+    c.async.retry_base_ms = 1;
+    c.scanner.interval_ms = 20;
+    c.packet.ttl_s = 1;
     server_ = std::make_unique<InProcessServer>(c);
     ASSERT_TRUE(server_->app);
     Client client(server_->port);
@@ -51,21 +53,20 @@ class ReconTest : public ::testing::Test {
   }
 
   // Reconciles a copy of the ledger after `plant` changed it.
-  recon::ReconResult ReconcileCopy(const std::function<void(sql::Db&)>& plant) {
+  recon::ReconResult ReconcileCopy(std::optional<ledger::Corruption> plant = std::nullopt) {
     const std::string copy = dir_.File("copy-" + std::to_string(++copies_) + ".db");
     std::filesystem::copy_file(dir_.File("ledger.db"), copy);
     if (std::filesystem::exists(dir_.File("ledger.db-wal"))) {
       std::filesystem::copy_file(dir_.File("ledger.db-wal"), copy + "-wal");
     }
-    {
-      auto db = sql::Db::Open(copy, {});
-      EXPECT_TRUE(db.ok());
-      plant(**db);
+    if (plant) {
+      EXPECT_TRUE(ledger::Corrupt(copy, *plant).ok());
     }
-    auto pool = query::ReadPool::Open(copy, 1, 1000);
-    EXPECT_TRUE(pool.ok());
+    auto engine = ledger::OpenReadOnly(copy);
+    EXPECT_TRUE(engine.ok()) << engine.status().ToString();
+    if (!engine.ok()) return {};
     SystemClock clock;
-    auto r = recon::Run(**pool, {wallet_.url(), wallet_.url(), "", 2000, 0}, clock);
+    auto r = recon::Run(**engine, {wallet_.url(), wallet_.url(), "", 2000, 0}, clock);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : recon::ReconResult{};
   }
@@ -81,12 +82,8 @@ class ReconTest : public ::testing::Test {
   int copies_ = 0;
 };
 
-void Sql(sql::Db& db, const std::string& sql) {
-  ASSERT_TRUE(db.Exec(sql).ok()) << sql;
-}
-
 TEST_F(ReconTest, CleanLedgerReconcilesClean) {
-  recon::ReconResult r = ReconcileCopy([](sql::Db&) {});
+  recon::ReconResult r = ReconcileCopy();
   EXPECT_TRUE(r.clean()) << conservation::Format(r.report);
   EXPECT_EQ(r.totals.c2c.paid_cents_service, 1200);
   EXPECT_EQ(r.totals.c2c.paid_cents_ledger, 1200);
@@ -98,55 +95,16 @@ TEST_F(ReconTest, CleanLedgerReconcilesClean) {
 TEST_F(ReconTest, NamesEveryPlantedDiscrepancy) {
   struct Case {
     const char* kind;
-    std::function<void(sql::Db&)> plant;
+    ledger::Corruption plant;
   };
   const std::vector<Case> cases = {
-      // Ledger says transferred, wallet never heard of it.
-      {"missing_transfer",
-       [](sql::Db& db) {
-         Sql(db, "INSERT INTO claims VALUES (99, 1, 77, 4, 1, 'transferred', 0, 0)");
-         Sql(db,
-             "INSERT INTO outbox (kind, order_no, ref_id, amount_cents, status, "
-             "next_attempt_ms, created_at_ms) VALUES ('transfer', 'TR99', 99, 1, 'done', 0, 0)");
-         Sql(db,
-             "UPDATE packets SET count = 4, total_cents = 601, claimed_count = 4, "
-             "claimed_cents = 601 WHERE packet_id = 1");
-       }},
-      // A claim's amount differs from what the wallet paid.
-      {"transfer_amount_mismatch",
-       [](sql::Db& db) {
-         Sql(db, "UPDATE claims SET amount_cents = amount_cents + 1 WHERE claim_id = 1");
-         Sql(db, "UPDATE outbox SET amount_cents = amount_cents + 1 WHERE order_no = 'TR1'");
-       }},
-      // The packet row disagrees with its claims (over-issuance shape).
-      {"claim_sum_mismatch",
-       [](sql::Db& db) {
-         Sql(db, "UPDATE packets SET claimed_cents = claimed_cents - 1 WHERE packet_id = 1");
-       }},
-      // The payment the service took is unknown to the ledger.
-      {"orphan_payment",
-       [](sql::Db& db) {
-         Sql(db, "DELETE FROM payments WHERE packet_id = 1");
-         Sql(db, "UPDATE packets SET status = 'closed' WHERE packet_id = 1");
-         Sql(db, "DELETE FROM claims WHERE packet_id = 1");
-         Sql(db, "DELETE FROM outbox WHERE kind = 'transfer' AND ref_id IN (1, 2, 3)");
-         Sql(db, "UPDATE packets SET claimed_count = 0, claimed_cents = 0 WHERE packet_id = 1");
-       }},
-      // The refund the wallet paid is not the one the ledger ordered.
-      {"refund_amount_mismatch",
-       [](sql::Db& db) { Sql(db, "UPDATE refunds SET amount_cents = amount_cents - 1"); }},
-      // A refund the wallet paid has no order in the ledger.
-      {"orphan_refund", [](sql::Db& db) { Sql(db, "UPDATE refunds SET refund_no = 'RFX'"); }},
-      // A claim inserted twice for one user.
-      {"double_claim",
-       [](sql::Db& db) {
-         Sql(db, "CREATE TABLE c2 AS SELECT * FROM claims");
-         Sql(db, "DROP TABLE claims");
-         Sql(db, "ALTER TABLE c2 RENAME TO claims");
-         Sql(db,
-             "INSERT INTO claims SELECT 98, packet_id, user_id, 9, amount_cents, status, "
-             "claimed_at_ms, updated_at_ms FROM claims WHERE claim_id = 1");
-       }},
+      {"missing_transfer", ledger::Corruption::kMissingTransfer},
+      {"transfer_amount_mismatch", ledger::Corruption::kTransferAmountMismatch},
+      {"claim_sum_mismatch", ledger::Corruption::kClaimSumMismatch},
+      {"orphan_payment", ledger::Corruption::kOrphanPayment},
+      {"refund_amount_mismatch", ledger::Corruption::kRefundAmountMismatch},
+      {"orphan_refund", ledger::Corruption::kOrphanRefund},
+      {"double_claim", ledger::Corruption::kDoubleClaim},
   };
   for (const Case& c : cases) {
     recon::ReconResult r = ReconcileCopy(c.plant);
@@ -157,7 +115,7 @@ TEST_F(ReconTest, NamesEveryPlantedDiscrepancy) {
 
 TEST_F(ReconTest, NamesAnOrphanTransferAtTheWallet) {
   wallet_.PlantTransfer("TR424242", 5, 300);
-  recon::ReconResult r = ReconcileCopy([](sql::Db&) {});
+  recon::ReconResult r = ReconcileCopy();
   EXPECT_TRUE(Names(r, "orphan_transfer")) << conservation::Format(r.report);
   EXPECT_EQ(r.report.DriftCents(), 300);
 }

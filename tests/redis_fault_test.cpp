@@ -24,10 +24,10 @@ class RedisFaultTest : public ::testing::TestWithParam<std::string> {
     StartServer();
   }
   void StartServer() {
-    base::ServerConfig c = TestConfig(dir_);
-    c.claim_scheme = GetParam();
-    c.redis_url = redis_->url();
-    c.threads = 4;
+    ServerConfig c = TestConfig(dir_);
+    c.claim.scheme = GetParam();
+    c.redis.url = redis_->url();
+    c.server.threads = 4;
     server_ = std::make_unique<InProcessServer>(c);
     ASSERT_TRUE(server_->app);
     client_ = std::make_unique<Client>(server_->port);

@@ -18,13 +18,13 @@ namespace {
 class SchemeConformanceTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    base::ServerConfig c = TestConfig(dir_);
-    c.claim_scheme = GetParam();
+    ServerConfig c = TestConfig(dir_);
+    c.claim.scheme = GetParam();
     if (GetParam() == "mem_lock" || GetParam() == "presplit") {
       redis_ = std::make_unique<RedisProcess>(dir_);
-      c.redis_url = redis_->url();
+      c.redis.url = redis_->url();
     }
-    c.threads = 4;
+    c.server.threads = 4;
     server_ = std::make_unique<InProcessServer>(c);
     ASSERT_TRUE(server_->app);
     client_ = std::make_unique<Client>(server_->port);
@@ -137,9 +137,9 @@ INSTANTIATE_TEST_SUITE_P(Schemes, SchemeConformanceTest,
 TEST(FinalPacketsTest, RefusesOnlyNonClaimersOfRememberedFinalPackets) {
   core::FinalPackets final(100);
   EXPECT_TRUE(final.Refusal(1, 7).ok());  // Not remembered: the scheme decides.
-  final.Remember(1, "finished", {7, 8});
-  final.Remember(2, "expired", {});
-  final.Remember(3, "active", {});        // Not final: never remembered.
+  final.Remember(1, ledger::PacketState::kFinished, {7, 8});
+  final.Remember(2, ledger::PacketState::kExpired, {});
+  final.Remember(3, ledger::PacketState::kActive, {});  // Not final: never remembered.
   EXPECT_TRUE(final.Refusal(1, 7).ok());  // A claimer: the ledger answers with the claim.
   EXPECT_EQ(final.Refusal(1, 9).error(), "sold_out");
   EXPECT_EQ(final.Refusal(2, 9).error(), "expired");
@@ -149,15 +149,16 @@ TEST(FinalPacketsTest, RefusesOnlyNonClaimersOfRememberedFinalPackets) {
 
 TEST(FinalPacketsTest, StaysWithinItsBoundForgettingTheLeastRecentlyUsed) {
   core::FinalPackets final(10);
-  final.Remember(1, "finished", {1, 2, 3});  // 4 entries.
-  final.Remember(2, "finished", {4, 5, 6});  // 8.
-  EXPECT_FALSE(final.Refusal(1, 99).ok());   // Packet 1 is now the most recently used.
-  final.Remember(3, "finished", {7, 8, 9});  // Needs 4: packet 2 goes.
+  final.Remember(1, ledger::PacketState::kFinished, {1, 2, 3});  // 4 entries.
+  final.Remember(2, ledger::PacketState::kFinished, {4, 5, 6});  // 8.
+  EXPECT_FALSE(final.Refusal(1, 99).ok());  // Packet 1 is now the most recently used.
+  final.Remember(3, ledger::PacketState::kFinished, {7, 8, 9});  // Needs 4: packet 2 goes.
   EXPECT_LE(final.entries(), 10u);
   EXPECT_FALSE(final.Refusal(1, 99).ok());
   EXPECT_TRUE(final.Refusal(2, 99).ok());
   EXPECT_FALSE(final.Refusal(3, 99).ok());
-  final.Remember(4, "finished", std::vector<int64_t>(10, 5));  // Larger than the bound: ignored.
+  final.Remember(4, ledger::PacketState::kFinished,
+                 std::vector<int64_t>(10, 5));  // Larger than the bound: ignored.
   EXPECT_TRUE(final.Refusal(4, 99).ok());
   EXPECT_LE(final.entries(), 10u);
 }

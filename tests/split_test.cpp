@@ -9,7 +9,7 @@
 namespace rp::core {
 namespace {
 
-std::vector<int64_t> SplitPacket(Split split, int64_t total, int64_t count, int64_t cap,
+std::vector<int64_t> SplitPacket(ledger::SplitKind split, int64_t total, int64_t count, int64_t cap,
                                  std::mt19937_64& rng) {
   std::vector<int64_t> shares;
   int64_t remaining = total;
@@ -29,7 +29,7 @@ TEST(SplitTest, RandomPacketsSumExactlyAndStayInBounds) {
     const int64_t count = std::uniform_int_distribution<int64_t>(1, 200)(shape);
     const int64_t cap = std::uniform_int_distribution<int64_t>(1, 20000)(shape);
     const int64_t total = std::uniform_int_distribution<int64_t>(count, count * cap)(shape);
-    std::vector<int64_t> shares = SplitPacket(Split::kRandom, total, count, cap, rng);
+    std::vector<int64_t> shares = SplitPacket(ledger::SplitKind::kRandom, total, count, cap, rng);
     int64_t sum = 0;
     for (int64_t s : shares) {
       ASSERT_GE(s, 1);
@@ -47,7 +47,7 @@ std::vector<double> PositionMeans(int64_t total, int64_t count, int64_t cap, int
   std::mt19937_64 rng(seed);
   std::vector<double> sums(static_cast<size_t>(count), 0.0);
   for (int64_t i = 0; i < packets; ++i) {
-    std::vector<int64_t> shares = SplitPacket(Split::kRandom, total, count, cap, rng);
+    std::vector<int64_t> shares = SplitPacket(ledger::SplitKind::kRandom, total, count, cap, rng);
     for (size_t p = 0; p < shares.size(); ++p) sums[p] += static_cast<double>(shares[p]);
   }
   for (double& s : sums) s /= static_cast<double>(packets);
@@ -77,23 +77,23 @@ TEST(SplitTest, MeanShareIsUnbiasedByPosition) {
 // A tight cap forces the narrowing: total = count * cap leaves exactly one allocation.
 TEST(SplitTest, TightCapForcesEveryShareToTheCap) {
   std::mt19937_64 rng(1);
-  for (int64_t s : SplitPacket(Split::kRandom, 500, 5, 100, rng)) EXPECT_EQ(s, 100);
+  for (int64_t s : SplitPacket(ledger::SplitKind::kRandom, 500, 5, 100, rng)) EXPECT_EQ(s, 100);
 }
 
 TEST(SplitTest, EvenSplitGivesEveryoneTheSame) {
   std::mt19937_64 rng(1);
-  for (int64_t s : SplitPacket(Split::kEven, 1200, 12, 20000, rng)) EXPECT_EQ(s, 100);
+  for (int64_t s : SplitPacket(ledger::SplitKind::kEven, 1200, 12, 20000, rng)) EXPECT_EQ(s, 100);
 }
 
 TEST(SplitTest, OneShareTakesEverything) {
   std::mt19937_64 rng(1);
-  EXPECT_EQ(DrawShare(Split::kRandom, 777, 1, 20000, rng), 777);
+  EXPECT_EQ(DrawShare(ledger::SplitKind::kRandom, 777, 1, 20000, rng), 777);
 }
 
 TEST(SplitDeathTest, RejectsUnallocatableInput) {
   std::mt19937_64 rng(1);
-  EXPECT_DEATH(DrawShare(Split::kRandom, 3, 5, 100, rng), "invariant violated");
-  EXPECT_DEATH(DrawShare(Split::kRandom, 1000, 2, 100, rng), "invariant violated");
+  EXPECT_DEATH(DrawShare(ledger::SplitKind::kRandom, 3, 5, 100, rng), "invariant violated");
+  EXPECT_DEATH(DrawShare(ledger::SplitKind::kRandom, 1000, 2, 100, rng), "invariant violated");
 }
 
 }  // namespace

@@ -7,8 +7,9 @@
 #include <set>
 
 #include "server/async/stream_queue.h"
-#include "server/base/schema.h"
-#include "server/core/ledger_tx.h"
+#include "server/core/task_effects.h"
+#include "server/ledger/engine.h"
+#include "server/ledger/outbox.h"
 #include "tests/support/harness.h"
 
 namespace rp::testing {
@@ -18,27 +19,28 @@ class StreamQueueTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(redis_.Start().ok());
-    auto db = sql::Db::Open(dir_.File("ledger.db"), sql::SqliteOptions{});
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(base::Migrate(**db).ok());
-    writer_ =
-        std::make_unique<base::LedgerWriter>(std::move(db.value()), base::LedgerWriterOptions{});
+    ledger::LedgerOptions lo;
+    lo.path = dir_.File("ledger.db");
+    auto engine = ledger::OpenEngine(lo);
+    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+    ledger_ = std::move(engine.value());
     auto opts = base::ParseRedisUrl(redis_.url());
     ASSERT_TRUE(opts.ok());
     pool_ = std::make_unique<base::RedisPool>(*opts);
     async::StreamQueueOptions o;
     o.republish_after_ms = 1000;
-    queue_ = std::make_unique<async::StreamQueue>(writer_.get(), pool_.get(), &clock_, o);
+    queue_ = std::make_unique<async::StreamQueue>(ledger_.get(), pool_.get(), &clock_, o);
   }
 
   // Payment tasks: completing one touches only its outbox row, so the test needs no packets.
   void Enqueue(int n) {
-    ASSERT_TRUE(writer_
-                    ->RunSync([&](sql::Db& db) {
+    ASSERT_TRUE(ledger_
+                    ->RunSync([&](ledger::Tx& tx) {
                       for (int i = 0; i < n; ++i) {
                         const std::string order = "PO" + std::to_string(next_++);
-                        Status s = core::EnqueueTask(db, "payment", order, next_, 100, "{}",
-                                                     clock_.NowMs());
+                        Status s = ledger::outbox::Enqueue(
+                            tx, {ledger::TaskKind::kPayment, order, next_, 100, "{}"},
+                            clock_.NowMs());
                         if (!s.ok()) return s;
                       }
                       return Status::Ok();
@@ -47,16 +49,29 @@ class StreamQueueTest : public ::testing::Test {
   }
   int64_t Pending() {
     int64_t n = -1;
-    EXPECT_TRUE(writer_
-                    ->RunSync([&](sql::Db& db) {
-                      sql::Stmt& q =
-                          db.Prepare("SELECT COUNT(*) FROM outbox WHERE status = 'pending'");
-                      if (q.Step()) n = q.Int(0);
-                      q.Reset();
-                      return Status::Ok();
+    EXPECT_TRUE(ledger_
+                    ->Read([&](ledger::ReadTx& tx) {
+                      auto b = ledger::outbox::Stuck(tx, 0);
+                      if (b.ok()) n = b->pending;
+                      return b.status();
                     })
                     .ok());
     return n;
+  }
+  // What a worker does with a task whose effect happened: the outcome in the ledger (core's
+  // decision), then the task released to its queue.
+  Status Complete(const async::Task& t) {
+    Status s = ledger_->RunSync(
+        [&](ledger::Tx& tx) { return core::CompleteTaskTx(tx, t, clock_.NowMs()); });
+    if (s.ok()) queue_->Release(t);
+    return s;
+  }
+  Status Retry(const async::Task& t, int64_t next_attempt_ms, const std::string& error) {
+    Status s = ledger_->RunSync([&](ledger::Tx& tx) {
+      return core::RetryTaskTx(tx, t, next_attempt_ms, error, 8, clock_.NowMs());
+    });
+    if (s.ok()) queue_->Release(t);
+    return s;
   }
   std::vector<async::Task> LeaseAll(int64_t lease_ms = 60000) {
     auto tasks = queue_->Lease(1000, lease_ms);
@@ -67,7 +82,7 @@ class StreamQueueTest : public ::testing::Test {
   TempDir dir_;
   RedisProcess redis_{dir_};
   ManualClock clock_{1'000'000};
-  std::unique_ptr<base::LedgerWriter> writer_;
+  std::unique_ptr<ledger::Engine> ledger_;
   std::unique_ptr<base::RedisPool> pool_;
   std::unique_ptr<async::StreamQueue> queue_;
   int64_t next_ = 1;
@@ -85,11 +100,11 @@ TEST_F(StreamQueueTest, RelayedTasksAreLeasedOnceAndCompletedTasksLeaveTheStream
   for (const async::Task& t : tasks) {
     EXPECT_FALSE(t.queue_ref.empty());
     orders.insert(t.order_no);
-    ASSERT_TRUE(queue_->Complete(t).ok());
+    ASSERT_TRUE(Complete(t).ok());
   }
   EXPECT_EQ(orders.size(), 10u);
   EXPECT_EQ(Pending(), 0);
-  queue_->RelayOnce();  // Refreshes the backlog figure.
+  ASSERT_TRUE(queue_->RelayOnce().ok());  // Refreshes the backlog figure.
   EXPECT_EQ(queue_->Stats().backlog, 0);
   EXPECT_EQ(queue_->Stats().fallback_leases, 0);
 }
@@ -101,7 +116,7 @@ TEST_F(StreamQueueTest, ATaskWhoseWorkerDiedIsReclaimedAfterItsLease) {
   EXPECT_TRUE(LeaseAll(60000).empty());
   std::vector<async::Task> again = LeaseAll(/*lease_ms=*/0);  // Idle ≥ 0 ms: re-claimed.
   ASSERT_EQ(again.size(), 3u);
-  for (const async::Task& t : again) ASSERT_TRUE(queue_->Complete(t).ok());
+  for (const async::Task& t : again) ASSERT_TRUE(Complete(t).ok());
   EXPECT_EQ(Pending(), 0);
 }
 
@@ -110,12 +125,11 @@ TEST_F(StreamQueueTest, ACrashBetweenPublishAndMarkOnlyDuplicatesAndDuplicatesAr
   ASSERT_EQ(*queue_->RelayOnce(), 5);
   // The relay published, then "crashed" before its mark committed.
   ASSERT_TRUE(
-      writer_->RunSync([](sql::Db& db) { return db.Exec("UPDATE outbox SET relayed_at_ms = 0"); })
-          .ok());
+      ledger_->RunSync([](ledger::Tx& tx) { return ledger::outbox::ForgetRelayed(tx); }).ok());
   ASSERT_EQ(*queue_->RelayOnce(), 5);
   std::vector<async::Task> tasks = LeaseAll();
   ASSERT_EQ(tasks.size(), 10u);  // Each task twice.
-  for (const async::Task& t : tasks) ASSERT_TRUE(queue_->Complete(t).ok());
+  for (const async::Task& t : tasks) ASSERT_TRUE(Complete(t).ok());
   EXPECT_EQ(Pending(), 0);
 }
 
@@ -129,7 +143,7 @@ TEST_F(StreamQueueTest, AFlushedStreamIsRepublishedFromTheOutbox) {
   ASSERT_EQ(*queue_->RelayOnce(), 4);
   std::vector<async::Task> tasks = LeaseAll();
   ASSERT_EQ(tasks.size(), 4u);
-  for (const async::Task& t : tasks) ASSERT_TRUE(queue_->Complete(t).ok());
+  for (const async::Task& t : tasks) ASSERT_TRUE(Complete(t).ok());
   EXPECT_EQ(Pending(), 0);
 }
 
@@ -138,7 +152,7 @@ TEST_F(StreamQueueTest, RetriesWaitInTheOutboxUntilDue) {
   ASSERT_EQ(*queue_->RelayOnce(), 1);
   std::vector<async::Task> tasks = LeaseAll();
   ASSERT_EQ(tasks.size(), 1u);
-  ASSERT_TRUE(queue_->Retry(tasks[0], clock_.NowMs() + 500, "wallet down", 8).ok());
+  ASSERT_TRUE(Retry(tasks[0], clock_.NowMs() + 500, "wallet down").ok());
   EXPECT_EQ(*queue_->RelayOnce(), 0);  // Backing off.
   EXPECT_TRUE(LeaseAll().empty());     // The retried entry was acked away.
   clock_.AdvanceMs(500);
@@ -146,7 +160,7 @@ TEST_F(StreamQueueTest, RetriesWaitInTheOutboxUntilDue) {
   tasks = LeaseAll();
   ASSERT_EQ(tasks.size(), 1u);
   EXPECT_EQ(tasks[0].attempts, 2);  // The retry counted.
-  ASSERT_TRUE(queue_->Complete(tasks[0]).ok());
+  ASSERT_TRUE(Complete(tasks[0]).ok());
   EXPECT_EQ(Pending(), 0);
 }
 
@@ -159,7 +173,7 @@ TEST_F(StreamQueueTest, WithRedisDownTasksAreLeasedFromTheOutbox) {
   EXPECT_GE(queue_->Stats().fallback_leases, 1);
   for (const async::Task& t : tasks) {
     EXPECT_TRUE(t.queue_ref.empty());
-    ASSERT_TRUE(queue_->Complete(t).ok());
+    ASSERT_TRUE(Complete(t).ok());
   }
   EXPECT_EQ(Pending(), 0);
 }

@@ -13,7 +13,6 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -24,59 +23,52 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/metrics.h"
 #include "common/periodic.h"
+#include "server/async/options.h"
 #include "server/async/task_queue.h"
-#include "server/base/ledger_writer.h"
+#include "server/ledger/engine.h"
 
 namespace rp::async {
 
-struct AsyncOptions {
-  int workers = 2;
-  int lease_batch_max = 32;
-  int64_t lease_ms = 30000;  // A task a dead worker held reappears after this.
-  int64_t idle_poll_ms = 100;
-  int64_t call_deadline_ms = 2000;
-  int64_t retry_base_ms = 100;
-  int64_t retry_max_ms = 10000;
-  int64_t failed_after_attempts = 8;
-  int64_t payment_poll_ms = 1000;         // How long to wait for a callback before polling again.
-  int64_t payment_late_poll_ms = 300000;  // Polling goes on this long after an unpaid close.
-  int64_t stuck_after_ms = 60000;
-  int64_t stuck_scan_interval_ms = 5000;
-  uint64_t seed = 1;
+// Where the work goes and how the calls are made.
+struct WorkerTargets {
   std::string wallet_url;
   std::string payment_url;
+  int64_t call_deadline_ms = 2000;
+  uint64_t seed = 1;  // Retry jitter.
 };
 
 struct AsyncStats {
-  std::map<std::string, int64_t> completed;  // By kind.
-  std::map<std::string, int64_t> retried;    // By kind.
-  std::map<std::string, int64_t> stuck;      // By kind, as of the last scan.
-  int64_t oldest_pending_ms = 0;             // Queue lag, as of the last scan.
+  std::map<ledger::TaskKind, int64_t> completed;  // Monotonic.
+  std::map<ledger::TaskKind, int64_t> retried;    // Monotonic.
+  std::map<ledger::TaskKind, int64_t> stuck;      // As of the last scan.
+  int64_t oldest_pending_ms = 0;                  // Queue lag, as of the last scan.
 };
 
 class AsyncService {
  public:
   // None of the pointers are owned; all must outlive the service.
-  AsyncService(TaskQueue* queue, base::LedgerWriter* writer, const Clock* clock,
-               AsyncOptions options);
+  AsyncService(TaskQueue* queue, ledger::Engine* ledger, const Clock* clock, AsyncOptions options,
+               WorkerTargets targets);
   ~AsyncService();
   void Start();
   void Stop();
   AsyncStats Stats() const;
+  void RegisterMetrics(metrics::Hub& hub) const;
   // One stuck-task scan now (tests; also runs periodically).
   Status ScanStuck();
 
  private:
   void WorkerLoop(int index);
-  // Executes one task: returns OK when its effect is confirmed downstream.
-  Status Execute(const Task& task, class Calls& calls);
+  void Finish(const Task& t, Status outcome);
   int64_t Backoff(int64_t attempts);
 
   TaskQueue* queue_;
-  base::LedgerWriter* writer_;
+  ledger::Engine* ledger_;
   const Clock* clock_;
   const AsyncOptions options_;
+  const WorkerTargets targets_;
   std::atomic<bool> stopping_{false};
   mutable std::mutex mu_;
   std::mt19937_64 rng_;

@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "server/ledger/outbox.h"
+
 namespace rp::async {
 namespace {
 
@@ -11,12 +13,13 @@ constexpr const char* kGroup = "rp-workers";
 
 std::map<std::string, std::string> ToFields(const Task& t) {
   return {{"task_id", std::to_string(t.task_id)},
-          {"kind", t.kind},
+          {"kind", std::string(ledger::Name(t.kind))},
           {"order_no", t.order_no},
           {"ref_id", std::to_string(t.ref_id)},
           {"amount_cents", std::to_string(t.amount_cents)},
           {"payload", t.payload},
-          {"attempts", std::to_string(t.attempts)},
+          // The attempt this delivery is (the row counts the attempts made so far).
+          {"attempts", std::to_string(t.attempts + 1)},
           {"created_at_ms", std::to_string(t.created_at_ms)}};
 }
 
@@ -37,7 +40,9 @@ bool FromEntry(const base::StreamEntry& e, Task* t) {
   auto kind = e.fields.find("kind");
   auto order = e.fields.find("order_no");
   if (t->task_id <= 0 || kind == e.fields.end() || order == e.fields.end()) return false;
-  t->kind = kind->second;
+  std::optional<ledger::TaskKind> k = ledger::kTaskKinds.Parse(kind->second);
+  if (!k) return false;
+  t->kind = *k;
   t->order_no = order->second;
   t->ref_id = IntField(e, "ref_id");
   t->amount_cents = IntField(e, "amount_cents");
@@ -51,12 +56,12 @@ bool FromEntry(const base::StreamEntry& e, Task* t) {
 
 }  // namespace
 
-StreamQueue::StreamQueue(base::LedgerWriter* writer, base::RedisPool* redis, const Clock* clock,
+StreamQueue::StreamQueue(ledger::Engine* ledger, base::RedisPool* redis, const Clock* clock,
                          StreamQueueOptions options)
-    : writer_(writer),
+    : ledger_(ledger),
       clock_(clock),
       options_(std::move(options)),
-      outbox_(writer, clock),
+      outbox_(ledger, clock),
       stream_(redis, options_.key, kGroup) {}
 
 StreamQueue::~StreamQueue() {
@@ -79,19 +84,12 @@ void StreamQueue::Stop() {
 Result<int64_t> StreamQueue::RelayOnce() {
   const int64_t now_ms = clock_->NowMs();
   std::vector<Task> due;
-  Status s = writer_->RunSync([&](sql::Db& db) {
-    due.clear();
-    sql::Stmt& q = db.Prepare(
-        std::string("SELECT ") + kTaskColumns +
-        " FROM outbox WHERE status = 'pending' AND next_attempt_ms <= ? "
-        "AND (relayed_at_ms = 0 OR relayed_at_ms <= ?) ORDER BY next_attempt_ms LIMIT ?");
-    q.Bind(1, now_ms)
-        .Bind(2, now_ms - options_.republish_after_ms)
-        .Bind(3, options_.relay_batch_max);
-    while (q.Step()) {
-      due.push_back(ReadTaskRow(q));
-    }
-    return q.status();
+  Status s = ledger_->Read([&](ledger::ReadTx& tx) {
+    Result<std::vector<Task>> rows = ledger::outbox::DueForRelay(
+        tx, now_ms, now_ms - options_.republish_after_ms, options_.relay_batch_max);
+    if (!rows.ok()) return rows.status();
+    due = std::move(rows.value());
+    return Status::Ok();
   });
   if (!s.ok()) return s;
   std::vector<const Task*> published;
@@ -105,18 +103,13 @@ Result<int64_t> StreamQueue::RelayOnce() {
     published.push_back(&t);
   }
   if (!published.empty()) {
-    s = writer_->RunSync([&](sql::Db& db) {
+    s = ledger_->RunSync([&](ledger::Tx& tx) {
       // Only rows no worker retried meanwhile: a retry (attempts moved) already acked the entry
       // we published and reset the row for the relay; marking it would strand it until
       // republish_after_ms.
-      sql::Stmt& up = db.Prepare(
-          "UPDATE outbox SET relayed_at_ms = ? WHERE task_id = ? AND attempts = ? "
-          "AND status = 'pending'");
       for (const Task* t : published) {
-        up.Reset();
-        up.Bind(1, now_ms).Bind(2, t->task_id).Bind(3, t->attempts - 1);
-        up.Step();
-        if (!up.status().ok()) return up.status();
+        Status st = ledger::outbox::MarkRelayed(tx, t->task_id, t->attempts, now_ms);
+        if (!st.ok()) return st;
       }
       return Status::Ok();
     });
@@ -160,21 +153,8 @@ Result<std::vector<Task>> StreamQueue::Lease(int max, int64_t lease_ms) {
   return tasks;
 }
 
-Status StreamQueue::Complete(const Task& task) {
-  Status s = outbox_.Complete(task);
-  if (!s.ok()) return s;  // Not acked: delivered again after the lease.
+void StreamQueue::Release(const Task& task) {
   if (!task.queue_ref.empty() && !stream_.Ack({task.queue_ref}).ok()) ++redis_errors_;
-  return Status::Ok();
-}
-
-Status StreamQueue::Retry(const Task& task, int64_t next_attempt_ms, const std::string& error,
-                          int64_t failed_after) {
-  // The outbox row takes the backoff and is marked unrelayed; the relay publishes it again when
-  // it is due. The stream entry is done with.
-  Status s = outbox_.Retry(task, next_attempt_ms, error, failed_after);
-  if (!s.ok()) return s;
-  if (!task.queue_ref.empty() && !stream_.Ack({task.queue_ref}).ok()) ++redis_errors_;
-  return Status::Ok();
 }
 
 // The relay and the workers meet on the outbox queue's wake-up signal.
@@ -184,6 +164,21 @@ void StreamQueue::WaitForWork(int64_t timeout_ms) {
 
 void StreamQueue::Notify() {
   outbox_.Notify();
+}
+
+void StreamQueue::RegisterMetrics(metrics::Hub& hub) {
+  hub.AddCollector([this](metrics::Writer& w) {
+    const StreamQueueStats q = Stats();
+    const metrics::Labels l{{"stream", "tasks"}};
+    w.Gauge("rp_stream_backlog", "Redis stream entries not yet acknowledged, by stream",
+            static_cast<double>(q.backlog), l);
+    w.Gauge("rp_stream_lag_seconds", "Age of the oldest unacknowledged stream entry",
+            static_cast<double>(q.lag_ms) / 1000.0, l);
+    w.Counter("rp_stream_published_total", "Entries published to a Redis stream, by stream",
+              static_cast<double>(q.relayed), l);
+    w.Counter("rp_stream_fallbacks_total", "Work done around a Redis stream because Redis failed",
+              static_cast<double>(q.fallback_leases), l);
+  });
 }
 
 StreamQueueStats StreamQueue::Stats() const {

@@ -11,8 +11,8 @@
 // Redis is not the truth: a row relayed but still pending after republish_after_ms (Redis
 // flushed or restarted without persistence) is published again; and while Redis is unreachable
 // Lease() leases straight from the outbox (the embedded queue), so transfers slow down, never
-// stop. Retries go back through the outbox (next_attempt_ms) so backoff survives a crash.
-// Thread-safe; Start() runs the relay, Stop() joins it.
+// stop. Retries go back through the outbox (core's RetryTaskTx resets the row for the relay), so
+// backoff survives a crash. Thread-safe; Start() runs the relay, Stop() joins it.
 #pragma once
 
 #include <atomic>
@@ -25,8 +25,8 @@
 #include "common/periodic.h"
 #include "server/async/outbox_queue.h"
 #include "server/async/task_queue.h"
-#include "server/base/ledger_writer.h"
 #include "server/base/redis_stream.h"
+#include "server/ledger/engine.h"
 
 namespace rp::async {
 
@@ -50,18 +50,19 @@ struct StreamQueueStats {
 class StreamQueue final : public TaskQueue {
  public:
   // Pointers are not owned and must outlive the queue.
-  StreamQueue(base::LedgerWriter* writer, base::RedisPool* redis, const Clock* clock,
+  StreamQueue(ledger::Engine* ledger, base::RedisPool* redis, const Clock* clock,
               StreamQueueOptions options);
   ~StreamQueue() override;
   void Start();
   void Stop();
 
   Result<std::vector<Task>> Lease(int max, int64_t lease_ms) override;
-  Status Complete(const Task& task) override;
-  Status Retry(const Task& task, int64_t next_attempt_ms, const std::string& error,
-               int64_t failed_after) override;
+  // Acks the task's stream entry (its outcome is in the ledger); a failed ack re-delivers it,
+  // which the ledger and the downstream order numbers make harmless.
+  void Release(const Task& task) override;
   void WaitForWork(int64_t timeout_ms) override;
   void Notify() override;
+  void RegisterMetrics(metrics::Hub& hub) override;
 
   // One relay pass: publishes due, unrelayed outbox rows. Returns how many (tests call it
   // directly; the relay thread calls it periodically).
@@ -69,7 +70,7 @@ class StreamQueue final : public TaskQueue {
   StreamQueueStats Stats() const;
 
  private:
-  base::LedgerWriter* writer_;
+  ledger::Engine* ledger_;
   const Clock* clock_;
   const StreamQueueOptions options_;
   OutboxQueue outbox_;  // The ledger side: completions, retries, and the fallback lease.

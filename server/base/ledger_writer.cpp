@@ -26,9 +26,9 @@ Status LedgerWriter::Submit(WriteJob job) {
   job.enqueued_ns = MonotonicNs();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return Unavailable("shutting_down", "the server is shutting down");
+    if (stopping_) return Status(Error::kShuttingDown, "the server is shutting down");
     if (static_cast<int>(queue_.size()) >= options_.queue_max) {
-      return Unavailable("overloaded", "the ledger write queue is full; retry later");
+      return Status(Error::kOverloaded, "the ledger write queue is full; retry later");
     }
     queue_.push_back(std::move(job));
     stats_.queue_depth = static_cast<int64_t>(queue_.size());

@@ -14,7 +14,7 @@ timeval ToTimeval(int64_t ms) {
 }
 
 Status RedisError(const std::string& what) {
-  return Unavailable("redis_unavailable", "redis: " + what);
+  return Status(Error::kRedisUnavailable, "redis: " + what);
 }
 
 // SHA1 of a script, as EVALSHA wants it (Redis keys scripts by SHA1).
@@ -62,11 +62,11 @@ Result<RedisOptions> ParseRedisUrl(const std::string& url) {
   }
   const size_t colon = rest.rfind(':');
   if (colon == std::string::npos || colon == 0) {
-    return InvalidArgument("bad_config", "redis.url must look like tcp://HOST:PORT");
+    return Status(Error::kBadConfig, "redis.url must look like tcp://HOST:PORT");
   }
   o.host = rest.substr(0, colon);
   o.port = std::atoi(rest.c_str() + colon + 1);
-  if (o.port <= 0 || o.port > 65535) return InvalidArgument("bad_config", "bad redis port");
+  if (o.port <= 0 || o.port > 65535) return Status(Error::kBadConfig, "bad redis port");
   return o;
 }
 

@@ -2,15 +2,16 @@
 
 #include <memory>
 
+#include "common/downstream.h"
 #include "server/base/service_client.h"
 
 namespace rp::base {
 
 Status RewardTcc::Step(const std::string& step, const std::string& subsidy_id,
                        const std::string& tx_id) {
-  Result<ServiceReply> r =
-      ThreadLocalClient(url_, deadline_ms_)
-          .Post("/reward/subsidies/" + subsidy_id + "/" + step, {{"tx_id", tx_id}});
+  Result<ServiceReply> r = ThreadLocalClient(url_, deadline_ms_)
+                               .Post(downstream::TccPath(subsidy_id, step),
+                                     downstream::ToJson(downstream::TccRequest{tx_id}));
   if (!r.ok()) return r.status();
   if (r->status == 200 || r->status == 201) return Status::Ok();
   std::string code;
@@ -19,12 +20,12 @@ Status RewardTcc::Step(const std::string& step, const std::string& subsidy_id,
   }
   // 404 / 409 / 410 are the service's final word on this subsidy; anything else may pass.
   if (r->status == 404 || r->status == 409 || r->status == 410) {
-    return Conflict("subsidy_refused", "reward service refused " + step + " of " + subsidy_id +
-                                           ": " +
-                                           (code.empty() ? std::to_string(r->status) : code));
+    return Status(Error::kSubsidyRefused, "reward service refused " + step + " of " + subsidy_id +
+                                              ": " +
+                                              (code.empty() ? std::to_string(r->status) : code));
   }
-  return Unavailable("reward_unavailable", "reward " + step + " of " + subsidy_id + ": HTTP " +
-                                               std::to_string(r->status));
+  return Status(Error::kRewardUnavailable,
+                "reward " + step + " of " + subsidy_id + ": HTTP " + std::to_string(r->status));
 }
 
 Status RewardTcc::Try(const std::string& s, const std::string& tx) {

@@ -15,8 +15,8 @@ ServiceClient::ServiceClient(const std::string& base_url, int64_t deadline_ms)
 
 Result<ServiceReply> ServiceClient::Wrap(const httplib::Result& r, const std::string& what) {
   if (!r) {
-    return Unavailable("service_unreachable",
-                       what + " at " + base_url_ + ": " + httplib::to_string(r.error()));
+    return Status(Error::kServiceUnreachable,
+                  what + " at " + base_url_ + ": " + httplib::to_string(r.error()));
   }
   return ServiceReply{r->status, nlohmann::json::parse(r->body, nullptr, false)};
 }

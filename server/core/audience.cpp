@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "common/downstream.h"
 #include "server/base/service_client.h"
 
 namespace rp::core {
@@ -23,21 +24,20 @@ bool AudienceChecker::Lookup(int64_t sender_id, int64_t claimer_id, Relation* ou
   }
   // One client per pool thread: ServiceClient is not thread-safe.
   Result<base::ServiceReply> r = base::ThreadLocalClient(social_url_, deadline_ms_)
-                                     .Get("/social/relation?from=" + std::to_string(claimer_id) +
-                                          "&to=" + std::to_string(sender_id));
-  if (!r.ok() || r->status != 200 || !r->body.is_object() || !r->body.contains("follows")) {
-    return false;
-  }
-  out->follows = r->body.value("follows", false);
-  out->friends = r->body.value("friends", false);
+                                     .Get(downstream::RelationPath(claimer_id, sender_id));
+  if (!r.ok() || r->status != 200) return false;
+  Result<downstream::Relation> rel = downstream::ParseRelation(r->body);
+  if (!rel.ok()) return false;
+  out->follows = rel->follows;
+  out->friends = rel->friends;
   std::lock_guard<std::mutex> lock(mu_);
   if (cache_.size() >= cache_max_) cache_.clear();  // Bounded; relations are cheap to re-fetch.
   cache_[key] = *out;
   return true;
 }
 
-bool AudienceChecker::Allows(int64_t sender_id, int64_t claimer_id, const std::string& audience) {
-  if (audience == "public" || sender_id == claimer_id) return true;
+bool AudienceChecker::Allows(int64_t sender_id, int64_t claimer_id, ledger::Audience audience) {
+  if (audience == ledger::Audience::kPublic || sender_id == claimer_id) return true;
   Relation rel;
   if (!Lookup(sender_id, claimer_id, &rel)) {
     int64_t n = ++degraded_;
@@ -46,7 +46,7 @@ bool AudienceChecker::Allows(int64_t sender_id, int64_t claimer_id, const std::s
     }
     return true;
   }
-  return audience == "fans" ? rel.follows : rel.friends;
+  return audience == ledger::Audience::kFans ? rel.follows : rel.friends;
 }
 
 }  // namespace rp::core

@@ -17,6 +17,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "server/ledger/records.h"
+
 namespace rp::core {
 
 class AudienceChecker {
@@ -24,7 +26,7 @@ class AudienceChecker {
   AudienceChecker(std::string social_url, int64_t deadline_ms, size_t cache_max);
 
   // True when claimer may claim a packet of sender with this audience.
-  bool Allows(int64_t sender_id, int64_t claimer_id, const std::string& audience);
+  bool Allows(int64_t sender_id, int64_t claimer_id, ledger::Audience audience);
   int64_t degraded() const { return degraded_.load(); }
 
  private:

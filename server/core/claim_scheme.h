@@ -1,22 +1,24 @@
 // ClaimScheme: how concurrent claims on one packet contend. Engineers switch schemes
-// (--claim-scheme) to compare them; every scheme ends in the same ClaimTx in the ledger, so the
-// money rules are identical and only contention and cost differ.
-//
-// Schemes here: db_lock (the seed's pessimistic lock: one write transaction per claim holding
-// the packet's row lock until commit) and batched (many claims of one packet per write
-// transaction); the Redis schemes presplit and mem_lock have their own headers.
+// (claim.scheme, --claim-scheme) to compare them; every scheme ends in the same ClaimTx in the
+// ledger, so the money rules are identical and only contention and cost differ. The schemes by
+// name are listed once, in common/claim_schemes.h; their factories in core/scheme_registry.h.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "server/base/ledger_writer.h"
 #include "server/core/claim_tx.h"
-#include "server/core/ledger_tx.h"
+#include "server/ledger/engine.h"
+#include "server/ledger/records.h"
+
+namespace rp::base {
+class RedisPool;
+}
 
 namespace rp::core {
 
@@ -36,17 +38,17 @@ class ClaimScheme {
   virtual SchemeStats Stats() const { return {}; }
   // Claims one share of packet_id for user_id. Thread-safe. `done` is called exactly once, on an
   // unspecified thread, after the claim is durable in the ledger (or with the error); it must not
-  // block. Unavailable("overloaded") when the scheme cannot take more work right now.
+  // block. Overloaded when the scheme cannot take more work right now.
   virtual void Claim(int64_t packet_id, int64_t user_id, ClaimDone done) = 0;
 
   // Runs inside the transaction that creates a packet (C2C send, B2C send; on the writer
   // thread, not for replays), so whatever a scheme keeps per share commits with the packet or
   // not at all. A non-OK status rolls the send back. Default: nothing.
-  virtual Status PrepareNewPacket(sql::Db& /*tx*/, const PacketRow& /*packet*/) {
+  virtual Status PrepareNewPacket(ledger::Tx& /*tx*/, const ledger::PacketRecord& /*packet*/) {
     return Status::Ok();
   }
   // After that transaction committed. Any thread; must not block. Default: nothing.
-  virtual void NewPacketCommitted(const PacketRow& /*packet*/) {}
+  virtual void NewPacketCommitted(const ledger::PacketRecord& /*packet*/) {}
 
   // At start-up, before the first claim, with the ledger's open packets: drops what the scheme
   // keeps outside the ledger for them (Redis counters, share lists, claimer sets), so each
@@ -59,14 +61,17 @@ class ClaimScheme {
   }
 };
 
+// What every scheme may use. Pointers are not owned and must outlive the scheme.
 struct ClaimSchemeDeps {
-  base::LedgerWriter* writer = nullptr;  // Not owned; must outlive the scheme.
-  const Clock* clock = nullptr;          // Not owned.
+  ledger::Engine* ledger = nullptr;
+  const Clock* clock = nullptr;
   uint64_t rng_seed = 1;
-  int batch_max = 256;  // batched: claims per write transaction at most.
+  int batch_max = 256;                   // batched: claims per write transaction at most.
+  base::RedisPool* redis = nullptr;      // mem_lock, presplit.
+  int64_t key_ttl_s = 86400 * 2;         // Redis keys expire on their own after the packet has.
+  int redis_threads = 8;                 // Threads making the blocking Redis calls.
+  int queue_max = 8192;                  // Claims waiting for one of them; beyond: 503.
+  size_t final_entries_max = 1'000'000;  // mem_lock: final packets + claimers remembered.
 };
-
-// InvalidArgument("unknown_scheme") for a name this build does not have.
-Result<std::unique_ptr<ClaimScheme>> MakeClaimScheme(std::string_view name, ClaimSchemeDeps deps);
 
 }  // namespace rp::core

@@ -1,104 +1,100 @@
 #include "server/core/claim_tx.h"
 
 #include "common/check.h"
-#include "server/core/ledger_tx.h"
+#include "server/core/order_numbers.h"
 #include "server/core/split.h"
-#include "server/core/state_machine.h"
+#include "server/ledger/claims.h"
+#include "server/ledger/outbox.h"
+#include "server/ledger/packets.h"
+#include "server/ledger/state.h"
 
 namespace rp::core {
 namespace {
 
-// The user's existing claim on this packet, if any.
-bool FindClaim(sql::Db& db, int64_t packet_id, int64_t user_id, ClaimOutcome* out, Status* s) {
-  sql::Stmt& q = db.Prepare(
-      "SELECT claim_id, amount_cents, claimed_at_ms, status FROM claims "
-      "WHERE packet_id = ? AND user_id = ?");
-  q.Bind(1, packet_id).Bind(2, user_id);
-  if (!q.Step()) {
-    *s = q.status();
-    return false;
-  }
-  *out = {q.Int(0), packet_id, user_id, q.Int(1), q.Int(2), q.Text(3), true};
-  q.Reset();
-  return true;
-}
+using ledger::PacketState;
 
-Status CheckClaimable(const PacketRow& p, int64_t now_ms) {
-  using namespace packet_state;
-  if (p.status == kAwaitingPayment || p.status == kClosed) {
-    return Conflict("not_claimable", "packet is " + p.status + ", not open for claims");
-  }
-  if (p.status == kExpired || p.status == kRefunded || now_ms >= p.expires_at_ms) {
-    return Gone("expired", "packet expired");
-  }
-  if (p.status == kFinished || p.remaining_count() == 0) {
-    return Conflict("sold_out", "every share of this packet has been claimed");
-  }
-  RP_CHECK(p.status == kActive);
-  return Status::Ok();
-}
-
-Status InsertClaim(sql::Db& db, const PacketRow& p, int64_t user_id, int64_t amount, int64_t now_ms,
-                   int64_t* claim_id) {
-  sql::Stmt& ins = db.Prepare(
-      "INSERT INTO claims (packet_id, user_id, seq, amount_cents, status, claimed_at_ms, "
-      "updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  ins.Bind(1, p.packet_id).Bind(2, user_id).Bind(3, p.claimed_count + 1).Bind(4, amount);
-  ins.Bind(5, claim_state::kTransferPending).Bind(6, now_ms).Bind(7, now_ms);
-  ins.Step();
-  if (!ins.status().ok()) return ins.status();
-  *claim_id = db.LastInsertRowId();
-  Status s = RecordTransition(db, ClaimMachine(), *claim_id, "", claim_state::kTransferPending,
-                              "claim", now_ms);
+// The claim row, its creation event and its transfer order, in the same transaction: a
+// committed claim always has exactly one transfer order.
+Result<int64_t> InsertClaim(ledger::Tx& tx, const ledger::PacketRecord& p, int64_t user_id,
+                            int64_t amount, int64_t now_ms) {
+  ledger::ClaimRecord c{0,       p.packet_id,
+                        user_id, p.claimed_count + 1,
+                        amount,  ledger::ClaimState::kTransferPending,
+                        now_ms};
+  Result<int64_t> id = ledger::claims::Insert(tx, c, now_ms);
+  if (!id.ok()) return id.status();
+  Status s = ledger::RecordCreated(tx, *id, c.state, "claim", now_ms);
   if (!s.ok()) return s;
-  // The transfer order, in the same transaction: a committed claim always has exactly one.
-  return EnqueueTask(db, "transfer", TransferNo(*claim_id), *claim_id, amount,
-                     "{\"user_id\":" + std::to_string(user_id) + "}", now_ms);
+  s = ledger::outbox::Enqueue(tx,
+                              {ledger::TaskKind::kTransfer, TransferNo(*id), *id, amount,
+                               "{\"user_id\":" + std::to_string(user_id) + "}"},
+                              now_ms);
+  if (!s.ok()) return s;
+  return id;
+}
+
+Result<int64_t> Amount(ledger::Tx& tx, const ledger::PacketRecord& p, int64_t user_id,
+                       std::mt19937_64& rng, const ShareSource* source) {
+  if (source == nullptr) {
+    return DrawShare(p.split, p.remaining_cents(), p.remaining_count(), p.share_cap_cents, rng);
+  }
+  Result<int64_t> taken = (*source)(tx, p, user_id);
+  if (!taken.ok()) return taken.status();
+  const int64_t amount = *taken;
+  RP_CHECK(amount >= 1 && amount <= p.share_cap_cents && amount <= p.remaining_cents());
+  RP_CHECK(p.remaining_cents() - amount >= p.remaining_count() - 1);
+  return amount;
 }
 
 }  // namespace
 
-Status ClaimTx(sql::Db& db, int64_t packet_id, int64_t user_id, int64_t now_ms,
-               std::mt19937_64& rng, ClaimOutcome* out, const ShareSource* source) {
-  Result<PacketRow> loaded = LoadPacket(db, packet_id);
-  if (!loaded.ok()) return loaded.status();
-  const PacketRow& p = *loaded;
-  Status s;
-  if (FindClaim(db, packet_id, user_id, out, &s)) return Status::Ok();
-  if (!s.ok()) return s;
-  s = CheckClaimable(p, now_ms);
-  if (!s.ok()) return s;
-
-  int64_t amount = 0;
-  if (source != nullptr) {
-    Result<int64_t> taken = (*source)(db, p, user_id);
-    if (!taken.ok()) return taken.status();
-    amount = *taken;
-    RP_CHECK(amount >= 1 && amount <= p.share_cap_cents && amount <= p.remaining_cents());
-    RP_CHECK(p.remaining_cents() - amount >= p.remaining_count() - 1);
-  } else {
-    const Split split = p.split == "even" ? Split::kEven : Split::kRandom;
-    amount = DrawShare(split, p.remaining_cents(), p.remaining_count(), p.share_cap_cents, rng);
+Status CheckClaimable(const ledger::PacketRecord& p, int64_t now_ms) {
+  if (p.state == PacketState::kAwaitingPayment || p.state == PacketState::kClosed) {
+    return {Error::kNotClaimable,
+            "packet is " + std::string(ledger::Name(p.state)) + ", not open for claims"};
   }
-  int64_t claim_id = 0;
-  s = InsertClaim(db, p, user_id, amount, now_ms, &claim_id);
-  if (!s.ok()) return s;
+  if (p.state == PacketState::kExpired || p.state == PacketState::kRefunded ||
+      now_ms >= p.expires_at_ms) {
+    return {Error::kExpired, "packet expired"};
+  }
+  if (p.state == PacketState::kFinished || p.remaining_count() == 0) {
+    return {Error::kSoldOut, "every share of this packet has been claimed"};
+  }
+  RP_CHECK(p.state == PacketState::kActive);
+  return Status::Ok();
+}
 
-  sql::Stmt& up = db.Prepare(
-      "UPDATE packets SET claimed_count = claimed_count + 1, claimed_cents = claimed_cents + ?, "
-      "updated_at_ms = ? WHERE packet_id = ? AND claimed_count = ? AND status = 'active'");
-  up.Bind(1, amount).Bind(2, now_ms).Bind(3, packet_id).Bind(4, p.claimed_count);
-  up.Step();
-  if (!up.status().ok()) return up.status();
-  RP_CHECK(db.Changes() == 1);  // We hold the write transaction: nobody else can have moved it.
+Status ClaimTx(ledger::Tx& tx, int64_t packet_id, int64_t user_id, int64_t now_ms,
+               std::mt19937_64& rng, ClaimOutcome* out, const ShareSource* source) {
+  Result<ledger::PacketRecord> loaded =
+      ledger::packets::Load(tx, packet_id, ledger::packets::Lock::kForUpdate);
+  if (!loaded.ok()) return loaded.status();
+  const ledger::PacketRecord& p = *loaded;
+  Result<std::optional<ledger::ClaimRecord>> mine = ledger::claims::Find(tx, packet_id, user_id);
+  if (!mine.ok()) return mine.status();
+  if (*mine) {
+    *out = {**mine, true};
+    return Status::Ok();
+  }
+  Status s = CheckClaimable(p, now_ms);
+  if (!s.ok()) return s;
+  Result<int64_t> amount = Amount(tx, p, user_id, rng, source);
+  if (!amount.ok()) return amount.status();
+  Result<int64_t> claim_id = InsertClaim(tx, p, user_id, *amount, now_ms);
+  if (!claim_id.ok()) return claim_id.status();
+  s = ledger::packets::AddClaim(tx, packet_id, *amount, p.claimed_count, now_ms);
+  if (!s.ok()) return s;
   if (p.remaining_count() == 1) {
-    RP_CHECK(amount == p.remaining_cents());
-    s = MovePacket(db, packet_id, packet_state::kActive, packet_state::kFinished, "sold_out",
-                   now_ms);
+    RP_CHECK(*amount == p.remaining_cents());
+    s = ledger::Move(tx, packet_id, PacketState::kActive, PacketState::kFinished, "sold_out",
+                     now_ms);
     if (!s.ok()) return s;
   }
-  *out = {claim_id, packet_id, user_id, amount, now_ms, std::string(claim_state::kTransferPending),
-          false};
+  out->claim = {*claim_id, packet_id,
+                user_id,   p.claimed_count + 1,
+                *amount,   ledger::ClaimState::kTransferPending,
+                now_ms};
+  out->repeat = false;
   return Status::Ok();
 }
 

@@ -1,25 +1,21 @@
-// The claim transaction every claim scheme ends in: re-read the packet, check the claimer,
-// draw the share, insert the claim and its transfer order, update the packet. Runs inside a
-// LedgerWriter job, so on any error nothing of it is written.
+// The claim transaction every claim scheme ends in: re-read the packet (holding its row lock to
+// commit where the engine has row locks), check the claimer, draw the share, insert the claim
+// and its transfer order, update the packet. Runs inside a ledger write job, so on any error
+// nothing of it is written.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <random>
-#include <string>
 
-#include "common/sqlite.h"
 #include "common/status.h"
+#include "server/ledger/records.h"
+#include "server/ledger/sql.h"
 
 namespace rp::core {
 
 struct ClaimOutcome {
-  int64_t claim_id = 0;
-  int64_t packet_id = 0;
-  int64_t user_id = 0;
-  int64_t amount_cents = 0;
-  int64_t claimed_at_ms = 0;
-  std::string status;   // The claim's state, e.g. "transfer_pending".
+  ledger::ClaimRecord claim;
   bool repeat = false;  // true: the user had already claimed; this is that claim.
 };
 
@@ -27,12 +23,15 @@ struct ClaimOutcome {
 // share row instead. Called inside the transaction with the packet as re-read; returns the
 // amount (>= 1) or an error that aborts the claim.
 using ShareSource =
-    std::function<Result<int64_t>(sql::Db&, const struct PacketRow&, int64_t user_id)>;
+    std::function<Result<int64_t>(ledger::Tx&, const ledger::PacketRecord&, int64_t user_id)>;
 
-// Errors: NotFound("packet_not_found"), Conflict("not_claimable") before payment,
-// Gone("expired") past expiry, Conflict("sold_out"). A user's second claim is not an error: it
-// returns the first claim with repeat = true, even after the packet sold out or expired.
-Status ClaimTx(sql::Db& db, int64_t packet_id, int64_t user_id, int64_t now_ms,
+// Errors: NotFound(packet_not_found), Conflict(not_claimable) before payment, Gone(expired) past
+// expiry, Conflict(sold_out). A user's second claim is not an error: it returns the first claim
+// with repeat = true, even after the packet sold out or expired.
+Status ClaimTx(ledger::Tx& tx, int64_t packet_id, int64_t user_id, int64_t now_ms,
                std::mt19937_64& rng, ClaimOutcome* out, const ShareSource* source = nullptr);
+
+// Whether a packet in this state at now_ms takes claims: OK, or the refusal a claim gets.
+Status CheckClaimable(const ledger::PacketRecord& p, int64_t now_ms);
 
 }  // namespace rp::core

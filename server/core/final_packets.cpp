@@ -1,16 +1,10 @@
 #include "server/core/final_packets.h"
 
 #include "common/check.h"
-#include "server/core/state_machine.h"
 
 namespace rp::core {
 
 FinalPackets::FinalPackets(size_t claimers_max) : entries_max_(claimers_max) {}
-
-bool FinalPackets::IsFinal(const std::string& status) {
-  return status == packet_state::kFinished || status == packet_state::kExpired ||
-         status == packet_state::kRefunded;
-}
 
 Status FinalPackets::Refusal(int64_t packet_id, int64_t user_id) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -19,20 +13,20 @@ Status FinalPackets::Refusal(int64_t packet_id, int64_t user_id) {
   lru_.splice(lru_.begin(), lru_, it->second.lru);
   if (it->second.claimers.count(user_id) > 0) return Status::Ok();
   if (it->second.finished) {
-    return Conflict("sold_out", "every share of this packet has been claimed");
+    return Status(Error::kSoldOut, "every share of this packet has been claimed");
   }
-  return Gone("expired", "packet expired");
+  return Status(Error::kExpired, "packet expired");
 }
 
-void FinalPackets::Remember(int64_t packet_id, const std::string& status,
+void FinalPackets::Remember(int64_t packet_id, ledger::PacketState state,
                             std::vector<int64_t> claimers) {
   const size_t weight = claimers.size() + 1;
-  if (!IsFinal(status) || weight > entries_max_) return;
+  if (!ledger::IsFinal(state) || weight > entries_max_) return;
   std::lock_guard<std::mutex> lock(mu_);
   if (packets_.count(packet_id) > 0) return;  // Final: what is remembered cannot be stale.
   EvictUntil(weight);
   Entry& e = packets_[packet_id];
-  e.finished = status == packet_state::kFinished;
+  e.finished = state == ledger::PacketState::kFinished;
   e.claimers.insert(claimers.begin(), claimers.end());
   lru_.push_front(packet_id);
   e.lru = lru_.begin();

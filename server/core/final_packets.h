@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "server/ledger/records.h"
 
 namespace rp::core {
 
@@ -30,11 +31,9 @@ class FinalPackets {
   // remembered or the user is one of its claimers (the ledger answers with their claim).
   Status Refusal(int64_t packet_id, int64_t user_id);
 
-  // Remembers a packet the ledger reported in final `status` with these claimers. Ignored for a
-  // status that is not final or when the claimers alone exceed the bound.
-  void Remember(int64_t packet_id, const std::string& status, std::vector<int64_t> claimers);
-
-  static bool IsFinal(const std::string& status);
+  // Remembers a packet the ledger reported in final `state` with these claimers. Ignored for a
+  // state that is not final or when the claimers alone exceed the bound.
+  void Remember(int64_t packet_id, ledger::PacketState state, std::vector<int64_t> claimers);
   size_t entries() const;  // Packets plus their claimers, remembered now (for tests).
 
  private:

@@ -9,8 +9,11 @@
 #include <mutex>
 #include <unordered_map>
 
+#include <optional>
+
 #include "server/core/claim_tx.h"
-#include "server/query/packet_query.h"
+#include "server/ledger/engine.h"
+#include "server/ledger/packets.h"
 
 namespace rp::core {
 
@@ -39,29 +42,36 @@ class InflightClaims {
 // What an accelerator's "sold out" turns out to be once checked against the ledger.
 struct SoldOutCheck {
   enum Kind { kRepeat, kSoldOut, kDiverged } kind = kSoldOut;
-  ClaimOutcome repeat;          // kRepeat: the user's earlier claim.
-  int64_t remaining_count = 0;  // kDiverged: what the ledger says is left.
-  std::string status;           // The packet's status in the snapshot ("" if it was not read).
+  ClaimOutcome repeat;                       // kRepeat: the user's earlier claim.
+  int64_t remaining_count = 0;               // kDiverged: what the ledger says is left.
+  std::optional<ledger::PacketState> state;  // The packet's state in the snapshot, if read.
 
   // The refusal a kSoldOut answers with: expired (410) for a packet past its time, else sold out.
   Status Refusal() const {
-    if (status == "expired" || status == "refunded") return Gone("expired", "packet expired");
-    return Conflict("sold_out", "every share of this packet has been claimed");
+    if (state == ledger::PacketState::kExpired || state == ledger::PacketState::kRefunded) {
+      return {Error::kExpired, "packet expired"};
+    }
+    return {Error::kSoldOut, "every share of this packet has been claimed"};
   }
 };
 
 // The in-flight count is read first and the snapshot second: a claim that commits in between is
 // then either counted in flight or visible in the snapshot, never missing from both.
-inline SoldOutCheck VerifySoldOut(query::ReadPool& reads, const InflightClaims& inflight,
+inline SoldOutCheck VerifySoldOut(ledger::Engine& ledger, const InflightClaims& inflight,
                                   int64_t packet_id, int64_t user_id) {
   const int64_t in_flight = inflight.Of(packet_id);
-  Result<query::SoldOutView> v = query::CheckSoldOut(reads, packet_id, user_id);
+  Result<ledger::packets::WithClaim> v = Status(Error::kInternal, "not read");
+  Status read = ledger.Read([&](ledger::ReadTx& tx) {
+    v = ledger::packets::LoadWithClaim(tx, packet_id, user_id);
+    return Status::Ok();
+  });
   SoldOutCheck out;
-  if (v.ok()) out.status = v->status;
-  if (v.ok() && v->mine) {
+  if (!read.ok() || !v.ok()) return out;
+  out.state = v->state;
+  if (v->claim) {
     out.kind = SoldOutCheck::kRepeat;
-    out.repeat = std::move(*v->mine);
-  } else if (v.ok() && v->status == "active" && v->remaining_count - in_flight > 0) {
+    out.repeat = {*v->claim, true};
+  } else if (v->state == ledger::PacketState::kActive && v->remaining_count - in_flight > 0) {
     out.kind = SoldOutCheck::kDiverged;
     out.remaining_count = v->remaining_count;
   }

@@ -5,11 +5,13 @@
 #include <atomic>
 #include <random>
 
-#include "server/base/blocking_pool.h"
+#include "common/blocking_pool.h"
+#include "common/check.h"
+#include "server/base/redis_client.h"
 #include "server/core/final_packets.h"
 #include "server/core/inflight.h"
-#include "server/core/ledger_tx.h"
-#include "server/query/packet_query.h"
+#include "server/ledger/claims.h"
+#include "server/ledger/packets.h"
 
 namespace rp::core {
 namespace {
@@ -28,7 +30,9 @@ return 1
 
 class MemLockScheme final : public ClaimScheme {
  public:
-  explicit MemLockScheme(MemLockDeps deps) : d_(deps), rng_(deps.base.rng_seed) {}
+  explicit MemLockScheme(const ClaimSchemeDeps& deps) : d_(deps), rng_(deps.rng_seed) {
+    RP_CHECK(d_.redis != nullptr);
+  }
 
   std::string_view name() const override { return "mem_lock"; }
   SchemeStats Stats() const override {
@@ -70,16 +74,16 @@ class MemLockScheme final : public ClaimScheme {
       // Sold out by the counter: answered from the read side, no ledger write. A repeat
       // claimer still gets their claim; a counter that says 0 while the ledger has shares left
       // (stale after a Redis restore) is resynced and this claim goes to the ledger.
-      SoldOutCheck c = VerifySoldOut(*d_.reads, inflight_, packet_id, user_id);
+      SoldOutCheck c = VerifySoldOut(*d_.ledger, inflight_, packet_id, user_id);
       if (c.kind == SoldOutCheck::kRepeat) return done(std::move(c.repeat));
       if (c.kind == SoldOutCheck::kSoldOut) {
-        if (FinalPackets::IsFinal(c.status)) RememberFinal(packet_id);
+        if (c.state && ledger::IsFinal(*c.state)) RememberFinal(packet_id);
         return done(c.Refusal());
       }
       ++divergences_;
       (void)d_.redis->Command(
           {"SET", left, std::to_string(c.remaining_count), "EX", std::to_string(d_.key_ttl_s)});
-      verdict = Unavailable("redis_stale", "counter diverged");  // Take the ledger path.
+      verdict = Status(Error::kRedisStale, "counter diverged");  // Take the ledger path.
     }
     if (!verdict.ok()) ++fallbacks_;  // Redis down, slow or stale: the ledger alone decides.
     const bool reserved = verdict.ok() && *verdict == 1;
@@ -87,13 +91,16 @@ class MemLockScheme final : public ClaimScheme {
     const bool rebuild = !verdict.ok() || *verdict == -1;
     auto outcome = std::make_shared<ClaimOutcome>();
     auto remaining = std::make_shared<int64_t>(-1);
-    base::WriteJob job;
+    ledger::WriteJob job;
     job.claim = true;
     job.lock_key = packet_id;  // The in-memory lock: one claim per packet at a time.
-    job.fn = [this, packet_id, user_id, outcome, remaining](sql::Db& db) {
-      Status s = ClaimTx(db, packet_id, user_id, d_.base.clock->NowMs(), rng_, outcome.get());
-      Result<PacketRow> p = LoadPacket(db, packet_id);  // For the counter's resync.
-      if (p.ok()) *remaining = p->status == "active" ? p->remaining_count() : 0;
+    job.fn = [this, packet_id, user_id, outcome, remaining](ledger::Tx& tx) {
+      Status s = ClaimTx(tx, packet_id, user_id, d_.clock->NowMs(), rng_, outcome.get());
+      // For the counter's resync (a read that cannot change what the claim decided).
+      Result<ledger::PacketRecord> p = ledger::packets::Load(tx, packet_id);
+      if (p.ok()) {
+        *remaining = p->state == ledger::PacketState::kActive ? p->remaining_count() : 0;
+      }
       return s;
     };
     job.done = [this, packet_id, left, users, user_id, reserved, rebuild, outcome, remaining,
@@ -103,7 +110,7 @@ class MemLockScheme final : public ClaimScheme {
       if (s.ok()) return done(std::move(*outcome));
       done(s);
     };
-    Status s = d_.base.writer->Submit(std::move(job));
+    Status s = d_.ledger->Submit(std::move(job));
     if (!s.ok()) {
       inflight_.Done(packet_id);
       if (reserved) (void)d_.redis->Command({"INCR", left});  // Give the share back.
@@ -117,7 +124,7 @@ class MemLockScheme final : public ClaimScheme {
               bool rebuild, const Status& s, const ClaimOutcome& outcome, int64_t remaining) {
     const bool won = s.ok() && !outcome.repeat;
     if (reserved && !won) {
-      if (s.error() == "sold_out" || s.error() == "expired") {
+      if (s.Is(Error::kSoldOut) || s.Is(Error::kExpired)) {
         // The counter let a claim through the ledger refused: it diverged. Resync.
         ++divergences_;
         (void)d_.redis->Command({"SET", left, std::to_string(std::max<int64_t>(remaining, 0)), "EX",
@@ -140,23 +147,36 @@ class MemLockScheme final : public ClaimScheme {
   // Loads a final packet's claimers once (a read of at most final_entries_max rows).
   void RememberFinal(int64_t packet_id) {
     const auto limit = static_cast<int64_t>(d_.final_entries_max);
-    Result<query::FinalView> v = query::FinalClaimers(*d_.reads, packet_id, limit);
-    if (v.ok() && v->complete) final_.Remember(packet_id, v->status, std::move(v->claimers));
+    ledger::PacketState state = ledger::PacketState::kActive;
+    std::vector<int64_t> claimers;
+    Status s = d_.ledger->Read([&](ledger::ReadTx& tx) {
+      Result<ledger::PacketRecord> p = ledger::packets::Load(tx, packet_id);
+      if (!p.ok()) return p.status();
+      state = p->state;
+      if (!ledger::IsFinal(state)) return Status::Ok();
+      // Read after the state: the packet was final already, so its claims cannot change.
+      Result<std::vector<int64_t>> c = ledger::claims::Claimers(tx, packet_id, limit);
+      if (!c.ok()) return c.status();
+      claimers = std::move(c.value());
+      return Status::Ok();
+    });
+    const bool complete = static_cast<int64_t>(claimers.size()) <= limit;
+    if (s.ok() && complete) final_.Remember(packet_id, state, std::move(claimers));
   }
 
-  MemLockDeps d_;
+  ClaimSchemeDeps d_;
   std::mt19937_64 rng_;  // Writer thread only.
   std::atomic<int64_t> fallbacks_{0};
   std::atomic<int64_t> divergences_{0};
   InflightClaims inflight_;
   FinalPackets final_{d_.final_entries_max};
   // Last: destroyed first, so its threads are joined while everything they use still exists.
-  base::BlockingPool pool_{d_.redis_threads, d_.queue_max};
+  BlockingPool pool_{d_.redis_threads, d_.queue_max, "mem_lock"};
 };
 
 }  // namespace
 
-std::unique_ptr<ClaimScheme> MakeMemLockScheme(MemLockDeps deps) {
+std::unique_ptr<ClaimScheme> MakeMemLockScheme(const ClaimSchemeDeps& deps) {
   return std::make_unique<MemLockScheme>(deps);
 }
 

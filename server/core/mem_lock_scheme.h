@@ -18,22 +18,11 @@
 
 #include <memory>
 
-#include "server/base/redis_client.h"
 #include "server/core/claim_scheme.h"
-#include "server/query/read_pool.h"
 
 namespace rp::core {
 
-struct MemLockDeps {
-  ClaimSchemeDeps base;
-  base::RedisPool* redis = nullptr;      // Not owned.
-  query::ReadPool* reads = nullptr;      // Not owned.
-  int64_t key_ttl_s = 86400 * 2;         // Counters expire on their own after the packet has.
-  int redis_threads = 8;                 // Threads making the blocking Redis calls.
-  int queue_max = 8192;                  // Claims waiting for one of them; beyond: 503.
-  size_t final_entries_max = 1'000'000;  // Final packets + claimers remembered (FinalPackets).
-};
-
-std::unique_ptr<ClaimScheme> MakeMemLockScheme(MemLockDeps deps);
+// deps.redis must be set.
+std::unique_ptr<ClaimScheme> MakeMemLockScheme(const ClaimSchemeDeps& deps);
 
 }  // namespace rp::core

@@ -5,12 +5,12 @@
 #include <random>
 #include <unordered_set>
 
+#include "common/blocking_pool.h"
 #include "common/check.h"
-#include "server/base/blocking_pool.h"
+#include "server/base/redis_client.h"
 #include "server/core/inflight.h"
-#include "server/core/ledger_tx.h"
 #include "server/core/split.h"
-#include "server/query/packet_query.h"
+#include "server/ledger/shares.h"
 
 namespace rp::core {
 namespace {
@@ -63,63 +63,40 @@ return 0
 // Draws every share of a packet that has none yet, with the packet's own split: in the
 // transaction that creates the packet, or on the first claim of a packet created under another
 // scheme.
-Status EnsureShares(sql::Db& db, const PacketRow& p, std::mt19937_64& rng) {
-  sql::Stmt& any = db.Prepare("SELECT EXISTS (SELECT 1 FROM shares WHERE packet_id = ?)");
-  any.Bind(1, p.packet_id);
-  any.Step();
-  const bool drawn = any.Int(0) != 0;
-  any.Reset();
-  if (drawn) return Status::Ok();
+Status EnsureShares(ledger::Tx& tx, const ledger::PacketRecord& p, std::mt19937_64& rng) {
+  Result<bool> drawn = ledger::shares::AnyDrawn(tx, p.packet_id);
+  if (!drawn.ok()) return drawn.status();
+  if (*drawn) return Status::Ok();
   RP_CHECK(p.claimed_count == 0);  // Shares exist before any presplit claim commits.
-  const Split split = p.split == "even" ? Split::kEven : Split::kRandom;
   int64_t left = p.total_cents;
-  sql::Stmt& ins = db.Prepare("INSERT INTO shares (packet_id, idx, amount_cents) VALUES (?, ?, ?)");
   for (int64_t i = 0; i < p.count; ++i) {
-    const int64_t amount = DrawShare(split, left, p.count - i, p.share_cap_cents, rng);
+    const int64_t amount = DrawShare(p.split, left, p.count - i, p.share_cap_cents, rng);
     left -= amount;
-    ins.Reset();
-    ins.Bind(1, p.packet_id).Bind(2, i).Bind(3, amount);
-    ins.Step();
-    if (!ins.status().ok()) return ins.status();
+    Status s = ledger::shares::Insert(tx, p.packet_id, i, amount);
+    if (!s.ok()) return s;
   }
   RP_CHECK(left == 0);
   return Status::Ok();
 }
 
 // Takes share `idx` for the user if it is free, else the next free share.
-Result<int64_t> TakeShare(sql::Db& db, int64_t packet_id, int64_t idx, int64_t user_id) {
+Result<int64_t> TakeShare(ledger::Tx& tx, int64_t packet_id, int64_t idx, int64_t user_id) {
   if (idx >= 0) {
-    sql::Stmt& up = db.Prepare(
-        "UPDATE shares SET user_id = ? WHERE packet_id = ? AND idx = ? AND user_id IS NULL "
-        "RETURNING amount_cents");
-    up.Bind(1, user_id).Bind(2, packet_id).Bind(3, idx);
-    if (up.Step()) {
-      const int64_t amount = up.Int(0);
-      up.Reset();
-      return amount;
-    }
-    if (!up.status().ok()) return up.status();
+    Result<std::optional<int64_t>> amount = ledger::shares::Take(tx, packet_id, idx, user_id);
+    if (!amount.ok()) return amount.status();
+    if (*amount) return **amount;
   }
-  // Any free share will do. The UNIQUE (packet_id, user_id) index keeps a packet's free shares
-  // (user_id NULL) together, ordered by rowid, so the first one is a single index seek, and no
-  // extra index has to be updated by every claim (a partial "free shares" index cost ~40% of
-  // spread-out claim throughput).
-  sql::Stmt& next = db.Prepare(
-      "UPDATE shares SET user_id = ? WHERE rowid = (SELECT rowid FROM shares WHERE packet_id = ? "
-      "AND user_id IS NULL ORDER BY rowid LIMIT 1) RETURNING amount_cents");
-  next.Bind(1, user_id).Bind(2, packet_id);
-  if (next.Step()) {
-    const int64_t amount = next.Int(0);
-    next.Reset();
-    return amount;
-  }
-  if (!next.status().ok()) return next.status();
+  Result<std::optional<int64_t>> any = ledger::shares::TakeNextFree(tx, packet_id, user_id);
+  if (!any.ok()) return any.status();
+  if (*any) return **any;
   return Internal("packet has remaining shares in its row but no free share row");
 }
 
 class PresplitScheme final : public ClaimScheme {
  public:
-  explicit PresplitScheme(PresplitDeps deps) : d_(deps), rng_(deps.base.rng_seed) {}
+  explicit PresplitScheme(const ClaimSchemeDeps& deps) : d_(deps), rng_(deps.rng_seed) {
+    RP_CHECK(d_.redis != nullptr);
+  }
 
   std::string_view name() const override { return "presplit"; }
   SchemeStats Stats() const override {
@@ -133,13 +110,13 @@ class PresplitScheme final : public ClaimScheme {
   }
 
   // The seed's pre-split: the shares are drawn when the packet is created...
-  Status PrepareNewPacket(sql::Db& tx, const PacketRow& packet) override {
+  Status PrepareNewPacket(ledger::Tx& tx, const ledger::PacketRecord& packet) override {
     return EnsureShares(tx, packet, rng_);
   }
   // ...and their indexes pushed to Redis once that is durable, before the packet is paid, so
   // the first claims already find them. A failed fill leaves no flag: claims use the ledger
   // and the first of them fills again.
-  void NewPacketCommitted(const PacketRow& packet) override {
+  void NewPacketCommitted(const ledger::PacketRecord& packet) override {
     auto all = std::make_shared<std::vector<int64_t>>(static_cast<size_t>(packet.count));
     for (int64_t i = 0; i < packet.count; ++i) (*all)[static_cast<size_t>(i)] = i;
     const Keys k = KeysOf(packet.packet_id);
@@ -173,7 +150,7 @@ class PresplitScheme final : public ClaimScheme {
     if (idx.ok() && *idx == -3) {
       // Sold out per Redis: confirm on the read side (repeats get their claim; a list emptied
       // wrongly sends this claim to the ledger).
-      SoldOutCheck c = VerifySoldOut(*d_.reads, inflight_, packet_id, user_id);
+      SoldOutCheck c = VerifySoldOut(*d_.ledger, inflight_, packet_id, user_id);
       if (c.kind == SoldOutCheck::kRepeat) return done(std::move(c.repeat));
       if (c.kind == SoldOutCheck::kSoldOut) {
         return done(c.Refusal());
@@ -190,10 +167,11 @@ class PresplitScheme final : public ClaimScheme {
     auto outcome = std::make_shared<ClaimOutcome>();
     auto free_idx = std::make_shared<std::vector<int64_t>>();
     auto used = std::make_shared<bool>(false);  // The popped index reached the share table.
-    base::WriteJob job;  // No lock key: a claim locks its share, not the packet.
+    ledger::WriteJob job;  // No lock key: a claim locks its share, not the packet.
     job.claim = true;
-    job.fn = [this, packet_id, user_id, wanted, fill, outcome, free_idx, used](sql::Db& db) {
-      ShareSource source = [this, wanted, fill, free_idx, used](sql::Db& tx, const PacketRow& p,
+    job.fn = [this, packet_id, user_id, wanted, fill, outcome, free_idx, used](ledger::Tx& db) {
+      ShareSource source = [this, wanted, fill, free_idx, used](ledger::Tx& tx,
+                                                                const ledger::PacketRecord& p,
                                                                 int64_t u) -> Result<int64_t> {
         Status s = EnsureShares(tx, p, rng_);
         if (!s.ok()) return s;
@@ -202,7 +180,7 @@ class PresplitScheme final : public ClaimScheme {
         if (amount.ok() && fill) CollectFree(tx, p.packet_id, free_idx.get());
         return amount;
       };
-      return ClaimTx(db, packet_id, user_id, d_.base.clock->NowMs(), rng_, outcome.get(), &source);
+      return ClaimTx(db, packet_id, user_id, d_.clock->NowMs(), rng_, outcome.get(), &source);
     };
     job.done = [this, packet_id, user, wanted, k, fill, outcome, free_idx, used,
                 done](const Status& s) {
@@ -217,7 +195,7 @@ class PresplitScheme final : public ClaimScheme {
       } else if (fill) {
         EndFill(packet_id);
       }
-      const bool shares_left = s.error() != "sold_out" && s.error() != "expired";
+      const bool shares_left = !s.Is(Error::kSoldOut) && !s.Is(Error::kExpired);
       if (wanted >= 0 && (!s.ok() || !*used) && shares_left) {
         (void)pool_.Submit([this, k, user, wanted] {
           (void)d_.redis->EvalInt(kGiveBack, {k.list, k.holders}, {user, std::to_string(wanted)});
@@ -226,7 +204,7 @@ class PresplitScheme final : public ClaimScheme {
       if (s.ok()) return done(std::move(*outcome));
       done(s);
     };
-    Status s = d_.base.writer->Submit(std::move(job));
+    Status s = d_.ledger->Submit(std::move(job));
     if (!s.ok()) {
       inflight_.Done(packet_id);
       if (fill) EndFill(packet_id);
@@ -247,11 +225,9 @@ class PresplitScheme final : public ClaimScheme {
     filling_.erase(packet_id);
   }
 
-  static void CollectFree(sql::Db& db, int64_t packet_id, std::vector<int64_t>* out) {
-    sql::Stmt& q =
-        db.Prepare("SELECT idx FROM shares WHERE packet_id = ? AND user_id IS NULL ORDER BY rowid");
-    q.Bind(1, packet_id);
-    while (q.Step()) out->push_back(q.Int(0));
+  static void CollectFree(ledger::Tx& tx, int64_t packet_id, std::vector<int64_t>* out) {
+    Result<std::vector<int64_t>> free = ledger::shares::FreeIndexes(tx, packet_id);
+    if (free.ok()) *out = std::move(free.value());  // Else no fill: the next claim tries again.
   }
 
   // Pushes the free indexes to Redis once: the first filler takes the "filling" lock, pushes in
@@ -273,7 +249,7 @@ class PresplitScheme final : public ClaimScheme {
     (void)d_.redis->Command({"DEL", k.filling});
   }
 
-  PresplitDeps d_;
+  ClaimSchemeDeps d_;
   std::mt19937_64 rng_;  // Writer thread only.
   std::atomic<int64_t> fallbacks_{0};
   std::atomic<int64_t> divergences_{0};
@@ -281,12 +257,12 @@ class PresplitScheme final : public ClaimScheme {
   std::mutex fill_mu_;
   std::unordered_set<int64_t> filling_;  // Packets whose free shares a claim is collecting.
   // Last: destroyed first, so its threads are joined while everything they use still exists.
-  base::BlockingPool pool_{d_.redis_threads, d_.queue_max};
+  BlockingPool pool_{d_.redis_threads, d_.queue_max, "presplit"};
 };
 
 }  // namespace
 
-std::unique_ptr<ClaimScheme> MakePresplitScheme(PresplitDeps deps) {
+std::unique_ptr<ClaimScheme> MakePresplitScheme(const ClaimSchemeDeps& deps) {
   return std::make_unique<PresplitScheme>(deps);
 }
 

@@ -17,21 +17,11 @@
 
 #include <memory>
 
-#include "server/base/redis_client.h"
 #include "server/core/claim_scheme.h"
-#include "server/query/read_pool.h"
 
 namespace rp::core {
 
-struct PresplitDeps {
-  ClaimSchemeDeps base;
-  base::RedisPool* redis = nullptr;  // Not owned.
-  query::ReadPool* reads = nullptr;  // Not owned.
-  int64_t key_ttl_s = 86400 * 2;
-  int redis_threads = 8;
-  int queue_max = 8192;
-};
-
-std::unique_ptr<ClaimScheme> MakePresplitScheme(PresplitDeps deps);
+// deps.redis must be set.
+std::unique_ptr<ClaimScheme> MakePresplitScheme(const ClaimSchemeDeps& deps);
 
 }  // namespace rp::core

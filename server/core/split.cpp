@@ -6,8 +6,8 @@
 
 namespace rp::core {
 
-int64_t DrawShare(Split split, int64_t remaining_cents, int64_t remaining_count, int64_t cap_cents,
-                  std::mt19937_64& rng) {
+int64_t DrawShare(ledger::SplitKind split, int64_t remaining_cents, int64_t remaining_count,
+                  int64_t cap_cents, std::mt19937_64& rng) {
   RP_CHECK(remaining_count >= 1 && cap_cents >= 1);
   RP_CHECK(remaining_cents >= remaining_count);
   RP_CHECK(remaining_cents / cap_cents <= remaining_count);  // No overflow: divide, not multiply.
@@ -15,7 +15,7 @@ int64_t DrawShare(Split split, int64_t remaining_cents, int64_t remaining_count,
   int64_t share = 0;
   if (remaining_count == 1) {
     share = remaining_cents;
-  } else if (split == Split::kEven) {
+  } else if (split == ledger::SplitKind::kEven) {
     RP_CHECK(remaining_cents % remaining_count == 0);
     share = remaining_cents / remaining_count;
   } else {

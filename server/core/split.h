@@ -17,11 +17,11 @@
 #include <cstdint>
 #include <random>
 
+#include "server/ledger/records.h"
+
 namespace rp::core {
 
-enum class Split { kRandom, kEven };
-
-int64_t DrawShare(Split split, int64_t remaining_cents, int64_t remaining_count, int64_t cap_cents,
-                  std::mt19937_64& rng);
+int64_t DrawShare(ledger::SplitKind split, int64_t remaining_cents, int64_t remaining_count,
+                  int64_t cap_cents, std::mt19937_64& rng);
 
 }  // namespace rp::core

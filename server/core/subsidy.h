@@ -7,18 +7,18 @@
 //   2. The caller asks the reward service to TRY (freeze) it for tx "PKT<packet_id>".
 //   3. SettleB2cTx: accepted -> packet active, subsidy confirming (the caller then CONFIRMs and
 //      calls ConfirmedSubsidyTx -> used); refused -> packet closed, subsidy released.
-// A crash between steps leaves `trying` or `confirming` rows, which the subsidy scanner
-// (async/subsidy_settler.h) re-drives with the same idempotent calls. All functions run inside
-// a LedgerWriter job.
+// A crash between steps leaves `trying` or `confirming` rows, which B2cService's settling
+// scanner re-drives with the same idempotent calls. All functions run inside a ledger write job.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "common/sqlite.h"
 #include "common/status.h"
 #include "server/core/send.h"
+#include "server/ledger/records.h"
+#include "server/ledger/sql.h"
 
 namespace rp::core {
 
@@ -33,41 +33,26 @@ struct SubsidyGrant {
 
 // Records a grabbed subsidy (state recorded) unless the ledger has it already. source is
 // "grab_sync", "grab_async" or "use".
-Status RecordSubsidyTx(sql::Db& db, const SubsidyGrant& grant, std::string_view source,
+Status RecordSubsidyTx(ledger::Tx& tx, const SubsidyGrant& grant, std::string_view source,
                        int64_t now_ms);
 
 struct B2cSend {
   SendOutcome send;
-  std::string subsidy_state;  // The subsidy's state after this transaction.
+  ledger::SubsidyState subsidy_state = ledger::SubsidyState::kRecorded;  // After this transaction.
 };
 
-// Step 1. Replays return the original packet. Errors: Conflict("subsidy_used") when the subsidy
-// funds another packet; InvalidArgument("amount_mismatch") when total_cents differs from the
-// subsidy; PermissionDenied("foreign_subsidy") when the subsidy is not the sender's.
-Status BeginB2cSendTx(sql::Db& db, const SendRequest& req, const SubsidyGrant& grant,
+// Step 1. Replays return the original packet. Errors: Conflict(subsidy_used) when the subsidy
+// funds another packet; InvalidArgument(amount_mismatch) when total_cents differs from the
+// subsidy; PermissionDenied(foreign_subsidy) when the subsidy is not the sender's.
+Status BeginB2cSendTx(ledger::Tx& tx, const SendRequest& req, const SubsidyGrant& grant,
                       int64_t sender_id, int64_t share_cap_cents, int64_t now_ms, int64_t ttl_ms,
                       B2cSend* out);
 
 // Step 3. Idempotent: settling a packet already settled the same way is OK.
-Status SettleB2cTx(sql::Db& db, int64_t packet_id, bool accepted, int64_t now_ms, PacketRow* out);
+Status SettleB2cTx(ledger::Tx& tx, int64_t packet_id, bool accepted, int64_t now_ms,
+                   ledger::PacketRecord* out);
 
 // After the reward service confirmed: confirming -> used. Idempotent.
-Status ConfirmedSubsidyTx(sql::Db& db, const std::string& subsidy_id, int64_t now_ms);
-
-// The TCC transaction id the reward service sees for a packet.
-std::string TccTxId(int64_t packet_id);
-
-struct SubsidyRow {
-  SubsidyGrant grant;
-  std::string state;
-  int64_t packet_id = 0;  // 0 when unused.
-  int64_t updated_at_ms = 0;
-};
-
-// Subsidies of one user (for the merged list), or in `state` last touched before before_ms
-// (for the settling scanner), at most limit.
-Status ListSubsidiesOfUser(sql::Db& db, int64_t user_id, std::vector<SubsidyRow>* out);
-Status ListSubsidiesInState(sql::Db& db, std::string_view state, int64_t before_ms, int limit,
-                            std::vector<SubsidyRow>* out);
+Status ConfirmedSubsidyTx(ledger::Tx& tx, const std::string& subsidy_id, int64_t now_ms);
 
 }  // namespace rp::core

@@ -5,7 +5,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include <nlohmann/json.hpp>
+#include "server/gateway/http_errors.h"
 
 #include <atomic>
 #include <chrono>
@@ -79,13 +79,13 @@ class Session : public std::enable_shared_from_this<Session> {
     busy_ = true;
     if (ec == http::error::body_limit) {
       keep_alive_ = false;
-      return Send(
-          Error(413, "payload_too_large",
-                "the body exceeds " + std::to_string(server_->options.body_bytes_max) + " bytes"));
+      return Send(ErrorResponse(
+          {Error::kPayloadTooLarge,
+           "the body exceeds " + std::to_string(server_->options.body_bytes_max) + " bytes"}));
     }
     if (ec) {
       keep_alive_ = false;
-      return Send(Error(400, "bad_http", "malformed HTTP request: " + ec.message()));
+      return Send(ErrorResponse({Error::kBadHttp, "malformed HTTP request: " + ec.message()}));
     }
     http::request<http::string_body> req = parser_->release();
     keep_alive_ = req.keep_alive();
@@ -104,13 +104,6 @@ class Session : public std::enable_shared_from_this<Session> {
       net::post(self->stream_.get_executor(),
                 [self, resp = std::move(resp)]() mutable { self->Send(std::move(resp)); });
     });
-  }
-
-  static HttpResponse Error(int status, const std::string& code, const std::string& message) {
-    HttpResponse r;
-    r.status = status;
-    r.body = nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump();
-    return r;
   }
 
   void Send(HttpResponse resp) {
@@ -187,7 +180,7 @@ HttpServer::~HttpServer() {
 Status HttpServer::Listen() {
   beast::error_code ec;
   auto address = net::ip::make_address(impl_->options.host, ec);
-  if (ec) return InvalidArgument("bad_address", "cannot parse host " + impl_->options.host);
+  if (ec) return Status(Error::kBadAddress, "cannot parse host " + impl_->options.host);
   tcp::endpoint endpoint(address, static_cast<unsigned short>(impl_->options.port));
   auto& acc = impl_->acceptor;
   acc.open(endpoint.protocol(), ec);
@@ -195,7 +188,7 @@ Status HttpServer::Listen() {
   if (!ec) acc.bind(endpoint, ec);
   if (!ec) acc.listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
-    return Unavailable("bind_failed", "cannot listen on " + impl_->options.host + ":" +
+    return Status(Error::kBindFailed, "cannot listen on " + impl_->options.host + ":" +
                                           std::to_string(impl_->options.port) + ": " +
                                           ec.message());
   }

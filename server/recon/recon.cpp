@@ -4,8 +4,9 @@
 
 #include <set>
 
+#include "common/downstream.h"
 #include "server/base/service_client.h"
-#include "server/query/packet_query.h"
+#include "server/ledger/snapshot.h"
 
 namespace rp::recon {
 namespace {
@@ -17,7 +18,7 @@ Result<json> Export(const std::string& url, const std::string& path, int64_t dea
   Result<base::ServiceReply> r = client.Get(path);
   if (!r.ok()) return r.status();
   if (r->status != 200 || !r->body.is_object()) {
-    return Unavailable("export_failed", url + path + " answered HTTP " + std::to_string(r->status));
+    return Status(Error::kExportFailed, url + path + " answered HTTP " + std::to_string(r->status));
   }
   return std::move(r->body);
 }
@@ -31,40 +32,20 @@ void KeepIf(std::vector<T>* v, Pred keep) {
 
 Result<conservation::ExternalRecords> FetchExternal(const ReconOptions& o) {
   conservation::ExternalRecords e;
-  try {
-    if (!o.payment_url.empty()) {
-      Result<json> pay = Export(o.payment_url, "/pay/export", o.call_deadline_ms);
-      if (!pay.ok()) return pay.status();
-      for (const json& x : pay->at("orders")) {
-        e.payments.push_back({x.at("pay_order_no"), x.at("status"), x.at("amount_cents")});
-      }
-    }
-    if (!o.wallet_url.empty()) {
-      Result<json> wallet = Export(o.wallet_url, "/wallet/export", o.call_deadline_ms);
-      if (!wallet.ok()) return wallet.status();
-      for (const json& x : wallet->at("transfers")) {
-        e.transfers.push_back({x.at("transfer_no"), x.at("user_id"), x.at("amount_cents")});
-      }
-      for (const json& x : wallet->at("refunds")) {
-        e.refunds.push_back({x.at("refund_no"), x.value("pay_order_no", ""), x.at("amount_cents"),
-                             x.value("subsidy_id", "")});
-      }
-    }
-    if (!o.reward_url.empty()) {
-      Result<json> reward = Export(o.reward_url, "/reward/export", o.call_deadline_ms);
-      if (!reward.ok()) return reward.status();
-      e.has_reward = true;
-      for (const json& x : reward->at("subsidies")) {
-        e.subsidies.push_back(
-            {x.at("subsidy_id"), x.at("round"), x.at("amount_cents"), x.at("state")});
-      }
-      for (const json& x : reward->at("rounds")) {
-        e.rounds.push_back(
-            {x.at("round"), x.at("budget_cents"), x.at("issued_cents"), x.at("returned_cents")});
-      }
-    }
-  } catch (const json::exception& ex) {
-    return Unavailable("export_malformed", std::string("service export: ") + ex.what());
+  struct Source {
+    const std::string& url;
+    const char* path;
+    Status (*parse)(const json&, conservation::ExternalRecords*);
+  };
+  for (const Source& src :
+       {Source{o.payment_url, downstream::kPayExport, &downstream::ParsePayExport},
+        Source{o.wallet_url, downstream::kWalletExport, &downstream::ParseWalletExport},
+        Source{o.reward_url, downstream::kRewardExport, &downstream::ParseRewardExport}}) {
+    if (src.url.empty()) continue;
+    Result<json> body = Export(src.url, src.path, o.call_deadline_ms);
+    if (!body.ok()) return body.status();
+    Status s = src.parse(*body, &e);
+    if (!s.ok()) return s;
   }
   return e;
 }
@@ -128,22 +109,29 @@ void DropNewer(const conservation::LedgerSnapshot& before,
 
 }  // namespace
 
-Result<ReconResult> Run(query::ReadPool& reads, const ReconOptions& options, const Clock& clock) {
+Result<conservation::LedgerSnapshot> Snapshot(ledger::Engine& ledger) {
+  conservation::LedgerSnapshot snap;
+  Status s = ledger.Read([&](ledger::ReadTx& tx) { return ledger::LoadSnapshot(tx, &snap); });
+  if (!s.ok()) return s;
+  return snap;
+}
+
+Result<ReconResult> Run(ledger::Engine& ledger, const ReconOptions& options, const Clock& clock) {
   // Ledger, then the services, then the ledger again. Everything a service did before the
   // first snapshot is compared with it; what the services hold for rows that appeared in the
   // second snapshot only happened meanwhile and is in flight; anything else they hold that the
   // ledger does not know at all is an orphan.
-  Result<conservation::LedgerSnapshot> ledger = query::Snapshot(reads);
-  if (!ledger.ok()) return ledger.status();
+  Result<conservation::LedgerSnapshot> before = Snapshot(ledger);
+  if (!before.ok()) return before.status();
   Result<conservation::ExternalRecords> external = FetchExternal(options);
   if (!external.ok()) return external.status();
-  Result<conservation::LedgerSnapshot> after = query::Snapshot(reads);
+  Result<conservation::LedgerSnapshot> after = Snapshot(ledger);
   if (!after.ok()) return after.status();
-  DropNewer(*ledger, *after, &*external);
-  RestrictToWindow(options.since_ms, &*ledger, &*external);
+  DropNewer(*before, *after, &*external);
+  RestrictToWindow(options.since_ms, &*before, &*external);
   ReconResult result;
   result.at_ms = clock.NowMs();
-  result.report = conservation::Reconcile(*ledger, *external, &result.totals);
+  result.report = conservation::Reconcile(*before, *external, &result.totals);
   return result;
 }
 
@@ -187,9 +175,9 @@ json ToJson(const ReconResult& r) {
           {"discrepancies", std::move(discrepancies)}};
 }
 
-PeriodicRecon::PeriodicRecon(query::ReadPool* reads, ReconOptions options, const Clock* clock,
+PeriodicRecon::PeriodicRecon(ledger::Engine* ledger, ReconOptions options, const Clock* clock,
                              int64_t interval_ms)
-    : reads_(reads), options_(std::move(options)), clock_(clock), interval_ms_(interval_ms) {}
+    : ledger_(ledger), options_(std::move(options)), clock_(clock), interval_ms_(interval_ms) {}
 
 PeriodicRecon::~PeriodicRecon() {
   Stop();
@@ -197,7 +185,7 @@ PeriodicRecon::~PeriodicRecon() {
 
 void PeriodicRecon::Start() {
   periodic_ = std::make_unique<Periodic>([this] {
-    Result<ReconResult> r = Run(*reads_, options_, *clock_);
+    Result<ReconResult> r = Run(*ledger_, options_, *clock_);
     if (!r.ok()) spdlog::warn("periodic recon failed: {}", r.status().ToString());
     if (r.ok() && !r->clean()) {
       spdlog::error("recon: {} discrepancies, drift {} cents", r->report.violations.size(),
@@ -219,6 +207,42 @@ void PeriodicRecon::Stop() {
 std::optional<ReconResult> PeriodicRecon::Last() const {
   std::lock_guard<std::mutex> lock(mu_);
   return last_;
+}
+
+void PeriodicRecon::RegisterMetrics(metrics::Hub& hub) const {
+  hub.AddCollector([this](metrics::Writer& w) {
+    std::optional<ReconResult> last = Last();
+    if (!last) return;
+    w.Gauge("recon_drift_cents", "Cents off in the last periodic reconciliation (sum of |drift|)",
+            static_cast<double>(last->report.DriftCents()));
+    w.Gauge("recon_discrepancies", "Discrepancies found by the last periodic reconciliation",
+            static_cast<double>(last->report.violations.size()));
+  });
+}
+
+void ReconRunner::Run(int64_t since_ms, std::function<void(Result<ReconResult>)> done) {
+  ReconOptions o = options_;
+  o.since_ms = since_ms;
+  Status s = pool_->Submit([this, o, done] {
+    Result<ReconResult> r = Internal("no result");
+    try {
+      r = recon::Run(*ledger_, o, *clock_);
+    } catch (const std::exception& e) {
+      spdlog::error("reconciliation failed with an exception: {}", e.what());
+      r = Internal("unexpected error; see the server log");
+    }
+    done(std::move(r));
+  });
+  if (!s.ok()) done(s);
+}
+
+void Declare(options::Registry& r, ReconConfig* o) {
+  r.Int("recon.interval_ms", &o->interval_ms)
+      .Range(0, 86'400'000)
+      .Unit("ms")
+      .Help("period of the server's own reconciliation; 0: off (GET /admin/recon still works)");
+  r.Rule([o] { return o->interval_ms == 0 || o->interval_ms >= 100; },
+         "recon.interval_ms must be 0 (off) or >= 100");
 }
 
 }  // namespace rp::recon

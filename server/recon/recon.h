@@ -12,13 +12,22 @@
 #include <string>
 #include <thread>
 
+#include "common/blocking_pool.h"
 #include "common/clock.h"
 #include "common/conservation.h"
+#include "common/metrics.h"
+#include "common/options.h"
 #include "common/periodic.h"
 #include "common/status.h"
-#include "server/query/read_pool.h"
+#include "server/ledger/engine.h"
 
 namespace rp::recon {
+
+// Config section `recon`.
+struct ReconConfig {
+  int64_t interval_ms = 60000;  // 0: no periodic reconciliation in the server.
+};
+void Declare(options::Registry& r, ReconConfig* o);
 
 struct ReconOptions {
   std::string payment_url;
@@ -36,7 +45,7 @@ struct ReconResult {
 };
 
 // One reconciliation. Unavailable when a service's records cannot be fetched.
-Result<ReconResult> Run(query::ReadPool& reads, const ReconOptions& options, const Clock& clock);
+Result<ReconResult> Run(ledger::Engine& ledger, const ReconOptions& options, const Clock& clock);
 
 // Fetches the external side (GET /pay/export, /wallet/export, /reward/export).
 Result<conservation::ExternalRecords> FetchExternal(const ReconOptions& options);
@@ -47,19 +56,38 @@ void RestrictToWindow(int64_t since_ms, conservation::LedgerSnapshot* ledger,
 
 nlohmann::json ToJson(const ReconResult& result);
 
+// On-demand reconciliations (GET /admin/recon) on a bounded pool, so their blocking calls to
+// the services never run on an HTTP thread. Thread-safe; pointers not owned.
+class ReconRunner {
+ public:
+  ReconRunner(ledger::Engine* ledger, ReconOptions options, const Clock* clock, BlockingPool* pool)
+      : ledger_(ledger), options_(std::move(options)), clock_(clock), pool_(pool) {}
+  // Reconciles packets created at or after since_ms (0: all); done gets the result once.
+  void Run(int64_t since_ms, std::function<void(Result<ReconResult>)> done);
+
+ private:
+  ledger::Engine* ledger_;
+  const ReconOptions options_;
+  const Clock* clock_;
+  BlockingPool* pool_;
+};
+
 // Runs Run() every interval_ms on its own thread; the last result is kept for /metrics and
 // GET /admin/recon.
 class PeriodicRecon {
  public:
-  PeriodicRecon(query::ReadPool* reads, ReconOptions options, const Clock* clock,
+  // ledger and clock are not owned and must outlive this.
+  PeriodicRecon(ledger::Engine* ledger, ReconOptions options, const Clock* clock,
                 int64_t interval_ms);
   ~PeriodicRecon();
   void Start();
   void Stop();
   std::optional<ReconResult> Last() const;
+  // The last result's drift and discrepancies in /metrics.
+  void RegisterMetrics(metrics::Hub& hub) const;
 
  private:
-  query::ReadPool* reads_;
+  ledger::Engine* ledger_;
   const ReconOptions options_;
   const Clock* clock_;
   const int64_t interval_ms_;

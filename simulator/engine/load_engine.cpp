@@ -193,7 +193,7 @@ class Driver {
 Status PrepareFixtures(const Scenario& s, const Target& t,
                        std::vector<ObservedPacket>* hot_packets) {
   if (s.flows.b2c.weight > 0) {
-    if (t.mocks_url.empty()) return InvalidArgument("no_mocks", "the b2c flow needs rp-mock");
+    if (t.mocks_url.empty()) return Status(Error::kNoMocks, "the b2c flow needs rp-mock");
     httplib::Client mock(t.mocks_url);
     const B2cFlow& b = s.flows.b2c;
     json round = {{"round", b.round},
@@ -203,8 +203,8 @@ Status PrepareFixtures(const Scenario& s, const Target& t,
                   {"expires_in_s", 86400}};
     auto r = mock.Post("/admin/rounds", round.dump(), "application/json");
     if (!r || (r->status != 201 && r->status != 200)) {
-      return Unavailable("fixture_failed", "rp-mock refused the rain round: " +
-                                               (r ? r->body : std::string("no answer")));
+      return Status(Error::kFixtureFailed,
+                    "rp-mock refused the rain round: " + (r ? r->body : std::string("no answer")));
     }
   }
   if (s.flows.hot.weight <= 0) return Status::Ok();
@@ -226,8 +226,8 @@ Status PrepareFixtures(const Scenario& s, const Target& t,
                  {"video_id", "hot"}};
     auto sent = server.Post("/v1/packets", auth, body.dump(), "application/json");
     if (!sent || (sent->status != 201 && sent->status != 200)) {
-      return Unavailable("fixture_failed",
-                         "the hot packet was refused: " + (sent ? sent->body : "no answer"));
+      return Status(Error::kFixtureFailed,
+                    "the hot packet was refused: " + (sent ? sent->body : "no answer"));
     }
     const json reply = json::parse(sent->body);
     const int64_t id = reply.at("packet_id");
@@ -245,8 +245,8 @@ Status PrepareFixtures(const Scenario& s, const Target& t,
       if (status != "active") std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     if (status != "active") {
-      return Unavailable("fixture_failed",
-                         "hot packet " + std::to_string(id) + " was not paid within 15 s");
+      return Status(Error::kFixtureFailed,
+                    "hot packet " + std::to_string(id) + " was not paid within 15 s");
     }
     hot_packets->push_back({id, "c2c", sender, total, s.flows.hot.shares});
   }

@@ -364,10 +364,9 @@ void Scenario::ScaleTo(int64_t duration_s) {
 // A small hand parser: std::regex trips GCC 12's -Wmaybe-uninitialized under the sanitizers.
 Result<CheckSpec> ParseCheck(const std::string& text) {
   auto bad = [&text](const std::string& why) {
-    return InvalidArgument("bad_check",
-                           "check '" + text + "' " + why +
-                               " (like 'p99(claim) < 50ms', 'error_rate(claim) < "
-                               "0.5%', 'throughput(claim) > 100', 'recon.drift == 0')");
+    return Status(Error::kBadCheck, "check '" + text + "' " + why +
+                                        " (like 'p99(claim) < 50ms', 'error_rate(claim) < "
+                                        "0.5%', 'throughput(claim) > 100', 'recon.drift == 0')");
   };
   std::string t;
   for (char c : text) {
@@ -415,8 +414,7 @@ Result<CheckSpec> ParseCheck(const std::string& text) {
   if (latency                    ? unit != "ms"
       : c.metric == "error_rate" ? unit != "%"
                                  : !unit.empty() && unit != "/s") {
-    return InvalidArgument("bad_check",
-                           "check '" + text + "': latencies are in ms, error_rate in %");
+    return Status(Error::kBadCheck, "check '" + text + "': latencies are in ms, error_rate in %");
   }
   return c;
 }
@@ -425,9 +423,9 @@ Result<Scenario> LoadScenario(const std::string& path) {
   try {
     return Read(YAML::LoadFile(path), path);
   } catch (const ScenarioError& e) {
-    return InvalidArgument("bad_scenario", path + ":" + std::string(e.what()).substr(5));
+    return Status(Error::kBadScenario, path + ":" + std::string(e.what()).substr(5));
   } catch (const YAML::Exception& e) {
-    return InvalidArgument("bad_scenario", path + ": " + e.what());
+    return Status(Error::kBadScenario, path + ": " + e.what());
   }
 }
 

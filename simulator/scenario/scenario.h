@@ -128,7 +128,7 @@ struct Scenario {
   void ScaleTo(int64_t duration_s);
 };
 
-// Reads and validates a scenario file. InvalidArgument("bad_scenario", "FILE:LINE: ...") on any
+// Reads and validates a scenario file. Status(Error::kBadScenario, "FILE:LINE: ...") on any
 // unknown key, wrong type or out-of-range value.
 Result<Scenario> LoadScenario(const std::string& path);
 

@@ -28,7 +28,7 @@ std::string RandomHex(size_t bytes) {
 // Reads the "... listening on http://127.0.0.1:PORT" line a program announces itself with.
 Result<int> AwaitListening(ChildProcess& child, const std::string& name, const std::string& log) {
   auto line = child.ReadLine(20000);
-  if (!line.ok()) return Unavailable("start_failed", name + " did not start; see " + log);
+  if (!line.ok()) return Status(Error::kStartFailed, name + " did not start; see " + log);
   return ParseListeningPort(*line);
 }
 
@@ -143,7 +143,7 @@ Status SystemUnderTest::PostSwitches(const std::string& json, bool reset) {
   mock.set_read_timeout(10, 0);
   if (reset) {
     auto r = mock.Delete("/admin/switches");
-    if (!r || r->status >= 300) return Unavailable("mock_switch_failed", "DELETE /admin/switches");
+    if (!r || r->status >= 300) return Status(Error::kMockSwitchFailed, "DELETE /admin/switches");
     return Status::Ok();
   }
   // One switch object, or a list of them.
@@ -156,8 +156,9 @@ Status SystemUnderTest::PostSwitches(const std::string& json, bool reset) {
   for (const std::string& body : bodies) {
     auto r = mock.Post("/admin/switches", body, "application/json");
     if (!r || r->status >= 300) {
-      return InvalidArgument("mock_switch_failed", "rp-mock refused switch " + body + ": " +
-                                                       (r ? r->body : std::string("no answer")));
+      return Status(
+          Error::kMockSwitchFailed, Code::kInvalidArgument,
+          "rp-mock refused switch " + body + ": " + (r ? r->body : std::string("no answer")));
     }
   }
   return Status::Ok();

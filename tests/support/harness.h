@@ -4,7 +4,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <cstdint>
 #include <memory>
@@ -12,11 +11,12 @@
 #include <optional>
 #include <string>
 
+#include "common/api/api_client.h"
 #include "common/clock.h"
 #include "common/process.h"
 #include "common/redis_process.h"
-#include "server/app.h"
-#include "server/base/config.h"
+#include "server/app/app.h"
+#include "server/app/config.h"
 
 namespace rp::testing {
 
@@ -36,42 +36,30 @@ class TempDir {
   std::string path_;
 };
 
-struct Reply {
-  int status = 0;  // 0 when the request failed at the transport level.
-  nlohmann::json body;
-  std::string raw;
-};
+using Reply = api::Reply;
 
-// One keep-alive connection. Not thread-safe: one client per thread.
-class Client {
+// The API client with the test secrets, on one keep-alive connection. Not thread-safe: one
+// client per thread.
+class Client : public api::Client {
  public:
-  explicit Client(int port);
-  Reply Get(const std::string& path, int64_t user_id);
-  Reply Post(const std::string& path, const std::string& body, int64_t user_id);
-  // Raw request with explicit headers, for negative tests.
+  explicit Client(int port) : api::Client("127.0.0.1", port, {kAuthSecret, kPaymentSecret}) {}
+  using api::Client::Send;
+  // A raw request with explicit headers (no token added), for negative tests.
   Reply Send(const std::string& method, const std::string& path, const std::string& body,
-             const httplib::Headers& headers);
-  // A signed payment callback.
-  Reply Pay(const std::string& pay_order_no, const std::string& status, int64_t amount_cents);
-
-  // Convenience flows; each asserts nothing, returns the reply.
-  Reply SendPacket(int64_t sender, const std::string& order_no, int64_t total_cents, int64_t count,
-                   const std::string& split = "random");
-  Reply Claim(int64_t packet_id, int64_t user_id);
-
- private:
-  Reply Wrap(const httplib::Result& r);
-  httplib::Client http_;
+             std::vector<std::pair<std::string, std::string>> headers) {
+    return api::Client::Send({method, path, std::move(headers), body});
+  }
 };
 
 std::string TokenFor(int64_t user_id);
 
 // A config pointing at dir's ledger with test secrets and a free port.
-base::ServerConfig TestConfig(const TempDir& dir);
+ServerConfig TestConfig(const TempDir& dir);
 
-// An rp-server in this process.
+// An rp-server in this process. The config is checked as rp-server checks it (every key's
+// range and the rules across keys) before the server starts.
 struct InProcessServer {
-  explicit InProcessServer(base::ServerConfig config, const Clock* clock = nullptr);
+  explicit InProcessServer(ServerConfig config, const Clock* clock = nullptr);
   std::unique_ptr<App> app;
   int port = 0;
 };

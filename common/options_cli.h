@@ -1,0 +1,40 @@
+// Command-line flags derived from declared options (common/options.h): every key with a Flag()
+// or Switch() becomes a CLI11 option with the key's help, default and range in its description.
+// Flags are collected while CLI11 parses and applied afterwards (ApplyFlags), so they override
+// the config file whatever the order on the command line. Header-only: only programs link CLI11.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/options.h"
+
+namespace rp::options {
+
+// Adds a CLI11 option to cmd for each key in `names` that has a flag.
+inline void AddFlags(CLI::App* cmd, Registry& registry, GivenFlags* given,
+                     const std::vector<std::string>& names) {
+  for (const auto& key : registry.keys()) {
+    if (key->flag().empty()) continue;
+    if (std::find(names.begin(), names.end(), key->name()) == names.end()) continue;
+    const std::string name = key->name();
+    std::string help = key->help() + " [" + name;
+    if (!key->is_switch()) help += ", default " + key->default_text();
+    if (!key->range_text().empty()) help += ", " + key->range_text();
+    help += "]";
+    if (key->is_switch()) {
+      cmd->add_flag_callback(
+          key->flag(), [given, name] { given->switches.push_back(name); }, help);
+    } else {
+      cmd->add_option_function<std::string>(
+             key->flag(),
+             [given, name](const std::string& v) { given->values.emplace_back(name, v); }, help)
+          ->type_name(key->unit().empty() ? std::string(key->type()) : key->unit());
+    }
+  }
+}
+
+}  // namespace rp::options

@@ -1,0 +1,187 @@
+// rp-server: the reference red-packet server. Subcommands:
+//   serve   — run the HTTP server (see docs/api.md)
+//   worker  — run the async workers alone, no HTTP
+//   recon   — reconcile a ledger with the services; exit 1 on drift
+//   token   — print bearer tokens for users (load tests, demos)
+//   check   — run the conservation checker over a ledger file; exit 0 clean, 1 violated
+//   config  — print every configuration key (Markdown table)
+// Exit codes: 0 success, 1 a check failed or the server could not start, 2 bad input.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <pthread.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <optional>
+
+#include "common/crypto.h"
+#include "common/options_cli.h"
+#include "server/app/app.h"
+#include "server/app/config.h"
+
+namespace {
+
+// Signals are blocked in every thread (set before any thread starts) and taken by sigwait in
+// main, so shutdown runs on an ordinary thread instead of inside a signal handler.
+sigset_t BlockShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+// One subcommand's configuration: a registry over its own ServerConfig, its flags, its file.
+struct Command {
+  rp::ServerConfig config;
+  rp::options::Registry registry;
+  rp::ConfigSources sources;
+  // flag_keys: the keys this subcommand takes as flags; all that have one when not given.
+  Command(CLI::App* cmd, std::optional<std::vector<std::string>> flag_keys) {
+    rp::Declare(registry, &config);
+    cmd->add_option("--config", sources.file, "YAML config file (docs/api.md lists every key)")
+        ->check(CLI::ExistingFile);
+    rp::options::AddFlags(cmd, registry, &sources.flags,
+                          flag_keys ? *flag_keys : rp::options::KeysWithFlags(registry));
+  }
+  bool Load() {
+    rp::Status s = rp::LoadServerConfig(sources, registry, &config);
+    if (!s.ok()) std::cerr << "rp-server: " << s.message() << "\n";
+    return s.ok();
+  }
+};
+
+int Serve(Command& cmd, bool worker_only) {
+  if (!cmd.Load()) return 2;
+  sigset_t signals = BlockShutdownSignals();
+  auto app = worker_only ? rp::App::StartWorker(cmd.config) : rp::App::Start(cmd.config);
+  if (!app.ok()) {
+    std::cerr << "rp-server: " << app.status().ToString() << "\n";
+    return app.status().code() == rp::Code::kInvalidArgument ? 2 : 1;
+  }
+  if (!worker_only) {
+    std::printf("rp-server listening on http://%s:%d\n", cmd.config.server.host.c_str(),
+                (*app)->port());
+  } else {
+    std::printf("rp-server worker running on %s\n", cmd.config.ledger.path.c_str());
+  }
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("signal {}: draining in-flight requests", sig);
+  (*app)->Stop();
+  spdlog::info("stopped cleanly");
+  return 0;
+}
+
+int Token(Command& cmd, int64_t user, int64_t count, int64_t ttl_s, bool admin) {
+  if (!cmd.sources.file.empty()) {
+    rp::Status s = cmd.registry.LoadYamlFile(cmd.sources.file);
+    if (!s.ok()) {
+      std::cerr << "rp-server: " << s.message() << "\n";
+      return 2;
+    }
+  }
+  cmd.registry.ApplyEnvironment();
+  const std::string& secret = cmd.config.server.auth_secret;
+  if (secret.size() < 16) {
+    std::cerr << "rp-server: auth secret missing or shorter than 16 bytes (secrets.auth or "
+                 "RP_AUTH_SECRET)\n";
+    return 2;
+  }
+  const int64_t expires_at_s = std::time(nullptr) + ttl_s;
+  if (admin) {
+    std::printf("%s\n", rp::auth::MintAdminToken(secret, expires_at_s).c_str());
+    return 0;
+  }
+  if (user < 1) {
+    std::cerr << "rp-server: token needs --user ID (or --admin)\n";
+    return 2;
+  }
+  std::string out;
+  for (int64_t i = 0; i < count; ++i) {
+    out += rp::auth::MintToken(secret, user + i, expires_at_s);
+    out += '\n';
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+int Recon(Command& cmd, int64_t since_s) {
+  if (!cmd.Load()) return 2;
+  if (cmd.config.downstream.wallet_url.empty()) {
+    std::cerr << "rp-server: recon needs --mocks URL (or payment.url and wallet.url)\n";
+    return 2;
+  }
+  bool clean = false;
+  rp::Result<std::string> report = rp::ReconcileLedger(cmd.config, since_s * 1000, &clean);
+  if (!report.ok()) {
+    std::cerr << "rp-server: " << report.status().ToString() << "\n";
+    return 2;
+  }
+  std::cout << *report;
+  return clean ? 0 : 1;
+}
+
+int Check(const std::string& db_path) {
+  bool ok = false;
+  rp::Result<std::string> report = rp::CheckLedger(db_path, &ok);
+  if (!report.ok()) {
+    std::cerr << "rp-server: " << report.status().message() << "\n";
+    return 2;
+  }
+  std::cout << *report;
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("rp-server"));
+  CLI::App cli{"rp-server: reference red-packet server (Redpacket Lab)"};
+  cli.require_subcommand(1);
+
+  CLI::App* serve = cli.add_subcommand("serve", "Run the HTTP server");
+  Command serve_cmd(serve, std::nullopt);
+  CLI::App* worker = cli.add_subcommand("worker", "Run the async workers alone (no HTTP)");
+  Command worker_cmd(worker, std::vector<std::string>{"ledger.path", "mocks.url", "rng.seed"});
+
+  int64_t since_s = 0;
+  CLI::App* recon =
+      cli.add_subcommand("recon", "Reconcile the ledger with the services; exit 1 on drift");
+  Command recon_cmd(recon, std::vector<std::string>{"ledger.path", "mocks.url"});
+  recon->add_option("--since", since_s, "Only packets created at or after this unix time (s)");
+
+  int64_t user = 0, count = 1, ttl_s = 86400;
+  bool admin = false;
+  CLI::App* token = cli.add_subcommand("token", "Print bearer tokens (secret from config/env)");
+  Command token_cmd(token, std::vector<std::string>{});
+  token->add_option("--user", user, "First user id")->check(CLI::Range(int64_t{1}, INT64_MAX / 2));
+  token->add_flag("--admin", admin, "Print an admin token (for /admin/*) instead");
+  token->add_option("--count", count, "Users user..user+count-1, one token per line")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  token->add_option("--ttl", ttl_s, "Token lifetime in seconds")
+      ->check(CLI::Range(int64_t{1}, int64_t{365 * 86400}));
+
+  std::string db_path = "rp-ledger.db";
+  CLI::App* check = cli.add_subcommand("check", "Check the ledger's conservation invariant");
+  check->add_option("--db", db_path, "SQLite ledger path");
+
+  CLI::App* config = cli.add_subcommand("config", "Print every configuration key as Markdown");
+
+  CLI11_PARSE(cli, argc, argv);
+  if (serve->parsed()) return Serve(serve_cmd, /*worker_only=*/false);
+  if (worker->parsed()) return Serve(worker_cmd, /*worker_only=*/true);
+  if (recon->parsed()) return Recon(recon_cmd, since_s);
+  if (token->parsed()) return Token(token_cmd, user, count, ttl_s, admin);
+  if (config->parsed()) {
+    std::cout << serve_cmd.registry.MarkdownTable();
+    return 0;
+  }
+  return Check(db_path);
+}

@@ -1,0 +1,76 @@
+#include "server/core/claim_service.h"
+
+#include "common/check.h"
+#include "server/ledger/packets.h"
+
+namespace rp::core {
+
+ClaimResult ResultOf(const Result<ClaimOutcome>& r) {
+  if (r.ok()) return r->repeat ? ClaimResult::kRepeat : ClaimResult::kWon;
+  switch (r.status().err()) {
+    case Error::kSoldOut:
+      return ClaimResult::kSoldOut;
+    case Error::kExpired:
+      return ClaimResult::kExpired;
+    case Error::kNotClaimable:
+      return ClaimResult::kNotClaimable;
+    case Error::kPacketNotFound:
+      return ClaimResult::kPacketNotFound;
+    case Error::kNotInAudience:
+      return ClaimResult::kNotInAudience;
+    default:
+      return ClaimResult::kError;
+  }
+}
+
+ClaimService::ClaimService(ClaimScheme* scheme, ledger::Engine* ledger, AudienceChecker* audience,
+                           BlockingPool* social_pool, metrics::Hub* hub)
+    : scheme_(scheme), ledger_(ledger), audience_(audience), social_pool_(social_pool) {
+  RP_CHECK(scheme_ != nullptr && ledger_ != nullptr && hub != nullptr);
+  RP_CHECK((audience_ == nullptr) == (social_pool_ == nullptr));
+  auto& family = prometheus::BuildCounter()
+                     .Name("rp_claims_total")
+                     .Help("Claims by scheme and result")
+                     .Register(hub->registry());
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    counts_[i] = &family.Add({{"scheme", std::string(scheme_->name())},
+                              {"result", std::string(kClaimResults.names[i])}});
+  }
+}
+
+void ClaimService::ClaimNow(int64_t packet_id, int64_t user_id, ClaimDone done) {
+  scheme_->Claim(packet_id, user_id, [this, done](Result<ClaimOutcome> r) {
+    counts_[static_cast<size_t>(ResultOf(r))]->Increment();
+    done(std::move(r));
+  });
+}
+
+void ClaimService::Claim(int64_t packet_id, int64_t user_id, ClaimDone done) {
+  if (audience_ == nullptr) return ClaimNow(packet_id, user_id, std::move(done));
+  // The receiving range: packet metadata from the read side, the relation from the social
+  // service (blocking, so on the social pool; see core/audience.h for how a failed lookup
+  // degrades).
+  Result<ledger::PacketRecord> p = Status(Error::kInternal, "not read");
+  Status read = ledger_->Read([&](ledger::ReadTx& tx) {
+    p = ledger::packets::Load(tx, packet_id);
+    return Status::Ok();
+  });
+  // Unreadable here: the scheme gives the authoritative answer (e.g. 404).
+  if (!read.ok() || !p.ok()) return ClaimNow(packet_id, user_id, std::move(done));
+  if (p->audience == ledger::Audience::kPublic || p->sender_id == user_id) {
+    return ClaimNow(packet_id, user_id, std::move(done));
+  }
+  const int64_t sender = p->sender_id;
+  const ledger::Audience range = p->audience;
+  Status s = social_pool_->Submit([this, packet_id, user_id, sender, range, done] {
+    if (audience_->Allows(sender, user_id, range)) return ClaimNow(packet_id, user_id, done);
+    Result<ClaimOutcome> refused =
+        Status(Error::kNotInAudience,
+               "this packet is for the sender's " + std::string(ledger::Name(range)));
+    counts_[static_cast<size_t>(ClaimResult::kNotInAudience)]->Increment();
+    done(std::move(refused));
+  });
+  if (!s.ok()) done(s);
+}
+
+}  // namespace rp::core

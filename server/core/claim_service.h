@@ -1,0 +1,56 @@
+// ClaimService: a claim as the API sees it — the packet's receiving range checked first (a
+// social-graph lookup on the social pool, degraded per core/audience.h when the service
+// fails), then the configured claim scheme; every outcome counted by result in /metrics.
+// Thread-safe. Answers through `done` exactly once, on an unspecified thread.
+#pragma once
+
+#include <prometheus/counter.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "common/blocking_pool.h"
+#include "common/enum_names.h"
+#include "common/metrics.h"
+#include "server/core/audience.h"
+#include "server/core/claim_scheme.h"
+#include "server/ledger/engine.h"
+
+namespace rp::core {
+
+// How a claim ended, for rp_claims_total{result}.
+enum class ClaimResult : uint8_t {
+  kWon,
+  kRepeat,
+  kSoldOut,
+  kExpired,
+  kNotClaimable,
+  kPacketNotFound,
+  kNotInAudience,
+  kError,
+};
+inline constexpr EnumNames<ClaimResult, 8> kClaimResults{{"won", "repeat", "sold_out", "expired",
+                                                          "not_claimable", "packet_not_found",
+                                                          "not_in_audience", "error"}};
+ClaimResult ResultOf(const Result<ClaimOutcome>& r);
+
+class ClaimService {
+ public:
+  // Pointers are not owned and must outlive the service. audience and social_pool may be null
+  // (receiving ranges not enforced). The claim counters live in hub's registry.
+  ClaimService(ClaimScheme* scheme, ledger::Engine* ledger, AudienceChecker* audience,
+               BlockingPool* social_pool, metrics::Hub* hub);
+  void Claim(int64_t packet_id, int64_t user_id, ClaimDone done);
+  ClaimScheme& scheme() { return *scheme_; }
+
+ private:
+  void ClaimNow(int64_t packet_id, int64_t user_id, ClaimDone done);
+  ClaimScheme* scheme_;
+  ledger::Engine* ledger_;
+  AudienceChecker* audience_;
+  BlockingPool* social_pool_;
+  std::array<prometheus::Counter*, 8> counts_{};  // By ClaimResult; label lookups done once.
+};
+
+}  // namespace rp::core

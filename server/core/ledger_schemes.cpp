@@ -1,0 +1,141 @@
+#include "server/core/ledger_schemes.h"
+
+#include <memory>
+#include <mutex>
+#include <random>
+#include <unordered_map>
+#include <vector>
+
+#include "common/check.h"
+
+namespace rp::core {
+namespace {
+
+// Pessimistic lock: each claim is its own transaction keyed by the packet, so claims on one
+// packet never share a commit (each waits for the previous one's durable commit), while claims
+// on different packets do share commits (group commit).
+class DbLockScheme final : public ClaimScheme {
+ public:
+  explicit DbLockScheme(const ClaimSchemeDeps& deps) : deps_(deps), rng_(deps.rng_seed) {}
+
+  std::string_view name() const override { return "db_lock"; }
+
+  void Claim(int64_t packet_id, int64_t user_id, ClaimDone done) override {
+    auto outcome = std::make_shared<ClaimOutcome>();
+    ledger::WriteJob job;
+    job.claim = true;
+    job.lock_key = packet_id;
+    // rng_ is only touched on the writer thread, so it needs no lock.
+    job.fn = [this, packet_id, user_id, outcome](ledger::Tx& tx) {
+      return ClaimTx(tx, packet_id, user_id, deps_.clock->NowMs(), rng_, outcome.get());
+    };
+    job.done = [outcome, done](const Status& s) {
+      if (s.ok()) return done(std::move(*outcome));
+      done(s);
+    };
+    Status s = deps_.ledger->Submit(std::move(job));
+    if (!s.ok()) done(s);
+  }
+
+ private:
+  ClaimSchemeDeps deps_;
+  std::mt19937_64 rng_;
+};
+
+// Batched: claims on one packet queue in memory and commit as a group — many claims per write
+// transaction, each in its own savepoint so a sold-out claim does not undo the others. A batch
+// stays open while its job waits for the writer (that wait is the batching window; there is no
+// timer to tune) and closes when the writer starts it or when it holds batch_max claims. Batches
+// of one packet never share a commit (lock_key), so each commit carries one packet's batch;
+// batches of different packets group-commit as usual. Every caller is answered after the commit.
+class BatchedScheme final : public ClaimScheme {
+ public:
+  explicit BatchedScheme(const ClaimSchemeDeps& deps) : deps_(deps), rng_(deps.rng_seed) {}
+
+  std::string_view name() const override { return "batched"; }
+
+  void Claim(int64_t packet_id, int64_t user_id, ClaimDone done) override {
+    std::shared_ptr<Batch> batch = Join(packet_id, user_id, done);
+    if (!batch) return;  // Joined an open batch: answered when it commits.
+    ledger::WriteJob job;
+    job.claim = true;
+    job.lock_key = packet_id;
+    job.fn = [this, packet_id, batch](ledger::Tx& tx) { return RunBatch(tx, packet_id, batch); };
+    job.done = [batch](const Status& s) {
+      for (Pending& c : batch->claims) {
+        if (!s.ok()) {
+          c.done(s);
+        } else if (!c.status.ok()) {
+          c.done(c.status);
+        } else {
+          c.done(std::move(c.outcome));
+        }
+      }
+    };
+    Status s = deps_.ledger->Submit(std::move(job));
+    if (!s.ok()) {
+      Close(packet_id, batch);                     // Nobody joins a batch that will never run...
+      for (Pending& c : batch->claims) c.done(s);  // ...and everyone in it hears why.
+    }
+  }
+
+ private:
+  struct Pending {
+    int64_t user_id;
+    ClaimDone done;
+    ClaimOutcome outcome;
+    Status status;
+  };
+  struct Batch {
+    std::vector<Pending> claims;  // Appended under mu_ until the batch is closed.
+  };
+
+  // Adds the claim to the packet's open batch; returns a new batch (which the caller submits)
+  // when there was none open or it was full, null when the claim joined one.
+  std::shared_ptr<Batch> Join(int64_t packet_id, int64_t user_id, ClaimDone& done) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::shared_ptr<Batch>& open = open_[packet_id];
+    if (open && static_cast<int>(open->claims.size()) < deps_.batch_max) {
+      open->claims.push_back({user_id, std::move(done), {}, Status::Ok()});
+      return nullptr;
+    }
+    open = std::make_shared<Batch>();
+    open->claims.push_back({user_id, std::move(done), {}, Status::Ok()});
+    return open;
+  }
+
+  void Close(int64_t packet_id, const std::shared_ptr<Batch>& batch) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = open_.find(packet_id);
+    if (it != open_.end() && it->second == batch) open_.erase(it);
+  }
+
+  // On the writer thread: close the batch, then claim for each member in its own savepoint.
+  Status RunBatch(ledger::Tx& tx, int64_t packet_id, const std::shared_ptr<Batch>& batch) {
+    Close(packet_id, batch);  // From here on, batch->claims is ours alone.
+    const int64_t now_ms = deps_.clock->NowMs();
+    for (Pending& c : batch->claims) {
+      c.status = tx.Nested([&](ledger::Tx& t) {
+        return ClaimTx(t, packet_id, c.user_id, now_ms, rng_, &c.outcome);
+      });
+    }
+    return Status::Ok();
+  }
+
+  ClaimSchemeDeps deps_;
+  std::mt19937_64 rng_;  // Writer thread only.
+  std::mutex mu_;
+  std::unordered_map<int64_t, std::shared_ptr<Batch>> open_;
+};
+
+}  // namespace
+
+std::unique_ptr<ClaimScheme> MakeDbLockScheme(const ClaimSchemeDeps& deps) {
+  return std::make_unique<DbLockScheme>(deps);
+}
+
+std::unique_ptr<ClaimScheme> MakeBatchedScheme(const ClaimSchemeDeps& deps) {
+  return std::make_unique<BatchedScheme>(deps);
+}
+
+}  // namespace rp::core

@@ -1,0 +1,35 @@
+// The core module's options: claim schemes (section `claim`), packet limits checked at the
+// boundary (`packet`) and B2C subsidy issuance (`subsidy`).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/options.h"
+
+namespace rp::core {
+
+struct ClaimOptions {
+  std::string scheme = "db_lock";  // A name from common/claim_schemes.h.
+  int batch_max = 256;             // batched: claims per write transaction.
+  // mem_lock/presplit: at start-up, Redis state of at most this many open packets (newest first)
+  // is dropped so their first claim rebuilds it from the ledger; 0: none.
+  int redis_reset_max = 100000;
+};
+
+struct PacketOptions {
+  int64_t ttl_s = 86400;
+  int64_t count_max = 10000;
+  int64_t share_cents_max = 20000;
+  int64_t greeting_chars_max = 100;
+};
+
+struct SubsidyOptions {
+  std::string mode = "hybrid";  // sync | async | hybrid (core/b2c.h)
+};
+
+void Declare(options::Registry& r, ClaimOptions* o);
+void Declare(options::Registry& r, PacketOptions* o);
+void Declare(options::Registry& r, SubsidyOptions* o);
+
+}  // namespace rp::core

@@ -1,0 +1,50 @@
+#include "server/core/scheme_registry.h"
+
+#include <array>
+
+#include "common/check.h"
+#include "common/claim_schemes.h"
+#include "server/core/ledger_schemes.h"
+#include "server/core/mem_lock_scheme.h"
+#include "server/core/presplit_scheme.h"
+
+namespace rp::core {
+namespace {
+
+struct Factory {
+  std::string_view name;
+  std::unique_ptr<ClaimScheme> (*make)(const ClaimSchemeDeps&);
+};
+
+constexpr std::array<Factory, 4> kFactories = {{
+    {"db_lock", &MakeDbLockScheme},
+    {"batched", &MakeBatchedScheme},
+    {"mem_lock", &MakeMemLockScheme},
+    {"presplit", &MakePresplitScheme},
+}};
+
+}  // namespace
+
+Result<std::unique_ptr<ClaimScheme>> MakeClaimScheme(std::string_view name,
+                                                     const ClaimSchemeDeps& deps) {
+  RP_CHECK(deps.ledger != nullptr && deps.clock != nullptr);
+  const ClaimSchemeInfo* info = FindClaimScheme(name);
+  if (info == nullptr) {
+    return Status(Error::kUnknownScheme, "unknown claim scheme " + std::string(name));
+  }
+  if (info->needs_redis && deps.redis == nullptr) {
+    return Status(Error::kBadConfig, "claim scheme " + std::string(name) + " needs redis.url");
+  }
+  for (const Factory& f : kFactories) {
+    if (f.name == name) return f.make(deps);
+  }
+  return Status(Error::kUnknownScheme, "this build has no factory for scheme " + std::string(name));
+}
+
+std::vector<std::string_view> SchemesWithFactories() {
+  std::vector<std::string_view> out;
+  for (const Factory& f : kFactories) out.push_back(f.name);
+  return out;
+}
+
+}  // namespace rp::core

@@ -1,0 +1,97 @@
+#include "server/gateway/routes.h"
+
+#include <array>
+#include <vector>
+
+namespace rp::gateway {
+namespace {
+
+struct RouteInfo {
+  Route route;
+  std::string_view method;
+  std::string_view label;
+  std::string_view bad_method_label;
+  std::string_view allow;
+};
+
+constexpr std::array<RouteInfo, kRouteCount> kRoutes = {{
+    {Route::kNone, "", "unmatched", "unmatched", ""},
+    {Route::kHealthz, "GET", "GET /healthz", "/healthz (bad method)", "GET"},
+    {Route::kMetrics, "GET", "GET /metrics", "/metrics (bad method)", "GET"},
+    {Route::kPaymentCallback, "POST", "POST /v1/payments/callback",
+     "/v1/payments/callback (bad method)", "POST"},
+    {Route::kSendPacket, "POST", "POST /v1/packets", "/v1/packets (bad method)", "POST"},
+    {Route::kGetPacket, "GET", "GET /v1/packets/{id}", "/v1/packets/{id} (bad method)", "GET"},
+    {Route::kListClaims, "GET", "GET /v1/packets/{id}/claims",
+     "/v1/packets/{id}/claims (bad method)", "GET, POST"},
+    {Route::kClaim, "POST", "POST /v1/packets/{id}/claims", "/v1/packets/{id}/claims (bad method)",
+     "GET, POST"},
+    {Route::kAdminRecon, "GET", "GET /admin/recon", "/admin/recon (bad method)", "GET"},
+    {Route::kGrab, "POST", "POST /v1/rain/{round}/grab", "/v1/rain/{round}/grab (bad method)",
+     "POST"},
+    {Route::kSubsidies, "GET", "GET /v1/subsidies", "/v1/subsidies (bad method)", "GET"},
+}};
+
+// Splits "/v1/packets/123/claims" into {"v1","packets","123","claims"}; at most 8 segments.
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < path.size() && out.size() < 8) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    out.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+// The route(s) a path names, without regard to the method; kListClaims stands for both of
+// /v1/packets/{id}/claims.
+Route PathRoute(const std::vector<std::string_view>& seg, std::string_view* id) {
+  if (seg.size() == 1 && seg[0] == "healthz") return Route::kHealthz;
+  if (seg.size() == 1 && seg[0] == "metrics") return Route::kMetrics;
+  if (seg.size() == 2 && seg[0] == "admin" && seg[1] == "recon") return Route::kAdminRecon;
+  if (seg.size() < 2 || seg[0] != "v1") return Route::kNone;
+  if (seg.size() == 4 && seg[1] == "rain" && seg[3] == "grab") {
+    *id = seg[2];
+    return Route::kGrab;
+  }
+  if (seg.size() == 2 && seg[1] == "subsidies") return Route::kSubsidies;
+  if (seg.size() == 3 && seg[1] == "payments" && seg[2] == "callback") {
+    return Route::kPaymentCallback;
+  }
+  if (seg[1] != "packets") return Route::kNone;
+  if (seg.size() == 2) return Route::kSendPacket;
+  if (seg.size() == 3) {
+    *id = seg[2];
+    return Route::kGetPacket;
+  }
+  if (seg.size() == 4 && seg[3] == "claims") {
+    *id = seg[2];
+    return Route::kListClaims;
+  }
+  return Route::kNone;
+}
+
+}  // namespace
+
+RouteMatch MatchRoute(std::string_view method, std::string_view path) {
+  RouteMatch m;
+  m.route = PathRoute(Segments(path), &m.id);
+  if (m.route == Route::kListClaims && method == "POST") m.route = Route::kClaim;
+  const RouteInfo& info = kRoutes[static_cast<size_t>(m.route)];
+  m.allow = info.allow;
+  m.method_allowed = m.route != Route::kNone && method == info.method;
+  return m;
+}
+
+std::string_view RouteLabel(const RouteMatch& m) {
+  const RouteInfo& info = kRoutes[static_cast<size_t>(m.route)];
+  return m.method_allowed || m.route == Route::kNone ? info.label : info.bad_method_label;
+}
+
+}  // namespace rp::gateway

@@ -1,0 +1,39 @@
+// The routes of rp-server's API (docs/api.md) and how a request path finds one. Each route has
+// a fixed metrics label ("POST /v1/packets/{id}/claims"), so /metrics cardinality is bounded by
+// the route table whatever paths and methods clients send.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace rp::gateway {
+
+enum class Route : uint8_t {
+  kNone,
+  kHealthz,
+  kMetrics,
+  kPaymentCallback,
+  kSendPacket,
+  kGetPacket,
+  kListClaims,
+  kClaim,
+  kAdminRecon,
+  kGrab,
+  kSubsidies,
+};
+inline constexpr int kRouteCount = 11;
+
+struct RouteMatch {
+  Route route = Route::kNone;
+  bool method_allowed = false;
+  std::string_view allow;  // Methods the path accepts, for 405's Allow header.
+  std::string_view id;     // The {id} or {round} segment, unparsed (a view into the path).
+};
+
+// Finds the route of (method, path). path must outlive the match (id points into it).
+RouteMatch MatchRoute(std::string_view method, std::string_view path);
+
+// The metrics label of a match: "METHOD /template", "unmatched", or "/template (bad method)".
+std::string_view RouteLabel(const RouteMatch& m);
+
+}  // namespace rp::gateway

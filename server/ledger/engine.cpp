@@ -1,0 +1,73 @@
+#include "server/ledger/engine.h"
+
+#include <filesystem>
+#include <future>
+
+#include "server/ledger/schema.h"
+#include "server/ledger/sqlite_engine.h"
+#include "server/ledger/state.h"
+
+namespace rp::ledger {
+
+Status Engine::RunSync(std::function<Status(Tx&)> fn, std::optional<int64_t> lock_key) {
+  std::promise<Status> promise;
+  std::future<Status> future = promise.get_future();
+  WriteJob job;
+  job.lock_key = lock_key;
+  job.fn = std::move(fn);
+  job.done = [&promise](const Status& st) { promise.set_value(st); };
+  Status s = Submit(std::move(job));
+  if (!s.ok()) return s;
+  return future.get();
+}
+
+void WriteEngineMetrics(metrics::Writer& w, const EngineStats& s, const std::string& scheme) {
+  const metrics::Labels by_scheme{{"scheme", scheme}};
+  w.Counter("rp_ledger_commits_total", "Ledger write commits", static_cast<double>(s.commits));
+  w.Counter("rp_ledger_claim_commits_total",
+            "Ledger commits that held at least one claim transaction",
+            static_cast<double>(s.claim_commits));
+  w.Counter("rp_ledger_jobs_total", "Ledger write jobs committed", static_cast<double>(s.jobs));
+  w.Counter("rp_db_busy_retries_total", "Busy retries of the ledger writer",
+            static_cast<double>(s.busy_retries));
+  w.Counter("rp_lock_wait_seconds_total", "Total time claims waited for packet locks",
+            static_cast<double>(s.lock_wait_ns_total) / 1e9, by_scheme);
+  w.Gauge("rp_ledger_queue_depth", "Write jobs waiting for the ledger writer",
+          static_cast<double>(s.queue_depth));
+  w.Gauge("rp_lock_waiters", "Claims queued behind their packet's lock at the last writer batch",
+          static_cast<double>(s.lock_waiters), by_scheme);
+  w.Counter("rp_illegal_transitions_total", "State transitions rejected by the transition tables",
+            static_cast<double>(IllegalTransitions()));
+}
+
+Result<std::unique_ptr<Engine>> OpenEngine(const LedgerOptions& options) {
+  return OpenSqliteEngine(options, /*read_only=*/false);
+}
+
+Result<std::unique_ptr<Engine>> OpenReadOnly(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return Status(Error::kBadConfig, path + ": no such file");
+  }
+  LedgerOptions o;
+  o.path = path;
+  o.read_connections = 1;
+  o.read_wait_ms = 1000;
+  Result<std::unique_ptr<Engine>> engine = OpenSqliteEngine(o, /*read_only=*/true);
+  if (!engine.ok()) return Status(Error::kBadConfig, path + ": " + engine.status().message());
+  Result<int> version = Status(Error::kBadConfig, "");
+  Status s = (*engine)->Read([&](ReadTx& tx) {
+    version = SchemaVersion(tx);
+    return Status::Ok();
+  });
+  if (s.ok() && !version.ok()) s = version.status();
+  if (!s.ok()) return Status(Error::kBadConfig, path + " is not a ledger: " + s.message());
+  if (*version < 1 || *version > LatestSchemaVersion()) {
+    return Status(Error::kBadConfig, path + " has schema version " + std::to_string(*version) +
+                                         "; this build reads 1.." +
+                                         std::to_string(LatestSchemaVersion()));
+  }
+  return engine;
+}
+
+}  // namespace rp::ledger

@@ -1,0 +1,17 @@
+// Deliberately broken servers, for the tests that prove our checks catch them. Compiled only
+// into builds configured with -DRP_FAULT_INJECTION=ON (the test build); a release build does not
+// contain this file. Off unless the environment asks:
+//   RP_INJECT_BUG=phantom_claim  every 10th sold-out claim is answered as a win that was never
+//                                recorded (rp-sim's verification must name the lost claim)
+#pragma once
+
+#include <memory>
+
+#include "server/core/claim_scheme.h"
+
+namespace rp::testing {
+
+// The scheme itself when no bug is asked for; else a wrapper that injects it.
+std::unique_ptr<core::ClaimScheme> WrapForFaultInjection(std::unique_ptr<core::ClaimScheme> scheme);
+
+}  // namespace rp::testing
