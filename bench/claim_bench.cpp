@@ -2,14 +2,10 @@
 // throughput measured in the same run (the ceiling of any request on this machine). Figures are
 // to be read as ratios: the machine is shared and noisy. Client and server share the 2 cores;
 // the client drives load from one thread.
-#include <arpa/inet.h>
 #include <benchmark/benchmark.h>
-#include <httplib.h>
-#include <netinet/in.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -19,9 +15,12 @@
 #include <optional>
 #include <vector>
 
-#include "common/crypto.h"
+#include "common/api/api_client.h"
+#include "common/claim_schemes.h"
 #include "common/http_load.h"
 #include "common/process.h"
+#include "common/prometheus_text.h"
+#include "common/redis_process.h"
 
 namespace {
 
@@ -29,36 +28,14 @@ constexpr const char* kAuthSecret = "bench-auth-secret-0123456789";
 constexpr const char* kPaymentSecret = "bench-payment-secret-0123456789";
 constexpr int64_t kRunMs = 2500;
 
+const rp::api::Credentials kCredentials{kAuthSecret, kPaymentSecret};
+
 struct Server {
   std::string dir;
   std::optional<rp::ChildProcess> child;
-  std::optional<rp::ChildProcess> redis;  // mem_lock's private redis-server.
+  std::unique_ptr<rp::RedisProcess> redis;  // The Redis schemes' private redis-server.
   int port = 0;
 };
-
-// A private redis-server (no persistence) on a free port; returns the port.
-int StartRedis(Server* s) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  const int port = ntohs(addr.sin_port);
-  auto child =
-      rp::ChildProcess::Spawn({"/usr/bin/redis-server", "--port", std::to_string(port), "--bind",
-                               "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", s->dir},
-                              {}, s->dir + "/redis.log");
-  if (!child.ok()) std::abort();
-  s->redis.emplace(std::move(child.value()));
-  for (;;) {
-    auto line = s->redis->ReadLine(10000);
-    if (!line.ok()) std::abort();
-    if (line->find("Ready to accept connections") != std::string::npos) return port;
-  }
-}
 
 Server* g_server = nullptr;
 double g_healthz_rps = 0;
@@ -69,8 +46,10 @@ Server* StartServer(const std::string& scheme) {
   s->dir = mkdtemp(tmpl);
   std::ofstream config(s->dir + "/config.yaml");
   config << "packet:\n  count_max: 1000000\nclaim:\n  scheme: " << scheme << "\n";
-  if (scheme == "mem_lock" || scheme == "presplit") {
-    config << "redis:\n  url: tcp://127.0.0.1:" << StartRedis(s) << "\n  pool_size: 16\n";
+  if (rp::FindClaimScheme(scheme)->needs_redis) {
+    s->redis = std::make_unique<rp::RedisProcess>(s->dir + "/redis");
+    if (!s->redis->Start().ok()) std::abort();
+    config << "redis:\n  url: " << s->redis->url() << "\n  pool_size: 16\n";
   }
   config.close();
   // --no-workers: the transfers of one scheme's claims would otherwise run (and retry, with no
@@ -92,45 +71,21 @@ Server* StartServer(const std::string& scheme) {
 
 // Sends and pays a packet of `count` shares; returns its id.
 int64_t ActivePacket(int port, int64_t count) {
-  httplib::Client c("127.0.0.1", port);
-  std::string token = rp::auth::MintToken(kAuthSecret, 1, std::time(nullptr) + 3600);
+  rp::api::Client c("127.0.0.1", port, kCredentials);
   static int n = 0;
-  nlohmann::json body = {{"order_no", "bench-" + std::to_string(++n)},
-                         {"kind", "c2c"},
-                         {"total_cents", count * 100},
-                         {"count", count},
-                         {"split", "random"},
-                         {"audience", "public"},
-                         {"video_id", "bench"}};
-  auto sent = c.Post("/v1/packets", {{"Authorization", "Bearer " + token}}, body.dump(),
-                     "application/json");
-  if (!sent || sent->status != 201) std::abort();
-  auto j = nlohmann::json::parse(sent->body);
-  std::string pay = nlohmann::json{
-      {"pay_order_no", j["pay_order_no"]},
-      {"status", "paid"},
-      {"amount_cents",
-       count * 100}}.dump();
-  auto paid = c.Post("/v1/payments/callback",
-                     {{"X-RP-Signature", rp::crypto::HmacSha256Hex(kPaymentSecret, pay)}}, pay,
-                     "application/json");
-  if (!paid || paid->status != 200) std::abort();
-  return j["packet_id"];
+  rp::api::Reply sent = c.SendPacket(1, "bench-" + std::to_string(++n), count * 100, count);
+  if (sent.status != 201) std::abort();
+  if (c.Pay(sent.body["pay_order_no"], "paid", count * 100).status != 200) std::abort();
+  return sent.body["packet_id"];
 }
 
+// The sum of a metric over its label sets in the server's /metrics.
 double MetricValue(int port, const std::string& name) {
-  httplib::Client c("127.0.0.1", port);
-  auto r = c.Get("/metrics");
-  if (!r) return 0;
-  // The sample line: `name value` or `name{labels} value` (labels never hold a space here).
-  for (size_t pos = r->body.find("\n" + name); pos != std::string::npos;
-       pos = r->body.find("\n" + name, pos + 1)) {
-    const char next = r->body[pos + 1 + name.size()];
-    if (next != ' ' && next != '{') continue;
-    const size_t space = r->body.find(' ', pos + 1);
-    if (space != std::string::npos) return std::atof(r->body.c_str() + space + 1);
-  }
-  return 0;
+  rp::api::Client c("127.0.0.1", port, kCredentials);
+  rp::api::Reply r = c.Send(rp::api::Metrics());
+  if (r.status != 200) return 0;
+  rp::Result<std::vector<rp::prom::Sample>> samples = rp::prom::ParseText(r.raw);
+  return samples.ok() ? rp::prom::Sum(*samples, name) : 0;
 }
 
 void Report(benchmark::State& state, const rp::load::LoadResult& r, int64_t ok) {
@@ -143,7 +98,7 @@ void Report(benchmark::State& state, const rp::load::LoadResult& r, int64_t ok) 
 }
 
 void BM_Healthz(benchmark::State& state) {
-  const std::string req = rp::load::RenderRequest("GET", "/healthz", {}, "");
+  const std::string req = rp::api::Render(rp::api::Healthz());
   for (auto _ : state) {
     auto r = rp::load::RunClosedLoop(
         {"127.0.0.1", g_server->port, static_cast<int>(state.range(0)), 10'000'000, kRunMs},
@@ -161,10 +116,7 @@ std::map<std::string, Server*> g_servers;  // One rp-server per claim scheme.
 void RunClaims(benchmark::State& state, const std::string& scheme, int claimers,
                const std::vector<int64_t>& packets) {
   Server* server = g_servers.at(scheme);
-  std::vector<std::string> paths;
-  for (int64_t p : packets) paths.push_back("/v1/packets/" + std::to_string(p) + "/claims");
   const int64_t user_base = 1'000'000'000LL * static_cast<int64_t>(packets.front());
-  const int64_t expires = std::time(nullptr) + 3600;
   // Commits holding at least one claim (async transfer completions are not counted), and the
   // time claims spent waiting for their packet's lock in the writer.
   const double commits_before = MetricValue(server->port, "rp_ledger_claim_commits_total");
@@ -172,9 +124,8 @@ void RunClaims(benchmark::State& state, const std::string& scheme, int claimers,
   for (auto _ : state) {
     auto r = rp::load::RunClosedLoop(
         {"127.0.0.1", server->port, claimers, 10'000'000, kRunMs}, [&](int64_t seq) {
-          std::string token = rp::auth::MintToken(kAuthSecret, user_base + seq, expires);
-          return rp::load::RenderRequest("POST", paths[static_cast<size_t>(seq) % paths.size()],
-                                         {{"Authorization", "Bearer " + token}}, "");
+          const int64_t packet = packets[static_cast<size_t>(seq) % packets.size()];
+          return rp::api::Render(rp::api::Claim(kCredentials, packet, user_base + seq));
         });
     if (!r.ok()) return state.SkipWithError(r.status().message().c_str());
     const int64_t won = r->by_status[201];
@@ -192,7 +143,7 @@ void RunClaims(benchmark::State& state, const std::string& scheme, int claimers,
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
-  const std::vector<std::string> schemes = {"db_lock", "batched", "mem_lock", "presplit"};
+  const std::vector<std::string> schemes = rp::ClaimSchemeNames();
   for (const std::string& scheme : schemes) g_servers[scheme] = StartServer(scheme);
   g_server = g_servers.at("db_lock");
   // Order matters: the ceiling first, so each claim figure can be divided by it.
@@ -237,20 +188,13 @@ int main(int argc, char** argv) {
         [scheme](benchmark::State& state) {
           Server* server = g_servers.at(scheme);
           const int64_t packet = ActivePacket(server->port, 1);
-          httplib::Client c("127.0.0.1", server->port);
-          c.Post("/v1/packets/" + std::to_string(packet) + "/claims",
-                 {{"Authorization",
-                   "Bearer " + rp::auth::MintToken(kAuthSecret, 42, std::time(nullptr) + 3600)}},
-                 "", "application/json");
-          const std::string path = "/v1/packets/" + std::to_string(packet) + "/claims";
-          const int64_t expires = std::time(nullptr) + 3600;
+          rp::api::Client c("127.0.0.1", server->port, kCredentials);
+          if (c.Claim(packet, 42).status != 201) std::abort();  // Its one share is gone.
           for (auto _ : state) {
             auto r = rp::load::RunClosedLoop(
                 {"127.0.0.1", server->port, static_cast<int>(state.range(0)), 10'000'000, kRunMs},
                 [&](int64_t seq) {
-                  std::string token = rp::auth::MintToken(kAuthSecret, 5'000'000 + seq, expires);
-                  return rp::load::RenderRequest("POST", path,
-                                                 {{"Authorization", "Bearer " + token}}, "");
+                  return rp::api::Render(rp::api::Claim(kCredentials, packet, 5'000'000 + seq));
                 });
             if (!r.ok()) return state.SkipWithError(r.status().message().c_str());
             Report(state, *r, r->by_status[409]);
@@ -267,7 +211,7 @@ int main(int argc, char** argv) {
   for (auto& [scheme, server] : g_servers) {
     server->child->Signal(SIGTERM);
     (void)server->child->Wait(10000);
-    if (server->redis) server->redis->Signal(SIGTERM);
+    if (server->redis) server->redis->Kill();
     std::filesystem::remove_all(server->dir);
   }
   return 0;

@@ -11,54 +11,34 @@
 #include <thread>
 #include <vector>
 
-#include "common/crypto.h"
+#include "common/api/api_client.h"
 
 namespace rp::sim {
 namespace {
 
 using nlohmann::json;
 
-struct Reply {
-  int status = 0;
-  json body;
-};
+using Reply = api::Reply;
 
+// The API client with the demo's credentials and calls spelled as the demo reads them.
 class Api {
  public:
+  explicit Api(const DemoOptions& o)
+      : o_(o), client_(o.host, o.port, {o.auth_secret, o.payment_secret, 600}) {}
   const DemoOptions& options() const { return o_; }
-  explicit Api(const DemoOptions& o) : o_(o), http_(o.host, o.port) {
-    http_.set_keep_alive(true);
-    http_.set_tcp_nodelay(true);
-    http_.set_read_timeout(30, 0);
-  }
   Reply Call(const std::string& method, const std::string& path, int64_t user,
              const std::string& body = "") {
-    httplib::Headers h{{"Authorization", "Bearer " + auth::MintToken(o_.auth_secret, user,
-                                                                     std::time(nullptr) + 600)}};
-    auto r = method == "GET" ? http_.Get(path, h) : http_.Post(path, h, body, "application/json");
-    return Wrap(r);
+    return client_.Send(api::WithToken(client_.credentials(), method, path, user, body));
   }
-  Reply Admin(const std::string& method, const std::string& path) {
-    httplib::Headers h{
-        {"Authorization",
-         "Bearer " + auth::MintAdminToken(o_.auth_secret, std::time(nullptr) + 600)}};
-    return Wrap(method == "GET" ? http_.Get(path, h) : http_.Post(path, h, "", "application/json"));
-  }
+  Reply Admin(const std::string& method, const std::string& path) { return Call(method, path, 0); }
+  Reply Send(int64_t user, const api::SendBody& body) { return client_.SendPacket(user, body); }
   Reply Pay(const std::string& pay_order_no, int64_t amount) {
-    std::string body =
-        json{{"pay_order_no", pay_order_no}, {"status", "paid"}, {"amount_cents", amount}}.dump();
-    return Wrap(http_.Post("/v1/payments/callback",
-                           {{"X-RP-Signature", crypto::HmacSha256Hex(o_.payment_secret, body)}},
-                           body, "application/json"));
+    return client_.Pay(pay_order_no, "paid", amount);
   }
 
  private:
-  static Reply Wrap(const httplib::Result& r) {
-    if (!r) return {};
-    return {r->status, json::parse(r->body, nullptr, false)};
-  }
   const DemoOptions& o_;
-  httplib::Client http_;
+  api::Client client_;
 };
 
 struct PacketPlan {
@@ -91,10 +71,14 @@ void Check(bool cond, const std::string& what) {
 }
 
 void SendAndPay(Api& api, PacketPlan& p) {
-  json body = {{"order_no", p.order_no},    {"kind", "c2c"},         {"total_cents", p.total_cents},
-               {"count", p.count},          {"split", p.split},      {"audience", "public"},
-               {"video_id", "spring-2027"}, {"greeting", "新年快乐"}};
-  Reply sent = api.Call("POST", "/v1/packets", p.sender, body.dump());
+  api::SendBody body;
+  body.order_no = p.order_no;
+  body.total_cents = p.total_cents;
+  body.count = p.count;
+  body.split = p.split;
+  body.video_id = "spring-2027";
+  body.greeting = "新年快乐";
+  Reply sent = api.Send(p.sender, body);
   if (sent.status != 201) {
     Check(false, "send " + std::string(p.order_no) + " -> HTTP " + std::to_string(sent.status));
     return;
@@ -224,22 +208,21 @@ void RunB2c(const DemoOptions& o, Api& api) {
   Reply list = api.Call("GET", "/v1/subsidies", 3001);
   Check(list.status == 200 && list.body["subsidies"].size() == 1, "user 3001 sees one subsidy");
   const json sub = list.body["subsidies"][0];
-  json body = {{"order_no", "demo-b2c"},
-               {"kind", "b2c"},
-               {"total_cents", sub["amount_cents"]},
-               {"count", 5},
-               {"split", "random"},
-               {"audience", "public"},
-               {"video_id", "rain"},
-               {"subsidy_token", sub["token"]}};
-  Reply sent = api.Call("POST", "/v1/packets", 3001, body.dump());
+  api::SendBody body;
+  body.order_no = "demo-b2c";
+  body.kind = "b2c";
+  body.total_cents = sub.value("amount_cents", int64_t{0});
+  body.count = 5;
+  body.video_id = "rain";
+  body.subsidy_token = sub.value("token", "");
+  Reply sent = api.Send(3001, body);
   std::printf("send   b2c packet from subsidy %s (%lld cents) -> HTTP %d %s\n",
               sub.value("subsidy_id", "").c_str(), (long long)sub.value("amount_cents", int64_t{0}),
               sent.status, sent.body.value("status", "").c_str());
   Check(sent.status == 201 && sent.body["status"] == "active",
         "the subsidy funds an active packet");
-  body["order_no"] = "demo-b2c-again";
-  Reply twice = api.Call("POST", "/v1/packets", 3001, body.dump());
+  body.order_no = "demo-b2c-again";
+  Reply twice = api.Send(3001, body);
   Check(twice.status == 409,
         "the same subsidy cannot fund a second packet (HTTP " + std::to_string(twice.status) + ")");
   if (sent.status != 201) return;

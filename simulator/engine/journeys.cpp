@@ -6,8 +6,6 @@
 #include <set>
 
 #include "common/clock.h"
-#include "common/crypto.h"
-#include "common/http_load.h"
 
 namespace rp::sim {
 namespace {
@@ -37,6 +35,7 @@ JourneyRunner::JourneyRunner(boost::asio::io_context& io, const Scenario& scenar
     : io_(io),
       scenario_(scenario),
       target_(target),
+      creds_{target.auth_secret, target.payment_secret},
       pool_(pool),
       stats_(stats),
       observed_(observed),
@@ -52,23 +51,14 @@ int64_t JourneyRunner::RandomUser() {
          std::uniform_int_distribution<int64_t>(0, scenario_.users - 1)(rng_);
 }
 
-void JourneyRunner::Call(const char* op, const char* method, const std::string& path, int64_t user,
-                         std::string body, int64_t intended_ns, Next next) {
-  std::vector<std::pair<std::string, std::string>> headers;
-  if (user > 0) {
-    headers.emplace_back("Authorization", "Bearer " + auth::MintToken(target_.auth_secret, user,
-                                                                      std::time(nullptr) + 3600));
-  } else if (user < 0) {  // The payment service's signed callback.
-    headers.emplace_back("X-RP-Signature", crypto::HmacSha256Hex(target_.payment_secret, body));
-  }
-  std::string request = load::RenderRequest(method, path, headers, body);
+void JourneyRunner::Call(const char* op, const api::Request& req, int64_t intended_ns, Next next) {
   auto on_reply = [this, op, intended_ns, next = std::move(next)](HttpReply r) {
     const int64_t now_ns = MonotonicNs();
     stats_->Record(op, (now_ns - start_ns_) / 1'000'000'000, r.status,
                    (now_ns - intended_ns) / 1000);
     next(r.status, r.status == 0 ? json() : json::parse(r.body, nullptr, false));
   };
-  if (!pool_->Submit(std::move(request), on_reply)) on_reply({});  // Client queue full.
+  if (!pool_->Submit(api::Render(req), on_reply)) on_reply({});  // Client queue full.
 }
 
 void JourneyRunner::Start(int64_t intended_ns, std::function<void()> done) {
@@ -93,7 +83,7 @@ void JourneyRunner::Hot(int64_t intended_ns, std::function<void()> done) {
   // Fresh users in order, so winners are exactly min(shares, claimers); past the population
   // they repeat, and a repeat must be answered with the first claim.
   const int64_t user = scenario_.first_user_id + (hot_claims_++ % scenario_.users);
-  Call("claim", "POST", "/v1/packets/" + std::to_string(packet) + "/claims", user, "", intended_ns,
+  Call("claim", api::Claim(creds_, packet, user), intended_ns,
        [this, packet, user, done = std::move(done)](int status, const json& b) {
          if ((status == 201 || status == 200) && b.is_object()) {
            observed_->AddClaim(
@@ -113,16 +103,14 @@ void JourneyRunner::C2c(int64_t intended_ns, std::function<void()> done) {
   j->count = Draw(f.count);
   j->claimers = Draw(f.claimers);
   j->repeat_rate = f.repeat_claim_rate;
-  const int64_t total = j->count * Draw(f.share_cents);
-  json body = {{"order_no", "sim" + std::to_string(scenario_.seed) + "-" + target_.run_tag + "-" +
-                                std::to_string(journeys_)},
-               {"kind", "c2c"},
-               {"total_cents", total},
-               {"count", j->count},
-               {"split", f.split},
-               {"audience", "public"},
-               {"video_id", "sim"}};
-  Send(j, std::move(body), intended_ns);
+  api::SendBody body;
+  body.order_no = "sim" + std::to_string(scenario_.seed) + "-" + target_.run_tag + "-" +
+                  std::to_string(journeys_);
+  body.total_cents = j->count * Draw(f.share_cents);
+  body.count = j->count;
+  body.split = f.split;
+  body.video_id = "sim";
+  Send(j, body, intended_ns);
 }
 
 void JourneyRunner::B2c(int64_t intended_ns, std::function<void()> done) {
@@ -135,26 +123,30 @@ void JourneyRunner::B2c(int64_t intended_ns, std::function<void()> done) {
   j->claimers = Draw(f.claimers);
   const std::string order_no = "sim" + std::to_string(scenario_.seed) + "-" + target_.run_tag +
                                "-" + std::to_string(journeys_);
-  Call("grab", "POST", "/v1/rain/" + f.round + "/grab", j->sender, "", intended_ns,
+  Call("grab", api::Grab(creds_, f.round, j->sender), intended_ns,
        [this, j, order_no](int status, const json& grab) {
          if ((status != 201 && status != 200) || !grab.is_object()) return j->done();
          const int64_t amount = grab.value("amount_cents", int64_t{0});
          const std::string token = grab.value("token", "");
-         Call("subsidies", "GET", "/v1/subsidies", j->sender, "", MonotonicNs(),
+         Call("subsidies", api::Subsidies(creds_, j->sender), MonotonicNs(),
               [this, j, amount, token, order_no](int, const json&) {
                 j->count = std::max<int64_t>(1, std::min(j->count, amount));
-                json body = {{"order_no", order_no},  {"kind", "b2c"},
-                             {"total_cents", amount}, {"count", j->count},
-                             {"split", "random"},     {"audience", "public"},
-                             {"video_id", "rain"},    {"subsidy_token", token}};
-                Send(j, std::move(body), MonotonicNs());
+                api::SendBody body;
+                body.order_no = order_no;
+                body.kind = "b2c";
+                body.total_cents = amount;
+                body.count = j->count;
+                body.video_id = "rain";
+                body.subsidy_token = token;
+                Send(j, body, MonotonicNs());
               });
        });
 }
 
-void JourneyRunner::Send(std::shared_ptr<Journey> j, json body, int64_t intended_ns) {
-  const int64_t total = body["total_cents"];
-  Call("send", "POST", "/v1/packets", j->sender, body.dump(), intended_ns,
+void JourneyRunner::Send(std::shared_ptr<Journey> j, const api::SendBody& body,
+                         int64_t intended_ns) {
+  const int64_t total = body.total_cents;
+  Call("send", api::SendPacket(creds_, j->sender, body), intended_ns,
        [this, j, total](int status, const json& b) {
          if ((status != 201 && status != 200) || !b.is_object()) return j->done();
          j->packet_id = b.value("packet_id", int64_t{0});
@@ -168,16 +160,14 @@ void JourneyRunner::AwaitPayment(std::shared_ptr<Journey> j, std::string pay_ord
                                  int polls_left) {
   if (target_.mocks_url.empty()) {  // We are the payment service: sign the callback.
     const ObservedPacket& p = observed_->packets[j->packet_id];
-    json body = {
-        {"pay_order_no", pay_order_no}, {"status", "paid"}, {"amount_cents", p.total_cents}};
-    Call("pay", "POST", "/v1/payments/callback", -1, body.dump(), MonotonicNs(),
+    Call("pay", api::PaymentCallback(creds_, pay_order_no, "paid", p.total_cents), MonotonicNs(),
          [this, j](int status, const json& b) {
            if (status == 200 && b.value("status", "") == "active") return Claims(j);
            j->done();
          });
     return;
   }
-  Call("poll", "GET", "/v1/packets/" + std::to_string(j->packet_id), j->sender, "", MonotonicNs(),
+  Call("poll", api::GetPacket(creds_, j->packet_id, j->sender), MonotonicNs(),
        [this, j, pay_order_no, polls_left](int status, const json& b) {
          if (status == 200 && b.value("status", "") == "active") return Claims(j);
          if (polls_left <= 1 || (status == 200 && b.value("status", "") != "awaiting_payment")) {
@@ -205,8 +195,8 @@ void JourneyRunner::Claims(std::shared_ptr<Journey> j) {
 }
 
 void JourneyRunner::Claim(std::shared_ptr<Journey> j, int64_t user, bool replay_after) {
-  Call("claim", "POST", "/v1/packets/" + std::to_string(j->packet_id) + "/claims", user, "",
-       MonotonicNs(), [this, j, user, replay_after](int status, const json& b) {
+  Call("claim", api::Claim(creds_, j->packet_id, user), MonotonicNs(),
+       [this, j, user, replay_after](int status, const json& b) {
          if ((status == 201 || status == 200) && b.is_object()) {
            observed_->AddClaim({j->packet_id, user, b.value("claim_id", int64_t{0}),
                                 b.value("amount_cents", int64_t{0})},
@@ -218,8 +208,8 @@ void JourneyRunner::Claim(std::shared_ptr<Journey> j, int64_t user, bool replay_
 }
 
 void JourneyRunner::Detail(std::shared_ptr<Journey> j) {
-  Call("detail", "GET", "/v1/packets/" + std::to_string(j->packet_id) + "/claims?limit=20",
-       j->sender, "", MonotonicNs(), [j](int, const json&) { j->done(); });
+  Call("detail", api::ListClaims(creds_, j->packet_id, j->sender, 20), MonotonicNs(),
+       [j](int, const json&) { j->done(); });
 }
 
 }  // namespace rp::sim

@@ -13,9 +13,11 @@
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
+
 #include <random>
 #include <string>
 #include <vector>
+#include "common/api/api_client.h"
 
 #include "simulator/engine/http_pool.h"
 #include "simulator/engine/observed.h"
@@ -52,12 +54,12 @@ class JourneyRunner {
   using Next = std::function<void(int status, const nlohmann::json& body)>;
   struct Journey;
 
-  void Call(const char* op, const char* method, const std::string& path, int64_t user,
-            std::string body, int64_t intended_ns, Next next);
+  // Sends req, recording its latency from intended_ns under op.
+  void Call(const char* op, const api::Request& req, int64_t intended_ns, Next next);
   void C2c(int64_t intended_ns, std::function<void()> done);
   void B2c(int64_t intended_ns, std::function<void()> done);
   void Hot(int64_t intended_ns, std::function<void()> done);
-  void Send(std::shared_ptr<Journey> j, nlohmann::json body, int64_t intended_ns);
+  void Send(std::shared_ptr<Journey> j, const api::SendBody& body, int64_t intended_ns);
   void AwaitPayment(std::shared_ptr<Journey> j, std::string pay_order_no, int polls_left);
   void Claims(std::shared_ptr<Journey> j);
   void Claim(std::shared_ptr<Journey> j, int64_t user, bool replay_after);
@@ -68,6 +70,7 @@ class JourneyRunner {
   boost::asio::io_context& io_;
   const Scenario& scenario_;
   const Target& target_;
+  const api::Credentials creds_;
   HttpPool* pool_;
   RunStats* stats_;
   Observed* observed_;

@@ -2,6 +2,8 @@
 
 #include "simulator/engine/load_engine.h"
 
+#include "common/api/api_client.h"
+
 #include <httplib.h>
 
 #include <chrono>
@@ -208,47 +210,34 @@ Status PrepareFixtures(const Scenario& s, const Target& t,
     }
   }
   if (s.flows.hot.weight <= 0) return Status::Ok();
-  httplib::Client server(t.host, t.port);
-  server.set_read_timeout(30, 0);
+  api::Client server(t.host, t.port, {t.auth_secret, t.payment_secret});
   for (int i = 0; i < s.flows.hot.packets; ++i) {
     const int64_t sender = s.first_user_id - 1 - i;  // Outside the claiming population.
-    const int64_t total = s.flows.hot.shares * s.flows.hot.share_cents;
-    httplib::Headers auth{
-        {"Authorization",
-         "Bearer " + auth::MintToken(t.auth_secret, sender, std::time(nullptr) + 3600)}};
-    json body = {{"order_no",
-                  "sim-hot-" + std::to_string(s.seed) + "-" + t.run_tag + "-" + std::to_string(i)},
-                 {"kind", "c2c"},
-                 {"total_cents", total},
-                 {"count", s.flows.hot.shares},
-                 {"split", "random"},
-                 {"audience", "public"},
-                 {"video_id", "hot"}};
-    auto sent = server.Post("/v1/packets", auth, body.dump(), "application/json");
-    if (!sent || (sent->status != 201 && sent->status != 200)) {
+    api::SendBody body;
+    body.order_no = "sim-hot-" + std::to_string(s.seed) + "-" + t.run_tag + "-" + std::to_string(i);
+    body.total_cents = s.flows.hot.shares * s.flows.hot.share_cents;
+    body.count = s.flows.hot.shares;
+    body.video_id = "hot";
+    api::Reply sent = server.SendPacket(sender, body);
+    if (sent.status != 201 && sent.status != 200) {
       return Status(Error::kFixtureFailed,
-                    "the hot packet was refused: " + (sent ? sent->body : "no answer"));
+                    "the hot packet was refused: " + (sent.status != 0 ? sent.raw : "no answer"));
     }
-    const json reply = json::parse(sent->body);
-    const int64_t id = reply.at("packet_id");
+    const int64_t id = sent.body.value("packet_id", int64_t{0});
     if (t.mocks_url.empty()) {
-      json cb = {
-          {"pay_order_no", reply.at("pay_order_no")}, {"status", "paid"}, {"amount_cents", total}};
-      server.Post("/v1/payments/callback",
-                  {{"X-RP-Signature", crypto::HmacSha256Hex(t.payment_secret, cb.dump())}},
-                  cb.dump(), "application/json");
+      (void)server.Pay(sent.body.value("pay_order_no", ""), "paid", body.total_cents);  // Polled.
     }
     std::string status;
     for (int poll = 0; poll < 300 && status != "active"; ++poll) {
-      auto g = server.Get("/v1/packets/" + std::to_string(id), auth);
-      if (g && g->status == 200) status = json::parse(g->body).value("status", "");
+      api::Reply g = server.Get("/v1/packets/" + std::to_string(id), sender);
+      if (g.status == 200) status = g.body.value("status", "");
       if (status != "active") std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     if (status != "active") {
       return Status(Error::kFixtureFailed,
                     "hot packet " + std::to_string(id) + " was not paid within 15 s");
     }
-    hot_packets->push_back({id, "c2c", sender, total, s.flows.hot.shares});
+    hot_packets->push_back({id, "c2c", sender, body.total_cents, s.flows.hot.shares});
   }
   return Status::Ok();
 }

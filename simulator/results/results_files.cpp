@@ -5,6 +5,8 @@
 
 #include "simulator/results/results.h"
 
+#include "common/results/results_format.h"
+
 namespace rp::sim {
 namespace {
 
@@ -39,53 +41,45 @@ struct StatusColumns {
   }
 };
 
-void WriteTimeseries(std::ofstream& out, const LoadOutcome& load) {
-  out << "second,op,requests,errors,status_200,status_201,status_409,status_410,status_4xx_other,"
-         "status_5xx,transport_errors,p50_ms,p90_ms,p99_ms,max_ms\n";
+std::vector<results::TimeseriesRow> TimeseriesRows(const LoadOutcome& load) {
+  std::vector<results::TimeseriesRow> rows;
   for (const auto& [name, op] : load.stats.ops()) {
     for (size_t sec = 0; sec < op.seconds.size(); ++sec) {
       const SecondStats& s = op.seconds[sec];
       if (s.requests == 0) continue;
       StatusColumns c(s.by_status);
-      out << sec << ',' << name << ',' << s.requests << ',' << s.errors << ',' << c.s200 << ','
-          << c.s201 << ',' << c.s409 << ',' << c.s410 << ',' << c.other4xx << ',' << c.s5xx << ','
-          << c.transport << ',' << F(s.latency.ValueAtQuantile(0.5) / 1000.0, 3) << ','
-          << F(s.latency.ValueAtQuantile(0.9) / 1000.0, 3) << ','
-          << F(s.latency.ValueAtQuantile(0.99) / 1000.0, 3) << ','
-          << F(s.latency.max_us() / 1000.0, 3) << '\n';
+      rows.push_back({static_cast<int64_t>(sec), name, s.requests, s.errors, c.s200, c.s201, c.s409,
+                      c.s410, c.other4xx, c.s5xx, c.transport,
+                      s.latency.ValueAtQuantile(0.5) / 1000.0,
+                      s.latency.ValueAtQuantile(0.9) / 1000.0,
+                      s.latency.ValueAtQuantile(0.99) / 1000.0, s.latency.max_us() / 1000.0});
     }
   }
   const auto& dropped = load.stats.dropped_per_second();
   for (size_t sec = 0; sec < dropped.size(); ++sec) {
     if (dropped[sec] == 0) continue;
-    out << sec << ",dropped_arrival," << dropped[sec] << ',' << dropped[sec]
-        << ",0,0,0,0,0,0,0,0,0,0,0\n";
+    results::TimeseriesRow r;
+    r.second = static_cast<int64_t>(sec);
+    r.op = results::kDroppedArrival;
+    r.requests = r.errors = dropped[sec];
+    rows.push_back(r);
   }
+  return rows;
 }
 
-void WriteServerMetrics(std::ofstream& out, const std::vector<MetricsRow>& rows) {
-  out << "elapsed_s,up";
-  for (const std::string& c : MetricsScraper::Columns()) out << ',' << c;
-  out << '\n';
-  for (const MetricsRow& r : rows) {
-    out << F(r.elapsed_s, 3) << ',' << (r.up ? 1 : 0);
-    for (double v : r.values) out << ',' << F(v, 6);
-    out << '\n';
-  }
+results::ServerMetricsTable MetricsTable(const std::vector<MetricsRow>& rows) {
+  results::ServerMetricsTable t;
+  t.metrics = MetricsScraper::Columns();
+  for (const MetricsRow& r : rows) t.rows.push_back({r.elapsed_s, r.up, r.values});
+  return t;
 }
 
-std::string CsvQuote(const std::string& s) {
-  std::string q = "\"";
-  for (char ch : s) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return q + "\"";
-}
-
-void WriteFaults(std::ofstream& out, const std::vector<FaultRecord>& faults) {
-  out << "planned_s,started_s,ended_s,action,ok,detail\n";
+std::vector<results::FaultRow> FaultRows(const std::vector<FaultRecord>& faults) {
+  std::vector<results::FaultRow> rows;
   for (const FaultRecord& f : faults) {
-    out << F(f.planned_s, 3) << ',' << F(f.started_s, 3) << ',' << F(f.ended_s, 3) << ','
-        << f.action << ',' << (f.ok ? 1 : 0) << ',' << CsvQuote(f.detail) << '\n';
+    rows.push_back({f.planned_s, f.started_s, f.ended_s, f.action, f.ok, f.detail});
   }
+  return rows;
 }
 
 void WriteReport(std::ofstream& out, const json& s) {
@@ -158,14 +152,14 @@ Status WriteResults(const std::string& dir, const RunReport& report) {
   std::filesystem::create_directories(dir, ec);
   if (ec) return Internal("cannot create " + dir + ": " + ec.message());
   const json summary = SummaryJson(report);
-  std::ofstream(dir + "/summary.json") << summary.dump(2) << '\n';
-  std::ofstream ts(dir + "/timeseries.csv");
-  WriteTimeseries(ts, *report.load);
-  std::ofstream sm(dir + "/server_metrics.csv");
-  WriteServerMetrics(sm, report.server_metrics);
-  std::ofstream fa(dir + "/faults.csv");
-  WriteFaults(fa, report.faults);
-  std::ofstream md(dir + "/report.md");
+  std::ofstream(dir + "/" + results::kSummaryFile) << summary.dump(2) << '\n';
+  std::ofstream ts(dir + "/" + results::kTimeseriesFile);
+  results::WriteTimeseries(ts, TimeseriesRows(*report.load));
+  std::ofstream sm(dir + "/" + results::kServerMetricsFile);
+  results::WriteServerMetrics(sm, MetricsTable(report.server_metrics));
+  std::ofstream fa(dir + "/" + results::kFaultsFile);
+  results::WriteFaults(fa, FaultRows(report.faults));
+  std::ofstream md(dir + "/" + results::kReportFile);
   WriteReport(md, summary);
   if (!ts || !sm || !fa || !md) return Internal("writing the results in " + dir + " failed");
   return Status::Ok();

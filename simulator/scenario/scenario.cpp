@@ -1,5 +1,8 @@
 #include "simulator/scenario/scenario.h"
 
+#include "common/claim_schemes.h"
+#include "common/yaml_json.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -73,15 +76,14 @@ class Map {
     }
   }
   void ReadString(const char* key, std::string& out,
-                  std::initializer_list<const char*> allowed = {}) const {
+                  const std::vector<std::string>& allowed = {}) const {
     YAML::Node v = node_[key];
     if (!v) return;
     if (!v.IsScalar()) Fail(v, where_ + "." + key + " must be a string");
     std::string s = v.as<std::string>();
-    if (allowed.size() > 0 &&
-        std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return s == a; })) {
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), s) == allowed.end()) {
       std::string list;
-      for (const char* a : allowed) list += (list.empty() ? "" : " | ") + std::string(a);
+      for (const std::string& a : allowed) list.append(list.empty() ? "" : " | ").append(a);
       Fail(v, where_ + "." + key + " is '" + s + "', expected " + list);
     }
     out = s;
@@ -119,34 +121,8 @@ class Map {
   std::string where_;
 };
 
-// YAML flow mapping -> JSON text, for rp-mock switches (rp-mock validates their content).
-nlohmann::json ToJson(const YAML::Node& n) {
-  if (n.IsMap()) {
-    nlohmann::json j = nlohmann::json::object();
-    for (const auto& kv : n) j[kv.first.as<std::string>()] = ToJson(kv.second);
-    return j;
-  }
-  if (n.IsSequence()) {
-    nlohmann::json j = nlohmann::json::array();
-    for (const auto& e : n) j.push_back(ToJson(e));
-    return j;
-  }
-  const std::string s = n.as<std::string>();
-  if (s == "true" || s == "false") return s == "true";
-  try {
-    size_t used = 0;
-    double d = std::stod(s, &used);
-    if (used == s.size()) {
-      if (d == std::floor(d) && std::fabs(d) < 9e15) return static_cast<int64_t>(d);
-      return d;
-    }
-  } catch (const std::exception&) {
-  }
-  return s;
-}
-
 void ReadSystem(const Map& m, SystemSpec& s) {
-  m.ReadString("claim_scheme", s.claim_scheme, {"db_lock", "batched", "mem_lock", "presplit"});
+  m.ReadString("claim_scheme", s.claim_scheme, ClaimSchemeNames());
   m.ReadString("subsidy_mode", s.subsidy_mode, {"sync", "async", "hybrid"});
   m.ReadString("queue", s.queue, {"outbox", "redis_streams"});
   m.ReadBool("redis", s.redis);
@@ -159,7 +135,7 @@ void ReadSystem(const Map& m, SystemSpec& s) {
     for (const auto& e : sw) {
       if (!e.IsMap() || !e["service"]) Fail(e, "a mock switch is a mapping with a 'service'");
     }
-    s.mock_switches_json = ToJson(sw).dump();
+    s.mock_switches_json = YamlToJson(sw).dump();
   }
   m.RejectUnknown({"claim_scheme", "subsidy_mode", "queue", "redis", "server_threads",
                    "packet_ttl_s", "scan_interval_ms", "payment_poll_ms", "mock_switches"});
@@ -263,7 +239,7 @@ void ReadFaults(const YAML::Node& list, std::vector<Fault>& out) {
                   "mock_reset"});
     if (YAML::Node sw = m.Get("switch")) {
       if (!sw.IsMap() || !sw["service"]) Fail(sw, "switch must be an rp-mock switch mapping");
-      f.switch_json = ToJson(sw).dump();
+      f.switch_json = YamlToJson(sw).dump();
     }
     m.RejectUnknown({"at_s", "action", "switch"});
     if (f.action.empty()) Fail(n, "a fault needs an action");

@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/api/api_client.h"
 #include "common/conservation.h"
-#include "common/crypto.h"
 
 namespace rp::sim {
 namespace {
@@ -40,25 +40,18 @@ bool Settled(const json& packet) {
   return status == "active" && ParseTimeMs(packet.value("expires_at", "")) > now_ms + 5000;
 }
 
+// Reads back through the API: packets as their sender, the recon report as an admin.
 class Reader {
  public:
-  explicit Reader(const Target& t) : t_(t), http_(t.host, t.port) {
-    http_.set_keep_alive(true);
-    http_.set_tcp_nodelay(true);
-    http_.set_read_timeout(30, 0);
-  }
+  explicit Reader(const Target& t) : client_(t.host, t.port, {t.auth_secret, t.payment_secret}) {}
   json Get(const std::string& path, int64_t user, int* status) {
-    const std::string token = user > 0 ? auth::MintToken(t_.auth_secret, user, Expiry())
-                                       : auth::MintAdminToken(t_.auth_secret, Expiry());
-    auto r = http_.Get(path, {{"Authorization", "Bearer " + token}});
-    *status = r ? r->status : 0;
-    return r ? json::parse(r->body, nullptr, false) : json();
+    api::Reply r = client_.Get(path, user);
+    *status = r.status;
+    return r.body;
   }
 
  private:
-  static int64_t Expiry() { return std::time(nullptr) + 3600; }
-  const Target& t_;
-  httplib::Client http_;
+  api::Client client_;
 };
 
 bool Drained(const json& recon) {

@@ -1,0 +1,69 @@
+// The results folder of one rp-sim run — its files, their columns and how they are written and
+// read — defined once, for rp-sim (which writes it) and rp-dash (which draws it). docs/scenarios.md
+// describes it for users.
+//   summary.json        everything about the run, machine-readable (compare, regress, rp-dash)
+//   timeseries.csv      one row per second and operation: requests, errors, statuses, latency
+//   server_metrics.csv  the server's /metrics, scraped every second
+//   faults.csv          each fault: planned and actual time, what was done, whether it applied
+//   report.md           a report readable on its own
+// Pure functions and plain data; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace rp::results {
+
+inline constexpr const char* kSummaryFile = "summary.json";
+inline constexpr const char* kTimeseriesFile = "timeseries.csv";
+inline constexpr const char* kServerMetricsFile = "server_metrics.csv";
+inline constexpr const char* kFaultsFile = "faults.csv";
+inline constexpr const char* kReportFile = "report.md";
+inline constexpr const char* kDashboardFile = "dashboard.png";
+
+// The operation name under which arrivals the load could not start are counted.
+inline constexpr const char* kDroppedArrival = "dropped_arrival";
+
+struct TimeseriesRow {
+  int64_t second = 0;  // Since the load started.
+  std::string op;
+  int64_t requests = 0, errors = 0;
+  int64_t status_200 = 0, status_201 = 0, status_409 = 0, status_410 = 0;
+  int64_t status_4xx_other = 0, status_5xx = 0, transport_errors = 0;
+  double p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0;
+};
+
+struct FaultRow {
+  double planned_s = 0, started_s = 0, ended_s = 0;
+  std::string action;
+  bool ok = false;  // The fault applied.
+  std::string detail;
+};
+
+// server_metrics.csv: elapsed_s, up, then one column per metric (summed over its labels).
+struct ServerMetricsTable {
+  std::vector<std::string> metrics;  // Column names after elapsed_s and up.
+  struct Row {
+    double elapsed_s = 0;
+    bool up = false;
+    std::vector<double> values;  // One per metric.
+  };
+  std::vector<Row> rows;
+};
+
+void WriteTimeseries(std::ostream& out, const std::vector<TimeseriesRow>& rows);
+void WriteFaults(std::ostream& out, const std::vector<FaultRow>& rows);
+void WriteServerMetrics(std::ostream& out, const ServerMetricsTable& table);
+
+// Readers: bad_results naming file:line (and the column) for a missing file, a short row, a
+// missing column or a cell that is not a number. Columns a reader does not know are ignored;
+// metrics columns an older folder lacks are simply absent from the table.
+Result<std::vector<TimeseriesRow>> ReadTimeseries(const std::string& path);
+Result<std::vector<FaultRow>> ReadFaults(const std::string& path);
+Result<ServerMetricsTable> ReadServerMetrics(const std::string& path);
+
+}  // namespace rp::results
