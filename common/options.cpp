@@ -289,6 +289,16 @@ std::string Code(const std::string& text) {
   return out;
 }
 
+// A table cell: a '|' inside would end the cell.
+std::string Cell(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string Registry::MarkdownTable() const {
@@ -301,8 +311,8 @@ std::string Registry::MarkdownTable() const {
     std::string range = k->range_text();
     if (!k->unit().empty()) range.append(range.empty() ? "" : " ").append(k->unit());
     out.append("| ").append(Code(k->name())).append(" | ").append(k->type()).append(" | ");
-    out.append(Code(k->default_text())).append(" | ").append(range).append(" | ").append(from);
-    out.append(" | ").append(k->help()).append(" |\n");
+    out.append(Code(k->default_text())).append(" | ").append(Cell(range)).append(" | ");
+    out.append(from).append(" | ").append(Cell(k->help())).append(" |\n");
   }
   return out;
 }

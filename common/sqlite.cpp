@@ -84,12 +84,15 @@ Status Db::Exec(std::string_view sql) {
   return Status::Ok();
 }
 
-std::unique_ptr<Stmt> Db::Compile(std::string_view sql) {
+Result<std::unique_ptr<Stmt>> Db::Compile(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                               SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-  if (rc != SQLITE_OK) spdlog::critical("SQL does not compile: {}: {}", sqlite3_errmsg(db_), sql);
-  RP_CHECK(rc == SQLITE_OK);
+  if (rc != SQLITE_OK) {
+    Status s = SqliteError(db_, "compile");
+    sqlite3_finalize(stmt);
+    return s;
+  }
   return std::make_unique<Stmt>(db_, stmt);
 }
 

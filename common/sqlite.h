@@ -69,9 +69,9 @@ class Db {
   // valid for the life of the Db; do not hold it across another Prepare() of the same SQL in a
   // nested way. Aborts on SQL that does not compile (a programming error).
   Stmt& Prepare(const std::string& sql);
-  // Compiles sql into a statement the caller owns (not cached). Aborts on SQL that does not
-  // compile, like Prepare().
-  std::unique_ptr<Stmt> Compile(std::string_view sql);
+  // Compiles sql into a statement the caller owns (not cached). An error (a syntax error, or a
+  // table the file does not have) comes back as a Status.
+  Result<std::unique_ptr<Stmt>> Compile(std::string_view sql);
   int64_t LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
   int Changes() const { return sqlite3_changes(db_); }
   sqlite3* raw() { return db_; }

@@ -9,7 +9,6 @@
 #include <set>
 #include <thread>
 
-#include "server/core/final_packets.h"
 #include "tests/support/harness.h"
 
 namespace rp::testing {
@@ -133,35 +132,6 @@ TEST_P(SchemeConformanceTest, AUserRacingItselfGetsOneClaim) {
 INSTANTIATE_TEST_SUITE_P(Schemes, SchemeConformanceTest,
                          ::testing::Values("db_lock", "batched", "mem_lock", "presplit"),
                          [](const auto& param_info) { return param_info.param; });
-
-TEST(FinalPacketsTest, RefusesOnlyNonClaimersOfRememberedFinalPackets) {
-  core::FinalPackets final(100);
-  EXPECT_TRUE(final.Refusal(1, 7).ok());  // Not remembered: the scheme decides.
-  final.Remember(1, ledger::PacketState::kFinished, {7, 8});
-  final.Remember(2, ledger::PacketState::kExpired, {});
-  final.Remember(3, ledger::PacketState::kActive, {});  // Not final: never remembered.
-  EXPECT_TRUE(final.Refusal(1, 7).ok());  // A claimer: the ledger answers with the claim.
-  EXPECT_EQ(final.Refusal(1, 9).error(), "sold_out");
-  EXPECT_EQ(final.Refusal(2, 9).error(), "expired");
-  EXPECT_TRUE(final.Refusal(3, 9).ok());
-  EXPECT_EQ(final.entries(), 4u);  // Two packets, two claimers.
-}
-
-TEST(FinalPacketsTest, StaysWithinItsBoundForgettingTheLeastRecentlyUsed) {
-  core::FinalPackets final(10);
-  final.Remember(1, ledger::PacketState::kFinished, {1, 2, 3});  // 4 entries.
-  final.Remember(2, ledger::PacketState::kFinished, {4, 5, 6});  // 8.
-  EXPECT_FALSE(final.Refusal(1, 99).ok());  // Packet 1 is now the most recently used.
-  final.Remember(3, ledger::PacketState::kFinished, {7, 8, 9});  // Needs 4: packet 2 goes.
-  EXPECT_LE(final.entries(), 10u);
-  EXPECT_FALSE(final.Refusal(1, 99).ok());
-  EXPECT_TRUE(final.Refusal(2, 99).ok());
-  EXPECT_FALSE(final.Refusal(3, 99).ok());
-  final.Remember(4, ledger::PacketState::kFinished,
-                 std::vector<int64_t>(10, 5));  // Larger than the bound: ignored.
-  EXPECT_TRUE(final.Refusal(4, 99).ok());
-  EXPECT_LE(final.entries(), 10u);
-}
 
 }  // namespace
 }  // namespace rp::testing

@@ -1,5 +1,7 @@
 #include "server/ledger/sqlite_conn.h"
 
+#include <spdlog/spdlog.h>
+
 #include "common/check.h"
 
 namespace rp::ledger {
@@ -21,6 +23,26 @@ class SqliteStatement final : public Statement {
 
  private:
   std::unique_ptr<sql::Stmt> s_;
+};
+
+// A statement that could not be compiled (the file lacks a table it names: not a ledger, or an
+// older one): every use reports why, so a foreign file is an error, never a crash.
+class FailedStatement final : public Statement {
+ public:
+  explicit FailedStatement(Status s) : s_(std::move(s)) {}
+  void BindInt(int, int64_t) override {}
+  void BindText(int, std::string_view) override {}
+  void BindNull(int) override {}
+  bool Step() override { return false; }
+  const Status& status() const override { return s_; }
+  int64_t Int(int) const override { return 0; }
+  std::string Text(int) const override { return {}; }
+  bool IsNull(int) const override { return true; }
+  int64_t Changes() const override { return 0; }
+  void Reset() override {}
+
+ private:
+  Status s_;
 };
 
 void ReplaceAll(std::string* s, std::string_view from, std::string_view to) {
@@ -67,10 +89,13 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
   Status s = (*db)->Exec(pragmas);
   if (!s.ok()) return s;
   std::unique_ptr<SqliteConnection> c(new SqliteConnection(std::move(db.value())));
-  c->begin_read_ = c->db_->Compile("BEGIN");
-  c->begin_write_ = c->db_->Compile("BEGIN IMMEDIATE");
-  c->commit_ = c->db_->Compile("COMMIT");
-  c->rollback_ = c->db_->Compile("ROLLBACK");
+  for (auto [slot, text] :
+       {std::pair{&c->begin_read_, "BEGIN"}, std::pair{&c->begin_write_, "BEGIN IMMEDIATE"},
+        std::pair{&c->commit_, "COMMIT"}, std::pair{&c->rollback_, "ROLLBACK"}}) {
+    Result<std::unique_ptr<sql::Stmt>> stmt = c->db_->Compile(text);
+    if (!stmt.ok()) return stmt.status();
+    *slot = std::move(stmt.value());
+  }
   return c;
 }
 
@@ -89,7 +114,14 @@ Statement& SqliteConnection::Prepare(const Sql& sql) {
   if (id >= cache_.size()) cache_.resize(id + 1);
   std::unique_ptr<Statement>& slot = cache_[id];
   if (!slot) {
-    slot = std::make_unique<SqliteStatement>(db_->Compile(SqliteText(sql.text())));
+    Result<std::unique_ptr<sql::Stmt>> compiled = db_->Compile(SqliteText(sql.text()));
+    if (!compiled.ok()) {
+      // Connections open after the migrations ran, so the file will not change under it.
+      spdlog::error("ledger statement does not compile here: {}", compiled.status().ToString());
+      slot = std::make_unique<FailedStatement>(compiled.status());
+    } else {
+      slot = std::make_unique<SqliteStatement>(std::move(compiled.value()));
+    }
   } else {
     slot->Reset();
   }
@@ -100,9 +132,10 @@ SqliteConnection::Savepoint& SqliteConnection::SavepointAt(int depth) {
   while (static_cast<int>(savepoints_.size()) <= depth) {
     const std::string name = "sp" + std::to_string(savepoints_.size());
     auto sp = std::make_unique<Savepoint>();
-    sp->open = db_->Compile("SAVEPOINT " + name);
-    sp->rollback = db_->Compile("ROLLBACK TO " + name);
-    sp->release = db_->Compile("RELEASE " + name);
+    // Savepoint statements name no table: they compile on any SQLite connection.
+    sp->open = std::move(db_->Compile("SAVEPOINT " + name).value());
+    sp->rollback = std::move(db_->Compile("ROLLBACK TO " + name).value());
+    sp->release = std::move(db_->Compile("RELEASE " + name).value());
     savepoints_.push_back(std::move(sp));
   }
   return *savepoints_[static_cast<size_t>(depth)];

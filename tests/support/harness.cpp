@@ -17,19 +17,6 @@
 
 namespace rp::testing {
 
-TempDir::TempDir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base ? base : "/tmp") + "/rp-test-XXXXXX";
-  char* made = mkdtemp(tmpl.data());
-  if (made == nullptr) std::abort();
-  path_ = made;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
 std::string TokenFor(int64_t user_id) {
   return auth::MintToken(kAuthSecret, user_id, std::time(nullptr) + 3600);
 }

@@ -17,24 +17,13 @@
 #include "common/redis_process.h"
 #include "server/app/app.h"
 #include "server/app/config.h"
+#include "tests/util/temp_dir.h"
 
 namespace rp::testing {
 
 inline constexpr const char* kAuthSecret = "test-auth-secret-0123456789";
 inline constexpr const char* kPaymentSecret = "test-payment-secret-0123456789";
 inline constexpr const char* kRewardSecret = "test-reward-secret-0123456789";
-
-// A fresh directory under $TMPDIR, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 using Reply = api::Reply;
 

@@ -1,0 +1,107 @@
+// The core module alone (this test links rp_core and what it is built on): the remembered final
+// packets, the scheme registry against the one list of names, the boundary checks of a send and
+// the claimability rules.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "common/claim_schemes.h"
+#include "server/core/claim_tx.h"
+#include "server/core/final_packets.h"
+#include "server/core/scheme_registry.h"
+#include "server/core/send.h"
+
+namespace rp::core {
+namespace {
+
+TEST(FinalPacketsTest, RefusesOnlyNonClaimersOfRememberedFinalPackets) {
+  FinalPackets final(100);
+  EXPECT_TRUE(final.Refusal(1, 7).ok());  // Not remembered: the scheme decides.
+  final.Remember(1, ledger::PacketState::kFinished, {7, 8});
+  final.Remember(2, ledger::PacketState::kExpired, {});
+  final.Remember(3, ledger::PacketState::kActive, {});  // Not final: never remembered.
+  EXPECT_TRUE(final.Refusal(1, 7).ok());  // A claimer: the ledger answers with the claim.
+  EXPECT_TRUE(final.Refusal(1, 9).Is(Error::kSoldOut));
+  EXPECT_TRUE(final.Refusal(2, 9).Is(Error::kExpired));
+  EXPECT_TRUE(final.Refusal(3, 9).ok());
+  EXPECT_EQ(final.entries(), 4u);  // Two packets, two claimers.
+}
+
+TEST(FinalPacketsTest, StaysWithinItsBoundForgettingTheLeastRecentlyUsed) {
+  FinalPackets final(10);
+  final.Remember(1, ledger::PacketState::kFinished, {1, 2, 3});  // 4 entries.
+  final.Remember(2, ledger::PacketState::kFinished, {4, 5, 6});  // 8.
+  EXPECT_FALSE(final.Refusal(1, 99).ok());  // Packet 1 is now the most recently used.
+  final.Remember(3, ledger::PacketState::kFinished, {7, 8, 9});  // Needs 4: packet 2 goes.
+  EXPECT_LE(final.entries(), 10u);
+  EXPECT_FALSE(final.Refusal(1, 99).ok());
+  EXPECT_TRUE(final.Refusal(2, 99).ok());
+  EXPECT_FALSE(final.Refusal(3, 99).ok());
+  final.Remember(4, ledger::PacketState::kFinished,
+                 std::vector<int64_t>(10, 5));  // Larger than the bound: ignored.
+  EXPECT_TRUE(final.Refusal(4, 99).ok());
+  EXPECT_LE(final.entries(), 10u);
+}
+
+TEST(SchemeRegistryTest, EveryNamedSchemeHasAFactoryAndNoOther) {
+  std::vector<std::string_view> factories = SchemesWithFactories();
+  ASSERT_EQ(factories.size(), kClaimSchemes.size());
+  for (const ClaimSchemeInfo& s : kClaimSchemes) {
+    EXPECT_NE(std::find(factories.begin(), factories.end(), s.name), factories.end()) << s.name;
+  }
+}
+
+SendRequest ValidC2c() {
+  return {"o-1", "c2c", 1000, 10, "random", "public", "v1", "", ""};
+}
+
+TEST(ValidateSendTest, EveryFieldIsCheckedAndNamed) {
+  const PacketOptions limits;
+  EXPECT_TRUE(ValidateSend(ValidC2c(), limits).ok());
+  struct Case {
+    void (*mutate)(SendRequest&);
+    Error error;
+  };
+  const Case cases[] = {
+      {[](SendRequest& r) { r.order_no = ""; }, Error::kInvalidOrderNo},
+      {[](SendRequest& r) { r.order_no = "a b"; }, Error::kInvalidOrderNo},
+      {[](SendRequest& r) { r.kind = "c3c"; }, Error::kUnsupportedKind},
+      {[](SendRequest& r) { r.subsidy_token = "t"; }, Error::kInvalidSubsidyToken},
+      {[](SendRequest& r) { r.count = 0; }, Error::kInvalidCount},
+      {[](SendRequest& r) { r.count = 10001; }, Error::kInvalidCount},
+      {[](SendRequest& r) { r.total_cents = 9; }, Error::kInvalidAmount},
+      {[](SendRequest& r) { r.total_cents = 10 * 20000 + 1; }, Error::kInvalidAmount},
+      {[](SendRequest& r) { r.split = "fair"; }, Error::kInvalidSplit},
+      {[](SendRequest& r) { r.split = "even", r.total_cents = 1001; }, Error::kInvalidAmount},
+      {[](SendRequest& r) { r.audience = "world"; }, Error::kInvalidAudience},
+      {[](SendRequest& r) { r.video_id = std::string(65, 'v'); }, Error::kInvalidVideoId},
+      {[](SendRequest& r) { r.greeting.assign(3, '\x01'); }, Error::kInvalidGreeting},
+  };
+  for (const Case& c : cases) {
+    SendRequest r = ValidC2c();
+    c.mutate(r);
+    Status s = ValidateSend(r, limits);
+    EXPECT_TRUE(s.Is(c.error)) << s.ToString();
+    EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  }
+}
+
+TEST(CheckClaimableTest, EachStateGetsItsAnswer) {
+  ledger::PacketRecord p;
+  p.count = 2;
+  p.total_cents = 100;
+  p.expires_at_ms = 10'000;
+  auto verdict = [&](ledger::PacketState state, int64_t now_ms) {
+    p.state = state;
+    return CheckClaimable(p, now_ms).err();
+  };
+  EXPECT_EQ(verdict(ledger::PacketState::kActive, 1), Error::kNone);
+  EXPECT_EQ(verdict(ledger::PacketState::kAwaitingPayment, 1), Error::kNotClaimable);
+  EXPECT_EQ(verdict(ledger::PacketState::kClosed, 1), Error::kNotClaimable);
+  EXPECT_EQ(verdict(ledger::PacketState::kActive, 10'000), Error::kExpired);  // Before the scan.
+  EXPECT_EQ(verdict(ledger::PacketState::kRefunded, 1), Error::kExpired);
+  EXPECT_EQ(verdict(ledger::PacketState::kFinished, 1), Error::kSoldOut);
+}
+
+}  // namespace
+}  // namespace rp::core
