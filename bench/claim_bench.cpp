@@ -139,6 +139,46 @@ void RunClaims(benchmark::State& state, const std::string& scheme, int claimers,
   }
 }
 
+// One hot packet with more shares than the run can take.
+void BM_ClaimsHot(benchmark::State& state, const std::string& scheme) {
+  const int64_t packet = ActivePacket(g_servers.at(scheme)->port, 200'000);
+  RunClaims(state, scheme, static_cast<int>(state.range(0)), {packet});
+}
+
+// Claims spread over 1000 packets.
+void BM_ClaimsSpread(benchmark::State& state, const std::string& scheme) {
+  std::vector<int64_t> packets;
+  for (int i = 0; i < 1000; ++i) packets.push_back(ActivePacket(g_servers.at(scheme)->port, 1000));
+  RunClaims(state, scheme, static_cast<int>(state.range(0)), packets);
+}
+
+// Sold out: one packet whose shares are all gone, claimers keep asking. Counts answers (all
+// 409): what a rejection costs under each scheme.
+void BM_SoldOut(benchmark::State& state, const std::string& scheme) {
+  Server* server = g_servers.at(scheme);
+  const int64_t packet = ActivePacket(server->port, 1);
+  rp::api::Client c("127.0.0.1", server->port, kCredentials);
+  if (c.Claim(packet, 42).status != 201) std::abort();  // Its one share is gone.
+  for (auto _ : state) {
+    auto r = rp::load::RunClosedLoop(
+        {"127.0.0.1", server->port, static_cast<int>(state.range(0)), 10'000'000, kRunMs},
+        [&](int64_t seq) {
+          return rp::api::Render(rp::api::Claim(kCredentials, packet, 5'000'000 + seq));
+        });
+    if (!r.ok()) return state.SkipWithError(r.status().message().c_str());
+    Report(state, *r, r->by_status[409]);
+    state.counters["vs_healthz"] = r->RequestsPerSecond() / g_healthz_rps;
+  }
+}
+
+void Register(const std::string& name, void (*fn)(benchmark::State&, const std::string&),
+              const std::string& scheme, std::initializer_list<int64_t> claimers) {
+  auto* b = benchmark::RegisterBenchmark(
+      name.c_str(), [fn, scheme](benchmark::State& state) { fn(state, scheme); });
+  for (int64_t c : claimers) b->Arg(c);
+  b->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -153,58 +193,11 @@ int main(int argc, char** argv) {
       ->UseManualTime()
       ->Unit(benchmark::kMillisecond);
   for (const std::string& scheme : schemes) {
-    benchmark::RegisterBenchmark(
-        ("claims_hot/" + scheme + "/claimers").c_str(),
-        [scheme](benchmark::State& state) {
-          const int64_t packet = ActivePacket(g_servers.at(scheme)->port, 200'000);
-          RunClaims(state, scheme, static_cast<int>(state.range(0)), {packet});
-        })
-        ->Arg(1)
-        ->Arg(8)
-        ->Arg(64)
-        ->Arg(512)
-        ->Iterations(1)
-        ->UseManualTime()
-        ->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark(
-        ("claims_spread_1000_packets/" + scheme + "/claimers").c_str(),
-        [scheme](benchmark::State& state) {
-          std::vector<int64_t> packets;
-          for (int i = 0; i < 1000; ++i) {
-            packets.push_back(ActivePacket(g_servers.at(scheme)->port, 1000));
-          }
-          RunClaims(state, scheme, static_cast<int>(state.range(0)), packets);
-        })
-        ->Arg(64)
-        ->Iterations(1)
-        ->UseManualTime()
-        ->Unit(benchmark::kMillisecond);
+    Register("claims_hot/" + scheme + "/claimers", BM_ClaimsHot, scheme, {1, 8, 64, 512});
+    Register("claims_spread_1000_packets/" + scheme + "/claimers", BM_ClaimsSpread, scheme, {64});
   }
-  // Sold out: one packet whose shares are all gone, 512 claimers keep asking. Counts answers
-  // (all 409): what a rejection costs under each scheme.
   for (const std::string& scheme : schemes) {
-    benchmark::RegisterBenchmark(
-        ("rejections_sold_out/" + scheme + "/claimers").c_str(),
-        [scheme](benchmark::State& state) {
-          Server* server = g_servers.at(scheme);
-          const int64_t packet = ActivePacket(server->port, 1);
-          rp::api::Client c("127.0.0.1", server->port, kCredentials);
-          if (c.Claim(packet, 42).status != 201) std::abort();  // Its one share is gone.
-          for (auto _ : state) {
-            auto r = rp::load::RunClosedLoop(
-                {"127.0.0.1", server->port, static_cast<int>(state.range(0)), 10'000'000, kRunMs},
-                [&](int64_t seq) {
-                  return rp::api::Render(rp::api::Claim(kCredentials, packet, 5'000'000 + seq));
-                });
-            if (!r.ok()) return state.SkipWithError(r.status().message().c_str());
-            Report(state, *r, r->by_status[409]);
-            state.counters["vs_healthz"] = r->RequestsPerSecond() / g_healthz_rps;
-          }
-        })
-        ->Arg(512)
-        ->Iterations(1)
-        ->UseManualTime()
-        ->Unit(benchmark::kMillisecond);
+    Register("rejections_sold_out/" + scheme + "/claimers", BM_SoldOut, scheme, {512});
   }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -66,59 +66,30 @@ class LiveFeed {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  CLI::App cli{"rp-dash: Redpacket Lab dashboard"};
-  std::string live_url, export_png;
-  std::vector<std::string> runs;
-  cli.add_option("--live", live_url,
-                 "Server URL to scrape /metrics from, e.g. http://127.0.0.1:8080");
-  cli.add_option("--export", export_png,
-                 "Render the results to this PNG and exit (no display needed)");
-  cli.add_option("runs", runs, "Results folders written by rp-sim (overlaid)");
-  int live_seconds = 10;
-  cli.add_option("--seconds", live_seconds, "With --live --export: scrape this long, then export")
-      ->check(CLI::Range(2, 3600));
-  CLI11_PARSE(cli, argc, argv);
-  if (live_url.empty() == runs.empty()) {
-    std::cerr << "rp-dash: give either --live URL or one or more results folders\n";
-    return 2;
+namespace {
+
+// --live URL --export PNG: a snapshot of a live server after live_seconds of scraping.
+int ExportLive(int argc, char** argv, const std::string& live_url, const std::string& png,
+               int live_seconds) {
+  rp::dash::UseOffscreenWithoutDisplay();
+  QApplication app(argc, argv);
+  LiveFeed feed(live_url);
+  std::this_thread::sleep_for(std::chrono::seconds(live_seconds));
+  bool up = false;
+  rp::dash::RunData d = feed.Snapshot(&up);
+  d.header = "live: " + live_url + (up ? "" : " (disconnected at the end)");
+  rp::Status s = rp::dash::ExportPng({d}, png);
+  if (!s.ok()) {
+    std::cerr << "rp-dash: " << s.message() << "\n";
+    return 1;
   }
-  if (!export_png.empty() && !live_url.empty()) {  // A snapshot of a live server.
-    rp::dash::UseOffscreenWithoutDisplay();
-    QApplication app(argc, argv);
-    LiveFeed feed(live_url);
-    std::this_thread::sleep_for(std::chrono::seconds(live_seconds));
-    bool up = false;
-    rp::dash::RunData d = feed.Snapshot(&up);
-    d.header = "live: " + live_url + (up ? "" : " (disconnected at the end)");
-    rp::Status s = rp::dash::ExportPng({d}, export_png);
-    if (!s.ok()) {
-      std::cerr << "rp-dash: " << s.message() << "\n";
-      return 1;
-    }
-    std::cout << "rp-dash: wrote " << export_png << " after " << live_seconds << " s of scraping\n";
-    return 0;
-  }
-  std::vector<rp::dash::RunData> data;
-  for (const std::string& dir : runs) {
-    auto loaded = rp::dash::LoadRunFolder(dir);
-    if (!loaded.ok()) {
-      std::cerr << "rp-dash: " << loaded.status().message() << "\n";
-      return 2;
-    }
-    data.push_back(std::move(loaded.value()));
-  }
-  if (!export_png.empty()) {
-    rp::dash::UseOffscreenWithoutDisplay();
-    QApplication app(argc, argv);
-    rp::Status s = rp::dash::ExportPng(data, export_png);
-    if (!s.ok()) {
-      std::cerr << "rp-dash: " << s.message() << "\n";
-      return 1;
-    }
-    std::cout << "rp-dash: wrote " << export_png << "\n";
-    return 0;
-  }
+  std::cout << "rp-dash: wrote " << png << " after " << live_seconds << " s of scraping\n";
+  return 0;
+}
+
+// The window: results folders drawn once, or a live server redrawn every second.
+int ShowWindow(int argc, char** argv, const std::string& live_url,
+               const std::vector<rp::dash::RunData>& data) {
   QApplication app(argc, argv);
   rp::dash::DashboardWidget window;
   window.setWindowTitle("rp-dash");
@@ -143,4 +114,47 @@ int main(int argc, char** argv) {
   }
   window.show();
   return app.exec();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"rp-dash: Redpacket Lab dashboard"};
+  std::string live_url, export_png;
+  std::vector<std::string> runs;
+  cli.add_option("--live", live_url,
+                 "Server URL to scrape /metrics from, e.g. http://127.0.0.1:8080");
+  cli.add_option("--export", export_png,
+                 "Render the results to this PNG and exit (no display needed)");
+  cli.add_option("runs", runs, "Results folders written by rp-sim (overlaid)");
+  int live_seconds = 10;
+  cli.add_option("--seconds", live_seconds, "With --live --export: scrape this long, then export")
+      ->check(CLI::Range(2, 3600));
+  CLI11_PARSE(cli, argc, argv);
+  if (live_url.empty() == runs.empty()) {
+    std::cerr << "rp-dash: give either --live URL or one or more results folders\n";
+    return 2;
+  }
+  if (!export_png.empty() && !live_url.empty()) {
+    return ExportLive(argc, argv, live_url, export_png, live_seconds);
+  }
+  std::vector<rp::dash::RunData> data;
+  for (const std::string& dir : runs) {
+    auto loaded = rp::dash::LoadRunFolder(dir);
+    if (!loaded.ok()) {
+      std::cerr << "rp-dash: " << loaded.status().message() << "\n";
+      return 2;
+    }
+    data.push_back(std::move(loaded.value()));
+  }
+  if (export_png.empty()) return ShowWindow(argc, argv, live_url, data);
+  rp::dash::UseOffscreenWithoutDisplay();
+  QApplication app(argc, argv);
+  rp::Status s = rp::dash::ExportPng(data, export_png);
+  if (!s.ok()) {
+    std::cerr << "rp-dash: " << s.message() << "\n";
+    return 1;
+  }
+  std::cout << "rp-dash: wrote " << export_png << "\n";
+  return 0;
 }

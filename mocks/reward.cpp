@@ -256,6 +256,12 @@ void RewardService::Register(httplib::Server& server, const Guard& guard) {
                if (!s.ok()) return ReplyStatus(res, s);
                Reply(res, 200, out);
              });
+  RegisterRounds(server);
+}
+
+// The rounds of the rain (admin: tests and rp-sim create them) and the export reconciliation
+// reads.
+void RewardService::RegisterRounds(httplib::Server& server) {
   server.Post("/admin/rounds", [this](const httplib::Request& req, httplib::Response& res) {
     nlohmann::json body;
     if (!ParseBody(req, res, &body)) return;

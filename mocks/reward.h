@@ -34,6 +34,7 @@ class RewardService {
   void Register(httplib::Server& server, const Guard& guard);
 
  private:
+  void RegisterRounds(httplib::Server& server);
   RewardService(std::unique_ptr<Store> store, std::string secret, SwitchBoard* switches,
                 int64_t subsidy_ttl_s)
       : store_(std::move(store)),

@@ -146,7 +146,11 @@ void WalletService::Register(httplib::Server& server, const Guard& guard) {
               guard("transfers", [this](const auto& req, auto& res) { Transfer(req, res); }));
   server.Post(downstream::kWalletRefunds,
               guard("refunds", [this](const auto& req, auto& res) { Refund(req, res); }));
-  // Reads: one handler runs a query and shapes rows; all of them are the "query" endpoint.
+  RegisterQueries(server, guard);
+}
+
+// Reads: one handler runs a query and shapes rows; all of them are the "query" endpoint.
+void WalletService::RegisterQueries(httplib::Server& server, const Guard& guard) {
   auto read = [this](const std::function<Status(sql::Db&, nlohmann::json*)>& fn) {
     return [this, fn](const httplib::Request&, httplib::Response& res) {
       nlohmann::json out;
@@ -185,6 +189,23 @@ void WalletService::Register(httplib::Server& server, const Guard& guard) {
                if (!s.ok()) return ReplyStatus(res, s);
                Reply(res, 200, {{"user_id", user}, {"balance_cents", balance}});
              }));
+  RegisterLists(server, guard);
+  server.Get(
+      downstream::kWalletExport, read([](sql::Db& db, nlohmann::json* out) {
+        nlohmann::json transfers = nlohmann::json::array(), refunds = nlohmann::json::array();
+        sql::Stmt& t = db.Prepare("SELECT transfer_no, user_id, amount_cents FROM transfers");
+        while (t.Step()) transfers.push_back(TransferJson(t.Text(0), t.Int(1), t.Int(2)));
+        if (!t.status().ok()) return t.status();
+        sql::Stmt& r =
+            db.Prepare("SELECT refund_no, pay_order_no, subsidy_id, amount_cents FROM refunds");
+        while (r.Step()) refunds.push_back(RefundJson(r));
+        *out = {{"transfers", transfers}, {"refunds", refunds}};
+        return r.status();
+      }));
+}
+
+// The lists tests read: a user's transfers, a pay order's refunds.
+void WalletService::RegisterLists(httplib::Server& server, const Guard& guard) {
   server.Get("/wallet/transfers",
              guard("query", [this](const httplib::Request& req, httplib::Response& res) {
                const std::string user = req.get_param_value("user");
@@ -215,18 +236,6 @@ void WalletService::Register(httplib::Server& server, const Guard& guard) {
                if (!s.ok()) return ReplyStatus(res, s);
                Reply(res, 200, {{"refunds", list}});
              }));
-  server.Get(
-      downstream::kWalletExport, read([](sql::Db& db, nlohmann::json* out) {
-        nlohmann::json transfers = nlohmann::json::array(), refunds = nlohmann::json::array();
-        sql::Stmt& t = db.Prepare("SELECT transfer_no, user_id, amount_cents FROM transfers");
-        while (t.Step()) transfers.push_back(TransferJson(t.Text(0), t.Int(1), t.Int(2)));
-        if (!t.status().ok()) return t.status();
-        sql::Stmt& r =
-            db.Prepare("SELECT refund_no, pay_order_no, subsidy_id, amount_cents FROM refunds");
-        while (r.Step()) refunds.push_back(RefundJson(r));
-        *out = {{"transfers", transfers}, {"refunds", refunds}};
-        return r.status();
-      }));
 }
 
 }  // namespace rp::mock

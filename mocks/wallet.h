@@ -24,6 +24,8 @@ class WalletService {
   void Register(httplib::Server& server, const Guard& guard);
 
  private:
+  void RegisterQueries(httplib::Server& server, const Guard& guard);
+  void RegisterLists(httplib::Server& server, const Guard& guard);
   WalletService(std::unique_ptr<Store> store, PaymentService* payment, RewardService* reward)
       : store_(std::move(store)), payment_(payment), reward_(reward) {}
   void Transfer(const httplib::Request& req, httplib::Response& res);

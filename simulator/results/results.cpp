@@ -115,9 +115,9 @@ std::vector<CheckResult> EvaluateChecks(const Scenario& s, const LoadOutcome& lo
   return out;
 }
 
-json SummaryJson(const RunReport& r) {
-  const Scenario& s = *r.scenario;
-  const LoadOutcome& load = *r.load;
+namespace {
+
+json OpsJson(const LoadOutcome& load) {
   json ops = json::object();
   for (const auto& [name, op] : load.stats.ops()) {
     json by_status = json::object();
@@ -133,45 +133,66 @@ json SummaryJson(const RunReport& r) {
                  {"max_ms", Ms(op.latency.max_us())},
                  {"by_status", by_status}};
   }
-  const auto& rows = r.server_metrics;
+  return ops;
+}
+
+// The server's counters over the run, from the scraped rows.
+json ServerJson(const std::vector<MetricsRow>& rows) {
   const double claims = CounterIncrease(rows, Column("rp_claims_total"));
   const double commits = CounterIncrease(rows, Column("rp_ledger_commits_total"));
   const double claim_commits = CounterIncrease(rows, Column("rp_ledger_claim_commits_total"));
-  json server = {{"claims", claims},
-                 {"ledger_commits", commits},
-                 {"commits_per_claim", claims > 0 ? commits / claims : 0.0},
-                 {"claim_commits", claim_commits},
-                 {"claim_commits_per_claim", claims > 0 ? claim_commits / claims : 0.0},
-                 {"db_busy_retries", CounterIncrease(rows, Column("rp_db_busy_retries_total"))},
-                 {"lock_wait_seconds", CounterIncrease(rows, Column("rp_lock_wait_seconds_total"))},
-                 {"scheme_fallbacks", CounterIncrease(rows, Column("rp_scheme_fallbacks_total"))},
-                 {"redis_errors", CounterIncrease(rows, Column("rp_redis_errors_total"))},
-                 {"recon_drift_cents_last", LastValue(rows, "recon_drift_cents")}};
-  const VerificationReport& v = *r.verification;
-  json verification = {{"ok", v.ok},
-                       {"packets_checked", v.packets_checked},
-                       {"claims_checked", v.claims_checked},
-                       {"claims_acknowledged", v.claims_acknowledged},
-                       {"packets_unsettled", v.packets_unsettled},
-                       {"transfers_checked", v.transfers_checked},
-                       {"recon_clean", v.recon_clean},
-                       {"recon_drift_cents", v.recon_drift_cents},
-                       {"recon_discrepancies", v.recon_discrepancies},
-                       {"violations", v.violations}};
-  json faults = json::array();
-  for (const FaultRecord& f : r.faults) {
-    faults.push_back({{"action", f.action},
-                      {"planned_s", f.planned_s},
-                      {"started_s", f.started_s},
-                      {"ended_s", f.ended_s},
-                      {"ok", f.ok},
-                      {"detail", f.detail}});
+  return {{"claims", claims},
+          {"ledger_commits", commits},
+          {"commits_per_claim", claims > 0 ? commits / claims : 0.0},
+          {"claim_commits", claim_commits},
+          {"claim_commits_per_claim", claims > 0 ? claim_commits / claims : 0.0},
+          {"db_busy_retries", CounterIncrease(rows, Column("rp_db_busy_retries_total"))},
+          {"lock_wait_seconds", CounterIncrease(rows, Column("rp_lock_wait_seconds_total"))},
+          {"scheme_fallbacks", CounterIncrease(rows, Column("rp_scheme_fallbacks_total"))},
+          {"redis_errors", CounterIncrease(rows, Column("rp_redis_errors_total"))},
+          {"recon_drift_cents_last", LastValue(rows, "recon_drift_cents")}};
+}
+
+json VerificationJson(const VerificationReport& v) {
+  return {{"ok", v.ok},
+          {"packets_checked", v.packets_checked},
+          {"claims_checked", v.claims_checked},
+          {"claims_acknowledged", v.claims_acknowledged},
+          {"packets_unsettled", v.packets_unsettled},
+          {"transfers_checked", v.transfers_checked},
+          {"recon_clean", v.recon_clean},
+          {"recon_drift_cents", v.recon_drift_cents},
+          {"recon_discrepancies", v.recon_discrepancies},
+          {"violations", v.violations}};
+}
+
+json FaultsJson(const std::vector<FaultRecord>& faults) {
+  json out = json::array();
+  for (const FaultRecord& f : faults) {
+    out.push_back({{"action", f.action},
+                   {"planned_s", f.planned_s},
+                   {"started_s", f.started_s},
+                   {"ended_s", f.ended_s},
+                   {"ok", f.ok},
+                   {"detail", f.detail}});
   }
-  json checks = json::array();
-  for (const CheckResult& c : r.checks) {
-    checks.push_back(
+  return out;
+}
+
+json ChecksJson(const std::vector<CheckResult>& checks) {
+  json out = json::array();
+  for (const CheckResult& c : checks) {
+    out.push_back(
         {{"check", c.check}, {"passed", c.passed}, {"actual", c.actual}, {"detail", c.detail}});
   }
+  return out;
+}
+
+}  // namespace
+
+json SummaryJson(const RunReport& r) {
+  const Scenario& s = *r.scenario;
+  const LoadOutcome& load = *r.load;
   return {{"scenario", s.name},
           {"scenario_file", s.path},
           {"description", s.description},
@@ -191,11 +212,11 @@ json SummaryJson(const RunReport& r) {
             {"duration_s", load.load_seconds},
             {"dropped_arrivals", load.stats.dropped()}}},
           {"healthz_ceiling_rps", r.healthz_ceiling_rps},
-          {"ops", ops},
-          {"server", server},
-          {"verification", verification},
-          {"faults", faults},
-          {"checks", checks},
+          {"ops", OpsJson(load)},
+          {"server", ServerJson(r.server_metrics)},
+          {"verification", VerificationJson(*r.verification)},
+          {"faults", FaultsJson(r.faults)},
+          {"checks", ChecksJson(r.checks)},
           {"passed", r.passed}};
 }
 

@@ -100,6 +100,77 @@ Status ApplyOverrides(const RunOptions& o, Scenario& s) {
 
 }  // namespace
 
+namespace {
+
+// Where the run goes: a private system rp-sim starts (no --target), or a server already running.
+// Returns 0, or the exit code to stop with.
+int ResolveTarget(const RunOptions& o, const Scenario& s, Target* t,
+                  std::unique_ptr<SystemUnderTest>* system, std::string* work_dir) {
+  if (o.target.empty()) {
+    char tmpl[] = "/tmp/rp-sim-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) return 2;
+    *work_dir = tmpl;
+    *system = std::make_unique<SystemUnderTest>(s, BinDir(), *work_dir);
+    if (Status st = (*system)->Start(); !st.ok()) {
+      std::cerr << "rp-sim: could not start the system: " << st.ToString() << "\n";
+      return 2;
+    }
+    t->port = (*system)->server_port();
+    t->auth_secret = (*system)->secrets().auth;
+    t->payment_secret = (*system)->secrets().payment;
+    t->mocks_url = (*system)->mock_url();
+    return 0;
+  }
+  const char* auth = std::getenv("RP_AUTH_SECRET");
+  const char* pay = std::getenv("RP_PAYMENT_SECRET");
+  if (!ParseHttpUrl(o.target, &t->host, &t->port) || auth == nullptr ||
+      (o.mocks_url.empty() && pay == nullptr)) {
+    std::cerr << "rp-sim: --target must look like http://HOST:PORT, with RP_AUTH_SECRET (and "
+                 "RP_PAYMENT_SECRET unless --mocks is given) set to the server's secrets\n";
+    return 2;
+  }
+  t->auth_secret = auth;
+  t->payment_secret = pay ? pay : "";
+  t->mocks_url = o.mocks_url;
+  return 0;
+}
+
+// The load, the faults on their timeline and the scraper, then the verification. Returns 0, or
+// the exit code to stop with.
+int Execute(const RunOptions& o, const Scenario& s, const Target& t, SystemUnderTest* system,
+            LoadOutcome* load, VerificationReport* verification, RunReport* report) {
+  report->healthz_ceiling_rps = MeasureCeiling(t);
+  std::vector<ObservedPacket> hot;
+  if (Status st = PrepareFixtures(s, t, &hot); !st.ok()) {
+    std::cerr << "rp-sim: " << st.ToString() << "\n";
+    return 2;
+  }
+  const int64_t start_ns = MonotonicNs();
+  auto scraper = std::make_unique<MetricsScraper>(t.host, t.port, start_ns);
+  auto faults = std::make_unique<FaultTimeline>(s.faults, system, start_ns);
+  const bool tty = !o.quiet && isatty(STDOUT_FILENO);
+  *load = RunLoad(s, t, hot, start_ns, [&](const Progress& p) {
+    if (!o.quiet) PrintProgress(p, tty);
+  });
+  if (tty) std::printf("\n");
+  faults->Stop();
+  report->faults = faults->records();
+  std::printf("rp-sim: load done; verifying (waiting for expiries, refunds and transfers)\n");
+  VerifyOptions vo;
+  vo.settle_wait_s_max = s.system.packet_ttl_s + 45;
+  *verification = Verify(load->observed, t, vo);
+  scraper->Stop();
+  report->server_metrics = scraper->rows();
+  report->load = load;
+  report->verification = verification;
+  report->checks = EvaluateChecks(s, *load, *verification);
+  report->passed = verification->ok;
+  for (const CheckResult& c : report->checks) report->passed = report->passed && c.passed;
+  return 0;
+}
+
+}  // namespace
+
 int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
   Result<Scenario> loaded = LoadScenario(o.scenario_path);
   if (!loaded.ok()) {
@@ -114,32 +185,7 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
   Target t;
   std::unique_ptr<SystemUnderTest> system;
   std::string work_dir;
-  if (o.target.empty()) {
-    char tmpl[] = "/tmp/rp-sim-XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) return 2;
-    work_dir = tmpl;
-    system = std::make_unique<SystemUnderTest>(s, BinDir(), work_dir);
-    if (Status st = system->Start(); !st.ok()) {
-      std::cerr << "rp-sim: could not start the system: " << st.ToString() << "\n";
-      return 2;
-    }
-    t.port = system->server_port();
-    t.auth_secret = system->secrets().auth;
-    t.payment_secret = system->secrets().payment;
-    t.mocks_url = system->mock_url();
-  } else {
-    const char* auth = std::getenv("RP_AUTH_SECRET");
-    const char* pay = std::getenv("RP_PAYMENT_SECRET");
-    if (!ParseHttpUrl(o.target, &t.host, &t.port) || auth == nullptr ||
-        (o.mocks_url.empty() && pay == nullptr)) {
-      std::cerr << "rp-sim: --target must look like http://HOST:PORT, with RP_AUTH_SECRET (and "
-                   "RP_PAYMENT_SECRET unless --mocks is given) set to the server's secrets\n";
-      return 2;
-    }
-    t.auth_secret = auth;
-    t.payment_secret = pay ? pay : "";
-    t.mocks_url = o.mocks_url;
-  }
+  if (int rc = ResolveTarget(o, s, &t, &system, &work_dir); rc != 0) return rc;
   t.run_tag = std::to_string(std::time(nullptr));
   const std::string url = "http://" + t.host + ":" + std::to_string(t.port);
   std::printf("rp-sim: %s (%s) against %s, claim scheme %s, seed %llu, %lld s\n", s.name.c_str(),
@@ -150,33 +196,9 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
   report.scenario = &s;
   report.target = url;
   report.started_at = Now("%Y-%m-%dT%H:%M:%SZ");
-  report.healthz_ceiling_rps = MeasureCeiling(t);
-  std::vector<ObservedPacket> hot;
-  if (Status st = PrepareFixtures(s, t, &hot); !st.ok()) {
-    std::cerr << "rp-sim: " << st.ToString() << "\n";
-    return 2;
-  }
-  const int64_t start_ns = MonotonicNs();
-  auto scraper = std::make_unique<MetricsScraper>(t.host, t.port, start_ns);
-  auto faults = std::make_unique<FaultTimeline>(s.faults, system.get(), start_ns);
-  const bool tty = !o.quiet && isatty(STDOUT_FILENO);
-  LoadOutcome load = RunLoad(s, t, hot, start_ns, [&](const Progress& p) {
-    if (!o.quiet) PrintProgress(p, tty);
-  });
-  if (tty) std::printf("\n");
-  faults->Stop();
-  report.faults = faults->records();
-  std::printf("rp-sim: load done; verifying (waiting for expiries, refunds and transfers)\n");
-  VerifyOptions vo;
-  vo.settle_wait_s_max = s.system.packet_ttl_s + 45;
-  VerificationReport verification = Verify(load.observed, t, vo);
-  scraper->Stop();
-  report.server_metrics = scraper->rows();
-  report.load = &load;
-  report.verification = &verification;
-  report.checks = EvaluateChecks(s, load, verification);
-  report.passed = verification.ok;
-  for (const CheckResult& c : report.checks) report.passed = report.passed && c.passed;
+  LoadOutcome load;
+  VerificationReport verification;
+  if (int rc = Execute(o, s, t, system.get(), &load, &verification, &report); rc != 0) return rc;
   if (system) {
     if (Status st = system->Stop(); !st.ok()) {
       verification.violations.push_back(st.ToString());

@@ -11,6 +11,7 @@
 
 #include "common/api/api_client.h"
 #include "common/conservation.h"
+#include "common/downstream.h"
 
 namespace rp::sim {
 namespace {
@@ -91,135 +92,158 @@ std::map<int64_t, json> Settle(const Observed& o, Reader& api, const VerifyOptio
 
 }  // namespace
 
-VerificationReport Verify(const Observed& o, const Target& t, const VerifyOptions& opt) {
-  VerificationReport rep;
-  Reader api(t);
-  json recon;
-  std::map<int64_t, json> rows = Settle(o, api, opt, &recon);
-  auto violation = [&rep](std::string v) {
-    if (rep.violations.size() < kViolationsKept) rep.violations.push_back(std::move(v));
-  };
-  for (const std::string& a : o.anomalies) violation("contradictory answers: " + a);
+namespace {
 
-  conservation::LedgerSnapshot snap;
-  std::map<int64_t, std::map<int64_t, conservation::ClaimRecord>> claims_by_packet;
-  for (const auto& [id, p] : o.packets) {
+// One verification: what the server says now, held against what it acknowledged during the run
+// and against the wallet's own records, through the one conservation checker.
+class Verifier {
+ public:
+  Verifier(const Observed& o, const Target& t) : o_(o), t_(t), api_(t) {}
+
+  VerificationReport Run(const VerifyOptions& opt) {
+    json recon;
+    std::map<int64_t, json> rows = Settle(o_, api_, opt, &recon);
+    for (const std::string& a : o_.anomalies) Violation("contradictory answers: " + a);
+    for (const auto& [id, p] : o_.packets) ReadBack(id, p, rows);
+    rep_.packets_checked = static_cast<int64_t>(snap_.packets.size());
+    rep_.claims_checked = static_cast<int64_t>(snap_.claims.size());
+    rep_.claims_acknowledged = static_cast<int64_t>(o_.claims.size());
+    CheckAcknowledged();
+    if (!t_.mocks_url.empty()) ReadWallet();
+    if (!rep_.transfers_checked) {  // No wallet to ask: only the per-packet sums are checked.
+      for (const auto& c : snap_.claims) {
+        snap_.transfers.push_back({"TR" + std::to_string(c.claim_id), c.claim_id, c.amount_cents});
+      }
+    }
+    const conservation::Report report = conservation::Check(snap_);
+    for (const auto& v : report.violations) {
+      Violation(v.kind + " on packet " + std::to_string(v.packet_id) + ": " + v.detail);
+    }
+    CheckRecon(recon);
+    if (rep_.packets_unsettled > 0) {
+      Violation(std::to_string(rep_.packets_unsettled) + " packets still open after " +
+                std::to_string(opt.settle_wait_s_max) + " s (expiry/refund did not finish)");
+    }
+    rep_.ok = rep_.violations.empty() && report.violations.empty() && o_.anomalies.empty();
+    return rep_;
+  }
+
+ private:
+  void Violation(std::string v) {
+    if (rep_.violations.size() < kViolationsKept) rep_.violations.push_back(std::move(v));
+  }
+
+  // The packet as the server reads it back, and every claim on it (all pages).
+  void ReadBack(int64_t id, const ObservedPacket& p, const std::map<int64_t, json>& rows) {
     auto row = rows.find(id);
     if (row == rows.end()) {
-      violation("acknowledged packet " + std::to_string(id) + " cannot be read back");
-      continue;
+      return Violation("acknowledged packet " + std::to_string(id) + " cannot be read back");
     }
     const json& r = row->second;
-    const std::string status = r.value("status", "");
-    rep.packets_unsettled += Settled(r) ? 0 : 1;
+    rep_.packets_unsettled += Settled(r) ? 0 : 1;
     if (r.value("total_cents", int64_t{0}) != p.total_cents ||
         r.value("count", int64_t{0}) != p.count) {
-      violation("packet " + std::to_string(id) + " reads back with another total or count");
+      Violation("packet " + std::to_string(id) + " reads back with another total or count");
     }
-    snap.packets.push_back({id, status, r.value("total_cents", int64_t{0}),
-                            r.value("count", int64_t{0}), r.value("claimed_cents", int64_t{0}),
-                            r.value("claimed_count", int64_t{0}), "", 0, p.kind, ""});
+    snap_.packets.push_back({id, r.value("status", ""), r.value("total_cents", int64_t{0}),
+                             r.value("count", int64_t{0}), r.value("claimed_cents", int64_t{0}),
+                             r.value("claimed_count", int64_t{0}), "", 0, p.kind, ""});
     std::string cursor;
     for (int page = 0; page < 200; ++page) {  // 200 pages x 100 = the 10,000-share maximum.
       int code = 0;
-      json c = api.Get("/v1/packets/" + std::to_string(id) + "/claims?limit=100" +
-                           (cursor.empty() ? "" : "&cursor=" + cursor),
-                       p.sender_id, &code);
+      json c = api_.Get("/v1/packets/" + std::to_string(id) + "/claims?limit=100" +
+                            (cursor.empty() ? "" : "&cursor=" + cursor),
+                        p.sender_id, &code);
       if (code != 200) {
-        violation("claims of packet " + std::to_string(id) + " unreadable: HTTP " +
-                  std::to_string(code));
-        break;
+        return Violation("claims of packet " + std::to_string(id) + " unreadable: HTTP " +
+                         std::to_string(code));
       }
       for (const json& cl : c["claims"]) {
         conservation::ClaimRecord rec{cl.value("claim_id", int64_t{0}), id,
                                       cl.value("user_id", int64_t{0}),
                                       cl.value("amount_cents", int64_t{0}), ""};
-        claims_by_packet[id][rec.user_id] = rec;
-        snap.claims.push_back(rec);
+        claims_by_packet_[id][rec.user_id] = rec;
+        snap_.claims.push_back(rec);
       }
-      if (!c.contains("next_cursor") || c["next_cursor"].is_null()) break;
+      if (!c.contains("next_cursor") || c["next_cursor"].is_null()) return;
       cursor = c["next_cursor"].get<std::string>();
     }
   }
-  rep.packets_checked = static_cast<int64_t>(snap.packets.size());
-  rep.claims_checked = static_cast<int64_t>(snap.claims.size());
-  rep.claims_acknowledged = static_cast<int64_t>(o.claims.size());
 
   // Every acknowledged claim is in the ledger as it was acknowledged.
-  for (const auto& [key, c] : o.claims) {
-    auto& by_user = claims_by_packet[c.packet_id];
-    auto it = by_user.find(c.user_id);
-    if (it == by_user.end()) {
-      violation("lost claim: user " + std::to_string(c.user_id) + " was granted claim " +
-                std::to_string(c.claim_id) + " on packet " + std::to_string(c.packet_id));
-    } else if (it->second.claim_id != c.claim_id || it->second.amount_cents != c.amount_cents) {
-      violation("claim " + std::to_string(c.claim_id) + " reads back as claim " +
-                std::to_string(it->second.claim_id) + " of " +
-                std::to_string(it->second.amount_cents) + " cents, granted " +
-                std::to_string(c.amount_cents));
+  void CheckAcknowledged() {
+    for (const auto& [key, c] : o_.claims) {
+      auto& by_user = claims_by_packet_[c.packet_id];
+      auto it = by_user.find(c.user_id);
+      if (it == by_user.end()) {
+        Violation("lost claim: user " + std::to_string(c.user_id) + " was granted claim " +
+                  std::to_string(c.claim_id) + " on packet " + std::to_string(c.packet_id));
+      } else if (it->second.claim_id != c.claim_id || it->second.amount_cents != c.amount_cents) {
+        Violation("claim " + std::to_string(c.claim_id) + " reads back as claim " +
+                  std::to_string(it->second.claim_id) + " of " +
+                  std::to_string(it->second.amount_cents) + " cents, granted " +
+                  std::to_string(c.amount_cents));
+      }
     }
   }
 
-  // Transfers and refunds as the wallet executed them.
-  std::map<std::string, const conservation::ClaimRecord*> claim_by_transfer;
-  for (const auto& c : snap.claims) claim_by_transfer["TR" + std::to_string(c.claim_id)] = &c;
-  if (!t.mocks_url.empty()) {
-    httplib::Client wallet(t.mocks_url);
+  // Transfers and refunds as the wallet executed them, for the packets this run saw.
+  void ReadWallet() {
+    httplib::Client wallet(t_.mocks_url);
     wallet.set_read_timeout(60, 0);
-    auto w = wallet.Get("/wallet/export");
-    if (!w || w->status != 200) {
-      violation("the wallet's records (rp-mock /wallet/export) are unreadable");
-    } else {
-      rep.transfers_checked = true;
-      const json e = json::parse(w->body, nullptr, false);
-      for (const json& tr : e["transfers"]) {
-        auto it = claim_by_transfer.find(tr.value("transfer_no", ""));
-        if (it == claim_by_transfer.end()) continue;  // A packet the simulator did not see.
-        snap.transfers.push_back(
-            {it->first, it->second->claim_id, tr.value("amount_cents", int64_t{0})});
-      }
-      for (const json& rf : e["refunds"]) {
-        const std::string no = rf.value("refund_no", "");
-        if (no.rfind("RF", 0) != 0) continue;
-        const int64_t packet = std::atoll(no.c_str() + 2);
-        if (!o.packets.count(packet)) continue;
-        snap.refunds.push_back({no, packet, rf.value("amount_cents", int64_t{0}), "refunded"});
-      }
+    auto w = wallet.Get(downstream::kWalletExport);
+    conservation::ExternalRecords e;
+    if (!w || w->status != 200 ||
+        !downstream::ParseWalletExport(json::parse(w->body, nullptr, false), &e).ok()) {
+      return Violation("the wallet's records (rp-mock /wallet/export) are unreadable");
+    }
+    rep_.transfers_checked = true;
+    std::map<std::string, const conservation::ClaimRecord*> claim_by_transfer;
+    for (const auto& c : snap_.claims) claim_by_transfer["TR" + std::to_string(c.claim_id)] = &c;
+    for (const conservation::ExternalTransfer& tr : e.transfers) {
+      auto it = claim_by_transfer.find(tr.transfer_no);
+      if (it == claim_by_transfer.end()) continue;  // A packet the simulator did not see.
+      snap_.transfers.push_back({it->first, it->second->claim_id, tr.amount_cents});
+    }
+    for (const conservation::ExternalRefund& rf : e.refunds) {
+      if (rf.refund_no.rfind("RF", 0) != 0) continue;
+      const int64_t packet = std::atoll(rf.refund_no.c_str() + 2);
+      if (!o_.packets.count(packet)) continue;
+      snap_.refunds.push_back({rf.refund_no, packet, rf.amount_cents, "refunded"});
     }
   }
-  if (!rep.transfers_checked) {  // No wallet to ask: only the per-packet sums are checked.
-    for (const auto& c : snap.claims) {
-      snap.transfers.push_back({"TR" + std::to_string(c.claim_id), c.claim_id, c.amount_cents});
+
+  void CheckRecon(const json& recon) {
+    if (!recon.is_object() || !recon.contains("clean")) {
+      return Violation("reconciliation (/admin/recon) did not answer");
+    }
+    rep_.recon_ran = true;
+    rep_.recon_clean = recon.value("clean", false);
+    rep_.recon_drift_cents = recon.value("drift_cents", int64_t{0});
+    rep_.recon_discrepancies = recon.value("discrepancy_count", int64_t{0});
+    if (rep_.recon_clean) return;
+    Violation("reconciliation: " + std::to_string(rep_.recon_discrepancies) +
+              " discrepancies, drift " + std::to_string(rep_.recon_drift_cents) + " cents");
+    int listed = 0;
+    for (const json& d : recon.value("discrepancies", json::array())) {
+      if (++listed > 10) break;
+      Violation("reconciliation: " + d.value("kind", "") + " on packet " +
+                std::to_string(d.value("packet_id", int64_t{0})) + ": " + d.value("detail", ""));
     }
   }
-  const conservation::Report report = conservation::Check(snap);
-  for (const auto& v : report.violations) {
-    violation(v.kind + " on packet " + std::to_string(v.packet_id) + ": " + v.detail);
-  }
-  if (recon.is_object() && recon.contains("clean")) {
-    rep.recon_ran = true;
-    rep.recon_clean = recon.value("clean", false);
-    rep.recon_drift_cents = recon.value("drift_cents", int64_t{0});
-    rep.recon_discrepancies = recon.value("discrepancy_count", int64_t{0});
-    if (!rep.recon_clean) {
-      violation("reconciliation: " + std::to_string(rep.recon_discrepancies) +
-                " discrepancies, drift " + std::to_string(rep.recon_drift_cents) + " cents");
-      int listed = 0;
-      for (const json& d : recon.value("discrepancies", json::array())) {
-        if (++listed > 10) break;
-        violation("reconciliation: " + d.value("kind", "") + " on packet " +
-                  std::to_string(d.value("packet_id", int64_t{0})) + ": " + d.value("detail", ""));
-      }
-    }
-  } else {
-    violation("reconciliation (/admin/recon) did not answer");
-  }
-  if (rep.packets_unsettled > 0) {
-    violation(std::to_string(rep.packets_unsettled) + " packets still open after " +
-              std::to_string(opt.settle_wait_s_max) + " s (expiry/refund did not finish)");
-  }
-  rep.ok = rep.violations.empty() && report.violations.empty() && o.anomalies.empty();
-  return rep;
+
+  const Observed& o_;
+  const Target& t_;
+  Reader api_;
+  VerificationReport rep_;
+  conservation::LedgerSnapshot snap_;
+  std::map<int64_t, std::map<int64_t, conservation::ClaimRecord>> claims_by_packet_;
+};
+
+}  // namespace
+
+VerificationReport Verify(const Observed& o, const Target& t, const VerifyOptions& opt) {
+  return Verifier(o, t).Run(opt);
 }
 
 }  // namespace rp::sim
