@@ -169,15 +169,7 @@ void StreamQueue::Notify() {
 void StreamQueue::RegisterMetrics(metrics::Hub& hub) {
   hub.AddCollector([this](metrics::Writer& w) {
     const StreamQueueStats q = Stats();
-    const metrics::Labels l{{"stream", "tasks"}};
-    w.Gauge("rp_stream_backlog", "Redis stream entries not yet acknowledged, by stream",
-            static_cast<double>(q.backlog), l);
-    w.Gauge("rp_stream_lag_seconds", "Age of the oldest unacknowledged stream entry",
-            static_cast<double>(q.lag_ms) / 1000.0, l);
-    w.Counter("rp_stream_published_total", "Entries published to a Redis stream, by stream",
-              static_cast<double>(q.relayed), l);
-    w.Counter("rp_stream_fallbacks_total", "Work done around a Redis stream because Redis failed",
-              static_cast<double>(q.fallback_leases), l);
+    base::WriteStreamMetrics(w, "tasks", {q.backlog, q.lag_ms, q.relayed, q.fallback_leases});
   });
 }
 

@@ -128,4 +128,16 @@ Result<int64_t> RedisStream::OldestAgeMs() {
   return std::max<int64_t>(0, now_ms - ms);
 }
 
+void WriteStreamMetrics(metrics::Writer& w, const std::string& name, const StreamFigures& f) {
+  const metrics::Labels l{{"stream", name}};
+  w.Gauge("rp_stream_backlog", "Redis stream entries not yet acknowledged, by stream",
+          static_cast<double>(f.backlog), l);
+  w.Gauge("rp_stream_lag_seconds", "Age of the oldest unacknowledged stream entry",
+          static_cast<double>(f.lag_ms) / 1000.0, l);
+  w.Counter("rp_stream_published_total", "Entries published to a Redis stream, by stream",
+            static_cast<double>(f.published), l);
+  w.Counter("rp_stream_fallbacks_total", "Work done around a Redis stream because Redis failed",
+            static_cast<double>(f.fallbacks), l);
+}
+
 }  // namespace rp::base

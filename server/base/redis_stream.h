@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/metrics.h"
 #include "common/status.h"
 #include "server/base/redis_client.h"
 
@@ -56,6 +57,16 @@ class RedisStream {
   const std::string key_;
   const std::string group_;
 };
+
+// The figures of one stream in /metrics, labelled {stream=name}: backlog and lag (gauges),
+// entries published and work done around Redis because it failed (counters).
+struct StreamFigures {
+  int64_t backlog = 0;
+  int64_t lag_ms = 0;
+  int64_t published = 0;
+  int64_t fallbacks = 0;
+};
+void WriteStreamMetrics(metrics::Writer& w, const std::string& name, const StreamFigures& f);
 
 // The milliseconds part of a stream id ("1700000000000-3" → 1700000000000); 0 if malformed.
 int64_t StreamIdMs(const std::string& id);

@@ -46,15 +46,8 @@ void B2cService::RegisterMetrics(metrics::Hub& hub) const {
   if (grabs_ == nullptr) return;
   hub.AddCollector([this](metrics::Writer& w) {
     const B2cStats b = Stats();
-    const metrics::Labels l{{"stream", "grabs"}};
-    w.Gauge("rp_stream_backlog", "Redis stream entries not yet acknowledged, by stream",
-            static_cast<double>(b.stream_backlog), l);
-    w.Gauge("rp_stream_lag_seconds", "Age of the oldest unacknowledged stream entry",
-            static_cast<double>(b.stream_lag_ms) / 1000.0, l);
-    w.Counter("rp_stream_published_total", "Entries published to a Redis stream, by stream",
-              static_cast<double>(b.stream_published), l);
-    w.Counter("rp_stream_fallbacks_total", "Work done around a Redis stream because Redis failed",
-              static_cast<double>(b.stream_fallbacks), l);
+    base::WriteStreamMetrics(
+        w, "grabs", {b.stream_backlog, b.stream_lag_ms, b.stream_published, b.stream_fallbacks});
   });
 }
 
