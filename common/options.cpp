@@ -70,9 +70,10 @@ Key& Key::Flag(std::string flag) {
   flag_ = std::move(flag);
   return *this;
 }
-Key& Key::Switch(std::string flag, bool value) {
+Key& Key::Switch(std::string flag, bool value, std::string flag_help) {
   RP_CHECK(std::holds_alternative<bool*>(field_));
   flag_ = std::move(flag);
+  flag_help_ = std::move(flag_help);
   switch_value_ = value;
   return *this;
 }

@@ -39,8 +39,9 @@ class Key {
   Key& Help(std::string help);
   // A command-line flag that sets this key, e.g. "--port".
   Key& Flag(std::string flag);
-  // A flag without a value that sets a bool key to `value` (e.g. --no-workers sets false).
-  Key& Switch(std::string flag, bool value);
+  // A flag without a value that sets a bool key to `value` (e.g. --no-workers sets false);
+  // flag_help describes what giving the flag does.
+  Key& Switch(std::string flag, bool value, std::string flag_help);
   // Read from this environment variable when neither the file nor a flag set the key.
   Key& Env(std::string variable);
   // Never printed (defaults, errors, docs) and never a flag, so it stays out of `ps` output.
@@ -48,6 +49,8 @@ class Key {
 
   const std::string& name() const { return name_; }
   const std::string& help() const { return help_; }
+  // What the flag does: the key's help, or a switch's own description.
+  const std::string& flag_help() const { return flag_help_.empty() ? help_ : flag_help_; }
   const std::string& unit() const { return unit_; }
   const std::string& flag() const { return flag_; }
   const std::string& env() const { return env_; }
@@ -70,7 +73,7 @@ class Key {
  private:
   std::string name_;
   Field field_;
-  std::string help_, unit_, flag_, env_;
+  std::string help_, unit_, flag_, env_, flag_help_;
   std::string default_text_;
   std::optional<int64_t> min_, max_;
   std::vector<std::string> one_of_;

@@ -21,7 +21,7 @@ inline void AddFlags(CLI::App* cmd, Registry& registry, GivenFlags* given,
     if (key->flag().empty()) continue;
     if (std::find(names.begin(), names.end(), key->name()) == names.end()) continue;
     const std::string name = key->name();
-    std::string help = key->help() + " [" + name;
+    std::string help = key->flag_help() + " [" + name;
     if (!key->is_switch()) help += ", default " + key->default_text();
     if (!key->range_text().empty()) help += ", " + key->range_text();
     help += "]";

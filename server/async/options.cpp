@@ -4,7 +4,7 @@ namespace rp::async {
 
 void Declare(options::Registry& r, AsyncOptions* o) {
   r.Bool("async.in_process", &o->in_process)
-      .Switch("--no-workers", false)
+      .Switch("--no-workers", false, "do not run the async workers here (run `rp-server worker`)")
       .Help("run the async workers in this process (else run `rp-server worker`)");
   r.Int("async.workers", &o->workers).Range(1, 64).Help("worker threads");
   r.Int("async.lease_batch_max", &o->lease_batch_max)

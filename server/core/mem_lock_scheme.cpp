@@ -93,7 +93,10 @@ class MemLockScheme final : public ClaimScheme {
     auto remaining = std::make_shared<int64_t>(-1);
     ledger::WriteJob job;
     job.claim = true;
-    job.lock_key = packet_id;  // The in-memory lock: one claim per packet at a time.
+    // The in-memory lock: one claim per packet at a time in this process, in front of the row
+    // lock the claim transaction takes.
+    job.lock_key = packet_id;
+    job.inproc_key = packet_id;
     job.fn = [this, packet_id, user_id, outcome, remaining](ledger::Tx& tx) {
       Status s = ClaimTx(tx, packet_id, user_id, d_.clock->NowMs(), rng_, outcome.get());
       // For the counter's resync (a read that cannot change what the claim decided).

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <future>
 
+#include "server/ledger/pg_engine.h"
 #include "server/ledger/schema.h"
 #include "server/ledger/sqlite_engine.h"
 #include "server/ledger/state.h"
@@ -41,6 +42,7 @@ void WriteEngineMetrics(metrics::Writer& w, const EngineStats& s, const std::str
 }
 
 Result<std::unique_ptr<Engine>> OpenEngine(const LedgerOptions& options) {
+  if (options.engine == "postgres") return OpenPgEngine(options, /*read_only=*/false);
   return OpenSqliteEngine(options, /*read_only=*/false);
 }
 

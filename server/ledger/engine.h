@@ -26,7 +26,12 @@
 namespace rp::ledger {
 
 struct WriteJob {
+  // The row this job locks (a packet id): jobs with one key never share a commit. The embedded
+  // engine enforces it; a row-locking engine gets it from the job's own SELECT ... FOR UPDATE.
   std::optional<int64_t> lock_key;
+  // Run one at a time in this process with the other jobs of this key (an in-process lock in
+  // front of the database). The embedded engine's single writer does so for every job.
+  std::optional<int64_t> inproc_key;
   // Runs inside an open transaction. Non-OK rolls this job back (and only this job).
   std::function<Status(Tx&)> fn;
   // Called once with the outcome: fn's status if the commit succeeded, else the commit's error.

@@ -3,7 +3,31 @@
 namespace rp::ledger {
 
 void Declare(options::Registry& r, LedgerOptions* o) {
+  r.String("ledger.engine", &o->engine)
+      .OneOf({"sqlite", "postgres"})
+      .Flag("--ledger")
+      .Help("the ledger's database: embedded SQLite, or PostgreSQL at ledger.url");
   r.String("ledger.path", &o->path).Flag("--db").Help("SQLite ledger file (created if missing)");
+  r.String("ledger.url", &o->url)
+      .Flag("--ledger-url")
+      .Help("PostgreSQL ledger, e.g. postgresql://rp@127.0.0.1:5432/rp");
+  r.Int("ledger.pool_size", &o->pool_size)
+      .Range(1, 512)
+      .Unit("connections")
+      .Help("postgres: write connections, each with its worker thread");
+  r.Int("ledger.statement_timeout_ms", &o->statement_timeout_ms)
+      .Range(10, 3'600'000)
+      .Unit("ms")
+      .Help("postgres: a statement running longer is cancelled (the job fails, nothing commits)");
+  r.Int("ledger.lock_timeout_ms", &o->lock_timeout_ms)
+      .Range(1, 3'600'000)
+      .Unit("ms")
+      .Help("postgres: a row-lock wait longer than this aborts the transaction (then retried)");
+  r.Int("ledger.retries_max", &o->retries_max)
+      .Range(0, 100)
+      .Help("postgres: retries of a transaction aborted by a deadlock, a race or a lock timeout");
+  r.Rule([o] { return o->engine != "postgres" || !o->url.empty(); },
+         "ledger.engine postgres needs ledger.url (or --ledger-url)");
   r.String("ledger.synchronous", &o->synchronous)
       .OneOf({"FULL", "NORMAL"})
       .Flag("--synchronous")

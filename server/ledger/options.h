@@ -8,7 +8,13 @@
 namespace rp::ledger {
 
 struct LedgerOptions {
-  std::string path = "rp-ledger.db";
+  std::string engine = "sqlite";         // sqlite (embedded) | postgres
+  std::string path = "rp-ledger.db";     // sqlite: the file.
+  std::string url;                       // postgres: postgresql://user@host:port/db
+  int pool_size = 16;                    // postgres: write connections (one worker thread each).
+  int64_t statement_timeout_ms = 10000;  // postgres: a statement running longer is cancelled.
+  int64_t lock_timeout_ms = 5000;        // postgres: a row-lock wait longer than this fails.
+  int retries_max = 5;  // postgres: retries of a transaction aborted by a deadlock or a race.
   // FULL: every commit survives power loss (money). NORMAL: a commit can be lost on power
   // failure but not on a process crash (WAL).
   std::string synchronous = "FULL";

@@ -117,7 +117,7 @@ Statement& SqliteConnection::Prepare(const Sql& sql) {
     Result<std::unique_ptr<sql::Stmt>> compiled = db_->Compile(SqliteText(sql.text()));
     if (!compiled.ok()) {
       // Connections open after the migrations ran, so the file will not change under it.
-      spdlog::error("ledger statement does not compile here: {}", compiled.status().ToString());
+      spdlog::debug("ledger statement does not compile here: {}", compiled.status().ToString());
       slot = std::make_unique<FailedStatement>(compiled.status());
     } else {
       slot = std::make_unique<SqliteStatement>(std::move(compiled.value()));

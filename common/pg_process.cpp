@@ -1,0 +1,151 @@
+#include "common/pg_process.h"
+
+#include <libpq-fe.h>
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "common/redis_process.h"
+
+namespace rp {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool IsRoot() {
+  return geteuid() == 0;
+}
+
+// Gives path to the postgres user (when we are root: the server runs as it).
+Status OwnDir(const std::string& path) {
+  if (!IsRoot()) return Status::Ok();
+  const passwd* pw = getpwnam("postgres");
+  if (pw == nullptr) {
+    return Status(Error::kStartFailed,
+                  "running as root needs the postgres user (apt install postgresql)");
+  }
+  if (chown(path.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+    return Status(Error::kStartFailed, "cannot give " + path + " to the postgres user");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+PostgresProcess::PostgresProcess(std::string dir, PostgresOptions options)
+    : dir_(std::move(dir)), options_(std::move(options)), port_(FreeLoopbackPort()) {}
+
+PostgresProcess::~PostgresProcess() {
+  Crash();
+}
+
+std::string PostgresProcess::url() const {
+  return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/postgres";
+}
+
+std::vector<std::string> PostgresProcess::AsOwner(std::vector<std::string> argv) const {
+  if (!IsRoot()) return argv;
+  std::vector<std::string> out = {"/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres",
+                                  "--init-groups", "--"};
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
+Status PostgresProcess::InitDb() {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) return Status(Error::kStartFailed, "cannot create " + dir_ + ": " + ec.message());
+  Status s = OwnDir(dir_);
+  if (!s.ok()) return s;
+  const std::string data = dir_ + "/data";
+  auto init = ChildProcess::Spawn(AsOwner({options_.bin_dir + "/initdb", "-D", data, "-U",
+                                           "postgres", "-A", "trust", "-E", "UTF8", "--no-locale"}),
+                                  {}, dir_ + "/initdb.log");
+  if (!init.ok()) return init.status();
+  Result<int> rc = init->Wait(120000);
+  if (!rc.ok() || *rc != 0) {
+    return Status(Error::kStartFailed, "initdb failed; see " + dir_ + "/initdb.log");
+  }
+  return Status::Ok();
+}
+
+Status PostgresProcess::Start() {
+  if (child_) return Status::Ok();
+  if (!fs::exists(dir_ + "/data/PG_VERSION")) {
+    Status s = InitDb();
+    if (!s.ok()) return s;
+  }
+  // Durability settings are explicit: fsync and synchronous_commit on, whatever the defaults.
+  auto child =
+      ChildProcess::Spawn(AsOwner({options_.bin_dir + "/postgres",
+                                   "-D",
+                                   dir_ + "/data",
+                                   "-p",
+                                   std::to_string(port_),
+                                   "-k",
+                                   dir_,
+                                   "-c",
+                                   "listen_addresses=127.0.0.1",
+                                   "-c",
+                                   "fsync=on",
+                                   "-c",
+                                   "synchronous_commit=on",
+                                   "-c",
+                                   "full_page_writes=on",
+                                   "-c",
+                                   "max_connections=" + std::to_string(options_.max_connections),
+                                   "-c",
+                                   "commit_delay=" + std::to_string(options_.commit_delay_us),
+                                   "-c",
+                                   "commit_siblings=" + std::to_string(options_.commit_siblings),
+                                   "-c",
+                                   "shared_buffers=" + options_.shared_buffers,
+                                   "-c",
+                                   "log_min_messages=warning"}),
+                          {}, dir_ + "/postgres.log");
+  if (!child.ok()) return child.status();
+  child_.emplace(std::move(child.value()));
+  return WaitReady();
+}
+
+Status PostgresProcess::WaitReady() {
+  const std::string conninfo =
+      "host=127.0.0.1 port=" + std::to_string(port_) + " user=postgres dbname=postgres";
+  for (int i = 0; i < 1200; ++i) {
+    if (PQping(conninfo.c_str()) == PQPING_OK) return Status::Ok();
+    if (child_->Wait(50).ok()) {
+      child_.reset();
+      return Status(Error::kStartFailed, "postgres exited; see " + dir_ + "/postgres.log");
+    }
+  }
+  Crash();
+  return Status(Error::kStartFailed, "postgres did not accept queries within 60 s");
+}
+
+Status PostgresProcess::Stop() {
+  if (!child_) return Status::Ok();
+  child_->Signal(SIGINT);  // Fast shutdown.
+  Result<int> rc = child_->Wait(60000);
+  if (!rc.ok()) {
+    Crash();
+    return Status(Error::kTimeout, "postgres did not stop within 60 s");
+  }
+  child_.reset();
+  return Status::Ok();
+}
+
+void PostgresProcess::Crash() {
+  if (!child_) return;
+  child_->Signal(SIGQUIT);  // Immediate shutdown: no checkpoint.
+  if (!child_->Wait(30000).ok()) {
+    child_->Signal(SIGKILL);
+    (void)child_->Wait(5000);
+  }
+  child_.reset();
+}
+
+}  // namespace rp

@@ -1,0 +1,59 @@
+// PostgresProcess: a private PostgreSQL 15 server (Debian's binaries, never a stand-in) on a free
+// loopback port, its cluster, socket and log in its own directory — for the tests, rp-sim and
+// rp-bench. PostgreSQL refuses to run as root, so when we are root the cluster belongs to the
+// `postgres` user the Debian package creates and the server runs as it (setpriv, which execs, so
+// the postmaster itself is our child and takes our signals). Durable as configured: fsync and
+// synchronous_commit on. Not thread-safe: one owner.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/process.h"
+#include "common/status.h"
+
+namespace rp {
+
+struct PostgresOptions {
+  std::string bin_dir = "/usr/lib/postgresql/15/bin";
+  int max_connections = 200;
+  int commit_delay_us = 0;  // Group commit: how long a commit waits for others to share its flush.
+  int commit_siblings = 5;  // ...when at least this many transactions are open.
+  std::string shared_buffers = "128MB";
+};
+
+class PostgresProcess {
+ public:
+  // Picks a free port; creates nothing yet.
+  explicit PostgresProcess(std::string dir, PostgresOptions options = {});
+  ~PostgresProcess();  // An immediate shutdown if still running.
+  PostgresProcess(const PostgresProcess&) = delete;
+  PostgresProcess& operator=(const PostgresProcess&) = delete;
+
+  // Creates the cluster on first use (initdb, trust authentication on loopback only), starts the
+  // server and waits until it accepts queries (at most 60 s). Unavailable(start_failed) naming
+  // the log otherwise.
+  Status Start();
+  // A fast shutdown (rolls back open transactions, checkpoints): a clean stop.
+  Status Stop();
+  // An immediate shutdown: no checkpoint, as a crash would leave it; the next Start() replays
+  // the WAL. Every committed transaction survives it.
+  void Crash();
+  bool running() const { return child_.has_value(); }
+  int port() const { return port_; }
+  // postgresql://postgres@127.0.0.1:<port>/postgres
+  std::string url() const;
+  const std::string& dir() const { return dir_; }
+
+ private:
+  Status InitDb();
+  std::vector<std::string> AsOwner(std::vector<std::string> argv) const;
+  Status WaitReady();
+
+  std::string dir_;
+  PostgresOptions options_;
+  int port_ = 0;
+  std::optional<ChildProcess> child_;
+};
+
+}  // namespace rp

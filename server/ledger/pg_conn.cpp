@@ -1,0 +1,291 @@
+#include "server/ledger/pg_conn.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+
+#include "common/check.h"
+#include "common/clock.h"
+
+namespace rp::ledger {
+namespace {
+
+void ReplaceAll(std::string* s, std::string_view from, std::string_view to) {
+  for (size_t pos = s->find(from); pos != std::string::npos; pos = s->find(from, pos + to.size())) {
+    s->replace(pos, from.size(), to);
+  }
+}
+
+// One prepared statement: parameters bound as text, executed on the first Step(), its rows read
+// from the result.
+class PgStatement final : public Statement {
+ public:
+  PgStatement(PgConnection* conn, std::string name, int params, bool takes_row_locks)
+      : conn_(conn),
+        name_(std::move(name)),
+        values_(static_cast<size_t>(params)),
+        takes_row_locks_(takes_row_locks) {}
+  ~PgStatement() override { Clear(); }
+
+  void BindInt(int index, int64_t value) override { Set(index, std::to_string(value)); }
+  void BindText(int index, std::string_view value) override { Set(index, std::string(value)); }
+  void BindNull(int index) override {
+    if (index >= 1 && static_cast<size_t>(index) <= values_.size()) values_[index - 1].reset();
+  }
+
+  bool Step() override {
+    if (!executed_) Execute();
+    if (!status_.ok() || result_ == nullptr) return false;
+    if (row_ + 1 >= PQntuples(result_)) {
+      row_ = PQntuples(result_);
+      return false;
+    }
+    ++row_;
+    return true;
+  }
+  const Status& status() const override { return status_; }
+  int64_t Int(int col) const override {
+    const char* v = PQgetvalue(result_, row_, col);
+    if (v[0] == 't' && v[1] == '\0') return 1;  // Booleans (EXISTS).
+    if (v[0] == 'f' && v[1] == '\0') return 0;
+    return std::strtoll(v, nullptr, 10);
+  }
+  std::string Text(int col) const override {
+    return std::string(PQgetvalue(result_, row_, col),
+                       static_cast<size_t>(PQgetlength(result_, row_, col)));
+  }
+  bool IsNull(int col) const override { return PQgetisnull(result_, row_, col) != 0; }
+  int64_t Changes() const override { return changes_; }
+  void Reset() override {
+    Clear();
+    for (auto& v : values_) v.reset();
+  }
+
+ private:
+  void Set(int index, std::string value) {
+    if (index >= 1 && static_cast<size_t>(index) <= values_.size()) {
+      values_[index - 1] = std::move(value);
+    }
+  }
+  void Clear() {
+    if (result_ != nullptr) PQclear(result_);
+    result_ = nullptr;
+    executed_ = false;
+    row_ = -1;
+    changes_ = 0;
+    status_ = Status::Ok();
+  }
+  void Execute() {
+    executed_ = true;
+    std::vector<const char*> params;
+    params.reserve(values_.size());
+    for (const auto& v : values_) params.push_back(v ? v->c_str() : nullptr);
+    const int64_t start_ns = takes_row_locks_ ? MonotonicNs() : 0;
+    result_ = PQexecPrepared(conn_->raw(), name_.c_str(), static_cast<int>(params.size()),
+                             params.data(), nullptr, nullptr, 0);
+    if (takes_row_locks_) {
+      ++conn_->figures().row_lock_waits;
+      conn_->figures().row_lock_wait_ns += MonotonicNs() - start_ns;
+    }
+    const ExecStatusType st = result_ ? PQresultStatus(result_) : PGRES_FATAL_ERROR;
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+      status_ = PgError(result_, conn_->raw(), name_);
+      return;
+    }
+    const char* n = PQcmdTuples(result_);
+    changes_ = n != nullptr && n[0] != '\0' ? std::strtoll(n, nullptr, 10) : 0;
+  }
+
+  PgConnection* conn_;
+  const std::string name_;
+  std::vector<std::optional<std::string>> values_;
+  const bool takes_row_locks_;
+  PGresult* result_ = nullptr;
+  bool executed_ = false;
+  int row_ = -1;
+  int64_t changes_ = 0;
+  Status status_;
+};
+
+// A statement the server refused to prepare: every use reports why.
+class FailedStatement final : public Statement {
+ public:
+  explicit FailedStatement(Status s) : s_(std::move(s)) {}
+  void BindInt(int, int64_t) override {}
+  void BindText(int, std::string_view) override {}
+  void BindNull(int) override {}
+  bool Step() override { return false; }
+  const Status& status() const override { return s_; }
+  int64_t Int(int) const override { return 0; }
+  std::string Text(int) const override { return {}; }
+  bool IsNull(int) const override { return true; }
+  int64_t Changes() const override { return 0; }
+  void Reset() override {}
+
+ private:
+  Status s_;
+};
+
+}  // namespace
+
+std::string PgText(std::string_view portable, int* params) {
+  std::string s;
+  s.reserve(portable.size() + 16);
+  int n = 0;
+  for (char c : portable) {
+    if (c == '?') {
+      s += "$" + std::to_string(++n);
+    } else {
+      s += c;
+    }
+  }
+  *params = n;
+  ReplaceAll(&s, "{for_update}", " FOR UPDATE");
+  ReplaceAll(&s, "{skip_locked}", " FOR UPDATE SKIP LOCKED");
+  ReplaceAll(&s, "{row_id}", "ctid");
+  ReplaceAll(&s, "{begin}", "BEGIN");
+  ReplaceAll(&s, "{pk}", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY");
+  ReplaceAll(&s, "{int}", "BIGINT");
+  return s;
+}
+
+Status PgError(const PGresult* result, PGconn* conn, std::string_view what) {
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string code = state ? state : "";
+  std::string message = result ? PQresultErrorMessage(result) : PQerrorMessage(conn);
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  message = std::string(what) + ": [" + code + "] " + message;
+  if (PQstatus(conn) != CONNECTION_OK || code.rfind("08", 0) == 0 || code.rfind("57P", 0) == 0) {
+    return {Error::kStorageBusy, "ledger connection lost: " + message};
+  }
+  // Retryable: the transaction lost a race the server resolved by aborting it, or waited too
+  // long for a lock, or the server is short of resources (disk full, out of connections).
+  if (code == "40001" || code == "40P01" || code == "55P03" || code.rfind("53", 0) == 0) {
+    return {Error::kStorageBusy, message};
+  }
+  if (code == "57014") return {Error::kTimeout, message};
+  if (code.rfind("23", 0) == 0) return {Error::kConstraintViolation, message};
+  return Internal(message);
+}
+
+Result<std::unique_ptr<PgConnection>> PgConnection::Open(const PgConnectionOptions& options) {
+  std::unique_ptr<PgConnection> c(new PgConnection(options));
+  Status s = c->Connect();
+  if (!s.ok()) return s;
+  return c;
+}
+
+PgConnection::~PgConnection() {
+  cache_.clear();
+  if (conn_ != nullptr) PQfinish(conn_);
+}
+
+Status PgConnection::Connect() {
+  if (conn_ != nullptr) PQfinish(conn_);
+  cache_.clear();
+  depth_ = 0;
+  const std::string timeout =
+      std::to_string(std::max<int64_t>(1, options_.connect_timeout_ms / 1000));
+  const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
+  const char* values[] = {options_.url.c_str(), timeout.c_str(), "rp-server", nullptr};
+  conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+    return {Error::kStorageBusy,
+            "cannot connect to the ledger: " + std::string(conn_ ? PQerrorMessage(conn_) : "")};
+  }
+  // Every setting the ledger relies on, explicitly, per connection.
+  const std::string settings =
+      "SET synchronous_commit = on; SET statement_timeout = " +
+      std::to_string(options_.statement_timeout_ms) +
+      "; SET lock_timeout = " + std::to_string(options_.lock_timeout_ms) +
+      "; SET idle_in_transaction_session_timeout = 60000; SET client_min_messages = warning;";
+  return ExecScript(settings);
+}
+
+bool PgConnection::healthy() const {
+  return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
+}
+
+Status PgConnection::Reconnect() {
+  return Connect();
+}
+
+Statement& PgConnection::Prepare(const Sql& sql) {
+  const auto id = static_cast<size_t>(sql.id());
+  if (id >= cache_.size()) cache_.resize(id + 1);
+  std::unique_ptr<Statement>& slot = cache_[id];
+  if (slot) {
+    slot->Reset();
+    return *slot;
+  }
+  int params = 0;
+  const std::string text = PgText(sql.text(), &params);
+  const std::string name = "s" + std::to_string(id);
+  PGresult* r = PQprepare(conn_, name.c_str(), text.c_str(), params, nullptr);
+  if (r == nullptr || PQresultStatus(r) != PGRES_COMMAND_OK) {
+    Status s = PgError(r, conn_, "prepare");
+    spdlog::error("ledger statement does not prepare: {}: {}", s.ToString(), text);
+    PQclear(r);
+    // Cached like any statement; a reconnect clears the cache and tries again.
+    slot = std::make_unique<FailedStatement>(s);
+    return *slot;
+  }
+  PQclear(r);
+  const bool locks = sql.text().find("{for_update}") != std::string_view::npos;
+  slot = std::make_unique<PgStatement>(this, name, params, locks);
+  return *slot;
+}
+
+Status PgConnection::Simple(const char* sql) {
+  PGresult* r = PQexec(conn_, sql);
+  Status s = (r != nullptr && PQresultStatus(r) == PGRES_COMMAND_OK) ? Status::Ok()
+                                                                     : PgError(r, conn_, sql);
+  PQclear(r);
+  return s;
+}
+
+Status PgConnection::Nested(const std::function<Status()>& fn) {
+  const std::string name = "sp" + std::to_string(depth_);
+  Status s = Simple(("SAVEPOINT " + name).c_str());
+  if (!s.ok()) return s;
+  ++depth_;
+  try {
+    s = fn();
+  } catch (const std::exception& e) {
+    s = Internal(std::string("write job threw: ") + e.what());
+  }
+  --depth_;
+  if (!s.ok()) {
+    // A failed rollback-to leaves the transaction aborted: the whole job then fails on commit.
+    (void)Simple(("ROLLBACK TO SAVEPOINT " + name).c_str());
+  }
+  Status released = Simple(("RELEASE SAVEPOINT " + name).c_str());
+  return s.ok() ? released : s;
+}
+
+Status PgConnection::ExecScript(std::string_view sql) {
+  int params = 0;
+  const std::string text = PgText(sql, &params);
+  PGresult* r = PQexec(conn_, text.c_str());
+  const ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  Status s = (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) ? Status::Ok()
+                                                               : PgError(r, conn_, "script");
+  PQclear(r);
+  return s;
+}
+
+Status PgConnection::Begin() {
+  return Simple(options_.read_only ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN");
+}
+
+Status PgConnection::Commit() {
+  return Simple("COMMIT");
+}
+
+void PgConnection::Rollback() {
+  (void)Simple("ROLLBACK");  // Best effort: nothing is lost by a failed rollback.
+}
+
+}  // namespace rp::ledger
