@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -20,9 +21,17 @@ bool IsRoot() {
   return geteuid() == 0;
 }
 
-// Gives path to the postgres user (when we are root: the server runs as it).
+// Gives path to the postgres user (when we are root: the server runs as it), and lets it reach
+// path: each parent we own (a 0700 temporary directory, say) gains the right to be traversed
+// (o+x: passing through, not listing).
 Status OwnDir(const std::string& path) {
   if (!IsRoot()) return Status::Ok();
+  for (fs::path p = fs::absolute(path).parent_path(); p != p.root_path(); p = p.parent_path()) {
+    struct stat st {};
+    if (stat(p.c_str(), &st) == 0 && st.st_uid == geteuid() && (st.st_mode & S_IXOTH) == 0) {
+      (void)chmod(p.c_str(), (st.st_mode & 07777) | S_IXOTH);
+    }
+  }
   const passwd* pw = getpwnam("postgres");
   if (pw == nullptr) {
     return Status(Error::kStartFailed,

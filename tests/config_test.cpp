@@ -156,8 +156,18 @@ TEST(ConfigDocsTest, TheDocsTableIsTheDeclaredOne) {
   const size_t from = doc.find(begin), to = doc.find(end);
   ASSERT_NE(from, std::string::npos) << "docs/api.md has no config table markers";
   ASSERT_NE(to, std::string::npos);
-  EXPECT_EQ(doc.substr(from + begin.size(), to - from - begin.size()), r.MarkdownTable())
-      << "docs/api.md's table is out of date: paste the output of `rp-server config`";
+  std::istringstream documented(doc.substr(from + begin.size(), to - from - begin.size()));
+  std::istringstream declared(r.MarkdownTable());
+  std::string a, b;
+  for (int line = 1; std::getline(declared, b); ++line) {
+    const bool more = static_cast<bool>(std::getline(documented, a));
+    ASSERT_TRUE(more && a == b) << "docs/api.md's config table is out of date (./rp docs "
+                                   "regenerates it) at row "
+                                << line << ":\n  documented: " << (more ? a : "(missing)")
+                                << "\n  declared:   " << b;
+  }
+  EXPECT_FALSE(std::getline(documented, a))
+      << "docs/api.md documents a key no longer declared: " << a;
 }
 
 }  // namespace

@@ -96,11 +96,11 @@ TEST_F(ExpiryTest, PaymentAfterAnUnpaidCloseIsRefundedInFull) {
   ASSERT_TRUE(server_->app->ScanExpiredNow().ok());  // The scanner leaves it alone.
   EXPECT_EQ(Status(packet), "expired");
   server_->app->Stop();
-  auto engine = ledger::OpenReadOnly(dir_.File("ledger.db"));
-  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  std::unique_ptr<ledger::Engine> engine = OpenLedgerReadOnly(dir_.File("ledger.db"));
+  ASSERT_TRUE(engine);
   conservation::LedgerSnapshot snap;
   ledger::outbox::Backlog tasks;
-  ASSERT_TRUE((*engine)
+  ASSERT_TRUE(engine
                   ->Read([&](ledger::ReadTx& tx) {
                     auto b = ledger::outbox::Stuck(tx, INT64_MAX);
                     if (!b.ok()) return b.status();

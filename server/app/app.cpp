@@ -143,6 +143,16 @@ void DropCachedClaimState(App::Parts* p) {
     spdlog::info("start-up: dropped Redis claim state of {} open packets", open.size());
 }
 
+// Where the ledger is, for the logs: the file, or the database URL without its password.
+std::string LedgerWhere(const ledger::LedgerOptions& o) {
+  if (o.engine != "postgres") return o.path + " synchronous=" + o.synchronous;
+  const size_t at = o.url.find('@'), colon = o.url.find(':', o.url.find("//") + 2);
+  if (at != std::string::npos && colon != std::string::npos && colon < at) {
+    return o.url.substr(0, colon) + ":***" + o.url.substr(at);
+  }
+  return o.url;
+}
+
 recon::ReconOptions ReconOptionsOf(const ServerConfig& c) {
   return {c.downstream.payment_url, c.downstream.wallet_url, c.downstream.reward_url,
           c.downstream.call_deadline_ms * 2, 0};
@@ -239,8 +249,8 @@ Result<std::unique_ptr<App>> App::Start(ServerConfig config, const Clock* clock)
       gateway::ApiDeps{&p->config.server, p->packets.get(), p->claims.get(), p->b2c.get(),
                        p->ledger.get(), p->recon_runner.get(), &p->hub, p->clock});
   p->http->Run();
-  spdlog::info("rp-server up: scheme={} db={} synchronous={} threads={} mocks={}", c.claim.scheme,
-               c.ledger.path, c.ledger.synchronous, c.server.threads,
+  spdlog::info("rp-server up: scheme={} ledger={} {} threads={} mocks={}", c.claim.scheme,
+               c.ledger.engine, LedgerWhere(c.ledger), c.server.threads,
                c.downstream.wallet_url.empty() ? "none" : c.downstream.wallet_url);
   return std::unique_ptr<App>(new App(std::move(p)));
 }
@@ -255,8 +265,9 @@ Result<std::unique_ptr<App>> App::StartWorker(ServerConfig config) {
   Status s = StartCore(p.get());
   if (!s.ok()) return s;
   StartAsync(p.get(), /*run_workers=*/true);
-  spdlog::info("rp-server worker up: db={} workers={} wallet={}", p->config.ledger.path,
-               p->config.async.workers, p->config.downstream.wallet_url);
+  spdlog::info("rp-server worker up: ledger={} {} workers={} wallet={}", p->config.ledger.engine,
+               LedgerWhere(p->config.ledger), p->config.async.workers,
+               p->config.downstream.wallet_url);
   return std::unique_ptr<App>(new App(std::move(p)));
 }
 
@@ -293,7 +304,7 @@ Status App::ScanExpiredNow() {
 }
 
 Result<std::string> ReconcileLedger(const ServerConfig& c, int64_t since_ms, bool* clean) {
-  Result<std::unique_ptr<ledger::Engine>> engine = ledger::OpenReadOnly(c.ledger.path);
+  Result<std::unique_ptr<ledger::Engine>> engine = ledger::OpenReadOnly(c.ledger);
   if (!engine.ok()) return engine.status();
   SystemClock clock;
   recon::ReconOptions o = ReconOptionsOf(c);
@@ -304,8 +315,8 @@ Result<std::string> ReconcileLedger(const ServerConfig& c, int64_t since_ms, boo
   return recon::ToJson(*r).dump(2) + "\n";
 }
 
-Result<std::string> CheckLedger(const std::string& db_path, bool* ok) {
-  Result<std::unique_ptr<ledger::Engine>> engine = ledger::OpenReadOnly(db_path);
+Result<std::string> CheckLedger(const ledger::LedgerOptions& options, bool* ok) {
+  Result<std::unique_ptr<ledger::Engine>> engine = ledger::OpenReadOnly(options);
   if (!engine.ok()) return engine.status();
   conservation::LedgerSnapshot snap;
   Status s = (*engine)->Read([&](ledger::ReadTx& tx) { return ledger::LoadSnapshot(tx, &snap); });

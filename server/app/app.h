@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "server/app/config.h"
+#include "server/ledger/options.h"
 
 namespace rp {
 
@@ -39,9 +40,9 @@ class App {
 // report; *clean tells whether it found nothing. bad_config when the file is not a ledger.
 Result<std::string> ReconcileLedger(const ServerConfig& config, int64_t since_ms, bool* clean);
 
-// Reads the ledger at db_path (read-only) and checks the conservation invariant.
-// Used by `rp-server check`. Returns the formatted report; *ok tells whether it held.
-// bad_config when the file is missing or not a ledger.
-Result<std::string> CheckLedger(const std::string& db_path, bool* ok);
+// Reads the ledger (read-only) and checks the conservation invariant. Used by `rp-server
+// check`. Returns the formatted report; *ok tells whether it held. bad_config when the file or
+// database is missing or not a ledger.
+Result<std::string> CheckLedger(const ledger::LedgerOptions& ledger, bool* ok);
 
 }  // namespace rp

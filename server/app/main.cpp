@@ -54,6 +54,14 @@ struct Command {
     if (!s.ok()) std::cerr << "rp-server: " << s.message() << "\n";
     return s.ok();
   }
+  // For the tools that only read the ledger: the file and the flags, no server rules (a check
+  // needs no secrets).
+  bool LoadLedgerOnly() {
+    rp::Status s = sources.file.empty() ? rp::Status::Ok() : registry.LoadYamlFile(sources.file);
+    if (s.ok()) s = rp::options::ApplyFlags(registry, sources.flags);
+    if (!s.ok()) std::cerr << "rp-server: " << s.message() << "\n";
+    return s.ok();
+  }
 };
 
 int Serve(Command& cmd, bool worker_only) {
@@ -68,7 +76,9 @@ int Serve(Command& cmd, bool worker_only) {
     std::printf("rp-server listening on http://%s:%d\n", cmd.config.server.host.c_str(),
                 (*app)->port());
   } else {
-    std::printf("rp-server worker running on %s\n", cmd.config.ledger.path.c_str());
+    const bool pg = cmd.config.ledger.engine == "postgres";
+    std::printf("rp-server worker running on %s\n",
+                pg ? "the postgres ledger" : cmd.config.ledger.path.c_str());
   }
   std::fflush(stdout);
   int sig = 0;
@@ -128,9 +138,10 @@ int Recon(Command& cmd, int64_t since_s) {
   return clean ? 0 : 1;
 }
 
-int Check(const std::string& db_path) {
+int Check(Command& cmd) {
+  if (!cmd.LoadLedgerOnly()) return 2;
   bool ok = false;
-  rp::Result<std::string> report = rp::CheckLedger(db_path, &ok);
+  rp::Result<std::string> report = rp::CheckLedger(cmd.config.ledger, &ok);
   if (!report.ok()) {
     std::cerr << "rp-server: " << report.status().message() << "\n";
     return 2;
@@ -149,12 +160,14 @@ int main(int argc, char** argv) {
   CLI::App* serve = cli.add_subcommand("serve", "Run the HTTP server");
   Command serve_cmd(serve, std::nullopt);
   CLI::App* worker = cli.add_subcommand("worker", "Run the async workers alone (no HTTP)");
-  Command worker_cmd(worker, std::vector<std::string>{"ledger.path", "mocks.url", "rng.seed"});
+  Command worker_cmd(worker, std::vector<std::string>{"ledger.engine", "ledger.path", "ledger.url",
+                                                      "mocks.url", "rng.seed"});
 
   int64_t since_s = 0;
   CLI::App* recon =
       cli.add_subcommand("recon", "Reconcile the ledger with the services; exit 1 on drift");
-  Command recon_cmd(recon, std::vector<std::string>{"ledger.path", "mocks.url"});
+  Command recon_cmd(
+      recon, std::vector<std::string>{"ledger.engine", "ledger.path", "ledger.url", "mocks.url"});
   recon->add_option("--since", since_s, "Only packets created at or after this unix time (s)");
 
   int64_t user = 0, count = 1, ttl_s = 86400;
@@ -168,9 +181,8 @@ int main(int argc, char** argv) {
   token->add_option("--ttl", ttl_s, "Token lifetime in seconds")
       ->check(CLI::Range(int64_t{1}, int64_t{365 * 86400}));
 
-  std::string db_path = "rp-ledger.db";
   CLI::App* check = cli.add_subcommand("check", "Check the ledger's conservation invariant");
-  check->add_option("--db", db_path, "SQLite ledger path");
+  Command check_cmd(check, std::vector<std::string>{"ledger.engine", "ledger.path", "ledger.url"});
 
   CLI::App* config = cli.add_subcommand("config", "Print every configuration key as Markdown");
 
@@ -183,5 +195,5 @@ int main(int argc, char** argv) {
     std::cout << serve_cmd.registry.MarkdownTable();
     return 0;
   }
-  return Check(db_path);
+  return Check(check_cmd);
 }

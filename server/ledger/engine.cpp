@@ -47,15 +47,23 @@ Result<std::unique_ptr<Engine>> OpenEngine(const LedgerOptions& options) {
 }
 
 Result<std::unique_ptr<Engine>> OpenReadOnly(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    return Status(Error::kBadConfig, path + ": no such file");
-  }
   LedgerOptions o;
   o.path = path;
+  return OpenReadOnly(o);
+}
+
+Result<std::unique_ptr<Engine>> OpenReadOnly(const LedgerOptions& options) {
+  const bool pg = options.engine == "postgres";
+  const std::string path = pg ? options.url : options.path;
+  std::error_code ec;
+  if (!pg && !std::filesystem::is_regular_file(path, ec)) {
+    return Status(Error::kBadConfig, path + ": no such file");
+  }
+  LedgerOptions o = options;
   o.read_connections = 1;
   o.read_wait_ms = 1000;
-  Result<std::unique_ptr<Engine>> engine = OpenSqliteEngine(o, /*read_only=*/true);
+  Result<std::unique_ptr<Engine>> engine =
+      pg ? OpenPgEngine(o, /*read_only=*/true) : OpenSqliteEngine(o, /*read_only=*/true);
   if (!engine.ok()) return Status(Error::kBadConfig, path + ": " + engine.status().message());
   Result<int> version = Status(Error::kBadConfig, "");
   Status s = (*engine)->Read([&](ReadTx& tx) {

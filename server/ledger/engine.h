@@ -84,7 +84,9 @@ void WriteEngineMetrics(metrics::Writer& w, const EngineStats& s, const std::str
 Result<std::unique_ptr<Engine>> OpenEngine(const LedgerOptions& options);
 
 // Opens an existing ledger read-only (tools: check, recon). InvalidArgument(bad_config) when
-// the file is missing, is not a ledger, or is newer than this build.
+// the file or database is missing, is not a ledger, or is newer than this build.
+Result<std::unique_ptr<Engine>> OpenReadOnly(const LedgerOptions& options);
+// The SQLite file at path.
 Result<std::unique_ptr<Engine>> OpenReadOnly(const std::string& path);
 
 }  // namespace rp::ledger

@@ -16,7 +16,7 @@ const Sql kLoadForUpdate("SELECT " RP_PACKET_COLUMNS
                          " FROM packets WHERE packet_id = ?{for_update}");
 const Sql kListDue("SELECT " RP_PACKET_COLUMNS
                    " FROM packets WHERE status IN ('active', 'awaiting_payment') "
-                   "AND expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?");
+                   "AND expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?{skip_locked}");
 const Sql kFindByOrder(
     "SELECT packet_id, request_hash FROM packets WHERE sender_id = ? AND order_no = ?");
 const Sql kInsert(

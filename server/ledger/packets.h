@@ -40,6 +40,8 @@ Status AddClaim(Tx& tx, int64_t packet_id, int64_t amount_cents, int64_t expecte
                 int64_t now_ms);
 
 // Active and awaiting-payment packets whose time is up at now_ms, soonest first, at most limit.
+// On a row-locking engine the rows are locked (skipping those another scanner holds), so
+// several instances scanning at once split the work instead of colliding.
 Result<std::vector<PacketRecord>> ListDue(ReadTx& tx, int64_t now_ms, int limit);
 
 // Packets that can still be claimed or paid, newest first, at most limit.

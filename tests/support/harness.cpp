@@ -12,8 +12,16 @@
 
 #include <filesystem>
 
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+#include <mutex>
+
 #include "common/crypto.h"
 #include "common/options.h"
+#include "common/pg_process.h"
 
 namespace rp::testing {
 
@@ -21,10 +29,82 @@ std::string TokenFor(int64_t user_id) {
   return auth::MintToken(kAuthSecret, user_id, std::time(nullptr) + 3600);
 }
 
+namespace {
+
+// The process's private PostgreSQL, started on first use, stopped (and its files removed) at
+// exit; the databases it holds, by ledger path.
+struct SharedPostgres {
+  TempDir dir;
+  std::unique_ptr<PostgresProcess> server;
+  std::mutex mu;
+  std::map<std::string, std::string> urls;
+  int next = 0;
+
+  static SharedPostgres& Get() {
+    static SharedPostgres shared;
+    std::lock_guard<std::mutex> lock(shared.mu);
+    if (!shared.server) {
+      shared.server = std::make_unique<PostgresProcess>(shared.dir.File("pg"));
+      Status s = shared.server->Start();
+      if (!s.ok()) {
+        std::fprintf(stderr, "cannot start PostgreSQL for the tests: %s\n", s.ToString().c_str());
+        std::abort();  // Nothing can run: the environment asked for PostgreSQL.
+      }
+    }
+    return shared;
+  }
+
+  std::string UrlFor(const std::string& path) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = urls.find(path);
+    if (it != urls.end()) return it->second;
+    const std::string name = "t" + std::to_string(getpid()) + "_" + std::to_string(++next);
+    PGconn* c = PQconnectdb(server->url().c_str());
+    PGresult* r = PQexec(c, ("CREATE DATABASE " + name).c_str());
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    PQfinish(c);
+    if (!ok) std::abort();
+    const std::string url =
+        "postgresql://postgres@127.0.0.1:" + std::to_string(server->port()) + "/" + name;
+    urls[path] = url;
+    return url;
+  }
+};
+
+}  // namespace
+
+bool OnPostgres() {
+  const char* e = std::getenv("RP_TEST_LEDGER");
+  return e != nullptr && std::string(e) == "postgres";
+}
+
+ledger::LedgerOptions LedgerFor(const std::string& path) {
+  ledger::LedgerOptions o;
+  o.path = path;
+  if (OnPostgres()) {
+    o.engine = "postgres";
+    o.url = SharedPostgres::Get().UrlFor(path);
+    o.pool_size = 8;
+  }
+  return o;
+}
+
+std::vector<std::string> LedgerArgs(const std::string& path) {
+  if (!OnPostgres()) return {"--db", path};
+  return {"--ledger", "postgres", "--ledger-url", LedgerFor(path).url};
+}
+
+std::unique_ptr<ledger::Engine> OpenLedgerReadOnly(const std::string& path) {
+  auto engine = ledger::OpenReadOnly(LedgerFor(path));
+  EXPECT_TRUE(engine.ok()) << engine.status().ToString();
+  return engine.ok() ? std::move(engine.value()) : nullptr;
+}
+
 ServerConfig TestConfig(const TempDir& dir) {
   ServerConfig c;
   c.server.port = 0;
-  c.ledger.path = dir.File("ledger.db");
+  c.ledger = LedgerFor(dir.File("ledger.db"));
   c.server.auth_secret = kAuthSecret;
   c.server.payment_secret = kPaymentSecret;
   c.reward_secret = kRewardSecret;
@@ -49,8 +129,8 @@ InProcessServer::InProcessServer(ServerConfig config, const Clock* clock) {
 }
 
 ServerProcess::ServerProcess(const TempDir& dir, const std::vector<std::string>& extra_args) {
-  std::vector<std::string> argv = {RP_SERVER_BIN, "serve", "--port",
-                                   "0",           "--db",  dir.File("ledger.db")};
+  std::vector<std::string> argv = {RP_SERVER_BIN, "serve", "--port", "0"};
+  for (const std::string& a : LedgerArgs(dir.File("ledger.db"))) argv.push_back(a);
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   auto child = ChildProcess::Spawn(argv,
                                    {std::string("RP_AUTH_SECRET=") + kAuthSecret,
@@ -75,7 +155,7 @@ RedisProcess::RedisProcess(const TempDir& dir) : rp::RedisProcess(dir.File("redi
 
 ::testing::AssertionResult LedgerConserves(const std::string& db_path) {
   bool ok = false;
-  auto report = CheckLedger(db_path, &ok);
+  auto report = CheckLedger(LedgerFor(db_path), &ok);
   if (!report.ok()) return ::testing::AssertionFailure() << report.status().ToString();
   if (!ok) return ::testing::AssertionFailure() << *report;
   return ::testing::AssertionSuccess() << *report;

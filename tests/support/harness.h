@@ -17,6 +17,7 @@
 #include "common/redis_process.h"
 #include "server/app/app.h"
 #include "server/app/config.h"
+#include "server/ledger/engine.h"
 #include "tests/util/temp_dir.h"
 
 namespace rp::testing {
@@ -41,6 +42,17 @@ class Client : public api::Client {
 };
 
 std::string TokenFor(int64_t user_id);
+
+// The ledger engine the tests of this process run on: SQLite, or PostgreSQL when the environment
+// says RP_TEST_LEDGER=postgres (ctest registers the server-level suites both ways). On
+// PostgreSQL one private server is started for the process and each ledger path gets a database
+// of its own, the same one every time the path is named (a restart finds its data).
+bool OnPostgres();
+ledger::LedgerOptions LedgerFor(const std::string& path);
+// The command-line flags that point rp-server at that ledger.
+std::vector<std::string> LedgerArgs(const std::string& path);
+// A read-only engine over that ledger (for checks after a server stopped).
+std::unique_ptr<ledger::Engine> OpenLedgerReadOnly(const std::string& path);
 
 // A config pointing at dir's ledger with test secrets and a free port.
 ServerConfig TestConfig(const TempDir& dir);
@@ -73,7 +85,7 @@ class RedisProcess : public rp::RedisProcess {
   explicit RedisProcess(const TempDir& dir);
 };
 
-// Every packet in the ledger file satisfies the conservation invariant (runs the checker).
+// Every packet in the ledger satisfies the conservation invariant (runs the checker).
 ::testing::AssertionResult LedgerConserves(const std::string& db_path);
 
 }  // namespace rp::testing
