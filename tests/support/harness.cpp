@@ -90,6 +90,10 @@ ledger::LedgerOptions LedgerFor(const std::string& path) {
   return o;
 }
 
+PostgresProcess* TestPostgres() {
+  return OnPostgres() ? SharedPostgres::Get().server.get() : nullptr;
+}
+
 std::vector<std::string> LedgerArgs(const std::string& path) {
   if (!OnPostgres()) return {"--db", path};
   return {"--ledger", "postgres", "--ledger-url", LedgerFor(path).url};

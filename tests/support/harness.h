@@ -13,6 +13,7 @@
 
 #include "common/api/api_client.h"
 #include "common/clock.h"
+#include "common/pg_process.h"
 #include "common/process.h"
 #include "common/redis_process.h"
 #include "server/app/app.h"
@@ -49,6 +50,8 @@ std::string TokenFor(int64_t user_id);
 // of its own, the same one every time the path is named (a restart finds its data).
 bool OnPostgres();
 ledger::LedgerOptions LedgerFor(const std::string& path);
+// The process's PostgreSQL server (nullptr on SQLite), for the tests that crash it.
+PostgresProcess* TestPostgres();
 // The command-line flags that point rp-server at that ledger.
 std::vector<std::string> LedgerArgs(const std::string& path);
 // A read-only engine over that ledger (for checks after a server stopped).

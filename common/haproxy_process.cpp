@@ -1,0 +1,94 @@
+#include "common/haproxy_process.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/redis_process.h"
+
+namespace rp {
+namespace {
+
+bool Accepts(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
+HaproxyProcess::HaproxyProcess(std::string dir, std::vector<int> backend_ports,
+                               HaproxyOptions options)
+    : dir_(std::move(dir)),
+      backends_(std::move(backend_ports)),
+      options_(std::move(options)),
+      port_(FreeLoopbackPort()) {}
+
+HaproxyProcess::~HaproxyProcess() {
+  Stop();
+}
+
+std::string HaproxyProcess::Config() const {
+  const std::string check = "check inter " + std::to_string(options_.check_interval_ms) +
+                            "ms fall 2 rise 1";
+  std::string servers;
+  for (size_t i = 0; i < backends_.size(); ++i) {
+    servers += "  server rp" + std::to_string(i) + " 127.0.0.1:" + std::to_string(backends_[i]) +
+               " " + check + "\n";
+  }
+  return "global\n  maxconn " + std::to_string(options_.maxconn) +
+         "\n\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 60s\n"
+         "  timeout server 60s\n  option http-keep-alive\n  option redispatch\n  retries 2\n\n"
+         "frontend api\n  bind 127.0.0.1:" +
+         std::to_string(port_) +
+         "\n  # Claims and reads of one packet go to one instance: /v1/packets/<id>...\n"
+         "  acl per_packet path_reg ^/v1/packets/[0-9]+\n"
+         "  use_backend by_packet if per_packet\n  default_backend spread\n\n"
+         "backend by_packet\n  balance hash path,field(4,/)\n  hash-type consistent\n"
+         "  option httpchk GET /healthz\n" +
+         servers +
+         "\nbackend spread\n  balance roundrobin\n  option httpchk GET /healthz\n" + servers;
+}
+
+Status HaproxyProcess::Start() {
+  if (child_) return Status::Ok();
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  const std::string cfg = dir_ + "/haproxy.cfg";
+  std::ofstream(cfg) << Config();
+  auto child = ChildProcess::Spawn({options_.binary, "-db", "-f", cfg}, {}, dir_ + "/haproxy.log");
+  if (!child.ok()) return child.status();
+  child_.emplace(std::move(child.value()));
+  for (int i = 0; i < 1000; ++i) {
+    if (Accepts(port_)) return Status::Ok();
+    if (child_->Wait(10).ok()) {
+      child_.reset();
+      return Status(Error::kStartFailed, "haproxy exited; see " + dir_ + "/haproxy.log");
+    }
+  }
+  Stop();
+  return Status(Error::kStartFailed, "haproxy did not accept connections within 10 s");
+}
+
+void HaproxyProcess::Stop() {
+  if (!child_) return;
+  child_->Signal(SIGTERM);
+  if (!child_->Wait(5000).ok()) {
+    child_->Signal(SIGKILL);
+    (void)child_->Wait(5000);
+  }
+  child_.reset();
+}
+
+}  // namespace rp
