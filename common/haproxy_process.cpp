@@ -3,9 +3,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -26,6 +28,15 @@ bool Accepts(int port) {
   return ok;
 }
 
+// HAProxy needs two descriptors per connection (client and server side) and refuses to start
+// when maxconn needs more than the process may open.
+int MaxconnWithin(int wanted) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return wanted;
+  const int64_t fits = (static_cast<int64_t>(limit.rlim_cur) - 64) / 2;
+  return static_cast<int>(std::max<int64_t>(16, std::min<int64_t>(wanted, fits)));
+}
+
 }  // namespace
 
 HaproxyProcess::HaproxyProcess(std::string dir, std::vector<int> backend_ports,
@@ -40,14 +51,14 @@ HaproxyProcess::~HaproxyProcess() {
 }
 
 std::string HaproxyProcess::Config() const {
-  const std::string check = "check inter " + std::to_string(options_.check_interval_ms) +
-                            "ms fall 2 rise 1";
+  const std::string check =
+      "check inter " + std::to_string(options_.check_interval_ms) + "ms fall 2 rise 1";
   std::string servers;
   for (size_t i = 0; i < backends_.size(); ++i) {
     servers += "  server rp" + std::to_string(i) + " 127.0.0.1:" + std::to_string(backends_[i]) +
                " " + check + "\n";
   }
-  return "global\n  maxconn " + std::to_string(options_.maxconn) +
+  return "global\n  maxconn " + std::to_string(MaxconnWithin(options_.maxconn)) +
          "\n\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 60s\n"
          "  timeout server 60s\n  option http-keep-alive\n  option redispatch\n  retries 2\n\n"
          "frontend api\n  bind 127.0.0.1:" +
@@ -57,8 +68,8 @@ std::string HaproxyProcess::Config() const {
          "  use_backend by_packet if per_packet\n  default_backend spread\n\n"
          "backend by_packet\n  balance hash path,field(4,/)\n  hash-type consistent\n"
          "  option httpchk GET /healthz\n" +
-         servers +
-         "\nbackend spread\n  balance roundrobin\n  option httpchk GET /healthz\n" + servers;
+         servers + "\nbackend spread\n  balance roundrobin\n  option httpchk GET /healthz\n" +
+         servers;
 }
 
 Status HaproxyProcess::Start() {

@@ -19,7 +19,7 @@ namespace rp {
 struct HaproxyOptions {
   std::string binary = "/usr/sbin/haproxy";
   int check_interval_ms = 300;
-  int maxconn = 20000;
+  int maxconn = 20000;  // Lowered to what the descriptor limit allows.
 };
 
 class HaproxyProcess {

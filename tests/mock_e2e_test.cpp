@@ -30,44 +30,6 @@ std::string B2cBody(const std::string& order_no, const json& total_cents, int64_
       .dump();
 }
 
-// rp-mock as a child process.
-class MockProcess {
- public:
-  explicit MockProcess(const TempDir& dir) {
-    std::filesystem::create_directories(dir.File("mock"));
-    auto child = ChildProcess::Spawn(
-        {RP_MOCK_BIN, "serve", "--port", "0", "--data-dir", dir.File("mock"), "--seed", "7"},
-        {std::string("RP_PAYMENT_SECRET=") + kPaymentSecret,
-         std::string("RP_REWARD_SECRET=") + kRewardSecret},
-        dir.File("mock.log"));
-    EXPECT_TRUE(child.ok());
-    child_.emplace(std::move(child.value()));
-    auto line = child_->ReadLine(10000);
-    EXPECT_TRUE(line.ok()) << "rp-mock did not start";
-    if (line.ok()) url_ = line->substr(line->find("http://"));
-  }
-  const std::string& url() const { return url_; }
-  json Post(const std::string& path, const json& body) {
-    httplib::Client c(url_);
-    auto r = c.Post(path, body.dump(), "application/json");
-    return r ? json::parse(r->body, nullptr, false) : json();
-  }
-  json Get(const std::string& path) {
-    httplib::Client c(url_);
-    auto r = c.Get(path);
-    return r ? json::parse(r->body, nullptr, false) : json();
-  }
-  void Switch(const json& s) { Post("/admin/switches", s); }
-  void ResetSwitches() {
-    httplib::Client c(url_);
-    c.Delete("/admin/switches");
-  }
-
- private:
-  std::optional<ChildProcess> child_;
-  std::string url_;
-};
-
 class MockE2eTest : public ::testing::Test {
  protected:
   // Extra lines for the server's config file, and extra flags.

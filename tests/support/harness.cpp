@@ -1,21 +1,17 @@
-#include <gtest/gtest.h>
-
 #include "tests/support/harness.h"
 
-#include <stdlib.h>
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <libpq-fe.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <filesystem>
-
-#include <libpq-fe.h>
-#include <unistd.h>
-
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <mutex>
 
@@ -132,24 +128,57 @@ InProcessServer::InProcessServer(ServerConfig config, const Clock* clock) {
   port = app->port();
 }
 
-ServerProcess::ServerProcess(const TempDir& dir, const std::vector<std::string>& extra_args) {
-  std::vector<std::string> argv = {RP_SERVER_BIN, "serve", "--port", "0"};
+ServerProcess::ServerProcess(const TempDir& dir, const std::vector<std::string>& extra_args,
+                             int port, const std::string& log_name) {
+  std::vector<std::string> argv = {RP_SERVER_BIN, "serve", "--port", std::to_string(port)};
   for (const std::string& a : LedgerArgs(dir.File("ledger.db"))) argv.push_back(a);
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   auto child = ChildProcess::Spawn(argv,
                                    {std::string("RP_AUTH_SECRET=") + kAuthSecret,
                                     std::string("RP_PAYMENT_SECRET=") + kPaymentSecret,
                                     std::string("RP_REWARD_SECRET=") + kRewardSecret},
-                                   dir.File("server.log"));
+                                   dir.File(log_name));
   EXPECT_TRUE(child.ok()) << child.status().ToString();
   if (!child.ok()) return;
   child_.emplace(std::move(child.value()));
   auto line = child_->ReadLine(15000);
   EXPECT_TRUE(line.ok()) << "rp-server did not start: " << line.status().ToString();
   if (!line.ok()) return;
-  auto port = ParseListeningPort(*line);
-  EXPECT_TRUE(port.ok()) << port.status().ToString();
-  port_ = port.ok() ? *port : 0;
+  auto listening = ParseListeningPort(*line);
+  EXPECT_TRUE(listening.ok()) << listening.status().ToString();
+  port_ = listening.ok() ? *listening : 0;
+}
+
+MockProcess::MockProcess(const TempDir& dir) {
+  std::filesystem::create_directories(dir.File("mock"));
+  auto child = ChildProcess::Spawn(
+      {RP_MOCK_BIN, "serve", "--port", "0", "--data-dir", dir.File("mock"), "--seed", "7"},
+      {std::string("RP_PAYMENT_SECRET=") + kPaymentSecret,
+       std::string("RP_REWARD_SECRET=") + kRewardSecret},
+      dir.File("mock.log"));
+  EXPECT_TRUE(child.ok());
+  if (!child.ok()) return;
+  child_.emplace(std::move(child.value()));
+  auto line = child_->ReadLine(10000);
+  EXPECT_TRUE(line.ok()) << "rp-mock did not start";
+  if (line.ok()) url_ = line->substr(line->find("http://"));
+}
+
+nlohmann::json MockProcess::Post(const std::string& path, const nlohmann::json& body) {
+  httplib::Client c(url_);
+  auto r = c.Post(path, body.dump(), "application/json");
+  return r ? nlohmann::json::parse(r->body, nullptr, false) : nlohmann::json();
+}
+
+nlohmann::json MockProcess::Get(const std::string& path) {
+  httplib::Client c(url_);
+  auto r = c.Get(path);
+  return r ? nlohmann::json::parse(r->body, nullptr, false) : nlohmann::json();
+}
+
+void MockProcess::ResetSwitches() {
+  httplib::Client c(url_);
+  c.Delete("/admin/switches");
 }
 
 RedisProcess::RedisProcess(const TempDir& dir) : rp::RedisProcess(dir.File("redis")) {

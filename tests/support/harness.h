@@ -71,15 +71,34 @@ struct InProcessServer {
 // A real rp-server child process (for kill -9 and SIGTERM tests).
 class ServerProcess {
  public:
-  // Starts build/bin/rp-server serve with the given extra args; fails the test if it does not
-  // announce its port in time.
-  ServerProcess(const TempDir& dir, const std::vector<std::string>& extra_args = {});
+  // Starts build/bin/rp-server serve on dir's ledger with the given extra args, on port (0: a
+  // free one), logging to dir/log_name; fails the test if it does not announce its port in time.
+  // Several instances may share one dir (and so one ledger) with different log names.
+  ServerProcess(const TempDir& dir, const std::vector<std::string>& extra_args = {}, int port = 0,
+                const std::string& log_name = "server.log");
   int port() const { return port_; }
   ChildProcess& child() { return *child_; }
 
  private:
   std::optional<ChildProcess> child_;
   int port_ = 0;
+};
+
+// rp-mock (payment, wallet, reward, social) as a child process in dir/mock, seed 7.
+class MockProcess {
+ public:
+  explicit MockProcess(const TempDir& dir);
+  const std::string& url() const { return url_; }
+  // POST/GET on the mock's own API; a null json when it does not answer.
+  nlohmann::json Post(const std::string& path, const nlohmann::json& body);
+  nlohmann::json Get(const std::string& path);
+  // Sets one failure switch / clears them all (docs/mocks.md).
+  void Switch(const nlohmann::json& s) { Post("/admin/switches", s); }
+  void ResetSwitches();
+
+ private:
+  std::optional<ChildProcess> child_;
+  std::string url_;
 };
 
 // rp::RedisProcess started in the fixture's directory; fails the test if it does not start.
