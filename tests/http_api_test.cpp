@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -167,6 +168,53 @@ TEST_F(HttpApiTest, PaymentCallbackRules) {
   EXPECT_EQ(client_->Pay(failing.body["pay_order_no"], "failed", 500).body["status"], "closed");
   Reply late = client_->Pay(failing.body["pay_order_no"], "paid", 500);
   EXPECT_EQ(late.status, 409);
+}
+
+// The same money movement arriving many times at once (a client retrying over several
+// connections, a payment callback racing the poller): one original, every other answer a replay
+// of it, never a conflict or a 5xx. On PostgreSQL the duplicates really run concurrently in
+// separate transactions.
+TEST_F(HttpApiTest, ConcurrentDuplicatesAnswerTheOriginal) {
+  constexpr int kCopies = 12;
+  auto all_at_once = [&](const std::function<Reply(Client&)>& request) {
+    std::vector<Reply> replies(kCopies);
+    std::vector<std::thread> threads;
+    std::atomic<int> ready{0};
+    for (int i = 0; i < kCopies; ++i) {
+      threads.emplace_back([&, i] {
+        Client c(server_->port);
+        ++ready;
+        while (ready.load() < kCopies) std::this_thread::yield();
+        replies[static_cast<size_t>(i)] = request(c);
+      });
+    }
+    for (auto& t : threads) t.join();
+    return replies;
+  };
+  auto originals = [](const std::vector<Reply>& replies, const char* id_key) {
+    int created = 0;
+    std::set<std::string> ids;
+    for (const Reply& r : replies) {
+      EXPECT_TRUE(r.status == 200 || r.status == 201) << r.status << " " << r.raw;
+      created += r.status == 201;
+      ids.insert(r.body.value(id_key, nlohmann::json()).dump());
+    }
+    EXPECT_EQ(ids.size(), 1u) << "replays answered different records";
+    return created;
+  };
+  std::vector<Reply> sends =
+      all_at_once([](Client& c) { return c.SendPacket(7, "dup-send", 1200, 12); });
+  EXPECT_EQ(originals(sends, "packet_id"), 1);
+  const std::string pay = sends[0].body["pay_order_no"];
+  const int64_t packet = sends[0].body["packet_id"];
+  std::vector<Reply> callbacks = all_at_once([&](Client& c) { return c.Pay(pay, "paid", 1200); });
+  int fresh = 0;
+  for (const Reply& r : callbacks) {
+    EXPECT_EQ(r.status, 200) << r.raw;
+    fresh += r.status == 200 && !r.body.value("duplicate", true);
+  }
+  EXPECT_EQ(fresh, 1);
+  EXPECT_EQ(originals(all_at_once([&](Client& c) { return c.Claim(packet, 42); }), "claim_id"), 1);
 }
 
 TEST_F(HttpApiTest, AuthenticationIsRequiredAndChecked) {

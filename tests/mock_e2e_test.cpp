@@ -320,7 +320,6 @@ TEST_F(SeparateWorkerTest, WorkerProcessExecutesTheTransfers) {
 
 // Reconciliation names B2C discrepancies planted in a copy of a real ledger.
 TEST_F(MockE2eTest, ReconNamesPlantedB2cDiscrepancies) {
-  if (OnPostgres()) GTEST_SKIP() << "corrupts a copy of a SQLite ledger file";
   mock_->Post("/admin/rounds", {{"round", "p"},
                                 {"budget_cents", 1000},
                                 {"min_cents", 300},
@@ -342,12 +341,13 @@ TEST_F(MockE2eTest, ReconNamesPlantedB2cDiscrepancies) {
                          {"unknown_subsidy", ledger::Corruption::kUnknownSubsidy},
                          {"b2c_amount_mismatch", ledger::Corruption::kB2cAmountMismatch}}) {
     const std::string copy = dir_.File(std::string(c.kind) + ".db");
-    std::filesystem::copy_file(dir_.File("ledger.db"), copy);
-    ASSERT_TRUE(ledger::Corrupt(copy, c.plant).ok());
-    auto engine = ledger::OpenReadOnly(copy);
-    ASSERT_TRUE(engine.ok());
+    ASSERT_TRUE(CopyLedger(dir_.File("ledger.db"), copy).ok());
+    Status planted = ledger::Corrupt(LedgerFor(copy), c.plant);
+    ASSERT_TRUE(planted.ok()) << planted.ToString();
+    std::unique_ptr<ledger::Engine> engine = OpenLedgerReadOnly(copy);
+    ASSERT_TRUE(engine);
     auto r =
-        recon::Run(**engine, {mock_->url(), mock_->url(), mock_->url(), 2000, 0}, SystemClock());
+        recon::Run(*engine, {mock_->url(), mock_->url(), mock_->url(), 2000, 0}, SystemClock());
     ASSERT_TRUE(r.ok());
     bool named = false;
     for (const auto& v : r->report.violations) named = named || v.kind == c.kind;

@@ -55,18 +55,16 @@ class ReconTest : public ::testing::Test {
   // Reconciles a copy of the ledger after `plant` changed it.
   recon::ReconResult ReconcileCopy(std::optional<ledger::Corruption> plant = std::nullopt) {
     const std::string copy = dir_.File("copy-" + std::to_string(++copies_) + ".db");
-    std::filesystem::copy_file(dir_.File("ledger.db"), copy);
-    if (std::filesystem::exists(dir_.File("ledger.db-wal"))) {
-      std::filesystem::copy_file(dir_.File("ledger.db-wal"), copy + "-wal");
-    }
+    Status copied = CopyLedger(dir_.File("ledger.db"), copy);
+    EXPECT_TRUE(copied.ok()) << copied.ToString();
     if (plant) {
-      EXPECT_TRUE(ledger::Corrupt(copy, *plant).ok());
+      Status planted = ledger::Corrupt(LedgerFor(copy), *plant);
+      EXPECT_TRUE(planted.ok()) << planted.ToString();
     }
-    auto engine = ledger::OpenReadOnly(copy);
-    EXPECT_TRUE(engine.ok()) << engine.status().ToString();
-    if (!engine.ok()) return {};
+    std::unique_ptr<ledger::Engine> engine = OpenLedgerReadOnly(copy);
+    if (!engine) return {};
     SystemClock clock;
-    auto r = recon::Run(**engine, {wallet_.url(), wallet_.url(), "", 2000, 0}, clock);
+    auto r = recon::Run(*engine, {wallet_.url(), wallet_.url(), "", 2000, 0}, clock);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : recon::ReconResult{};
   }

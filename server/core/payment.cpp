@@ -66,7 +66,10 @@ Status PaymentTx(ledger::Tx& tx, const PaymentCallback& cb, int64_t now_ms, Paym
   const Status unknown{Error::kPayOrderNotFound, "unknown pay_order_no " + cb.pay_order_no};
   std::optional<int64_t> id = PacketOfPayOrder(cb.pay_order_no);
   if (!id) return unknown;
-  Result<ledger::PacketRecord> packet = ledger::packets::Load(tx, *id);
+  // Locked: the callback, the poller and the expiry scan decide on this packet's state; on a
+  // row-locking ledger the later of two waits here and then sees the earlier's payment.
+  Result<ledger::PacketRecord> packet =
+      ledger::packets::Load(tx, *id, ledger::packets::Lock::kForUpdate);
   if (!packet.ok() || packet->pay_order_no != cb.pay_order_no) return unknown;
   Result<std::optional<ledger::PaymentRecord>> prior = ledger::payments::Find(tx, cb.pay_order_no);
   if (!prior.ok()) return prior.status();

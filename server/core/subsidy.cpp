@@ -71,7 +71,9 @@ Status BeginB2cSendTx(ledger::Tx& tx, const SendRequest& req, const SubsidyGrant
 
 Status SettleB2cTx(ledger::Tx& tx, int64_t packet_id, bool accepted, int64_t now_ms,
                    ledger::PacketRecord* out) {
-  Result<ledger::PacketRecord> packet = ledger::packets::Load(tx, packet_id);
+  // Locked: settling decides on the subsidy's state, which a retried settle may race.
+  Result<ledger::PacketRecord> packet =
+      ledger::packets::Load(tx, packet_id, ledger::packets::Lock::kForUpdate);
   if (!packet.ok()) return packet.status();
   Result<ledger::SubsidyRecord> row = ledger::subsidies::Load(tx, packet->subsidy_id);
   if (!row.ok()) return row.status();

@@ -27,6 +27,7 @@ bool Has(const Status& s, const char* code) {
 struct PgFigures {
   int64_t pool_wait_ns_total = 0;  // Submit to a connection taking the job.
   int64_t retries = 0;
+  int64_t lost_races = 0;
   int64_t deadlocks = 0;
   int64_t serialization_failures = 0;
   int64_t lock_timeouts = 0;
@@ -202,7 +203,12 @@ Status PgEngine::RunOnce(PgConnection& conn, WriteJob& job, bool* committing) {
 
 // Retries what PostgreSQL aborted to resolve a race or a lock wait (nothing of it committed);
 // a COMMIT that failed for another reason has an unknown outcome and is reported, not retried
-// (every job is idempotent by order number, so the caller's own retry is safe).
+// (every job is idempotent by order number, so the caller's own retry is safe). A unique
+// violation is a race too: under READ COMMITTED two transactions can both find no row for one
+// order number and both insert it (a payment callback and the poller, a claim sent twice at
+// once); so is a state move that found its row already moved by a transaction that committed
+// after our read. The retry reads the winner's committed rows and answers as a replay. One that
+// repeats on every attempt is a real conflict and is reported as what it is.
 Status PgEngine::RunJob(PgConnection& conn, WriteJob& job) {
   Status s;
   for (int attempt = 0;; ++attempt) {
@@ -210,7 +216,9 @@ Status PgEngine::RunJob(PgConnection& conn, WriteJob& job) {
     s = RunOnce(conn, job, &committing);
     Count(s);
     const bool aborted = Has(s, "40001") || Has(s, "40P01") || Has(s, "55P03");
-    const bool retry = s.Is(Error::kStorageBusy) && (aborted || !committing);
+    const bool lost_race =
+        (s.Is(Error::kConstraintViolation) && Has(s, "23505")) || s.Is(Error::kStateChanged);
+    const bool retry = (s.Is(Error::kStorageBusy) && (aborted || !committing)) || lost_race;
     if (!retry || attempt >= o_.retries_max) break;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -229,6 +237,7 @@ void PgEngine::Count(const Status& s) {
   if (Has(s, "40P01")) ++figures_.deadlocks;
   if (Has(s, "40001")) ++figures_.serialization_failures;
   if (Has(s, "55P03")) ++figures_.lock_timeouts;
+  if (Has(s, "23505") || s.Is(Error::kStateChanged)) ++figures_.lost_races;
 }
 
 Status PgEngine::Read(const std::function<Status(ReadTx&)>& fn) {
@@ -286,6 +295,9 @@ void PgEngine::RegisterMetrics(metrics::Hub& hub, const std::string& scheme) {
               static_cast<double>(f.pool_wait_ns_total) / 1e9);
     w.Counter("rp_ledger_retries_total", "Ledger transactions retried after an abort",
               static_cast<double>(f.retries));
+    w.Counter("rp_ledger_lost_races_total",
+              "Transactions that lost an insert or state race to a committed one (retried)",
+              static_cast<double>(f.lost_races));
     w.Counter("rp_ledger_deadlocks_total", "Transactions PostgreSQL aborted as deadlocked",
               static_cast<double>(f.deadlocks));
     w.Counter("rp_ledger_serialization_failures_total",

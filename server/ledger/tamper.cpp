@@ -1,5 +1,7 @@
 #include "server/ledger/tamper.h"
 
+#include <libpq-fe.h>
+
 #include "common/sqlite.h"
 
 namespace rp::ledger {
@@ -30,7 +32,7 @@ const char* ScriptOf(Corruption what) {
       return "UPDATE refunds SET refund_no = 'RFX';";
     case Corruption::kDoubleClaim:
       // Without its UNIQUE constraints, so a user can hold two claims.
-      return "CREATE TABLE c2 AS SELECT * FROM claims; DROP TABLE claims;"
+      return "CREATE TABLE c2 AS SELECT * FROM claims; DROP TABLE claims {cascade};"
              "ALTER TABLE c2 RENAME TO claims;"
              "INSERT INTO claims SELECT 98, packet_id, user_id, 9, amount_cents, status, "
              "claimed_at_ms, updated_at_ms FROM claims WHERE claim_id = 1;";
@@ -44,14 +46,47 @@ const char* ScriptOf(Corruption what) {
   return "";
 }
 
+std::string ScriptFor(Corruption what, bool postgres) {
+  std::string script = ScriptOf(what);
+  const size_t at = script.find("{cascade}");
+  if (at != std::string::npos) script.replace(at, 9, postgres ? "CASCADE" : "");
+  return script;
+}
+
+// PostgreSQL cannot switch CHECK constraints off as SQLite can: drop them; a replica session
+// role keeps foreign-key triggers from firing.
+constexpr const char* kPgConstraintsOff =
+    "SET session_replication_role = replica;"
+    "DO $$ DECLARE r record; BEGIN FOR r IN SELECT conrelid::regclass AS t, conname "
+    "FROM pg_constraint WHERE contype = 'c' AND connamespace = 'public'::regnamespace LOOP "
+    "EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', r.t, r.conname); END LOOP; END $$;";
+
+Status CorruptPostgres(const std::string& url, Corruption what) {
+  PGconn* conn = PQconnectdb(url.c_str());
+  Status s = Status::Ok();
+  if (PQstatus(conn) != CONNECTION_OK) {
+    s = Status(Error::kConnectFailed, PQerrorMessage(conn));
+  } else {
+    // One simple-query string: the statements run in one implicit transaction.
+    PGresult* r = PQexec(conn, (std::string(kPgConstraintsOff) + ScriptFor(what, true)).c_str());
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+      s = Status(Error::kInternal, PQresultErrorMessage(r));
+    }
+    PQclear(r);
+  }
+  PQfinish(conn);
+  return s;
+}
+
 }  // namespace
 
-Status Corrupt(const std::string& path, Corruption what) {
-  Result<std::unique_ptr<sql::Db>> db = sql::Db::Open(path, sql::OpenMode{});
+Status Corrupt(const LedgerOptions& ledger, Corruption what) {
+  if (ledger.engine == "postgres") return CorruptPostgres(ledger.url, what);
+  Result<std::unique_ptr<sql::Db>> db = sql::Db::Open(ledger.path, sql::OpenMode{});
   if (!db.ok()) return db.status();
   Status s = (*db)->Exec("PRAGMA foreign_keys=OFF; PRAGMA ignore_check_constraints=ON;");
   if (!s.ok()) return s;
-  return (*db)->Exec(ScriptOf(what));
+  return (*db)->Exec(ScriptFor(what, false));
 }
 
 }  // namespace rp::ledger

@@ -1,12 +1,13 @@
-// Deliberate corruption of a ledger file, for the tests that prove reconciliation and the
-// conservation checker name each kind of discrepancy. Linked only into tests (rp_ledger_tamper);
-// never part of a server. Each corruption is what a buggy writer or an operator's hand edit
-// could leave behind; the name says which check must catch it.
+// Deliberate corruption of a ledger (an SQLite file or a PostgreSQL database), for the tests that
+// prove reconciliation and the conservation checker name each kind of discrepancy. Linked only into
+// tests (rp_ledger_tamper); never part of a server. Each corruption is what a buggy writer or an
+// operator's hand edit could leave behind; the name says which check must catch it.
 #pragma once
 
 #include <string>
 
 #include "common/status.h"
+#include "server/ledger/options.h"
 
 namespace rp::ledger {
 
@@ -23,7 +24,8 @@ enum class Corruption {
   kB2cAmountMismatch,       // B2C packets of 301 cents.
 };
 
-// Applies the corruption to the (closed) ledger file at path, constraints off.
-Status Corrupt(const std::string& path, Corruption what);
+// Applies the corruption to the ledger (no server may have it open), with its constraints off
+// (PostgreSQL: its CHECK constraints dropped). Not thread-safe with anything using the ledger.
+[[nodiscard]] Status Corrupt(const LedgerOptions& ledger, Corruption what);
 
 }  // namespace rp::ledger

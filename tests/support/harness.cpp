@@ -50,17 +50,21 @@ struct SharedPostgres {
     return shared;
   }
 
-  std::string UrlFor(const std::string& path) {
+  // The database of a ledger path, created (empty, or from the template database) on first use.
+  std::string UrlFor(const std::string& path, const std::string& template_name = "") {
     std::lock_guard<std::mutex> lock(mu);
     auto it = urls.find(path);
     if (it != urls.end()) return it->second;
     const std::string name = "t" + std::to_string(getpid()) + "_" + std::to_string(++next);
     PGconn* c = PQconnectdb(server->url().c_str());
-    PGresult* r = PQexec(c, ("CREATE DATABASE " + name).c_str());
+    const std::string create =
+        "CREATE DATABASE " + name + (template_name.empty() ? "" : " TEMPLATE " + template_name);
+    PGresult* r = PQexec(c, create.c_str());
     const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) std::fprintf(stderr, "%s: %s", create.c_str(), PQresultErrorMessage(r));
     PQclear(r);
     PQfinish(c);
-    if (!ok) std::abort();
+    if (!ok) std::abort();  // The tests' own server refused: nothing below can be trusted.
     const std::string url =
         "postgresql://postgres@127.0.0.1:" + std::to_string(server->port()) + "/" + name;
     urls[path] = url;
@@ -93,6 +97,21 @@ PostgresProcess* TestPostgres() {
 std::vector<std::string> LedgerArgs(const std::string& path) {
   if (!OnPostgres()) return {"--db", path};
   return {"--ledger", "postgres", "--ledger-url", LedgerFor(path).url};
+}
+
+Status CopyLedger(const std::string& from, const std::string& to) {
+  if (OnPostgres()) {
+    const std::string url = LedgerFor(from).url;
+    (void)SharedPostgres::Get().UrlFor(to, url.substr(url.rfind('/') + 1));
+    return Status::Ok();
+  }
+  std::error_code ec;
+  std::filesystem::copy_file(from, to, ec);
+  if (!ec && std::filesystem::exists(from + "-wal")) {
+    std::filesystem::copy_file(from + "-wal", to + "-wal", ec);
+  }
+  if (ec) return Status(Error::kInternal, "copy " + from + ": " + ec.message());
+  return Status::Ok();
 }
 
 std::unique_ptr<ledger::Engine> OpenLedgerReadOnly(const std::string& path) {

@@ -54,6 +54,9 @@ ledger::LedgerOptions LedgerFor(const std::string& path);
 PostgresProcess* TestPostgres();
 // The command-line flags that point rp-server at that ledger.
 std::vector<std::string> LedgerArgs(const std::string& path);
+// Copies the ledger at from (no server may have it open) to a new ledger at to: the file on
+// SQLite, a database made from it as a template on PostgreSQL.
+[[nodiscard]] Status CopyLedger(const std::string& from, const std::string& to);
 // A read-only engine over that ledger (for checks after a server stopped).
 std::unique_ptr<ledger::Engine> OpenLedgerReadOnly(const std::string& path);
 
