@@ -136,7 +136,10 @@ TEST_F(MockE2eTest, TransfersWaitWhileTheWalletIsDownAndCompleteAfter) {
   mock_->Switch({{"service", "wallet"}, {"endpoint", "*"}, {"down", false}});
   ASSERT_TRUE(Eventually([&] { return Settled(); }, 60000));
   EXPECT_EQ(mock_->Get("/wallet/transfers")["transfers"].size(), 10u);
-  EXPECT_EQ(client_->Claim(packet, 1).body["status"], "transferred");
+  // The wallet answers before the ledger records its answer: the claim moves to transferred in
+  // the worker's next commit, so wait for it rather than racing it.
+  EXPECT_TRUE(
+      Eventually([&] { return client_->Claim(packet, 1).body["status"] == "transferred"; }));
   EXPECT_TRUE(Recon()["clean"].get<bool>());
 }
 
