@@ -10,7 +10,8 @@ namespace {
 
 const Sql kEnqueue(
     "INSERT INTO outbox (kind, order_no, ref_id, amount_cents, payload, status, "
-    "next_attempt_ms, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)");
+    "next_attempt_ms, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+    Sql::Answer::kSentAhead);
 const Sql kDue("SELECT " RP_TASK_COLUMNS
                " FROM outbox WHERE status = 'pending' AND next_attempt_ms <= ? "
                "ORDER BY next_attempt_ms LIMIT ?{skip_locked}");

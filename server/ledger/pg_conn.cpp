@@ -19,14 +19,17 @@ void ReplaceAll(std::string* s, std::string_view from, std::string_view to) {
 }
 
 // One prepared statement: parameters bound as text, executed on the first Step(), its rows read
-// from the result.
+// from the result. Prepared on the server with its first execution, in the same round trip.
 class PgStatement final : public Statement {
  public:
-  PgStatement(PgConnection* conn, std::string name, int params, bool takes_row_locks)
+  PgStatement(PgConnection* conn, std::string name, std::string text, int params,
+              bool takes_row_locks, bool sent_ahead)
       : conn_(conn),
         name_(std::move(name)),
+        text_(std::move(text)),
         values_(static_cast<size_t>(params)),
-        takes_row_locks_(takes_row_locks) {}
+        takes_row_locks_(takes_row_locks),
+        sent_ahead_(sent_ahead) {}
   ~PgStatement() override { Clear(); }
 
   void BindInt(int index, int64_t value) override { Set(index, std::to_string(value)); }
@@ -83,49 +86,32 @@ class PgStatement final : public Statement {
     params.reserve(values_.size());
     for (const auto& v : values_) params.push_back(v ? v->c_str() : nullptr);
     const int64_t start_ns = takes_row_locks_ ? MonotonicNs() : 0;
-    result_ = PQexecPrepared(conn_->raw(), name_.c_str(), static_cast<int>(params.size()),
-                             params.data(), nullptr, nullptr, 0);
+    conn_->StartIfPending();
+    if (!prepared_) conn_->SendPrepare(name_, text_, static_cast<int>(values_.size()), &prepared_);
+    conn_->SendPrepared(name_, params);
+    if (sent_ahead_) return;  // Answered with the next awaited statement.
+    status_ = conn_->Round(&result_);
     if (takes_row_locks_) {
       ++conn_->figures().row_lock_waits;
       conn_->figures().row_lock_wait_ns += MonotonicNs() - start_ns;
     }
-    const ExecStatusType st = result_ ? PQresultStatus(result_) : PGRES_FATAL_ERROR;
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-      status_ = PgError(result_, conn_->raw(), name_);
-      return;
-    }
+    if (!status_.ok()) return;
     const char* n = PQcmdTuples(result_);
     changes_ = n != nullptr && n[0] != '\0' ? std::strtoll(n, nullptr, 10) : 0;
   }
 
   PgConnection* conn_;
   const std::string name_;
+  const std::string text_;
   std::vector<std::optional<std::string>> values_;
   const bool takes_row_locks_;
+  const bool sent_ahead_;
+  bool prepared_ = false;  // On this connection's server session (a reconnect starts anew).
   PGresult* result_ = nullptr;
   bool executed_ = false;
   int row_ = -1;
   int64_t changes_ = 0;
   Status status_;
-};
-
-// A statement the server refused to prepare: every use reports why.
-class FailedStatement final : public Statement {
- public:
-  explicit FailedStatement(Status s) : s_(std::move(s)) {}
-  void BindInt(int, int64_t) override {}
-  void BindText(int, std::string_view) override {}
-  void BindNull(int) override {}
-  bool Step() override { return false; }
-  const Status& status() const override { return s_; }
-  int64_t Int(int) const override { return 0; }
-  std::string Text(int) const override { return {}; }
-  bool IsNull(int) const override { return true; }
-  int64_t Changes() const override { return 0; }
-  void Reset() override {}
-
- private:
-  Status s_;
 };
 
 }  // namespace
@@ -185,7 +171,10 @@ PgConnection::~PgConnection() {
 Status PgConnection::Connect() {
   if (conn_ != nullptr) PQfinish(conn_);
   cache_.clear();
+  pending_.clear();
   depth_ = 0;
+  tx_ = TxState::kIdle;
+  broken_ = false;
   const std::string timeout =
       std::to_string(std::max<int64_t>(1, options_.connect_timeout_ms / 1000));
   const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
@@ -201,11 +190,17 @@ Status PgConnection::Connect() {
       std::to_string(options_.statement_timeout_ms) +
       "; SET lock_timeout = " + std::to_string(options_.lock_timeout_ms) +
       "; SET idle_in_transaction_session_timeout = 60000; SET client_min_messages = warning;";
-  return ExecScript(settings);
+  Status s = ExecScript(settings);
+  if (!s.ok()) return s;
+  if (PQenterPipelineMode(conn_) != 1) {
+    return {Error::kStorageBusy,
+            "libpq refused pipeline mode: " + std::string(PQerrorMessage(conn_))};
+  }
+  return Status::Ok();
 }
 
 bool PgConnection::healthy() const {
-  return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
+  return conn_ != nullptr && !broken_ && PQstatus(conn_) == CONNECTION_OK;
 }
 
 Status PgConnection::Reconnect() {
@@ -221,51 +216,154 @@ Statement& PgConnection::Prepare(const Sql& sql) {
     return *slot;
   }
   int params = 0;
-  const std::string text = PgText(sql.text(), &params);
-  const std::string name = "s" + std::to_string(id);
-  PGresult* r = PQprepare(conn_, name.c_str(), text.c_str(), params, nullptr);
-  if (r == nullptr || PQresultStatus(r) != PGRES_COMMAND_OK) {
-    Status s = PgError(r, conn_, "prepare");
-    spdlog::error("ledger statement does not prepare: {}: {}", s.ToString(), text);
-    PQclear(r);
-    // Cached like any statement; a reconnect clears the cache and tries again.
-    slot = std::make_unique<FailedStatement>(s);
-    return *slot;
-  }
-  PQclear(r);
+  std::string text = PgText(sql.text(), &params);
   const bool locks = sql.text().find("{for_update}") != std::string_view::npos;
-  slot = std::make_unique<PgStatement>(this, name, params, locks);
+  slot = std::make_unique<PgStatement>(this, "s" + std::to_string(id), std::move(text), params,
+                                       locks, sql.sent_ahead());
   return *slot;
 }
 
-Status PgConnection::Simple(const char* sql) {
-  PGresult* r = PQexec(conn_, sql);
-  Status s = (r != nullptr && PQresultStatus(r) == PGRES_COMMAND_OK) ? Status::Ok()
-                                                                     : PgError(r, conn_, sql);
-  PQclear(r);
-  return s;
+void PgConnection::Queue(std::string label, bool* ok) {
+  pending_.push_back({std::move(label), false, ok, false});
+}
+
+void PgConnection::Sync(bool stale) {
+  if (PQpipelineSync(conn_) != 1) Broken("pipeline sync failed");
+  pending_.push_back({"", true, nullptr, stale});
+  if (stale) {
+    for (Pending& p : pending_) p.stale = true;
+  }
+}
+
+void PgConnection::Broken(const std::string& why) {
+  if (!broken_) spdlog::warn("ledger connection out of step, will reconnect: {}", why);
+  broken_ = true;
+}
+
+void PgConnection::StartIfPending() {
+  if (tx_ != TxState::kPending) return;
+  tx_ = TxState::kOpen;
+  SendText(options_.read_only ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN");
+}
+
+void PgConnection::SendPrepare(const std::string& name, const std::string& text, int params,
+                               bool* ok) {
+  if (broken_) return;
+  if (PQsendPrepare(conn_, name.c_str(), text.c_str(), params, nullptr) != 1) {
+    Broken(PQerrorMessage(conn_));
+    return;
+  }
+  Queue("prepare " + name + ": " + text, ok);
+}
+
+void PgConnection::SendPrepared(const std::string& name, const std::vector<const char*>& params) {
+  if (broken_) return;
+  if (PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(params.size()), params.data(),
+                          nullptr, nullptr, 0) != 1) {
+    Broken(PQerrorMessage(conn_));
+    return;
+  }
+  Queue(name);
+}
+
+void PgConnection::SendText(const char* sql) {
+  if (broken_) return;
+  if (PQsendQueryParams(conn_, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) {
+    Broken(PQerrorMessage(conn_));
+    return;
+  }
+  Queue(sql);
+}
+
+Status PgConnection::Round(PGresult** last) {
+  if (broken_) return {Error::kStorageBusy, "ledger connection lost"};
+  Sync(false);
+  return Drain(last);
+}
+
+// Reads answers in the order they are owed. After an error the server skips the rest of that
+// pipeline (PIPELINE_ABORTED) up to its sync; the first error is the round's. Answers of a
+// transaction that already ended (a read's ROLLBACK) are read and dropped.
+Status PgConnection::Drain(PGresult** last) {
+  Status first = Status::Ok();
+  if (last) *last = nullptr;
+  while (!pending_.empty() && !broken_) {
+    Pending p = std::move(pending_.front());
+    pending_.pop_front();
+    PGresult* r = PQgetResult(conn_);
+    if (r == nullptr) {
+      Broken("no answer for " + p.label + ": " + PQerrorMessage(conn_));
+      break;
+    }
+    const ExecStatusType st = PQresultStatus(r);
+    if (p.sync) {
+      if (st != PGRES_PIPELINE_SYNC) Broken("expected the end of a pipeline");
+      PQclear(r);
+      continue;
+    }
+    const bool ok = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+    if (ok && p.ok) *p.ok = true;
+    if (!ok && !p.stale && first.ok()) {
+      first = st == PGRES_PIPELINE_ABORTED ? Status(Error::kInternal, p.label + ": skipped")
+                                           : PgError(r, conn_, p.label);
+    }
+    const bool wanted = last && pending_.size() == 1 && !p.stale;  // Only the sync follows.
+    if (wanted) {
+      *last = r;
+    } else {
+      PQclear(r);
+    }
+    if (PQgetResult(conn_) != nullptr) Broken("more than one result for " + p.label);
+  }
+  if (broken_) {
+    pending_.clear();
+    if (last && *last) {
+      PQclear(*last);
+      *last = nullptr;
+    }
+    return {Error::kStorageBusy, "ledger connection lost: " + std::string(PQerrorMessage(conn_))};
+  }
+  return first;
 }
 
 Status PgConnection::Nested(const std::function<Status()>& fn) {
   const std::string name = "sp" + std::to_string(depth_);
-  Status s = Simple(("SAVEPOINT " + name).c_str());
-  if (!s.ok()) return s;
+  StartIfPending();
+  SendText(("SAVEPOINT " + name).c_str());
   ++depth_;
+  Status s;
   try {
     s = fn();
   } catch (const std::exception& e) {
     s = Internal(std::string("write job threw: ") + e.what());
   }
   --depth_;
-  if (!s.ok()) {
-    // A failed rollback-to leaves the transaction aborted: the whole job then fails on commit.
-    (void)Simple(("ROLLBACK TO SAVEPOINT " + name).c_str());
+  if (s.ok()) {
+    // Awaited: a statement of fn sent ahead may have failed, and its error belongs to this
+    // savepoint — not to whatever runs next, whose rollback-to would undo this one's work.
+    SendText(("RELEASE SAVEPOINT " + name).c_str());
+    s = Round(nullptr);
+    if (s.ok()) return s;
   }
-  Status released = Simple(("RELEASE SAVEPOINT " + name).c_str());
-  return s.ok() ? released : s;
+  // Sent ahead with what comes next. A failed rollback-to leaves the transaction aborted: the
+  // next statement, or the commit, then fails the whole job.
+  SendText(("ROLLBACK TO SAVEPOINT " + name).c_str());
+  SendText(("RELEASE SAVEPOINT " + name).c_str());
+  return s;
 }
 
+// Outside pipeline mode (scripts are several statements in one string: the simple protocol).
 Status PgConnection::ExecScript(std::string_view sql) {
+  const bool piped = PQpipelineStatus(conn_) != PQ_PIPELINE_OFF;
+  if (piped) {
+    if (!pending_.empty()) {
+      if (pending_.back().sync == false) Sync(true);
+      (void)Drain(nullptr);
+    }
+    if (broken_ || PQexitPipelineMode(conn_) != 1) {
+      return {Error::kStorageBusy, "ledger connection lost: " + std::string(PQerrorMessage(conn_))};
+    }
+  }
   int params = 0;
   const std::string text = PgText(sql, &params);
   PGresult* r = PQexec(conn_, text.c_str());
@@ -273,19 +371,39 @@ Status PgConnection::ExecScript(std::string_view sql) {
   Status s = (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) ? Status::Ok()
                                                                : PgError(r, conn_, "script");
   PQclear(r);
+  if (piped && PQenterPipelineMode(conn_) != 1) Broken("cannot re-enter pipeline mode");
   return s;
 }
 
 Status PgConnection::Begin() {
-  return Simple(options_.read_only ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN");
+  if (tx_ != TxState::kIdle) return Internal("a transaction is already open on this connection");
+  tx_ = TxState::kPending;  // BEGIN goes with the first statement.
+  return Status::Ok();
 }
 
 Status PgConnection::Commit() {
-  return Simple("COMMIT");
+  const TxState was = tx_;
+  tx_ = TxState::kIdle;
+  if (was == TxState::kPending) return Status::Ok();  // No statement ran: nothing to commit.
+  SendText("COMMIT");
+  PGresult* r = nullptr;
+  Status s = Round(&r);
+  // COMMIT of a transaction an error aborted answers "ROLLBACK", not an error: the job went on
+  // past a failed statement without a savepoint (a bug), and nothing of it was kept.
+  if (s.ok() && (r == nullptr || std::strcmp(PQcmdStatus(r), "COMMIT") != 0)) {
+    s = Internal("the ledger rolled the transaction back at COMMIT (a statement of it failed)");
+  }
+  if (r != nullptr) PQclear(r);
+  return s;
 }
 
 void PgConnection::Rollback() {
-  (void)Simple("ROLLBACK");  // Best effort: nothing is lost by a failed rollback.
+  const TxState was = tx_;
+  tx_ = TxState::kIdle;
+  if (was != TxState::kOpen && pending_.empty()) return;
+  // Nothing is lost by a failed rollback; its answer is read at the next use.
+  if (was == TxState::kOpen) SendText("ROLLBACK");
+  if (!broken_) Sync(true);
 }
 
 }  // namespace rp::ledger

@@ -3,11 +3,22 @@
 // by statement id, savepoints for nested jobs, and PostgreSQL's errors mapped onto ours —
 // serialization failures, deadlocks and lock timeouts as storage_busy (the engine retries
 // them), a broken connection as unavailable (the engine reconnects). One thread at a time.
+//
+// Round trips are what a transaction costs here (each one a wake-up of the server's process and
+// of ours), so the connection runs in libpq's pipeline mode and sends what needs no answer yet
+// together with the next thing that does: BEGIN travels with the transaction's first statement,
+// a statement's first PREPARE with its first execution, SAVEPOINT/RELEASE with whatever comes
+// next, and a transaction that ran no statement sends nothing at all. A finished read
+// transaction's ROLLBACK is sent at once but its answer is read at the connection's next use.
+// COMMIT is always waited for: no client hears of a write before it is durable. An error of a
+// statement sent ahead surfaces at the next statement that waits, and fails it (the whole job
+// then rolls back) — nothing is committed that the job did not see succeed.
 #pragma once
 
 #include <libpq-fe.h>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,15 +63,43 @@ class PgConnection final : public Connection {
   PgStatementFigures& figures() { return figures_; }
   PGconn* raw() { return conn_; }
 
+  // For this connection's statements. Sends the pending BEGIN if the transaction has not
+  // started on the server yet.
+  void StartIfPending();
+  // Sends a query whose result is wanted now or not at all (prepared statement by name, or a
+  // parameterless text). *ok is set true when its answer arrives without error.
+  void SendPrepare(const std::string& name, const std::string& text, int params, bool* ok);
+  void SendPrepared(const std::string& name, const std::vector<const char*>& params);
+  void SendText(const char* sql);
+  // Ends the pipeline here and reads every answer due; *last (if given) receives the last query's
+  // result (the caller PQclear()s it). The first error among this transaction's answers.
+  Status Round(PGresult** last);
+
  private:
+  // One answer the server owes us, in order.
+  struct Pending {
+    std::string label;  // For messages: the statement's name or text.
+    bool sync = false;  // The end of a pipeline rather than a query's result.
+    bool* ok = nullptr;
+    bool stale = false;  // Of a transaction that already ended: errors are not ours.
+  };
+  enum class TxState { kIdle, kPending, kOpen };
+
   explicit PgConnection(PgConnectionOptions options) : options_(std::move(options)) {}
   Status Connect();
-  Status Simple(const char* sql);
+  void Queue(std::string label, bool* ok = nullptr);
+  void Sync(bool stale);
+  // Reads the answers owed; keeps the last query's result in *last. Connection loss ends it.
+  Status Drain(PGresult** last);
+  void Broken(const std::string& why);
 
   PgConnectionOptions options_;
   PGconn* conn_ = nullptr;
   std::vector<std::unique_ptr<Statement>> cache_;  // By Sql::id().
   int depth_ = 0;
+  TxState tx_ = TxState::kIdle;
+  std::deque<Pending> pending_;
+  bool broken_ = false;  // Out of step with the server: reconnect before the next use.
   PgStatementFigures figures_;
 };
 

@@ -14,6 +14,6 @@ std::atomic<int>& NextId() {
 
 }  // namespace
 
-Sql::Sql(const char* text) : text_(text), id_(NextId()++) {}
+Sql::Sql(const char* text, Answer answer) : text_(text), id_(NextId()++), answer_(answer) {}
 
 }  // namespace rp::ledger

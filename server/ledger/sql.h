@@ -27,16 +27,27 @@ namespace rp::ledger {
 
 class Sql {
  public:
+  // Whether the job reads the statement's answer at once.
+  enum class Answer {
+    kAwaited,
+    // A write whose rows, change count and error the job never looks at (an audit row, a task
+    // row): an engine that talks to a server may send it ahead with the next statement that
+    // is awaited (or the COMMIT), whose error its own error then becomes. Either way nothing of
+    // the transaction commits if it failed. Exec() of it answers OK at once on such engines.
+    kSentAhead,
+  };
   // text must outlive the program (a literal); ids are assigned in construction order.
-  explicit Sql(const char* text);
+  explicit Sql(const char* text, Answer answer = Answer::kAwaited);
   Sql(const Sql&) = delete;
   Sql& operator=(const Sql&) = delete;
   std::string_view text() const { return text_; }
   int id() const { return id_; }
+  bool sent_ahead() const { return answer_ == Answer::kSentAhead; }
 
  private:
   const char* text_;
   int id_;
+  Answer answer_;
 };
 
 // One prepared statement of an engine. Owned by its connection.

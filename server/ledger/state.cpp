@@ -18,7 +18,8 @@ struct Edge {
 
 const Sql kAppendEvent(
     "INSERT INTO events (entity, entity_id, from_state, to_state, cause, at_ms) "
-    "VALUES (?, ?, ?, ?, ?, ?)");
+    "VALUES (?, ?, ?, ?, ?, ?)",
+    Sql::Answer::kSentAhead);
 
 // Per record type: its entity, its table of edges, and the conditional state update.
 template <typename S>
