@@ -4,6 +4,9 @@
 // name are listed once, in common/claim_schemes.h; their factories in core/scheme_registry.h.
 #pragma once
 
+#include <mutex>
+#include <random>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -59,6 +62,23 @@ class ClaimScheme {
   virtual Status DropCachedState(const std::vector<int64_t>& /*packet_ids*/) {
     return Status::Ok();
   }
+};
+
+// Where the share draws of write jobs come from. The PostgreSQL engine runs jobs on several
+// connections at once, so a scheme cannot keep one generator for its jobs: each job takes a
+// generator of its own, seeded from one locked sequence (itself seeded by rng.seed), so a run
+// with a fixed seed and one writer repeats exactly. Thread-safe.
+class JobRngSource {
+ public:
+  explicit JobRngSource(uint64_t seed) : seeds_(seed) {}
+  std::mt19937_64 Next() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::mt19937_64(seeds_());
+  }
+
+ private:
+  std::mutex mu_;
+  std::mt19937_64 seeds_;
 };
 
 // What every scheme may use. Pointers are not owned and must outlive the scheme.

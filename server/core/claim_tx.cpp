@@ -64,38 +64,84 @@ Status CheckClaimable(const ledger::PacketRecord& p, int64_t now_ms) {
   return Status::Ok();
 }
 
-Status ClaimTx(ledger::Tx& tx, int64_t packet_id, int64_t user_id, int64_t now_ms,
-               std::mt19937_64& rng, ClaimOutcome* out, const ShareSource* source) {
-  Result<ledger::PacketRecord> loaded =
-      ledger::packets::Load(tx, packet_id, ledger::packets::Lock::kForUpdate);
-  if (!loaded.ok()) return loaded.status();
-  const ledger::PacketRecord& p = *loaded;
-  Result<std::optional<ledger::ClaimRecord>> mine = ledger::claims::Find(tx, packet_id, user_id);
+namespace {
+
+// One claimer against the packet as this transaction sees it (*p, updated in memory when the
+// claim is won): the repeat lookup, the checks, the draw, the claim row and its transfer order.
+// The packet row itself is written by the caller, once for all its claims.
+Status ClaimAgainst(ledger::Tx& tx, ledger::PacketRecord* p, int64_t user_id, int64_t now_ms,
+                    std::mt19937_64& rng, ClaimOutcome* out, const ShareSource* source) {
+  Result<std::optional<ledger::ClaimRecord>> mine = ledger::claims::Find(tx, p->packet_id, user_id);
   if (!mine.ok()) return mine.status();
   if (*mine) {
     *out = {**mine, true};
     return Status::Ok();
   }
-  Status s = CheckClaimable(p, now_ms);
+  Status s = CheckClaimable(*p, now_ms);
   if (!s.ok()) return s;
-  Result<int64_t> amount = Amount(tx, p, user_id, rng, source);
+  Result<int64_t> amount = Amount(tx, *p, user_id, rng, source);
   if (!amount.ok()) return amount.status();
-  Result<int64_t> claim_id = InsertClaim(tx, p, user_id, *amount, now_ms);
+  if (p->remaining_count() == 1) RP_CHECK(*amount == p->remaining_cents());
+  Result<int64_t> claim_id = InsertClaim(tx, *p, user_id, *amount, now_ms);
   if (!claim_id.ok()) return claim_id.status();
-  s = ledger::packets::AddClaim(tx, packet_id, *amount, p.claimed_count, now_ms);
-  if (!s.ok()) return s;
-  if (p.remaining_count() == 1) {
-    RP_CHECK(*amount == p.remaining_cents());
-    s = ledger::Move(tx, packet_id, PacketState::kActive, PacketState::kFinished, "sold_out",
-                     now_ms);
-    if (!s.ok()) return s;
-  }
-  out->claim = {*claim_id, packet_id,
-                user_id,   p.claimed_count + 1,
+  out->claim = {*claim_id, p->packet_id,
+                user_id,   p->claimed_count + 1,
                 *amount,   ledger::ClaimState::kTransferPending,
                 now_ms};
   out->repeat = false;
+  p->claimed_count += 1;
+  p->claimed_cents += *amount;
   return Status::Ok();
+}
+
+// Writes what the claims took from the packet (as read: `before` claims) and finishes it when
+// the last share went.
+Status Record(ledger::Tx& tx, const ledger::PacketRecord& after, int64_t before, int64_t now_ms,
+              int64_t cents) {
+  const int64_t won = after.claimed_count - before;
+  if (won == 0) return Status::Ok();
+  Status s = ledger::packets::AddClaims(tx, after.packet_id, won, cents, before, now_ms);
+  if (!s.ok()) return s;
+  if (after.remaining_count() == 0) {
+    RP_CHECK(after.remaining_cents() == 0);
+    s = ledger::Move(tx, after.packet_id, PacketState::kActive, PacketState::kFinished, "sold_out",
+                     now_ms);
+  }
+  return s;
+}
+
+}  // namespace
+
+Status ClaimTx(ledger::Tx& tx, int64_t packet_id, int64_t user_id, int64_t now_ms,
+               std::mt19937_64& rng, ClaimOutcome* out, const ShareSource* source) {
+  Result<ledger::PacketRecord> loaded =
+      ledger::packets::Load(tx, packet_id, ledger::packets::Lock::kForUpdate);
+  if (!loaded.ok()) return loaded.status();
+  ledger::PacketRecord p = std::move(loaded.value());
+  const int64_t before = p.claimed_count, cents_before = p.claimed_cents;
+  Status s = ClaimAgainst(tx, &p, user_id, now_ms, rng, out, source);
+  if (!s.ok()) return s;
+  return Record(tx, p, before, now_ms, p.claimed_cents - cents_before);
+}
+
+Status ClaimBatchTx(ledger::Tx& tx, int64_t packet_id, const std::vector<int64_t>& user_ids,
+                    int64_t now_ms, std::mt19937_64& rng, std::vector<ClaimOutcome>* outcomes,
+                    std::vector<Status>* statuses) {
+  outcomes->assign(user_ids.size(), ClaimOutcome{});
+  statuses->assign(user_ids.size(), Status::Ok());
+  Result<ledger::PacketRecord> loaded =
+      ledger::packets::Load(tx, packet_id, ledger::packets::Lock::kForUpdate);
+  if (!loaded.ok()) return loaded.status();
+  ledger::PacketRecord p = std::move(loaded.value());
+  const int64_t before = p.claimed_count, cents_before = p.claimed_cents;
+  for (size_t i = 0; i < user_ids.size(); ++i) {
+    const ledger::PacketRecord unchanged = p;
+    (*statuses)[i] = tx.Nested([&](ledger::Tx& t) {
+      return ClaimAgainst(t, &p, user_ids[i], now_ms, rng, &(*outcomes)[i], nullptr);
+    });
+    if (!(*statuses)[i].ok()) p = unchanged;  // Its savepoint was rolled back.
+  }
+  return Record(tx, p, before, now_ms, p.claimed_cents - cents_before);
 }
 
 }  // namespace rp::core

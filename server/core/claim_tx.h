@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <random>
+#include <vector>
 
 #include "common/status.h"
 #include "server/ledger/records.h"
@@ -30,6 +31,14 @@ using ShareSource =
 // with repeat = true, even after the packet sold out or expired.
 Status ClaimTx(ledger::Tx& tx, int64_t packet_id, int64_t user_id, int64_t now_ms,
                std::mt19937_64& rng, ClaimOutcome* out, const ShareSource* source = nullptr);
+
+// Many claims of one packet in one transaction (the batched scheme): the packet is read and
+// locked once, each claimer runs in its own savepoint (a refusal or a failure undoes only that
+// claim; (*statuses)[i] is claimer i's outcome, as ClaimTx would give it) and the packet row is
+// written once for all of them. A non-OK return fails the whole batch.
+Status ClaimBatchTx(ledger::Tx& tx, int64_t packet_id, const std::vector<int64_t>& user_ids,
+                    int64_t now_ms, std::mt19937_64& rng, std::vector<ClaimOutcome>* outcomes,
+                    std::vector<Status>* statuses);
 
 // Whether a packet in this state at now_ms takes claims: OK, or the refusal a claim gets.
 Status CheckClaimable(const ledger::PacketRecord& p, int64_t now_ms);

@@ -16,7 +16,7 @@ namespace {
 // on different packets do share commits (group commit).
 class DbLockScheme final : public ClaimScheme {
  public:
-  explicit DbLockScheme(const ClaimSchemeDeps& deps) : deps_(deps), rng_(deps.rng_seed) {}
+  explicit DbLockScheme(const ClaimSchemeDeps& deps) : deps_(deps), rngs_(deps.rng_seed) {}
 
   std::string_view name() const override { return "db_lock"; }
 
@@ -25,9 +25,9 @@ class DbLockScheme final : public ClaimScheme {
     ledger::WriteJob job;
     job.claim = true;
     job.lock_key = packet_id;
-    // rng_ is only touched on the writer thread, so it needs no lock.
     job.fn = [this, packet_id, user_id, outcome](ledger::Tx& tx) {
-      return ClaimTx(tx, packet_id, user_id, deps_.clock->NowMs(), rng_, outcome.get());
+      std::mt19937_64 rng = rngs_.Next();
+      return ClaimTx(tx, packet_id, user_id, deps_.clock->NowMs(), rng, outcome.get());
     };
     job.done = [outcome, done](const Status& s) {
       if (s.ok()) return done(std::move(*outcome));
@@ -39,7 +39,7 @@ class DbLockScheme final : public ClaimScheme {
 
  private:
   ClaimSchemeDeps deps_;
-  std::mt19937_64 rng_;
+  JobRngSource rngs_;
 };
 
 // Batched: claims on one packet queue in memory and commit as a group — many claims per write
@@ -50,7 +50,7 @@ class DbLockScheme final : public ClaimScheme {
 // batches of different packets group-commit as usual. Every caller is answered after the commit.
 class BatchedScheme final : public ClaimScheme {
  public:
-  explicit BatchedScheme(const ClaimSchemeDeps& deps) : deps_(deps), rng_(deps.rng_seed) {}
+  explicit BatchedScheme(const ClaimSchemeDeps& deps) : deps_(deps), rngs_(deps.rng_seed) {}
 
   std::string_view name() const override { return "batched"; }
 
@@ -60,6 +60,7 @@ class BatchedScheme final : public ClaimScheme {
     ledger::WriteJob job;
     job.claim = true;
     job.lock_key = packet_id;
+    job.inproc_key = packet_id;
     job.fn = [this, packet_id, batch](ledger::Tx& tx) { return RunBatch(tx, packet_id, batch); };
     job.done = [batch](const Status& s) {
       for (Pending& c : batch->claims) {
@@ -110,20 +111,26 @@ class BatchedScheme final : public ClaimScheme {
     if (it != open_.end() && it->second == batch) open_.erase(it);
   }
 
-  // On the writer thread: close the batch, then claim for each member in its own savepoint.
+  // On the writer thread: close the batch, then claim for each member in its own savepoint,
+  // the packet row written once for the batch.
   Status RunBatch(ledger::Tx& tx, int64_t packet_id, const std::shared_ptr<Batch>& batch) {
     Close(packet_id, batch);  // From here on, batch->claims is ours alone.
-    const int64_t now_ms = deps_.clock->NowMs();
-    for (Pending& c : batch->claims) {
-      c.status = tx.Nested([&](ledger::Tx& t) {
-        return ClaimTx(t, packet_id, c.user_id, now_ms, rng_, &c.outcome);
-      });
+    std::vector<int64_t> users;
+    for (const Pending& c : batch->claims) users.push_back(c.user_id);
+    std::mt19937_64 rng = rngs_.Next();
+    std::vector<ClaimOutcome> outcomes;
+    std::vector<Status> statuses;
+    Status s = ClaimBatchTx(tx, packet_id, users, deps_.clock->NowMs(), rng, &outcomes, &statuses);
+    if (!s.ok()) return s;
+    for (size_t i = 0; i < batch->claims.size(); ++i) {
+      batch->claims[i].outcome = std::move(outcomes[i]);
+      batch->claims[i].status = std::move(statuses[i]);
     }
     return Status::Ok();
   }
 
   ClaimSchemeDeps deps_;
-  std::mt19937_64 rng_;  // Writer thread only.
+  JobRngSource rngs_;
   std::mutex mu_;
   std::unordered_map<int64_t, std::shared_ptr<Batch>> open_;
 };

@@ -30,7 +30,7 @@ return 1
 
 class MemLockScheme final : public ClaimScheme {
  public:
-  explicit MemLockScheme(const ClaimSchemeDeps& deps) : d_(deps), rng_(deps.rng_seed) {
+  explicit MemLockScheme(const ClaimSchemeDeps& deps) : d_(deps), rngs_(deps.rng_seed) {
     RP_CHECK(d_.redis != nullptr);
   }
 
@@ -98,7 +98,8 @@ class MemLockScheme final : public ClaimScheme {
     job.lock_key = packet_id;
     job.inproc_key = packet_id;
     job.fn = [this, packet_id, user_id, outcome, remaining](ledger::Tx& tx) {
-      Status s = ClaimTx(tx, packet_id, user_id, d_.clock->NowMs(), rng_, outcome.get());
+      std::mt19937_64 rng = rngs_.Next();
+      Status s = ClaimTx(tx, packet_id, user_id, d_.clock->NowMs(), rng, outcome.get());
       // For the counter's resync (a read that cannot change what the claim decided).
       Result<ledger::PacketRecord> p = ledger::packets::Load(tx, packet_id);
       if (p.ok()) {
@@ -168,7 +169,7 @@ class MemLockScheme final : public ClaimScheme {
   }
 
   ClaimSchemeDeps d_;
-  std::mt19937_64 rng_;  // Writer thread only.
+  JobRngSource rngs_;
   std::atomic<int64_t> fallbacks_{0};
   std::atomic<int64_t> divergences_{0};
   InflightClaims inflight_;

@@ -94,7 +94,7 @@ Result<int64_t> TakeShare(ledger::Tx& tx, int64_t packet_id, int64_t idx, int64_
 
 class PresplitScheme final : public ClaimScheme {
  public:
-  explicit PresplitScheme(const ClaimSchemeDeps& deps) : d_(deps), rng_(deps.rng_seed) {
+  explicit PresplitScheme(const ClaimSchemeDeps& deps) : d_(deps), rngs_(deps.rng_seed) {
     RP_CHECK(d_.redis != nullptr);
   }
 
@@ -111,7 +111,8 @@ class PresplitScheme final : public ClaimScheme {
 
   // The seed's pre-split: the shares are drawn when the packet is created...
   Status PrepareNewPacket(ledger::Tx& tx, const ledger::PacketRecord& packet) override {
-    return EnsureShares(tx, packet, rng_);
+    std::mt19937_64 rng = rngs_.Next();
+    return EnsureShares(tx, packet, rng);
   }
   // ...and their indexes pushed to Redis once that is durable, before the packet is paid, so
   // the first claims already find them. A failed fill leaves no flag: claims use the ledger
@@ -170,17 +171,18 @@ class PresplitScheme final : public ClaimScheme {
     ledger::WriteJob job;  // No lock key: a claim locks its share, not the packet.
     job.claim = true;
     job.fn = [this, packet_id, user_id, wanted, fill, outcome, free_idx, used](ledger::Tx& db) {
-      ShareSource source = [this, wanted, fill, free_idx, used](ledger::Tx& tx,
-                                                                const ledger::PacketRecord& p,
-                                                                int64_t u) -> Result<int64_t> {
-        Status s = EnsureShares(tx, p, rng_);
+      std::mt19937_64 rng = rngs_.Next();
+      ShareSource source = [&rng, this, wanted, fill, free_idx, used](
+                               ledger::Tx& tx, const ledger::PacketRecord& p,
+                               int64_t u) -> Result<int64_t> {
+        Status s = EnsureShares(tx, p, rng);
         if (!s.ok()) return s;
         *used = true;
         Result<int64_t> amount = TakeShare(tx, p.packet_id, wanted, u);
         if (amount.ok() && fill) CollectFree(tx, p.packet_id, free_idx.get());
         return amount;
       };
-      return ClaimTx(db, packet_id, user_id, d_.clock->NowMs(), rng_, outcome.get(), &source);
+      return ClaimTx(db, packet_id, user_id, d_.clock->NowMs(), rng, outcome.get(), &source);
     };
     job.done = [this, packet_id, user, wanted, k, fill, outcome, free_idx, used,
                 done](const Status& s) {
@@ -250,7 +252,7 @@ class PresplitScheme final : public ClaimScheme {
   }
 
   ClaimSchemeDeps d_;
-  std::mt19937_64 rng_;  // Writer thread only.
+  JobRngSource rngs_;
   std::atomic<int64_t> fallbacks_{0};
   std::atomic<int64_t> divergences_{0};
   InflightClaims inflight_;

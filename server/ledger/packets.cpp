@@ -25,8 +25,8 @@ const Sql kInsert(
     "updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING packet_id");
 const Sql kSetPayOrder("UPDATE packets SET pay_order_no = ? WHERE packet_id = ?");
 const Sql kSetSubsidy("UPDATE packets SET subsidy_id = ? WHERE packet_id = ?");
-const Sql kAddClaim(
-    "UPDATE packets SET claimed_count = claimed_count + 1, claimed_cents = claimed_cents + ?, "
+const Sql kAddClaims(
+    "UPDATE packets SET claimed_count = claimed_count + ?, claimed_cents = claimed_cents + ?, "
     "updated_at_ms = ? WHERE packet_id = ? AND claimed_count = ? AND status = 'active'");
 const Sql kOpenIds(
     "SELECT packet_id FROM packets WHERE status IN ('awaiting_payment', 'active') "
@@ -118,10 +118,12 @@ Status SetSubsidy(Tx& tx, int64_t packet_id, std::string_view subsidy_id) {
   return tx.Run(kSetSubsidy).Bind(subsidy_id).Bind(packet_id).Exec();
 }
 
-Status AddClaim(Tx& tx, int64_t packet_id, int64_t amount_cents, int64_t expected_count,
-                int64_t now_ms) {
-  Query q = tx.Run(kAddClaim);
-  Status s = q.Bind(amount_cents).Bind(now_ms).Bind(packet_id).Bind(expected_count).Exec();
+Status AddClaims(Tx& tx, int64_t packet_id, int64_t claims, int64_t amount_cents,
+                 int64_t expected_count, int64_t now_ms) {
+  RP_CHECK(claims >= 1 && amount_cents >= claims);
+  Query q = tx.Run(kAddClaims);
+  Status s =
+      q.Bind(claims).Bind(amount_cents).Bind(now_ms).Bind(packet_id).Bind(expected_count).Exec();
   if (!s.ok()) return s;
   if (q.changes() != 1) {
     return {Error::kStateChanged, "packet " + std::to_string(packet_id) + " moved on"};

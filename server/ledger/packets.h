@@ -34,10 +34,11 @@ Result<int64_t> Insert(Tx& tx, const NewPacket& p);
 Status SetPayOrder(Tx& tx, int64_t packet_id, std::string_view pay_order_no);
 Status SetSubsidy(Tx& tx, int64_t packet_id, std::string_view subsidy_id);
 
-// Adds one claim of amount_cents to an active packet's counters, if it still has
-// expected_count claims. Conflict(state_changed) when it has moved on.
-Status AddClaim(Tx& tx, int64_t packet_id, int64_t amount_cents, int64_t expected_count,
-                int64_t now_ms);
+// Adds `claims` claims worth amount_cents in all to an active packet's counters, if it still has
+// expected_count claims: one row write for a whole batch. Conflict(state_changed) when it has
+// moved on.
+[[nodiscard]] Status AddClaims(Tx& tx, int64_t packet_id, int64_t claims, int64_t amount_cents,
+                               int64_t expected_count, int64_t now_ms);
 
 // Active and awaiting-payment packets whose time is up at now_ms, soonest first, at most limit.
 // On a row-locking engine the rows are locked (skipping those another scanner holds), so
