@@ -34,6 +34,7 @@ class HaproxyProcess {
   Status Start();
   void Stop();
   int port() const { return port_; }
+  pid_t pid() const { return child_ ? child_->pid() : -1; }  // -1 when not running.
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   // The generated configuration (for docs and the curious).
   std::string Config() const;

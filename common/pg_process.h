@@ -40,6 +40,7 @@ class PostgresProcess {
   // the WAL. Every committed transaction survives it.
   void Crash();
   bool running() const { return child_.has_value(); }
+  pid_t pid() const { return child_ ? child_->pid() : -1; }  // -1 when not running.
   int port() const { return port_; }
   // postgresql://postgres@127.0.0.1:<port>/postgres
   std::string url() const;

@@ -132,7 +132,12 @@ Status LoadSummary(const std::string& path, RunData& d) {
   }
   const json& v = s.value("verification", json::object());
   d.label = s["system"].value("claim_scheme", "");
-  d.header = s.value("scenario", "") + " · " + d.label + " · seed " +
+  // Which ledger and how many instances ran: summaries from before either existed ran one
+  // instance on SQLite.
+  const int instances = s["system"].value("instances", 1);
+  const std::string system = s["system"].value("ledger", "sqlite") + " × " +
+                             std::to_string(instances) + " instance" + (instances == 1 ? "" : "s");
+  d.header = s.value("scenario", "") + " · " + d.label + " · " + system + " · seed " +
              s.value("seed", json(0)).dump() + " · checks " + std::to_string(passed) + "/" +
              std::to_string(total) + " passed · " + "verification " +
              (v.value("ok", false) ? "ok" : "FAILED") + " · " +

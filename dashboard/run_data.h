@@ -31,8 +31,9 @@ struct FaultSpan {
 };
 
 struct RunData {
-  std::string label;   // Legend suffix when runs are overlaid, e.g. the claim scheme.
-  std::string header;  // "spring_festival · batched · seed 2027 · checks 7/7 passed".
+  std::string label;  // Legend suffix when runs are overlaid, e.g. the claim scheme.
+  // "spring_festival · batched · postgres × 2 instances · seed 2027 · checks 7/7 passed".
+  std::string header;
   std::map<Chart, std::map<std::string, std::vector<Point>>> charts;
   std::vector<FaultSpan> faults;
 

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <thread>
 
+#include "common/claim_schemes.h"
 #include "simulator/demo_flow.h"
 #include "simulator/run/run.h"
 #include "simulator/system/system.h"
@@ -28,6 +29,11 @@ void AddRunOptions(CLI::App* cmd, rp::sim::RunOptions& o) {
       ->check(CLI::Range(int64_t{1}, int64_t{86400}));
   cmd->add_option("--out", o.out_dir,
                   "Results folder (default results/<scenario>-<time>-<scheme>)");
+  cmd->add_option("--ledger", o.ledger, "Override system.ledger (postgres: rp-sim starts one)")
+      ->check(CLI::IsMember({"sqlite", "postgres"}));
+  cmd->add_option("--instances", o.instances,
+                  "Override system.instances: rp-server processes behind HAProxy (needs postgres)")
+      ->check(CLI::Range(1, 8));
   cmd->add_flag("--quiet", o.quiet, "No live progress");
 }
 
@@ -76,10 +82,13 @@ int main(int argc, char** argv) {
   CLI::App* run_cmd = cli.add_subcommand("run", "Run a scenario; exit 0 pass, 1 fail, 2 error");
   AddRunOptions(run_cmd, run);
   run_cmd->add_option("--claim-scheme", run.claim_scheme, "Override the scenario's claim scheme")
-      ->check(CLI::IsMember({"db_lock", "batched", "mem_lock", "presplit"}));
+      ->check(CLI::IsMember(rp::ClaimSchemeNames()));
 
   rp::sim::CompareOptions compare;
-  std::string schemes = "db_lock,batched,mem_lock,presplit";
+  std::string schemes;
+  for (const std::string& name : rp::ClaimSchemeNames()) {
+    schemes += (schemes.empty() ? "" : ",") + name;
+  }
   CLI::App* compare_cmd = cli.add_subcommand("compare", "Run a scenario once per claim scheme");
   AddRunOptions(compare_cmd, compare.run);
   compare_cmd->add_option("--schemes", schemes, "Comma-separated claim schemes");
@@ -126,7 +135,7 @@ int main(int argc, char** argv) {
   if (*compare_cmd) {
     std::stringstream list(schemes);
     for (std::string s; std::getline(list, s, ',');) {
-      if (s != "db_lock" && s != "batched" && s != "mem_lock" && s != "presplit") {
+      if (rp::FindClaimScheme(s) == nullptr) {
         std::cerr << "rp-sim: unknown claim scheme '" << s << "'\n";
         return 2;
       }

@@ -26,10 +26,26 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
+TEST(RunFolder, HeaderSaysWhichLedgerAndHowManyInstancesRan) {
+  rp::testing::TempDir dir;
+  std::filesystem::copy(kFixture, dir.path(), std::filesystem::copy_options::recursive);
+  nlohmann::json summary = nlohmann::json::parse(ReadFile(dir.File("summary.json")));
+  summary["system"]["ledger"] = "postgres";
+  summary["system"]["instances"] = 2;
+  std::ofstream(dir.File("summary.json")) << summary.dump();
+  auto d = LoadRunFolder(dir.path());
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_NE(d->header.find("· batched · postgres × 2 instances ·"), std::string::npos) << d->header;
+}
+
 TEST(RunFolder, LoadsEverySeriesOfTheFixture) {
   auto d = LoadRunFolder(kFixture);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
-  EXPECT_EQ(d->header, "fixture · batched · seed 5 · checks 1/2 passed · verification ok · PASSED");
+  // A summary from before the ledger and instance count were recorded ran one SQLite instance.
+  EXPECT_EQ(
+      d->header,
+      "fixture · batched · sqlite × 1 instance · seed 5 · checks 1/2 passed · verification ok "
+      "· PASSED");
   EXPECT_EQ(d->charts[Chart::kThroughput]["claim"].size(), 4u);
   EXPECT_EQ(d->charts[Chart::kThroughput]["send"].size(), 2u);
   EXPECT_DOUBLE_EQ(d->charts[Chart::kThroughput]["claim"][2].value, 500);

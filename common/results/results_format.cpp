@@ -158,7 +158,7 @@ void WriteServerMetrics(std::ostream& out, const ServerMetricsTable& t) {
   for (const std::string& c : t.metrics) out << ',' << c;
   out << '\n';
   for (const ServerMetricsTable::Row& r : t.rows) {
-    out << F(r.elapsed_s, 3) << ',' << (r.up ? 1 : 0);
+    out << F(r.elapsed_s, 3) << ',' << r.up;
     for (double v : r.values) out << ',' << F(v, 6);
     out << '\n';
   }
@@ -217,7 +217,7 @@ Result<ServerMetricsTable> ReadServerMetrics(const std::string& path) {
     double up = 0;
     Status s = FirstError({csv->Number(i, "elapsed_s", &r.elapsed_s), csv->Number(i, "up", &up)});
     if (!s.ok()) return s;
-    r.up = up != 0;
+    r.up = static_cast<int>(up);
     for (const std::string& m : t.metrics) {
       double v = 0;
       s = csv->Number(i, m, &v);

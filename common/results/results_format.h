@@ -44,12 +44,13 @@ struct FaultRow {
   std::string detail;
 };
 
-// server_metrics.csv: elapsed_s, up, then one column per metric (summed over its labels).
+// server_metrics.csv: elapsed_s, up (how many server instances answered the scrape; 0: none),
+// then one column per metric (summed over its labels and the instances).
 struct ServerMetricsTable {
   std::vector<std::string> metrics;  // Column names after elapsed_s and up.
   struct Row {
     double elapsed_s = 0;
-    bool up = false;
+    int up = 0;                  // Instances that answered; nonzero means the system was up.
     std::vector<double> values;  // One per metric.
   };
   std::vector<Row> rows;

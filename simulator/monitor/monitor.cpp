@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <memory>
 
 #include "common/clock.h"
 #include "common/prometheus_text.h"
@@ -39,8 +40,12 @@ const std::vector<std::string>& MetricsScraper::Columns() {
   return kColumns;
 }
 
-MetricsScraper::MetricsScraper(std::string host, int port, int64_t start_ns, int64_t interval_ms)
-    : host_(std::move(host)), port_(port), start_ns_(start_ns), interval_ms_(interval_ms) {
+MetricsScraper::MetricsScraper(std::string host, std::vector<int> ports, int64_t start_ns,
+                               int64_t interval_ms)
+    : host_(std::move(host)),
+      ports_(std::move(ports)),
+      start_ns_(start_ns),
+      interval_ms_(interval_ms) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -54,9 +59,12 @@ void MetricsScraper::Stop() {
 }
 
 void MetricsScraper::Loop() {
-  httplib::Client client(host_, port_);
-  client.set_connection_timeout(0, 500'000);
-  client.set_read_timeout(1, 0);
+  std::vector<std::unique_ptr<httplib::Client>> clients;
+  for (int port : ports_) {
+    clients.push_back(std::make_unique<httplib::Client>(host_, port));
+    clients.back()->set_connection_timeout(0, 500'000);
+    clients.back()->set_read_timeout(1, 0);
+  }
   for (int64_t tick = 0;; ++tick) {  // Tick 0: the counters before the load.
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -68,14 +76,17 @@ void MetricsScraper::Loop() {
     MetricsRow row;
     row.elapsed_s = ElapsedS(start_ns_);
     row.values.assign(Columns().size(), 0);
-    auto r = client.Get("/metrics");
-    if (r && r->status == 200) {
+    for (auto& client : clients) {
+      auto r = client->Get("/metrics");
+      if (!r || r->status != 200) continue;
       auto samples = prom::ParseText(r->body);
-      row.up = samples.ok();
-      for (size_t i = 0; row.up && i < Columns().size(); ++i) {
-        row.values[i] = prom::Sum(*samples, Columns()[i]);
+      if (!samples.ok()) continue;
+      ++row.instances_up;
+      for (size_t i = 0; i < Columns().size(); ++i) {
+        row.values[i] += prom::Sum(*samples, Columns()[i]);
       }
     }
+    row.up = row.instances_up > 0;
     rows_.push_back(std::move(row));
   }
 }

@@ -1,6 +1,8 @@
 // Background work beside the load, on its own threads so neither can stall the load engine:
-//   MetricsScraper — GETs the server's /metrics once a second and keeps, per scrape, the sum over
-//     labels of the series that show contention and money health (server_metrics.csv).
+//   MetricsScraper — GETs every instance's /metrics once a second and keeps, per scrape, the sum
+//     over labels and instances of the series that show contention and money health
+//     (server_metrics.csv). Instances are scraped directly, not through the proxy, which would
+//     answer from a different one each time.
 //   FaultTimeline — applies the scenario's faults at their times to the SystemUnderTest and
 //     records when each started and finished (faults.csv).
 // Both stop on Stop() (or destruction) within about one interval; their records are read after.
@@ -20,7 +22,8 @@ namespace rp::sim {
 
 struct MetricsRow {
   double elapsed_s = 0;
-  bool up = false;             // The scrape got an answer.
+  bool up = false;             // At least one instance answered.
+  int instances_up = 0;        // How many answered.
   std::vector<double> values;  // One per MetricsScraper::Columns(), summed over labels.
 };
 
@@ -29,7 +32,8 @@ class MetricsScraper {
   // The series kept (column order of server_metrics.csv).
   static const std::vector<std::string>& Columns();
 
-  MetricsScraper(std::string host, int port, int64_t start_ns, int64_t interval_ms = 1000);
+  MetricsScraper(std::string host, std::vector<int> ports, int64_t start_ns,
+                 int64_t interval_ms = 1000);
   ~MetricsScraper() { Stop(); }
   void Stop();
   // Call after Stop().
@@ -38,7 +42,7 @@ class MetricsScraper {
  private:
   void Loop();
   std::string host_;
-  int port_;
+  std::vector<int> ports_;
   int64_t start_ns_;
   int64_t interval_ms_;
   std::vector<MetricsRow> rows_;

@@ -65,9 +65,13 @@ std::string OutDir(const RunOptions& o, const std::string& what) {
 }  // namespace
 
 void PrintSummary(const json& s, const std::string& out_dir) {
-  std::printf("\n== %s: %s (scheme %s, seed %s)\n", s["scenario"].get<std::string>().c_str(),
+  const json& sys = s["system"];
+  const int instances = sys.value("instances", 1);
+  std::printf("\n== %s: %s (scheme %s, %s ledger, %d instance%s, seed %s)\n",
+              s["scenario"].get<std::string>().c_str(),
               s["passed"].get<bool>() ? "PASSED" : "FAILED",
-              s["system"]["claim_scheme"].get<std::string>().c_str(), s["seed"].dump().c_str());
+              sys["claim_scheme"].get<std::string>().c_str(), sys.value("ledger", "sqlite").c_str(),
+              instances, instances == 1 ? "" : "s", s["seed"].dump().c_str());
   std::printf("%-10s %9s %7s %9s %9s %9s %9s\n", "op", "requests", "errors", "per s", "p50 ms",
               "p99 ms", "max ms");
   for (const auto& [name, op] : s["ops"].items()) {

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <memory>
 
+#include "common/claim_schemes.h"
 #include "common/clock.h"
 #include "common/http_load.h"
 #include "common/process.h"
@@ -93,9 +94,11 @@ Status ApplyOverrides(const RunOptions& o, Scenario& s) {
   if (o.duration_s > 0) s.ScaleTo(o.duration_s);
   if (!o.claim_scheme.empty()) {
     s.system.claim_scheme = o.claim_scheme;
-    if (o.claim_scheme == "mem_lock" || o.claim_scheme == "presplit") s.system.redis = true;
+    if (FindClaimScheme(o.claim_scheme)->needs_redis) s.system.redis = true;
   }
-  return Status::Ok();
+  if (!o.ledger.empty()) s.system.ledger = o.ledger;
+  if (o.instances > 0) s.system.instances = o.instances;
+  return CheckSystemFits(s);
 }
 
 }  // namespace
@@ -146,7 +149,8 @@ int Execute(const RunOptions& o, const Scenario& s, const Target& t, SystemUnder
     return 2;
   }
   const int64_t start_ns = MonotonicNs();
-  auto scraper = std::make_unique<MetricsScraper>(t.host, t.port, start_ns);
+  auto scraper = std::make_unique<MetricsScraper>(
+      t.host, system ? system->instance_ports() : std::vector<int>{t.port}, start_ns);
   auto faults = std::make_unique<FaultTimeline>(s.faults, system, start_ns);
   const bool tty = !o.quiet && isatty(STDOUT_FILENO);
   *load = RunLoad(s, t, hot, start_ns, [&](const Progress& p) {
@@ -178,7 +182,10 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
     return 2;
   }
   Scenario s = std::move(loaded.value());
-  (void)ApplyOverrides(o, s);
+  if (Status st = ApplyOverrides(o, s); !st.ok()) {
+    std::cerr << "rp-sim: " << s.path << ": " << st.message() << "\n";
+    return 2;
+  }
   const std::string out_dir = o.out_dir.empty() ? "results/" + s.name + "-" + Now("%Y%m%d-%H%M%S") +
                                                       "-" + s.system.claim_scheme
                                                 : o.out_dir;
@@ -188,9 +195,12 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
   if (int rc = ResolveTarget(o, s, &t, &system, &work_dir); rc != 0) return rc;
   t.run_tag = std::to_string(std::time(nullptr));
   const std::string url = "http://" + t.host + ":" + std::to_string(t.port);
-  std::printf("rp-sim: %s (%s) against %s, claim scheme %s, seed %llu, %lld s\n", s.name.c_str(),
-              s.path.c_str(), url.c_str(), s.system.claim_scheme.c_str(),
-              static_cast<unsigned long long>(s.seed), static_cast<long long>(s.DurationS()));
+  std::printf(
+      "rp-sim: %s (%s) against %s, claim scheme %s, ledger %s, %d instance%s, seed %llu, "
+      "%lld s\n",
+      s.name.c_str(), s.path.c_str(), url.c_str(), s.system.claim_scheme.c_str(),
+      s.system.ledger.c_str(), s.system.instances, s.system.instances == 1 ? "" : "s",
+      static_cast<unsigned long long>(s.seed), static_cast<long long>(s.DurationS()));
   std::fflush(stdout);  // The target URL, at once, for whoever watches (e.g. rp-dash --live).
   RunReport report;
   report.scenario = &s;

@@ -23,6 +23,8 @@ struct RunOptions {
   int64_t duration_s = 0;    // 0: the scenario's own length; else phases and faults scaled to it.
   std::string out_dir;       // Empty: results/<scenario>-<time>-<scheme>.
   std::string claim_scheme;  // Empty: the scenario's.
+  std::string ledger;        // Empty: the scenario's system.ledger (sqlite | postgres).
+  int instances = 0;         // 0: the scenario's system.instances.
   bool quiet = false;        // No progress lines.
 };
 

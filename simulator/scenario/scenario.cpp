@@ -137,8 +137,11 @@ void ReadSystem(const Map& m, SystemSpec& s) {
     }
     s.mock_switches_json = YamlToJson(sw).dump();
   }
+  m.ReadString("ledger", s.ledger, {"sqlite", "postgres"});
+  m.Read<int>("instances", s.instances, 1, 8);
   m.RejectUnknown({"claim_scheme", "subsidy_mode", "queue", "redis", "server_threads",
-                   "packet_ttl_s", "scan_interval_ms", "payment_poll_ms", "mock_switches"});
+                   "packet_ttl_s", "scan_interval_ms", "payment_poll_ms", "mock_switches", "ledger",
+                   "instances"});
   const bool needs_redis =
       s.claim_scheme == "mem_lock" || s.claim_scheme == "presplit" || s.queue == "redis_streams";
   if (needs_redis && !s.redis) {
@@ -235,13 +238,17 @@ void ReadFaults(const YAML::Node& list, std::vector<Fault>& out) {
     f.line = n.Mark().line + 1;
     m.Read<double>("at_s", f.at_s, 0, 86400);
     m.ReadString("action", f.action,
-                 {"redis_stop", "redis_start", "server_kill", "server_restart", "mock_switch",
-                  "mock_reset"});
+                 {"redis_stop", "redis_start", "server_kill", "server_restart", "instance_kill",
+                  "instance_restart", "db_crash", "db_restart", "mock_switch", "mock_reset"});
+    m.Read<int>("instance", f.instance, 0, 7);
     if (YAML::Node sw = m.Get("switch")) {
       if (!sw.IsMap() || !sw["service"]) Fail(sw, "switch must be an rp-mock switch mapping");
       f.switch_json = YamlToJson(sw).dump();
     }
-    m.RejectUnknown({"at_s", "action", "switch"});
+    m.RejectUnknown({"at_s", "action", "switch", "instance"});
+    if (m.Get("instance") && f.action.rfind("instance_", 0) != 0) {
+      Fail(n, "'instance' belongs to instance_kill and instance_restart only");
+    }
     if (f.action.empty()) Fail(n, "a fault needs an action");
     if ((f.action == "mock_switch") != !f.switch_json.empty()) {
       Fail(n, "'switch' is required with action mock_switch and only there");
@@ -288,15 +295,40 @@ Scenario Read(const YAML::Node& root, const std::string& path) {
                           std::to_string(f.at_s) + " is after the load ends (" +
                           std::to_string(s.DurationS()) + " s)");
     }
-    if (f.action.rfind("redis_", 0) == 0 && !s.system.redis) {
-      throw ScenarioError("line " + std::to_string(f.line) + ": " + f.action +
-                          " needs system.redis: true");
-    }
   }
+  if (Status fits = CheckSystemFits(s); !fits.ok()) throw ScenarioError(fits.message());
   return s;
 }
 
 }  // namespace
+
+Status CheckSystemFits(const Scenario& s) {
+  const SystemSpec& sys = s.system;
+  if (sys.instances > 1 && sys.ledger != "postgres") {
+    return Status(Error::kBadScenario, "system.instances: " + std::to_string(sys.instances) +
+                                           " needs system.ledger: postgres (instances share one "
+                                           "ledger; the embedded one belongs to one process)");
+  }
+  for (const Fault& f : s.faults) {
+    const std::string at = "line " + std::to_string(f.line) + ": " + f.action;
+    if (f.action.rfind("redis_", 0) == 0 && !sys.redis) {
+      return Status(Error::kBadScenario, at + " needs system.redis: true");
+    }
+    if (f.action.rfind("db_", 0) == 0 && sys.ledger != "postgres") {
+      return Status(Error::kBadScenario, at + " needs system.ledger: postgres");
+    }
+    if (f.action.rfind("instance_", 0) == 0 && f.instance >= sys.instances) {
+      return Status(Error::kBadScenario, at + " names instance " + std::to_string(f.instance) +
+                                             " of " + std::to_string(sys.instances) +
+                                             " (instances count from 0)");
+    }
+    if (f.action == "instance_kill" && sys.instances < 2) {
+      return Status(Error::kBadScenario,
+                    at + " needs system.instances >= 2 (with one, server_kill kills the server)");
+    }
+  }
+  return Status::Ok();
+}
 
 double Phase::RateAt(double t_s) const {
   if (shape == "ramp") {
@@ -399,7 +431,9 @@ Result<Scenario> LoadScenario(const std::string& path) {
   try {
     return Read(YAML::LoadFile(path), path);
   } catch (const ScenarioError& e) {
-    return Status(Error::kBadScenario, path + ":" + std::string(e.what()).substr(5));
+    const std::string what = e.what();  // "line N: ..." becomes "path:N: ...".
+    const bool lined = what.rfind("line ", 0) == 0;
+    return Status(Error::kBadScenario, path + (lined ? ":" + what.substr(5) : ": " + what));
   } catch (const YAML::Exception& e) {
     return Status(Error::kBadScenario, path + ": " + e.what());
   }

@@ -30,6 +30,11 @@ struct SystemSpec {
   int64_t scan_interval_ms = 500;
   int64_t payment_poll_ms = 1000;  // The server's poll of pay orders whose callback is missing.
   std::string mock_switches_json;  // Initial rp-mock switches (JSON array), may be empty.
+  // The ledger: embedded SQLite, or a private PostgreSQL 15 rp-sim starts.
+  std::string ledger = "sqlite";  // sqlite | postgres
+  // rp-server processes over the one ledger; more than one needs postgres and puts a private
+  // HAProxy in front (one packet's requests to one instance by consistent hash).
+  int instances = 1;
 };
 
 // One load phase. Open model: journeys start at `rate` per second following `shape`; closed
@@ -90,14 +95,17 @@ struct FlowSpec {
   HotFlow hot;
 };
 
-// One timeline entry. Actions: redis_stop, redis_start, server_kill (kill -9 then restart),
-// server_restart (SIGTERM then restart), mock_switch (`switch` is rp-mock's switch JSON),
-// mock_reset.
+// One timeline entry. Actions: redis_stop, redis_start, server_kill (kill -9 of every instance,
+// then restart), server_restart (SIGTERM then restart), instance_kill (kill -9 of one instance,
+// left down), instance_restart (start it again), db_crash (PostgreSQL immediate shutdown, then
+// start), db_restart (fast shutdown, then start), mock_switch (`switch` is rp-mock's switch
+// JSON), mock_reset.
 struct Fault {
   double at_s = 0;
   std::string action;
   std::string switch_json;
-  int line = 0;  // Where it is in the scenario file, for messages.
+  int instance = 0;  // instance_kill / instance_restart: which one (0-based).
+  int line = 0;      // Where it is in the scenario file, for messages.
 };
 
 // A threshold, e.g. "p99(claim) < 50ms". metric: p50 | p90 | p99 | max (ms), error_rate (%),
@@ -131,6 +139,12 @@ struct Scenario {
 // Reads and validates a scenario file. Status(Error::kBadScenario, "FILE:LINE: ...") on any
 // unknown key, wrong type or out-of-range value.
 Result<Scenario> LoadScenario(const std::string& path);
+
+// The faults fit the system: redis_* need system.redis, db_* the postgres ledger, instance_*
+// several instances and an index below their number; several instances need postgres.
+// Status(Error::kBadScenario) naming the fault's line otherwise. LoadScenario calls it; so must
+// whoever changes the system afterwards (rp-sim's --ledger/--instances/--claim-scheme).
+Status CheckSystemFits(const Scenario& s);
 
 // Parses one check such as "p99(claim) < 50ms" or "error_rate(claim) < 0.5%".
 Result<CheckSpec> ParseCheck(const std::string& text);

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/clock.h"
+
 namespace rp::sim {
 namespace {
 
@@ -69,17 +71,64 @@ Status SystemUnderTest::Start() {
     if (Status s = redis_->Start(); !s.ok()) return s;
     Track(redis_->pid());
   }
+  if (scenario_.system.ledger == "postgres") {
+    if (Status s = StartDatabase(); !s.ok()) return s;
+  }
   if (Status s = StartMock(); !s.ok()) return s;
   if (!scenario_.system.mock_switches_json.empty()) {
     if (Status s = PostSwitches(scenario_.system.mock_switches_json, false); !s.ok()) return s;
   }
-  // The server's settings that have no flag go through a config file.
+  const size_t n = static_cast<size_t>(scenario_.system.instances);
+  instances_.resize(n);
+  if (n > 1) {  // The proxy's config names the instances' ports: pick them first.
+    std::vector<int> ports;
+    for (Instance& i : instances_) ports.push_back(i.port = FreeLoopbackPort());
+    proxy_ = std::make_unique<HaproxyProcess>(work_dir_ + "/haproxy", ports);
+  }
+  // The server's settings that have no flag go through a config file. Payment callbacks come
+  // back through the proxy when there is one, as they would to a real deployment.
   std::ofstream config(work_dir_ + "/server.yaml");
   config << "subsidy: {mode: " << scenario_.system.subsidy_mode << "}\n"
          << "async: {queue: " << scenario_.system.queue << "}\n"
-         << "payment: {poll_ms: " << scenario_.system.payment_poll_ms << "}\n";
+         << "payment: {poll_ms: " << scenario_.system.payment_poll_ms
+         << (proxy_ ? ", notify_url: '" + proxy_->url() + "/v1/payments/callback'" : "") << "}\n";
   config.close();
-  return StartServer();
+  for (size_t i = 0; i < n; ++i) {
+    if (Status s = StartInstance(i); !s.ok()) return s;
+  }
+  if (proxy_) {
+    if (Status s = proxy_->Start(); !s.ok()) return s;
+    Track(proxy_->pid());
+  }
+  return Status::Ok();
+}
+
+Status SystemUnderTest::StartDatabase() {
+  postgres_ = std::make_unique<PostgresProcess>(work_dir_ + "/pg");
+  Status s = postgres_->Start();
+  if (s.ok()) Track(postgres_->pid());
+  return s;
+}
+
+int SystemUnderTest::server_port() const {
+  if (proxy_) return proxy_->port();
+  return instances_.empty() ? 0 : instances_[0].port;
+}
+
+std::vector<int> SystemUnderTest::instance_ports() const {
+  std::vector<int> out;
+  for (const Instance& i : instances_) out.push_back(i.port);
+  return out;
+}
+
+std::vector<std::string> SystemUnderTest::LedgerArgs() const {
+  if (postgres_) return {"--ledger", "postgres", "--ledger-url", postgres_->url()};
+  return {"--db", work_dir_ + "/ledger.db"};
+}
+
+std::string SystemUnderTest::InstanceLog(size_t i) const {
+  return work_dir_ +
+         (instances_.size() == 1 ? "/rp-server.log" : "/rp-server-" + std::to_string(i) + ".log");
 }
 
 Status SystemUnderTest::StartMock() {
@@ -97,17 +146,16 @@ Status SystemUnderTest::StartMock() {
   return Status::Ok();
 }
 
-Status SystemUnderTest::StartServer() {
+Status SystemUnderTest::StartInstance(size_t i) {
   const SystemSpec& s = scenario_.system;
-  const std::string log = work_dir_ + "/rp-server.log";
+  const std::string log = InstanceLog(i);
+  Instance& instance = instances_[i];
   std::vector<std::string> argv = {bin_dir_ + "/rp-server",
                                    "serve",
                                    "--config",
                                    work_dir_ + "/server.yaml",
                                    "--port",
-                                   std::to_string(server_port_),
-                                   "--db",
-                                   ledger_path(),
+                                   std::to_string(instance.port),
                                    "--mocks",
                                    mock_url(),
                                    "--claim-scheme",
@@ -119,7 +167,8 @@ Status SystemUnderTest::StartServer() {
                                    "--scan-interval-ms",
                                    std::to_string(s.scan_interval_ms),
                                    "--seed",
-                                   std::to_string(scenario_.seed)};
+                                   std::to_string(scenario_.seed + i)};
+  for (const std::string& a : LedgerArgs()) argv.push_back(a);
   if (redis_) {
     argv.push_back("--redis");
     argv.push_back(redis_->url());
@@ -130,12 +179,22 @@ Status SystemUnderTest::StartServer() {
        "RP_REWARD_SECRET=" + secrets_.reward},
       log);
   if (!child.ok()) return child.status();
-  server_.emplace(std::move(child.value()));
-  Track(server_->pid());
-  Result<int> port = AwaitListening(*server_, "rp-server", log);
+  instance.child.emplace(std::move(child.value()));
+  Track(instance.child->pid());
+  Result<int> port = AwaitListening(*instance.child, "rp-server", log);
   if (!port.ok()) return port.status();
-  server_port_ = *port;
+  instance.port = *port;
   return Status::Ok();
+}
+
+std::string SystemUnderTest::StopInstance(size_t i, int signal) {
+  Instance& instance = instances_[i];
+  if (!instance.child) return "not running";
+  instance.child->Signal(signal);
+  auto code = instance.child->Wait(30000);
+  Untrack(instance.child->pid());
+  instance.child.reset();
+  return code.ok() ? "exit " + std::to_string(*code) : "did not exit";
 }
 
 Status SystemUnderTest::PostSwitches(const std::string& json, bool reset) {
@@ -176,16 +235,10 @@ Result<std::string> SystemUnderTest::Apply(const Fault& f) {
     return std::string("redis-server started, empty (port " + std::to_string(redis_->port()) + ")");
   }
   if (f.action == "server_kill" || f.action == "server_restart") {
-    const bool kill = f.action == "server_kill";
-    server_->Signal(kill ? SIGKILL : SIGTERM);
-    auto code = server_->Wait(30000);
-    Untrack(server_->pid());
-    server_.reset();
-    if (Status s = StartServer(); !s.ok()) return s;
-    return std::string(kill ? "rp-server killed (SIGKILL)" : "rp-server stopped (SIGTERM)") +
-           (code.ok() ? " exit " + std::to_string(*code) : "") + ", restarted on port " +
-           std::to_string(server_port_);
+    return RestartAll(f.action == "server_kill");
   }
+  if (f.action.rfind("instance_", 0) == 0) return ApplyInstanceFault(f);
+  if (f.action.rfind("db_", 0) == 0) return ApplyDatabaseFault(f);
   if (f.action == "mock_switch") {
     if (Status s = PostSwitches(f.switch_json, false); !s.ok()) return s;
     return "rp-mock switch " + f.switch_json;
@@ -194,17 +247,74 @@ Result<std::string> SystemUnderTest::Apply(const Fault& f) {
   return std::string("rp-mock switches reset");
 }
 
+// Every instance down first, then all up again: the whole app tier crashes (or is redeployed)
+// at once, not one instance at a time behind the proxy.
+Result<std::string> SystemUnderTest::RestartAll(bool kill) {
+  std::string detail;
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    const std::string code = StopInstance(i, kill ? SIGKILL : SIGTERM);
+    detail += std::string(detail.empty() ? "" : "; ") + "rp-server" +
+              (instances_.size() > 1 ? " " + std::to_string(i) : "") +
+              (kill ? " killed (SIGKILL) " : " stopped (SIGTERM) ") + code;
+  }
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    if (Status s = StartInstance(i); !s.ok()) return s;
+  }
+  return detail + "; restarted on port" + (instances_.size() > 1 ? "s " : " ") + [&] {
+    std::string ports;
+    for (const Instance& i : instances_)
+      ports += (ports.empty() ? "" : ", ") + std::to_string(i.port);
+    return ports;
+  }();
+}
+
+Result<std::string> SystemUnderTest::ApplyInstanceFault(const Fault& f) {
+  const size_t i = static_cast<size_t>(f.instance);
+  if (i >= instances_.size())
+    return Status(Error::kBadScenario, "no instance " + std::to_string(i));
+  const std::string which =
+      "rp-server " + std::to_string(i) + " (port " + std::to_string(instances_[i].port) + ")";
+  if (f.action == "instance_kill") {
+    const std::string code = StopInstance(i, SIGKILL);
+    return which + " killed (SIGKILL) " + code + "; left down, the proxy sends its packets on";
+  }
+  const std::string code =
+      instances_[i].child ? " stopped (SIGTERM) " + StopInstance(i, SIGTERM) : " was down";
+  if (Status s = StartInstance(i); !s.ok()) return s;
+  return which + code + ", started again";
+}
+
+Result<std::string> SystemUnderTest::ApplyDatabaseFault(const Fault& f) {
+  if (!postgres_) return Status(Error::kBadScenario, f.action + " needs the postgres ledger");
+  const int64_t start_ns = MonotonicNs();
+  Untrack(postgres_->pid());
+  std::string how;
+  if (f.action == "db_crash") {
+    postgres_->Crash();
+    how = "PostgreSQL immediate shutdown (no checkpoint)";
+  } else {
+    if (Status s = postgres_->Stop(); !s.ok()) return s;
+    how = "PostgreSQL fast shutdown";
+  }
+  if (Status s = postgres_->Start(); !s.ok()) return s;
+  Track(postgres_->pid());
+  const int64_t took_ms = (MonotonicNs() - start_ns) / 1'000'000;
+  return how + ", up again after " + std::to_string(took_ms) + " ms";
+}
+
 Status SystemUnderTest::Stop() {
   Status result = Status::Ok();
-  if (server_) {
-    server_->Signal(SIGTERM);
-    auto code = server_->Wait(30000);
-    if (!code.ok() || *code != 0) {
-      result = Internal("rp-server did not exit cleanly on SIGTERM; see " + work_dir_ +
-                        "/rp-server.log");
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    if (!instances_[i].child) continue;  // Killed by the timeline and left down.
+    const std::string code = StopInstance(i, SIGTERM);
+    if (code != "exit 0" && result.ok()) {
+      result = Internal("rp-server did not exit cleanly on SIGTERM (" + code + "); see " +
+                        InstanceLog(i));
     }
-    Untrack(server_->pid());
-    server_.reset();
+  }
+  if (proxy_) {
+    Untrack(proxy_->pid());
+    proxy_->Stop();
   }
   if (mock_) {
     mock_->Signal(SIGTERM);
@@ -215,6 +325,10 @@ Status SystemUnderTest::Stop() {
   if (redis_) {
     Untrack(redis_->pid());
     redis_->Kill();
+  }
+  if (postgres_) {
+    Untrack(postgres_->pid());
+    if (Status s = postgres_->Stop(); !s.ok() && result.ok()) result = s;
   }
   return result;
 }

@@ -1,7 +1,9 @@
 // SystemUnderTest: the processes a scenario runs against when rp-sim has no --target — a private
-// redis-server (when the scenario asks for one), rp-mock and rp-server, in a temporary directory
-// on free loopback ports, with fresh random secrets — and the fault actions the timeline applies
-// to them. rp-server restarts on the same port and ledger file, so clients reconnect to it.
+// redis-server (when the scenario asks for one), a private PostgreSQL (ledger: postgres), rp-mock
+// and one or more rp-server instances (several behind a private HAProxy), in a temporary
+// directory on free loopback ports, with fresh random secrets — and the fault actions the
+// timeline applies to them. An instance restarts on its own port and the same ledger, so clients
+// and the proxy reconnect to it.
 // Methods are called from the orchestrating thread and the fault thread, never concurrently
 // (the fault thread owns it during the load). The destructor stops whatever still runs.
 #pragma once
@@ -10,6 +12,8 @@
 #include <optional>
 #include <string>
 
+#include "common/haproxy_process.h"
+#include "common/pg_process.h"
 #include "common/process.h"
 #include "common/redis_process.h"
 #include "common/status.h"
@@ -33,21 +37,37 @@ class SystemUnderTest {
   SystemUnderTest(const Scenario& scenario, std::string bin_dir, std::string work_dir);
   ~SystemUnderTest();
 
-  // Starts redis (if asked), rp-mock (with the scenario's initial switches) and rp-server.
+  // Starts redis and PostgreSQL (if asked), rp-mock (with the scenario's initial switches), the
+  // rp-server instances and, with several, HAProxy.
   Status Start();
   // Applies one fault action (see Fault in scenario.h). Returns what was done, for faults.csv.
   Result<std::string> Apply(const Fault& fault);
-  // SIGTERM to rp-server and rp-mock, then redis; returns the server's exit status as a Status.
+  // SIGTERM to every running instance, HAProxy and rp-mock, then redis and PostgreSQL; an
+  // instance that did not exit 0 is an error naming its log.
   Status Stop();
 
-  std::string server_url() const { return "http://127.0.0.1:" + std::to_string(server_port_); }
-  int server_port() const { return server_port_; }
+  // Where clients go: HAProxy with several instances, else the one server.
+  std::string server_url() const { return "http://127.0.0.1:" + std::to_string(server_port()); }
+  int server_port() const;
+  // Every instance's own port (their /metrics are scraped one by one).
+  std::vector<int> instance_ports() const;
   std::string mock_url() const { return "http://127.0.0.1:" + std::to_string(mock_port_); }
-  std::string ledger_path() const { return work_dir_ + "/ledger.db"; }
   const Secrets& secrets() const { return secrets_; }
 
  private:
-  Status StartServer();
+  struct Instance {
+    std::optional<ChildProcess> child;
+    int port = 0;  // 0 until the first start picked one; kept across restarts.
+  };
+  Status StartDatabase();
+  Status StartInstance(size_t i);
+  // Signals instance i and waits for it; "exit N" or "" for the record.
+  std::string StopInstance(size_t i, int signal);
+  Result<std::string> RestartAll(bool kill);
+  Result<std::string> ApplyInstanceFault(const Fault& f);
+  Result<std::string> ApplyDatabaseFault(const Fault& f);
+  std::vector<std::string> LedgerArgs() const;
+  std::string InstanceLog(size_t i) const;
   Status StartMock();
   Status PostSwitches(const std::string& json_array_or_object, bool reset);
 
@@ -56,9 +76,10 @@ class SystemUnderTest {
   std::string work_dir_;
   Secrets secrets_;
   std::unique_ptr<RedisProcess> redis_;
+  std::unique_ptr<PostgresProcess> postgres_;
+  std::unique_ptr<HaproxyProcess> proxy_;
   std::optional<ChildProcess> mock_;
-  std::optional<ChildProcess> server_;
-  int server_port_ = 0;
+  std::vector<Instance> instances_;
   int mock_port_ = 0;
 };
 
