@@ -147,6 +147,21 @@ Status PostgresProcess::Stop() {
   return Status::Ok();
 }
 
+Result<std::string> PostgresProcess::CreateDatabase(const std::string& name,
+                                                    const std::string& template_name) const {
+  if (!child_) return Status(Error::kStartFailed, "postgres is not running");
+  PGconn* c = PQconnectdb(url().c_str());
+  const std::string create =
+      "CREATE DATABASE " + name + (template_name.empty() ? "" : " TEMPLATE " + template_name);
+  PGresult* r = PQexec(c, create.c_str());
+  const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  const std::string error = ok ? "" : create + ": " + PQerrorMessage(c);
+  PQclear(r);
+  PQfinish(c);
+  if (!ok) return Status(Error::kStorageBusy, error);
+  return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/" + name;
+}
+
 void PostgresProcess::Crash() {
   if (!child_) return;
   child_->Signal(SIGQUIT);  // Immediate shutdown: no checkpoint.

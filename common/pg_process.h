@@ -44,6 +44,11 @@ class PostgresProcess {
   int port() const { return port_; }
   // postgresql://postgres@127.0.0.1:<port>/postgres
   std::string url() const;
+  // Creates database `name` (empty, or a copy of `template_name`) and returns its URL. Needs a
+  // running server (else start_failed); storage_busy naming the server's message when it refuses
+  // (the name taken, say).
+  [[nodiscard]] Result<std::string> CreateDatabase(const std::string& name,
+                                                   const std::string& template_name = "") const;
   const std::string& dir() const { return dir_; }
 
  private:

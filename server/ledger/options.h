@@ -11,7 +11,7 @@ struct LedgerOptions {
   std::string engine = "sqlite";         // sqlite (embedded) | postgres
   std::string path = "rp-ledger.db";     // sqlite: the file.
   std::string url;                       // postgres: postgresql://user@host:port/db
-  int pool_size = 16;                    // postgres: write connections (one worker thread each).
+  int pool_size = 8;  // postgres: write connections (one worker thread each); see docs/perf.md.
   int64_t statement_timeout_ms = 10000;  // postgres: a statement running longer is cancelled.
   int64_t lock_timeout_ms = 5000;        // postgres: a row-lock wait longer than this fails.
   int retries_max = 5;  // postgres: retries of a transaction aborted by a deadlock or a race.

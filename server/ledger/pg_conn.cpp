@@ -87,9 +87,17 @@ class PgStatement final : public Statement {
     for (const auto& v : values_) params.push_back(v ? v->c_str() : nullptr);
     const int64_t start_ns = takes_row_locks_ ? MonotonicNs() : 0;
     conn_->StartIfPending();
-    if (!prepared_) conn_->SendPrepare(name_, text_, static_cast<int>(values_.size()), &prepared_);
+    if (!prepared_) {
+      // Counted as prepared from now on, so a statement executed again before the answer
+      // arrives (sent ahead) is not prepared twice; an answer that says it failed resets it.
+      conn_->SendPrepare(name_, text_, static_cast<int>(values_.size()), &prepared_);
+      prepared_ = true;
+    }
     conn_->SendPrepared(name_, params);
-    if (sent_ahead_) return;  // Answered with the next awaited statement.
+    if (sent_ahead_) {  // Answered with the next awaited statement.
+      conn_->LimitOwed();
+      return;
+    }
     status_ = conn_->Round(&result_);
     if (takes_row_locks_) {
       ++conn_->figures().row_lock_waits;
@@ -175,6 +183,7 @@ Status PgConnection::Connect() {
   depth_ = 0;
   tx_ = TxState::kIdle;
   broken_ = false;
+  held_ = Status::Ok();
   const std::string timeout =
       std::to_string(std::max<int64_t>(1, options_.connect_timeout_ms / 1000));
   const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
@@ -278,7 +287,21 @@ void PgConnection::SendText(const char* sql) {
 Status PgConnection::Round(PGresult** last) {
   if (broken_) return {Error::kStorageBusy, "ledger connection lost"};
   Sync(false);
-  return Drain(last);
+  Status s = Drain(last);
+  if (held_.ok()) return s;
+  if (last != nullptr && *last != nullptr) {
+    PQclear(*last);
+    *last = nullptr;
+  }
+  Status held = std::move(held_);
+  held_ = Status::Ok();
+  return held;
+}
+
+void PgConnection::LimitOwed() {
+  if (pending_.size() < kOwedMax) return;
+  Status s = Round(nullptr);
+  if (!s.ok() && held_.ok()) held_ = std::move(s);
 }
 
 // Reads answers in the order they are owed. After an error the server skips the rest of that
@@ -302,7 +325,7 @@ Status PgConnection::Drain(PGresult** last) {
       continue;
     }
     const bool ok = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
-    if (ok && p.ok) *p.ok = true;
+    if (p.ok) *p.ok = ok;
     if (!ok && !p.stale && first.ok()) {
       first = st == PGRES_PIPELINE_ABORTED ? Status(Error::kInternal, p.label + ": skipped")
                                            : PgError(r, conn_, p.label);
@@ -378,6 +401,7 @@ Status PgConnection::ExecScript(std::string_view sql) {
 Status PgConnection::Begin() {
   if (tx_ != TxState::kIdle) return Internal("a transaction is already open on this connection");
   tx_ = TxState::kPending;  // BEGIN goes with the first statement.
+  held_ = Status::Ok();     // Of a transaction that ended: not ours.
   return Status::Ok();
 }
 
@@ -394,6 +418,13 @@ Status PgConnection::Commit() {
     s = Internal("the ledger rolled the transaction back at COMMIT (a statement of it failed)");
   }
   if (r != nullptr) PQclear(r);
+  if (!s.ok() && !broken_) {
+    // An error earlier in this pipeline (a statement sent ahead) makes the server skip the
+    // COMMIT with the rest of it, leaving the aborted transaction open: end it, or the next
+    // job's BEGIN would fail. Outside a transaction ROLLBACK only warns.
+    SendText("ROLLBACK");
+    Sync(true);
+  }
   return s;
 }
 

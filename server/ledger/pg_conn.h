@@ -67,13 +67,18 @@ class PgConnection final : public Connection {
   // started on the server yet.
   void StartIfPending();
   // Sends a query whose result is wanted now or not at all (prepared statement by name, or a
-  // parameterless text). *ok is set true when its answer arrives without error.
+  // parameterless text). *ok is set to whether its answer arrived without error.
   void SendPrepare(const std::string& name, const std::string& text, int params, bool* ok);
   void SendPrepared(const std::string& name, const std::vector<const char*>& params);
   void SendText(const char* sql);
   // Ends the pipeline here and reads every answer due; *last (if given) receives the last query's
   // result (the caller PQclear()s it). The first error among this transaction's answers.
   Status Round(PGresult** last);
+  // After a statement sent ahead: once kOwedMax answers are owed, reads them (a pipeline the
+  // server cannot answer into would block both sides: it stops reading while its answers wait
+  // for us). An error found there is kept and returned by the next Round.
+  void LimitOwed();
+  static constexpr size_t kOwedMax = 512;
 
  private:
   // One answer the server owes us, in order.
@@ -100,6 +105,7 @@ class PgConnection final : public Connection {
   TxState tx_ = TxState::kIdle;
   std::deque<Pending> pending_;
   bool broken_ = false;  // Out of step with the server: reconnect before the next use.
+  Status held_;          // An error LimitOwed() read early, owed to the next Round().
   PgStatementFigures figures_;
 };
 

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <libpq-fe.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -56,19 +55,13 @@ struct SharedPostgres {
     auto it = urls.find(path);
     if (it != urls.end()) return it->second;
     const std::string name = "t" + std::to_string(getpid()) + "_" + std::to_string(++next);
-    PGconn* c = PQconnectdb(server->url().c_str());
-    const std::string create =
-        "CREATE DATABASE " + name + (template_name.empty() ? "" : " TEMPLATE " + template_name);
-    PGresult* r = PQexec(c, create.c_str());
-    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok) std::fprintf(stderr, "%s: %s", create.c_str(), PQresultErrorMessage(r));
-    PQclear(r);
-    PQfinish(c);
-    if (!ok) std::abort();  // The tests' own server refused: nothing below can be trusted.
-    const std::string url =
-        "postgresql://postgres@127.0.0.1:" + std::to_string(server->port()) + "/" + name;
-    urls[path] = url;
-    return url;
+    Result<std::string> url = server->CreateDatabase(name, template_name);
+    if (!url.ok()) {
+      std::fprintf(stderr, "%s\n", url.status().ToString().c_str());
+      std::abort();  // The tests' own server refused: nothing below can be trusted.
+    }
+    urls[path] = *url;
+    return *url;
   }
 };
 
