@@ -1,0 +1,188 @@
+#include "bench_fleet.h"
+
+#include <stdlib.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "common/claim_schemes.h"
+#include "common/prometheus_text.h"
+
+namespace rp::bench {
+namespace {
+
+// "--name=value" or "--name value": the value, consuming the arguments; nullopt otherwise.
+std::optional<std::string> TakeFlag(int* argc, char** argv, int* i, const std::string& name) {
+  const std::string arg = argv[*i];
+  std::optional<std::string> value;
+  int used = 0;
+  if (arg.rfind(name + "=", 0) == 0) {
+    value = arg.substr(name.size() + 1);
+    used = 1;
+  } else if (arg == name && *i + 1 < *argc) {
+    value = argv[*i + 1];
+    used = 2;
+  }
+  if (!value) return std::nullopt;
+  for (int k = *i; k + used <= *argc; ++k) argv[k] = argv[k + used];  // Includes argv[argc].
+  *argc -= used;
+  --*i;
+  return value;
+}
+
+std::string ReadFileTail(const std::string& path) {
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return text.size() > 2000 ? text.substr(text.size() - 2000) : text;
+}
+
+bool ParseInt(const std::string& flag, const std::string& text, int lo, int hi, int* out) {
+  char* end = nullptr;
+  const long v = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || v < lo || v > hi) {
+    std::fprintf(stderr, "rp-bench: %s must be an integer in %d..%d, not '%s'\n", flag.c_str(), lo,
+                 hi, text.c_str());
+    return false;
+  }
+  *out = static_cast<int>(v);
+  return true;
+}
+
+}  // namespace
+
+std::optional<FleetOptions> ParseFleetFlags(int* argc, char** argv) {
+  FleetOptions o;
+  const struct {
+    const char* flag;
+    int lo, hi;
+    int* out;
+  } ints[] = {{"--pg-pool-size", 1, 512, &o.pg_pool_size},
+              {"--pg-commit-delay-us", 0, 100000, &o.postgres.commit_delay_us},
+              {"--pg-commit-siblings", 0, 1000, &o.postgres.commit_siblings}};
+  for (int i = 1; i < *argc; ++i) {
+    if (auto ledger = TakeFlag(argc, argv, &i, "--ledger")) {
+      if (*ledger != "all" && *ledger != "sqlite" && *ledger != "postgres") {
+        std::fprintf(stderr, "rp-bench: --ledger must be sqlite, postgres or all, not '%s'\n",
+                     ledger->c_str());
+        return std::nullopt;
+      }
+      o.ledgers = *ledger == "all" ? std::vector<std::string>{"sqlite", "postgres"}
+                                   : std::vector<std::string>{*ledger};
+      continue;
+    }
+    for (const auto& f : ints) {
+      auto value = TakeFlag(argc, argv, &i, f.flag);
+      if (value && !ParseInt(f.flag, *value, f.lo, f.hi, f.out)) return std::nullopt;
+      if (value) break;
+    }
+  }
+  return o;
+}
+
+Fleet::Fleet(FleetOptions options) : options_(std::move(options)) {
+  char tmpl[] = "/tmp/rp-bench-XXXXXX";
+  dir_ = mkdtemp(tmpl);
+}
+
+Fleet* g_running = nullptr;  // The started fleet, for Die().
+
+Fleet::~Fleet() {
+  StopAll();
+  if (g_running == this) g_running = nullptr;
+}
+
+void Fleet::StopAll() {
+  for (auto& [name, server] : servers_) {
+    server->child->Signal(SIGTERM);
+    (void)server->child->Wait(10000);
+    if (server->redis) server->redis->Kill();
+  }
+  servers_.clear();
+  if (postgres_) (void)postgres_->Stop();
+  postgres_.reset();
+  std::filesystem::remove_all(dir_);
+}
+
+void Die(const std::string& why) {
+  std::fprintf(stderr, "rp-bench: %s\n", why.c_str());
+  std::fflush(stderr);
+  if (g_running != nullptr) g_running->StopAll();
+  std::exit(1);
+}
+
+void Fleet::Start(const std::vector<std::string>& schemes) {
+  g_running = this;
+  for (const std::string& ledger : options_.ledgers) {
+    if (ledger == "postgres" && !postgres_) {
+      postgres_ = std::make_unique<PostgresProcess>(dir_ + "/pg", options_.postgres);
+      if (Status s = postgres_->Start(); !s.ok()) Die("PostgreSQL: " + s.ToString());
+    }
+    for (const std::string& scheme : schemes) {
+      servers_[ledger + "/" + scheme].reset(StartServer(ledger, scheme));
+    }
+  }
+}
+
+Server* Fleet::StartServer(const std::string& ledger, const std::string& scheme) {
+  auto s = std::make_unique<Server>();
+  s->dir = dir_ + "/" + ledger + "-" + scheme;
+  std::filesystem::create_directories(s->dir);
+  std::ofstream config(s->dir + "/config.yaml");
+  config << "packet:\n  count_max: 1000000\nclaim:\n  scheme: " << scheme << "\n";
+  if (FindClaimScheme(scheme)->needs_redis) {
+    s->redis = std::make_unique<RedisProcess>(s->dir + "/redis");
+    if (Status started = s->redis->Start(); !started.ok()) Die("redis: " + started.ToString());
+    config << "redis:\n  url: " << s->redis->url() << "\n  pool_size: 16\n";
+  }
+  if (ledger == "postgres") {
+    Result<std::string> url = postgres_->CreateDatabase("bench_" + scheme);
+    if (!url.ok()) Die(url.status().ToString());
+    config << "ledger:\n  engine: postgres\n  url: " << *url
+           << "\n  pool_size: " << options_.pg_pool_size << "\n";
+  } else {
+    config << "ledger:\n  path: " << s->dir << "/ledger.db\n";
+  }
+  config.close();
+  // --no-workers: the transfers of one scheme's claims would otherwise run (and retry, with no
+  // wallet here) in the background of the next scheme's runs and make figures depend on the
+  // order; the benchmark measures the claim path, rp-sim measures the asynchronous one.
+  auto child = ChildProcess::Spawn(
+      {RP_SERVER_BIN, "serve", "--config", s->dir + "/config.yaml", "--port", "0", "--no-workers"},
+      {std::string("RP_AUTH_SECRET=") + kAuthSecret,
+       std::string("RP_PAYMENT_SECRET=") + kPaymentSecret},
+      s->dir + "/server.log");
+  if (!child.ok()) Die("cannot start rp-server: " + child.status().ToString());
+  s->child.emplace(std::move(child.value()));
+  auto line = s->child->ReadLine(30000);
+  if (!line.ok()) {
+    const std::string log = s->dir + "/server.log";
+    s->child->Signal(SIGKILL);
+    Die(ledger + "/" + scheme + " did not start: " + ReadFileTail(log));
+  }
+  s->port = *ParseListeningPort(*line);
+  return s.release();
+}
+
+int64_t ActivePacket(int port, int64_t count) {
+  api::Client c("127.0.0.1", port, kCredentials);
+  static int n = 0;
+  api::Reply sent = c.SendPacket(1, "bench-" + std::to_string(++n), count * 100, count);
+  if (sent.status != 201) Die("send of " + std::to_string(count) + " shares: " + sent.raw);
+  api::Reply paid = c.Pay(sent.body["pay_order_no"], "paid", count * 100);
+  if (paid.status != 200) Die("payment of " + std::to_string(count) + " shares: " + paid.raw);
+  return sent.body["packet_id"];
+}
+
+double MetricValue(int port, const std::string& name) {
+  api::Client c("127.0.0.1", port, kCredentials);
+  api::Reply r = c.Send(api::Metrics());
+  if (r.status != 200) return 0;
+  Result<std::vector<prom::Sample>> samples = prom::ParseText(r.raw);
+  return samples.ok() ? prom::Sum(*samples, name) : 0;
+}
+
+}  // namespace rp::bench
