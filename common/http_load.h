@@ -1,5 +1,5 @@
 // HttpLoad: a closed-loop HTTP/1.1 load generator on Boost.Asio (keep-alive, raw sockets,
-// pre-rendered requests) for the benchmarks, and the seed of rp-sim's load engine (issue 5).
+// pre-rendered requests) for the benchmarks, and the seed of rp-sim's load engine.
 // Each connection sends its next request as soon as the previous response is complete.
 // Latency is measured per request from its send to its complete response.
 #pragma once

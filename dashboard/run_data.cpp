@@ -134,9 +134,9 @@ Status LoadSummary(const std::string& path, RunData& d) {
   d.label = s["system"].value("claim_scheme", "");
   // Which ledger and how many instances ran: summaries from before either existed ran one
   // instance on SQLite.
-  const int instances = s["system"].value("instances", 1);
-  const std::string system = s["system"].value("ledger", "sqlite") + " × " +
-                             std::to_string(instances) + " instance" + (instances == 1 ? "" : "s");
+  const std::string system = results::DescribeSystem(s["system"].value("ledger", "sqlite"),
+                                                     s["system"].value("instances", 1),
+                                                     s["system"].value("started_by_rp_sim", true));
   d.header = s.value("scenario", "") + " · " + d.label + " · " + system + " · seed " +
              s.value("seed", json(0)).dump() + " · checks " + std::to_string(passed) + "/" +
              std::to_string(total) + " passed · " + "verification " +

@@ -1,6 +1,6 @@
 // The scripted core flow that `./rp demo` runs against a server (rp-sim demo): send packets,
 // pay them through signed callbacks, storm them with concurrent claimers, let one expire, and
-// verify every packet's money through the API. The full scenario engine arrives with issue 5.
+// verify every packet's money through the API. The full scenario engine is rp-sim run.
 #pragma once
 
 #include <string>

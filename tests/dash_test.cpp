@@ -38,6 +38,19 @@ TEST(RunFolder, HeaderSaysWhichLedgerAndHowManyInstancesRan) {
   EXPECT_NE(d->header.find("· batched · postgres × 2 instances ·"), std::string::npos) << d->header;
 }
 
+TEST(RunFolder, HeaderOfARunAgainstATargetClaimsNoLedger) {
+  rp::testing::TempDir dir;
+  std::filesystem::copy(kFixture, dir.path(), std::filesystem::copy_options::recursive);
+  nlohmann::json summary = nlohmann::json::parse(ReadFile(dir.File("summary.json")));
+  summary["system"]["started_by_rp_sim"] = false;
+  summary["system"]["ledger"] = "unknown";
+  summary["system"]["instances"] = 0;
+  std::ofstream(dir.File("summary.json")) << summary.dump();
+  auto d = LoadRunFolder(dir.path());
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_NE(d->header.find("· the target's own system ·"), std::string::npos) << d->header;
+}
+
 TEST(RunFolder, LoadsEverySeriesOfTheFixture) {
   auto d = LoadRunFolder(kFixture);
   ASSERT_TRUE(d.ok()) << d.status().ToString();

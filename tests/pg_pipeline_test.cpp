@@ -15,9 +15,10 @@ namespace rp::ledger {
 namespace {
 
 // cause is NOT NULL: binding NULL makes the insert fail on the server, not before.
-const Sql kAppend("INSERT INTO events (entity, entity_id, from_state, to_state, cause, at_ms) "
-                  "VALUES ('test', ?, 'a', 'b', ?, 0)",
-                  Sql::Answer::kSentAhead);
+const Sql kAppend(
+    "INSERT INTO events (entity, entity_id, from_state, to_state, cause, at_ms) "
+    "VALUES ('test', ?, 'a', 'b', ?, 0)",
+    Sql::Answer::kSentAhead);
 const Sql kCount("SELECT COUNT(*) FROM events WHERE entity = 'test' AND cause = ?");
 
 class PgPipelineTest : public ::testing::Test {

@@ -7,6 +7,12 @@
 #include <ostream>
 
 namespace rp::results {
+
+std::string DescribeSystem(const std::string& ledger, int instances, bool started_by_rp_sim) {
+  if (!started_by_rp_sim) return "the target's own system";
+  return ledger + " × " + std::to_string(instances) + " instance" + (instances == 1 ? "" : "s");
+}
+
 namespace {
 
 constexpr const char* kTimeseriesColumns[] = {

@@ -25,6 +25,10 @@ inline constexpr const char* kFaultsFile = "faults.csv";
 inline constexpr const char* kReportFile = "report.md";
 inline constexpr const char* kDashboardFile = "dashboard.png";
 
+// "postgres × 2 instances" from summary.json's `system` object; "the target's own system" for
+// a --target run; "sqlite × 1 instance" for summaries from before either key existed.
+std::string DescribeSystem(const std::string& ledger, int instances, bool started_by_rp_sim);
+
 // The operation name under which arrivals the load could not start are counted.
 inline constexpr const char* kDroppedArrival = "dropped_arrival";
 

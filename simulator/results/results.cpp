@@ -206,8 +206,10 @@ json SummaryJson(const RunReport& r) {
             {"queue", s.system.queue},
             {"redis", s.system.redis},
             {"server_threads", s.system.server_threads},
-            {"ledger", s.system.ledger},
-            {"instances", s.system.instances}}},
+            {"started_by_rp_sim", r.system_started},
+            // A --target server's ledger and size are its own: not claimed here.
+            {"ledger", r.system_started ? s.system.ledger : "unknown"},
+            {"instances", r.system_started ? s.system.instances : 0}}},
           {"load",
            {{"model", s.load.model},
             {"connections", s.load.connections},

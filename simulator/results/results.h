@@ -31,6 +31,7 @@ struct CheckResult {
 struct RunReport {
   const Scenario* scenario = nullptr;
   std::string target;              // The server URL.
+  bool system_started = true;      // false with --target: scheme, ledger, instances unknown.
   std::string started_at;          // RFC 3339 UTC.
   double healthz_ceiling_rps = 0;  // Same run, same machine: the normaliser for regressions.
   const LoadOutcome* load = nullptr;

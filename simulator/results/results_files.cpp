@@ -90,10 +90,13 @@ void WriteReport(std::ofstream& out, const json& s) {
       << s["target"].get<std::string>() << "; seed " << s["seed"] << "; claim scheme `"
       << s["system"]["claim_scheme"].get<std::string>() << "`, subsidy mode `"
       << s["system"]["subsidy_mode"].get<std::string>() << "`, queue `"
-      << s["system"]["queue"].get<std::string>() << "`; ledger `"
-      << s["system"].value("ledger", "sqlite") << "` with " << s["system"].value("instances", 1)
-      << " rp-server instance(s); " << s["load"]["model"].get<std::string>() << " model, "
-      << s["load"]["connections"] << " connections, " << s["load"]["duration_s"]
+      << s["system"]["queue"].get<std::string>() << "`; "
+      << "ledger "
+      << results::DescribeSystem(s["system"].value("ledger", "sqlite"),
+                                 s["system"].value("instances", 1),
+                                 s["system"].value("started_by_rp_sim", true))
+      << "; " << s["load"]["model"].get<std::string>() << " model, " << s["load"]["connections"]
+      << " connections, " << s["load"]["duration_s"]
       << " s of load. `/healthz` ceiling in this run: "
       << F(s["healthz_ceiling_rps"].get<double>(), 0) << " req/s. rp-sim "
       << s["versions"]["rp_sim"].get<std::string>() << ".\n\n";

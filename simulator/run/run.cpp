@@ -195,16 +195,19 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
   if (int rc = ResolveTarget(o, s, &t, &system, &work_dir); rc != 0) return rc;
   t.run_tag = std::to_string(std::time(nullptr));
   const std::string url = "http://" + t.host + ":" + std::to_string(t.port);
-  std::printf(
-      "rp-sim: %s (%s) against %s, claim scheme %s, ledger %s, %d instance%s, seed %llu, "
-      "%lld s\n",
-      s.name.c_str(), s.path.c_str(), url.c_str(), s.system.claim_scheme.c_str(),
-      s.system.ledger.c_str(), s.system.instances, s.system.instances == 1 ? "" : "s",
-      static_cast<unsigned long long>(s.seed), static_cast<long long>(s.DurationS()));
+  const std::string what =
+      system ? "claim scheme " + s.system.claim_scheme + ", ledger " + s.system.ledger + ", " +
+                   std::to_string(s.system.instances) + " instance" +
+                   (s.system.instances == 1 ? "" : "s")
+             : "a server rp-sim did not start (its scheme and ledger are its own)";
+  std::printf("rp-sim: %s (%s) against %s, %s, seed %llu, %lld s\n", s.name.c_str(), s.path.c_str(),
+              url.c_str(), what.c_str(), static_cast<unsigned long long>(s.seed),
+              static_cast<long long>(s.DurationS()));
   std::fflush(stdout);  // The target URL, at once, for whoever watches (e.g. rp-dash --live).
   RunReport report;
   report.scenario = &s;
   report.target = url;
+  report.system_started = system != nullptr;
   report.started_at = Now("%Y-%m-%dT%H:%M:%SZ");
   LoadOutcome load;
   VerificationReport verification;
