@@ -139,9 +139,10 @@ void ReadSystem(const Map& m, SystemSpec& s) {
   }
   m.ReadString("ledger", s.ledger, {"sqlite", "postgres"});
   m.Read<int>("instances", s.instances, 1, 8);
+  m.Read<int>("ledger_pool_size", s.ledger_pool_size, 1, 512);
   m.RejectUnknown({"claim_scheme", "subsidy_mode", "queue", "redis", "server_threads",
                    "packet_ttl_s", "scan_interval_ms", "payment_poll_ms", "mock_switches", "ledger",
-                   "instances"});
+                   "instances", "ledger_pool_size"});
   const bool needs_redis =
       s.claim_scheme == "mem_lock" || s.claim_scheme == "presplit" || s.queue == "redis_streams";
   if (needs_redis && !s.redis) {
@@ -308,6 +309,11 @@ Status CheckSystemFits(const Scenario& s) {
     return Status(Error::kBadScenario, "system.instances: " + std::to_string(sys.instances) +
                                            " needs system.ledger: postgres (instances share one "
                                            "ledger; the embedded one belongs to one process)");
+  }
+  if (sys.ledger_pool_size > 0 && sys.ledger != "postgres") {
+    return Status(Error::kBadScenario,
+                  "system.ledger_pool_size is a PostgreSQL setting: it needs system.ledger: "
+                  "postgres");
   }
   for (const Fault& f : s.faults) {
     const std::string at = "line " + std::to_string(f.line) + ": " + f.action;

@@ -35,6 +35,8 @@ struct SystemSpec {
   // rp-server processes over the one ledger; more than one needs postgres and puts a private
   // HAProxy in front (one packet's requests to one instance by consistent hash).
   int instances = 1;
+  // postgres: each instance's ledger.pool_size (0: the server's default).
+  int ledger_pool_size = 0;
 };
 
 // One load phase. Open model: journeys start at `rate` per second following `shape`; closed

@@ -92,6 +92,9 @@ Status SystemUnderTest::Start() {
          << "async: {queue: " << scenario_.system.queue << "}\n"
          << "payment: {poll_ms: " << scenario_.system.payment_poll_ms
          << (proxy_ ? ", notify_url: '" + proxy_->url() + "/v1/payments/callback'" : "") << "}\n";
+  if (scenario_.system.ledger_pool_size > 0) {
+    config << "ledger: {pool_size: " << scenario_.system.ledger_pool_size << "}\n";
+  }
   config.close();
   for (size_t i = 0; i < n; ++i) {
     if (Status s = StartInstance(i); !s.ok()) return s;
