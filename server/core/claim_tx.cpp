@@ -1,5 +1,7 @@
 #include "server/core/claim_tx.h"
 
+#include <map>
+
 #include "common/check.h"
 #include "server/core/order_numbers.h"
 #include "server/core/split.h"
@@ -66,9 +68,27 @@ Status CheckClaimable(const ledger::PacketRecord& p, int64_t now_ms) {
 
 namespace {
 
-// One claimer against the packet as this transaction sees it (*p, updated in memory when the
-// claim is won): the repeat lookup, the checks, the draw, the claim row and its transfer order.
-// The packet row itself is written by the caller, once for all its claims.
+// Records claimer user_id's win of `amount` against *p: the claim row, its event and transfer
+// order, the outcome, and *p updated in memory (the packet row itself is written by the
+// caller, once for all its claims). A failure may leave rows half written: the transaction (or
+// savepoint) must not commit.
+Status RecordWin(ledger::Tx& tx, ledger::PacketRecord* p, int64_t user_id, int64_t amount,
+                 int64_t now_ms, ClaimOutcome* out) {
+  if (p->remaining_count() == 1) RP_CHECK(amount == p->remaining_cents());
+  Result<int64_t> claim_id = InsertClaim(tx, *p, user_id, amount, now_ms);
+  if (!claim_id.ok()) return claim_id.status();
+  out->claim = {*claim_id, p->packet_id,
+                user_id,   p->claimed_count + 1,
+                amount,    ledger::ClaimState::kTransferPending,
+                now_ms};
+  out->repeat = false;
+  p->claimed_count += 1;
+  p->claimed_cents += amount;
+  return Status::Ok();
+}
+
+// One claimer against the packet as this transaction sees it: the repeat lookup, the checks,
+// the draw, and the win recorded.
 Status ClaimAgainst(ledger::Tx& tx, ledger::PacketRecord* p, int64_t user_id, int64_t now_ms,
                     std::mt19937_64& rng, ClaimOutcome* out, const ShareSource* source) {
   Result<std::optional<ledger::ClaimRecord>> mine = ledger::claims::Find(tx, p->packet_id, user_id);
@@ -81,17 +101,7 @@ Status ClaimAgainst(ledger::Tx& tx, ledger::PacketRecord* p, int64_t user_id, in
   if (!s.ok()) return s;
   Result<int64_t> amount = Amount(tx, *p, user_id, rng, source);
   if (!amount.ok()) return amount.status();
-  if (p->remaining_count() == 1) RP_CHECK(*amount == p->remaining_cents());
-  Result<int64_t> claim_id = InsertClaim(tx, *p, user_id, *amount, now_ms);
-  if (!claim_id.ok()) return claim_id.status();
-  out->claim = {*claim_id, p->packet_id,
-                user_id,   p->claimed_count + 1,
-                *amount,   ledger::ClaimState::kTransferPending,
-                now_ms};
-  out->repeat = false;
-  p->claimed_count += 1;
-  p->claimed_cents += *amount;
-  return Status::Ok();
+  return RecordWin(tx, p, user_id, *amount, now_ms, out);
 }
 
 // Writes what the claims took from the packet (as read: `before` claims) and finishes it when
@@ -132,14 +142,30 @@ Status ClaimBatchTx(ledger::Tx& tx, int64_t packet_id, const std::vector<int64_t
   Result<ledger::PacketRecord> loaded =
       ledger::packets::Load(tx, packet_id, ledger::packets::Lock::kForUpdate);
   if (!loaded.ok()) return loaded.status();
+  // Under the packet's row lock no other transaction can add a claim to it: the repeats read
+  // here stay true until commit.
+  Result<std::map<int64_t, ledger::ClaimRecord>> known =
+      ledger::claims::FindMany(tx, packet_id, user_ids);
+  if (!known.ok()) return known.status();
   ledger::PacketRecord p = std::move(loaded.value());
   const int64_t before = p.claimed_count, cents_before = p.claimed_cents;
   for (size_t i = 0; i < user_ids.size(); ++i) {
-    const ledger::PacketRecord unchanged = p;
-    (*statuses)[i] = tx.Nested([&](ledger::Tx& t) {
-      return ClaimAgainst(t, &p, user_ids[i], now_ms, rng, &(*outcomes)[i], nullptr);
-    });
-    if (!(*statuses)[i].ok()) p = unchanged;  // Its savepoint was rolled back.
+    ClaimOutcome& out = (*outcomes)[i];
+    auto mine = known->find(user_ids[i]);
+    if (mine != known->end()) {  // Also a second request of a user who won earlier in the batch.
+      out = {mine->second, true};
+      continue;
+    }
+    // A refusal is decided before anything is written, so it is this claimer's alone.
+    Status s = CheckClaimable(p, now_ms);
+    Result<int64_t> amount = s.ok() ? Amount(tx, p, user_ids[i], rng, nullptr) : s;
+    if (!amount.ok()) {
+      (*statuses)[i] = amount.status();
+      continue;
+    }
+    // A failed write fails the whole batch: nothing of it commits and everyone hears why.
+    if (Status won = RecordWin(tx, &p, user_ids[i], *amount, now_ms, &out); !won.ok()) return won;
+    known->emplace(user_ids[i], out.claim);
   }
   return Record(tx, p, before, now_ms, p.claimed_cents - cents_before);
 }

@@ -33,9 +33,11 @@ Status ClaimTx(ledger::Tx& tx, int64_t packet_id, int64_t user_id, int64_t now_m
                std::mt19937_64& rng, ClaimOutcome* out, const ShareSource* source = nullptr);
 
 // Many claims of one packet in one transaction (the batched scheme): the packet is read and
-// locked once, each claimer runs in its own savepoint (a refusal or a failure undoes only that
-// claim; (*statuses)[i] is claimer i's outcome, as ClaimTx would give it) and the packet row is
-// written once for all of them. A non-OK return fails the whole batch.
+// locked once, the claimers' earlier claims are looked up in one statement, the packet row is
+// written once for all of them, and each claimer costs one awaited statement (its claim
+// insert). (*statuses)[i] is claimer i's refusal, as ClaimTx would give it (sold out, expired,
+// ...); refusals are decided before anything is written. A non-OK return (a failed write) fails
+// the whole batch: nothing of it may commit.
 Status ClaimBatchTx(ledger::Tx& tx, int64_t packet_id, const std::vector<int64_t>& user_ids,
                     int64_t now_ms, std::mt19937_64& rng, std::vector<ClaimOutcome>* outcomes,
                     std::vector<Status>* statuses);

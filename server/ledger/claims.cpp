@@ -1,5 +1,7 @@
 #include "server/ledger/claims.h"
 
+#include <string>
+
 #include "server/ledger/row_parse.h"
 
 namespace rp::ledger::claims {
@@ -8,6 +10,9 @@ namespace {
 #define RP_CLAIM_COLUMNS "claim_id, packet_id, user_id, seq, amount_cents, status, claimed_at_ms"
 
 const Sql kFind("SELECT " RP_CLAIM_COLUMNS " FROM claims WHERE packet_id = ? AND user_id = ?");
+const Sql kFindMany("SELECT " RP_CLAIM_COLUMNS
+                    " FROM claims WHERE packet_id = ? AND user_id IN "
+                    "(SELECT CAST(value AS BIGINT) FROM {json_array}(?))");
 const Sql kLoad("SELECT " RP_CLAIM_COLUMNS " FROM claims WHERE claim_id = ?");
 const Sql kList("SELECT " RP_CLAIM_COLUMNS
                 " FROM claims WHERE packet_id = ? AND seq > ? ORDER BY seq LIMIT ?");
@@ -40,6 +45,23 @@ Result<std::optional<ClaimRecord>> Find(ReadTx& tx, int64_t packet_id, int64_t u
   Result<ClaimRecord> c = ReadRow(q);
   if (!c.ok()) return c.status();
   return std::optional<ClaimRecord>(*c);
+}
+
+Result<std::map<int64_t, ClaimRecord>> FindMany(ReadTx& tx, int64_t packet_id,
+                                                const std::vector<int64_t>& user_ids) {
+  std::string list = "[";
+  for (int64_t u : user_ids) list += (list.size() > 1 ? "," : "") + std::to_string(u);
+  list += "]";
+  std::map<int64_t, ClaimRecord> found;
+  Query q = tx.Run(kFindMany);
+  q.Bind(packet_id).Bind(list);
+  while (q.Next()) {
+    Result<ClaimRecord> c = ReadRow(q);
+    if (!c.ok()) return c.status();
+    found.emplace(c->user_id, *c);
+  }
+  if (!q.status().ok()) return q.status();
+  return found;
 }
 
 Result<ClaimRecord> Load(ReadTx& tx, int64_t claim_id) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -13,6 +14,10 @@ namespace rp::ledger::claims {
 
 // The user's claim on the packet, if any.
 Result<std::optional<ClaimRecord>> Find(ReadTx& tx, int64_t packet_id, int64_t user_id);
+// The claims of these users on the packet, by user, in one statement however many users there
+// are (a user with no claim is absent).
+Result<std::map<int64_t, ClaimRecord>> FindMany(ReadTx& tx, int64_t packet_id,
+                                                const std::vector<int64_t>& user_ids);
 // NotFound(claim_not_found).
 Result<ClaimRecord> Load(ReadTx& tx, int64_t claim_id);
 // Inserts c (claim_id ignored) in c.state; returns the new claim_id. A second claim of one user

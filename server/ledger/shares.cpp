@@ -14,9 +14,11 @@ const Sql kTake(
 // In SQLite the UNIQUE (packet_id, user_id) index keeps a packet's free shares (user_id NULL)
 // together, ordered by rowid, so the first one is a single index seek and no extra index has to
 // be updated by every claim (a partial "free shares" index cost ~40% of spread-out claims).
+// In PostgreSQL the same index finds a free share at once when no order is asked for; ordering
+// by ctid would read and sort every free share of the packet (25 ms per claim at 200,000).
 const Sql kTakeNext(
     "UPDATE shares SET user_id = ? WHERE {row_id} = (SELECT {row_id} FROM shares "
-    "WHERE packet_id = ? AND user_id IS NULL ORDER BY {row_id} LIMIT 1{skip_locked}) "
+    "WHERE packet_id = ? AND user_id IS NULL{in_row_order} LIMIT 1{skip_locked}) "
     "RETURNING amount_cents");
 const Sql kFree("SELECT idx FROM shares WHERE packet_id = ? AND user_id IS NULL ORDER BY {row_id}");
 const Sql kCount(

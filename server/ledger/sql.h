@@ -7,6 +7,11 @@
 //                  a single writer already serialises every write)
 //   {skip_locked}  " FOR UPDATE SKIP LOCKED" on engines with row locks (leases); ""
 //   {row_id}       the engine's physical row id ("rowid"), for "the first free row" scans
+//   {in_row_order} " ORDER BY rowid" where that is the free-row index's own order (SQLite);
+//                  "" where any row will do and an order would cost a sort (PostgreSQL)
+//   {json_array}   a table function over a JSON array parameter whose `value` column holds
+//                  each element ("json_each"; "jsonb_array_elements_text"): one statement for
+//                  a list of any length
 //   {begin}        a write transaction's start ("BEGIN IMMEDIATE": take the write lock at once)
 //   {pk}, {int}    DDL: an auto-assigned 64-bit primary key; a 64-bit integer column
 // Statements are cached per connection by a small id, so preparing one is an index, not a hash

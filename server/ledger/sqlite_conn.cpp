@@ -65,7 +65,9 @@ std::string SqliteText(std::string_view portable) {
   std::string s(portable);
   ReplaceAll(&s, "{for_update}", "");
   ReplaceAll(&s, "{skip_locked}", "");
+  ReplaceAll(&s, "{in_row_order}", " ORDER BY rowid");
   ReplaceAll(&s, "{row_id}", "rowid");
+  ReplaceAll(&s, "{json_array}", "json_each");
   ReplaceAll(&s, "{begin}", "BEGIN IMMEDIATE");
   ReplaceAll(&s, "{pk}", "INTEGER PRIMARY KEY");
   ReplaceAll(&s, "{int}", "INTEGER");
