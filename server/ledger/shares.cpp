@@ -8,8 +8,11 @@ const Sql kAny("SELECT EXISTS (SELECT 1 FROM shares WHERE packet_id = ?)");
 // client/server engine; a failure still fails the job at its next awaited statement.
 const Sql kInsert("INSERT INTO shares (packet_id, idx, amount_cents) VALUES (?, ?, ?)",
                   Sql::Answer::kSentAhead);
+// "Still free" is written so no index can serve it: PostgreSQL, before its statistics know a
+// new packet's 200,000 free shares, otherwise walks all of them through the (packet_id, user_id)
+// index instead of seeking the one share by its primary key (25 ms per claim, measured).
 const Sql kTake(
-    "UPDATE shares SET user_id = ? WHERE packet_id = ? AND idx = ? AND user_id IS NULL "
+    "UPDATE shares SET user_id = ? WHERE packet_id = ? AND idx = ? AND COALESCE(user_id, -1) = -1 "
     "RETURNING amount_cents");
 // In SQLite the UNIQUE (packet_id, user_id) index keeps a packet's free shares (user_id NULL)
 // together, ordered by rowid, so the first one is a single index seek and no extra index has to
