@@ -64,6 +64,14 @@ std::optional<FleetOptions> ParseFleetFlags(int* argc, char** argv) {
               {"--pg-commit-delay-us", 0, 100000, &o.postgres.commit_delay_us},
               {"--pg-commit-siblings", 0, 1000, &o.postgres.commit_siblings}};
   for (int i = 1; i < *argc; ++i) {
+    if (std::strcmp(argv[i], "--help") == 0) {  // Ours first; Google Benchmark's follow.
+      std::printf(
+          "rp-bench: claims/s per ledger engine and claim scheme beside the /healthz ceiling\n"
+          "  --ledger=sqlite|postgres|all    engines to measure (default: all)\n"
+          "  --pg-pool-size=N                ledger.pool_size of the PostgreSQL servers (8)\n"
+          "  --pg-commit-delay-us=N          PostgreSQL commit_delay (0)\n"
+          "  --pg-commit-siblings=N          PostgreSQL commit_siblings (5)\n\n");
+    }
     if (auto ledger = TakeFlag(argc, argv, &i, "--ledger")) {
       if (*ledger != "all" && *ledger != "sqlite" && *ledger != "postgres") {
         std::fprintf(stderr, "rp-bench: --ledger must be sqlite, postgres or all, not '%s'\n",
