@@ -69,7 +69,16 @@ class MemLockScheme final : public ClaimScheme {
   void ClaimOnPool(int64_t packet_id, int64_t user_id, ClaimDone done) {
     const std::string left = LeftKey(packet_id);
     const std::string users = UsersKey(packet_id);
-    Result<int64_t> verdict = d_.redis->EvalInt(kReserve, {left, users}, {std::to_string(user_id)});
+    Result<int64_t> verdict = Status(Error::kInternal, "not asked");
+    bool registered = false;  // In flight from the moment its reservation exists.
+    {
+      auto reserving = inflight_.Reserving(packet_id);
+      verdict = d_.redis->EvalInt(kReserve, {left, users}, {std::to_string(user_id)});
+      if (verdict.ok() && *verdict == 1) {
+        inflight_.Add(packet_id);
+        registered = true;
+      }
+    }
     if (verdict.ok() && *verdict == 0) {
       // Sold out by the counter: answered from the read side, no ledger write. A repeat
       // claimer still gets their claim; a counter that says 0 while the ledger has shares left
@@ -87,7 +96,7 @@ class MemLockScheme final : public ClaimScheme {
     }
     if (!verdict.ok()) ++fallbacks_;  // Redis down, slow or stale: the ledger alone decides.
     const bool reserved = verdict.ok() && *verdict == 1;
-    inflight_.Add(packet_id);  // Every claim on its way to the ledger, whatever the path.
+    if (!registered) inflight_.Add(packet_id);  // Every claim on its way to the ledger.
     const bool rebuild = !verdict.ok() || *verdict == -1;
     auto outcome = std::make_shared<ClaimOutcome>();
     auto remaining = std::make_shared<int64_t>(-1);

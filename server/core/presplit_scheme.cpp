@@ -146,7 +146,16 @@ class PresplitScheme final : public ClaimScheme {
   void ClaimOnPool(int64_t packet_id, int64_t user_id, const ClaimDone& done) {
     const Keys k = KeysOf(packet_id);
     const std::string user = std::to_string(user_id);
-    Result<int64_t> idx = d_.redis->EvalInt(kTake, {k.list, k.holders, k.flag, k.filling}, {user});
+    Result<int64_t> idx = Status(Error::kInternal, "not asked");
+    bool registered = false;  // In flight from the moment it holds a popped index.
+    {
+      auto reserving = inflight_.Reserving(packet_id);
+      idx = d_.redis->EvalInt(kTake, {k.list, k.holders, k.flag, k.filling}, {user});
+      if (idx.ok() && *idx >= 0) {
+        inflight_.Add(packet_id);
+        registered = true;
+      }
+    }
     bool diverged = false;
     if (idx.ok() && *idx == -3) {
       // Sold out per Redis: confirm on the read side (repeats get their claim; a list emptied
@@ -164,7 +173,7 @@ class PresplitScheme final : public ClaimScheme {
     if (!idx.ok()) ++fallbacks_;  // Redis failed; -1/-4 (not filled yet) are not fallbacks.
     const int64_t wanted = idx.ok() ? *idx : -1;
     const bool fill = ((idx.ok() && *idx == -1) || diverged) && BeginFill(packet_id);
-    inflight_.Add(packet_id);  // Every claim on its way to the ledger, whatever the path.
+    if (!registered) inflight_.Add(packet_id);  // Every claim on its way to the ledger.
     auto outcome = std::make_shared<ClaimOutcome>();
     auto free_idx = std::make_shared<std::vector<int64_t>>();
     auto used = std::make_shared<bool>(false);  // The popped index reached the share table.
