@@ -100,6 +100,7 @@ enum class Code : uint8_t {
   X(kRedisFailed, "redis_failed", kUnavailable)                      \
   X(kServiceUnreachable, "service_unreachable", kUnavailable)        \
   X(kDownstreamError, "downstream_error", kUnavailable)              \
+  X(kCircuitOpen, "circuit_open", kUnavailable)                      \
   X(kDownstreamConflict, "downstream_conflict", kConflict)           \
   X(kExportFailed, "export_failed", kUnavailable)                    \
   X(kExportMalformed, "export_malformed", kUnavailable)              \

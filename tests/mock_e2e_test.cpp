@@ -69,6 +69,7 @@ class MockE2eTest : public ::testing::Test {
     std::string token = auth::MintAdminToken(kAuthSecret, std::time(nullptr) + 600);
     return client_->Send("GET", "/admin/recon", "", {{"Authorization", "Bearer " + token}}).body;
   }
+  std::string MetricsText() { return client_->Send("GET", "/metrics", "", {}).raw; }
   bool Settled() {
     json r = Recon();
     return r.is_object() && r["c2c"]["transfer_pending_cents"] == 0 &&
@@ -133,6 +134,10 @@ TEST_F(MockE2eTest, TransfersWaitWhileTheWalletIsDownAndCompleteAfter) {
   ASSERT_TRUE(
       Eventually([&] { return client_->Claim(packet, 1).body["status"] == "transfer_failed"; }));
   EXPECT_EQ(mock_->Get("/wallet/transfers")["transfers"].size(), 0u);
+  // The wallet's breaker opens: the workers stop calling it and their transfers wait.
+  const std::string breaker =
+      "rp_breaker_state{endpoint=\"/wallet/transfers\",service=\"wallet\"} ";
+  ASSERT_TRUE(Eventually([&] { return MetricsText().find(breaker + "1") != std::string::npos; }));
   mock_->Switch({{"service", "wallet"}, {"endpoint", "*"}, {"down", false}});
   ASSERT_TRUE(Eventually([&] { return Settled(); }, 60000));
   EXPECT_EQ(mock_->Get("/wallet/transfers")["transfers"].size(), 10u);
@@ -140,6 +145,10 @@ TEST_F(MockE2eTest, TransfersWaitWhileTheWalletIsDownAndCompleteAfter) {
   // the worker's next commit, so wait for it rather than racing it.
   EXPECT_TRUE(
       Eventually([&] { return client_->Claim(packet, 1).body["status"] == "transferred"; }));
+  // Its probes succeeded: closed again.
+  EXPECT_TRUE(Eventually([&] { return MetricsText().find(breaker + "0") != std::string::npos; }));
+  EXPECT_NE(MetricsText().find("rp_breaker_calls_refused_total{endpoint=\"/wallet/transfers\""),
+            std::string::npos);
   EXPECT_TRUE(Recon()["clean"].get<bool>());
 }
 

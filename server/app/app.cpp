@@ -36,6 +36,8 @@ struct App::Parts {
   const Clock* clock = nullptr;
   uint64_t seed = 0;
   metrics::Hub hub;
+  // Before every part that calls a downstream service: destroyed after them.
+  std::unique_ptr<base::Breakers> breakers;
   std::unique_ptr<ledger::Engine> ledger;
   std::unique_ptr<base::RedisPool> redis;
   std::unique_ptr<async::ExpiryScanner> scanner;
@@ -63,6 +65,8 @@ namespace {
 Status StartCore(App::Parts* p) {
   const ServerConfig& c = p->config;
   p->seed = c.rng_seed != 0 ? c.rng_seed : std::random_device{}();
+  p->breakers = std::make_unique<base::Breakers>(c.breaker, p->clock);
+  p->breakers->RegisterMetrics(p->hub);
   Result<std::unique_ptr<ledger::Engine>> engine = ledger::OpenEngine(c.ledger);
   if (!engine.ok()) return engine.status();
   p->ledger = std::move(engine.value());
@@ -162,7 +166,7 @@ void StartAsync(App::Parts* p, bool run_workers) {
   const ServerConfig& c = p->config;
   if (run_workers && !c.downstream.wallet_url.empty()) {
     async::WorkerTargets targets{c.downstream.wallet_url, c.downstream.payment_url,
-                                 c.downstream.call_deadline_ms, p->seed};
+                                 c.downstream.call_deadline_ms, p->seed, p->breakers.get()};
     p->async = std::make_unique<async::AsyncService>(p->tasks.get(), p->ledger.get(), p->clock,
                                                      c.async, targets);
     p->async->RegisterMetrics(p->hub);
@@ -186,8 +190,9 @@ void StartServices(App::Parts* p) {
                                                          p->clock, p->recon_pool.get());
   if (!c.downstream.social_url.empty()) {
     p->social_pool = std::make_unique<BlockingPool>(4, 256, "social");
-    p->audience = std::make_unique<core::AudienceChecker>(
-        c.downstream.social_url, c.downstream.call_deadline_ms, /*cache_max=*/100000);
+    p->audience = std::make_unique<core::AudienceChecker>(c.downstream.social_url,
+                                                          c.downstream.call_deadline_ms,
+                                                          /*cache_max=*/100000, p->breakers.get());
     core::AudienceChecker* audience = p->audience.get();
     p->hub.AddCollector([audience](metrics::Writer& w) {
       w.Counter("rp_social_degraded_total",
@@ -202,6 +207,7 @@ void StartServices(App::Parts* p) {
     b.reward_url = c.downstream.reward_url;
     b.reward_secret = c.reward_secret;
     b.call_deadline_ms = c.downstream.call_deadline_ms;
+    b.breakers = p->breakers.get();
     b.share_cap_cents = c.packet.share_cents_max;
     b.ttl_ms = c.packet.ttl_s * 1000;
     // Rain grabs go on a Redis stream when the task queue does (one switch: async.queue).

@@ -12,6 +12,7 @@ void Declare(options::Registry& r, ServerConfig* c) {
   core::Declare(r, &c->packet);
   async::Declare(r, &c->scanner);
   base::Declare(r, &c->downstream);
+  base::Declare(r, &c->breaker);
   async::Declare(r, &c->async);
   recon::Declare(r, &c->recon);
   core::Declare(r, &c->subsidy);

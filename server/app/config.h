@@ -28,6 +28,7 @@ struct ServerConfig {
   async::ScannerOptions scanner;
   base::DownstreamOptions downstream;
   base::RedisConfig redis;
+  base::BreakerConfig breaker;
   recon::ReconConfig recon;
   uint64_t rng_seed = 0;  // 0: seeded from std::random_device.
 };

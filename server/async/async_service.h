@@ -27,6 +27,7 @@
 #include "common/periodic.h"
 #include "server/async/options.h"
 #include "server/async/task_queue.h"
+#include "server/base/breakers.h"
 #include "server/ledger/engine.h"
 
 namespace rp::async {
@@ -36,7 +37,8 @@ struct WorkerTargets {
   std::string wallet_url;
   std::string payment_url;
   int64_t call_deadline_ms = 2000;
-  uint64_t seed = 1;  // Retry jitter.
+  uint64_t seed = 1;                   // Retry jitter.
+  base::Breakers* breakers = nullptr;  // The app's; not owned.
 };
 
 struct AsyncStats {

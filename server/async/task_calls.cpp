@@ -27,8 +27,8 @@ Status Confirmed(const Result<base::ServiceReply>& r, const Task& t) {
 
 TaskCalls::TaskCalls(const WorkerTargets& targets, ledger::Engine* ledger, const Clock* clock,
                      int64_t late_poll_ms)
-    : wallet_(targets.wallet_url, targets.call_deadline_ms),
-      payment_(targets.payment_url, targets.call_deadline_ms),
+    : wallet_(targets.wallet_url, targets.call_deadline_ms, "wallet", targets.breakers),
+      payment_(targets.payment_url, targets.call_deadline_ms, "payment", targets.breakers),
       ledger_(ledger),
       clock_(clock),
       late_poll_ms_(late_poll_ms) {}

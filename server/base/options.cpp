@@ -25,6 +25,40 @@ void Declare(options::Registry& r, DownstreamOptions* o) {
       .Help("deadline of one call to a downstream service");
 }
 
+void Declare(options::Registry& r, BreakerConfig* o) {
+  r.Bool("breaker.enabled", &o->enabled)
+      .Help("circuit breakers on every downstream endpoint (payment, wallet, reward, social)");
+  r.Int("breaker.window_ms", &o->window_ms)
+      .Range(1000, 600000)
+      .Unit("ms")
+      .Help("outcomes older than this no longer count (1 s buckets)");
+  r.Int("breaker.calls_min", &o->calls_min)
+      .Range(1, 100000)
+      .Help("fewer calls in the window never open a breaker (by ratio)");
+  r.Int("breaker.error_percent_max", &o->error_percent_max)
+      .Range(0, 100)
+      .Unit("%")
+      .Help("opens when this share of the window's calls failed (0: off)");
+  r.Int("breaker.slow_call_ms", &o->slow_call_ms)
+      .Range(1, 600000)
+      .Unit("ms")
+      .Help("a call at least this long is slow");
+  r.Int("breaker.slow_percent_max", &o->slow_percent_max)
+      .Range(0, 100)
+      .Unit("%")
+      .Help("opens when this share of the window's calls was slow (0: off)");
+  r.Int("breaker.errors_max", &o->errors_max)
+      .Range(0, 100000)
+      .Help("opens at this many failed calls in the window, whatever the ratio (0: off)");
+  r.Int("breaker.open_ms", &o->open_ms)
+      .Range(10, 600000)
+      .Unit("ms")
+      .Help("an open breaker refuses calls this long, then lets probes through");
+  r.Int("breaker.probes_max", &o->probes_max)
+      .Range(1, 1000)
+      .Help("calls let through half-open; all good closes the breaker, one bad reopens it");
+}
+
 void Declare(options::Registry& r, RedisConfig* o) {
   r.String("redis.url", &o->url)
       .Flag("--redis")

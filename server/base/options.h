@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/options.h"
+#include "server/base/breakers.h"
 
 namespace rp::base {
 
@@ -30,5 +31,6 @@ struct RedisConfig {
 
 void Declare(options::Registry& r, DownstreamOptions* o);
 void Declare(options::Registry& r, RedisConfig* o);
+void Declare(options::Registry& r, BreakerConfig* o);
 
 }  // namespace rp::base

@@ -9,7 +9,7 @@ namespace rp::base {
 
 Status RewardTcc::Step(const std::string& step, const std::string& subsidy_id,
                        const std::string& tx_id) {
-  Result<ServiceReply> r = ThreadLocalClient(url_, deadline_ms_)
+  Result<ServiceReply> r = ThreadLocalClient(url_, deadline_ms_, "reward", breakers_)
                                .Post(downstream::TccPath(subsidy_id, step),
                                      downstream::ToJson(downstream::TccRequest{tx_id}));
   if (!r.ok()) return r.status();

@@ -8,13 +8,15 @@
 #include <string>
 
 #include "common/status.h"
+#include "server/base/breakers.h"
 
 namespace rp::base {
 
 class RewardTcc {
  public:
-  RewardTcc(std::string reward_url, int64_t deadline_ms)
-      : url_(std::move(reward_url)), deadline_ms_(deadline_ms) {}
+  // breakers may be nullptr (none); not owned, must outlive this.
+  RewardTcc(std::string reward_url, int64_t deadline_ms, Breakers* breakers = nullptr)
+      : url_(std::move(reward_url)), deadline_ms_(deadline_ms), breakers_(breakers) {}
 
   // OK: frozen for tx. Conflict("subsidy_refused"): the service will never let this tx use it
   // (used elsewhere, expired, unknown). Unavailable: unknown outcome, try again.
@@ -28,6 +30,7 @@ class RewardTcc {
   Status Step(const std::string& step, const std::string& subsidy_id, const std::string& tx_id);
   const std::string url_;
   const int64_t deadline_ms_;
+  Breakers* const breakers_;
 };
 
 }  // namespace rp::base

@@ -1,9 +1,15 @@
 #include "server/base/service_client.h"
 
+#include "common/clock.h"
+
 namespace rp::base {
 
-ServiceClient::ServiceClient(const std::string& base_url, int64_t deadline_ms)
-    : base_url_(base_url), http_(std::make_unique<httplib::Client>(base_url)) {
+ServiceClient::ServiceClient(const std::string& base_url, int64_t deadline_ms, std::string service,
+                             Breakers* breakers)
+    : base_url_(base_url),
+      service_(service.empty() ? base_url : std::move(service)),
+      breakers_(breakers),
+      http_(std::make_unique<httplib::Client>(base_url)) {
   const time_t sec = static_cast<time_t>(deadline_ms / 1000);
   const time_t usec = static_cast<time_t>((deadline_ms % 1000) * 1000);
   http_->set_connection_timeout(sec, usec);
@@ -13,7 +19,19 @@ ServiceClient::ServiceClient(const std::string& base_url, int64_t deadline_ms)
   http_->set_tcp_nodelay(true);
 }
 
-Result<ServiceReply> ServiceClient::Wrap(const httplib::Result& r, const std::string& what) {
+Result<ServiceReply> ServiceClient::Call(const std::string& method, const std::string& path,
+                                         const nlohmann::json* body) {
+  const std::string what = method + " " + path;
+  CircuitBreaker* breaker = breakers_ != nullptr ? breakers_->For(service_, path) : nullptr;
+  if (breaker != nullptr && !breaker->Allow()) {
+    return Status(Error::kCircuitOpen,
+                  what + " at " + service_ + ": circuit open after recent failures, not called");
+  }
+  const int64_t start_ns = MonotonicNs();
+  httplib::Result r =
+      body == nullptr ? http_->Get(path) : http_->Post(path, body->dump(), "application/json");
+  if (breaker != nullptr)
+    breaker->Record(r && r->status < 500, (MonotonicNs() - start_ns) / 1000000);
   if (!r) {
     return Status(Error::kServiceUnreachable,
                   what + " at " + base_url_ + ": " + httplib::to_string(r.error()));
@@ -22,17 +40,18 @@ Result<ServiceReply> ServiceClient::Wrap(const httplib::Result& r, const std::st
 }
 
 Result<ServiceReply> ServiceClient::Get(const std::string& path) {
-  return Wrap(http_->Get(path), "GET " + path);
+  return Call("GET", path, nullptr);
 }
 
 Result<ServiceReply> ServiceClient::Post(const std::string& path, const nlohmann::json& body) {
-  return Wrap(http_->Post(path, body.dump(), "application/json"), "POST " + path);
+  return Call("POST", path, &body);
 }
 
-ServiceClient& ThreadLocalClient(const std::string& base_url, int64_t deadline_ms) {
+ServiceClient& ThreadLocalClient(const std::string& base_url, int64_t deadline_ms,
+                                 const std::string& service, Breakers* breakers) {
   thread_local std::map<std::string, std::unique_ptr<ServiceClient>> clients;
   auto& slot = clients[base_url];
-  if (!slot) slot = std::make_unique<ServiceClient>(base_url, deadline_ms);
+  if (!slot) slot = std::make_unique<ServiceClient>(base_url, deadline_ms, service, breakers);
   return *slot;
 }
 

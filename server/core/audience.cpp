@@ -9,8 +9,12 @@
 
 namespace rp::core {
 
-AudienceChecker::AudienceChecker(std::string social_url, int64_t deadline_ms, size_t cache_max)
-    : social_url_(std::move(social_url)), deadline_ms_(deadline_ms), cache_max_(cache_max) {}
+AudienceChecker::AudienceChecker(std::string social_url, int64_t deadline_ms, size_t cache_max,
+                                 base::Breakers* breakers)
+    : social_url_(std::move(social_url)),
+      deadline_ms_(deadline_ms),
+      breakers_(breakers),
+      cache_max_(cache_max) {}
 
 bool AudienceChecker::Lookup(int64_t sender_id, int64_t claimer_id, Relation* out) {
   const std::string key = std::to_string(claimer_id) + ">" + std::to_string(sender_id);
@@ -23,8 +27,9 @@ bool AudienceChecker::Lookup(int64_t sender_id, int64_t claimer_id, Relation* ou
     }
   }
   // One client per pool thread: ServiceClient is not thread-safe.
-  Result<base::ServiceReply> r = base::ThreadLocalClient(social_url_, deadline_ms_)
-                                     .Get(downstream::RelationPath(claimer_id, sender_id));
+  Result<base::ServiceReply> r =
+      base::ThreadLocalClient(social_url_, deadline_ms_, "social", breakers_)
+          .Get(downstream::RelationPath(claimer_id, sender_id));
   if (!r.ok() || r->status != 200) return false;
   Result<downstream::Relation> rel = downstream::ParseRelation(r->body);
   if (!rel.ok()) return false;

@@ -17,13 +17,16 @@
 #include <string>
 #include <unordered_map>
 
+#include "server/base/breakers.h"
 #include "server/ledger/records.h"
 
 namespace rp::core {
 
 class AudienceChecker {
  public:
-  AudienceChecker(std::string social_url, int64_t deadline_ms, size_t cache_max);
+  // breakers may be nullptr (none); not owned, must outlive this.
+  AudienceChecker(std::string social_url, int64_t deadline_ms, size_t cache_max,
+                  base::Breakers* breakers = nullptr);
 
   // True when claimer may claim a packet of sender with this audience.
   bool Allows(int64_t sender_id, int64_t claimer_id, ledger::Audience audience);
@@ -38,6 +41,7 @@ class AudienceChecker {
 
   const std::string social_url_;
   const int64_t deadline_ms_;
+  base::Breakers* const breakers_;
   const size_t cache_max_;
   std::mutex mu_;
   std::unordered_map<std::string, Relation> cache_;

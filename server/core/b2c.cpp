@@ -42,7 +42,7 @@ B2cService::B2cService(ledger::Engine* ledger, BlockingPool* reward_pool, const 
       scheme_(scheme),
       clock_(clock),
       options_(std::move(options)),
-      tcc_(options_.reward_url, options_.call_deadline_ms) {
+      tcc_(options_.reward_url, options_.call_deadline_ms, options_.breakers) {
   RP_CHECK(options_.mode == "sync" || options_.mode == "async" || options_.mode == "hybrid");
   if (redis != nullptr && options_.mode == "async") {
     grabs_ = std::make_unique<base::RedisStream>(redis, "rp:grabs", "rp-subsidy");
@@ -88,7 +88,8 @@ void B2cService::Send(SendRequest req, int64_t sender_id,
 
 Result<GrabOutcome> B2cService::GrabNow(const std::string& round, int64_t user_id) {
   Result<base::ServiceReply> r =
-      base::ThreadLocalClient(options_.reward_url, options_.call_deadline_ms)
+      base::ThreadLocalClient(options_.reward_url, options_.call_deadline_ms, "reward",
+                              options_.breakers)
           .Post(downstream::RainGrabPath(round),
                 downstream::ToJson(downstream::GrabRequest{user_id}));
   if (!r.ok()) return Status(Error::kRewardUnavailable, r.status().message());
@@ -107,7 +108,8 @@ Result<GrabOutcome> B2cService::GrabNow(const std::string& round, int64_t user_i
 Result<SubsidyList> B2cService::ListNow(int64_t user_id) {
   std::map<std::string, SubsidyItem> merged;
   Result<base::ServiceReply> r =
-      base::ThreadLocalClient(options_.reward_url, options_.call_deadline_ms)
+      base::ThreadLocalClient(options_.reward_url, options_.call_deadline_ms, "reward",
+                              options_.breakers)
           .Get(downstream::UserSubsidiesPath(user_id));
   Result<std::vector<downstream::SubsidyEntry>> listed =
       r.ok() && r->status == 200 ? downstream::ParseSubsidyList(r->body)
