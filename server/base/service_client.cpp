@@ -49,8 +49,10 @@ Result<ServiceReply> ServiceClient::Post(const std::string& path, const nlohmann
 
 ServiceClient& ThreadLocalClient(const std::string& base_url, int64_t deadline_ms,
                                  const std::string& service, Breakers* breakers) {
+  // By service too: one rp-mock URL may serve all four, and a client's breakers are labelled
+  // by its service.
   thread_local std::map<std::string, std::unique_ptr<ServiceClient>> clients;
-  auto& slot = clients[base_url];
+  auto& slot = clients[service + " " + base_url];
   if (!slot) slot = std::make_unique<ServiceClient>(base_url, deadline_ms, service, breakers);
   return *slot;
 }

@@ -45,7 +45,8 @@ class ServiceClient {
   std::unique_ptr<httplib::Client> http_;
 };
 
-// The calling thread's client for base_url (created on first use, kept for the thread's life).
+// The calling thread's client for (service, base_url) (created on first use, kept for the
+// thread's life).
 // For pool threads that call several services.
 ServiceClient& ThreadLocalClient(const std::string& base_url, int64_t deadline_ms,
                                  const std::string& service = "", Breakers* breakers = nullptr);
