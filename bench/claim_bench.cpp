@@ -198,18 +198,14 @@ void PrintRatios(const std::vector<std::string>& ledgers) {
   };
   std::printf("\nratios in this run (0 = not measured):\n");
   for (const std::string& l : ledgers) {
-    std::printf(
-        "  %-8s hot 512:  batched/db_lock %.2f  presplit/db_lock %.2f  "
-        "mem_lock/db_lock %.2f\n",
-        l.c_str(), ratio("hot/512/" + l + "/batched", "hot/512/" + l + "/db_lock"),
-        ratio("hot/512/" + l + "/presplit", "hot/512/" + l + "/db_lock"),
-        ratio("hot/512/" + l + "/mem_lock", "hot/512/" + l + "/db_lock"));
-    std::printf(
-        "  %-8s seed shape (answers/s): mem_lock/db_lock %.2f  batched/db_lock %.2f  "
-        "presplit/db_lock %.2f\n",
-        l.c_str(), ratio("seed/" + l + "/mem_lock", "seed/" + l + "/db_lock"),
-        ratio("seed/" + l + "/batched", "seed/" + l + "/db_lock"),
-        ratio("seed/" + l + "/presplit", "seed/" + l + "/db_lock"));
+    for (const char* row : {"hot/512", "seed"}) {
+      std::printf("  %-8s %-7s vs db_lock:", l.c_str(), row);
+      for (const char* scheme : {"batched", "mem_lock", "presplit"}) {
+        const std::string at = std::string(row) + "/" + l + "/";
+        std::printf("  %s %.2f", scheme, ratio(at + scheme, at + "db_lock"));
+      }
+      std::printf("\n");
+    }
   }
 }
 

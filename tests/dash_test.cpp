@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "dashboard/dashboard_widget.h"
@@ -26,29 +27,33 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-TEST(RunFolder, HeaderSaysWhichLedgerAndHowManyInstancesRan) {
+// The fixture's header after `edit` changed its summary.json's `system` object.
+std::string HeaderWithSystem(const std::function<void(nlohmann::json&)>& edit) {
   rp::testing::TempDir dir;
   std::filesystem::copy(kFixture, dir.path(), std::filesystem::copy_options::recursive);
   nlohmann::json summary = nlohmann::json::parse(ReadFile(dir.File("summary.json")));
-  summary["system"]["ledger"] = "postgres";
-  summary["system"]["instances"] = 2;
+  edit(summary["system"]);
   std::ofstream(dir.File("summary.json")) << summary.dump();
   auto d = LoadRunFolder(dir.path());
-  ASSERT_TRUE(d.ok()) << d.status().ToString();
-  EXPECT_NE(d->header.find("· batched · postgres × 2 instances ·"), std::string::npos) << d->header;
+  EXPECT_TRUE(d.ok()) << d.status().ToString();
+  return d.ok() ? d->header : "";
+}
+
+TEST(RunFolder, HeaderSaysWhichLedgerAndHowManyInstancesRan) {
+  const std::string header = HeaderWithSystem([](nlohmann::json& system) {
+    system["ledger"] = "postgres";
+    system["instances"] = 2;
+  });
+  EXPECT_NE(header.find("· batched · postgres × 2 instances ·"), std::string::npos) << header;
 }
 
 TEST(RunFolder, HeaderOfARunAgainstATargetClaimsNoLedger) {
-  rp::testing::TempDir dir;
-  std::filesystem::copy(kFixture, dir.path(), std::filesystem::copy_options::recursive);
-  nlohmann::json summary = nlohmann::json::parse(ReadFile(dir.File("summary.json")));
-  summary["system"]["started_by_rp_sim"] = false;
-  summary["system"]["ledger"] = "unknown";
-  summary["system"]["instances"] = 0;
-  std::ofstream(dir.File("summary.json")) << summary.dump();
-  auto d = LoadRunFolder(dir.path());
-  ASSERT_TRUE(d.ok()) << d.status().ToString();
-  EXPECT_NE(d->header.find("· the target's own system ·"), std::string::npos) << d->header;
+  const std::string header = HeaderWithSystem([](nlohmann::json& system) {
+    system["started_by_rp_sim"] = false;
+    system["ledger"] = "unknown";
+    system["instances"] = 0;
+  });
+  EXPECT_NE(header.find("· the target's own system ·"), std::string::npos) << header;
 }
 
 TEST(RunFolder, LoadsEverySeriesOfTheFixture) {

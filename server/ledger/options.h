@@ -8,9 +8,9 @@
 namespace rp::ledger {
 
 struct LedgerOptions {
-  std::string engine = "sqlite";         // sqlite (embedded) | postgres
-  std::string path = "rp-ledger.db";     // sqlite: the file.
-  std::string url;                       // postgres: postgresql://user@host:port/db
+  std::string engine = "sqlite";      // sqlite (embedded) | postgres
+  std::string path = "rp-ledger.db";  // sqlite: the file.
+  std::string url;                    // postgres: postgresql://user@host:port/db
   int pool_size = 8;  // postgres: write connections (one worker thread each); see docs/perf.md.
   int64_t statement_timeout_ms = 10000;  // postgres: a statement running longer is cancelled.
   int64_t lock_timeout_ms = 5000;        // postgres: a row-lock wait longer than this fails.
