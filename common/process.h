@@ -15,7 +15,8 @@ namespace rp {
 
 class ChildProcess {
  public:
-  // Starts argv[0] (a path) with argv and the current environment plus `env` ("K=V" entries).
+  // Starts argv[0] (a path) with argv and the current environment plus `env` ("K=V" entries,
+  // which replace inherited ones of the same name).
   // stdout is a pipe readable with ReadLine(); stderr goes to stderr_path (or is inherited when
   // empty).
   static Result<ChildProcess> Spawn(const std::vector<std::string>& argv,

@@ -34,9 +34,17 @@ class SqliteEngine final : public Engine {
             .Help("Time a claim waited for its packet's lock before running")
             .Register(hub.registry())
             .Add({{"scheme", scheme}}, metrics::LatencyBuckets());
+    // Slow commits (a stalled disk, a long checkpoint) show here before anywhere else.
+    prometheus::Histogram& commit = prometheus::BuildHistogram()
+                                        .Name("rp_ledger_commit_seconds")
+                                        .Help("Time one ledger COMMIT took (WAL write and fsync)")
+                                        .Register(hub.registry())
+                                        .Add({}, metrics::LatencyBuckets());
     if (writer_) {
       writer_->SetLockWaitObserver(
           [&wait](int64_t ns) { wait.Observe(static_cast<double>(ns) / 1e9); });
+      writer_->SetCommitObserver(
+          [&commit](int64_t ns) { commit.Observe(static_cast<double>(ns) / 1e9); });
     }
     hub.AddCollector([this, scheme](metrics::Writer& w) { Collect(w, scheme); });
   }

@@ -115,7 +115,9 @@ void SqliteWriter::RunBatch(std::deque<WriteJob>& batch) {
       }
       outcomes.push_back(tx.Nested(job.fn));
     }
+    const int64_t commit_start_ns = MonotonicNs();
     commit = conn_->Commit();
+    if (commit_observer_) commit_observer_(MonotonicNs() - commit_start_ns);
     if (!commit.ok()) {
       spdlog::error("ledger commit failed: {}", commit.ToString());
       conn_->Rollback();

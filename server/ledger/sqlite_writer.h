@@ -46,6 +46,11 @@ class SqliteWriter {
   void SetLockWaitObserver(std::function<void(int64_t wait_ns)> observer) {
     lock_wait_observer_ = std::move(observer);
   }
+  // Observer of each COMMIT's duration (ns: the WAL write, its fsync and any checkpoint it
+  // ran); set before the first Submit(). Runs on the writer.
+  void SetCommitObserver(std::function<void(int64_t commit_ns)> observer) {
+    commit_observer_ = std::move(observer);
+  }
 
  private:
   void Loop();
@@ -56,6 +61,7 @@ class SqliteWriter {
   std::unique_ptr<SqliteConnection> conn_;
   const SqliteWriterOptions options_;
   std::function<void(int64_t)> lock_wait_observer_;
+  std::function<void(int64_t)> commit_observer_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
