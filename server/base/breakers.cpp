@@ -74,10 +74,7 @@ void Breakers::RegisterMetrics(metrics::Hub& hub) {
       const metrics::Labels labels = {{"service", r.e->service}, {"endpoint", r.e->endpoint}};
       const BreakerState s = r.e->breaker->state();
       w.Gauge("rp_breaker_state", "Circuit breaker state: 0 closed, 1 open, 2 half-open",
-              s == BreakerState::kClosed ? 0
-              : s == BreakerState::kOpen ? 1
-                                         : 2,
-              labels);
+              static_cast<double>(s), labels);
       w.Counter("rp_breaker_calls_refused_total", "Downstream calls an open breaker refused",
                 static_cast<double>(r.e->breaker->stats().refused), labels);
       for (const auto& [to, n] : r.transitions) {

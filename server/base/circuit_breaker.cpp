@@ -2,18 +2,16 @@
 
 #include <algorithm>
 
+#include "common/enum_names.h"
+
 namespace rp::base {
 
+namespace {
+constexpr EnumNames<BreakerState, 3> kStateNames{{"closed", "open", "half_open"}};
+}  // namespace
+
 std::string_view Name(BreakerState s) {
-  switch (s) {
-    case BreakerState::kClosed:
-      return "closed";
-    case BreakerState::kOpen:
-      return "open";
-    case BreakerState::kHalfOpen:
-      return "half_open";
-  }
-  return "closed";
+  return kStateNames.Name(s);
 }
 
 CircuitBreaker::CircuitBreaker(BreakerOptions options, const Clock* clock,

@@ -31,7 +31,8 @@ struct BreakerOptions {
   int probes_max = 3;            // Calls let through while half-open.
 };
 
-enum class BreakerState { kClosed, kOpen, kHalfOpen };
+// Values are what rp_breaker_state reports.
+enum class BreakerState : uint8_t { kClosed = 0, kOpen = 1, kHalfOpen = 2 };
 std::string_view Name(BreakerState s);  // "closed" | "open" | "half_open"
 
 // Monotonic counts.
