@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <limits>
@@ -237,11 +238,16 @@ Status Registry::LoadYaml(const YAML::Node& root, std::string_view source) {
     const std::string name = section.first.Scalar();
     if (!section.second.IsMap())
       return Bad(at(section.second) + ": " + name + ": expected a mapping");
-    bool known_section = false;
-    for (const auto& k : keys_) known_section |= k->name().rfind(name + ".", 0) == 0;
-    if (!known_section) return Bad(at(section.first) + ": unknown section '" + name + "'");
+    if (!KnownSection(name)) return Bad(at(section.first) + ": unknown section '" + name + "'");
     for (const auto& entry : section.second) {
       const std::string key = name + "." + entry.first.Scalar();
+      auto structured = std::find_if(structured_.begin(), structured_.end(),
+                                     [&key](const StructuredKey& sk) { return sk.name == key; });
+      if (structured != structured_.end()) {
+        Status s = structured->parse(entry.second, src);
+        if (!s.ok()) return s;
+        continue;
+      }
       Key* k = Find(key);
       if (k == nullptr) return Bad(at(entry.first) + ": unknown key '" + key + "'");
       if (!entry.second.IsScalar())
@@ -251,6 +257,21 @@ Status Registry::LoadYaml(const YAML::Node& root, std::string_view source) {
     }
   }
   return Status::Ok();
+}
+
+void Registry::Structured(std::string name, std::string help, StructuredParser parse) {
+  structured_.push_back({std::move(name), std::move(help), std::move(parse)});
+}
+
+bool Registry::KnownSection(const std::string& section) const {
+  const std::string prefix = section + ".";
+  for (const auto& k : keys_) {
+    if (k->name().rfind(prefix, 0) == 0) return true;
+  }
+  for (const auto& k : structured_) {
+    if (k.name.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
 }
 
 Status Registry::SetText(std::string_view name, std::string_view text, std::string_view source) {
@@ -314,6 +335,10 @@ std::string Registry::MarkdownTable() const {
     out.append("| ").append(Code(k->name())).append(" | ").append(k->type()).append(" | ");
     out.append(Code(k->default_text())).append(" | ").append(Cell(range)).append(" | ");
     out.append(from).append(" | ").append(Cell(k->help())).append(" |\n");
+  }
+  for (const auto& k : structured_) {
+    out.append("| ").append(Code(k.name)).append(" | list | `[]` |  |  | ");
+    out.append(Cell(k.help)).append(" |\n");
   }
   return out;
 }

@@ -89,6 +89,10 @@ class Registry {
   Key& Uint(std::string name, uint64_t* field);
   Key& Bool(std::string name, bool* field);
   Key& String(std::string name, std::string* field);
+  // A key whose value is a YAML structure (a list of rules, say) rather than a scalar; parse
+  // gets the node and the file name and reports problems itself (with the node's lines).
+  using StructuredParser = std::function<Status(const YAML::Node& node, std::string_view file)>;
+  void Structured(std::string name, std::string help, StructuredParser parse);
   // A rule that spans keys, checked by Validate(); message says what must hold.
   void Rule(std::function<bool()> holds, std::string message);
 
@@ -109,7 +113,13 @@ class Registry {
 
  private:
   Key& Add(std::string name, Key::Field field);
+  bool KnownSection(const std::string& section) const;
+  struct StructuredKey {
+    std::string name, help;
+    StructuredParser parse;
+  };
   std::vector<std::unique_ptr<Key>> keys_;
+  std::vector<StructuredKey> structured_;
   std::vector<std::pair<std::function<bool()>, std::string>> rules_;
 };
 
