@@ -48,6 +48,9 @@ enum class Code : uint8_t {
   X(kInvalidRound, "invalid_round", kInvalidArgument)                \
   X(kInvalidStatus, "invalid_status", kInvalidArgument)              \
   X(kInvalidSubsidyToken, "invalid_subsidy_token", kInvalidArgument) \
+  X(kInvalidLimits, "invalid_limits", kInvalidArgument)              \
+  X(kInvalidFeature, "invalid_feature", kInvalidArgument)            \
+  X(kRateLimited, "rate_limited", kTooManyRequests)                  \
   X(kMethodNotAllowed, "method_not_allowed", kInvalidArgument)       \
   X(kBadHttp, "bad_http", kInvalidArgument)                          \
   X(kPayloadTooLarge, "payload_too_large", kPayloadTooLarge)         \

@@ -38,6 +38,7 @@ struct App::Parts {
   metrics::Hub hub;
   // Before every part that calls a downstream service: destroyed after them.
   std::unique_ptr<base::Breakers> breakers;
+  std::unique_ptr<base::Degrader> degrader;
   std::unique_ptr<ledger::Engine> ledger;
   std::unique_ptr<base::RedisPool> redis;
   std::unique_ptr<async::ExpiryScanner> scanner;
@@ -54,6 +55,12 @@ struct App::Parts {
   std::unique_ptr<core::B2cService> b2c;
   std::unique_ptr<core::PacketService> packets;
   std::unique_ptr<core::ClaimService> claims;
+  // Rate limits: global rules' buckets in Redis behind a breaker of their own, their calls on
+  // a pool of their own (never an I/O thread).
+  std::unique_ptr<base::CircuitBreaker> limits_breaker;
+  std::unique_ptr<limits::RedisBuckets> global_buckets;
+  std::unique_ptr<BlockingPool> limits_pool;
+  std::unique_ptr<limits::Limiter> limiter;
   std::unique_ptr<gateway::Api> api;
   std::unique_ptr<gateway::HttpServer> http;
   bool stopped = false;
@@ -67,6 +74,8 @@ Status StartCore(App::Parts* p) {
   p->seed = c.rng_seed != 0 ? c.rng_seed : std::random_device{}();
   p->breakers = std::make_unique<base::Breakers>(c.breaker, p->clock);
   p->breakers->RegisterMetrics(p->hub);
+  p->degrader = std::make_unique<base::Degrader>(c.degrade, p->breakers.get(), p->clock);
+  p->degrader->RegisterMetrics(p->hub);
   Result<std::unique_ptr<ledger::Engine>> engine = ledger::OpenEngine(c.ledger);
   if (!engine.ok()) return engine.status();
   p->ledger = std::move(engine.value());
@@ -175,7 +184,7 @@ void StartAsync(App::Parts* p, bool run_workers) {
   }
   if (c.recon.interval_ms > 0 && !c.downstream.wallet_url.empty()) {
     p->recon = std::make_unique<recon::PeriodicRecon>(p->ledger.get(), ReconOptionsOf(c), p->clock,
-                                                      c.recon.interval_ms);
+                                                      c.recon.interval_ms, p->degrader.get());
     p->recon->RegisterMetrics(p->hub);
     p->recon->Start();
   }
@@ -208,6 +217,7 @@ void StartServices(App::Parts* p) {
     b.reward_secret = c.reward_secret;
     b.call_deadline_ms = c.downstream.call_deadline_ms;
     b.breakers = p->breakers.get();
+    b.degrader = p->degrader.get();
     b.share_cap_cents = c.packet.share_cents_max;
     b.ttl_ms = c.packet.ttl_s * 1000;
     // Rain grabs go on a Redis stream when the task queue does (one switch: async.queue).
@@ -225,8 +235,24 @@ void StartServices(App::Parts* p) {
   }
   p->packets = std::make_unique<core::PacketService>(p->ledger.get(), p->scheme.get(), p->b2c.get(),
                                                      p->clock, c.packet, notify);
-  p->claims = std::make_unique<core::ClaimService>(
-      p->scheme.get(), p->ledger.get(), p->audience.get(), p->social_pool.get(), &p->hub);
+  p->claims =
+      std::make_unique<core::ClaimService>(p->scheme.get(), p->ledger.get(), p->audience.get(),
+                                           p->social_pool.get(), &p->hub, p->degrader.get());
+}
+
+void StartLimits(App::Parts* p) {
+  const ServerConfig& c = p->config;
+  if (p->redis) {
+    p->limits_breaker = std::make_unique<base::CircuitBreaker>(c.breaker.Options(), p->clock);
+    p->global_buckets =
+        std::make_unique<limits::RedisBuckets>(p->redis.get(), p->limits_breaker.get());
+    p->limits_pool = std::make_unique<BlockingPool>(c.redis.pool_size, 4096, "limits");
+  }
+  p->limiter = std::make_unique<limits::Limiter>(gateway::LimitRouteNames(), p->clock,
+                                                 p->global_buckets.get(),
+                                                 static_cast<size_t>(c.limits.keys_max));
+  p->limiter->Load(c.limits.config);
+  p->limiter->RegisterMetrics(p->hub);
 }
 
 }  // namespace
@@ -251,9 +277,15 @@ Result<std::unique_ptr<App>> App::Start(ServerConfig config, const Clock* clock)
   if (!s.ok()) return s;
   StartAsync(p.get(), c.async.in_process);
   StartServices(p.get());
-  p->api = std::make_unique<gateway::Api>(
-      gateway::ApiDeps{&p->config.server, p->packets.get(), p->claims.get(), p->b2c.get(),
-                       p->ledger.get(), p->recon_runner.get(), &p->hub, p->clock});
+  StartLimits(p.get());
+  gateway::HttpServer* http = p->http.get();
+  p->api = std::make_unique<gateway::Api>(gateway::ApiDeps{
+      &p->config.server, p->packets.get(), p->claims.get(), p->b2c.get(), p->ledger.get(),
+      p->recon_runner.get(), &p->hub, p->clock, p->limiter.get(), p->limits_pool.get(),
+      [http](int64_t delay_ms, std::function<void()> work) {
+        http->RunAfter(delay_ms, std::move(work));
+      },
+      p->degrader.get()});
   p->http->Run();
   spdlog::info("rp-server up: scheme={} ledger={} {} threads={} mocks={}", c.claim.scheme,
                c.ledger.engine, LedgerWhere(c.ledger), c.server.threads,
@@ -294,7 +326,8 @@ void App::Stop() {
   // Outside in: stop taking requests, finish calls in flight, stop the background work, and
   // only then the ledger, so everything accepted is committed.
   if (p.http) p.http->Stop(p.config.server.shutdown_grace_ms);
-  for (BlockingPool* pool : {p.reward_pool.get(), p.social_pool.get(), p.recon_pool.get()}) {
+  for (BlockingPool* pool :
+       {p.limits_pool.get(), p.reward_pool.get(), p.social_pool.get(), p.recon_pool.get()}) {
     if (pool != nullptr) pool->Stop();
   }
   if (p.b2c) p.b2c->Stop();

@@ -13,6 +13,7 @@ void Declare(options::Registry& r, ServerConfig* c) {
   async::Declare(r, &c->scanner);
   base::Declare(r, &c->downstream);
   base::Declare(r, &c->breaker);
+  base::Declare(r, &c->degrade);
   async::Declare(r, &c->async);
   recon::Declare(r, &c->recon);
   core::Declare(r, &c->subsidy);
@@ -21,6 +22,7 @@ void Declare(options::Registry& r, ServerConfig* c) {
       .Env("RP_REWARD_SECRET")
       .Help("HMAC key of subsidy tokens (>= 16 bytes; needed with reward.url)");
   base::Declare(r, &c->redis);
+  limits::Declare(r, &c->limits, gateway::LimitRouteNames());
   r.Uint("rng.seed", &c->rng_seed)
       .Flag("--seed")
       .Help("seed of share draws and retry jitter; 0: random");

@@ -12,7 +12,9 @@
 #include "server/base/options.h"
 #include "server/core/options.h"
 #include "server/gateway/options.h"
+#include "server/gateway/routes.h"
 #include "server/ledger/options.h"
+#include "server/limits/options.h"
 #include "server/recon/recon.h"
 
 namespace rp {
@@ -29,6 +31,8 @@ struct ServerConfig {
   base::DownstreamOptions downstream;
   base::RedisConfig redis;
   base::BreakerConfig breaker;
+  base::DegradeConfig degrade;
+  limits::LimitsOptions limits;
   recon::ReconConfig recon;
   uint64_t rng_seed = 0;  // 0: seeded from std::random_device.
 };

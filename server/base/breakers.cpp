@@ -59,6 +59,20 @@ CircuitBreaker* Breakers::For(std::string_view service, std::string_view path) {
   return b;
 }
 
+bool Breakers::AnyOpen(std::string_view service) {
+  std::vector<CircuitBreaker*> of_service;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [key, e] : entries_) {
+      if (key.first == service) of_service.push_back(e->breaker.get());
+    }
+  }
+  for (CircuitBreaker* b : of_service) {  // state() may call back into us: outside mu_.
+    if (b->state() == BreakerState::kOpen) return true;
+  }
+  return false;
+}
+
 void Breakers::RegisterMetrics(metrics::Hub& hub) {
   hub.AddCollector([this](metrics::Writer& w) {
     struct Row {

@@ -40,6 +40,9 @@ class Breakers {
   // nullptr when breakers are disabled. At most kEndpointsMax endpoints per service; further
   // ones share "other", so a path with ids in it cannot grow the map without bound.
   CircuitBreaker* For(std::string_view service, std::string_view path);
+  // True when any endpoint breaker of service is open (half-open counts as not open: probes are
+  // going). The degrader asks this for the features that need a service.
+  bool AnyOpen(std::string_view service);
   // rp_breaker_state{service,endpoint} (0 closed, 1 open, 2 half-open),
   // rp_breaker_calls_refused_total and rp_breaker_transitions_total{...,to}.
   void RegisterMetrics(metrics::Hub& hub);

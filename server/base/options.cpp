@@ -59,6 +59,44 @@ void Declare(options::Registry& r, BreakerConfig* o) {
       .Help("calls let through half-open; all good closes the breaker, one bad reopens it");
 }
 
+void Declare(options::Registry& r, DegradeConfig* o) {
+  r.Int("degrade.window_ms", &o->window_ms)
+      .Range(1000, 600000)
+      .Unit("ms")
+      .Help("a non-core feature's SLO is judged over its runs in this window");
+  r.Int("degrade.calls_min", &o->calls_min)
+      .Range(1, 100000)
+      .Help("fewer runs in the window never degrade a feature automatically");
+  r.Int("degrade.slow_percent_max", &o->slow_percent_max)
+      .Range(0, 100)
+      .Unit("%")
+      .Help("a feature degrades when this share of its runs missed its latency SLO (0: off)");
+  r.Int("degrade.error_percent_max", &o->error_percent_max)
+      .Range(0, 100)
+      .Unit("%")
+      .Help("a feature degrades when this share of its runs failed (0: off)");
+  r.Int("degrade.open_ms", &o->open_ms)
+      .Range(100, 3'600'000)
+      .Unit("ms")
+      .Help("an SLO-degraded feature stays degraded this long, then a few runs probe it");
+  r.Int("degrade.others_luck_slo_ms", &o->others_luck_slo_ms)
+      .Range(1, 600000)
+      .Unit("ms")
+      .Help("latency SLO of a packet's claim list (GET /v1/packets/{id}/claims)");
+  r.Int("degrade.subsidy_display_slo_ms", &o->subsidy_display_slo_ms)
+      .Range(1, 600000)
+      .Unit("ms")
+      .Help("latency SLO of the reward service's half of GET /v1/subsidies");
+  r.Int("degrade.audience_slo_ms", &o->audience_slo_ms)
+      .Range(1, 600000)
+      .Unit("ms")
+      .Help("latency SLO of a claim's receiving-range lookup at the social service");
+  r.Int("degrade.recon_slo_ms", &o->recon_slo_ms)
+      .Range(1, 3'600'000)
+      .Unit("ms")
+      .Help("latency SLO of one scheduled reconciliation run");
+}
+
 void Declare(options::Registry& r, RedisConfig* o) {
   r.String("redis.url", &o->url)
       .Flag("--redis")

@@ -7,6 +7,7 @@
 
 #include "common/options.h"
 #include "server/base/breakers.h"
+#include "server/base/degrade.h"
 
 namespace rp::base {
 
@@ -32,5 +33,6 @@ struct RedisConfig {
 void Declare(options::Registry& r, DownstreamOptions* o);
 void Declare(options::Registry& r, RedisConfig* o);
 void Declare(options::Registry& r, BreakerConfig* o);
+void Declare(options::Registry& r, DegradeConfig* o);
 
 }  // namespace rp::base

@@ -41,17 +41,19 @@ bool AudienceChecker::Lookup(int64_t sender_id, int64_t claimer_id, Relation* ou
   return true;
 }
 
-bool AudienceChecker::Allows(int64_t sender_id, int64_t claimer_id, ledger::Audience audience) {
-  if (audience == ledger::Audience::kPublic || sender_id == claimer_id) return true;
+AudienceChecker::Verdict AudienceChecker::Check(int64_t sender_id, int64_t claimer_id,
+                                                ledger::Audience audience) {
+  if (audience == ledger::Audience::kPublic || sender_id == claimer_id) return Verdict::kAllowed;
   Relation rel;
   if (!Lookup(sender_id, claimer_id, &rel)) {
     int64_t n = ++degraded_;
     if ((n & (n - 1)) == 0) {  // Log the 1st, 2nd, 4th, ... to stay readable under an outage.
       spdlog::warn("social lookup failed {} time(s); audience not enforced (degraded)", n);
     }
-    return true;
+    return Verdict::kUnchecked;
   }
-  return audience == ledger::Audience::kFans ? rel.follows : rel.friends;
+  const bool in = audience == ledger::Audience::kFans ? rel.follows : rel.friends;
+  return in ? Verdict::kAllowed : Verdict::kRefused;
 }
 
 }  // namespace rp::core

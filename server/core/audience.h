@@ -28,8 +28,10 @@ class AudienceChecker {
   AudienceChecker(std::string social_url, int64_t deadline_ms, size_t cache_max,
                   base::Breakers* breakers = nullptr);
 
-  // True when claimer may claim a packet of sender with this audience.
-  bool Allows(int64_t sender_id, int64_t claimer_id, ledger::Audience audience);
+  enum class Verdict : uint8_t { kAllowed, kRefused, kUnchecked };
+  // Whether claimer may claim a packet of sender with this audience; kUnchecked when the lookup
+  // failed (the claim goes ahead: the degraded path above).
+  Verdict Check(int64_t sender_id, int64_t claimer_id, ledger::Audience audience);
   int64_t degraded() const { return degraded_.load(); }
 
  private:

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "common/check.h"
+#include "common/clock.h"
 #include "common/downstream.h"
 #include "common/subsidy_token.h"
 #include "server/base/service_client.h"
@@ -107,14 +108,23 @@ Result<GrabOutcome> B2cService::GrabNow(const std::string& round, int64_t user_i
 
 Result<SubsidyList> B2cService::ListNow(int64_t user_id) {
   std::map<std::string, SubsidyItem> merged;
-  Result<base::ServiceReply> r =
-      base::ThreadLocalClient(options_.reward_url, options_.call_deadline_ms, "reward",
-                              options_.breakers)
-          .Get(downstream::UserSubsidiesPath(user_id));
   Result<std::vector<downstream::SubsidyEntry>> listed =
-      r.ok() && r->status == 200 ? downstream::ParseSubsidyList(r->body)
-                                 : Result<std::vector<downstream::SubsidyEntry>>(
-                                       Status(Error::kRewardUnavailable, "no list"));
+      Status(Error::kRewardUnavailable, "subsidy display degraded");
+  // The reward service's half is non-core: degraded, the list is the ledger's records alone.
+  base::Degrader* degrader = options_.degrader;
+  if (degrader == nullptr || degrader->Start(base::Feature::kSubsidyDisplay)) {
+    const int64_t start_ns = MonotonicNs();
+    Result<base::ServiceReply> r =
+        base::ThreadLocalClient(options_.reward_url, options_.call_deadline_ms, "reward",
+                                options_.breakers)
+            .Get(downstream::UserSubsidiesPath(user_id));
+    if (r.ok() && r->status == 200) listed = downstream::ParseSubsidyList(r->body);
+    if (degrader != nullptr) {
+      degrader->Finish(base::Feature::kSubsidyDisplay, listed.ok(),
+                       (MonotonicNs() - start_ns) / 1'000'000);
+      if (!listed.ok()) degrader->CountDegraded(base::Feature::kSubsidyDisplay);
+    }
+  }
   SubsidyList out;
   out.degraded = !listed.ok();
   if (listed.ok()) {

@@ -35,6 +35,7 @@
 #include "common/periodic.h"
 #include "common/status.h"
 #include "server/base/breakers.h"
+#include "server/base/degrade.h"
 #include "server/base/redis_client.h"
 #include "server/base/redis_stream.h"
 #include "server/base/reward_tcc.h"
@@ -50,7 +51,8 @@ struct B2cOptions {
   std::string reward_url;
   std::string reward_secret;  // Verifies subsidy tokens.
   int64_t call_deadline_ms = 2000;
-  base::Breakers* breakers = nullptr;  // The app's; not owned.
+  base::Breakers* breakers = nullptr;
+  base::Degrader* degrader = nullptr;  // The app's; not owned. Null: never degraded by SLO.
   int64_t share_cap_cents = 20000;
   int64_t ttl_ms = 86400000;
   int async_queue_max = 100000;  // Beyond it a grab is written synchronously (slower, not lost).

@@ -1,6 +1,7 @@
 #include "server/core/claim_service.h"
 
 #include "common/check.h"
+#include "common/clock.h"
 #include "server/ledger/packets.h"
 
 namespace rp::core {
@@ -24,8 +25,12 @@ ClaimResult ResultOf(const Result<ClaimOutcome>& r) {
 }
 
 ClaimService::ClaimService(ClaimScheme* scheme, ledger::Engine* ledger, AudienceChecker* audience,
-                           BlockingPool* social_pool, metrics::Hub* hub)
-    : scheme_(scheme), ledger_(ledger), audience_(audience), social_pool_(social_pool) {
+                           BlockingPool* social_pool, metrics::Hub* hub, base::Degrader* degrader)
+    : scheme_(scheme),
+      degrader_(degrader),
+      ledger_(ledger),
+      audience_(audience),
+      social_pool_(social_pool) {
   RP_CHECK(scheme_ != nullptr && ledger_ != nullptr && hub != nullptr);
   RP_CHECK((audience_ == nullptr) == (social_pool_ == nullptr));
   auto& family = prometheus::BuildCounter()
@@ -38,11 +43,29 @@ ClaimService::ClaimService(ClaimScheme* scheme, ledger::Engine* ledger, Audience
   }
 }
 
-void ClaimService::ClaimNow(int64_t packet_id, int64_t user_id, ClaimDone done) {
-  scheme_->Claim(packet_id, user_id, [this, done](Result<ClaimOutcome> r) {
+void ClaimService::ClaimNow(int64_t packet_id, int64_t user_id, ClaimDone done, bool degraded) {
+  scheme_->Claim(packet_id, user_id, [this, done, degraded](Result<ClaimOutcome> r) {
     counts_[static_cast<size_t>(ResultOf(r))]->Increment();
+    if (degraded && r.ok()) r->degraded = base::Feature::kAudience;
     done(std::move(r));
   });
+}
+
+// On a social pool thread: the lookup (timed for the audience feature's SLO), then the claim.
+void ClaimService::CheckedClaim(int64_t packet_id, int64_t user_id, int64_t sender,
+                                ledger::Audience range, ClaimDone done) {
+  const int64_t start_ns = MonotonicNs();
+  const AudienceChecker::Verdict v = audience_->Check(sender, user_id, range);
+  const bool unchecked = v == AudienceChecker::Verdict::kUnchecked;
+  if (degrader_ != nullptr) {
+    degrader_->Finish(base::Feature::kAudience, !unchecked, (MonotonicNs() - start_ns) / 1'000'000);
+    if (unchecked) degrader_->CountDegraded(base::Feature::kAudience);
+  }
+  if (v != AudienceChecker::Verdict::kRefused) return ClaimNow(packet_id, user_id, done, unchecked);
+  Result<ClaimOutcome> refused = Status(
+      Error::kNotInAudience, "this packet is for the sender's " + std::string(ledger::Name(range)));
+  counts_[static_cast<size_t>(ClaimResult::kNotInAudience)]->Increment();
+  done(std::move(refused));
 }
 
 void ClaimService::Claim(int64_t packet_id, int64_t user_id, ClaimDone done) {
@@ -60,17 +83,22 @@ void ClaimService::Claim(int64_t packet_id, int64_t user_id, ClaimDone done) {
   if (p->audience == ledger::Audience::kPublic || p->sender_id == user_id) {
     return ClaimNow(packet_id, user_id, std::move(done));
   }
+  // The check is non-core: degraded (switched off, social breaker open, SLO broken) or with
+  // the social pool full, the claim goes ahead unchecked rather than wait or fail.
+  if (degrader_ != nullptr && !degrader_->Start(base::Feature::kAudience)) {
+    return ClaimNow(packet_id, user_id, std::move(done), /*degraded=*/true);
+  }
   const int64_t sender = p->sender_id;
   const ledger::Audience range = p->audience;
   Status s = social_pool_->Submit([this, packet_id, user_id, sender, range, done] {
-    if (audience_->Allows(sender, user_id, range)) return ClaimNow(packet_id, user_id, done);
-    Result<ClaimOutcome> refused =
-        Status(Error::kNotInAudience,
-               "this packet is for the sender's " + std::string(ledger::Name(range)));
-    counts_[static_cast<size_t>(ClaimResult::kNotInAudience)]->Increment();
-    done(std::move(refused));
+    CheckedClaim(packet_id, user_id, sender, range, done);
   });
-  if (!s.ok()) done(s);
+  if (s.ok()) return;
+  if (degrader_ != nullptr) {
+    degrader_->Finish(base::Feature::kAudience, false, 0);
+    degrader_->CountDegraded(base::Feature::kAudience);
+  }
+  ClaimNow(packet_id, user_id, std::move(done), /*degraded=*/true);
 }
 
 }  // namespace rp::core

@@ -38,15 +38,21 @@ ClaimResult ResultOf(const Result<ClaimOutcome>& r);
 class ClaimService {
  public:
   // Pointers are not owned and must outlive the service. audience and social_pool may be null
-  // (receiving ranges not enforced). The claim counters live in hub's registry.
+  // (receiving ranges not enforced); degrader may be null (the audience feature never
+  // degraded by SLO or switch; a failed lookup still lets the claim through). The claim
+  // counters live in hub's registry.
   ClaimService(ClaimScheme* scheme, ledger::Engine* ledger, AudienceChecker* audience,
-               BlockingPool* social_pool, metrics::Hub* hub);
+               BlockingPool* social_pool, metrics::Hub* hub, base::Degrader* degrader = nullptr);
   void Claim(int64_t packet_id, int64_t user_id, ClaimDone done);
   ClaimScheme& scheme() { return *scheme_; }
 
  private:
-  void ClaimNow(int64_t packet_id, int64_t user_id, ClaimDone done);
+  // degraded: the receiving-range check was skipped (said in the outcome).
+  void ClaimNow(int64_t packet_id, int64_t user_id, ClaimDone done, bool degraded = false);
+  void CheckedClaim(int64_t packet_id, int64_t user_id, int64_t sender, ledger::Audience range,
+                    ClaimDone done);
   ClaimScheme* scheme_;
+  base::Degrader* degrader_;
   ledger::Engine* ledger_;
   AudienceChecker* audience_;
   BlockingPool* social_pool_;

@@ -94,7 +94,7 @@ Status ClaimAgainst(ledger::Tx& tx, ledger::PacketRecord* p, int64_t user_id, in
   Result<std::optional<ledger::ClaimRecord>> mine = ledger::claims::Find(tx, p->packet_id, user_id);
   if (!mine.ok()) return mine.status();
   if (*mine) {
-    *out = {**mine, true};
+    *out = {**mine, true, std::nullopt};
     return Status::Ok();
   }
   Status s = CheckClaimable(*p, now_ms);
@@ -153,7 +153,7 @@ Status ClaimBatchTx(ledger::Tx& tx, int64_t packet_id, const std::vector<int64_t
     ClaimOutcome& out = (*outcomes)[i];
     auto mine = known->find(user_ids[i]);
     if (mine != known->end()) {  // Also a second request of a user who won earlier in the batch.
-      out = {mine->second, true};
+      out = {mine->second, true, std::nullopt};
       continue;
     }
     // A refusal is decided before anything is written, so it is this claimer's alone.

@@ -6,10 +6,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <random>
 #include <vector>
 
 #include "common/status.h"
+#include "server/base/degrade.h"
 #include "server/ledger/records.h"
 #include "server/ledger/sql.h"
 
@@ -18,6 +20,8 @@ namespace rp::core {
 struct ClaimOutcome {
   ledger::ClaimRecord claim;
   bool repeat = false;  // true: the user had already claimed; this is that claim.
+  // Set when the claim went ahead with a non-core step skipped (the receiving-range check).
+  std::optional<base::Feature> degraded;
 };
 
 // Where a claim's amount comes from: by default a double-mean draw; pre-split packets take a

@@ -87,7 +87,7 @@ inline SoldOutCheck VerifySoldOut(ledger::Engine& ledger, const InflightClaims& 
   out.state = v->state;
   if (v->claim) {
     out.kind = SoldOutCheck::kRepeat;
-    out.repeat = {*v->claim, true};
+    out.repeat = {*v->claim, true, std::nullopt};
   } else if (v->state == ledger::PacketState::kActive && v->remaining_count - in_flight > 0) {
     out.kind = SoldOutCheck::kDiverged;
     out.remaining_count = v->remaining_count;

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "common/check.h"
+#include "server/gateway/admin_json.h"
 #include "server/gateway/auth.h"
 #include "server/gateway/http_errors.h"
 #include "server/gateway/json_mapping.h"
@@ -35,6 +36,28 @@ std::optional<std::string> QueryParam(const std::string& query, const std::strin
     pos = amp + 1;
   }
   return std::nullopt;
+}
+
+constexpr std::string_view kGrabTryAgain =
+    "The red-packet rain is very busy right now. Please try again in a moment.";
+
+// The packet a request is about, for per-packet rules; 0 when none or not a valid id.
+int64_t PacketIdOf(const RouteMatch& m) {
+  int64_t id = 0;
+  const bool packet_route =
+      m.route == Route::kClaim || m.route == Route::kGetPacket || m.route == Route::kListClaims;
+  return packet_route && ParseId(m.id, &id) ? id : 0;
+}
+
+// 429 with Retry-After (RFC 9110: whole seconds) and a message fit to show the user.
+HttpResponse RateLimited(const limits::Decision& d) {
+  HttpResponse r = JsonResponse(429, {{"error",
+                                       {{"code", ErrorName(Error::kRateLimited)},
+                                        {"message", d.message},
+                                        {"rule", d.rule},
+                                        {"retry_after_s", d.retry_after_s}}}});
+  r.headers.push_back({"Retry-After", std::to_string(d.retry_after_s)});
+  return r;
 }
 
 HttpResponse MethodNotAllowed(std::string_view allow) {
@@ -79,19 +102,66 @@ void Api::Handle(HttpRequest&& req, Respond respond) {
     r.body = d_.hub->Render();
     return done(std::move(r));
   }
-  if (m.route == Route::kPaymentCallback) return PaymentCallback(req, std::move(done));
+  if (m.route == Route::kPaymentCallback) return Limited(std::move(req), m, 0, std::move(done));
   Result<auth::TokenCheck> token =
       Authenticate(req.authorization, d_.options->auth_secret, d_.clock->NowMs() / 1000);
   if (!token.ok()) return done(ErrorResponse(token.status()));
-  if (m.route == Route::kAdminRecon) {
+  if (LimitName(m.route).empty()) {  // The admin routes.
     if (!token->admin) return done(ErrorResponse({Error::kForbidden, "needs an admin token"}));
-    return AdminRecon(req, std::move(done));
+    return Admin(req, m, std::move(done));
   }
   if (!token->user_id) {
     return done(
         ErrorResponse({Error::kForbidden, "an admin token carries no user; use a user token"}));
   }
-  Authenticated(req, m, *token->user_id, std::move(done));
+  Limited(std::move(req), m, *token->user_id, std::move(done));
+}
+
+void Api::Limited(HttpRequest&& req, const RouteMatch& m, int64_t user, Respond respond) {
+  const limits::Request lr{static_cast<int>(m.route), user, PacketIdOf(m)};
+  limits::Limiter* limiter = d_.limiter;
+  if (limiter == nullptr || !limiter->Limits(lr.route)) {
+    return user == 0 ? PaymentCallback(req, std::move(respond))
+                     : Authenticated(req, m, user, std::move(respond));
+  }
+  // From here the request may be answered later, on another thread: it moves to the heap.
+  auto held = std::make_shared<HttpRequest>(std::move(req));
+  if (limiter->Blocks(lr.route) && d_.limits_pool != nullptr) {
+    Status s = d_.limits_pool->Submit([this, held, lr, respond] {
+      Decided(held, lr.user_id, d_.limiter->Admit(lr, /*may_block=*/true), respond);
+    });
+    if (s.ok()) return;  // Else decided here, global rules by their local buckets (counted).
+  }
+  Decided(held, user, limiter->Admit(lr, /*may_block=*/false), std::move(respond));
+}
+
+void Api::Decided(std::shared_ptr<HttpRequest> held, int64_t user, limits::Decision d,
+                  Respond respond) {
+  if (d.kind == limits::Decision::Kind::kRefuse) return respond(RateLimited(d));
+  if (d.permit) {  // Concurrency slots are held until the response goes out.
+    auto slot = std::make_shared<std::shared_ptr<limits::Permit>>(std::move(d.permit));
+    respond = [respond = std::move(respond), slot](HttpResponse r) {
+      slot->reset();
+      respond(std::move(r));
+    };
+  }
+  auto go = [this, held, user, respond] {
+    const RouteMatch m = MatchRoute(held->method, held->path);  // Views into *held.
+    if (user == 0) return PaymentCallback(*held, respond);
+    Authenticated(*held, m, user, respond);
+  };
+  if (d.kind != limits::Decision::Kind::kDelay || !d_.run_after) return go();
+  if (waiting_.fetch_add(1) >= kWaitingMax) {
+    waiting_.fetch_sub(1);
+    d.retry_after_s = 1;
+    d.rule = "waiting_max";
+    d.message = limits::kDefaultMessage;
+    return respond(RateLimited(d));
+  }
+  d_.run_after(d.delay_ms, [this, go] {
+    waiting_.fetch_sub(1);
+    go();
+  });
 }
 
 void Api::Authenticated(const HttpRequest& req, const RouteMatch& m, int64_t user,
@@ -153,10 +223,45 @@ void Api::ListClaims(const HttpRequest& req, int64_t packet_id, Respond respond)
   if (cursor_s && !cursor_s->empty() && !ParseId(*cursor_s, &cursor)) {
     return respond(ErrorResponse({Error::kInvalidCursor, "cursor is not one we issued"}));
   }
+  // The others'-luck list is non-core: degraded, an empty page that says so.
+  if (d_.degrader != nullptr && !d_.degrader->Start(base::Feature::kOthersLuck)) {
+    return respond(JsonResponse(200, DegradedClaimsPageJson(packet_id)));
+  }
+  const int64_t start_ns = MonotonicNs();
   Result<query::ClaimsPage> page =
       query::ListClaims(*d_.ledger, packet_id, cursor, static_cast<int>(limit));
+  if (d_.degrader != nullptr) {
+    d_.degrader->Finish(base::Feature::kOthersLuck,
+                        page.ok() || page.status().code() == Code::kNotFound,
+                        (MonotonicNs() - start_ns) / 1'000'000);
+  }
   if (!page.ok()) return respond(ErrorResponse(page.status()));
   respond(JsonResponse(200, ClaimsPageJson(packet_id, *page)));
+}
+
+void Api::Admin(const HttpRequest& req, const RouteMatch& m, Respond respond) {
+  if (m.route == Route::kAdminRecon) return AdminRecon(req, std::move(respond));
+  if (m.route == Route::kAdminLimits || m.route == Route::kAdminLimitsPut) {
+    if (d_.limiter == nullptr) {
+      return respond(ErrorResponse({Error::kInvalidLimits, "this server has no limiter"}));
+    }
+    if (m.route == Route::kAdminLimitsPut) {
+      Result<limits::LimitsConfig> c = ParseLimitsBody(req.body, d_.limiter->routes());
+      if (!c.ok()) return respond(ErrorResponse(c.status()));
+      d_.limiter->Load(std::move(c.value()));
+    }
+    return respond(JsonResponse(200, limits::ToJson(d_.limiter->config())));
+  }
+  if (d_.degrader == nullptr) {
+    return respond(ErrorResponse({Error::kInvalidFeature, "this server has no degrader"}));
+  }
+  if (m.route == Route::kAdminDegradePut) {
+    Result<DegradeSwitch> sw = ParseDegradeBody(req.body);
+    if (!sw.ok()) return respond(ErrorResponse(sw.status()));
+    Status s = d_.degrader->Set(sw->feature, sw->mode);
+    if (!s.ok()) return respond(ErrorResponse(s));
+  }
+  respond(JsonResponse(200, FeaturesJson(d_.degrader->States())));
 }
 
 // GET /admin/recon[?since=<unix seconds>]: a fresh reconciliation, run off the I/O threads.
@@ -182,6 +287,12 @@ void Api::Grab(std::string round, int64_t user_id, Respond respond) {
     return respond(ErrorResponse({Error::kInvalidRound, "a round id is [A-Za-z0-9_-]{1,64}"}));
   }
   d_.b2c->Grab(std::move(round), user_id, [respond](Result<core::GrabOutcome> r) {
+    if (!r.ok() && r.status().code() == Code::kUnavailable) {
+      // A grab is core: never degraded, but a user meets a message fit to show, not ours.
+      HttpResponse busy = ErrorResponse(Status(r.status().err(), std::string(kGrabTryAgain)));
+      busy.headers.push_back({"Retry-After", "1"});
+      return respond(std::move(busy));
+    }
     if (!r.ok()) return respond(ErrorResponse(r.status()));
     respond(JsonResponse(r->created ? 201 : 200, r->reward_reply));
   });

@@ -7,11 +7,15 @@
 // Thread-safe: called concurrently from the HTTP I/O threads; never blocks one.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
+#include "common/blocking_pool.h"
 #include "common/clock.h"
 #include "common/metrics.h"
+#include "server/base/degrade.h"
 #include "server/core/b2c.h"
 #include "server/core/claim_service.h"
 #include "server/core/packet_service.h"
@@ -20,6 +24,7 @@
 #include "server/gateway/options.h"
 #include "server/gateway/routes.h"
 #include "server/ledger/engine.h"
+#include "server/limits/limiter.h"
 #include "server/recon/recon.h"
 
 namespace rp::gateway {
@@ -34,6 +39,11 @@ struct ApiDeps {
   recon::ReconRunner* recon = nullptr;
   metrics::Hub* hub = nullptr;
   const Clock* clock = nullptr;
+  // Stability (docs/stability.md); each may be null: no limits, no degradation switches.
+  limits::Limiter* limiter = nullptr;
+  BlockingPool* limits_pool = nullptr;  // Runs the Redis calls of global rules.
+  std::function<void(int64_t delay_ms, std::function<void()>)> run_after;  // Queueing rules.
+  base::Degrader* degrader = nullptr;
 };
 
 class Api {
@@ -42,7 +52,13 @@ class Api {
   void Handle(HttpRequest&& req, Respond respond);
 
  private:
+  // After authentication: the rate limits, then Authenticated().
+  void Limited(HttpRequest&& req, const RouteMatch& m, int64_t user, Respond respond);
+  // Acts on a limiter's decision for a request kept alive in held.
+  void Decided(std::shared_ptr<HttpRequest> held, int64_t user, limits::Decision d,
+               Respond respond);
   void Authenticated(const HttpRequest& req, const RouteMatch& m, int64_t user, Respond respond);
+  void Admin(const HttpRequest& req, const RouteMatch& m, Respond respond);
   void SendPacket(const HttpRequest& req, int64_t user_id, Respond respond);
   void PaymentCallback(const HttpRequest& req, Respond respond);
   void Claim(const HttpRequest& req, int64_t packet_id, int64_t user_id, Respond respond);
@@ -54,6 +70,8 @@ class Api {
 
   ApiDeps d_;
   HttpMetrics http_metrics_;
+  std::atomic<int64_t> waiting_{0};  // Requests a queueing rule holds; bounded by kWaitingMax.
+  static constexpr int64_t kWaitingMax = 10000;
 };
 
 }  // namespace rp::gateway

@@ -203,6 +203,11 @@ void HttpServer::Run() {
   }
 }
 
+void HttpServer::RunAfter(int64_t delay_ms, std::function<void()> work) {
+  auto timer = std::make_shared<net::steady_timer>(impl_->ioc, std::chrono::milliseconds(delay_ms));
+  timer->async_wait([timer, work = std::move(work)](const boost::system::error_code&) { work(); });
+}
+
 int HttpServer::port() const {
   return impl_->bound_port;
 }

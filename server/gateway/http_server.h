@@ -61,6 +61,10 @@ class HttpServer {
   Status Listen();
   // Starts accepting and the I/O threads. Call once, after a successful Listen().
   void Run();
+  // Runs work on an I/O thread after delay_ms (a queueing rate limit's wait: no thread is held
+  // meanwhile). Stop() waits for it like any in-flight request, up to the grace period; work
+  // still pending when the I/O threads end is dropped with its connection. Thread-safe.
+  void RunAfter(int64_t delay_ms, std::function<void()> work);
   // The bound port (useful with port 0). Valid after a successful Listen().
   int port() const;
   // Graceful stop; see the file comment. Idempotent.

@@ -73,13 +73,22 @@ json PacketDetailJson(const ledger::PacketRecord& p) {
           {"expires_at", FormatTimeMs(p.expires_at_ms)}};
 }
 
-json ClaimJson(const core::ClaimOutcome& c) {
+static json ClaimBody(const core::ClaimOutcome& c) {
   return {{"claim_id", c.claim.claim_id},
           {"packet_id", c.claim.packet_id},
           {"amount_cents", c.claim.amount_cents},
           {"status", ledger::Name(c.claim.state)},
           {"claimed_at", FormatTimeMs(c.claim.claimed_at_ms)},
           {"repeat", c.repeat}};
+}
+
+json ClaimJson(const core::ClaimOutcome& c) {
+  json body = ClaimBody(c);
+  if (c.degraded) {
+    body["degraded"] = true;
+    body["degraded_feature"] = base::Name(*c.degraded);
+  }
+  return body;
 }
 
 json ClaimsPageJson(int64_t packet_id, const query::ClaimsPage& page) {
@@ -118,7 +127,9 @@ json SubsidyListJson(const core::SubsidyList& list) {
     if (x.packet_id != 0) item["packet_id"] = x.packet_id;
     items.push_back(std::move(item));
   }
-  return {{"subsidies", std::move(items)}, {"degraded", list.degraded}};
+  json body = {{"subsidies", std::move(items)}, {"degraded", list.degraded}};
+  if (list.degraded) body["degraded_feature"] = base::Name(base::Feature::kSubsidyDisplay);
+  return body;
 }
 
 std::string FormatTimeMs(int64_t ms) {

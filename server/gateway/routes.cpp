@@ -8,6 +8,7 @@ namespace {
 
 struct RouteInfo {
   Route route;
+  std::string_view limit_name;
   std::string_view method;
   std::string_view label;
   std::string_view bad_method_label;
@@ -15,21 +16,30 @@ struct RouteInfo {
 };
 
 constexpr std::array<RouteInfo, kRouteCount> kRoutes = {{
-    {Route::kNone, "", "unmatched", "unmatched", ""},
-    {Route::kHealthz, "GET", "GET /healthz", "/healthz (bad method)", "GET"},
-    {Route::kMetrics, "GET", "GET /metrics", "/metrics (bad method)", "GET"},
-    {Route::kPaymentCallback, "POST", "POST /v1/payments/callback",
+    {Route::kNone, "", "", "unmatched", "unmatched", ""},
+    {Route::kHealthz, "", "GET", "GET /healthz", "/healthz (bad method)", "GET"},
+    {Route::kMetrics, "", "GET", "GET /metrics", "/metrics (bad method)", "GET"},
+    {Route::kPaymentCallback, "payment_callback", "POST", "POST /v1/payments/callback",
      "/v1/payments/callback (bad method)", "POST"},
-    {Route::kSendPacket, "POST", "POST /v1/packets", "/v1/packets (bad method)", "POST"},
-    {Route::kGetPacket, "GET", "GET /v1/packets/{id}", "/v1/packets/{id} (bad method)", "GET"},
-    {Route::kListClaims, "GET", "GET /v1/packets/{id}/claims",
+    {Route::kSendPacket, "send", "POST", "POST /v1/packets", "/v1/packets (bad method)", "POST"},
+    {Route::kGetPacket, "get_packet", "GET", "GET /v1/packets/{id}",
+     "/v1/packets/{id} (bad method)", "GET"},
+    {Route::kListClaims, "list_claims", "GET", "GET /v1/packets/{id}/claims",
      "/v1/packets/{id}/claims (bad method)", "GET, POST"},
-    {Route::kClaim, "POST", "POST /v1/packets/{id}/claims", "/v1/packets/{id}/claims (bad method)",
-     "GET, POST"},
-    {Route::kAdminRecon, "GET", "GET /admin/recon", "/admin/recon (bad method)", "GET"},
-    {Route::kGrab, "POST", "POST /v1/rain/{round}/grab", "/v1/rain/{round}/grab (bad method)",
-     "POST"},
-    {Route::kSubsidies, "GET", "GET /v1/subsidies", "/v1/subsidies (bad method)", "GET"},
+    {Route::kClaim, "claim", "POST", "POST /v1/packets/{id}/claims",
+     "/v1/packets/{id}/claims (bad method)", "GET, POST"},
+    {Route::kAdminRecon, "", "GET", "GET /admin/recon", "/admin/recon (bad method)", "GET"},
+    {Route::kGrab, "grab", "POST", "POST /v1/rain/{round}/grab",
+     "/v1/rain/{round}/grab (bad method)", "POST"},
+    {Route::kSubsidies, "subsidies", "GET", "GET /v1/subsidies", "/v1/subsidies (bad method)",
+     "GET"},
+    {Route::kAdminLimits, "", "GET", "GET /admin/limits", "/admin/limits (bad method)", "GET, PUT"},
+    {Route::kAdminLimitsPut, "", "PUT", "PUT /admin/limits", "/admin/limits (bad method)",
+     "GET, PUT"},
+    {Route::kAdminDegrade, "", "GET", "GET /admin/degrade", "/admin/degrade (bad method)",
+     "GET, PUT"},
+    {Route::kAdminDegradePut, "", "PUT", "PUT /admin/degrade", "/admin/degrade (bad method)",
+     "GET, PUT"},
 }};
 
 // Splits "/v1/packets/123/claims" into {"v1","packets","123","claims"}; at most 8 segments.
@@ -55,6 +65,8 @@ Route PathRoute(const std::vector<std::string_view>& seg, std::string_view* id) 
   if (seg.size() == 1 && seg[0] == "healthz") return Route::kHealthz;
   if (seg.size() == 1 && seg[0] == "metrics") return Route::kMetrics;
   if (seg.size() == 2 && seg[0] == "admin" && seg[1] == "recon") return Route::kAdminRecon;
+  if (seg.size() == 2 && seg[0] == "admin" && seg[1] == "limits") return Route::kAdminLimits;
+  if (seg.size() == 2 && seg[0] == "admin" && seg[1] == "degrade") return Route::kAdminDegrade;
   if (seg.size() < 2 || seg[0] != "v1") return Route::kNone;
   if (seg.size() == 4 && seg[1] == "rain" && seg[3] == "grab") {
     *id = seg[2];
@@ -83,10 +95,22 @@ RouteMatch MatchRoute(std::string_view method, std::string_view path) {
   RouteMatch m;
   m.route = PathRoute(Segments(path), &m.id);
   if (m.route == Route::kListClaims && method == "POST") m.route = Route::kClaim;
+  if (m.route == Route::kAdminLimits && method == "PUT") m.route = Route::kAdminLimitsPut;
+  if (m.route == Route::kAdminDegrade && method == "PUT") m.route = Route::kAdminDegradePut;
   const RouteInfo& info = kRoutes[static_cast<size_t>(m.route)];
   m.allow = info.allow;
   m.method_allowed = m.route != Route::kNone && method == info.method;
   return m;
+}
+
+std::string_view LimitName(Route r) {
+  return kRoutes[static_cast<size_t>(r)].limit_name;
+}
+
+std::vector<std::string> LimitRouteNames() {
+  std::vector<std::string> out;
+  for (const RouteInfo& info : kRoutes) out.emplace_back(info.limit_name);
+  return out;
 }
 
 std::string_view RouteLabel(const RouteMatch& m) {

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rp::gateway {
 
@@ -20,8 +21,12 @@ enum class Route : uint8_t {
   kAdminRecon,
   kGrab,
   kSubsidies,
+  kAdminLimits,
+  kAdminLimitsPut,
+  kAdminDegrade,
+  kAdminDegradePut,
 };
-inline constexpr int kRouteCount = 11;
+inline constexpr int kRouteCount = 15;
 
 struct RouteMatch {
   Route route = Route::kNone;
@@ -32,6 +37,11 @@ struct RouteMatch {
 
 // Finds the route of (method, path). path must outlive the match (id points into it).
 RouteMatch MatchRoute(std::string_view method, std::string_view path);
+
+// The name rate-limit rules use for a route ("claim", "send", ...; "" for routes no rule may
+// limit: health, metrics, admin), and all of them indexed by the Route's value.
+std::string_view LimitName(Route r);
+std::vector<std::string> LimitRouteNames();
 
 // The metrics label of a match: "METHOD /template", "unmatched", or "/template (bad method)".
 std::string_view RouteLabel(const RouteMatch& m);

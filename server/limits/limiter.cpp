@@ -139,6 +139,12 @@ LimitsConfig Limiter::config() const {
   return table()->config;
 }
 
+bool Limiter::Limits(int route) const {
+  std::shared_ptr<const Table> t = table();
+  return route >= 0 && static_cast<size_t>(route) < t->by_route.size() &&
+         !t->by_route[route].empty();
+}
+
 bool Limiter::Blocks(int route) const {
   std::shared_ptr<const Table> t = table();
   return route >= 0 && static_cast<size_t>(route) < t->blocks.size() && t->blocks[route];

@@ -60,6 +60,8 @@ class Limiter {
   LimitsConfig config() const;
   const std::vector<std::string>& routes() const { return routes_; }
 
+  // Whether any rule applies to route (false: Admit() would admit at once; skip it).
+  bool Limits(int route) const;
   bool Blocks(int route) const;
   Decision Admit(const Request& request, bool may_block);
 

@@ -176,8 +176,12 @@ json ToJson(const ReconResult& r) {
 }
 
 PeriodicRecon::PeriodicRecon(ledger::Engine* ledger, ReconOptions options, const Clock* clock,
-                             int64_t interval_ms)
-    : ledger_(ledger), options_(std::move(options)), clock_(clock), interval_ms_(interval_ms) {}
+                             int64_t interval_ms, base::Degrader* degrader)
+    : ledger_(ledger),
+      options_(std::move(options)),
+      clock_(clock),
+      interval_ms_(interval_ms),
+      degrader_(degrader) {}
 
 PeriodicRecon::~PeriodicRecon() {
   Stop();
@@ -185,7 +189,13 @@ PeriodicRecon::~PeriodicRecon() {
 
 void PeriodicRecon::Start() {
   periodic_ = std::make_unique<Periodic>([this] {
+    // Scheduled recon is non-core: degraded, this round is skipped (GET /admin/recon still runs).
+    if (degrader_ != nullptr && !degrader_->Start(base::Feature::kRecon)) return interval_ms_;
+    const int64_t start_ns = MonotonicNs();
     Result<ReconResult> r = Run(*ledger_, options_, *clock_);
+    if (degrader_ != nullptr) {
+      degrader_->Finish(base::Feature::kRecon, r.ok(), (MonotonicNs() - start_ns) / 1'000'000);
+    }
     if (!r.ok()) spdlog::warn("periodic recon failed: {}", r.status().ToString());
     if (r.ok() && !r->clean()) {
       spdlog::error("recon: {} discrepancies, drift {} cents", r->report.violations.size(),

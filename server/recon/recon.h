@@ -19,6 +19,7 @@
 #include "common/options.h"
 #include "common/periodic.h"
 #include "common/status.h"
+#include "server/base/degrade.h"
 #include "server/ledger/engine.h"
 
 namespace rp::recon {
@@ -76,9 +77,9 @@ class ReconRunner {
 // GET /admin/recon.
 class PeriodicRecon {
  public:
-  // ledger and clock are not owned and must outlive this.
+  // ledger, clock and degrader (may be null: never skipped) are not owned and must outlive this.
   PeriodicRecon(ledger::Engine* ledger, ReconOptions options, const Clock* clock,
-                int64_t interval_ms);
+                int64_t interval_ms, base::Degrader* degrader = nullptr);
   ~PeriodicRecon();
   void Start();
   void Stop();
@@ -91,6 +92,7 @@ class PeriodicRecon {
   const ReconOptions options_;
   const Clock* clock_;
   const int64_t interval_ms_;
+  base::Degrader* const degrader_;
   mutable std::mutex mu_;
   std::optional<ReconResult> last_;
   std::unique_ptr<Periodic> periodic_;
