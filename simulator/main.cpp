@@ -111,6 +111,30 @@ int main(int argc, char** argv) {
                    "Allowed growth of ledger commits holding claims, per claim")
       ->check(CLI::Range(1.0, 1000.0));
 
+  rp::sim::CapacityOptions capacity;
+  CLI::App* capacity_cmd = cli.add_subcommand(
+      "capacity",
+      "Step the scenario's full journey mix up until a route breaks the SLO; report the knee per "
+      "route and write limits.yaml (rate limits sized from it) into the results folder; exit 0 "
+      "with a knee, 1 if the money did not verify, 2 when no step stayed within the SLO");
+  AddRunOptions(capacity_cmd, capacity.run);
+  capacity_cmd->add_option("--start-rate", capacity.start_rate, "Journeys/s of the first step")
+      ->check(CLI::Range(1.0, 1e6));
+  capacity_cmd->add_option("--factor", capacity.factor, "Each step's rate over the previous one")
+      ->check(CLI::Range(1.05, 10.0));
+  capacity_cmd->add_option("--steps", capacity.steps, "Steps at most")->check(CLI::Range(2, 50));
+  capacity_cmd->add_option("--step-s", capacity.step_s, "Seconds per step")
+      ->check(CLI::Range(2, 600));
+  capacity_cmd->add_option("--slo-p99-ms", capacity.slo_p99_ms, "p99 every route must keep")
+      ->check(CLI::Range(0.01, 60000.0));
+  capacity_cmd
+      ->add_option("--error-rate-max", capacity.error_percent_max,
+                   "Errors every route must stay under, in %")
+      ->check(CLI::Range(0.0, 100.0));
+  capacity_cmd
+      ->add_option("--headroom", capacity.headroom, "Limits at this share of the knee's throughput")
+      ->check(CLI::Range(0.1, 1.0));
+
   rp::sim::RawLoadOptions raw;
   CLI::App* load_cmd =
       cli.add_subcommand("load", "Closed-loop GETs with the load engine alone (vs wrk)");
@@ -144,6 +168,7 @@ int main(int argc, char** argv) {
     return rp::sim::RunCompare(compare);
   }
   if (*regress_cmd) return rp::sim::RunRegress(regress);
+  if (*capacity_cmd) return rp::sim::RunCapacity(capacity);
   if (*load_cmd) return rp::sim::RunRawLoad(raw);
   return Demo(target, demo);
 }

@@ -141,14 +141,12 @@ TEST(Limiter, ShadowRefusesNothingAndReloadKeepsCounts) {
   l.RegisterMetrics(hub);
   l.Load({true, {Qps("claims", 3)}});
   EXPECT_EQ(Admitted(l, ClaimOf(1), 10), 10);
-  EXPECT_NE(
-      hub.Render().find(R"(rp_limit_requests_total{outcome="shadow_refused",rule="claims"} 7)"),
-      std::string::npos)
+  EXPECT_NE(hub.Render().find(R"(rp_limit_shadow_refused_total{rule="claims"} 7)"),
+            std::string::npos)
       << hub.Render();
   l.Load({false, {Qps("claims", 3)}});  // Live: the same rule, enforcing, fresh bucket.
   EXPECT_EQ(Admitted(l, ClaimOf(1), 10), 3);
-  EXPECT_NE(hub.Render().find(R"(rp_limit_requests_total{outcome="refused",rule="claims"} 7)"),
-            std::string::npos);
+  EXPECT_NE(hub.Render().find(R"(rp_limit_refused_total{rule="claims"} 7)"), std::string::npos);
   l.Load({});
   EXPECT_EQ(Admitted(l, ClaimOf(1), 10), 10);
 }

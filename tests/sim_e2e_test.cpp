@@ -73,6 +73,37 @@ TEST(SimE2e, SmokeScenarioPassesVerifiesAndWritesResults) {
   EXPECT_NE(run.output.find("verification ok"), std::string::npos) << run.output;
 }
 
+TEST(SimE2e, OverloadIsShedByRateLimitsAndBreakersOpenAndClose) {
+  TempDir dir;
+  const std::string out = dir.File("results");
+  SimRun run = RunSim({"run", RP_SOURCE_DIR "/tests/data/sim_overload.yaml", "--out", out}, dir);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  json s = ReadJson(out + "/summary.json");
+  ASSERT_FALSE(s.is_discarded());
+  EXPECT_TRUE(s["verification"]["ok"].get<bool>());
+  EXPECT_GT(s["ops"]["claim"]["refused"].get<int64_t>(), 0);
+  EXPECT_EQ(s["ops"]["claim"]["by_status"]["429"], s["ops"]["claim"]["refused"]);
+  EXPECT_EQ(s["ops"]["claim"]["errors"].get<int64_t>(), 0);
+  EXPECT_GT(s["server"]["limit_refusals"].get<double>(), 0);
+  EXPECT_EQ(s["server"]["breakers_open_max"].get<double>(), 1);
+  for (const json& check : s["checks"]) EXPECT_TRUE(check["passed"].get<bool>()) << check.dump();
+}
+
+TEST(SimE2e, CapacityWithoutAKneeSaysSoAndWritesNoLimits) {
+  TempDir dir;
+  const std::string out = dir.File("results");
+  // An SLO no step can keep: the first step breaks it, so there is no knee to size limits from.
+  SimRun run =
+      RunSim({"capacity", RP_SOURCE_DIR "/tests/data/sim_smoke.yaml", "--out", out, "--start-rate",
+              "10", "--steps", "2", "--step-s", "2", "--slo-p99-ms", "0.01", "--quiet"},
+             dir);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("No knee: the first step already broke the SLO"), std::string::npos)
+      << run.output;
+  EXPECT_TRUE(std::filesystem::exists(out + "/capacity.md"));
+  EXPECT_FALSE(std::filesystem::exists(out + "/limits.yaml"));
+}
+
 TEST(SimE2e, BrokenServerFailsTheVerification) {
 #ifndef RP_FAULT_INJECTION
   GTEST_SKIP() << "needs a build with -DRP_FAULT_INJECTION=ON (./rp test has it)";

@@ -8,6 +8,8 @@
 #include <random>
 
 #include "common/prometheus_text.h"
+#include "simulator/engine/load_engine.h"
+#include "simulator/run/capacity.h"
 #include "simulator/scenario/scenario.h"
 #include "simulator/stats/histogram.h"
 #include "tests/support/harness.h"
@@ -123,6 +125,113 @@ TEST(CheckParser, ParsesEachForm) {
   ASSERT_TRUE(drift.ok());
   EXPECT_EQ(drift->metric, "recon.drift");
   EXPECT_FALSE(ParseCheck("throughput(claim) > 10ms").ok());
+  // Overload: what admitted users saw, the share refused, the recovery, the server's figures.
+  for (const char* ok :
+       {"admitted_p99(claim) < 200ms", "refused_rate(claim) > 1%", "degraded(claim) == 0",
+        "recovery_s(claim) <= 3s", "server.breakers_open_max > 0", "server.limit_refusals > 0"}) {
+    EXPECT_TRUE(ParseCheck(ok).ok()) << ok;
+  }
+  EXPECT_FALSE(ParseCheck("refused_rate(claim) > 1ms").ok());
+  EXPECT_FALSE(ParseCheck("recovery_s(claim) < 3ms").ok());
+  auto unknown = ParseCheck("server.breakers_opne > 0");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("server.breakers_open_max"), std::string::npos);
+}
+
+TEST_F(ScenarioFileTest, ServerConfigPassesThroughButNotWhatTheSystemKeysSet) {
+  std::string ok = kMinimal;
+  ok +=
+      "system:\n  server_config:\n    limits:\n      rules:\n"
+      "        - {name: c, route: claim, qps: 10}\n";
+  auto s = LoadScenario(Write(ok));
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->system.server_config_json["limits"]["rules"][0]["qps"], 10);
+  std::string clash = kMinimal;
+  clash += "system:\n  server_config:\n    ledger: {pool_size: 4}\n";
+  auto bad = LoadScenario(Write(clash));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find(":9: system.server_config.ledger is set by rp-sim"),
+            std::string::npos)
+      << bad.status().message();
+}
+
+// A made-up load: `per_s` requests of op in each second of [from, to), each taking latency_ms,
+// status 201 or the given one.
+void Fill(LoadOutcome& load, const std::string& op, int64_t from_s, int64_t to_s, int per_s,
+          int64_t latency_ms, int status = 201) {
+  for (int64_t sec = from_s; sec < to_s; ++sec) {
+    for (int i = 0; i < per_s; ++i) load.stats.Record(op, sec, status, latency_ms * 1000);
+  }
+}
+
+TEST(Capacity, KneeIsTheLastStepBeforeARouteBrokeTheSlo) {
+  CapacityOptions o;
+  o.start_rate = 100;
+  o.factor = 2;
+  o.steps = 4;
+  o.step_s = 3;
+  o.slo_p99_ms = 100;
+  Scenario s;
+  s.path = "made_up.yaml";
+  s.load.phases = CapacityPhases(o);
+  ASSERT_EQ(s.load.phases.size(), 4u);
+  EXPECT_EQ(s.load.phases[3].rate, 800);
+  LoadOutcome load;
+  Fill(load, "claim", 0, 3, 300, 5);
+  Fill(load, "send", 0, 3, 100, 5);
+  Fill(load, "claim", 3, 6, 600, 20);
+  Fill(load, "send", 3, 6, 200, 30);
+  Fill(load, "poll", 3, 6, 50, 1);
+  Fill(load, "claim", 6, 9, 700, 20);
+  Fill(load, "send", 6, 9, 250, 400);  // Sends break the SLO at the third step.
+  Fill(load, "claim", 9, 12, 700, 900);
+  CapacityAnalysis a = AnalyzeCapacity(s, load, o);
+  ASSERT_EQ(a.steps.size(), 4u);
+  EXPECT_TRUE(a.broke);
+  ASSERT_TRUE(a.knee.has_value());
+  EXPECT_EQ(*a.knee, 1u);
+  EXPECT_DOUBLE_EQ(a.steps[1].routes["claim"].per_s, 600);
+  EXPECT_FALSE(a.steps[2].routes["send"].ok);
+  const std::string yaml = CapacityLimitsYaml(a.steps[*a.knee], o, s.path);
+  EXPECT_NE(yaml.find("- {name: claim_capacity, route: claim, qps: 540, burst: 108}"),
+            std::string::npos)
+      << yaml;
+  EXPECT_NE(yaml.find("- {name: get_packet_capacity, route: get_packet, qps: 45, burst: 9}"),
+            std::string::npos);
+  EXPECT_NE(CapacityMarkdown(a, o).find("Knee: 200 journeys/s"), std::string::npos);
+  // rp-server takes the file as it is, every rule in force.
+  rp::testing::TempDir dir;
+  std::ofstream(dir.File("limits.yaml")) << yaml;
+  ServerConfig config = rp::testing::TestConfig(dir);
+  options::Registry registry;
+  Declare(registry, &config);
+  Status loaded = LoadServerConfig({dir.File("limits.yaml"), {}}, registry, &config);
+  ASSERT_TRUE(loaded.ok()) << loaded.ToString();
+  ASSERT_EQ(config.limits.config.rules.size(), 3u);
+  EXPECT_EQ(config.limits.config.rules[0].name, "claim_capacity");
+  EXPECT_EQ(config.limits.config.rules[0].qps, 540);
+
+  LoadOutcome calm;  // Never broken: no knee, and the report says to go higher.
+  Fill(calm, "claim", 0, 12, 100, 5);
+  CapacityAnalysis never = AnalyzeCapacity(s, calm, o);
+  EXPECT_FALSE(never.knee.has_value());
+  EXPECT_NE(CapacityMarkdown(never, o).find("the knee is above 800"), std::string::npos);
+}
+
+TEST(RunStats, RefusalsAreNotErrorsAndRecoveryIsCounted) {
+  LoadOutcome load;
+  Fill(load, "claim", 0, 5, 100, 2);
+  Fill(load, "claim", 5, 8, 100, 1, 429);  // The spike's refusals...
+  Fill(load, "claim", 5, 8, 50, 400);      // ...and slow admitted answers beside them.
+  Fill(load, "claim", 8, 10, 100, 1, 429);
+  Fill(load, "claim", 10, 12, 100, 2);
+  const OpStats& op = load.stats.ops().at("claim");
+  EXPECT_EQ(op.errors, 0);
+  EXPECT_EQ(op.refused, 500);
+  EXPECT_EQ(op.admitted_latency.ValueAtQuantile(1.0) / 1000, 400);
+  EXPECT_DOUBLE_EQ(load.stats.RecoveryS("claim", 8), 2);  // Refusing until second 10.
+  EXPECT_DOUBLE_EQ(load.stats.RecoveryS("claim", 10), 0);
+  EXPECT_DOUBLE_EQ(load.stats.RecoveryS("claim", 20), -1);  // Nothing after: not recovered.
 }
 
 TEST(PhaseShape, RatesFollowTheShape) {

@@ -84,6 +84,10 @@ void Breakers::RegisterMetrics(metrics::Hub& hub) {
       std::lock_guard<std::mutex> lock(mu_);
       for (auto& [key, e] : entries_) rows.push_back({e.get(), e->transitions});
     }
+    int64_t open = 0;
+    for (const Row& r : rows) open += r.e->breaker->state() == BreakerState::kOpen ? 1 : 0;
+    w.Gauge("rp_breakers_open", "Downstream endpoints whose breaker is open now",
+            static_cast<double>(open));
     for (const Row& r : rows) {  // state() may call back into us: outside mu_.
       const metrics::Labels labels = {{"service", r.e->service}, {"endpoint", r.e->endpoint}};
       const BreakerState s = r.e->breaker->state();

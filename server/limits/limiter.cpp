@@ -223,13 +223,13 @@ void Limiter::RegisterMetrics(metrics::Hub& hub) {
     for (const auto& s : t->rules) {
       const Counts& c = *s->counts;
       const std::string& rule = s->rule.name;
-      const char* help = "Requests each rate-limit rule judged, by outcome";
-      w.Counter("rp_limit_requests_total", help, static_cast<double>(c.admitted.load()),
-                {{"rule", rule}, {"outcome", "admitted"}});
-      w.Counter("rp_limit_requests_total", help, static_cast<double>(c.refused.load()),
-                {{"rule", rule}, {"outcome", "refused"}});
-      w.Counter("rp_limit_requests_total", help, static_cast<double>(c.shadow_refused.load()),
-                {{"rule", rule}, {"outcome", "shadow_refused"}});
+      w.Counter("rp_limit_admitted_total", "Requests a rate-limit rule let through",
+                static_cast<double>(c.admitted.load()), {{"rule", rule}});
+      w.Counter("rp_limit_refused_total", "Requests a rate-limit rule refused (429)",
+                static_cast<double>(c.refused.load()), {{"rule", rule}});
+      w.Counter("rp_limit_shadow_refused_total",
+                "Requests a shadow rule would have refused (and let through)",
+                static_cast<double>(c.shadow_refused.load()), {{"rule", rule}});
       w.Counter("rp_limit_queued_total", "Admitted requests a queueing rule made wait",
                 static_cast<double>(c.queued.load()), {{"rule", rule}});
       w.Counter("rp_limit_global_fallbacks_total",

@@ -65,8 +65,8 @@ class Limiter {
   bool Blocks(int route) const;
   Decision Admit(const Request& request, bool may_block);
 
-  // rp_limit_requests_total{rule,outcome} (admitted | refused | shadow_refused: each request a
-  // rule judged once), rp_limit_queued_total{rule} (admitted after a wait),
+  // rp_limit_admitted_total{rule}, rp_limit_refused_total{rule},
+  // rp_limit_shadow_refused_total{rule}, rp_limit_queued_total{rule} (admitted after a wait),
   // rp_limit_global_fallbacks_total{rule}, rp_limit_keys_evicted_total{rule}, rp_limit_keys{rule}.
   void RegisterMetrics(metrics::Hub& hub);
 

@@ -9,7 +9,7 @@ namespace rp::limits {
 void Declare(options::Registry& r, LimitsOptions* o, std::vector<std::string> routes) {
   r.Bool("limits.shadow", &o->config.shadow)
       .Help(
-          "every rule only counts what it would refuse (rp_limit_requests_total) and refuses "
+          "every rule only counts what it would refuse (rp_limit_shadow_refused_total) and refuses "
           "nothing");
   r.Int("limits.keys_max", &o->keys_max)
       .Range(1, 10'000'000)

@@ -54,9 +54,12 @@ int64_t JourneyRunner::RandomUser() {
 void JourneyRunner::Call(const char* op, const api::Request& req, int64_t intended_ns, Next next) {
   auto on_reply = [this, op, intended_ns, next = std::move(next)](HttpReply r) {
     const int64_t now_ns = MonotonicNs();
+    const json body = r.status == 0 ? json() : json::parse(r.body, nullptr, false);
+    const bool degraded = body.is_object() && body.contains("degraded") &&
+                          body["degraded"].is_boolean() && body["degraded"].get<bool>();
     stats_->Record(op, (now_ns - start_ns_) / 1'000'000'000, r.status,
-                   (now_ns - intended_ns) / 1000);
-    next(r.status, r.status == 0 ? json() : json::parse(r.body, nullptr, false));
+                   (now_ns - intended_ns) / 1000, degraded);
+    next(r.status, body);
   };
   if (!pool_->Submit(api::Render(req), on_reply)) on_reply({});  // Client queue full.
 }

@@ -35,6 +35,11 @@ const std::vector<std::string>& MetricsScraper::Columns() {
                                                     "rp_scheme_fallbacks_total",
                                                     "rp_redis_errors_total",
                                                     "rp_stream_backlog",
+                                                    "rp_limit_refused_total",
+                                                    "rp_limit_shadow_refused_total",
+                                                    "rp_breakers_open",
+                                                    "rp_degraded_answers_total",
+                                                    "rp_feature_degraded",
                                                     "recon_drift_cents",
                                                     "recon_discrepancies"};
   return kColumns;

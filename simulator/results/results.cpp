@@ -42,6 +42,15 @@ size_t Column(const std::string& name) {
   return cols.size();
 }
 
+double MaxValue(const std::vector<MetricsRow>& rows, const std::string& name) {
+  const size_t c = Column(name);
+  double best = 0;
+  for (const MetricsRow& r : rows) {
+    if (r.up && c < r.values.size()) best = std::max(best, r.values[c]);
+  }
+  return best;
+}
+
 double LastValue(const std::vector<MetricsRow>& rows, const std::string& name) {
   const size_t c = Column(name);
   for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
@@ -65,14 +74,50 @@ double CounterIncrease(const std::vector<MetricsRow>& rows, size_t column) {
   return total;
 }
 
+// The end (whole seconds from the load's start) of the busiest stretch of the plan: the phase
+// with the highest arrival rate, or a spike's end.
+int64_t BusiestEndS(const Scenario& s) {
+  int64_t start_s = 0, end_s = 0;
+  double best = -1;
+  for (const Phase& p : s.load.phases) {
+    double rate = std::max(p.rate, p.rate_end);
+    int64_t phase_end = start_s + p.duration_s;
+    if (p.shape == "spike" && p.spike_rate > rate) {
+      rate = p.spike_rate;
+      phase_end = start_s + p.spike_at_s + p.spike_s;
+    }
+    if (p.users > rate) rate = p.users;
+    if (rate > best) {
+      best = rate;
+      end_s = phase_end;
+    }
+    start_s += p.duration_s;
+  }
+  return end_s;
+}
+
+namespace {
+json ServerJson(const std::vector<MetricsRow>& rows);  // Below, with the other summary parts.
+}  // namespace
+
 std::vector<CheckResult> EvaluateChecks(const Scenario& s, const LoadOutcome& load,
-                                        const VerificationReport& v) {
+                                        const VerificationReport& v,
+                                        const std::vector<MetricsRow>& server_metrics) {
   std::vector<CheckResult> out;
+  const json server = ServerJson(server_metrics);
   for (const CheckSpec& c : s.checks) {
     CheckResult r;
     r.check = c.text;
     std::string unit;
-    if (c.metric == "recon.drift") {
+    if (c.metric.rfind("server.", 0) == 0) {
+      const json& value = server.value(c.metric.substr(7), json());
+      if (!value.is_number() || server_metrics.empty()) {
+        r.detail = "the server's " + c.metric.substr(7) + " was not scraped";
+        out.push_back(r);
+        continue;
+      }
+      r.actual = value.get<double>();
+    } else if (c.metric == "recon.drift") {
       r.actual = static_cast<double>(v.recon_drift_cents);
       unit = " cents";
     } else if (c.metric == "recon.discrepancies") {
@@ -93,6 +138,24 @@ std::vector<CheckResult> EvaluateChecks(const Scenario& s, const LoadOutcome& lo
         unit = "/s";
       } else if (c.metric == "count") {
         r.actual = static_cast<double>(op.requests);
+      } else if (c.metric == "refused_rate") {
+        r.actual = 100.0 * static_cast<double>(op.refused) / static_cast<double>(op.requests);
+        unit = "%";
+      } else if (c.metric == "degraded") {
+        r.actual = static_cast<double>(op.degraded);
+      } else if (c.metric == "recovery_s") {
+        r.actual = load.stats.RecoveryS(c.op, BusiestEndS(s));
+        unit = " s";
+        if (r.actual < 0) {
+          r.detail = c.op + " never recovered after the busiest phase";
+          out.push_back(r);
+          continue;
+        }
+      } else if (c.metric.rfind("admitted_", 0) == 0) {
+        const std::string m = c.metric.substr(9);
+        const double q = m == "p50" ? 0.5 : m == "p90" ? 0.9 : m == "p99" ? 0.99 : 1.0;
+        r.actual = Ms(op.admitted_latency.ValueAtQuantile(q));
+        unit = " ms";
       } else {
         const double q = c.metric == "p50"   ? 0.5
                          : c.metric == "p90" ? 0.9
@@ -131,6 +194,9 @@ json OpsJson(const LoadOutcome& load) {
                  {"p90_ms", Ms(op.latency.ValueAtQuantile(0.9))},
                  {"p99_ms", Ms(op.latency.ValueAtQuantile(0.99))},
                  {"max_ms", Ms(op.latency.max_us())},
+                 {"refused", op.refused},
+                 {"degraded", op.degraded},
+                 {"admitted_p99_ms", Ms(op.admitted_latency.ValueAtQuantile(0.99))},
                  {"by_status", by_status}};
   }
   return ops;
@@ -150,6 +216,11 @@ json ServerJson(const std::vector<MetricsRow>& rows) {
           {"lock_wait_seconds", CounterIncrease(rows, Column("rp_lock_wait_seconds_total"))},
           {"scheme_fallbacks", CounterIncrease(rows, Column("rp_scheme_fallbacks_total"))},
           {"redis_errors", CounterIncrease(rows, Column("rp_redis_errors_total"))},
+          {"limit_refusals", CounterIncrease(rows, Column("rp_limit_refused_total"))},
+          {"limit_shadow_refusals", CounterIncrease(rows, Column("rp_limit_shadow_refused_total"))},
+          {"degraded_answers", CounterIncrease(rows, Column("rp_degraded_answers_total"))},
+          {"breakers_open_max", MaxValue(rows, "rp_breakers_open")},
+          {"breakers_open_last", LastValue(rows, "rp_breakers_open")},
           {"recon_drift_cents_last", LastValue(rows, "recon_drift_cents")}};
 }
 

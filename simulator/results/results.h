@@ -42,9 +42,11 @@ struct RunReport {
   bool passed = false;  // Verification ok and every check passed.
 };
 
-// Evaluates the scenario's checks against the load and the verification.
+// Evaluates the scenario's checks against the load, the verification and the server's figures
+// scraped during the run (the server.* checks).
 std::vector<CheckResult> EvaluateChecks(const Scenario& scenario, const LoadOutcome& load,
-                                        const VerificationReport& verification);
+                                        const VerificationReport& verification,
+                                        const std::vector<MetricsRow>& server_metrics = {});
 
 // summary.json's content.
 nlohmann::json SummaryJson(const RunReport& report);

@@ -167,7 +167,7 @@ int Execute(const RunOptions& o, const Scenario& s, const Target& t, SystemUnder
   report->server_metrics = scraper->rows();
   report->load = load;
   report->verification = verification;
-  report->checks = EvaluateChecks(s, *load, *verification);
+  report->checks = EvaluateChecks(s, *load, *verification, report->server_metrics);
   report->passed = verification->ok;
   for (const CheckResult& c : report->checks) report->passed = report->passed && c.passed;
   return 0;
@@ -186,6 +186,7 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
     std::cerr << "rp-sim: " << s.path << ": " << st.message() << "\n";
     return 2;
   }
+  if (o.edit_scenario) o.edit_scenario(s);
   const std::string out_dir = o.out_dir.empty() ? "results/" + s.name + "-" + Now("%Y%m%d-%H%M%S") +
                                                       "-" + s.system.claim_scheme
                                                 : o.out_dir;
@@ -224,6 +225,7 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
   }
   nlohmann::json summary = SummaryJson(report);
   PrintSummary(summary, out_dir);
+  if (o.after_run) o.after_run(s, load, out_dir);
   ExportDashboard(out_dir);
   if (summary_out) *summary_out = std::move(summary);
   if (!work_dir.empty() && report.passed) std::filesystem::remove_all(work_dir);

@@ -10,10 +10,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace rp::sim {
+
+struct Scenario;
+struct LoadOutcome;
 
 struct RunOptions {
   std::string scenario_path;
@@ -26,6 +30,22 @@ struct RunOptions {
   std::string ledger;        // Empty: the scenario's system.ledger (sqlite | postgres).
   int instances = 0;         // 0: the scenario's system.instances.
   bool quiet = false;        // No progress lines.
+  // Internal hooks (rp-sim capacity): edit the scenario after it is read and the overrides are
+  // applied; see the load and the results folder once it is written.
+  std::function<void(Scenario&)> edit_scenario;
+  std::function<void(const Scenario&, const LoadOutcome&, const std::string& out_dir)> after_run;
+};
+
+// `rp-sim capacity`'s plan (its analysis: capacity.h).
+struct CapacityOptions {
+  RunOptions run;
+  double start_rate = 50;  // Journeys per second of the first step.
+  double factor = 1.5;
+  int steps = 8;
+  int64_t step_s = 5;
+  double slo_p99_ms = 200;
+  double error_percent_max = 1;
+  double headroom = 0.9;  // Limits at this share of the throughput at the knee.
 };
 
 int RunScenario(const RunOptions& options);
@@ -48,6 +68,11 @@ struct RegressOptions {
   double claim_commits_factor = 2.0;  // Fail when claim commits per claim grow beyond this.
 };
 int RunRegress(const RegressOptions& options);
+
+// `rp-sim capacity`: the full-chain load (the scenario's flows, mock switches and system; its
+// phases, faults and checks replaced) stepped up by `factor` every step_s seconds until a route
+// breaks the SLO; then the knee per route and a limits.yaml sized from it.
+int RunCapacity(const CapacityOptions& options);
 
 }  // namespace rp::sim
 

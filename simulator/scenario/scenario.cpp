@@ -137,12 +137,25 @@ void ReadSystem(const Map& m, SystemSpec& s) {
     }
     s.mock_switches_json = YamlToJson(sw).dump();
   }
+  if (YAML::Node sc = m.Get("server_config")) {
+    if (!sc.IsMap())
+      Fail(sc, "system.server_config must be a mapping of rp-server config sections");
+    for (const auto& section : sc) {
+      const std::string name = section.first.Scalar();
+      if (name == "subsidy" || name == "async" || name == "payment" || name == "ledger") {
+        Fail(section.first, "system.server_config." + name +
+                                " is set by rp-sim from the system keys (subsidy_mode, queue, "
+                                "payment_poll_ms, ledger, ledger_pool_size); use those");
+      }
+      s.server_config_json[name] = YamlToJson(section.second);
+    }
+  }
   m.ReadString("ledger", s.ledger, {"sqlite", "postgres"});
   m.Read<int>("instances", s.instances, 1, 8);
   m.Read<int>("ledger_pool_size", s.ledger_pool_size, 1, 512);
   m.RejectUnknown({"claim_scheme", "subsidy_mode", "queue", "redis", "server_threads",
                    "packet_ttl_s", "scan_interval_ms", "payment_poll_ms", "mock_switches", "ledger",
-                   "instances", "ledger_pool_size"});
+                   "instances", "ledger_pool_size", "server_config"});
   const bool needs_redis =
       s.claim_scheme == "mem_lock" || s.claim_scheme == "presplit" || s.queue == "redis_streams";
   if (needs_redis && !s.redis) {
@@ -394,8 +407,10 @@ Result<CheckSpec> ParseCheck(const std::string& text) {
     ++i;
   }
   c.metric = t.substr(0, i);
-  static const std::set<std::string> kPerOp = {"p50",        "p90",        "p99",  "max",
-                                               "error_rate", "throughput", "count"};
+  static const std::set<std::string> kPerOp = {
+      "p50",          "p90",          "p99",          "max",          "error_rate",
+      "throughput",   "count",        "admitted_p50", "admitted_p90", "admitted_p99",
+      "admitted_max", "refused_rate", "degraded",     "recovery_s"};
   if (kPerOp.count(c.metric)) {
     const size_t close = t.find(')', i);
     if (i >= t.size() || t[i] != '(' || close == std::string::npos || close == i + 1) {
@@ -406,6 +421,17 @@ Result<CheckSpec> ParseCheck(const std::string& text) {
       return bad("has a bad operation name");
     }
     i = close + 1;
+  } else if (c.metric.rfind("server.", 0) == 0) {
+    static const std::set<std::string> kServer = {"limit_refusals",     "limit_shadow_refusals",
+                                                  "degraded_answers",   "breakers_open_max",
+                                                  "breakers_open_last", "scheme_fallbacks",
+                                                  "redis_errors",       "db_busy_retries",
+                                                  "commits_per_claim",  "claims"};
+    if (!kServer.count(c.metric.substr(7))) {
+      std::string known;
+      for (const std::string& k : kServer) known += (known.empty() ? "server." : ", server.") + k;
+      return bad("names no server figure (" + known + ")");
+    }
   } else if (c.metric != "recon.drift" && c.metric != "recon.discrepancies") {
     return bad("is not a known metric");
   }
@@ -424,11 +450,16 @@ Result<CheckSpec> ParseCheck(const std::string& text) {
     return bad("needs a non-negative number");
   }
   const std::string unit = end;
-  const bool latency = c.metric[0] == 'p' || c.metric == "max";
+  const bool latency =
+      c.metric[0] == 'p' || c.metric == "max" || c.metric.rfind("admitted_", 0) == 0;
+  const bool percent = c.metric == "error_rate" || c.metric == "refused_rate";
   if (latency                    ? unit != "ms"
-      : c.metric == "error_rate" ? unit != "%"
+      : percent                  ? unit != "%"
+      : c.metric == "recovery_s" ? unit != "s"
                                  : !unit.empty() && unit != "/s") {
-    return Status(Error::kBadCheck, "check '" + text + "': latencies are in ms, error_rate in %");
+    return Status(Error::kBadCheck, "check '" + text +
+                                        "': latencies are in ms, error_rate and refused_rate "
+                                        "in %, recovery_s in s");
   }
   return c;
 }

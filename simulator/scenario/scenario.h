@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/status.h"
 
 namespace rp::sim {
@@ -37,6 +39,9 @@ struct SystemSpec {
   int instances = 1;
   // postgres: each instance's ledger.pool_size (0: the server's default).
   int ledger_pool_size = 0;
+  // More rp-server config sections (limits, degrade, breaker, ...), written into the server's
+  // config file as they are; rp-server checks them when it starts (file:line in its message).
+  nlohmann::json server_config_json = nlohmann::json::object();
 };
 
 // One load phase. Open model: journeys start at `rate` per second following `shape`; closed

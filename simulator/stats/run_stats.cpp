@@ -1,5 +1,7 @@
 #include "simulator/stats/run_stats.h"
 
+#include <algorithm>
+
 #include <numeric>
 
 namespace rp::sim {
@@ -9,13 +11,18 @@ bool IsError(int status) {
          status == 404 || status == 405 || status == 413;
 }
 
-void RunStats::Record(const std::string& op, int64_t second, int status, int64_t latency_us) {
+void RunStats::Record(const std::string& op, int64_t second, int status, int64_t latency_us,
+                      bool degraded) {
   OpStats& s = ops_[op];
   const bool error = IsError(status);
+  const bool refused = status == 429;
   ++s.requests;
   s.errors += error ? 1 : 0;
+  s.refused += refused ? 1 : 0;
+  s.degraded += degraded ? 1 : 0;
   ++s.by_status[status];
   s.latency.Record(latency_us);
+  if (!refused) s.admitted_latency.Record(latency_us);
   if (second < 0) second = 0;
   if (static_cast<size_t>(second) >= s.seconds.size()) {
     s.seconds.resize(static_cast<size_t>(second) + 1);
@@ -23,6 +30,7 @@ void RunStats::Record(const std::string& op, int64_t second, int status, int64_t
   SecondStats& sec = s.seconds[static_cast<size_t>(second)];
   ++sec.requests;
   sec.errors += error ? 1 : 0;
+  sec.refused += refused ? 1 : 0;
   ++sec.by_status[status];
   sec.latency.Record(latency_us);
 }
@@ -37,6 +45,20 @@ void RunStats::RecordDropped(int64_t second) {
 
 int64_t RunStats::dropped() const {
   return std::accumulate(dropped_.begin(), dropped_.end(), int64_t{0});
+}
+
+double RunStats::RecoveryS(const std::string& op, int64_t busiest_second_end) const {
+  auto it = ops_.find(op);
+  if (it == ops_.end()) return -1;
+  const std::vector<SecondStats>& secs = it->second.seconds;
+  for (size_t i = static_cast<size_t>(std::max<int64_t>(0, busiest_second_end)); i < secs.size();
+       ++i) {
+    const SecondStats& s = secs[i];
+    if (s.requests > 0 && s.errors == 0 && s.refused * 100 < s.requests) {
+      return static_cast<double>(static_cast<int64_t>(i) - busiest_second_end);
+    }
+  }
+  return -1;
 }
 
 double RunStats::Throughput(const std::string& op, double load_seconds) const {

@@ -22,6 +22,7 @@ bool IsError(int status);
 struct SecondStats {
   int64_t requests = 0;
   int64_t errors = 0;
+  int64_t refused = 0;  // 429: a rate limit turned it away (not an error: an answer).
   std::map<int, int64_t> by_status;
   LatencyHistogram latency;
 };
@@ -29,15 +30,22 @@ struct SecondStats {
 struct OpStats {
   int64_t requests = 0;
   int64_t errors = 0;
+  int64_t refused = 0;   // 429s.
+  int64_t degraded = 0;  // Answers that said "degraded": true.
   std::map<int, int64_t> by_status;
   LatencyHistogram latency;
-  std::vector<SecondStats> seconds;  // Index: whole seconds since the load started.
+  LatencyHistogram admitted_latency;  // Every answer but the 429s: what admitted users saw.
+  std::vector<SecondStats> seconds;   // Index: whole seconds since the load started.
 };
 
 class RunStats {
  public:
   // `second` is the whole second of the run in which the request completed.
-  void Record(const std::string& op, int64_t second, int status, int64_t latency_us);
+  void Record(const std::string& op, int64_t second, int status, int64_t latency_us,
+              bool degraded = false);
+  // Seconds from the end of the load's busiest second until `op` is served as before the
+  // overload (a second with under 1% refused and no errors); -1 when it never recovers.
+  double RecoveryS(const std::string& op, int64_t busiest_second_end) const;
   // An arrival the engine dropped because journeys_in_flight_max journeys were running.
   void RecordDropped(int64_t second);
 

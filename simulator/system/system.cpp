@@ -95,6 +95,10 @@ Status SystemUnderTest::Start() {
   if (scenario_.system.ledger_pool_size > 0) {
     config << "ledger: {pool_size: " << scenario_.system.ledger_pool_size << "}\n";
   }
+  // JSON is YAML: each section as one flow mapping.
+  for (const auto& [section, body] : scenario_.system.server_config_json.items()) {
+    config << section << ": " << body.dump() << "\n";
+  }
   config.close();
   for (size_t i = 0; i < n; ++i) {
     if (Status s = StartInstance(i); !s.ok()) return s;

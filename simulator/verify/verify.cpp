@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -44,9 +45,20 @@ bool Settled(const json& packet) {
 // Reads back through the API: packets as their sender, the recon report as an admin.
 class Reader {
  public:
+  static constexpr int kRetriesMax = 30;
   explicit Reader(const Target& t) : client_(t.host, t.port, {t.auth_secret, t.payment_secret}) {}
+  // A rate limit's 429 is waited out as its Retry-After says (the server's limits apply to the
+  // verifier's reads too), at most kRetriesMax times.
   json Get(const std::string& path, int64_t user, int* status) {
     api::Reply r = client_.Get(path, user);
+    for (int retry = 0; r.status == 429 && retry < kRetriesMax; ++retry) {
+      const bool said = r.body.is_object() && r.body.contains("error") &&
+                        r.body["error"].is_object() &&
+                        r.body["error"].value("retry_after_s", json()).is_number_integer();
+      const int64_t wait_s = said ? r.body["error"]["retry_after_s"].get<int64_t>() : 1;
+      std::this_thread::sleep_for(std::chrono::seconds(std::clamp<int64_t>(wait_s, 1, 10)));
+      r = client_.Get(path, user);
+    }
     *status = r.status;
     return r.body;
   }
