@@ -69,6 +69,13 @@ class Fleet {
   std::map<std::string, std::unique_ptr<Server>> servers_;
 };
 
+// "db_lock+limits" is db_lock with rate-limit rules loaded that the benchmarks never hit.
+inline constexpr const char* kWithLimits = "+limits";
+inline std::string BaseScheme(const std::string& scheme) {
+  const size_t plus = scheme.find('+');
+  return plus == std::string::npos ? scheme : scheme.substr(0, plus);
+}
+
 // Sends and pays a packet of `count` shares of 100 cents; returns its id. Die()s on failure.
 int64_t ActivePacket(int port, int64_t count);
 

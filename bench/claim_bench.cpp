@@ -14,6 +14,7 @@
 #include "bench_fleet.h"
 #include "common/claim_schemes.h"
 #include "common/http_load.h"
+#include "server/base/circuit_breaker.h"
 
 namespace {
 
@@ -187,6 +188,22 @@ void RegisterLedger(const std::string& ledger, const std::vector<std::string>& s
     Register("seed_1000_shares_20000_claimers", BM_SeedShape, ledger, scheme, {1000});
     Register("rejections_sold_out", BM_SoldOut, ledger, scheme, {512});
   }
+  // The limiter's cost: the same spread runs with rules loaded that are never hit.
+  for (const char* scheme : {"db_lock", "batched"}) {
+    Register("claims_spread_1000_packets", BM_ClaimsSpread, ledger,
+             std::string(scheme) + rp::bench::kWithLimits, {64});
+  }
+}
+
+// A circuit breaker's Allow() and Record() around one downstream call, alone: its cost next to
+// the call it guards (a loopback HTTP call is tens of microseconds).
+void BM_BreakerAroundACall(benchmark::State& state) {
+  rp::SystemClock clock;
+  rp::base::CircuitBreaker breaker(rp::base::BreakerOptions{}, &clock);
+  for (auto _ : state) {
+    if (breaker.Allow()) breaker.Record(true, 1);
+  }
+  state.SetItemsProcessed(state.iterations());
 }
 
 // The comparisons the seed's choice rests on, from this run's figures.
@@ -198,6 +215,12 @@ void PrintRatios(const std::vector<std::string>& ledgers) {
   };
   std::printf("\nratios in this run (0 = not measured):\n");
   for (const std::string& l : ledgers) {
+    std::printf("  %-8s limits loaded, not hit, vs none (spread/64):", l.c_str());
+    for (const char* scheme : {"db_lock", "batched"}) {
+      const std::string at = "spread/64/" + l + "/" + scheme;
+      std::printf("  %s %.2f", scheme, ratio(at + rp::bench::kWithLimits, at));
+    }
+    std::printf("\n");
     for (const char* row : {"hot/512", "seed"}) {
       std::printf("  %-8s %-7s vs db_lock:", l.c_str(), row);
       for (const char* scheme : {"batched", "mem_lock", "presplit"}) {
@@ -217,8 +240,12 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   const std::vector<std::string> schemes = rp::ClaimSchemeNames();
+  std::vector<std::string> servers = schemes;
+  for (const char* s : {"db_lock", "batched"})
+    servers.push_back(s + std::string(rp::bench::kWithLimits));
   rp::bench::Fleet fleet(*options);
-  fleet.Start(schemes);
+  fleet.Start(servers);
+  benchmark::RegisterBenchmark("breaker_allow_record", BM_BreakerAroundACall);
   g_fleet = &fleet;
   for (const std::string& ledger : options->ledgers) RegisterLedger(ledger, schemes);
   benchmark::RunSpecifiedBenchmarks();

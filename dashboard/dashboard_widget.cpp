@@ -40,7 +40,8 @@ DashboardWidget::DashboardWidget(QWidget* parent) : QWidget(parent) {
     views_[i] = new QChartView(charts_[i], this);  // The view owns the chart.
     views_[i]->setRenderHint(QPainter::Antialiasing);
     views_[i]->setMinimumSize(320, 200);
-    grid->addWidget(views_[i], i / 2, i % 2);
+    const bool last_alone = i == kChartCount - 1 && kChartCount % 2 == 1;
+    grid->addWidget(views_[i], i / 2, i % 2, 1, last_alone ? 2 : 1);
   }
   layout->addLayout(grid, 1);
 }
@@ -62,6 +63,7 @@ void DashboardWidget::Show(const std::vector<RunData>& runs) {
       }
     }
     for (const FaultSpan& f : r.faults) t_max_ = std::max(t_max_, f.end_s);
+    for (const FaultSpan& f : r.breakers_open) t_max_ = std::max(t_max_, f.end_s);
   }
   for (int i = 0; i < kChartCount; ++i) Draw(static_cast<Chart>(i), runs);
 }
@@ -110,19 +112,10 @@ void DashboardWidget::Draw(Chart chart_id, const std::vector<RunData>& runs) {
   // Faults first, so the lines are drawn over the shading.
   for (const RunData& run : runs) {
     for (const FaultSpan& f : run.faults) {
-      auto* area = new QAreaSeries();
-      auto* upper = new QLineSeries(area);  // QAreaSeries does not own its boundary series.
-      upper->append(f.start_s, y_max);
-      upper->append(f.end_s, y_max);
-      area->setUpperSeries(upper);
-      area->setName(QString::fromStdString("fault: " + f.label));
-      area->setColor(QColor(220, 40, 40, 45));
-      area->setBorderColor(QColor(220, 40, 40, 90));
-      chart->addSeries(area);
-      area->attachAxis(x);
-      area->attachAxis(y);
-      for (QLegendMarker* m : chart->legend()->markers(area))
-        m->setVisible(chart_id == Chart::kThroughput);
+      Shade(chart, x, y, f, y_max, "fault: ", QColor(220, 40, 40), chart_id == Chart::kThroughput);
+    }
+    for (const FaultSpan& f : run.breakers_open) {
+      Shade(chart, x, y, f, y_max, "", QColor(240, 150, 20), chart_id == Chart::kStability);
     }
   }
   for (QLineSeries* line : lines) {
@@ -130,6 +123,25 @@ void DashboardWidget::Draw(Chart chart_id, const std::vector<RunData>& runs) {
     line->attachAxis(x);
     line->attachAxis(y);
   }
+}
+
+void DashboardWidget::Shade(QChart* chart, QAbstractAxis* x, QAbstractAxis* y, const FaultSpan& f,
+                            double y_max, const std::string& prefix, QColor color, bool legend) {
+  auto* area = new QAreaSeries();
+  auto* upper = new QLineSeries(area);  // QAreaSeries does not own its boundary series.
+  upper->append(f.start_s, y_max);
+  upper->append(f.end_s, y_max);
+  area->setUpperSeries(upper);
+  area->setName(QString::fromStdString(prefix + f.label));
+  QColor fill = color, border = color;
+  fill.setAlpha(45);
+  border.setAlpha(90);
+  area->setColor(fill);
+  area->setBorderColor(border);
+  chart->addSeries(area);
+  area->attachAxis(x);
+  area->attachAxis(y);
+  for (QLegendMarker* m : chart->legend()->markers(area)) m->setVisible(legend);
 }
 
 std::map<std::string, int> DashboardWidget::SeriesPointCounts(Chart chart) const {

@@ -4,6 +4,7 @@
 // are overlaid (solid, dashed, dotted) with their label in the legend. UI thread only.
 #pragma once
 
+#include <QColor>
 #include <QLabel>
 #include <QWidget>
 #include <array>
@@ -13,6 +14,7 @@
 
 class QChart;
 class QChartView;
+class QAbstractAxis;
 
 namespace rp::dash {
 
@@ -28,6 +30,9 @@ class DashboardWidget : public QWidget {
 
  private:
   void Draw(Chart chart, const std::vector<RunData>& runs);
+  // One shaded band (a fault, or breakers open) from f.start_s to f.end_s across the chart.
+  static void Shade(QChart* chart, QAbstractAxis* x, QAbstractAxis* y, const FaultSpan& f,
+                    double y_max, const std::string& prefix, QColor color, bool legend);
   double t_max_ = 1;
   QLabel* header_;
   QLabel* status_;

@@ -104,6 +104,14 @@ Status LiveMetrics::AddScrape(double t_s, const std::string& text) {
   gauge("rp_stream_backlog", Chart::kQueue, "stream backlog");
   gauge("recon_drift_cents", Chart::kDrift, "drift cents");
   gauge("recon_discrepancies", Chart::kDrift, "open discrepancies");
+  rate("rp_limit_refused_total", Chart::kStability, "rate-limit 429s/s");
+  rate("rp_limit_shadow_refused_total", Chart::kStability, "shadow refusals/s");
+  rate("rp_degraded_answers_total", Chart::kStability, "degraded answers/s");
+  gauge("rp_breakers_open", Chart::kStability, "breakers open");
+  gauge("rp_feature_degraded", Chart::kStability, "features degraded");
+  if (plain.count("rp_breakers_open")) {
+    TrackBreakers(data_, t_s, plain["rp_breakers_open"], &breaker_band_open_);
+  }
   return Status::Ok();
 }
 

@@ -54,12 +54,23 @@ Status LoadServerMetrics(const std::string& path, RunData& d) {
       {"rp_stream_backlog", Chart::kQueue, "stream backlog", false},
       {"recon_drift_cents", Chart::kDrift, "drift cents", false},
       {"recon_discrepancies", Chart::kDrift, "open discrepancies", false},
+      {"rp_limit_refused_total", Chart::kStability, "rate-limit 429s/s", true},
+      {"rp_limit_shadow_refused_total", Chart::kStability, "shadow refusals/s", true},
+      {"rp_degraded_answers_total", Chart::kStability, "degraded answers/s", true},
+      {"rp_breakers_open", Chart::kStability, "breakers open", false},
+      {"rp_feature_degraded", Chart::kStability, "features degraded", false},
   };
+  auto breakers = std::find(table->metrics.begin(), table->metrics.end(), "rp_breakers_open");
+  bool band_open = false;
   const std::vector<std::string>& cols = table->metrics;
   std::map<std::string, std::pair<double, double>> last;
   for (const results::ServerMetricsTable::Row& row : table->rows) {
     if (!row.up) continue;  // Server down: a gap, not zeros.
     const double t = row.elapsed_s;
+    if (breakers != table->metrics.end()) {
+      TrackBreakers(d, t, row.values[static_cast<size_t>(breakers - table->metrics.begin())],
+                    &band_open);
+    }
     for (const Plot& p : plots) {
       auto col = std::find(cols.begin(), cols.end(), p.column);
       if (col == cols.end()) continue;  // An older results folder without this column.
@@ -147,6 +158,20 @@ Status LoadSummary(const std::string& path, RunData& d) {
 
 }  // namespace
 
+void TrackBreakers(RunData& d, double t_s, double breakers_open, bool* band_open) {
+  if (breakers_open <= 0) {
+    *band_open = false;
+    return;
+  }
+  if (*band_open && !d.breakers_open.empty()) {
+    d.breakers_open.back().end_s = t_s;
+    return;
+  }
+  // A band is at least a second wide, so a breaker open for one scrape is still visible.
+  d.breakers_open.push_back({t_s, t_s + 1.0, "breaker open"});
+  *band_open = true;
+}
+
 const char* ChartTitle(Chart chart) {
   switch (chart) {
     case Chart::kThroughput:
@@ -159,6 +184,8 @@ const char* ChartTitle(Chart chart) {
       return "Lock contention: waiters, wait s/s, DB busy retries/s";
     case Chart::kQueue:
       return "Queues: async task lag (s), writer queue, stream backlog";
+    case Chart::kStability:
+      return "Stability: rate-limit 429s/s, degraded answers/s, breakers open";
     case Chart::kDrift:
       return "Reconciliation drift (cents) and open discrepancies";
   }

@@ -20,8 +20,8 @@ struct Point {
 };
 
 // The charts, in display order. Each holds named series, e.g. "claim p99" or "lock waiters".
-enum class Chart { kThroughput, kLatency, kErrors, kContention, kQueue, kDrift };
-constexpr int kChartCount = 6;
+enum class Chart { kThroughput, kLatency, kErrors, kContention, kQueue, kDrift, kStability };
+constexpr int kChartCount = 7;
 const char* ChartTitle(Chart chart);
 
 struct FaultSpan {
@@ -36,6 +36,9 @@ struct RunData {
   std::string header;
   std::map<Chart, std::map<std::string, std::vector<Point>>> charts;
   std::vector<FaultSpan> faults;
+  // Periods with at least one downstream circuit breaker open (rp_breakers_open > 0), shaded
+  // like faults in another colour.
+  std::vector<FaultSpan> breakers_open;
 
   std::vector<Point>& Series(Chart chart, const std::string& name) { return charts[chart][name]; }
   size_t PointCount() const;
@@ -45,6 +48,9 @@ struct RunData {
 // them; docs/scenarios.md). InvalidArgument naming the file (and line) when one is missing,
 // partial or malformed; a run without faults or checks is fine.
 Result<RunData> LoadRunFolder(const std::string& dir);
+
+// Extends or opens the breaker band at t_s when breakers_open > 0 (closes it otherwise).
+void TrackBreakers(RunData& d, double t_s, double breakers_open, bool* band_open);
 
 // Live mode: turns successive /metrics scrapes into chart points (counters become rates).
 // Not thread-safe; one owner.
@@ -60,6 +66,7 @@ class LiveMetrics {
  private:
   double Rate(const std::string& key, double value, double t_s);
   std::map<std::string, std::pair<double, double>> last_;  // key -> (t_s, counter value)
+  bool breaker_band_open_ = false;
   RunData data_;
 };
 

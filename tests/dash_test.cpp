@@ -113,6 +113,30 @@ TEST(RunFolder, MissingPartialOrMalformedIsReported) {
   EXPECT_NE(bad_summary.status().message().find("not an rp-sim summary"), std::string::npos);
 }
 
+TEST(RunFolder, RefusalsDegradedAnswersAndOpenBreakersAreDrawn) {
+  rp::testing::TempDir dir;
+  std::filesystem::copy(kFixture, dir.path(), std::filesystem::copy_options::recursive);
+  std::ofstream(dir.File("server_metrics.csv"))
+      << "elapsed_s,up,rp_claims_total,rp_limit_refused_total,rp_degraded_answers_total,"
+         "rp_breakers_open,rp_feature_degraded\n"
+      << "0.0,1,0,0,0,0,0\n1.0,1,10,100,0,1,1\n2.0,1,20,300,5,1,1\n3.0,1,30,300,5,0,0\n"
+      << "4.0,1,40,300,5,1,0\n";
+  auto d = LoadRunFolder(dir.path());
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  const auto& refused = d->charts[Chart::kStability]["rate-limit 429s/s"];
+  ASSERT_EQ(refused.size(), 4u);
+  EXPECT_DOUBLE_EQ(refused[0].value, 100);
+  EXPECT_DOUBLE_EQ(refused[1].value, 200);
+  EXPECT_DOUBLE_EQ(refused[2].value, 0);
+  EXPECT_DOUBLE_EQ(d->charts[Chart::kStability]["degraded answers/s"][1].value, 5);
+  // Two bands: seconds 1-2, and the one-scrape opening at 4 (drawn a second wide).
+  ASSERT_EQ(d->breakers_open.size(), 2u);
+  EXPECT_DOUBLE_EQ(d->breakers_open[0].start_s, 1.0);
+  EXPECT_DOUBLE_EQ(d->breakers_open[0].end_s, 2.0);
+  EXPECT_DOUBLE_EQ(d->breakers_open[1].start_s, 4.0);
+  EXPECT_DOUBLE_EQ(d->breakers_open[1].end_s, 5.0);
+}
+
 TEST(LiveMetrics, TwoScrapesOfARealServerBecomeRatesAndPercentiles) {
   LiveMetrics live;
   ASSERT_TRUE(live.AddScrape(1.0, ReadFile(RP_SOURCE_DIR "/tests/data/metrics_1.txt")).ok());
