@@ -256,6 +256,76 @@ TEST_P(RedisFaultTest, PresplitIndexesOfRefusedClaimsGoBack) {
   EXPECT_EQ(Metric("rp_scheme_fallbacks_total"), 0);
 }
 
+// A user comparing schemes restarts the server under another one on the same ledger, between
+// claims of one packet. The schemes keep different state (presplit's share rows, Redis lists);
+// whatever the order, the packet must go on being claimed to exactly its total, and nothing a
+// claimer does may reach an invariant check (it once did: a crash loop on the next claim).
+class SchemeSwitchTest : public ::testing::Test {
+ protected:
+  void SetUp() override { redis_ = std::make_unique<RedisProcess>(dir_); }
+  void TearDown() override {
+    if (server_ && server_->app) server_->app->Stop();
+    EXPECT_TRUE(LedgerConserves(dir_.File("ledger.db")));
+  }
+  void StartUnder(const std::string& scheme) {
+    if (server_ && server_->app) server_->app->Stop();
+    server_.reset();
+    ServerConfig c = TestConfig(dir_);
+    c.claim.scheme = scheme;
+    c.redis.url = redis_->url();
+    server_ = std::make_unique<InProcessServer>(c);
+    ASSERT_TRUE(server_->app);
+    client_ = std::make_unique<Client>(server_->port);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<RedisProcess> redis_;
+  std::unique_ptr<InProcessServer> server_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(SchemeSwitchTest, APacketIsClaimedToItsTotalWhateverTheOrderOfSchemes) {
+  const std::vector<std::vector<std::string>> orders = {
+      {"db_lock", "presplit", "db_lock", "presplit"},
+      {"presplit", "db_lock", "presplit"},
+      {"presplit", "batched", "mem_lock", "presplit", "db_lock"},
+      {"mem_lock", "presplit", "presplit", "batched"}};
+  constexpr int64_t kCount = 12, kTotal = 1000;
+  int64_t user = 5000;
+  for (size_t o = 0; o < orders.size(); ++o) {
+    const std::vector<std::string>& order = orders[o];
+    StartUnder(order[0]);
+    Reply sent = client_->SendPacket(1, "switch-" + std::to_string(o), kTotal, kCount);
+    ASSERT_EQ(sent.status, 201) << sent.raw;
+    ASSERT_EQ(client_->Pay(sent.body["pay_order_no"], "paid", kTotal).status, 200);
+    const int64_t packet = sent.body["packet_id"];
+    std::map<int64_t, int64_t> won;
+    for (size_t stage = 0; stage < order.size(); ++stage) {
+      if (stage > 0) StartUnder(order[stage]);
+      const bool last = stage + 1 == order.size();
+      for (int i = 0; i < (last ? kCount + 2 : 3); ++i, ++user) {
+        Reply r = client_->Claim(packet, user);
+        if (r.status == 201) {
+          won[user] = r.body["amount_cents"];
+          continue;
+        }
+        ASSERT_EQ(r.status, 409) << order[stage] << " at stage " << stage << ": " << r.raw;
+        EXPECT_EQ(r.body["error"]["code"], "sold_out");
+        EXPECT_TRUE(last);
+      }
+    }
+    int64_t sum = 0;
+    for (const auto& [u, cents] : won) sum += cents;
+    EXPECT_EQ(static_cast<int64_t>(won.size()), kCount) << "order " << o;
+    EXPECT_EQ(sum, kTotal) << "order " << o;
+    for (const auto& [u, cents] : won) {  // Every claim, as acknowledged, under the last scheme.
+      Reply again = client_->Claim(packet, u);
+      ASSERT_EQ(again.status, 200) << again.raw;
+      EXPECT_EQ(again.body["amount_cents"], cents);
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Schemes, RedisFaultTest, ::testing::Values("mem_lock", "presplit"),
                          [](const auto& param_info) { return param_info.param; });
 

@@ -60,23 +60,35 @@ if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 1 end
 return 0
 )lua";
 
-// Draws every share of a packet that has none yet, with the packet's own split: in the
-// transaction that creates the packet, or on the first claim of a packet created under another
-// scheme.
+// Draws the shares of a packet that has none yet, with the packet's own split: in the
+// transaction that creates the packet, or on the first presplit claim of a packet created under
+// another scheme — which may have been claimed under it already (a server restarted under
+// presplit), so what is drawn is what remains: its remaining shares from its remaining cents.
 Status EnsureShares(ledger::Tx& tx, const ledger::PacketRecord& p, std::mt19937_64& rng) {
   Result<bool> drawn = ledger::shares::AnyDrawn(tx, p.packet_id);
   if (!drawn.ok()) return drawn.status();
   if (*drawn) return Status::Ok();
-  RP_CHECK(p.claimed_count == 0);  // Shares exist before any presplit claim commits.
-  int64_t left = p.total_cents;
-  for (int64_t i = 0; i < p.count; ++i) {
-    const int64_t amount = DrawShare(p.split, left, p.count - i, p.share_cap_cents, rng);
+  int64_t left = p.remaining_cents();
+  const int64_t count = p.remaining_count();
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t amount = DrawShare(p.split, left, count - i, p.share_cap_cents, rng);
     left -= amount;
     Status s = ledger::shares::Insert(tx, p.packet_id, i, amount);
     if (!s.ok()) return s;
   }
   RP_CHECK(left == 0);
   return Status::Ok();
+}
+
+// Whether taking `amount` leaves the packet's remainder splittable into its remaining shares,
+// each at least 1 cent and at most the cap. Shares drawn up front always are, unless claims
+// under another scheme (which draw from the packet row, not from the shares) moved the
+// remainder since: a server restarted under another scheme on the same ledger.
+bool Fits(const ledger::PacketRecord& p, int64_t amount) {
+  const int64_t left_cents = p.remaining_cents() - amount;
+  const int64_t left_count = p.remaining_count() - 1;
+  return amount >= 1 && amount <= p.share_cap_cents && left_cents >= left_count &&
+         left_cents <= left_count * p.share_cap_cents;
 }
 
 // Takes share `idx` for the user if it is free, else the next free share.
@@ -188,6 +200,16 @@ class PresplitScheme final : public ClaimScheme {
         if (!s.ok()) return s;
         *used = true;
         Result<int64_t> amount = TakeShare(tx, p.packet_id, wanted, u);
+        if (amount.ok() && !Fits(p, *amount)) {
+          // Another scheme's claims moved the remainder since the shares were drawn: this
+          // claim's amount is drawn from the packet as theirs were, and its share row follows.
+          const int64_t redrawn =
+              DrawShare(p.split, p.remaining_cents(), p.remaining_count(), p.share_cap_cents, rng);
+          s = ledger::shares::SetTakenAmount(tx, p.packet_id, u, redrawn);
+          if (!s.ok()) return s;
+          ++divergences_;
+          amount = redrawn;
+        }
         if (amount.ok() && fill) CollectFree(tx, p.packet_id, free_idx.get());
         return amount;
       };

@@ -28,6 +28,7 @@ const Sql kCount(
     "SELECT COUNT(*), COUNT(user_id), COALESCE(SUM(CASE WHEN user_id IS NULL THEN 0 ELSE "
     "amount_cents END), 0) FROM shares WHERE packet_id = ?");
 const Sql kDrop("DELETE FROM shares WHERE packet_id = ?");
+const Sql kSetTaken("UPDATE shares SET amount_cents = ? WHERE packet_id = ? AND user_id = ?");
 
 Result<std::optional<int64_t>> Amount(Query& q) {
   if (!q.Next()) {
@@ -80,6 +81,10 @@ Result<Counts> Count(ReadTx& tx, int64_t packet_id) {
 
 Status Drop(Tx& tx, int64_t packet_id) {
   return tx.Run(kDrop).Bind(packet_id).Exec();
+}
+
+Status SetTakenAmount(Tx& tx, int64_t packet_id, int64_t user_id, int64_t amount_cents) {
+  return tx.Run(kSetTaken).Bind(amount_cents).Bind(packet_id).Bind(user_id).Exec();
 }
 
 }  // namespace rp::ledger::shares

@@ -29,5 +29,8 @@ struct Counts {
 Result<Counts> Count(ReadTx& tx, int64_t packet_id);
 // Drops a packet's shares (they no longer match its claims; they are drawn again).
 Status Drop(Tx& tx, int64_t packet_id);
+// Sets the amount of the share the user took (a share redrawn because it no longer fitted the
+// packet's remainder), so the share row stays equal to the claim.
+Status SetTakenAmount(Tx& tx, int64_t packet_id, int64_t user_id, int64_t amount_cents);
 
 }  // namespace rp::ledger::shares
