@@ -211,6 +211,16 @@ TEST(Capacity, KneeIsTheLastStepBeforeARouteBrokeTheSlo) {
   EXPECT_EQ(config.limits.config.rules[0].name, "claim_capacity");
   EXPECT_EQ(config.limits.config.rules[0].qps, 540);
 
+  // Arrivals dropped at the simulator's bound: that step did not offer its rate, whatever the
+  // latency of what did start.
+  LoadOutcome dropped;
+  Fill(dropped, "claim", 0, 12, 100, 5);
+  for (int i = 0; i < 30; ++i) dropped.stats.RecordDropped(7);
+  CapacityAnalysis cut = AnalyzeCapacity(s, dropped, o);
+  ASSERT_TRUE(cut.knee.has_value());
+  EXPECT_EQ(*cut.knee, 1u);
+  EXPECT_EQ(cut.steps[2].dropped, 30);
+
   LoadOutcome calm;  // Never broken: no knee, and the report says to go higher.
   Fill(calm, "claim", 0, 12, 100, 5);
   CapacityAnalysis never = AnalyzeCapacity(s, calm, o);

@@ -75,6 +75,12 @@ CapacityAnalysis AnalyzeCapacity(const Scenario& s, const LoadOutcome& load,
     step.rate = p.rate;
     step.routes = MeasureStep(load, start_s + 1, start_s + p.duration_s, o);
     for (const auto& [route, r] : step.routes) step.ok = step.ok && r.ok;
+    const std::vector<int64_t>& dropped = load.stats.dropped_per_second();
+    for (int64_t sec = start_s; sec < start_s + p.duration_s; ++sec) {
+      if (sec < static_cast<int64_t>(dropped.size())) step.dropped += dropped[sec];
+    }
+    // A step whose arrivals could not all start did not offer its rate: past the knee.
+    step.ok = step.ok && step.dropped == 0;
     a.steps.push_back(std::move(step));
     start_s += p.duration_s;
   }

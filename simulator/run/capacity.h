@@ -25,7 +25,8 @@ struct RouteStep {
 struct CapacityStep {
   double rate = 0;                          // Journeys per second offered.
   std::map<std::string, RouteStep> routes;  // By rp-server's route name ("claim", ...).
-  bool ok = true;                           // Every route within the SLO.
+  int64_t dropped = 0;  // Arrivals the simulator could not start (its in-flight bound).
+  bool ok = true;       // Every route within the SLO and nothing dropped: the plan happened.
 };
 
 struct CapacityAnalysis {
