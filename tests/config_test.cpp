@@ -122,6 +122,13 @@ TEST_F(ConfigTest, RulesAcrossKeysAreChecked) {
   Status reward = load(std::string(kSecrets) + "mocks:\n  url: http://127.0.0.1:1\n");
   EXPECT_NE(reward.message().find("reward service needs its secret"), std::string::npos)
       << reward.message();
+  const std::string global_rule =
+      "limits:\n  rules:\n    - {name: g, route: claim, qps: 10, scope: global}\n";
+  Status global = load(std::string(kSecrets) + global_rule);
+  EXPECT_NE(global.message().find("scope: global keeps its bucket in Redis"), std::string::npos)
+      << global.message();
+  EXPECT_TRUE(
+      load(std::string(kSecrets) + global_rule + "redis:\n  url: tcp://127.0.0.1:1\n").ok());
 }
 
 TEST_F(ConfigTest, MocksUrlFillsEveryServiceLeftEmpty) {

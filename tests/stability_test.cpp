@@ -121,6 +121,11 @@ TEST_F(StabilityTest, PerPacketRuleRefusesWith429AndRulesChangeLive) {
                     {{"rules", {{{"name", "x"}, {"route", "claims"}, {"qps", 5}}}}});
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.body["error"]["code"], "invalid_limits");
+  Reply global =
+      Admin("PUT", "/admin/limits",
+            {{"rules", {{{"name", "g"}, {"route", "claim"}, {"qps", 5}, {"scope", "global"}}}}});
+  EXPECT_EQ(global.status, 400);  // No Redis here: the rule would not be global.
+  EXPECT_NE(global.raw.find("scope global needs Redis"), std::string::npos) << global.raw;
   EXPECT_EQ(Admin("GET", "/admin/limits").body["shadow"], true);
   EXPECT_EQ(
       client_->Send("PUT", "/admin/limits", "{}", {{"Authorization", "Bearer " + TokenFor(5)}})

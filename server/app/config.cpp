@@ -36,6 +36,15 @@ void Declare(options::Registry& r, ServerConfig* c) {
          "async.queue redis_streams needs redis.url (or --redis)");
   r.Rule(
       [c] {
+        for (const limits::LimitRule& rule : c->limits.config.rules) {
+          if (rule.scope == limits::Scope::kGlobal && c->redis.url.empty()) return false;
+        }
+        return true;
+      },
+      "a limits rule with scope: global keeps its bucket in Redis: it needs redis.url (or "
+      "--redis)");
+  r.Rule(
+      [c] {
         const std::string& reward =
             c->downstream.reward_url.empty() ? c->downstream.mocks_url : c->downstream.reward_url;
         return reward.empty() || c->reward_secret.size() >= 16;

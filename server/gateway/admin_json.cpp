@@ -7,11 +7,19 @@ namespace rp::gateway {
 using nlohmann::json;
 
 Result<limits::LimitsConfig> ParseLimitsBody(const std::string& body,
-                                             const std::vector<std::string>& routes) {
+                                             const std::vector<std::string>& routes,
+                                             bool global_store) {
   json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status(Error::kInvalidJson, "the body is not JSON");
   Result<limits::LimitsConfig> c = limits::ParseLimits(j, routes, "PUT /admin/limits");
   if (!c.ok()) return Status(Error::kInvalidLimits, c.status().message());
+  for (const limits::LimitRule& r : c->rules) {
+    if (r.scope == limits::Scope::kGlobal && !global_store) {
+      return Status(Error::kInvalidLimits, "PUT /admin/limits: rule " + r.name +
+                                               ": scope global needs Redis, and this server "
+                                               "has none (redis.url)");
+    }
+  }
   return c;
 }
 

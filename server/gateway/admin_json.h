@@ -14,9 +14,11 @@
 
 namespace rp::gateway {
 
-// invalid_json, or invalid_limits naming the rule and field.
+// invalid_json, or invalid_limits naming the rule and field (a global rule without a shared
+// store, global_store false, is refused: it would not be global).
 Result<limits::LimitsConfig> ParseLimitsBody(const std::string& body,
-                                             const std::vector<std::string>& routes);
+                                             const std::vector<std::string>& routes,
+                                             bool global_store);
 
 struct DegradeSwitch {
   base::Feature feature;

@@ -246,7 +246,8 @@ void Api::Admin(const HttpRequest& req, const RouteMatch& m, Respond respond) {
       return respond(ErrorResponse({Error::kInvalidLimits, "this server has no limiter"}));
     }
     if (m.route == Route::kAdminLimitsPut) {
-      Result<limits::LimitsConfig> c = ParseLimitsBody(req.body, d_.limiter->routes());
+      Result<limits::LimitsConfig> c =
+          ParseLimitsBody(req.body, d_.limiter->routes(), d_.limiter->has_global_store());
       if (!c.ok()) return respond(ErrorResponse(c.status()));
       d_.limiter->Load(std::move(c.value()));
     }

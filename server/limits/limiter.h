@@ -58,6 +58,8 @@ class Limiter {
   // Replaces the rules (validated by ParseLimits). Counters of rules kept by name carry on.
   void Load(LimitsConfig config);
   LimitsConfig config() const;
+  // Whether global rules have their shared store (else they would act as local ones).
+  bool has_global_store() const { return global_ != nullptr; }
   const std::vector<std::string>& routes() const { return routes_; }
 
   // Whether any rule applies to route (false: Admit() would admit at once; skip it).
