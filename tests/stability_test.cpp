@@ -224,6 +224,24 @@ TEST_F(StabilityTest, RewardDownDegradesTheDisplayAndGrabsSayTryAgain) {
       << MetricsText();
 }
 
+TEST_F(StabilityTest, ScheduledReconSkipsItsRoundsWhileSwitchedOff) {
+  Start([](ServerConfig& c) { c.recon.interval_ms = 100; });
+  auto skipped = [&] {
+    const std::string m = MetricsText();
+    const std::string key = R"(rp_degraded_answers_total{feature="recon"} )";
+    const size_t at = m.find(key);
+    return at == std::string::npos ? -1 : std::atoll(m.c_str() + at + key.size());
+  };
+  EXPECT_EQ(skipped(), 0);
+  ASSERT_EQ(Admin("PUT", "/admin/degrade", {{"feature", "recon"}, {"mode", "off"}}).status, 200);
+  ASSERT_TRUE(Eventually([&] { return skipped() >= 3; }));
+  // A reconciliation on demand still runs while the scheduled one is off.
+  Reply now = Admin("GET", "/admin/recon");
+  EXPECT_EQ(now.status, 200) << now.raw;
+  EXPECT_TRUE(now.body.contains("c2c")) << now.raw;
+  ASSERT_EQ(Admin("PUT", "/admin/degrade", {{"feature", "recon"}, {"mode", "auto"}}).status, 200);
+}
+
 TEST_F(StabilityTest, ClaimListSwitchedOffAnswersAnEmptyDegradedPage) {
   Start();
   const int64_t id = ActivePacket("stab-list", 5, "public");
