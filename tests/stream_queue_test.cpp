@@ -29,6 +29,7 @@ class StreamQueueTest : public ::testing::Test {
     pool_ = std::make_unique<base::RedisPool>(*opts);
     async::StreamQueueOptions o;
     o.republish_after_ms = 1000;
+    o.lane = ledger::TaskLane::kAll;  // The transport alone, with payment tasks (see Enqueue).
     queue_ = std::make_unique<async::StreamQueue>(ledger_.get(), pool_.get(), &clock_, o);
   }
 
@@ -74,7 +75,7 @@ class StreamQueueTest : public ::testing::Test {
     return s;
   }
   std::vector<async::Task> LeaseAll(int64_t lease_ms = 60000) {
-    auto tasks = queue_->Lease(1000, lease_ms);
+    auto tasks = queue_->Lease(1000, lease_ms, ledger::TaskLane::kAll);
     EXPECT_TRUE(tasks.ok());
     return tasks.ok() ? *tasks : std::vector<async::Task>{};
   }
@@ -87,6 +88,19 @@ class StreamQueueTest : public ::testing::Test {
   std::unique_ptr<async::StreamQueue> queue_;
   int64_t next_ = 1;
 };
+
+TEST_F(StreamQueueTest, TheStreamCarriesTheWalletLaneAndPaymentsAreLeasedFromTheOutbox) {
+  async::StreamQueue lanes(ledger_.get(), pool_.get(), &clock_, {});  // Default: wallet lane.
+  Enqueue(3);                                                         // Payment tasks.
+  ASSERT_TRUE(lanes.RelayOnce().ok());
+  EXPECT_EQ(*lanes.RelayOnce(), 0);  // Not the stream's lane: never published.
+  auto wallet = lanes.Lease(100, 60000, ledger::TaskLane::kWallet);
+  ASSERT_TRUE(wallet.ok());
+  EXPECT_TRUE(wallet->empty());
+  auto payments = lanes.Lease(100, 60000, ledger::TaskLane::kPayment);
+  ASSERT_TRUE(payments.ok());
+  EXPECT_EQ(payments->size(), 3u);
+}
 
 TEST_F(StreamQueueTest, RelayedTasksAreLeasedOnceAndCompletedTasksLeaveTheStream) {
   Enqueue(10);

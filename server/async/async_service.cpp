@@ -17,7 +17,8 @@ AsyncService::AsyncService(TaskQueue* queue, ledger::Engine* ledger, const Clock
       options_(std::move(options)),
       targets_(std::move(targets)),
       rng_(targets_.seed) {
-  RP_CHECK(options_.workers >= 1 && options_.lease_batch_max >= 1 && options_.retry_base_ms >= 1);
+  RP_CHECK(options_.workers >= 1 && options_.payment_workers >= 1 &&
+           options_.lease_batch_max >= 1 && options_.retry_base_ms >= 1);
 }
 
 AsyncService::~AsyncService() {
@@ -25,7 +26,15 @@ AsyncService::~AsyncService() {
 }
 
 void AsyncService::Start() {
-  for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this, i] { WorkerLoop(i); });
+  // Bulkheads: a lane per downstream, so a slow wallet never holds the payment polls up, nor
+  // the payment service the transfers.
+  for (int i = 0; i < options_.workers; ++i) {
+    threads_.emplace_back([this, i] { WorkerLoop(i, ledger::TaskLane::kWallet); });
+  }
+  for (int i = 0; i < options_.payment_workers; ++i) {
+    threads_.emplace_back(
+        [this, i] { WorkerLoop(options_.workers + i, ledger::TaskLane::kPayment); });
+  }
   scanner_ = std::make_unique<Periodic>([this] {
     Status s = ScanStuck();
     if (!s.ok()) spdlog::warn("stuck scan failed: {}", s.ToString());
@@ -114,10 +123,11 @@ void AsyncService::Finish(const Task& t, Status outcome) {
   ++(done ? stats_.completed : stats_.retried)[t.kind];
 }
 
-void AsyncService::WorkerLoop(int index) {
+void AsyncService::WorkerLoop(int index, ledger::TaskLane lane) {
   TaskCalls calls(targets_, ledger_, clock_, options_.payment_late_poll_ms);
   while (!stopping_) {
-    Result<std::vector<Task>> tasks = queue_->Lease(options_.lease_batch_max, options_.lease_ms);
+    Result<std::vector<Task>> tasks =
+        queue_->Lease(options_.lease_batch_max, options_.lease_ms, lane);
     if (!tasks.ok() || tasks->empty()) {
       if (!tasks.ok()) {
         spdlog::warn("worker {}: lease failed: {}", index, tasks.status().ToString());

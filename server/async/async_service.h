@@ -9,6 +9,8 @@
 // Retries back off exponentially with jitter (seeded RNG), each call has a deadline, and nothing
 // is ever dropped: after failed_after attempts the entity is marked failed and retried at the
 // slowest pace. A stuck-task scanner re-drives old tasks and reports them (rp_stuck_orders).
+// Workers run in two lanes (bulkheads): async.workers for the wallet (transfers, refunds),
+// async.payment_workers for the payment service, so a slow one holds only its own lane.
 // Thread-safe; Start() once, Stop() joins.
 #pragma once
 
@@ -62,7 +64,7 @@ class AsyncService {
   Status ScanStuck();
 
  private:
-  void WorkerLoop(int index);
+  void WorkerLoop(int index, ledger::TaskLane lane);
   void Finish(const Task& t, Status outcome);
   int64_t Backoff(int64_t attempts);
 

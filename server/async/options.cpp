@@ -6,7 +6,14 @@ void Declare(options::Registry& r, AsyncOptions* o) {
   r.Bool("async.in_process", &o->in_process)
       .Switch("--no-workers", false, "do not run the async workers here (run `rp-server worker`)")
       .Help("run the async workers in this process (else run `rp-server worker`)");
-  r.Int("async.workers", &o->workers).Range(1, 64).Help("worker threads");
+  r.Int("async.workers", &o->workers)
+      .Range(1, 64)
+      .Help("worker threads of the wallet lane (transfers, refunds)");
+  r.Int("async.payment_workers", &o->payment_workers)
+      .Range(1, 64)
+      .Help(
+          "worker threads of the payment lane (pay orders, their polls): a slow wallet "
+          "never holds payments up, nor the reverse");
   r.Int("async.lease_batch_max", &o->lease_batch_max)
       .Range(1, 10000)
       .Unit("tasks")

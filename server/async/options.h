@@ -10,8 +10,9 @@
 namespace rp::async {
 
 struct AsyncOptions {
-  bool in_process = true;  // Workers run inside rp-server (else: `rp-server worker`).
-  int workers = 2;
+  bool in_process = true;   // Workers run inside rp-server (else: `rp-server worker`).
+  int workers = 2;          // The wallet lane: transfers and refunds.
+  int payment_workers = 1;  // The payment lane: pay orders and their polls.
   int lease_batch_max = 32;
   int64_t lease_ms = 30000;  // A task a dead worker held reappears after this.
   int64_t idle_poll_ms = 100;

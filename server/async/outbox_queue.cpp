@@ -6,11 +6,11 @@
 
 namespace rp::async {
 
-Result<std::vector<Task>> OutboxQueue::Lease(int max, int64_t lease_ms) {
+Result<std::vector<Task>> OutboxQueue::Lease(int max, int64_t lease_ms, ledger::TaskLane lane) {
   std::vector<Task> tasks;
   const int64_t now_ms = clock_->NowMs();
   Status s = ledger_->RunSync([&](ledger::Tx& tx) {
-    Result<std::vector<Task>> leased = ledger::outbox::Lease(tx, now_ms, max, lease_ms);
+    Result<std::vector<Task>> leased = ledger::outbox::Lease(tx, now_ms, max, lease_ms, lane);
     if (!leased.ok()) return leased.status();
     tasks = std::move(leased.value());
     return Status::Ok();

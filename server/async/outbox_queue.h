@@ -18,7 +18,7 @@ class OutboxQueue final : public TaskQueue {
   // ledger and clock are not owned and must outlive the queue.
   OutboxQueue(ledger::Engine* ledger, const Clock* clock) : ledger_(ledger), clock_(clock) {}
 
-  Result<std::vector<Task>> Lease(int max, int64_t lease_ms) override;
+  Result<std::vector<Task>> Lease(int max, int64_t lease_ms, ledger::TaskLane lane) override;
   void Release(const Task& /*task*/) override {}  // The outcome in the ledger is all there is.
   void WaitForWork(int64_t timeout_ms) override;
   void Notify() override;

@@ -85,8 +85,9 @@ Result<int64_t> StreamQueue::RelayOnce() {
   const int64_t now_ms = clock_->NowMs();
   std::vector<Task> due;
   Status s = ledger_->Read([&](ledger::ReadTx& tx) {
+    // Only the stream's lane: the other one leases its tasks from the outbox.
     Result<std::vector<Task>> rows = ledger::outbox::DueForRelay(
-        tx, now_ms, now_ms - options_.republish_after_ms, options_.relay_batch_max);
+        tx, now_ms, now_ms - options_.republish_after_ms, options_.relay_batch_max, options_.lane);
     if (!rows.ok()) return rows.status();
     due = std::move(rows.value());
     return Status::Ok();
@@ -126,14 +127,17 @@ Result<int64_t> StreamQueue::RelayOnce() {
   return static_cast<int64_t>(published.size());
 }
 
-Result<std::vector<Task>> StreamQueue::Lease(int max, int64_t lease_ms) {
+Result<std::vector<Task>> StreamQueue::Lease(int max, int64_t lease_ms, ledger::TaskLane lane) {
+  if (options_.lane != ledger::TaskLane::kAll && lane != options_.lane) {
+    return outbox_.Lease(max, lease_ms, lane);
+  }
   Result<std::vector<base::StreamEntry>> entries =
       stream_.Reclaim(options_.consumer, lease_ms, max);
   if (entries.ok() && entries->empty()) entries = stream_.Read(options_.consumer, max);
   if (!entries.ok()) {
     ++redis_errors_;
     ++fallback_leases_;
-    return outbox_.Lease(max, lease_ms);
+    return outbox_.Lease(max, lease_ms, options_.lane);
   }
   std::vector<Task> tasks;
   std::vector<std::string> unreadable;

@@ -37,6 +37,9 @@ struct StreamQueueOptions {
   int64_t relay_interval_ms = 10;      // Between passes when the last one was not full.
   int64_t republish_after_ms = 60000;  // Relayed, still pending this long: publish again.
   int64_t backlog_max = 100000;        // Stream entries; beyond it the relay waits.
+  // The lane the stream carries (transfers and refunds: the seed's MQ); another lane's tasks are
+  // leased from the outbox. kAll: every task goes through the stream.
+  ledger::TaskLane lane = ledger::TaskLane::kWallet;
 };
 
 struct StreamQueueStats {
@@ -56,7 +59,7 @@ class StreamQueue final : public TaskQueue {
   void Start();
   void Stop();
 
-  Result<std::vector<Task>> Lease(int max, int64_t lease_ms) override;
+  Result<std::vector<Task>> Lease(int max, int64_t lease_ms, ledger::TaskLane lane) override;
   // Acks the task's stream entry (its outcome is in the ledger); a failed ack re-delivers it,
   // which the ledger and the downstream order numbers make harmless.
   void Release(const Task& task) override;

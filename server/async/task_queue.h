@@ -23,8 +23,9 @@ using Task = ledger::TaskRecord;
 class TaskQueue {
  public:
   virtual ~TaskQueue() = default;
-  // Leases up to max due tasks for lease_ms. An empty vector when nothing is due.
-  virtual Result<std::vector<Task>> Lease(int max, int64_t lease_ms) = 0;
+  // Leases up to max due tasks of the lane's kinds for lease_ms. An empty vector when nothing is
+  // due.
+  virtual Result<std::vector<Task>> Lease(int max, int64_t lease_ms, ledger::TaskLane lane) = 0;
   // The worker is done with a delivered task (its outcome, done or retry, is in the ledger).
   virtual void Release(const Task& task) = 0;
   // Blocks until work may be due or timeout_ms passes. Notify() wakes waiters early.

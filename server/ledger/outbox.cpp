@@ -12,9 +12,15 @@ const Sql kEnqueue(
     "INSERT INTO outbox (kind, order_no, ref_id, amount_cents, payload, status, "
     "next_attempt_ms, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
     Sql::Answer::kSentAhead);
-const Sql kDue("SELECT " RP_TASK_COLUMNS
-               " FROM outbox WHERE status = 'pending' AND next_attempt_ms <= ? "
-               "ORDER BY next_attempt_ms LIMIT ?{skip_locked}");
+// One statement per lane (kind names as in records.h's kTaskKinds).
+#define RP_DUE(lane_filter)                                                     \
+  "SELECT " RP_TASK_COLUMNS                                                     \
+  " FROM outbox WHERE status = 'pending' AND next_attempt_ms <= ? " lane_filter \
+  "ORDER BY next_attempt_ms LIMIT ?{skip_locked}"
+const Sql kDue(RP_DUE(""));
+const Sql kDuePayment(RP_DUE("AND kind = 'payment' "));
+const Sql kDueWallet(RP_DUE("AND kind <> 'payment' "));
+#undef RP_DUE
 const Sql kHold(
     "UPDATE outbox SET next_attempt_ms = ?, attempts = attempts + 1, updated_at_ms = ? "
     "WHERE task_id = ?");
@@ -25,10 +31,16 @@ const Sql kReschedule(
     "UPDATE outbox SET next_attempt_ms = ?, last_error = ?, updated_at_ms = ?, "
     "attempts = CASE WHEN attempts > ? THEN attempts ELSE ? END, relayed_at_ms = 0 "
     "WHERE task_id = ? AND status = 'pending'");
-const Sql kDueForRelay("SELECT " RP_TASK_COLUMNS
-                       " FROM outbox WHERE status = 'pending' AND next_attempt_ms <= ? "
-                       "AND (relayed_at_ms = 0 OR relayed_at_ms <= ?) "
-                       "ORDER BY next_attempt_ms LIMIT ?");
+#define RP_DUE_FOR_RELAY(lane_filter)                               \
+  "SELECT " RP_TASK_COLUMNS                                         \
+  " FROM outbox WHERE status = 'pending' AND next_attempt_ms <= ? " \
+  "AND (relayed_at_ms = 0 OR relayed_at_ms <= ?) " lane_filter      \
+  "ORDER BY "                                                       \
+  "next_attempt_ms LIMIT ?"
+const Sql kDueForRelay(RP_DUE_FOR_RELAY(""));
+const Sql kDueForRelayPayment(RP_DUE_FOR_RELAY("AND kind = 'payment' "));
+const Sql kDueForRelayWallet(RP_DUE_FOR_RELAY("AND kind <> 'payment' "));
+#undef RP_DUE_FOR_RELAY
 const Sql kMarkRelayed(
     "UPDATE outbox SET relayed_at_ms = ? WHERE task_id = ? AND attempts = ? "
     "AND status = 'pending'");
@@ -79,9 +91,16 @@ Status Enqueue(Tx& tx, const NewTask& t, int64_t now_ms) {
       .Exec();
 }
 
-Result<std::vector<TaskRecord>> Lease(Tx& tx, int64_t now_ms, int max, int64_t lease_ms) {
+namespace {
+const Sql& ForLane(TaskLane lane, const Sql& all, const Sql& payment, const Sql& wallet) {
+  return lane == TaskLane::kPayment ? payment : lane == TaskLane::kWallet ? wallet : all;
+}
+}  // namespace
+
+Result<std::vector<TaskRecord>> Lease(Tx& tx, int64_t now_ms, int max, int64_t lease_ms,
+                                      TaskLane lane) {
   Result<std::vector<TaskRecord>> due = [&]() -> Result<std::vector<TaskRecord>> {
-    Query q = tx.Run(kDue);
+    Query q = tx.Run(ForLane(lane, kDue, kDuePayment, kDueWallet));
     q.Bind(now_ms).Bind(int64_t{max});
     return ReadAll(q);
   }();
@@ -114,8 +133,8 @@ Status Reschedule(Tx& tx, int64_t task_id, int64_t next_attempt_ms, const std::s
 }
 
 Result<std::vector<TaskRecord>> DueForRelay(ReadTx& tx, int64_t now_ms, int64_t republish_before_ms,
-                                            int limit) {
-  Query q = tx.Run(kDueForRelay);
+                                            int limit, TaskLane lane) {
+  Query q = tx.Run(ForLane(lane, kDueForRelay, kDueForRelayPayment, kDueForRelayWallet));
   q.Bind(now_ms).Bind(republish_before_ms).Bind(int64_t{limit});
   return ReadAll(q);
 }

@@ -19,8 +19,9 @@ namespace rp::ledger::outbox {
 Status Enqueue(Tx& tx, const NewTask& t, int64_t now_ms);
 
 // Leases up to max pending tasks due at now_ms: each is hidden for lease_ms and its attempt
-// counted (TaskRecord::attempts includes this one). Soonest due first.
-Result<std::vector<TaskRecord>> Lease(Tx& tx, int64_t now_ms, int max, int64_t lease_ms);
+// counted (TaskRecord::attempts includes this one). Soonest due first; only the lane's kinds.
+Result<std::vector<TaskRecord>> Lease(Tx& tx, int64_t now_ms, int max, int64_t lease_ms,
+                                      TaskLane lane = TaskLane::kAll);
 // Marks a pending task done. false when it was done already (another worker finished it).
 Result<bool> MarkDone(Tx& tx, int64_t task_id, int64_t now_ms);
 // Schedules another attempt at next_attempt_ms, remembering the error; attempts is raised to at
@@ -32,7 +33,7 @@ Status Reschedule(Tx& tx, int64_t task_id, int64_t next_attempt_ms, const std::s
 // Pending tasks due at now_ms that no relay published, or published at or before
 // republish_before_ms (the stream lost them), soonest first, at most limit.
 Result<std::vector<TaskRecord>> DueForRelay(ReadTx& tx, int64_t now_ms, int64_t republish_before_ms,
-                                            int limit);
+                                            int limit, TaskLane lane = TaskLane::kAll);
 // Marks a task published at now_ms, unless a worker retried it since it was read (its attempts
 // moved): such a row is already reset for the relay.
 Status MarkRelayed(Tx& tx, int64_t task_id, int64_t attempts_when_read, int64_t now_ms);

@@ -51,6 +51,12 @@ inline constexpr EnumNames<SubsidyState, 5> kSubsidyStates{
     {"recorded", "trying", "confirming", "used", "released"}};
 inline constexpr EnumNames<PaymentStatus, 2> kPaymentStatuses{{"paid", "failed"}};
 inline constexpr EnumNames<TaskKind, 3> kTaskKinds{{"transfer", "refund", "payment"}};
+// The worker lanes (bulkheads): payment tasks call the payment service, transfers and refunds
+// the wallet; each lane has workers of its own so a slow service holds only its own lane.
+enum class TaskLane : uint8_t { kAll, kPayment, kWallet };
+inline constexpr TaskLane LaneOf(TaskKind k) {
+  return k == TaskKind::kPayment ? TaskLane::kPayment : TaskLane::kWallet;
+}
 inline constexpr EnumNames<Entity, 4> kEntities{{"packet", "claim", "refund", "subsidy"}};
 
 inline std::string_view Name(PacketKind v) {
