@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +36,18 @@ inline void AddFlags(CLI::App* cmd, Registry& registry, GivenFlags* given,
           ->type_name(key->unit().empty() ? std::string(key->type()) : key->unit());
     }
   }
+}
+
+// Parses the command line the way every program here does: nullopt to go on; otherwise the exit
+// code — 0 after --help, 2 for a bad command line (CLI11's own codes, 105 for a value out of
+// range and so on, are not ours to promise: every program documents 2), with CLI11's message.
+inline std::optional<int> ParseCommandLine(CLI::App& cli, int argc, char** argv) {
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e) == 0 ? 0 : 2;
+  }
+  return std::nullopt;
 }
 
 }  // namespace rp::options

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/options_cli.h"
 #include "dashboard/dashboard_widget.h"
 #include "dashboard/export.h"
 #include "dashboard/run_data.h"
@@ -130,7 +131,7 @@ int main(int argc, char** argv) {
   int live_seconds = 10;
   cli.add_option("--seconds", live_seconds, "With --live --export: scrape this long, then export")
       ->check(CLI::Range(2, 3600));
-  CLI11_PARSE(cli, argc, argv);
+  if (std::optional<int> rc = rp::options::ParseCommandLine(cli, argc, argv)) return *rc;
   if (live_url.empty() == runs.empty()) {
     std::cerr << "rp-dash: give either --live URL or one or more results folders\n";
     return 2;

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "common/options_cli.h"
 #include "mocks/mock_server.h"
 
 int main(int argc, char** argv) {
@@ -27,7 +28,7 @@ int main(int argc, char** argv) {
   serve->add_option("--config", config_path, "YAML: switches, rounds, social")
       ->check(CLI::ExistingFile);
   serve->add_option("--threads", config.threads, "Handler threads")->check(CLI::Range(4, 1024));
-  CLI11_PARSE(cli, argc, argv);
+  if (std::optional<int> rc = rp::options::ParseCommandLine(cli, argc, argv)) return *rc;
 
   const char* pay = std::getenv("RP_PAYMENT_SECRET");
   const char* reward = std::getenv("RP_REWARD_SECRET");

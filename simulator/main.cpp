@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/claim_schemes.h"
+#include "common/options_cli.h"
 #include "simulator/demo_flow.h"
 #include "simulator/run/run.h"
 #include "simulator/system/system.h"
@@ -153,7 +154,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000));
   demo_cmd->add_option("--expiry-wait", demo.expiry_wait_s_max, "Seconds to wait for expiry")
       ->check(CLI::Range(1, 3600));
-  CLI11_PARSE(cli, argc, argv);
+  if (std::optional<int> rc = rp::options::ParseCommandLine(cli, argc, argv)) return *rc;
 
   if (*run_cmd) return rp::sim::RunScenario(run);
   if (*compare_cmd) {

@@ -186,7 +186,7 @@ int main(int argc, char** argv) {
 
   CLI::App* config = cli.add_subcommand("config", "Print every configuration key as Markdown");
 
-  CLI11_PARSE(cli, argc, argv);
+  if (std::optional<int> rc = rp::options::ParseCommandLine(cli, argc, argv)) return *rc;
   if (serve->parsed()) return Serve(serve_cmd, /*worker_only=*/false);
   if (worker->parsed()) return Serve(worker_cmd, /*worker_only=*/true);
   if (recon->parsed()) return Recon(recon_cmd, since_s);
