@@ -104,6 +104,43 @@ TEST(SimE2e, CapacityWithoutAKneeSaysSoAndWritesNoLimits) {
   EXPECT_FALSE(std::filesystem::exists(out + "/limits.yaml"));
 }
 
+// A green result means the plan happened: a run whose arrivals were dropped, or whose fault did
+// not apply, fails and says why — whatever its own checks say.
+TEST(SimE2e, ARunWhoseLoadOrFaultDidNotHappenFails) {
+  TempDir dir;
+  const std::string base = R"(seed: 9
+system: {claim_scheme: batched, packet_ttl_s: 3, scan_interval_ms: 100}
+users: {count: 1000}
+flows:
+  c2c: {weight: 1, count: [2, 4], share_cents: [10, 50], claimers: [1, 4]}
+checks:
+  - "recon.drift == 0"
+)";
+  std::ofstream(dir.File("dropped.yaml")) << "name: dropped\n"
+                                          << base
+                                          << "load:\n  journeys_in_flight_max: 1\n  phases:\n    - "
+                                             "{name: p, duration_s: 3, rate: 200}\n";
+  SimRun dropped =
+      RunSim({"run", dir.File("dropped.yaml"), "--out", dir.File("r1"), "--quiet"}, dir);
+  EXPECT_EQ(dropped.exit_code, 1) << dropped.output;
+  EXPECT_NE(dropped.output.find("check FAIL dropped_arrivals = "), std::string::npos)
+      << dropped.output;
+  EXPECT_NE(dropped.output.find("the load this scenario plans did not happen"), std::string::npos);
+
+  std::ofstream(dir.File("fault.yaml"))
+      << "name: fault\n"
+      << base
+      << "load:\n  phases:\n    - {name: p, duration_s: 3, rate: 10}\nfaults:\n"
+         "  - {at_s: 1, action: mock_switch, switch: {service: walet, error_rate: 0.5}}\n";
+  SimRun fault = RunSim({"run", dir.File("fault.yaml"), "--out", dir.File("r2"), "--quiet"}, dir);
+  EXPECT_EQ(fault.exit_code, 1) << fault.output;
+  EXPECT_NE(fault.output.find("check FAIL fault mock_switch at 1.0 s did not apply"),
+            std::string::npos)
+      << fault.output;
+  EXPECT_NE(fault.output.find("check pass dropped_arrivals = 0.00%, limit <= 1%"),
+            std::string::npos);
+}
+
 TEST(SimE2e, ABadCommandLineExitsTwoAndHelpExitsZero) {
   TempDir dir;
   // CLI11's own codes (105 out of range, 106 a required argument, 109 an extra one) are not

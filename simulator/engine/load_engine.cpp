@@ -103,6 +103,7 @@ class Driver {
   }
 
   void Arrive(int64_t intended_ns) {
+    out_.stats.RecordArrival();
     if (runner_.active() >= s_.load.journeys_in_flight_max) {
       out_.stats.RecordDropped((MonotonicNs() - start_ns_) / kNsPerS);
       return;

@@ -148,6 +148,8 @@ int RunCapacity(const CapacityOptions& o) {
     s.load.phases = CapacityPhases(o);
     s.faults.clear();  // Capacity under normal conditions; overload.yaml adds the faults.
     s.checks.clear();
+    // Steps past the knee drop arrivals by design; the analysis marks them (CapacityStep).
+    s.load.dropped_percent_max = 100;
   };
   bool knee_found = false;
   run.after_run = [&o, &knee_found](const Scenario& s, const LoadOutcome& load,

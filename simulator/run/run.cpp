@@ -140,6 +140,44 @@ int ResolveTarget(const RunOptions& o, const Scenario& s, Target* t,
 
 // The load, the faults on their timeline and the scraper, then the verification. Returns 0, or
 // the exit code to stop with.
+// "A green result means the plan happened": the arrivals the scenario planned were offered
+// (at most load.dropped_percent_max dropped at the in-flight bound), and every fault on its
+// timeline ran and applied. Each is a check of its own in the summary.
+std::vector<CheckResult> PlanChecks(const Scenario& s, const LoadOutcome& load,
+                                    const std::vector<FaultRecord>& faults) {
+  std::vector<CheckResult> out;
+  const int64_t offered = load.stats.arrivals(), dropped = load.stats.dropped();
+  if (offered > 0) {
+    CheckResult c;
+    char text[64];
+    std::snprintf(text, sizeof text, "dropped_arrivals <= %g%%", s.load.dropped_percent_max);
+    c.check = text;
+    c.actual = 100.0 * static_cast<double>(dropped) / static_cast<double>(offered);
+    c.passed = c.actual <= s.load.dropped_percent_max;
+    char head[96];
+    std::snprintf(head, sizeof head, "dropped_arrivals = %.2f%%, limit <= %g%%: ", c.actual,
+                  s.load.dropped_percent_max);
+    c.detail = head + std::to_string(dropped) + " of " + std::to_string(offered) +
+               " arrivals dropped at the in-flight bound (load.journeys_in_flight_max = " +
+               std::to_string(s.load.journeys_in_flight_max) + ")" +
+               (c.passed ? "" : "; the load this scenario plans did not happen");
+    out.push_back(std::move(c));
+  }
+  for (size_t i = 0; i < s.faults.size(); ++i) {
+    const Fault& f = s.faults[i];
+    CheckResult c;
+    char at[32];
+    std::snprintf(at, sizeof at, "%.1f", f.at_s);
+    c.check = "fault " + f.action + " at " + at + " s applied";
+    c.passed = i < faults.size() && faults[i].ok;
+    c.detail = "fault " + f.action + " at " + at + " s " +
+               (c.passed ? "applied: " : "did not apply: ") +
+               (i < faults.size() ? faults[i].detail : "it never ran, the load ended first");
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 int Execute(const RunOptions& o, const Scenario& s, const Target& t, SystemUnderTest* system,
             LoadOutcome* load, VerificationReport* verification, RunReport* report) {
   report->healthz_ceiling_rps = MeasureCeiling(t);
@@ -168,6 +206,8 @@ int Execute(const RunOptions& o, const Scenario& s, const Target& t, SystemUnder
   report->load = load;
   report->verification = verification;
   report->checks = EvaluateChecks(s, *load, *verification, report->server_metrics);
+  for (CheckResult& c : PlanChecks(s, *load, report->faults))
+    report->checks.push_back(std::move(c));
   report->passed = verification->ok;
   for (const CheckResult& c : report->checks) report->passed = report->passed && c.passed;
   return 0;

@@ -196,14 +196,15 @@ void ReadLoad(const Map& m, LoadSpec& l) {
   m.ReadString("model", l.model, {"open", "closed"});
   m.Read<int>("connections", l.connections, 1, 20000);
   m.Read<int>("journeys_in_flight_max", l.journeys_in_flight_max, 1, 1000000);
+  m.Read<double>("dropped_percent_max", l.dropped_percent_max, 0.0, 100.0);
   m.Read<int64_t>("request_timeout_ms", l.request_timeout_ms, 10, 600000);
   YAML::Node phases = m.Get("phases");
   if (!phases || !phases.IsSequence() || phases.size() == 0) {
     Fail(phases ? phases : YAML::Node(), "load.phases must be a non-empty list");
   }
   for (const auto& p : phases) l.phases.push_back(ReadPhase(p, l.model));
-  m.RejectUnknown(
-      {"model", "connections", "journeys_in_flight_max", "request_timeout_ms", "phases"});
+  m.RejectUnknown({"model", "connections", "journeys_in_flight_max", "dropped_percent_max",
+                   "request_timeout_ms", "phases"});
 }
 
 void ReadFlows(const Map& m, FlowSpec& f) {

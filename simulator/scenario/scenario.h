@@ -68,6 +68,9 @@ struct LoadSpec {
   std::string model = "open";         // open | closed
   int connections = 64;               // Keep-alive connections to the server.
   int journeys_in_flight_max = 2000;  // Arrivals beyond it are dropped and counted (sim_overload).
+  // More dropped arrivals than this share of those offered fails the run: the planned load did
+  // not happen (open model).
+  double dropped_percent_max = 1.0;
   int64_t request_timeout_ms = 10000;
   std::vector<Phase> phases;
 };

@@ -46,6 +46,9 @@ class RunStats {
   // Seconds from the end of the load's busiest second until `op` is served as before the
   // overload (a second with under 1% refused and no errors); -1 when it never recovers.
   double RecoveryS(const std::string& op, int64_t busiest_second_end) const;
+  // An arrival the open model offered (started or dropped).
+  void RecordArrival() { ++arrivals_; }
+  int64_t arrivals() const { return arrivals_; }
   // An arrival the engine dropped because journeys_in_flight_max journeys were running.
   void RecordDropped(int64_t second);
 
@@ -58,6 +61,7 @@ class RunStats {
  private:
   std::map<std::string, OpStats> ops_;
   std::vector<int64_t> dropped_;
+  int64_t arrivals_ = 0;
 };
 
 }  // namespace rp::sim
