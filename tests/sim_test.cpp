@@ -138,6 +138,21 @@ TEST(CheckParser, ParsesEachForm) {
   EXPECT_NE(unknown.status().message().find("server.breakers_open_max"), std::string::npos);
 }
 
+TEST_F(ScenarioFileTest, ChecksNameOperationsTheJourneysMake) {
+  auto with_check = [&](const std::string& check) {
+    auto s = LoadScenario(Write(std::string(kMinimal) + "checks:\n  - \"" + check + "\"\n"));
+    return s.ok() ? std::string("ok") : s.status().message();
+  };
+  EXPECT_EQ(with_check("p99(claim) < 10ms"), "ok");  // The hot flow claims.
+  const std::string typo = with_check("p99(clam) < 10ms");
+  EXPECT_NE(typo.find(":8: check 'p99(clam) < 10ms' names no operation the journeys make ("),
+            std::string::npos)
+      << typo;
+  const std::string unused = with_check("error_rate(grab) < 1%");
+  EXPECT_NE(unused.find("no flow with a weight above 0 makes grab requests"), std::string::npos)
+      << unused;
+}
+
 TEST_F(ScenarioFileTest, ServerConfigPassesThroughButNotWhatTheSystemKeysSet) {
   std::string ok = kMinimal;
   ok +=

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -120,6 +121,27 @@ class Map {
   YAML::Node node_;  // A handle: copies share the document.
   std::string where_;
 };
+
+// A check must name an operation the scenario's journeys make, so a typo or a flow left at
+// weight 0 is found before the run instead of as "no requests were made" after it.
+void CheckOperation(const CheckSpec& c, const FlowSpec& f, const YAML::Node& where) {
+  const bool c2c = f.c2c.weight > 0, b2c = f.b2c.weight > 0, hot = f.hot.weight > 0;
+  // Which flows make each operation (journeys.cpp): pay only without rp-mock (--target).
+  const std::map<std::string, bool> made = {
+      {"send", c2c || b2c},   {"pay", c2c || b2c},          {"poll", c2c || b2c},
+      {"detail", c2c || b2c}, {"claim", c2c || b2c || hot}, {"grab", b2c},
+      {"subsidies", b2c}};
+  auto it = made.find(c.op);
+  if (it == made.end()) {
+    std::string known;
+    for (const auto& [op, _] : made) known += (known.empty() ? "" : ", ") + op;
+    Fail(where, "check '" + c.text + "' names no operation the journeys make (" + known + ")");
+  }
+  if (!it->second) {
+    Fail(where, "check '" + c.text + "': no flow with a weight above 0 makes " + c.op +
+                    " requests (grab and subsidies come from flows.b2c)");
+  }
+}
 
 void ReadSystem(const Map& m, SystemSpec& s) {
   m.ReadString("claim_scheme", s.claim_scheme, ClaimSchemeNames());
@@ -298,6 +320,7 @@ Scenario Read(const YAML::Node& root, const std::string& path) {
     for (const auto& c : n) {
       Result<CheckSpec> check = ParseCheck(c.as<std::string>());
       if (!check.ok()) Fail(c, check.status().message());
+      if (!check->op.empty()) CheckOperation(*check, s.flows, c);
       s.checks.push_back(*check);
     }
   }
