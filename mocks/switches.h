@@ -16,19 +16,10 @@
 #include <random>
 #include <string>
 
+#include "common/mock_switch.h"
 #include "common/status.h"
 
 namespace rp::mock {
-
-struct Switch {
-  std::string service;
-  std::string endpoint = "*";
-  std::string latency_kind = "none";  // none | fixed | uniform | lognormal
-  double latency_a = 0, latency_b = 0;
-  double error_rate = 0, timeout_rate = 0, duplicate_rate = 0;
-  bool down = false;
-  int64_t hang_ms = 3000;
-};
 
 // What to do to one request.
 struct Fault {
@@ -39,13 +30,6 @@ struct Fault {
   int64_t hang_ms = 0;
   bool duplicate = false;
 };
-
-// Service -> its endpoint names (validation of switches).
-const std::map<std::string, std::vector<std::string>>& KnownEndpoints();
-
-// Parses and validates a switch from its JSON form (the admin API and the config file).
-Result<Switch> ParseSwitch(const nlohmann::json& j);
-nlohmann::json SwitchJson(const Switch& s);
 
 class SwitchBoard {
  public:

@@ -127,18 +127,42 @@ checks:
       << dropped.output;
   EXPECT_NE(dropped.output.find("the load this scenario plans did not happen"), std::string::npos);
 
+  // A switch rp-mock would refuse is an error of the file, at its line, before anything starts.
+  std::ofstream(dir.File("walet.yaml"))
+      << "name: walet\n"
+      << base
+      << "load:\n  phases:\n    - {name: p, duration_s: 3, rate: 10}\nfaults:\n"
+         "  - {at_s: 1, action: mock_switch, switch: {service: walet, error_rate: 0.5}}\n";
+  SimRun walet = RunSim({"run", dir.File("walet.yaml"), "--quiet"}, dir);
+  EXPECT_EQ(walet.exit_code, 2) << walet.output;
+  EXPECT_NE(walet.output.find("walet.yaml:13: rp-mock would refuse this switch: service must be"),
+            std::string::npos)
+      << walet.output;
+
+  // A fault rp-sim cannot apply — any fault against a --target it did not start — fails the run.
+  MockProcess mock(dir);
+  ServerConfig config = TestConfig(dir);
+  config.downstream.mocks_url = mock.url();
+  InProcessServer server(config);
+  ASSERT_TRUE(server.app);
   std::ofstream(dir.File("fault.yaml"))
       << "name: fault\n"
       << base
       << "load:\n  phases:\n    - {name: p, duration_s: 3, rate: 10}\nfaults:\n"
-         "  - {at_s: 1, action: mock_switch, switch: {service: walet, error_rate: 0.5}}\n";
-  SimRun fault = RunSim({"run", dir.File("fault.yaml"), "--out", dir.File("r2"), "--quiet"}, dir);
+         "  - {at_s: 1, action: mock_switch, switch: {service: wallet, error_rate: 0.5}}\n";
+  SimRun fault =
+      RunSim({"run", dir.File("fault.yaml"), "--out", dir.File("r2"), "--quiet", "--target",
+              "http://127.0.0.1:" + std::to_string(server.port), "--mocks", mock.url()},
+             dir,
+             {std::string("RP_AUTH_SECRET=") + kAuthSecret,
+              std::string("RP_PAYMENT_SECRET=") + kPaymentSecret});
   EXPECT_EQ(fault.exit_code, 1) << fault.output;
   EXPECT_NE(fault.output.find("check FAIL fault mock_switch at 1.0 s did not apply"),
             std::string::npos)
       << fault.output;
   EXPECT_NE(fault.output.find("check pass dropped_arrivals = 0.00%, limit <= 1%"),
             std::string::npos);
+  server.app->Stop();
 }
 
 TEST(SimE2e, ABadCommandLineExitsTwoAndHelpExitsZero) {

@@ -153,6 +153,25 @@ TEST_F(ScenarioFileTest, ChecksNameOperationsTheJourneysMake) {
       << unused;
 }
 
+TEST_F(ScenarioFileTest, SwitchesRpMockWouldRefuseAreRefusedWhenTheFileIsRead) {
+  std::string rate = kMinimal;
+  rate += "system:\n  mock_switches:\n    - {service: wallet, error_rate: 3}\n";
+  auto bad = LoadScenario(Write(rate));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find(":9: rp-mock would refuse this switch: error_rate must be "
+                                        "within 0..1"),
+            std::string::npos)
+      << bad.status().message();
+  std::string endpoint = kMinimal;
+  endpoint +=
+      "faults:\n  - {at_s: 1, action: mock_switch, switch: {service: wallet, endpoint: "
+      "transfer, down: true}}\n";
+  auto typo = LoadScenario(Write(endpoint));
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("unknown endpoint transfer of wallet"), std::string::npos)
+      << typo.status().message();
+}
+
 TEST_F(ScenarioFileTest, ServerConfigPassesThroughButNotWhatTheSystemKeysSet) {
   std::string ok = kMinimal;
   ok +=

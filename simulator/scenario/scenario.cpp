@@ -1,6 +1,7 @@
 #include "simulator/scenario/scenario.h"
 
 #include "common/claim_schemes.h"
+#include "common/mock_switch.h"
 #include "common/yaml_json.h"
 
 #include <yaml-cpp/yaml.h>
@@ -122,6 +123,13 @@ class Map {
   std::string where_;
 };
 
+// An rp-mock switch is checked as rp-mock will check it, so a value it would refuse (a rate of 3,
+// service "walet") is an error of the file, at its line, not a fault that fails mid-run.
+void CheckSwitch(const YAML::Node& node) {
+  Result<mock::Switch> parsed = mock::ParseSwitch(YamlToJson(node));
+  if (!parsed.ok()) Fail(node, "rp-mock would refuse this switch: " + parsed.status().message());
+}
+
 // A check must name an operation the scenario's journeys make, so a typo or a flow left at
 // weight 0 is found before the run instead of as "no requests were made" after it.
 void CheckOperation(const CheckSpec& c, const FlowSpec& f, const YAML::Node& where) {
@@ -156,6 +164,7 @@ void ReadSystem(const Map& m, SystemSpec& s) {
     if (!sw.IsSequence()) Fail(sw, "system.mock_switches must be a list of rp-mock switches");
     for (const auto& e : sw) {
       if (!e.IsMap() || !e["service"]) Fail(e, "a mock switch is a mapping with a 'service'");
+      CheckSwitch(e);
     }
     s.mock_switches_json = YamlToJson(sw).dump();
   }
@@ -280,6 +289,7 @@ void ReadFaults(const YAML::Node& list, std::vector<Fault>& out) {
     m.Read<int>("instance", f.instance, 0, 7);
     if (YAML::Node sw = m.Get("switch")) {
       if (!sw.IsMap() || !sw["service"]) Fail(sw, "switch must be an rp-mock switch mapping");
+      CheckSwitch(sw);
       f.switch_json = YamlToJson(sw).dump();
     }
     m.RejectUnknown({"at_s", "action", "switch", "instance"});
