@@ -57,14 +57,6 @@ class MockE2eTest : public ::testing::Test {
     }
     EXPECT_TRUE(LedgerConserves(dir_.File("ledger.db")));
   }
-  // Waits (bounded) until pred holds; the async workers and the mock run on their own time.
-  static bool Eventually(const std::function<bool()>& pred, int max_ms = 20000) {
-    for (int waited = 0; waited < max_ms; waited += 20) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return pred();
-  }
   json Recon() {
     std::string token = auth::MintAdminToken(kAuthSecret, std::time(nullptr) + 600);
     return client_->Send("GET", "/admin/recon", "", {{"Authorization", "Bearer " + token}}).body;

@@ -49,14 +49,6 @@ double MetricSum(int port, const std::string& name, const std::string& labels = 
   return sum;
 }
 
-bool Eventually(const std::function<bool()>& pred, int max_ms) {
-  for (int waited = 0; waited < max_ms; waited += 20) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return pred();
-}
-
 class MultiInstanceTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {

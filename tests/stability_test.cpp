@@ -38,13 +38,6 @@ class StabilityTest : public ::testing::Test {
     if (server_ && server_->app) server_->app->Stop();
     EXPECT_TRUE(LedgerConserves(dir_.File("ledger.db")));
   }
-  static bool Eventually(const std::function<bool()>& pred, int max_ms = 20000) {
-    for (int waited = 0; waited < max_ms; waited += 20) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return pred();
-  }
   Reply Admin(const std::string& method, const std::string& path, const json& body = nullptr) {
     const std::string token = auth::MintAdminToken(kAuthSecret, std::time(nullptr) + 600);
     return client_->Send(method, path, body.is_null() ? "" : body.dump(),

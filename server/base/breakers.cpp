@@ -17,9 +17,9 @@ BreakerOptions BreakerConfig::Options() const {
   BreakerOptions o;
   o.window_ms = window_ms;
   o.calls_min = calls_min;
-  o.error_ratio_max = error_percent_max == 0 ? 2.0 : error_percent_max / 100.0;
+  o.error_ratio_max = RatioOfPercent(error_percent_max);
   o.slow_call_ms = slow_call_ms;
-  o.slow_ratio_max = slow_percent_max == 0 ? 2.0 : slow_percent_max / 100.0;
+  o.slow_ratio_max = RatioOfPercent(slow_percent_max);
   o.errors_max = errors_max;
   o.open_ms = open_ms;
   o.probes_max = probes_max;

@@ -31,6 +31,12 @@ struct BreakerOptions {
   int probes_max = 3;            // Calls let through while half-open.
 };
 
+// A bound given as a whole percent (config keys are integers) as the ratio BreakerOptions takes;
+// 0 means off: a ratio above 1 is never reached.
+inline double RatioOfPercent(int percent) {
+  return percent == 0 ? 2.0 : percent / 100.0;
+}
+
 // Values are what rp_breaker_state reports.
 enum class BreakerState : uint8_t { kClosed = 0, kOpen = 1, kHalfOpen = 2 };
 std::string_view Name(BreakerState s);  // "closed" | "open" | "half_open"

@@ -70,8 +70,8 @@ Degrader::Degrader(DegradeConfig config, Breakers* breakers, const Clock* clock)
   BreakerOptions o;
   o.window_ms = config_.window_ms;
   o.calls_min = config_.calls_min;
-  o.error_ratio_max = config_.error_percent_max == 0 ? 2.0 : config_.error_percent_max / 100.0;
-  o.slow_ratio_max = config_.slow_percent_max == 0 ? 2.0 : config_.slow_percent_max / 100.0;
+  o.error_ratio_max = RatioOfPercent(config_.error_percent_max);
+  o.slow_ratio_max = RatioOfPercent(config_.slow_percent_max);
   o.open_ms = config_.open_ms;
   for (size_t i = 0; i < kFeatureCount; ++i) {
     auto s = std::make_unique<Slot>();

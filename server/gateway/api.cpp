@@ -60,6 +60,16 @@ HttpResponse RateLimited(const limits::Decision& d) {
   return r;
 }
 
+// Concurrency slots are held until the response goes out (respond as it is when none).
+Respond HoldingPermit(Respond respond, std::shared_ptr<limits::Permit> permit) {
+  if (!permit) return respond;
+  auto slot = std::make_shared<std::shared_ptr<limits::Permit>>(std::move(permit));
+  return [respond = std::move(respond), slot](HttpResponse r) {
+    slot->reset();
+    respond(std::move(r));
+  };
+}
+
 HttpResponse MethodNotAllowed(std::string_view allow) {
   HttpResponse r =
       ErrorResponse({Error::kMethodNotAllowed, "use " + std::string(allow) + " on this path"});
@@ -124,27 +134,30 @@ void Api::Limited(HttpRequest&& req, const RouteMatch& m, int64_t user, Respond 
     return user == 0 ? PaymentCallback(req, std::move(respond))
                      : Authenticated(req, m, user, std::move(respond));
   }
-  // From here the request may be answered later, on another thread: it moves to the heap.
-  auto held = std::make_shared<HttpRequest>(std::move(req));
+  RouteMatch match = m;  // Its views point into req.path.
   if (limiter->Blocks(lr.route) && d_.limits_pool != nullptr) {
+    // Answered later, on the pool's thread: the request moves to the heap.
+    auto held = std::make_shared<HttpRequest>(std::move(req));
     Status s = d_.limits_pool->Submit([this, held, lr, respond] {
       Decided(held, lr.user_id, d_.limiter->Admit(lr, /*may_block=*/true), respond);
     });
-    if (s.ok()) return;  // Else decided here, global rules by their local buckets (counted).
+    if (s.ok()) return;
+    req = std::move(*held);  // Decided here, global rules by their local buckets (counted).
+    match = MatchRoute(req.method, req.path);
   }
-  Decided(held, user, limiter->Admit(lr, /*may_block=*/false), std::move(respond));
+  limits::Decision d = limiter->Admit(lr, /*may_block=*/false);
+  if (d.kind == limits::Decision::Kind::kAdmit) {  // The common case: on, at once, no copy.
+    respond = HoldingPermit(std::move(respond), std::move(d.permit));
+    return user == 0 ? PaymentCallback(req, std::move(respond))
+                     : Authenticated(req, match, user, std::move(respond));
+  }
+  Decided(std::make_shared<HttpRequest>(std::move(req)), user, std::move(d), std::move(respond));
 }
 
 void Api::Decided(std::shared_ptr<HttpRequest> held, int64_t user, limits::Decision d,
                   Respond respond) {
   if (d.kind == limits::Decision::Kind::kRefuse) return respond(RateLimited(d));
-  if (d.permit) {  // Concurrency slots are held until the response goes out.
-    auto slot = std::make_shared<std::shared_ptr<limits::Permit>>(std::move(d.permit));
-    respond = [respond = std::move(respond), slot](HttpResponse r) {
-      slot->reset();
-      respond(std::move(r));
-    };
-  }
+  respond = HoldingPermit(std::move(respond), std::move(d.permit));
   auto go = [this, held, user, respond] {
     const RouteMatch m = MatchRoute(held->method, held->path);  // Views into *held.
     if (user == 0) return PaymentCallback(*held, respond);

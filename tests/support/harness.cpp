@@ -7,7 +7,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+
 #include <unistd.h>
+#include <chrono>
+#include <thread>
 
 #include <cstdio>
 #include <filesystem>
@@ -204,6 +207,14 @@ RedisProcess::RedisProcess(const TempDir& dir) : rp::RedisProcess(dir.File("redi
   if (!report.ok()) return ::testing::AssertionFailure() << report.status().ToString();
   if (!ok) return ::testing::AssertionFailure() << *report;
   return ::testing::AssertionSuccess() << *report;
+}
+
+bool Eventually(const std::function<bool()>& pred, int max_ms) {
+  for (int waited = 0; waited < max_ms; waited += 20) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
 }
 
 }  // namespace rp::testing

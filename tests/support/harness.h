@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -112,5 +113,9 @@ class RedisProcess : public rp::RedisProcess {
 
 // Every packet in the ledger satisfies the conservation invariant (runs the checker).
 ::testing::AssertionResult LedgerConserves(const std::string& db_path);
+
+// Polls pred every 20 ms until it holds or max_ms pass (bounded); its last answer. For state the
+// server's own threads move (async workers, breakers, rp-mock), never to hide a race.
+bool Eventually(const std::function<bool()>& pred, int max_ms = 20000);
 
 }  // namespace rp::testing
