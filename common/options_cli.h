@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <iostream>
 #include <optional>
 #include <string>
 #include <utility>
@@ -41,7 +42,24 @@ inline void AddFlags(CLI::App* cmd, Registry& registry, GivenFlags* given,
 // Parses the command line the way every program here does: nullopt to go on; otherwise the exit
 // code — 0 after --help, 2 for a bad command line (CLI11's own codes, 105 for a value out of
 // range and so on, are not ours to promise: every program documents 2), with CLI11's message.
+// A first word that is no subcommand of a program that has them is named in the error, with the
+// list of commands (CLI11 would only say "A subcommand is required").
 inline std::optional<int> ParseCommandLine(CLI::App& cli, int argc, char** argv) {
+  const std::vector<CLI::App*> commands = cli.get_subcommands([](CLI::App*) { return true; });
+  if (argc > 1 && argv[1][0] != '-' && !commands.empty()) {
+    std::string known;
+    bool found = false;
+    for (const CLI::App* c : commands) {
+      found = found || c->check_name(argv[1]);
+      known += (known.empty() ? "" : ", ") + c->get_name();
+    }
+    if (!found) {
+      const std::string program = std::string(argv[0]).substr(std::string(argv[0]).rfind('/') + 1);
+      std::cerr << program << ": unknown command '" << argv[1] << "' (commands: " << known
+                << "; --help for more)\n";
+      return 2;
+    }
+  }
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "common/options_cli.h"
+#include "common/version/version.h"
 #include "dashboard/dashboard_widget.h"
 #include "dashboard/export.h"
 #include "dashboard/run_data.h"
@@ -121,6 +122,7 @@ int ShowWindow(int argc, char** argv, const std::string& live_url,
 
 int main(int argc, char** argv) {
   CLI::App cli{"rp-dash: Redpacket Lab dashboard"};
+  cli.set_version_flag("--version", rp::VersionLine("rp-dash"));
   std::string live_url, export_png;
   std::vector<std::string> runs;
   cli.add_option("--live", live_url,

@@ -12,11 +12,13 @@
 #include <iostream>
 
 #include "common/options_cli.h"
+#include "common/version/version.h"
 #include "mocks/mock_server.h"
 
 int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("rp-mock"));
   CLI::App cli{"rp-mock: payment, wallet, reward and social services with fault switches"};
+  cli.set_version_flag("--version", rp::VersionLine("rp-mock"));
   cli.require_subcommand(1);
   rp::mock::MockConfig config;
   std::string config_path;

@@ -11,6 +11,7 @@
 
 #include "common/claim_schemes.h"
 #include "common/options_cli.h"
+#include "common/version/version.h"
 #include "simulator/demo_flow.h"
 #include "simulator/run/run.h"
 #include "simulator/system/system.h"
@@ -36,6 +37,8 @@ void AddRunOptions(CLI::App* cmd, rp::sim::RunOptions& o) {
                   "Override system.instances: rp-server processes behind HAProxy (needs postgres)")
       ->check(CLI::Range(1, 8));
   cmd->add_flag("--quiet", o.quiet, "No live progress");
+  cmd->add_option("--junit", o.junit_path,
+                  "Also write a JUnit XML file: one test case per check and one for the money");
 }
 
 int Demo(const std::string& target, rp::sim::DemoOptions options) {
@@ -77,6 +80,7 @@ void HandleStopSignals() {
 int main(int argc, char** argv) {
   HandleStopSignals();
   CLI::App cli{"rp-sim: Redpacket Lab traffic simulator"};
+  cli.set_version_flag("--version", rp::VersionLine("rp-sim"));
   cli.require_subcommand(1);
 
   rp::sim::RunOptions run;

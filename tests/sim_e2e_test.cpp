@@ -47,7 +47,9 @@ json ReadJson(const std::string& path) {
 TEST(SimE2e, SmokeScenarioPassesVerifiesAndWritesResults) {
   TempDir dir;
   const std::string out = dir.File("results");
-  SimRun run = RunSim({"run", RP_SOURCE_DIR "/tests/data/sim_smoke.yaml", "--out", out}, dir);
+  SimRun run = RunSim({"run", RP_SOURCE_DIR "/tests/data/sim_smoke.yaml", "--out", out, "--junit",
+                       dir.File("junit.xml")},
+                      dir);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   for (const char* f :
        {"summary.json", "timeseries.csv", "server_metrics.csv", "faults.csv", "report.md"}) {
@@ -67,9 +69,37 @@ TEST(SimE2e, SmokeScenarioPassesVerifiesAndWritesResults) {
   EXPECT_TRUE(s["faults"][0]["ok"].get<bool>());
   EXPECT_GT(s["healthz_ceiling_rps"].get<double>(), 0);
   EXPECT_GT(s["server"]["ledger_commits"].get<double>(), 0);
+  EXPECT_EQ(s["schema"], "redpacket-lab/rp-sim-summary");
+  EXPECT_EQ(s["schema_version"], 2);
+  EXPECT_EQ(s["load"]["aborted"], false);
+  EXPECT_GT(s["load"]["offered_arrivals"].get<int64_t>(), 0);
+  // Every check evaluated to a figure (server series scraped, phase found): none "not scraped".
+  for (const json& c : s["checks"]) {
+    EXPECT_TRUE(c["passed"].get<bool>()) << c.dump();
+    if (c["kind"] == "scenario") {
+      EXPECT_NE(c["detail"].get<std::string>().find(" = "), std::string::npos) << c.dump();
+    }
+  }
   std::ifstream md(out + "/report.md");
   std::string report(std::istreambuf_iterator<char>(md), {});
   EXPECT_NE(report.find("**Verdict: PASSED**"), std::string::npos);
+  // Wall-clock time beside the relative seconds in every CSV.
+  for (const char* f : {"timeseries.csv", "server_metrics.csv", "faults.csv"}) {
+    std::ifstream csv(out + "/" + f);
+    std::string header, row;
+    std::getline(csv, header);
+    std::getline(csv, row);
+    EXPECT_TRUE(header.rfind("time,", 0) == 0 || header.rfind("started_at,", 0) == 0) << header;
+    EXPECT_EQ(row.substr(0, 2), "20") << f << ": " << row;
+    EXPECT_EQ(row.find('Z'), 23u) << f << ": " << row;  // 2026-12-02T19:30:01.250Z
+  }
+  // The JUnit file: a test case per check and one for the money.
+  std::ifstream junit(dir.File("junit.xml"));
+  const std::string xml(std::istreambuf_iterator<char>(junit), {});
+  EXPECT_NE(xml.find("<testsuites name=\"rp-sim\" tests=\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("name=\"money verification\"/>"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("name=\"check: p99.9(claim) &lt; 30s\"/>"), std::string::npos) << xml;
+  EXPECT_EQ(xml.find("<failure"), std::string::npos) << xml;
   EXPECT_NE(run.output.find("verification ok"), std::string::npos) << run.output;
 }
 
@@ -165,6 +195,45 @@ checks:
   server.app->Stop();
 }
 
+// k6's abortOnFail: a check that fails stops the load early, the run fails and says why; a
+// series the server does not have is refused before the load.
+TEST(SimE2e, AnAbortOnFailCheckStopsTheLoadAndAMissingSeriesIsRefused) {
+  TempDir dir;
+  const std::string base = R"(seed: 4
+system: {claim_scheme: batched, packet_ttl_s: 3, scan_interval_ms: 100}
+users: {count: 1000}
+load:
+  phases:
+    - {name: p, duration_s: 60, rate: 20}
+flows:
+  c2c: {weight: 1, count: [2, 4], share_cents: [10, 50], claimers: [1, 4]}
+)";
+  std::ofstream(dir.File("abort.yaml"))
+      << "name: abort\n"
+      << base
+      << "checks:\n  - {check: \"count(send) < 5\", abort_on_fail: true, delay_abort_eval_s: 1}\n";
+  SimRun abort = RunSim({"run", dir.File("abort.yaml"), "--out", dir.File("r"), "--quiet"}, dir);
+  EXPECT_EQ(abort.exit_code, 1) << abort.output;
+  EXPECT_NE(abort.output.find("load aborted: check 'count(send) < 5' failed at "),
+            std::string::npos)
+      << abort.output;
+  json s = ReadJson(dir.File("r/summary.json"));
+  ASSERT_FALSE(s.is_discarded());
+  EXPECT_TRUE(s["load"]["aborted"].get<bool>());
+  EXPECT_LT(s["load"]["duration_s"].get<double>(), 30);  // Of the 60 s planned.
+  EXPECT_TRUE(s["verification"]["ok"].get<bool>())
+      << s["verification"].dump();  // Money still right.
+
+  std::ofstream(dir.File("series.yaml")) << "name: series\n"
+                                         << base << "checks:\n  - \"max(rp_queue_lag_secs) < 5\"\n";
+  SimRun series = RunSim({"run", dir.File("series.yaml"), "--quiet"}, dir);
+  EXPECT_EQ(series.exit_code, 2) << series.output;
+  EXPECT_NE(series.output.find("names the series rp_queue_lag_secs, which the server's /metrics "
+                               "does not have (it has rp_queue_lag_seconds"),
+            std::string::npos)
+      << series.output;
+}
+
 TEST(SimE2e, ABadCommandLineExitsTwoAndHelpExitsZero) {
   TempDir dir;
   // CLI11's own codes (105 out of range, 106 a required argument, 109 an extra one) are not
@@ -177,9 +246,28 @@ TEST(SimE2e, ABadCommandLineExitsTwoAndHelpExitsZero) {
     SimRun run = RunSim(argv, dir);
     EXPECT_EQ(run.exit_code, 2) << argv[0] << ": " << run.output;
   }
+  SimRun typo = RunSim({"rn", "x.yaml"}, dir);
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_NE(typo.output.find("unknown command 'rn' (commands: run, compare, regress"),
+            std::string::npos)
+      << typo.output;
   SimRun help = RunSim({"capacity", "--help"}, dir);
   EXPECT_EQ(help.exit_code, 0) << help.output;
   EXPECT_NE(help.output.find("--slo-p99-ms"), std::string::npos);
+  // --version everywhere: the program, the commit it was built from, exit 0.
+  for (const auto& [bin, name] :
+       {std::pair{RP_SIM_BIN, "rp-sim"}, std::pair{RP_SERVER_BIN, "rp-server"},
+        std::pair{RP_MOCK_BIN, "rp-mock"}}) {
+    auto child = ChildProcess::Spawn({bin, "--version"}, {}, dir.File("version.err"));
+    ASSERT_TRUE(child.ok());
+    auto line = child->ReadLine(10000);
+    ASSERT_TRUE(line.ok()) << name;
+    EXPECT_EQ(line->rfind(std::string(name) + " ", 0), 0u) << *line;
+    EXPECT_NE(line->find(" (Redpacket Lab)"), std::string::npos) << *line;
+    auto code = child->Wait(10000);
+    ASSERT_TRUE(code.ok());
+    EXPECT_EQ(*code, 0) << name;
+  }
 }
 
 TEST(SimE2e, BrokenServerFailsTheVerification) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <ostream>
 
@@ -16,11 +17,12 @@ std::string DescribeSystem(const std::string& ledger, int instances, bool starte
 namespace {
 
 constexpr const char* kTimeseriesColumns[] = {
-    "second",           "op",         "requests",   "errors",           "status_200",
-    "status_201",       "status_409", "status_410", "status_4xx_other", "status_5xx",
-    "transport_errors", "p50_ms",     "p90_ms",     "p99_ms",           "max_ms"};
-constexpr const char* kFaultColumns[] = {"planned_s", "started_s", "ended_s",
-                                         "action",    "ok",        "detail"};
+    "time",       "second",           "op",         "requests",
+    "errors",     "status_200",       "status_201", "status_409",
+    "status_410", "status_4xx_other", "status_5xx", "transport_errors",
+    "p50_ms",     "p90_ms",           "p99_ms",     "max_ms"};
+constexpr const char* kFaultColumns[] = {"started_at", "planned_s", "started_s", "ended_s",
+                                         "action",     "ok",        "detail"};
 
 std::string F(double v, int digits) {
   char buf[64];
@@ -140,38 +142,54 @@ Status FirstError(std::initializer_list<Status> all) {
 
 }  // namespace
 
-void WriteTimeseries(std::ostream& out, const std::vector<TimeseriesRow>& rows) {
+std::string UtcTime(int64_t unix_ms) {
+  const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(unix_ms % 1000));
+  return buf;
+}
+
+void WriteTimeseries(std::ostream& out, const std::vector<TimeseriesRow>& rows,
+                     int64_t load_start_unix_ms) {
   WriteHeader(out, kTimeseriesColumns);
   for (const TimeseriesRow& r : rows) {
-    out << r.second << ',' << r.op << ',' << r.requests << ',' << r.errors << ',' << r.status_200
-        << ',' << r.status_201 << ',' << r.status_409 << ',' << r.status_410 << ','
-        << r.status_4xx_other << ',' << r.status_5xx << ',' << r.transport_errors << ','
-        << F(r.p50_ms, 3) << ',' << F(r.p90_ms, 3) << ',' << F(r.p99_ms, 3) << ',' << F(r.max_ms, 3)
-        << '\n';
+    out << UtcTime(load_start_unix_ms + r.second * 1000) << ',' << r.second << ',' << r.op << ','
+        << r.requests << ',' << r.errors << ',' << r.status_200 << ',' << r.status_201 << ','
+        << r.status_409 << ',' << r.status_410 << ',' << r.status_4xx_other << ',' << r.status_5xx
+        << ',' << r.transport_errors << ',' << F(r.p50_ms, 3) << ',' << F(r.p90_ms, 3) << ','
+        << F(r.p99_ms, 3) << ',' << F(r.max_ms, 3) << '\n';
   }
 }
 
-void WriteFaults(std::ostream& out, const std::vector<FaultRow>& rows) {
+void WriteFaults(std::ostream& out, const std::vector<FaultRow>& rows, int64_t load_start_unix_ms) {
   WriteHeader(out, kFaultColumns);
   for (const FaultRow& f : rows) {
-    out << F(f.planned_s, 3) << ',' << F(f.started_s, 3) << ',' << F(f.ended_s, 3) << ','
+    out << UtcTime(load_start_unix_ms + static_cast<int64_t>(std::llround(f.started_s * 1000)))
+        << ',' << F(f.planned_s, 3) << ',' << F(f.started_s, 3) << ',' << F(f.ended_s, 3) << ','
         << f.action << ',' << (f.ok ? 1 : 0) << ',' << CsvQuote(f.detail) << '\n';
   }
 }
 
-void WriteServerMetrics(std::ostream& out, const ServerMetricsTable& t) {
-  out << "elapsed_s,up";
+void WriteServerMetrics(std::ostream& out, const ServerMetricsTable& t,
+                        int64_t load_start_unix_ms) {
+  out << "time,elapsed_s,up";
   for (const std::string& c : t.metrics) out << ',' << c;
   out << '\n';
   for (const ServerMetricsTable::Row& r : t.rows) {
-    out << F(r.elapsed_s, 3) << ',' << r.up;
+    out << UtcTime(load_start_unix_ms + static_cast<int64_t>(std::llround(r.elapsed_s * 1000)))
+        << ',' << F(r.elapsed_s, 3) << ',' << r.up;
     for (double v : r.values) out << ',' << F(v, 6);
     out << '\n';
   }
 }
 
 Result<std::vector<TimeseriesRow>> ReadTimeseries(const std::string& path) {
-  Result<Csv> csv = Csv::Read(path, Names(kTimeseriesColumns));
+  std::vector<std::string> required = Names(kTimeseriesColumns);
+  required.erase(required.begin());  // `time`: folders written before it existed lack it.
+  Result<Csv> csv = Csv::Read(path, required);
   if (!csv.ok()) return csv.status();
   std::vector<TimeseriesRow> out;
   for (size_t i = 0; i < csv->size(); ++i) {
@@ -216,7 +234,7 @@ Result<ServerMetricsTable> ReadServerMetrics(const std::string& path) {
   if (!csv.ok()) return csv.status();
   ServerMetricsTable t;
   for (const std::string& c : csv->header()) {
-    if (c != "elapsed_s" && c != "up") t.metrics.push_back(c);
+    if (c != "time" && c != "elapsed_s" && c != "up") t.metrics.push_back(c);
   }
   for (size_t i = 0; i < csv->size(); ++i) {
     ServerMetricsTable::Row r;

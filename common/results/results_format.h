@@ -60,9 +60,17 @@ struct ServerMetricsTable {
   std::vector<Row> rows;
 };
 
-void WriteTimeseries(std::ostream& out, const std::vector<TimeseriesRow>& rows);
-void WriteFaults(std::ostream& out, const std::vector<FaultRow>& rows);
-void WriteServerMetrics(std::ostream& out, const ServerMetricsTable& table);
+// RFC 3339 UTC with milliseconds ("2026-12-02T19:30:01.250Z") of a Unix time in ms.
+std::string UtcTime(int64_t unix_ms);
+
+// Writers. load_start_unix_ms is the wall-clock time of the load's second 0: every row also
+// carries its wall-clock time (column `time`, RFC 3339 UTC), so the files join with anything
+// else timestamped (Prometheus, server logs); the relative seconds stay beside it.
+void WriteTimeseries(std::ostream& out, const std::vector<TimeseriesRow>& rows,
+                     int64_t load_start_unix_ms);
+void WriteFaults(std::ostream& out, const std::vector<FaultRow>& rows, int64_t load_start_unix_ms);
+void WriteServerMetrics(std::ostream& out, const ServerMetricsTable& table,
+                        int64_t load_start_unix_ms);
 
 // Readers: bad_results naming file:line (and the column) for a missing file, a short row, a
 // missing column or a cell that is not a number. Columns a reader does not know are ignored;

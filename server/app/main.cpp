@@ -20,6 +20,7 @@
 
 #include "common/crypto.h"
 #include "common/options_cli.h"
+#include "common/version/version.h"
 #include "server/app/app.h"
 #include "server/app/config.h"
 
@@ -155,6 +156,7 @@ int Check(Command& cmd) {
 int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("rp-server"));
   CLI::App cli{"rp-server: reference red-packet server (Redpacket Lab)"};
+  cli.set_version_flag("--version", rp::VersionLine("rp-server"));
   cli.require_subcommand(1);
 
   CLI::App* serve = cli.add_subcommand("serve", "Run the HTTP server");

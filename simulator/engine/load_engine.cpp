@@ -44,7 +44,8 @@ int PhaseAt(const Scenario& s, int64_t offset_ns, int64_t* phase_start_ns) {
 class Driver {
  public:
   Driver(const Scenario& s, const Target& t, const std::vector<ObservedPacket>& hot,
-         int64_t start_ns, const std::function<void(const Progress&)>& progress)
+         int64_t start_ns, const std::function<void(const Progress&)>& progress,
+         const AbortCheck& abort_check)
       : s_(s),
         start_ns_(start_ns),
         end_ns_(start_ns + s.DurationS() * kNsPerS),
@@ -53,6 +54,7 @@ class Driver {
         arrival_timer_(io_),
         tick_timer_(io_),
         progress_(progress),
+        abort_check_(abort_check),
         arrivals_rng_(s.seed) {
     std::vector<int64_t> ids;
     for (const ObservedPacket& p : hot) {
@@ -71,7 +73,9 @@ class Driver {
     }
     Tick();
     io_.run();
-    out_.load_seconds = static_cast<double>(s_.DurationS());
+    out_.load_seconds = out_.aborted_by.empty()
+                            ? static_cast<double>(s_.DurationS())
+                            : static_cast<double>(end_ns_ - start_ns_) / kNsPerS;
     return std::move(out_);
   }
 
@@ -113,6 +117,7 @@ class Driver {
 
   // Closed model: at each phase start, grow or shrink the set of virtual users.
   void PhaseBoundary() {
+    if (!out_.aborted_by.empty()) return;
     int64_t phase_start = 0;
     const int phase = PhaseAt(s_, MonotonicNs() - start_ns_, &phase_start);
     if (phase < 0) return;
@@ -144,6 +149,13 @@ class Driver {
       if (ec) return;
       const int64_t now = MonotonicNs();
       Report(ticks_ - 1);
+      if (abort_check_ && now < end_ns_ && out_.aborted_by.empty()) {
+        out_.aborted_by = abort_check_(out_.stats, static_cast<double>(now - start_ns_) / kNsPerS);
+        if (!out_.aborted_by.empty()) {
+          end_ns_ = now;  // No more arrivals; closed-model users stop after their journey.
+          arrival_timer_.cancel();
+        }
+      }
       const int64_t drain_deadline = end_ns_ + (s_.load.request_timeout_ms + 10'000) * 1'000'000;
       if (now >= end_ns_ && (runner_.active() == 0 || now >= drain_deadline)) {
         arrival_timer_.cancel();
@@ -175,7 +187,7 @@ class Driver {
 
   const Scenario& s_;
   const int64_t start_ns_;
-  const int64_t end_ns_;
+  int64_t end_ns_;  // The plan's end, or earlier when an abort_on_fail check stopped the load.
   LoadOutcome out_;
   net::io_context io_{1};
   HttpPool pool_;
@@ -183,6 +195,7 @@ class Driver {
   net::steady_timer arrival_timer_;
   net::steady_timer tick_timer_;
   const std::function<void(const Progress&)>& progress_;
+  const AbortCheck& abort_check_;
   std::mt19937_64 arrivals_rng_;
   int64_t cursor_ns_ = 0;
   int64_t ticks_ = 0;
@@ -245,8 +258,9 @@ Status PrepareFixtures(const Scenario& s, const Target& t,
 
 LoadOutcome RunLoad(const Scenario& scenario, const Target& target,
                     const std::vector<ObservedPacket>& hot_packets, int64_t start_ns,
-                    const std::function<void(const Progress&)>& progress) {
-  Driver driver(scenario, target, hot_packets, start_ns, progress);
+                    const std::function<void(const Progress&)>& progress,
+                    const AbortCheck& abort_check) {
+  Driver driver(scenario, target, hot_packets, start_ns, progress, abort_check);
   return driver.Run();
 }
 

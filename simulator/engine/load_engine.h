@@ -34,18 +34,25 @@ struct Progress {
 struct LoadOutcome {
   RunStats stats;
   Observed observed;
-  double load_seconds = 0;
+  double load_seconds = 0;  // The plan's length, or how long the load ran before an abort.
+  std::string aborted_by;   // The abort_on_fail check's verdict that stopped the load, if any.
 };
+
+// Asked once a second on the load's thread with the stats so far and the seconds elapsed: a
+// non-empty answer stops the load (no more arrivals; journeys in flight finish) and says why.
+using AbortCheck = std::function<std::string(const RunStats& stats, double elapsed_s)>;
 
 // Creates what the flows need before the load: the rain round at rp-mock (b2c) and the hot
 // packets, paid and active (hot). Synchronous. Unavailable when the server or mock refuses.
 Status PrepareFixtures(const Scenario& scenario, const Target& target,
                        std::vector<ObservedPacket>* hot_packets);
 
-// Runs every phase; `progress` is called on this thread once a second. start_ns (MonotonicNs)
-// is the load's time zero, shared with the fault timeline and the metrics scraper.
+// Runs every phase; `progress` and `abort_check` (may be empty) are called on this thread once
+// a second. start_ns (MonotonicNs) is the load's time zero, shared with the fault timeline and
+// the metrics scraper.
 LoadOutcome RunLoad(const Scenario& scenario, const Target& target,
                     const std::vector<ObservedPacket>& hot_packets, int64_t start_ns,
-                    const std::function<void(const Progress&)>& progress);
+                    const std::function<void(const Progress&)>& progress,
+                    const AbortCheck& abort_check = {});
 
 }  // namespace rp::sim

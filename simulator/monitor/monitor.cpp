@@ -2,8 +2,11 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
+#include <set>
+#include <sstream>
 
 #include "common/clock.h"
 #include "common/prometheus_text.h"
@@ -46,11 +49,17 @@ const std::vector<std::string>& MetricsScraper::Columns() {
 }
 
 MetricsScraper::MetricsScraper(std::string host, std::vector<int> ports, int64_t start_ns,
-                               int64_t interval_ms)
+                               int64_t interval_ms, std::vector<std::string> extra_series)
     : host_(std::move(host)),
       ports_(std::move(ports)),
       start_ns_(start_ns),
-      interval_ms_(interval_ms) {
+      interval_ms_(interval_ms),
+      columns_(Columns()) {
+  for (std::string& name : extra_series) {
+    if (std::find(columns_.begin(), columns_.end(), name) == columns_.end()) {
+      columns_.push_back(std::move(name));
+    }
+  }
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -80,20 +89,47 @@ void MetricsScraper::Loop() {
     }
     MetricsRow row;
     row.elapsed_s = ElapsedS(start_ns_);
-    row.values.assign(Columns().size(), 0);
+    row.values.assign(columns_.size(), 0);
     for (auto& client : clients) {
       auto r = client->Get("/metrics");
       if (!r || r->status != 200) continue;
       auto samples = prom::ParseText(r->body);
       if (!samples.ok()) continue;
       ++row.instances_up;
-      for (size_t i = 0; i < Columns().size(); ++i) {
-        row.values[i] += prom::Sum(*samples, Columns()[i]);
+      for (size_t i = 0; i < columns_.size(); ++i) {
+        row.values[i] += prom::Sum(*samples, columns_[i]);
       }
     }
     row.up = row.instances_up > 0;
+    std::lock_guard<std::mutex> lock(mu_);
     rows_.push_back(std::move(row));
   }
+}
+
+std::vector<MetricsRow> MetricsScraper::Snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return rows_;
+}
+
+Result<std::vector<std::string>> ExposedSeries(const std::string& host, int port) {
+  httplib::Client client(host, port);
+  client.set_connection_timeout(2, 0);
+  client.set_read_timeout(5, 0);
+  auto r = client.Get("/metrics");
+  if (!r || r->status != 200) {
+    return Status(Error::kServiceUnreachable,
+                  "GET /metrics on " + host + ":" + std::to_string(port) + " did not answer 200");
+  }
+  std::set<std::string> names;
+  std::istringstream lines(r->body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("# TYPE ", 0) == 0) {
+      names.insert(line.substr(7, line.find(' ', 7) - 7));
+    } else if (!line.empty() && line[0] != '#') {
+      names.insert(line.substr(0, line.find_first_of("{ ")));
+    }
+  }
+  return std::vector<std::string>(names.begin(), names.end());
 }
 
 FaultTimeline::FaultTimeline(std::vector<Fault> faults, SystemUnderTest* system, int64_t start_ns)

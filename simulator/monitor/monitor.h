@@ -29,15 +29,20 @@ struct MetricsRow {
 
 class MetricsScraper {
  public:
-  // The series kept (column order of server_metrics.csv).
+  // The series always kept (the first columns of server_metrics.csv).
   static const std::vector<std::string>& Columns();
 
+  // extra_series: more series to keep after Columns() (those a scenario's checks name).
   MetricsScraper(std::string host, std::vector<int> ports, int64_t start_ns,
-                 int64_t interval_ms = 1000);
+                 int64_t interval_ms = 1000, std::vector<std::string> extra_series = {});
   ~MetricsScraper() { Stop(); }
   void Stop();
+  // Columns() then the extra series: the names of every row's values.
+  const std::vector<std::string>& columns() const { return columns_; }
   // Call after Stop().
   const std::vector<MetricsRow>& rows() const { return rows_; }
+  // A copy of the rows so far; thread-safe, for checks evaluated during the run.
+  std::vector<MetricsRow> Snapshot() const;
 
  private:
   void Loop();
@@ -45,12 +50,17 @@ class MetricsScraper {
   std::vector<int> ports_;
   int64_t start_ns_;
   int64_t interval_ms_;
-  std::vector<MetricsRow> rows_;
-  std::mutex mu_;
+  std::vector<std::string> columns_;
+  std::vector<MetricsRow> rows_;  // Appended under mu_.
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
   std::thread thread_;
 };
+
+// The names a server's /metrics declares (# TYPE lines) or samples, from one GET; Unavailable
+// when it does not answer. Checks on server series are validated against it before the load.
+Result<std::vector<std::string>> ExposedSeries(const std::string& host, int port);
 
 struct FaultRecord {
   double planned_s = 0;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "simulator/checks/evaluate.h"
 #include "simulator/engine/load_engine.h"
 #include "simulator/monitor/monitor.h"
 #include "simulator/scenario/scenario.h"
@@ -21,41 +22,32 @@
 
 namespace rp::sim {
 
-struct CheckResult {
-  std::string check;
-  bool passed = false;
-  double actual = 0;
-  std::string detail;  // e.g. "p99(claim) = 61.2 ms, limit 50 ms (22% over)".
-};
-
 struct RunReport {
   const Scenario* scenario = nullptr;
-  std::string target;              // The server URL.
-  bool system_started = true;      // false with --target: scheme, ledger, instances unknown.
-  std::string started_at;          // RFC 3339 UTC.
-  double healthz_ceiling_rps = 0;  // Same run, same machine: the normaliser for regressions.
+  std::string target;                // The server URL.
+  bool system_started = true;        // false with --target: scheme, ledger, instances unknown.
+  std::string started_at;            // RFC 3339 UTC.
+  int64_t load_started_unix_ms = 0;  // Wall clock at the load's second 0 (the CSVs' `time`).
+  double healthz_ceiling_rps = 0;    // Same run, same machine: the normaliser for regressions.
   const LoadOutcome* load = nullptr;
   const VerificationReport* verification = nullptr;
   std::vector<FaultRecord> faults;
   std::vector<MetricsRow> server_metrics;
+  std::vector<std::string> server_columns;  // Names of server_metrics' values.
   std::vector<CheckResult> checks;
   bool passed = false;  // Verification ok and every check passed.
 };
 
-// Evaluates the scenario's checks against the load, the verification and the server's figures
-// scraped during the run (the server.* checks).
-std::vector<CheckResult> EvaluateChecks(const Scenario& scenario, const LoadOutcome& load,
-                                        const VerificationReport& verification,
-                                        const std::vector<MetricsRow>& server_metrics = {});
+// summary.json says what it is and which version of its layout it follows (docs/scenarios.md
+// documents every field). The version grows when a field changes meaning or goes away; new
+// fields may appear without a bump, so readers ignore what they do not know.
+inline constexpr const char* kSummarySchema = "redpacket-lab/rp-sim-summary";
+inline constexpr int kSummarySchemaVersion = 2;
 
 // summary.json's content.
 nlohmann::json SummaryJson(const RunReport& report);
 
 // Writes the five files into dir (created). Internal on an I/O error.
 Status WriteResults(const std::string& dir, const RunReport& report);
-
-// The increase of a counter over the run from scraped rows, tolerating restarts (a counter that
-// drops restarted from zero).
-double CounterIncrease(const std::vector<MetricsRow>& rows, size_t column);
 
 }  // namespace rp::sim

@@ -67,9 +67,10 @@ std::vector<results::TimeseriesRow> TimeseriesRows(const LoadOutcome& load) {
   return rows;
 }
 
-results::ServerMetricsTable MetricsTable(const std::vector<MetricsRow>& rows) {
+results::ServerMetricsTable MetricsTable(const std::vector<MetricsRow>& rows,
+                                         const std::vector<std::string>& columns) {
   results::ServerMetricsTable t;
-  t.metrics = MetricsScraper::Columns();
+  t.metrics = columns.empty() ? MetricsScraper::Columns() : columns;
   for (const MetricsRow& r : rows) t.rows.push_back({r.elapsed_s, r.instances_up, r.values});
   return t;
 }
@@ -159,11 +160,12 @@ Status WriteResults(const std::string& dir, const RunReport& report) {
   const json summary = SummaryJson(report);
   std::ofstream(dir + "/" + results::kSummaryFile) << summary.dump(2) << '\n';
   std::ofstream ts(dir + "/" + results::kTimeseriesFile);
-  results::WriteTimeseries(ts, TimeseriesRows(*report.load));
+  results::WriteTimeseries(ts, TimeseriesRows(*report.load), report.load_started_unix_ms);
   std::ofstream sm(dir + "/" + results::kServerMetricsFile);
-  results::WriteServerMetrics(sm, MetricsTable(report.server_metrics));
+  results::WriteServerMetrics(sm, MetricsTable(report.server_metrics, report.server_columns),
+                              report.load_started_unix_ms);
   std::ofstream fa(dir + "/" + results::kFaultsFile);
-  results::WriteFaults(fa, FaultRows(report.faults));
+  results::WriteFaults(fa, FaultRows(report.faults), report.load_started_unix_ms);
   std::ofstream md(dir + "/" + results::kReportFile);
   WriteReport(md, summary);
   if (!ts || !sm || !fa || !md) return Internal("writing the results in " + dir + " failed");

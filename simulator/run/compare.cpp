@@ -111,6 +111,7 @@ void PrintSummary(const json& s, const std::string& out_dir) {
 int RunCompare(const CompareOptions& o) {
   const std::string dir = OutDir(o.run, "compare");
   json rows = json::array();
+  std::vector<json> summaries;
   int worst = 0;
   for (const std::string& scheme : o.schemes) {
     RunOptions run = o.run;
@@ -121,6 +122,7 @@ int RunCompare(const CompareOptions& o) {
     if (rc == 2) return 2;
     worst = std::max(worst, rc);
     rows.push_back(Figures(summary));
+    summaries.push_back(std::move(summary));
   }
   std::ofstream(dir + "/compare.json")
       << json{{"scenario", o.run.scenario_path}, {"schemes", rows}}.dump(2) << "\n";
@@ -129,7 +131,7 @@ int RunCompare(const CompareOptions& o) {
   std::ifstream md(dir + "/compare.md");
   std::cout << md.rdbuf();
   std::printf("\ncompare: %s/compare.md and compare.json\n", dir.c_str());
-  return worst;
+  return WriteJUnitIfAsked(o.run, summaries, worst);
 }
 
 int RunRegress(const RegressOptions& o) {
@@ -141,6 +143,7 @@ int RunRegress(const RegressOptions& o) {
   }
   const std::string dir = OutDir(o.run, "regress");
   json rows = json::array();
+  std::vector<json> summaries;
   std::vector<std::string> failures;
   for (const json& base : baseline["schemes"]) {
     RunOptions run = o.run;
@@ -151,6 +154,7 @@ int RunRegress(const RegressOptions& o) {
     if (rc == 2) return 2;
     const json now = Figures(summary);
     rows.push_back(now);
+    summaries.push_back(summary);
     const std::string who = run.claim_scheme + ": ";
     if (rc != 0) failures.push_back(who + "the run failed its checks or verification");
     const double rate = now["claims_per_s_per_ceiling"],
@@ -186,7 +190,7 @@ int RunRegress(const RegressOptions& o) {
               failures.empty() ? "no regression" : "REGRESSION");
   for (const std::string& f : failures) std::printf("  %s\n", f.c_str());
   std::printf("regress: %s/regress.md\n", dir.c_str());
-  return failures.empty() ? 0 : 1;
+  return WriteJUnitIfAsked(o.run, summaries, failures.empty() ? 0 : 1);
 }
 
 }  // namespace rp::sim

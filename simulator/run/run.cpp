@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -16,6 +18,7 @@
 #include "common/process.h"
 #include "simulator/engine/load_engine.h"
 #include "simulator/monitor/monitor.h"
+#include "simulator/results/junit.h"
 #include "simulator/results/results.h"
 #include "simulator/run/run_internal.h"
 #include "simulator/system/system.h"
@@ -149,6 +152,7 @@ std::vector<CheckResult> PlanChecks(const Scenario& s, const LoadOutcome& load,
   const int64_t offered = load.stats.arrivals(), dropped = load.stats.dropped();
   if (offered > 0) {
     CheckResult c;
+    c.kind = "plan";
     char text[64];
     std::snprintf(text, sizeof text, "dropped_arrivals <= %g%%", s.load.dropped_percent_max);
     c.check = text;
@@ -163,9 +167,17 @@ std::vector<CheckResult> PlanChecks(const Scenario& s, const LoadOutcome& load,
                (c.passed ? "" : "; the load this scenario plans did not happen");
     out.push_back(std::move(c));
   }
+  if (!load.aborted_by.empty()) {
+    CheckResult c;
+    c.kind = "plan";
+    c.check = "the load ran its whole plan";
+    c.detail = "the load was aborted: " + load.aborted_by;
+    out.push_back(std::move(c));
+  }
   for (size_t i = 0; i < s.faults.size(); ++i) {
     const Fault& f = s.faults[i];
     CheckResult c;
+    c.kind = "plan";
     char at[32];
     std::snprintf(at, sizeof at, "%.1f", f.at_s);
     c.check = "fault " + f.action + " at " + at + " s applied";
@@ -178,8 +190,51 @@ std::vector<CheckResult> PlanChecks(const Scenario& s, const LoadOutcome& load,
   return out;
 }
 
+// Every server series a check names must be on the server's /metrics before the load starts,
+// so a typo is found now and not as "was not scraped" after the run.
+Status CheckSeriesExist(const Scenario& s, const Target& t) {
+  const std::vector<std::string> wanted = SeriesNamedByChecks(s);
+  if (wanted.empty()) return Status::Ok();
+  Result<std::vector<std::string>> exposed = ExposedSeries(t.host, t.port);
+  if (!exposed.ok()) return exposed.status();
+  for (const std::string& name : wanted) {
+    if (std::find(exposed->begin(), exposed->end(), name) != exposed->end()) continue;
+    std::string alike;
+    for (const std::string& e : *exposed) {
+      if (e.rfind(name.substr(0, std::min<size_t>(name.size(), 6)), 0) == 0) {
+        alike += (alike.empty() ? "" : ", ") + e;
+      }
+    }
+    return Status(Error::kBadCheck, "a check names the series " + name +
+                                        ", which the server's /metrics does not have" +
+                                        (alike.empty() ? "" : " (it has " + alike + ")"));
+  }
+  return Status::Ok();
+}
+
+// The abort_on_fail checks, once a second on the load's thread, against the stats so far and a
+// snapshot of the scrapes.
+AbortCheck AbortOnFail(const Scenario& s, const MetricsScraper& scraper) {
+  bool any = false;
+  for (const CheckSpec& c : s.checks) any = any || c.abort_on_fail;
+  if (!any) return {};
+  return [&s, &scraper](const RunStats& stats, double elapsed_s) -> std::string {
+    const std::vector<MetricsRow> rows = scraper.Snapshot();
+    CheckInputs in{&s, &stats, elapsed_s, nullptr, &rows, &scraper.columns()};
+    std::optional<CheckResult> failed = FirstAbortingCheck(in, elapsed_s);
+    if (!failed) return "";
+    char at[32];
+    std::snprintf(at, sizeof at, "%.0f", elapsed_s);
+    return "check '" + failed->check + "' failed at " + at + " s (" + failed->detail + ")";
+  };
+}
+
 int Execute(const RunOptions& o, const Scenario& s, const Target& t, SystemUnderTest* system,
             LoadOutcome* load, VerificationReport* verification, RunReport* report) {
+  if (Status st = CheckSeriesExist(s, t); !st.ok()) {
+    std::cerr << "rp-sim: " << s.path << ": " << st.message() << "\n";
+    return 2;
+  }
   report->healthz_ceiling_rps = MeasureCeiling(t);
   std::vector<ObservedPacket> hot;
   if (Status st = PrepareFixtures(s, t, &hot); !st.ok()) {
@@ -187,14 +242,23 @@ int Execute(const RunOptions& o, const Scenario& s, const Target& t, SystemUnder
     return 2;
   }
   const int64_t start_ns = MonotonicNs();
+  report->load_started_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count();
   auto scraper = std::make_unique<MetricsScraper>(
-      t.host, system ? system->instance_ports() : std::vector<int>{t.port}, start_ns);
+      t.host, system ? system->instance_ports() : std::vector<int>{t.port}, start_ns, 1000,
+      SeriesNamedByChecks(s));
   auto faults = std::make_unique<FaultTimeline>(s.faults, system, start_ns);
   const bool tty = !o.quiet && isatty(STDOUT_FILENO);
-  *load = RunLoad(s, t, hot, start_ns, [&](const Progress& p) {
-    if (!o.quiet) PrintProgress(p, tty);
-  });
+  *load = RunLoad(
+      s, t, hot, start_ns,
+      [&](const Progress& p) {
+        if (!o.quiet) PrintProgress(p, tty);
+      },
+      AbortOnFail(s, *scraper));
   if (tty) std::printf("\n");
+  if (!load->aborted_by.empty())
+    std::printf("rp-sim: load aborted: %s\n", load->aborted_by.c_str());
   faults->Stop();
   report->faults = faults->records();
   std::printf("rp-sim: load done; verifying (waiting for expiries, refunds and transfers)\n");
@@ -203,9 +267,11 @@ int Execute(const RunOptions& o, const Scenario& s, const Target& t, SystemUnder
   *verification = Verify(load->observed, t, vo);
   scraper->Stop();
   report->server_metrics = scraper->rows();
+  report->server_columns = scraper->columns();
   report->load = load;
   report->verification = verification;
-  report->checks = EvaluateChecks(s, *load, *verification, report->server_metrics);
+  report->checks = EvaluateChecks({&s, &load->stats, load->load_seconds, verification,
+                                   &report->server_metrics, &report->server_columns});
   for (CheckResult& c : PlanChecks(s, *load, report->faults))
     report->checks.push_back(std::move(c));
   report->passed = verification->ok;
@@ -276,7 +342,19 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
 }
 
 int RunScenario(const RunOptions& options) {
-  return RunOnce(options, nullptr);
+  nlohmann::json summary;
+  const int rc = RunOnce(options, &summary);
+  return rc == 2 ? rc : WriteJUnitIfAsked(options, {summary}, rc);
+}
+
+int WriteJUnitIfAsked(const RunOptions& o, const std::vector<nlohmann::json>& summaries, int rc) {
+  if (o.junit_path.empty()) return rc;
+  if (Status st = WriteJUnit(o.junit_path, summaries); !st.ok()) {
+    std::cerr << "rp-sim: " << st.ToString() << "\n";
+    return 2;
+  }
+  std::printf("rp-sim: JUnit XML: %s\n", o.junit_path.c_str());
+  return rc;
 }
 
 }  // namespace rp::sim

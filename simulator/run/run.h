@@ -30,6 +30,7 @@ struct RunOptions {
   std::string ledger;        // Empty: the scenario's system.ledger (sqlite | postgres).
   int instances = 0;         // 0: the scenario's system.instances.
   bool quiet = false;        // No progress lines.
+  std::string junit_path;    // Non-empty: a JUnit XML file of the checks and the verification.
   // Internal hooks (rp-sim capacity): edit the scenario after it is read and the overrides are
   // applied; see the load and the results folder once it is written.
   std::function<void(Scenario&)> edit_scenario;

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "simulator/run/run.h"
 
@@ -10,6 +11,11 @@ namespace rp::sim {
 
 // One run; *summary (if not null) receives summary.json's content. Exit code as RunScenario.
 int RunOnce(const RunOptions& options, nlohmann::json* summary);
+
+// Writes options.junit_path (when set) from the summaries; returns rc, or 2 when the file could
+// not be written.
+int WriteJUnitIfAsked(const RunOptions& options, const std::vector<nlohmann::json>& summaries,
+                      int rc);
 
 // The end-of-run summary on stdout: verdict, per-op table, checks, verification, where results are.
 void PrintSummary(const nlohmann::json& summary, const std::string& out_dir);

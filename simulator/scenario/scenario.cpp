@@ -151,6 +151,42 @@ void CheckOperation(const CheckSpec& c, const FlowSpec& f, const YAML::Node& whe
   }
 }
 
+// One entry of `checks`: a string, or a map {check, abort_on_fail, delay_abort_eval_s}.
+CheckSpec ReadCheck(const YAML::Node& n, const Scenario& s) {
+  bool abort_on_fail = false;
+  double delay_s = 0;
+  // Not `text = m.Get(...)`: assigning to a yaml-cpp Node rewrites the node it refers to.
+  const YAML::Node text = n.IsMap() ? n["check"] : n;
+  if (n.IsMap()) {
+    Map m(n, "a check");
+    if (!text) Fail(n, "a check written as a map needs 'check'");
+    m.ReadBool("abort_on_fail", abort_on_fail);
+    m.Read<double>("delay_abort_eval_s", delay_s, 0, 86400);
+    m.RejectUnknown({"check", "abort_on_fail", "delay_abort_eval_s"});
+  }
+  if (!text.IsScalar()) Fail(n, "a check is a string like \"p99(claim) < 50ms\" or a map");
+  Result<CheckSpec> check = ParseCheck(text.as<std::string>());
+  if (!check.ok()) Fail(text, check.status().message());
+  if (!check->op.empty()) CheckOperation(*check, s.flows, text);
+  double start_s = 0, end_s = 0;
+  if (!check->phase.empty() && !PhaseWindow(s.load.phases, check->phase, &start_s, &end_s)) {
+    std::string names;
+    for (const Phase& p : s.load.phases) names += (names.empty() ? "" : ", ") + p.name;
+    Fail(text, "check '" + check->text + "' names no load phase (" + names + ")");
+  }
+  check->abort_on_fail = abort_on_fail;
+  check->delay_abort_eval_s = delay_s;
+  if (abort_on_fail && (check->source == CheckSource::kRecon || check->metric == "recovery_s")) {
+    Fail(n, "check '" + check->text + "' is known only after the load: it cannot abort_on_fail");
+  }
+  return *check;
+}
+
+void ReadChecks(const YAML::Node& n, Scenario& s) {
+  if (!n.IsSequence()) Fail(n, "checks must be a list");
+  for (const auto& c : n) s.checks.push_back(ReadCheck(c, s));
+}
+
 void ReadSystem(const Map& m, SystemSpec& s) {
   m.ReadString("claim_scheme", s.claim_scheme, ClaimSchemeNames());
   m.ReadString("subsidy_mode", s.subsidy_mode, {"sync", "async", "hybrid"});
@@ -325,15 +361,7 @@ Scenario Read(const YAML::Node& root, const std::string& path) {
   if (!m.Get("flows")) Fail(root, "the scenario needs a flows section");
   ReadFlows(Map(m.Get("flows"), "flows"), s.flows);
   if (YAML::Node n = m.Get("faults")) ReadFaults(n, s.faults);
-  if (YAML::Node n = m.Get("checks")) {
-    if (!n.IsSequence()) Fail(n, "checks must be a list of strings");
-    for (const auto& c : n) {
-      Result<CheckSpec> check = ParseCheck(c.as<std::string>());
-      if (!check.ok()) Fail(c, check.status().message());
-      if (!check->op.empty()) CheckOperation(*check, s.flows, c);
-      s.checks.push_back(*check);
-    }
-  }
+  if (YAML::Node n = m.Get("checks")) ReadChecks(n, s);
   m.RejectUnknown(
       {"name", "description", "seed", "system", "users", "load", "flows", "faults", "checks"});
   if (s.name.empty()) Fail(root, "the scenario needs a name");
@@ -422,80 +450,18 @@ void Scenario::ScaleTo(int64_t duration_s) {
   for (Fault& fault : faults) fault.at_s = std::min(fault.at_s * f, std::max(0.0, end - 0.5));
 }
 
-// A small hand parser: std::regex trips GCC 12's -Wmaybe-uninitialized under the sanitizers.
-Result<CheckSpec> ParseCheck(const std::string& text) {
-  auto bad = [&text](const std::string& why) {
-    return Status(Error::kBadCheck, "check '" + text + "' " + why +
-                                        " (like 'p99(claim) < 50ms', 'error_rate(claim) < "
-                                        "0.5%', 'throughput(claim) > 100', 'recon.drift == 0')");
-  };
-  std::string t;
-  for (char c : text) {
-    if (c != ' ' && c != '\t') t += c;
-  }
-  CheckSpec c;
-  c.text = text;
-  size_t i = 0;
-  while (i < t.size() && (std::isalpha(static_cast<unsigned char>(t[i])) || t[i] == '_' ||
-                          t[i] == '.' || std::isdigit(static_cast<unsigned char>(t[i])))) {
-    ++i;
-  }
-  c.metric = t.substr(0, i);
-  static const std::set<std::string> kPerOp = {
-      "p50",          "p90",          "p99",          "max",          "error_rate",
-      "throughput",   "count",        "admitted_p50", "admitted_p90", "admitted_p99",
-      "admitted_max", "refused_rate", "degraded",     "recovery_s"};
-  if (kPerOp.count(c.metric)) {
-    const size_t close = t.find(')', i);
-    if (i >= t.size() || t[i] != '(' || close == std::string::npos || close == i + 1) {
-      return bad("needs an operation in parentheses");
+bool PhaseWindow(const std::vector<Phase>& phases, const std::string& name, double* start_s,
+                 double* end_s) {
+  int64_t at_s = 0;
+  for (const Phase& p : phases) {
+    if (p.name == name) {
+      *start_s = static_cast<double>(at_s);
+      *end_s = static_cast<double>(at_s + p.duration_s);
+      return true;
     }
-    c.op = t.substr(i + 1, close - i - 1);
-    if (c.op.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos) {
-      return bad("has a bad operation name");
-    }
-    i = close + 1;
-  } else if (c.metric.rfind("server.", 0) == 0) {
-    static const std::set<std::string> kServer = {"limit_refusals",     "limit_shadow_refusals",
-                                                  "degraded_answers",   "breakers_open_max",
-                                                  "breakers_open_last", "scheme_fallbacks",
-                                                  "redis_errors",       "db_busy_retries",
-                                                  "commits_per_claim",  "claims"};
-    if (!kServer.count(c.metric.substr(7))) {
-      std::string known;
-      for (const std::string& k : kServer) known += (known.empty() ? "server." : ", server.") + k;
-      return bad("names no server figure (" + known + ")");
-    }
-  } else if (c.metric != "recon.drift" && c.metric != "recon.discrepancies") {
-    return bad("is not a known metric");
+    at_s += p.duration_s;
   }
-  for (const char* op : {"<=", ">=", "==", "<", ">"}) {
-    if (t.compare(i, std::string(op).size(), op) == 0) {
-      c.comparison = op;
-      i += c.comparison.size();
-      break;
-    }
-  }
-  if (c.comparison.empty()) return bad("needs one of < <= > >= ==");
-  char* end = nullptr;
-  const std::string rest = t.substr(i);
-  c.threshold = std::strtod(rest.c_str(), &end);
-  if (end == rest.c_str() || !std::isfinite(c.threshold) || c.threshold < 0) {
-    return bad("needs a non-negative number");
-  }
-  const std::string unit = end;
-  const bool latency =
-      c.metric[0] == 'p' || c.metric == "max" || c.metric.rfind("admitted_", 0) == 0;
-  const bool percent = c.metric == "error_rate" || c.metric == "refused_rate";
-  if (latency                    ? unit != "ms"
-      : percent                  ? unit != "%"
-      : c.metric == "recovery_s" ? unit != "s"
-                                 : !unit.empty() && unit != "/s") {
-    return Status(Error::kBadCheck, "check '" + text +
-                                        "': latencies are in ms, error_rate and refused_rate "
-                                        "in %, recovery_s in s");
-  }
-  return c;
+  return false;
 }
 
 Result<Scenario> LoadScenario(const std::string& path) {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "simulator/checks/check.h"
 
 namespace rp::sim {
 
@@ -118,16 +119,6 @@ struct Fault {
   int line = 0;      // Where it is in the scenario file, for messages.
 };
 
-// A threshold, e.g. "p99(claim) < 50ms". metric: p50 | p90 | p99 | max (ms), error_rate (%),
-// throughput (per second), recon.drift (cents), recon.discrepancies, count.
-struct CheckSpec {
-  std::string text;
-  std::string metric;
-  std::string op;          // The operation for per-operation metrics.
-  std::string comparison;  // < | <= | > | >= | ==
-  double threshold = 0;
-};
-
 struct Scenario {
   std::string path;
   std::string name;
@@ -156,7 +147,9 @@ Result<Scenario> LoadScenario(const std::string& path);
 // whoever changes the system afterwards (rp-sim's --ledger/--instances/--claim-scheme).
 Status CheckSystemFits(const Scenario& s);
 
-// Parses one check such as "p99(claim) < 50ms" or "error_rate(claim) < 0.5%".
-Result<CheckSpec> ParseCheck(const std::string& text);
+// [start_s, end_s) of the named phase in the plan (seconds from the load's start); false when
+// no phase has that name.
+bool PhaseWindow(const std::vector<Phase>& phases, const std::string& name, double* start_s,
+                 double* end_s);
 
 }  // namespace rp::sim

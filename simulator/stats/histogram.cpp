@@ -31,11 +31,14 @@ int64_t LatencyHistogram::BucketHigh(int bucket) {
 }
 
 void LatencyHistogram::Record(int64_t value_us) {
+  value_us = std::max<int64_t>(0, value_us);  // A clock step back is not a negative latency.
   const int b = BucketOf(value_us);
   if (static_cast<size_t>(b) >= counts_.size()) counts_.resize(static_cast<size_t>(b) + 1, 0);
   ++counts_[static_cast<size_t>(b)];
   ++count_;
   max_us_ = std::max(max_us_, value_us);
+  min_us_ = std::min(min_us_, value_us);
+  sum_us_ += value_us;
 }
 
 void LatencyHistogram::Merge(const LatencyHistogram& other) {
@@ -43,6 +46,8 @@ void LatencyHistogram::Merge(const LatencyHistogram& other) {
   for (size_t i = 0; i < other.counts_.size(); ++i) counts_[i] += other.counts_[i];
   count_ += other.count_;
   max_us_ = std::max(max_us_, other.max_us_);
+  min_us_ = std::min(min_us_, other.min_us_);
+  sum_us_ += other.sum_us_;
 }
 
 int64_t LatencyHistogram::ValueAtQuantile(double q) const {
