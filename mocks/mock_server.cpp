@@ -173,6 +173,29 @@ void MockServer::RegisterAdmin() {
   http_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     Reply(res, 200, {{"status", "ok"}});
   });
+  SwitchBoard* board = switches_.get();
+  metrics_.AddCollector([board](metrics::Writer& w) {
+    for (const auto& [where, n] : board->Counts()) {
+      const metrics::Labels at{{"service", where.first}, {"endpoint", where.second}};
+      w.Counter("rp_mock_calls_total", "Calls to each mock service endpoint", n.calls, at);
+      const std::pair<const char*, int64_t> faults[] = {{"latency", n.latency},
+                                                        {"down", n.down},
+                                                        {"error", n.error},
+                                                        {"timeout", n.timeout},
+                                                        {"duplicate", n.duplicate}};
+      for (const auto& [kind, count] : faults) {
+        metrics::Labels labels = at;
+        labels["fault"] = kind;
+        w.Counter("rp_mock_faults_injected_total",
+                  "Faults the switches injected, by kind (latency, down, error, timeout, "
+                  "duplicate callback)",
+                  static_cast<double>(count), labels);
+      }
+    }
+  });
+  http_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics_.Render(), "text/plain; version=0.0.4");
+  });
 }
 
 }  // namespace rp::mock

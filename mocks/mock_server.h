@@ -1,5 +1,6 @@
 // MockServer: one rp-mock process — payment, wallet, reward and social services on one
-// cpp-httplib server, their switches, and the admin API (/admin/switches, /admin/rounds).
+// cpp-httplib server, their switches, the admin API (/admin/switches, /admin/rounds) and
+// /metrics (calls and injected faults per service and endpoint, Prometheus text).
 // Configured per the shared facts (TCP_NODELAY, a large keep-alive count, a thread pool sized
 // for the expected connections). /admin/* needs no credentials: a test double on loopback.
 #pragma once
@@ -11,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/metrics.h"
 #include "mocks/payment.h"
 #include "mocks/reward.h"
 #include "mocks/switches.h"
@@ -50,6 +52,11 @@ class MockServer {
   void RegisterSocial();
 
   MockConfig config_;
+  // /metrics: rp_mock_calls_total and rp_mock_faults_injected_total per service and endpoint,
+  // so one Prometheus sees both sides of a run (what the server called, what was injected).
+  metrics::Hub metrics_;
+  prometheus::Family<prometheus::Counter>* calls_ = nullptr;
+  prometheus::Family<prometheus::Counter>* faults_ = nullptr;
   std::unique_ptr<SwitchBoard> switches_;
   std::unique_ptr<PaymentService> payment_;
   std::unique_ptr<RewardService> reward_;

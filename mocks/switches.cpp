@@ -35,6 +35,25 @@ int64_t SwitchBoard::UniformInt(int64_t lo, int64_t hi) {
 
 Fault SwitchBoard::Decide(const std::string& service, const std::string& endpoint) {
   std::lock_guard<std::mutex> lock(mu_);
+  const Fault f = DecideLocked(service, endpoint);
+  DecisionCounts& n = counts_[{service, endpoint}];
+  ++n.calls;
+  // As the services apply them: down wins over error, error over timeout.
+  n.latency += f.delay_ms > 0 ? 1 : 0;
+  n.down += f.down ? 1 : 0;
+  n.error += f.error && !f.down ? 1 : 0;
+  n.timeout += f.timeout && !f.down && !f.error ? 1 : 0;
+  n.duplicate += f.duplicate && !f.down && !f.error ? 1 : 0;
+  return f;
+}
+
+std::map<std::pair<std::string, std::string>, SwitchBoard::DecisionCounts> SwitchBoard::Counts()
+    const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return counts_;
+}
+
+Fault SwitchBoard::DecideLocked(const std::string& service, const std::string& endpoint) {
   auto it = switches_.find({service, endpoint});
   if (it == switches_.end()) it = switches_.find({service, "*"});
   Fault f;

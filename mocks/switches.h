@@ -37,15 +37,25 @@ class SwitchBoard {
   void Set(const Switch& s);
   void Reset();
   nlohmann::json List() const;
-  // Rolls the dice for one request to service/endpoint.
+  // Rolls the dice for one request to service/endpoint, and counts the call and what it got.
   Fault Decide(const std::string& service, const std::string& endpoint);
+
+  // Calls and injected faults per (service, endpoint) since the start (Reset keeps them: they
+  // are counters). Endpoints are the services' own names, so the map is bounded by the code.
+  struct DecisionCounts {
+    int64_t calls = 0, latency = 0, down = 0, error = 0, timeout = 0, duplicate = 0;
+  };
+  std::map<std::pair<std::string, std::string>, DecisionCounts> Counts() const;
   // Uniform [0,1) from the shared seeded RNG (for the services' own random choices).
   double Uniform();
   int64_t UniformInt(int64_t lo, int64_t hi);
 
  private:
+  Fault DecideLocked(const std::string& service, const std::string& endpoint);
+
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, Switch> switches_;
+  std::map<std::pair<std::string, std::string>, DecisionCounts> counts_;
   std::mt19937_64 rng_;
 };
 

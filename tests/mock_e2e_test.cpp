@@ -117,6 +117,19 @@ TEST_F(MockE2eTest, FlakyWalletAndDuplicatedCallbacksStillTransferEachClaimOnce)
   for (const auto& [user, cents] : won) {  // Every claimer was credited exactly once.
     EXPECT_EQ(mock_->Get("/wallet/balance/" + std::to_string(user))["balance_cents"], cents);
   }
+  // Both sides of the run on /metrics, each clean for Prometheus' own checker after traffic,
+  // faults, retries and breaker transitions (every family with its labels has appeared).
+  EXPECT_EQ(PromtoolProblems(MetricsText()), "");
+  const std::string mock_metrics = mock_->GetText("/metrics");
+  EXPECT_EQ(PromtoolProblems(mock_metrics), "");
+  EXPECT_NE(mock_metrics.find("rp_mock_calls_total{endpoint=\"transfers\",service=\"wallet\"}"),
+            std::string::npos)
+      << mock_metrics;
+  EXPECT_NE(
+      mock_metrics.find("rp_mock_faults_injected_total{endpoint=\"callback\",fault=\"duplicate\","
+                        "service=\"payment\"} 3"),
+      std::string::npos)
+      << mock_metrics;
 }
 
 TEST_F(MockE2eTest, TransfersWaitWhileTheWalletIsDownAndCompleteAfter) {

@@ -14,6 +14,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 
@@ -189,6 +190,30 @@ nlohmann::json MockProcess::Get(const std::string& path) {
   httplib::Client c(url_);
   auto r = c.Get(path);
   return r ? nlohmann::json::parse(r->body, nullptr, false) : nlohmann::json();
+}
+
+std::string MockProcess::GetText(const std::string& path) {
+  httplib::Client c(url_);
+  auto r = c.Get(path);
+  return r && r->status == 200 ? r->body : std::string();
+}
+
+std::string PromtoolProblems(const std::string& metrics_text) {
+  TempDir dir;
+  { std::ofstream(dir.File("metrics.txt")) << metrics_text; }
+  // promtool reads the exposition from stdin; its verdict goes to stdout/stderr.
+  auto child = ChildProcess::Spawn(
+      {"/bin/sh", "-c", "promtool check metrics < " + dir.File("metrics.txt") + " 2>&1"}, {},
+      dir.File("promtool.err"));
+  if (!child.ok()) return "promtool could not start: " + child.status().ToString();
+  std::string said;
+  for (auto line = child->ReadLine(30000); line.ok(); line = child->ReadLine(30000)) {
+    said += *line + "\n";
+  }
+  auto code = child->Wait(30000);
+  if (!code.ok()) return "promtool did not finish";
+  if (*code == 127) return "promtool is not installed (./rp setup installs Debian's prometheus)";
+  return *code == 0 ? "" : said.empty() ? "promtool failed without a word" : said;
 }
 
 void MockProcess::ResetSwitches() {

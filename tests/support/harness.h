@@ -96,6 +96,8 @@ class MockProcess {
   // POST/GET on the mock's own API; a null json when it does not answer.
   nlohmann::json Post(const std::string& path, const nlohmann::json& body);
   nlohmann::json Get(const std::string& path);
+  // GET of a text page (/metrics); empty when it does not answer 200.
+  std::string GetText(const std::string& path);
   // Sets one failure switch / clears them all (docs/mocks.md).
   void Switch(const nlohmann::json& s) { Post("/admin/switches", s); }
   void ResetSwitches();
@@ -113,6 +115,10 @@ class RedisProcess : public rp::RedisProcess {
 
 // Every packet in the ledger satisfies the conservation invariant (runs the checker).
 ::testing::AssertionResult LedgerConserves(const std::string& db_path);
+
+// Runs Debian's `promtool check metrics` on a /metrics text: an empty string when it is clean,
+// promtool's complaints (or why it could not run) otherwise.
+std::string PromtoolProblems(const std::string& metrics_text);
 
 // Polls pred every 20 ms until it holds or max_ms pass (bounded); its last answer. For state the
 // server's own threads move (async workers, breakers, rp-mock), never to hide a race.
