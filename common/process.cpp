@@ -3,13 +3,15 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <string_view>
 #include <thread>
 
@@ -17,21 +19,100 @@ extern char** environ;
 
 namespace rp {
 
+namespace {
+
+// Everything the child needs, prepared before fork: between fork and exec a child of a threaded
+// parent may only make async-signal-safe calls (no allocation, no locks).
+struct SpawnPlan {
+  std::vector<char*> args;
+  std::vector<char*> envp;
+  const char* stderr_path = nullptr;
+  int stdout_fd = -1;
+  pid_t parent = 0;
+  // Written by the spawner thread under its mutex.
+  pid_t pid = -1;
+  int fork_errno = 0;
+  bool done = false;
+};
+
+[[noreturn]] void ExecChild(const SpawnPlan& plan) {
+  // Die with the parent: a run killed hard (SIGKILL, a CI timeout) leaves nothing behind. The
+  // parent-death signal fires when the *thread* that forked exits, hence the spawner thread.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != plan.parent) _exit(127);  // The parent died before prctl took effect.
+  dup2(plan.stdout_fd, STDOUT_FILENO);
+  if (plan.stderr_path != nullptr) {
+    const int fd = open(plan.stderr_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) dup2(fd, STDERR_FILENO);
+  }
+  // The child starts with no blocked signals and default dispositions, whatever the parent
+  // blocks (rp-sim blocks SIGINT/SIGTERM to handle them on one thread).
+  for (int sig : {SIGINT, SIGTERM, SIGPIPE}) signal(sig, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  execve(plan.args[0], plan.args.data(), plan.envp.data());
+  _exit(127);
+}
+
+// One thread, alive as long as the process, that does every fork: children then die with the
+// process (PR_SET_PDEATHSIG), not with whichever thread happened to start them (rp-sim restarts
+// servers from its fault thread, which ends before the run does). Leaked on purpose: no
+// destructor may run while another thread still spawns at exit.
+class Spawner {
+ public:
+  static Spawner& Get() {
+    static Spawner* spawner = new Spawner();
+    return *spawner;
+  }
+  // fork + ExecChild on the spawner thread; the child's pid, or -1 with errno's text in *error.
+  pid_t Fork(SpawnPlan& plan, std::string* error) {
+    std::unique_lock<std::mutex> lock(mu_);
+    idle_.wait(lock, [this] { return job_ == nullptr; });
+    job_ = &plan;
+    wake_.notify_all();
+    done_.wait(lock, [&plan] { return plan.done; });
+    if (plan.pid < 0) *error = std::strerror(plan.fork_errno);
+    return plan.pid;
+  }
+
+ private:
+  Spawner() {
+    std::thread([this] { Loop(); }).detach();
+  }
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      wake_.wait(lock, [this] { return job_ != nullptr; });
+      const pid_t pid = fork();
+      if (pid == 0) ExecChild(*job_);
+      job_->pid = pid;
+      job_->fork_errno = errno;
+      job_->done = true;
+      job_ = nullptr;
+      done_.notify_all();
+      idle_.notify_all();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable wake_, done_, idle_;
+  SpawnPlan* job_ = nullptr;
+};
+
+}  // namespace
+
 Result<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>& argv,
                                          const std::vector<std::string>& env,
                                          const std::string& stderr_path) {
+  if (argv.empty() || access(argv[0].c_str(), X_OK) != 0) {
+    return Internal("spawn " + (argv.empty() ? std::string("()") : argv[0]) + ": " +
+                    std::strerror(errno));
+  }
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return Internal(std::string("pipe: ") + std::strerror(errno));
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  if (!stderr_path.empty()) {
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
-  }
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
+  SpawnPlan plan;
+  for (const std::string& a : argv) plan.args.push_back(const_cast<char*>(a.c_str()));
+  plan.args.push_back(nullptr);
   // `env` overrides what we inherit: getenv() finds the first of two same-named entries, and a
   // secret exported in the caller's shell must not replace the one a test gives its server.
   auto overridden = [&env](std::string_view inherited) {
@@ -46,30 +127,17 @@ Result<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>& argv,
     if (!overridden(*e)) env_strings.emplace_back(*e);
   }
   for (const std::string& e : env) env_strings.push_back(e);
-  std::vector<char*> envp;
-  for (std::string& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  // The child starts with no blocked signals and default dispositions, whatever the parent
-  // blocks (rp-sim blocks SIGINT/SIGTERM to handle them on one thread).
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGINT);
-  sigaddset(&defaults, SIGTERM);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, args[0], &actions, &attr, args.data(), envp.data());
-  posix_spawnattr_destroy(&attr);
-  posix_spawn_file_actions_destroy(&actions);
+  for (std::string& e : env_strings) plan.envp.push_back(e.data());
+  plan.envp.push_back(nullptr);
+  plan.stderr_path = stderr_path.empty() ? nullptr : stderr_path.c_str();
+  plan.stdout_fd = fds[1];
+  plan.parent = getpid();
+  std::string error;
+  const pid_t pid = Spawner::Get().Fork(plan, &error);
   close(fds[1]);
-  if (rc != 0) {
+  if (pid < 0) {
     close(fds[0]);
-    return Internal("spawn " + argv[0] + ": " + std::strerror(rc));
+    return Internal("spawn " + argv[0] + ": fork: " + error);
   }
   return ChildProcess(pid, fds[0]);
 }

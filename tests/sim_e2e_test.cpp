@@ -3,6 +3,9 @@
 // builds only) must fail the verification, and a bad scenario must exit 2 with file:line.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -232,6 +235,88 @@ flows:
                                "does not have (it has rp_queue_lag_seconds"),
             std::string::npos)
       << series.output;
+}
+
+// The command lines of the processes whose arguments mention `text`, postgres ones apart.
+std::vector<std::string> ProcessesMentioning(const std::string& text, bool* postgres_alive) {
+  std::vector<std::string> found;
+  *postgres_alive = false;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream in(e.path() / "cmdline");
+    std::string cmdline(std::istreambuf_iterator<char>(in), {});
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(text) == std::string::npos) continue;
+    if (cmdline.find("postgres") != std::string::npos) {
+      *postgres_alive = true;
+    } else {
+      found.push_back(cmdline);
+    }
+  }
+  return found;
+}
+
+// A run killed hard (as a CI timeout kills) leaves no server, mock or Redis behind; the
+// PostgreSQL it ran as another user is stopped by the next run, which names the folder.
+TEST(SimE2e, ARunKilledHardLeavesNothingRunning) {
+  TempDir dir;
+  std::ofstream(dir.File("long.yaml")) << R"(name: long
+seed: 5
+system: {claim_scheme: mem_lock, redis: true, ledger: postgres, packet_ttl_s: 3}
+users: {count: 1000}
+load:
+  phases:
+    - {name: p, duration_s: 120, rate: 5}
+flows:
+  c2c: {weight: 1, count: [2, 4], share_cents: [10, 50], claimers: [1, 4]}
+)";
+  const std::string tmp = "TMPDIR=" + dir.path();
+  auto sim = ChildProcess::Spawn(
+      {RP_SIM_BIN, "run", dir.File("long.yaml"), "--quiet", "--out", dir.File("r")}, {tmp},
+      dir.File("long.err"));
+  ASSERT_TRUE(sim.ok());
+  bool started = false;
+  while (!started) {
+    auto line = sim->ReadLine(120000);
+    if (!line.ok()) break;
+    started = line->find(" against http://") != std::string::npos;
+  }
+  ASSERT_TRUE(started);
+  const std::string work = dir.path() + "/rp-sim-";
+  bool postgres = false;
+  ASSERT_FALSE(ProcessesMentioning(work, &postgres).empty());  // Its server, mock and Redis.
+  sim->Signal(SIGKILL);
+  ASSERT_TRUE(sim->Wait(10000).ok());
+  std::vector<std::string> left;
+  EXPECT_TRUE(Eventually([&] {
+    left = ProcessesMentioning(work, &postgres);
+    return left.empty();
+  })) << left.front();
+  std::ofstream(dir.File("next.yaml")) << R"(name: next
+system: {claim_scheme: batched, packet_ttl_s: 2}
+users: {count: 100}
+load:
+  phases:
+    - {name: p, duration_s: 1, rate: 5}
+flows:
+  c2c: {weight: 1, count: [1, 2], share_cents: [10, 20], claimers: [1, 2]}
+)";
+  SimRun next =
+      RunSim({"run", dir.File("next.yaml"), "--quiet", "--out", dir.File("n")}, dir, {tmp});
+  EXPECT_EQ(next.exit_code, 0) << next.output;
+  EXPECT_NE(next.output.find("rp-sim: found a stale work folder " + work), std::string::npos)
+      << next.output;
+  if (postgres) {
+    EXPECT_NE(next.output.find("stopped the PostgreSQL it left running"), std::string::npos)
+        << next.output;
+  }
+  EXPECT_TRUE(Eventually([&] {
+    ProcessesMentioning(work, &postgres);
+    return !postgres;
+  }));
+  // Reported once: a third run finds nothing stale.
+  SimRun third =
+      RunSim({"run", dir.File("next.yaml"), "--quiet", "--out", dir.File("t")}, dir, {tmp});
+  EXPECT_EQ(third.output.find("stale work folder"), std::string::npos) << third.output;
 }
 
 TEST(SimE2e, ABadCommandLineExitsTwoAndHelpExitsZero) {

@@ -21,6 +21,7 @@
 #include "simulator/results/junit.h"
 #include "simulator/results/results.h"
 #include "simulator/run/run_internal.h"
+#include "simulator/run/work_dir.h"
 #include "simulator/system/system.h"
 #include "simulator/verify/verify.h"
 
@@ -113,9 +114,15 @@ namespace {
 int ResolveTarget(const RunOptions& o, const Scenario& s, Target* t,
                   std::unique_ptr<SystemUnderTest>* system, std::string* work_dir) {
   if (o.target.empty()) {
-    char tmpl[] = "/tmp/rp-sim-XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) return 2;
-    *work_dir = tmpl;
+    for (const std::string& stale : CleanUpStaleWorkDirs()) {
+      std::printf("rp-sim: found a stale work folder %s\n", stale.c_str());
+    }
+    Result<std::string> dir = MakeWorkDir();
+    if (!dir.ok()) {
+      std::cerr << "rp-sim: " << dir.status().message() << "\n";
+      return 2;
+    }
+    *work_dir = *dir;
     *system = std::make_unique<SystemUnderTest>(s, BinDir(), *work_dir);
     if (Status st = (*system)->Start(); !st.ok()) {
       std::cerr << "rp-sim: could not start the system: " << st.ToString() << "\n";
@@ -299,6 +306,12 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
   Target t;
   std::unique_ptr<SystemUnderTest> system;
   std::string work_dir;
+  struct EndAtReturn {  // However the run ends, its folder is no longer a live run's.
+    const std::string& dir;
+    ~EndAtReturn() {
+      if (!dir.empty()) EndWorkDir(dir);
+    }
+  } end_at_return{work_dir};
   if (int rc = ResolveTarget(o, s, &t, &system, &work_dir); rc != 0) return rc;
   t.run_tag = std::to_string(std::time(nullptr));
   const std::string url = "http://" + t.host + ":" + std::to_string(t.port);
