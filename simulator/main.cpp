@@ -41,6 +41,19 @@ void AddRunOptions(CLI::App* cmd, rp::sim::RunOptions& o) {
                   "Also write a JUnit XML file: one test case per check and one for the money");
 }
 
+// "a,b,c" into scheme names; false (said on stderr) for an unknown one.
+bool SchemeList(const std::string& text, std::vector<std::string>* out) {
+  std::stringstream list(text);
+  for (std::string s; std::getline(list, s, ',');) {
+    if (rp::FindClaimScheme(s) == nullptr) {
+      std::cerr << "rp-sim: unknown claim scheme '" << s << "'\n";
+      return false;
+    }
+    out->push_back(s);
+  }
+  return !out->empty();
+}
+
 int Demo(const std::string& target, rp::sim::DemoOptions options) {
   if (!rp::sim::ParseHttpUrl(target, &options.host, &options.port)) {
     std::cerr << "rp-sim: --target must look like http://HOST:PORT\n";
@@ -97,6 +110,12 @@ int main(int argc, char** argv) {
   CLI::App* compare_cmd = cli.add_subcommand("compare", "Run a scenario once per claim scheme");
   AddRunOptions(compare_cmd, compare.run);
   compare_cmd->add_option("--schemes", schemes, "Comma-separated claim schemes");
+  compare_cmd
+      ->add_option("--repeats", compare.repeats,
+                   "Runs per scheme (rotating order); medians and ranges, noise called noise")
+      ->check(CLI::Range(1, 50));
+  compare_cmd->add_flag("--saturate", compare.saturate,
+                        "Closed model, one user per connection: measure what each scheme carries");
 
   rp::sim::RegressOptions regress;
   CLI::App* regress_cmd =
@@ -104,6 +123,11 @@ int main(int argc, char** argv) {
   AddRunOptions(regress_cmd, regress.run);
   regress_cmd->add_option("--baseline", regress.baseline_dir, "Baseline folder (compare.json)")
       ->required();
+  std::string regress_schemes;
+  regress_cmd->add_option("--schemes", regress_schemes,
+                          "Comma-separated schemes of the baseline to run (default: all)");
+  regress_cmd->add_option("--repeats", regress.repeats, "Runs per scheme; the median is judged")
+      ->check(CLI::Range(1, 50));
   regress_cmd
       ->add_option("--throughput-tolerance", regress.throughput_tolerance,
                    "Allowed drop of claims/s per /healthz ceiling (0..1)")
@@ -162,17 +186,13 @@ int main(int argc, char** argv) {
 
   if (*run_cmd) return rp::sim::RunScenario(run);
   if (*compare_cmd) {
-    std::stringstream list(schemes);
-    for (std::string s; std::getline(list, s, ',');) {
-      if (rp::FindClaimScheme(s) == nullptr) {
-        std::cerr << "rp-sim: unknown claim scheme '" << s << "'\n";
-        return 2;
-      }
-      compare.schemes.push_back(s);
-    }
+    if (!SchemeList(schemes, &compare.schemes)) return 2;
     return rp::sim::RunCompare(compare);
   }
-  if (*regress_cmd) return rp::sim::RunRegress(regress);
+  if (*regress_cmd) {
+    if (!regress_schemes.empty() && !SchemeList(regress_schemes, &regress.schemes)) return 2;
+    return rp::sim::RunRegress(regress);
+  }
   if (*capacity_cmd) return rp::sim::RunCapacity(capacity);
   if (*load_cmd) return rp::sim::RunRawLoad(raw);
   return Demo(target, demo);

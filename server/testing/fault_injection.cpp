@@ -1,8 +1,17 @@
 #include "server/testing/fault_injection.h"
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <queue>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace rp::testing {
 namespace {
@@ -37,6 +46,136 @@ class PhantomClaims final : public core::ClaimScheme {
   std::atomic<int64_t> sold_out_{0};
 };
 
+// Runs callbacks after a delay, on its own thread, in due order. At destruction the ones still
+// waiting run at once, so no claim is left unanswered at shutdown.
+class Delayer {
+ public:
+  Delayer() : thread_([this] { Loop(); }) {}
+  ~Delayer() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void After(std::chrono::steady_clock::duration delay, std::function<void()> fn) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      due_.push({std::chrono::steady_clock::now() + delay, seq_++, std::move(fn)});
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  struct Item {
+    std::chrono::steady_clock::time_point at;
+    uint64_t seq;
+    std::function<void()> fn;
+    bool operator>(const Item& o) const { return at != o.at ? at > o.at : seq > o.seq; }
+  };
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      if (due_.empty()) {
+        if (stop_) return;
+        cv_.wait(lock);
+        continue;
+      }
+      if (!stop_ && std::chrono::steady_clock::now() < due_.top().at) {
+        cv_.wait_until(lock, due_.top().at);
+        continue;
+      }
+      std::function<void()> fn = std::move(const_cast<Item&>(due_.top()).fn);
+      due_.pop();
+      lock.unlock();
+      fn();
+      lock.lock();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::priority_queue<Item, std::vector<Item>, std::greater<>> due_;
+  uint64_t seq_ = 0;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// A claim path twice as slow, for the test that proves `rp-sim regress` catches it: one claim
+// per packet at a time, each held for as long again as the scheme took before it is answered
+// and the packet's next claim starts. On a hot packet (claims already serialised on its row)
+// that doubles the time each claim holds the packet.
+class SlowClaims final : public core::ClaimScheme {
+ public:
+  explicit SlowClaims(std::unique_ptr<core::ClaimScheme> inner) : inner_(std::move(inner)) {}
+  // Shutting down: claims still waiting are answered `closed` instead of started.
+  ~SlowClaims() override { stopping_ = true; }
+  std::string_view name() const override { return inner_->name(); }
+  core::SchemeStats Stats() const override { return inner_->Stats(); }
+  Status PrepareNewPacket(ledger::Tx& tx, const ledger::PacketRecord& p) override {
+    return inner_->PrepareNewPacket(tx, p);
+  }
+  void NewPacketCommitted(const ledger::PacketRecord& p) override { inner_->NewPacketCommitted(p); }
+  Status DropCachedState(const std::vector<int64_t>& ids) override {
+    return inner_->DropCachedState(ids);
+  }
+  void Claim(int64_t packet_id, int64_t user_id, core::ClaimDone done) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto [it, first] = waiting_.try_emplace(packet_id);
+      if (!first) {  // One of this packet's claims is in flight: wait for it.
+        it->second.push_back({user_id, std::move(done)});
+        return;
+      }
+    }
+    Start(packet_id, user_id, std::move(done));
+  }
+
+ private:
+  struct Waiting {
+    int64_t user_id;
+    core::ClaimDone done;
+  };
+  void Start(int64_t packet_id, int64_t user_id, core::ClaimDone done) {
+    const auto started = std::chrono::steady_clock::now();
+    inner_->Claim(packet_id, user_id,
+                  [this, packet_id, started, done = std::move(done)](Result<core::ClaimOutcome> r) {
+                    if (stopping_) return done(std::move(r));
+                    delayer_.After(std::chrono::steady_clock::now() - started,
+                                   [this, packet_id, done, r = std::move(r)]() mutable {
+                                     done(std::move(r));
+                                     Next(packet_id);
+                                   });
+                  });
+  }
+  void Next(int64_t packet_id) {
+    Waiting next;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = waiting_.find(packet_id);
+      if (it->second.empty()) {
+        waiting_.erase(it);
+        return;
+      }
+      next = std::move(it->second.front());
+      it->second.pop_front();
+    }
+    if (stopping_) {
+      next.done(Status(Error::kClosed, "the server is stopping"));
+      return Next(packet_id);
+    }
+    Start(packet_id, next.user_id, std::move(next.done));
+  }
+
+  std::unique_ptr<core::ClaimScheme> inner_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;
+  // Per packet with a claim in flight: the claims waiting behind it (bounded by the server's
+  // own bound on requests in flight).
+  std::map<int64_t, std::deque<Waiting>> waiting_;
+  Delayer delayer_;  // Destroyed first: answers what still waits.
+};
+
 }  // namespace
 
 std::unique_ptr<core::ClaimScheme> WrapForFaultInjection(
@@ -44,6 +183,11 @@ std::unique_ptr<core::ClaimScheme> WrapForFaultInjection(
   const char* bug = std::getenv("RP_INJECT_BUG");
   if (bug != nullptr && std::string(bug) == "phantom_claim") {
     return std::make_unique<PhantomClaims>(std::move(scheme));
+  }
+  const char* only = std::getenv("RP_INJECT_SCHEME");  // Empty or unset: every scheme.
+  const bool this_scheme = only == nullptr || *only == '\0' || scheme->name() == only;
+  if (bug != nullptr && std::string(bug) == "slow_claims" && this_scheme) {
+    return std::make_unique<SlowClaims>(std::move(scheme));
   }
   return scheme;
 }

@@ -3,6 +3,9 @@
 // contain this file. Off unless the environment asks:
 //   RP_INJECT_BUG=phantom_claim  every 10th sold-out claim is answered as a win that was never
 //                                recorded (rp-sim's verification must name the lost claim)
+//   RP_INJECT_BUG=slow_claims    a claim path twice as slow: one claim per packet at a time,
+//                                each held as long again as the scheme took (`rp-sim regress`
+//                                must fail); RP_INJECT_SCHEME=NAME limits it to one scheme
 #pragma once
 
 #include <memory>

@@ -58,12 +58,16 @@ bool ParseHttpUrl(const std::string& url, std::string* host, int* port);
 struct CompareOptions {
   RunOptions run;
   std::vector<std::string> schemes;
+  int repeats = 3;        // Runs per scheme, in rotating order; medians and ranges reported.
+  bool saturate = false;  // Closed model, one user per connection: what each scheme can carry.
 };
 int RunCompare(const CompareOptions& options);
 
 struct RegressOptions {
   RunOptions run;
   std::string baseline_dir;           // Holds compare.json written by RunCompare.
+  std::vector<std::string> schemes;   // Empty: every scheme in the baseline.
+  int repeats = 1;                    // Runs per scheme; the median is compared.
   double throughput_tolerance = 0.5;  // Fail below (1 - t) x the baseline's normalised rate.
   double latency_factor = 4.0;        // Fail when p99 x ceiling grows beyond this factor.
   double claim_commits_factor = 2.0;  // Fail when claim commits per claim grow beyond this.
