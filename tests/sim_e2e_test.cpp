@@ -47,6 +47,47 @@ json ReadJson(const std::string& path) {
   return json::parse(in, nullptr, false);
 }
 
+// Debian's chromium, headless, on a local file: the DOM it built (--dump-dom) or a screenshot.
+std::string Chromium(const TempDir& dir, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"/usr/bin/chromium", "--headless", "--no-sandbox",
+                                   "--disable-gpu", "--user-data-dir=" + dir.File("chromium")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto child = ChildProcess::Spawn(argv, {}, dir.File("chromium.err"));
+  if (!child.ok()) return "";
+  std::string out;
+  for (auto line = child->ReadLine(60000); line.ok(); line = child->ReadLine(60000)) {
+    out += *line + "\n";
+  }
+  (void)child->Wait(60000);
+  return out;
+}
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// report.html stands on its own (nothing fetched from anywhere) and a real browser renders it.
+void ExpectHtmlReportRenders(const std::string& html_path, const TempDir& dir) {
+  std::ifstream in(html_path);
+  const std::string html(std::istreambuf_iterator<char>(in), {});
+  ASSERT_FALSE(html.empty()) << html_path;
+  for (const char* outside :
+       {"<script", "<link", "<img", "<iframe", "src=", "url(", "@import", "http://", "https://"}) {
+    EXPECT_EQ(html.find(outside), std::string::npos) << outside << " in " << html_path;
+  }
+  const std::string dom = Chromium(dir, {"--dump-dom", "file://" + html_path});
+  EXPECT_GE(Count(dom, "<svg class=\"chart\""), 4u) << dom.substr(0, 2000);
+  EXPECT_GE(Count(dom, "<polyline"), 4u);  // Lines were drawn, not empty axes.
+  EXPECT_NE(dom.find("PASSED"), std::string::npos);
+  EXPECT_NE(dom.find("Money verified"), std::string::npos);
+  const std::string png = dir.File("report.png");
+  Chromium(dir, {"--screenshot=" + png, "--window-size=1100,2400", "file://" + html_path});
+  std::error_code ec;
+  EXPECT_GT(std::filesystem::file_size(png, ec), 40'000u) << "a blank page is a few KB";
+}
+
 TEST(SimE2e, SmokeScenarioPassesVerifiesAndWritesResults) {
   TempDir dir;
   const std::string out = dir.File("results");
@@ -54,8 +95,8 @@ TEST(SimE2e, SmokeScenarioPassesVerifiesAndWritesResults) {
                        dir.File("junit.xml")},
                       dir);
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  for (const char* f :
-       {"summary.json", "timeseries.csv", "server_metrics.csv", "faults.csv", "report.md"}) {
+  for (const char* f : {"summary.json", "timeseries.csv", "server_metrics.csv", "faults.csv",
+                        "report.md", "report.html"}) {
     EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
   }
   json s = ReadJson(out + "/summary.json");
@@ -103,6 +144,7 @@ TEST(SimE2e, SmokeScenarioPassesVerifiesAndWritesResults) {
   EXPECT_NE(xml.find("name=\"money verification\"/>"), std::string::npos) << xml;
   EXPECT_NE(xml.find("name=\"check: p99.9(claim) &lt; 30s\"/>"), std::string::npos) << xml;
   EXPECT_EQ(xml.find("<failure"), std::string::npos) << xml;
+  ExpectHtmlReportRenders(out + "/report.html", dir);
   EXPECT_NE(run.output.find("verification ok"), std::string::npos) << run.output;
 }
 

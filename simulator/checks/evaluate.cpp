@@ -8,9 +8,14 @@
 namespace rp::sim {
 namespace {
 
+// Two decimals, or three significant digits below 1 (0.0034 s stays readable).
 std::string Fixed(double v, int digits = 2) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  if (v != 0 && std::fabs(v) < 1) {
+    std::snprintf(buf, sizeof buf, "%.3g", v);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  }
   return buf;
 }
 

@@ -66,6 +66,17 @@ json FaultsJson(const std::vector<FaultRecord>& faults) {
   return out;
 }
 
+// The plan's phases on the load's time axis (after --duration scaling).
+json PhasesJson(const Scenario& s) {
+  json out = json::array();
+  int64_t at_s = 0;
+  for (const Phase& p : s.load.phases) {
+    out.push_back({{"name", p.name}, {"start_s", at_s}, {"end_s", at_s + p.duration_s}});
+    at_s += p.duration_s;
+  }
+  return out;
+}
+
 json ChecksJson(const std::vector<CheckResult>& checks) {
   json out = json::array();
   for (const CheckResult& c : checks) {
@@ -112,6 +123,7 @@ json SummaryJson(const RunReport& r) {
             {"dropped_arrivals", load.stats.dropped()},
             {"aborted", !load.aborted_by.empty()},
             {"aborted_by", load.aborted_by}}},
+          {"phases", PhasesJson(s)},
           {"healthz_ceiling_rps", r.healthz_ceiling_rps},
           {"ops", OpsJson(load)},
           {"server", ServerFigures(r.server_metrics)},

@@ -6,6 +6,7 @@
 #include "simulator/results/results.h"
 
 #include "common/results/results_format.h"
+#include "simulator/results/html_report.h"
 
 namespace rp::sim {
 namespace {
@@ -148,7 +149,8 @@ void WriteReport(std::ofstream& out, const json& s) {
         << " s): " << f["action"].get<std::string>() << " — " << f["detail"].get<std::string>()
         << "\n";
   }
-  out << "\nFiles: `summary.json`, `timeseries.csv`, `server_metrics.csv`, `faults.csv`.\n";
+  out << "\nFiles: `summary.json`, `timeseries.csv`, `server_metrics.csv`, `faults.csv`, "
+         "`report.html` (this report with charts, self-contained).\n";
 }
 
 }  // namespace
@@ -169,7 +171,10 @@ Status WriteResults(const std::string& dir, const RunReport& report) {
   std::ofstream md(dir + "/" + results::kReportFile);
   WriteReport(md, summary);
   if (!ts || !sm || !fa || !md) return Internal("writing the results in " + dir + " failed");
-  return Status::Ok();
+  ts.close();
+  sm.close();
+  fa.close();
+  return WriteRunReportHtml(dir);  // From the files just written, as for any results folder.
 }
 
 }  // namespace rp::sim

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <map>
 
+#include "simulator/results/html_report.h"
 #include "simulator/run/run_internal.h"
 #include "simulator/scenario/scenario.h"
 
@@ -244,14 +245,14 @@ int RunCompare(const CompareOptions& o) {
     for (const json& r : runs[scheme]) all.push_back(r);
   }
   const std::vector<std::string> verdict = Verdict(rows, saturated);
-  std::ofstream(dir + "/compare.json") << json{{"scenario", o.run.scenario_path},
-                                               {"repeats", o.repeats},
-                                               {"load", saturated ? "saturated" : "offered"},
-                                               {"schemes", rows},
-                                               {"runs", all},
-                                               {"verdict", verdict}}
-                                              .dump(2)
-                                       << "\n";
+  const json compare{{"scenario", o.run.scenario_path},
+                     {"repeats", o.repeats},
+                     {"load", saturated ? "saturated" : "offered"},
+                     {"schemes", rows},
+                     {"runs", all},
+                     {"verdict", verdict}};
+  std::ofstream(dir + "/compare.json") << compare.dump(2) << "\n";
+  std::ofstream(dir + "/compare.html") << CompareReportHtml(compare);
   {
     std::ofstream md(dir + "/compare.md");
     WriteTable(md, "Claim schemes on " + o.run.scenario_path, rows);
@@ -262,8 +263,8 @@ int RunCompare(const CompareOptions& o) {
        << "\n\n";
     if (!saturated) {
       md << "**Offered load (open model):** every scheme was offered the same arrivals, so "
-            "claims/s "
-            "is the offered rate, not what a scheme can carry. Judged on p99 instead; rerun with "
+            "claims/s is the offered rate, not what a scheme can carry. Judged on p99 instead; "
+            "rerun with "
             "`--saturate` (or a closed-model scenario) to measure capacity.\n\n";
     }
     for (const std::string& line : verdict) md << "- " << line << "\n";
@@ -271,7 +272,7 @@ int RunCompare(const CompareOptions& o) {
   std::printf("\n");
   std::ifstream md(dir + "/compare.md");
   std::cout << md.rdbuf();
-  std::printf("\ncompare: %s/compare.md and compare.json\n", dir.c_str());
+  std::printf("\ncompare: %s/compare.md, compare.json and compare.html\n", dir.c_str());
   return WriteJUnitIfAsked(o.run, summaries, worst);
 }
 

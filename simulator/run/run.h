@@ -65,10 +65,12 @@ int RunCompare(const CompareOptions& options);
 
 struct RegressOptions {
   RunOptions run;
-  std::string baseline_dir;           // Holds compare.json written by RunCompare.
-  std::vector<std::string> schemes;   // Empty: every scheme in the baseline.
-  int repeats = 1;                    // Runs per scheme; the median is compared.
-  double throughput_tolerance = 0.5;  // Fail below (1 - t) x the baseline's normalised rate.
+  std::string baseline_dir;          // Holds compare.json written by RunCompare.
+  std::vector<std::string> schemes;  // Empty: every scheme in the baseline.
+  int repeats = 1;                   // Runs per scheme; the median is compared.
+  // Fail below (1 - t) x the baseline's claims/s per ceiling: a 2x slower claim path (0.5x)
+  // fails with room, the run-to-run spread here (a few %) passes with room.
+  double throughput_tolerance = 0.3;
   double latency_factor = 4.0;        // Fail when p99 x ceiling grows beyond this factor.
   double claim_commits_factor = 2.0;  // Fail when claim commits per claim grow beyond this.
 };
