@@ -8,10 +8,12 @@
 #include <random>
 
 #include "common/prometheus_text.h"
+#include "common/redis_process.h"
 #include "simulator/engine/load_engine.h"
 #include "simulator/run/capacity.h"
 #include "simulator/scenario/scenario.h"
 #include "simulator/stats/histogram.h"
+#include "simulator/verify/verify.h"
 #include "tests/support/harness.h"
 
 namespace rp::sim {
@@ -353,6 +355,32 @@ recon_drift_cents 0
   EXPECT_DOUBLE_EQ(prom::Sum(*samples, "rp_claims_total"), 42);
   EXPECT_FALSE(prom::ParseText("x{a=\"unterminated} 1\n").ok());
   EXPECT_FALSE(prom::ParseText("x 12abc\n").ok());
+}
+
+}  // namespace
+}  // namespace rp::sim
+
+namespace rp::sim {
+namespace {
+
+// A server that died (an ASan abort, a crash) must not hold the verification for its whole
+// settle wait (ci_regress's is over ten minutes): no answer at all for unreachable_s_max is a
+// failed verification that says the server is down.
+TEST(Verify, AServerThatAnswersNothingIsReportedDown) {
+  Observed observed;
+  observed.packets[1] = ObservedPacket{1, "c2c", 7, 100, 1};
+  Target target;
+  target.port = FreeLoopbackPort();  // Nothing listens there.
+  target.auth_secret = std::string(24, 'a');
+  target.payment_secret = std::string(24, 'b');
+  VerifyOptions options;
+  options.settle_wait_s_max = 3600;
+  options.unreachable_s_max = 1;
+  const VerificationReport report = Verify(observed, target, options);
+  EXPECT_FALSE(report.ok);
+  ASSERT_FALSE(report.violations.empty());
+  EXPECT_NE(report.violations[0].find("the server answered nothing for 1 s"), std::string::npos)
+      << report.violations[0];
 }
 
 }  // namespace

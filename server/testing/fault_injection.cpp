@@ -82,8 +82,10 @@ class Delayer {
         cv_.wait(lock);
         continue;
       }
-      if (!stop_ && std::chrono::steady_clock::now() < due_.top().at) {
-        cv_.wait_until(lock, due_.top().at);
+      // A copy: After() may grow the heap (and move its items) while this thread waits.
+      const std::chrono::steady_clock::time_point next = due_.top().at;
+      if (!stop_ && std::chrono::steady_clock::now() < next) {
+        cv_.wait_until(lock, next);
         continue;
       }
       std::function<void()> fn = std::move(const_cast<Item&>(due_.top()).fn);

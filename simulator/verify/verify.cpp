@@ -79,11 +79,13 @@ bool Drained(const json& recon) {
 }
 
 // Waits until every observed packet is settled and the async work has drained (or time is up).
+// A server that answers nothing for opt.unreachable_s_max is down: *unreachable, no more waiting.
 std::map<int64_t, json> Settle(const Observed& o, Reader& api, const VerifyOptions& opt,
-                               json* recon) {
+                               json* recon, bool* unreachable) {
   std::map<int64_t, json> rows;
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(opt.settle_wait_s_max);
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + std::chrono::seconds(opt.settle_wait_s_max);
+  auto last_answer = start;
   for (;;) {
     bool all = true;
     for (const auto& [id, p] : o.packets) {
@@ -97,7 +99,13 @@ std::map<int64_t, json> Settle(const Observed& o, Reader& api, const VerifyOptio
     int status = 0;
     *recon = api.Get("/admin/recon", 0, &status);
     const bool drained = status == 200 && Drained(*recon);
-    if ((all && drained) || std::chrono::steady_clock::now() >= deadline) return rows;
+    const auto now = std::chrono::steady_clock::now();
+    if (status != 0) last_answer = now;
+    if ((all && drained) || now >= deadline) return rows;
+    if (now - last_answer >= std::chrono::seconds(opt.unreachable_s_max)) {
+      *unreachable = true;
+      return rows;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
 }
@@ -114,7 +122,14 @@ class Verifier {
 
   VerificationReport Run(const VerifyOptions& opt) {
     json recon;
-    std::map<int64_t, json> rows = Settle(o_, api_, opt, &recon);
+    bool unreachable = false;
+    std::map<int64_t, json> rows = Settle(o_, api_, opt, &recon, &unreachable);
+    if (unreachable) {
+      Violation("the server answered nothing for " + std::to_string(opt.unreachable_s_max) +
+                " s during the verification: it is down, nothing could be read back (its log "
+                "is in the run's work folder)");
+      return rep_;  // ok stays false.
+    }
     for (const std::string& a : o_.anomalies) Violation("contradictory answers: " + a);
     for (const auto& [id, p] : o_.packets) ReadBack(id, p, rows);
     rep_.packets_checked = static_cast<int64_t>(snap_.packets.size());

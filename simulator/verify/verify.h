@@ -23,6 +23,7 @@ namespace rp::sim {
 
 struct VerifyOptions {
   int64_t settle_wait_s_max = 60;  // For packets to expire and be refunded, and queues to drain.
+  int64_t unreachable_s_max = 20;  // No answer at all for this long: the server is down, stop.
 };
 
 struct VerificationReport {
