@@ -13,6 +13,7 @@
 #include "common/options_cli.h"
 #include "common/version/version.h"
 #include "simulator/demo_flow.h"
+#include "simulator/results/html_report.h"
 #include "simulator/run/run.h"
 #include "simulator/system/system.h"
 
@@ -164,6 +165,13 @@ int main(int argc, char** argv) {
       ->add_option("--headroom", capacity.headroom, "Limits at this share of the knee's throughput")
       ->check(CLI::Range(0.1, 1.0));
 
+  std::string report_dir;
+  CLI::App* report_cmd = cli.add_subcommand(
+      "report", "Write report.html of a results folder (again, or for an old one)");
+  report_cmd->add_option("results", report_dir, "Results folder (summary.json, the CSVs)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+
   rp::sim::RawLoadOptions raw;
   CLI::App* load_cmd =
       cli.add_subcommand("load", "Closed-loop GETs with the load engine alone (vs wrk)");
@@ -195,5 +203,13 @@ int main(int argc, char** argv) {
   }
   if (*capacity_cmd) return rp::sim::RunCapacity(capacity);
   if (*load_cmd) return rp::sim::RunRawLoad(raw);
+  if (*report_cmd) {
+    if (rp::Status st = rp::sim::WriteRunReportHtml(report_dir); !st.ok()) {
+      std::cerr << "rp-sim: " << st.message() << "\n";
+      return 2;
+    }
+    std::printf("rp-sim: %s/report.html\n", report_dir.c_str());
+    return 0;
+  }
   return Demo(target, demo);
 }

@@ -47,10 +47,23 @@ std::vector<SvgBand> Bands(const json& summary, const std::vector<results::Fault
     bands.push_back(
         {p.value("start_s", 0.0), p.value("end_s", 0.0), shade, "phase " + p.value("name", "")});
   }
-  for (const results::FaultRow& f : faults) {
-    bands.push_back({f.started_s, std::max(f.ended_s, f.started_s + 0.5),
-                     f.ok ? "rgba(255,140,0,0.35)" : "rgba(200,0,0,0.35)",
-                     f.action + (f.ok ? "" : " (did not apply)")});
+  // A fault that starts a condition (a switch, Redis stopped, an instance killed) shades until
+  // the fault that ends it; the others mark their own moment.
+  const std::map<std::string, std::string> ended_by = {{"mock_switch", "mock_reset"},
+                                                       {"redis_stop", "redis_start"},
+                                                       {"instance_kill", "instance_restart"}};
+  for (size_t k = 0; k < faults.size(); ++k) {
+    const results::FaultRow& f = faults[k];
+    double end = std::max(f.ended_s, f.started_s + 0.5);
+    auto it = ended_by.find(f.action);
+    for (size_t j = k + 1; it != ended_by.end() && j < faults.size(); ++j) {
+      if (faults[j].action == it->second || faults[j].action == f.action) {
+        end = faults[j].started_s;
+        break;
+      }
+    }
+    bands.push_back({f.started_s, end, f.ok ? "rgba(255,140,0,0.30)" : "rgba(200,0,0,0.35)",
+                     f.action + (f.ok ? "" : " (did not apply)"), 1});
   }
   return bands;
 }

@@ -72,7 +72,7 @@ std::string RenderSvg(const SvgChart& c) {
   double x_max = c.x_max, y_max = 0;
   for (const SvgSeries& s : c.series) {
     for (const auto& [x, y] : s.xy) {
-      if (c.x_max <= 0) x_max = std::max(x_max, x);
+      x_max = std::max(x_max, x);  // Never cut a line off at the plan's end (the drain).
       if (std::isfinite(y)) y_max = std::max(y_max, y);
     }
   }
@@ -94,8 +94,8 @@ std::string RenderSvg(const SvgChart& c) {
     o << "<rect x=\"" << Px(x0) << "\" y=\"" << kTopPx << "\" width=\""
       << Px(std::max(1.0, x1 - x0)) << "\" height=\"" << Px(plot_h) << "\" fill=\""
       << HtmlEscape(b.color) << "\"><title>" << HtmlEscape(b.label) << "</title></rect>\n";
-    o << "<text x=\"" << Px(x0 + 2) << "\" y=\"" << kTopPx + 10 << "\" class=\"band\">"
-      << HtmlEscape(b.label) << "</text>\n";
+    o << "<text x=\"" << Px(x0 + 2) << "\" y=\"" << kTopPx + (b.label_row + 1) * 11
+      << "\" class=\"band\">" << HtmlEscape(b.label) << "</text>\n";
   }
   for (double t : yt) {
     o << "<line x1=\"" << kLeftPx << "\" x2=\"" << Px(kLeftPx + plot_w) << "\" y1=\"" << Px(Y(t))

@@ -20,14 +20,15 @@ struct SvgSeries {
 struct SvgBand {
   double start = 0, end = 0;
   std::string color;  // With alpha, e.g. "rgba(255,165,0,0.25)".
-  std::string label;  // Drawn at the band's top left.
+  std::string label;  // Drawn at the band's top left,
+  int label_row = 0;  // on this line from the top (phases 0, faults 1: they do not overlap).
 };
 
 struct SvgChart {
   std::string title;
   std::string x_label = "seconds";
   std::string y_label;
-  double x_max = 0;  // 0: from the data.
+  double x_max = 0;  // At least this (the plan's length); more when the data goes on.
   std::vector<SvgSeries> series;
   std::vector<SvgBand> bands;
   int width_px = 900, height_px = 260;

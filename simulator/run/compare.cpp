@@ -199,7 +199,7 @@ void PrintSummary(const json& s, const std::string& out_dir) {
                 f["action"].get<std::string>().c_str(), f["detail"].get<std::string>().c_str());
   }
   std::printf(
-      "results: %s (report.md, summary.json, timeseries.csv, server_metrics.csv, "
+      "results: %s (report.html, report.md, summary.json, timeseries.csv, server_metrics.csv, "
       "faults.csv)\n",
       out_dir.c_str());
   std::fflush(stdout);
