@@ -45,8 +45,8 @@ pid_t ReadPid(const fs::path& file) {
 std::vector<pid_t> StopPostgres(const fs::path& dir) {
   std::vector<pid_t> stopped;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied,
-                                                  ec);
+  for (auto it =
+           fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
        it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
     if (it.depth() > kPostgresDepthMax) {
