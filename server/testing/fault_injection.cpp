@@ -16,9 +16,11 @@
 namespace rp::testing {
 namespace {
 
-class PhantomClaims final : public core::ClaimScheme {
+// A scheme that hands everything but Claim to the scheme it wraps: the broken servers below
+// change only how claims are answered.
+class WrappedScheme : public core::ClaimScheme {
  public:
-  explicit PhantomClaims(std::unique_ptr<core::ClaimScheme> inner) : inner_(std::move(inner)) {}
+  explicit WrappedScheme(std::unique_ptr<core::ClaimScheme> inner) : inner_(std::move(inner)) {}
   std::string_view name() const override { return inner_->name(); }
   core::SchemeStats Stats() const override { return inner_->Stats(); }
   Status PrepareNewPacket(ledger::Tx& tx, const ledger::PacketRecord& p) override {
@@ -28,6 +30,14 @@ class PhantomClaims final : public core::ClaimScheme {
   Status DropCachedState(const std::vector<int64_t>& ids) override {
     return inner_->DropCachedState(ids);
   }
+
+ protected:
+  std::unique_ptr<core::ClaimScheme> inner_;
+};
+
+class PhantomClaims final : public WrappedScheme {
+ public:
+  using WrappedScheme::WrappedScheme;
 
   void Claim(int64_t packet_id, int64_t user_id, core::ClaimDone done) override {
     inner_->Claim(packet_id, user_id,
@@ -42,7 +52,6 @@ class PhantomClaims final : public core::ClaimScheme {
   }
 
  private:
-  std::unique_ptr<core::ClaimScheme> inner_;
   std::atomic<int64_t> sold_out_{0};
 };
 
@@ -107,20 +116,11 @@ class Delayer {
 // per packet at a time, each held for as long again as the scheme took before it is answered
 // and the packet's next claim starts. On a hot packet (claims already serialised on its row)
 // that doubles the time each claim holds the packet.
-class SlowClaims final : public core::ClaimScheme {
+class SlowClaims final : public WrappedScheme {
  public:
-  explicit SlowClaims(std::unique_ptr<core::ClaimScheme> inner) : inner_(std::move(inner)) {}
+  using WrappedScheme::WrappedScheme;
   // Shutting down: claims still waiting are answered `closed` instead of started.
   ~SlowClaims() override { stopping_ = true; }
-  std::string_view name() const override { return inner_->name(); }
-  core::SchemeStats Stats() const override { return inner_->Stats(); }
-  Status PrepareNewPacket(ledger::Tx& tx, const ledger::PacketRecord& p) override {
-    return inner_->PrepareNewPacket(tx, p);
-  }
-  void NewPacketCommitted(const ledger::PacketRecord& p) override { inner_->NewPacketCommitted(p); }
-  Status DropCachedState(const std::vector<int64_t>& ids) override {
-    return inner_->DropCachedState(ids);
-  }
   void Claim(int64_t packet_id, int64_t user_id, core::ClaimDone done) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -169,7 +169,6 @@ class SlowClaims final : public core::ClaimScheme {
     Start(packet_id, next.user_id, std::move(next.done));
   }
 
-  std::unique_ptr<core::ClaimScheme> inner_;
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
   // Per packet with a claim in flight: the claims waiting behind it (bounded by the server's

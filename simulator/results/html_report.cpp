@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/results/results_format.h"
+#include "simulator/results/markup.h"
 #include "simulator/results/svg_chart.h"
 
 namespace rp::sim {
@@ -161,9 +162,9 @@ std::string ChecksTable(const json& summary) {
   o << "<table><tr><th>check</th><th>kind</th><th>result</th><th>detail</th></tr>\n";
   for (const json& c : summary.value("checks", json::array())) {
     const bool ok = c.value("passed", false);
-    o << "<tr><td>" << HtmlEscape(c.value("check", "")) << "</td><td>"
-      << HtmlEscape(c.value("kind", "scenario")) << "</td><td class=\"" << (ok ? "pass" : "fail")
-      << "\">" << (ok ? "pass" : "FAIL") << "</td><td>" << HtmlEscape(c.value("detail", ""))
+    o << "<tr><td>" << EscapeMarkup(c.value("check", "")) << "</td><td>"
+      << EscapeMarkup(c.value("kind", "scenario")) << "</td><td class=\"" << (ok ? "pass" : "fail")
+      << "\">" << (ok ? "pass" : "FAIL") << "</td><td>" << EscapeMarkup(c.value("detail", ""))
       << "</td></tr>\n";
   }
   return o.str() + "</table>\n";
@@ -174,10 +175,10 @@ std::string KeyValueTable(const json& object) {
   o << "<table>\n";
   for (const auto& [k, v] : object.items()) {
     if (v.is_array() || v.is_object()) continue;
-    o << "<tr><th>" << HtmlEscape(k) << "</th><td>"
-      << HtmlEscape(v.is_number_float() ? F(v.get<double>(), 3)
-                    : v.is_string()     ? v.get<std::string>()
-                                        : v.dump())
+    o << "<tr><th>" << EscapeMarkup(k) << "</th><td>"
+      << EscapeMarkup(v.is_number_float() ? F(v.get<double>(), 3)
+                      : v.is_string()     ? v.get<std::string>()
+                                          : v.dump())
       << "</td></tr>\n";
   }
   return o.str() + "</table>\n";
@@ -189,7 +190,7 @@ std::string OpsTable(const json& summary) {
        "<th>p90 ms</th><th>p99 ms</th><th>max ms</th><th>429s</th><th>degraded</th></tr>\n";
   const json ops = summary.value("ops", json::object());  // Named: items() of a temporary dangles.
   for (const auto& [op, v] : ops.items()) {
-    o << "<tr><td>" << HtmlEscape(op) << "</td><td>" << v.value("requests", 0) << "</td><td>"
+    o << "<tr><td>" << EscapeMarkup(op) << "</td><td>" << v.value("requests", 0) << "</td><td>"
       << v.value("errors", 0) << "</td><td>" << F(v.value("throughput_per_s", 0.0), 1)
       << "</td><td>" << F(v.value("p50_ms", 0.0)) << "</td><td>" << F(v.value("p90_ms", 0.0))
       << "</td><td>" << F(v.value("p99_ms", 0.0)) << "</td><td>" << F(v.value("max_ms", 0.0))
@@ -209,7 +210,7 @@ std::string VerificationHtml(const json& v) {
   if (!violations.empty()) {
     o << "<ul>\n";
     for (const json& line : violations)
-      o << "<li>" << HtmlEscape(line.get<std::string>()) << "</li>\n";
+      o << "<li>" << EscapeMarkup(line.get<std::string>()) << "</li>\n";
     o << "</ul>\n";
   }
   return o.str();
@@ -217,7 +218,8 @@ std::string VerificationHtml(const json& v) {
 
 std::string Page(const std::string& title, const std::string& body) {
   return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" +
-         HtmlEscape(title) + "</title>\n" + kStyle + "</head><body>\n" + body + "</body></html>\n";
+         EscapeMarkup(title) + "</title>\n" + kStyle + "</head><body>\n" + body +
+         "</body></html>\n";
 }
 
 Result<json> ReadSummary(const std::string& dir) {
@@ -247,14 +249,15 @@ Result<std::string> RunReportHtml(const std::string& dir) {
   const double x_max = s.value("load", json::object()).value("duration_s", 0.0);
   const std::vector<SvgBand> bands = Bands(s, *faults);
   std::ostringstream b;
-  b << "<h1>" << HtmlEscape(s.value("scenario", "")) << " <span class=\"verdict "
+  b << "<h1>" << EscapeMarkup(s.value("scenario", "")) << " <span class=\"verdict "
     << (passed ? "pass\">PASSED" : "fail\">FAILED") << "</span></h1>\n<p>"
-    << HtmlEscape(s.value("description", "")) << "</p>\n<p>scheme <b>"
-    << HtmlEscape(sys.value("claim_scheme", "")) << "</b>, "
-    << HtmlEscape(results::DescribeSystem(sys.value("ledger", "sqlite"), sys.value("instances", 1),
-                                          sys.value("started_by_rp_sim", true)))
-    << ", seed " << s.value("seed", 0) << ", started " << HtmlEscape(s.value("started_at", ""))
-    << ", rp-sim " << HtmlEscape(s.value("versions", json::object()).value("rp_sim", ""))
+    << EscapeMarkup(s.value("description", "")) << "</p>\n<p>scheme <b>"
+    << EscapeMarkup(sys.value("claim_scheme", "")) << "</b>, "
+    << EscapeMarkup(results::DescribeSystem(sys.value("ledger", "sqlite"),
+                                            sys.value("instances", 1),
+                                            sys.value("started_by_rp_sim", true)))
+    << ", seed " << s.value("seed", 0) << ", started " << EscapeMarkup(s.value("started_at", ""))
+    << ", rp-sim " << EscapeMarkup(s.value("versions", json::object()).value("rp_sim", ""))
     << "</p>\n";
   b << "<h2>Checks</h2>\n" << ChecksTable(s);
   b << "<h2>Load</h2>\n"
@@ -267,8 +270,8 @@ Result<std::string> RunReportHtml(const std::string& dir) {
        "<th>action</th><th>applied</th><th>detail</th></tr>\n";
   for (const results::FaultRow& f : *faults) {
     b << "<tr><td>" << F(f.planned_s, 1) << "</td><td>" << F(f.started_s, 1) << "</td><td>"
-      << F(f.ended_s, 1) << "</td><td>" << HtmlEscape(f.action) << "</td><td class=\""
-      << (f.ok ? "pass\">yes" : "fail\">no") << "</td><td>" << HtmlEscape(f.detail)
+      << F(f.ended_s, 1) << "</td><td>" << EscapeMarkup(f.action) << "</td><td class=\""
+      << (f.ok ? "pass\">yes" : "fail\">no") << "</td><td>" << EscapeMarkup(f.detail)
       << "</td></tr>\n";
   }
   b << "</table>\n";
@@ -286,9 +289,9 @@ Status WriteRunReportHtml(const std::string& dir) {
 
 std::string CompareReportHtml(const json& compare) {
   std::ostringstream b;
-  b << "<h1>Claim schemes on " << HtmlEscape(compare.value("scenario", "")) << "</h1>\n<p>"
+  b << "<h1>Claim schemes on " << EscapeMarkup(compare.value("scenario", "")) << "</h1>\n<p>"
     << compare.value("repeats", 1) << " run(s) per scheme, load "
-    << HtmlEscape(compare.value("load", ""))
+    << EscapeMarkup(compare.value("load", ""))
     << "; medians, ranges over the runs in parentheses.</p>\n";
   b << "<table><tr><th>scheme</th><th>runs</th><th>claims/s</th><th>÷ ceiling</th><th>won</th>"
        "<th>refused</th><th>p50 ms</th><th>p99 ms</th><th>claim commits/claim</th>"
@@ -302,11 +305,11 @@ std::string CompareReportHtml(const json& compare) {
   for (const json& r : compare.value("schemes", json::array())) {
     const std::string scheme = r.value("scheme", "");
     const int runs = r.value("runs", 1);
-    b << "<tr><td>" << HtmlEscape(scheme) << "</td><td>";
+    b << "<tr><td>" << EscapeMarkup(scheme) << "</td><td>";
     for (int i = 1; i <= runs; ++i) {
       const std::string href =
           scheme + (runs > 1 ? "/run-" + std::to_string(i) : "") + "/report.html";
-      b << "<a href=\"" << HtmlEscape(href) << "\">" << i << "</a> ";
+      b << "<a href=\"" << EscapeMarkup(href) << "\">" << i << "</a> ";
     }
     b << "</td><td>" << range(r, "claims_per_s", 0) << "</td><td>"
       << range(r, "claims_per_s_per_ceiling", 3) << "</td><td>" << F(r.value("claims_won", 0.0), 0)
@@ -318,7 +321,7 @@ std::string CompareReportHtml(const json& compare) {
   }
   b << "</table>\n<h2>Verdict</h2>\n<ul>\n";
   for (const json& line : compare.value("verdict", json::array())) {
-    b << "<li>" << HtmlEscape(line.get<std::string>()) << "</li>\n";
+    b << "<li>" << EscapeMarkup(line.get<std::string>()) << "</li>\n";
   }
   b << "</ul>\n";
   return Page("rp-sim compare " + compare.value("scenario", ""), b.str());

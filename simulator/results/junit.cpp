@@ -1,5 +1,7 @@
 #include "simulator/results/junit.h"
 
+#include "simulator/results/markup.h"
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -8,34 +10,6 @@ namespace rp::sim {
 namespace {
 
 using nlohmann::json;
-
-// XML 1.0 attribute and text escaping; control characters other than tab/newline are dropped
-// (XML 1.0 cannot carry them at all).
-std::string Escape(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        if (c >= 0x20 || c == '\t' || c == '\n') out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
 
 struct Case {
   std::string name;
@@ -77,19 +51,19 @@ std::string JUnitXml(const std::vector<json>& summaries) {
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%.3f",
                   s.value("load", json::object()).value("duration_s", 0.0));
-    suites << "  <testsuite name=\"" << Escape(suite) << "\" tests=\"" << cases.size()
+    suites << "  <testsuite name=\"" << EscapeMarkup(suite) << "\" tests=\"" << cases.size()
            << "\" failures=\"" << failed << "\" errors=\"0\" time=\"" << seconds
-           << "\" timestamp=\"" << Escape(s.value("started_at", "")) << "\">\n";
+           << "\" timestamp=\"" << EscapeMarkup(s.value("started_at", "")) << "\">\n";
     const std::string classname = "rp-sim." + s.value("scenario", "");
     for (const Case& c : cases) {
-      suites << "    <testcase classname=\"" << Escape(classname) << "\" name=\"" << Escape(c.name)
-             << "\"";
+      suites << "    <testcase classname=\"" << EscapeMarkup(classname) << "\" name=\""
+             << EscapeMarkup(c.name) << "\"";
       if (c.passed) {
         suites << "/>\n";
         continue;
       }
-      suites << ">\n      <failure message=\"" << Escape(c.message) << "\">" << Escape(c.message)
-             << "</failure>\n    </testcase>\n";
+      suites << ">\n      <failure message=\"" << EscapeMarkup(c.message) << "\">"
+             << EscapeMarkup(c.message) << "</failure>\n    </testcase>\n";
     }
     suites << "  </testsuite>\n";
   }

@@ -1,5 +1,7 @@
 #include "simulator/results/svg_chart.h"
 
+#include "simulator/results/markup.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -42,32 +44,6 @@ std::vector<double> NiceTicks(double max, int target) {
   return ticks;
 }
 
-std::string HtmlEscape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string RenderSvg(const SvgChart& c) {
   double x_max = c.x_max, y_max = 0;
   for (const SvgSeries& s : c.series) {
@@ -86,16 +62,16 @@ std::string RenderSvg(const SvgChart& c) {
   std::ostringstream o;
   o << "<svg class=\"chart\" width=\"" << c.width_px << "\" height=\"" << height
     << "\" viewBox=\"0 0 " << c.width_px << ' ' << height << "\" role=\"img\" aria-label=\""
-    << HtmlEscape(c.title) << "\">\n";
-  o << "<text x=\"" << kLeftPx << "\" y=\"18\" class=\"title\">" << HtmlEscape(c.title)
+    << EscapeMarkup(c.title) << "\">\n";
+  o << "<text x=\"" << kLeftPx << "\" y=\"18\" class=\"title\">" << EscapeMarkup(c.title)
     << "</text>\n";
   for (const SvgBand& b : c.bands) {
     const double x0 = X(std::clamp(b.start, 0.0, x_top)), x1 = X(std::clamp(b.end, 0.0, x_top));
     o << "<rect x=\"" << Px(x0) << "\" y=\"" << kTopPx << "\" width=\""
       << Px(std::max(1.0, x1 - x0)) << "\" height=\"" << Px(plot_h) << "\" fill=\""
-      << HtmlEscape(b.color) << "\"><title>" << HtmlEscape(b.label) << "</title></rect>\n";
+      << EscapeMarkup(b.color) << "\"><title>" << EscapeMarkup(b.label) << "</title></rect>\n";
     o << "<text x=\"" << Px(x0 + 2) << "\" y=\"" << kTopPx + (b.label_row + 1) * 11
-      << "\" class=\"band\">" << HtmlEscape(b.label) << "</text>\n";
+      << "\" class=\"band\">" << EscapeMarkup(b.label) << "</text>\n";
   }
   for (double t : yt) {
     o << "<line x1=\"" << kLeftPx << "\" x2=\"" << Px(kLeftPx + plot_w) << "\" y1=\"" << Px(Y(t))
@@ -107,26 +83,26 @@ std::string RenderSvg(const SvgChart& c) {
       << "\" class=\"tick\" text-anchor=\"middle\">" << Num(t) << "</text>\n";
   }
   o << "<text x=\"" << Px(kLeftPx + plot_w / 2) << "\" y=\"" << Px(kTopPx + plot_h + 32)
-    << "\" class=\"axis\" text-anchor=\"middle\">" << HtmlEscape(c.x_label) << "</text>\n";
+    << "\" class=\"axis\" text-anchor=\"middle\">" << EscapeMarkup(c.x_label) << "</text>\n";
   o << "<text x=\"12\" y=\"" << Px(kTopPx + plot_h / 2)
     << "\" class=\"axis\" transform=\"rotate(-90 12 " << Px(kTopPx + plot_h / 2)
-    << ")\" text-anchor=\"middle\">" << HtmlEscape(c.y_label) << "</text>\n";
+    << ")\" text-anchor=\"middle\">" << EscapeMarkup(c.y_label) << "</text>\n";
   for (const SvgSeries& s : c.series) {
     if (s.xy.empty()) continue;
-    o << "<polyline fill=\"none\" stroke=\"" << HtmlEscape(s.color)
+    o << "<polyline fill=\"none\" stroke=\"" << EscapeMarkup(s.color)
       << "\" stroke-width=\"1.5\" points=\"";
     for (const auto& [x, y] : s.xy) {
       if (std::isfinite(y)) o << Px(X(x)) << ',' << Px(Y(y)) << ' ';
     }
-    o << "\"><title>" << HtmlEscape(s.name) << "</title></polyline>\n";
+    o << "\"><title>" << EscapeMarkup(s.name) << "</title></polyline>\n";
   }
   for (size_t i = 0; i < c.series.size(); ++i) {
     const double lx = kLeftPx + static_cast<double>(i % 6) * 140;
     const double ly = c.height_px + 8 + static_cast<double>(i / 6) * kLegendRowPx;
     o << "<rect x=\"" << Px(lx) << "\" y=\"" << Px(ly - 9)
-      << "\" width=\"12\" height=\"10\" fill=\"" << HtmlEscape(c.series[i].color)
+      << "\" width=\"12\" height=\"10\" fill=\"" << EscapeMarkup(c.series[i].color)
       << "\"/><text x=\"" << Px(lx + 16) << "\" y=\"" << Px(ly) << "\" class=\"legend\">"
-      << HtmlEscape(c.series[i].name) << "</text>\n";
+      << EscapeMarkup(c.series[i].name) << "</text>\n";
   }
   o << "</svg>\n";
   return o.str();

@@ -37,10 +37,7 @@ struct SvgChart {
 // Round tick positions covering [0, max] (about `target` of them; at least [0, 1] for max <= 0).
 std::vector<double> NiceTicks(double max, int target = 5);
 
-// The chart as an <svg> element (with a legend), escaped for HTML.
+// The chart as an <svg> element (with a legend); its text escaped.
 std::string RenderSvg(const SvgChart& chart);
-
-// Text escaped for HTML element content and attribute values.
-std::string HtmlEscape(const std::string& text);
 
 }  // namespace rp::sim
