@@ -103,6 +103,11 @@ Result<std::unique_ptr<MockServer>> MockServer::Start(const MockConfig& config) 
   if (m->port_ <= 0) return Status(Error::kBindFailed, "cannot listen on the requested port");
   MockServer* raw = m.get();
   m->thread_ = std::thread([raw] { raw->http_.listen_after_bind(); });
+  // httplib's stop() does nothing before the listen loop runs, so Stop() right after Start
+  // would join forever: wait (bounded) until it runs.
+  for (int i = 0; i < 5000 && !raw->http_.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   return m;
 }
 

@@ -13,6 +13,7 @@
 #include "common/options_cli.h"
 #include "common/version/version.h"
 #include "simulator/demo_flow.h"
+#include "simulator/exporter/client_metrics.h"
 #include "simulator/results/html_report.h"
 #include "simulator/run/run.h"
 #include "simulator/system/system.h"
@@ -40,6 +41,26 @@ void AddRunOptions(CLI::App* cmd, rp::sim::RunOptions& o) {
   cmd->add_flag("--quiet", o.quiet, "No live progress");
   cmd->add_option("--junit", o.junit_path,
                   "Also write a JUnit XML file: one test case per check and one for the money");
+  cmd->add_option("--metrics-listen", o.metrics_listen,
+                  "Serve rp-sim's own Prometheus /metrics on PORT or HOST:PORT (0: any free "
+                  "port): intended-start latency, arrivals, drops, journeys in flight");
+}
+
+// Starts the client-side /metrics when --metrics-listen was given; the objects live until
+// main returns. Returns 2 (said on stderr) when it cannot listen.
+int StartClientMetrics(rp::sim::RunOptions& o, std::unique_ptr<rp::sim::ClientMetrics>* metrics,
+                       std::unique_ptr<rp::sim::MetricsEndpoint>* endpoint) {
+  if (o.metrics_listen.empty()) return 0;
+  *metrics = std::make_unique<rp::sim::ClientMetrics>();
+  auto started = rp::sim::MetricsEndpoint::Start(o.metrics_listen, metrics->get());
+  if (!started.ok()) {
+    std::cerr << "rp-sim: " << started.status().message() << "\n";
+    return 2;
+  }
+  *endpoint = std::move(started.value());
+  o.client_metrics = metrics->get();
+  std::printf("rp-sim: client metrics on %s\n", (*endpoint)->url().c_str());
+  return 0;
 }
 
 // "a,b,c" into scheme names; false (said on stderr) for an unknown one.
@@ -192,6 +213,15 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3600));
   if (std::optional<int> rc = rp::options::ParseCommandLine(cli, argc, argv)) return *rc;
 
+  std::unique_ptr<rp::sim::ClientMetrics> client_metrics;
+  std::unique_ptr<rp::sim::MetricsEndpoint> metrics_endpoint;
+  rp::sim::RunOptions& chosen = *run_cmd       ? run
+                                : *compare_cmd ? compare.run
+                                : *regress_cmd ? regress.run
+                                               : capacity.run;
+  if (*run_cmd || *compare_cmd || *regress_cmd || *capacity_cmd) {
+    if (int rc = StartClientMetrics(chosen, &client_metrics, &metrics_endpoint); rc != 0) return rc;
+  }
   if (*run_cmd) return rp::sim::RunScenario(run);
   if (*compare_cmd) {
     if (!SchemeList(schemes, &compare.schemes)) return 2;

@@ -10,7 +10,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include <httplib.h>
+
 #include "common/process.h"
+#include "common/prometheus_text.h"
 #include "tests/support/harness.h"
 
 namespace rp::testing {
@@ -146,6 +149,59 @@ TEST(SimE2e, SmokeScenarioPassesVerifiesAndWritesResults) {
   EXPECT_EQ(xml.find("<failure"), std::string::npos) << xml;
   ExpectHtmlReportRenders(out + "/report.html", dir);
   EXPECT_NE(run.output.find("verification ok"), std::string::npos) << run.output;
+}
+
+// --metrics-listen: rp-sim's own /metrics while it runs. Scraped once the load is done (before
+// the verification, which is not load), its counts are exactly the summary's.
+TEST(SimE2e, ClientMetricsServeTheRunWhileItRuns) {
+  TempDir dir;
+  std::ofstream(dir.File("m.yaml")) << R"(name: metrics
+seed: 9
+system: {claim_scheme: db_lock, packet_ttl_s: 2}
+users: {count: 1000}
+load:
+  phases:
+    - {name: p, duration_s: 3, rate: 20}
+flows:
+  c2c: {weight: 1, count: [1, 3], share_cents: [10, 50], claimers: [1, 3]}
+)";
+  auto sim = ChildProcess::Spawn({RP_SIM_BIN, "run", dir.File("m.yaml"), "--quiet", "--out",
+                                  dir.File("r"), "--metrics-listen", "127.0.0.1:0"},
+                                 {}, dir.File("m.err"));
+  ASSERT_TRUE(sim.ok());
+  std::string url, output;
+  std::string scraped;
+  for (;;) {
+    auto line = sim->ReadLine(120000);
+    if (!line.ok()) break;
+    output += *line + "\n";
+    if (line->rfind("rp-sim: client metrics on ", 0) == 0) url = line->substr(26);
+    if (line->find("load done; verifying") != std::string::npos) {
+      ASSERT_FALSE(url.empty()) << output;
+      httplib::Client client(url.substr(0, url.size() - 8));  // Without "/metrics".
+      auto r = client.Get("/metrics");
+      ASSERT_TRUE(r) << url;
+      scraped = r->body;
+    }
+  }
+  auto code = sim->Wait(60000);
+  ASSERT_TRUE(code.ok());
+  ASSERT_EQ(*code, 0) << output;
+  ASSERT_FALSE(scraped.empty()) << output;
+  auto samples = prom::ParseText(scraped);
+  ASSERT_TRUE(samples.ok());
+  json s = ReadJson(dir.File("r/summary.json"));
+  for (const char* op : {"send", "claim", "poll", "detail"}) {
+    double n = 0;
+    for (const prom::Sample& m : *samples) {
+      if (m.name == "rp_sim_requests_total" && m.labels.at("op") == op) n += m.value;
+    }
+    EXPECT_EQ(n, s["ops"][op]["requests"].get<double>()) << op;
+  }
+  EXPECT_EQ(prom::Sum(*samples, "rp_sim_arrivals_total"),
+            s["load"]["offered_arrivals"].get<double>());
+  EXPECT_EQ(prom::Sum(*samples, "rp_sim_load_running"), 0);
+  EXPECT_EQ(PromtoolProblems(scraped), "");
 }
 
 TEST(SimE2e, OverloadIsShedByRateLimitsAndBreakersOpenAndClose) {

@@ -7,10 +7,14 @@
 #include <fstream>
 #include <random>
 
+#include <httplib.h>
 #include "common/prometheus_text.h"
 #include "common/redis_process.h"
+
 #include "simulator/engine/load_engine.h"
+#include "simulator/exporter/client_metrics.h"
 #include "simulator/run/capacity.h"
+#include "simulator/run/run.h"
 #include "simulator/scenario/scenario.h"
 #include "simulator/stats/histogram.h"
 #include "simulator/verify/verify.h"
@@ -381,6 +385,92 @@ TEST(Verify, AServerThatAnswersNothingIsReportedDown) {
   ASSERT_FALSE(report.violations.empty());
   EXPECT_NE(report.violations[0].find("the server answered nothing for 1 s"), std::string::npos)
       << report.violations[0];
+}
+
+}  // namespace
+}  // namespace rp::sim
+
+namespace rp::sim {
+namespace {
+
+// rp-sim's own /metrics: what RunStats records is mirrored into Prometheus series with exactly
+// its counts, served over HTTP, and the text passes promtool.
+TEST(ClientMetrics, MirrorsWhatTheLoadRecordsAndPassesPromtool) {
+  ClientMetrics metrics;
+  RunStats stats;
+  stats.set_listener(&metrics);
+  metrics.BeginRun("smoke", "batched", "sqlite", 7);
+  for (int i = 0; i < 5; ++i) stats.RecordArrival(0, 200);
+  stats.RecordDropped(0);
+  stats.Record("claim", 0, 201, 3'000);
+  stats.Record("claim", 0, 409, 40'000);
+  stats.Record("claim", 1, 0, 2'000'000);  // No answer: code "0".
+  stats.Record("send", 1, 999, 1'000);     // Not a status: folded into "0" (bounded labels).
+  metrics.OnJourneysInFlight(4);
+  auto endpoint = MetricsEndpoint::Start("0", &metrics);
+  ASSERT_TRUE(endpoint.ok()) << endpoint.status().ToString();
+  std::string host;
+  int port = 0;
+  const std::string url = (*endpoint)->url();
+  ASSERT_TRUE(
+      ParseHttpUrl(url.substr(0, url.size() - std::string("/metrics").size()), &host, &port))
+      << url;
+  httplib::Client client(host, port);
+  auto r = client.Get("/metrics");
+  ASSERT_TRUE(r) << url;
+  ASSERT_EQ(r->status, 200);
+  auto samples = prom::ParseText(r->body);
+  ASSERT_TRUE(samples.ok()) << samples.status().ToString();
+  auto value = [&](const std::string& name, const std::map<std::string, std::string>& want) {
+    double sum = 0;
+    for (const prom::Sample& s : *samples) {
+      if (s.name != name) continue;
+      bool match = true;
+      for (const auto& [k, v] : want) match = match && s.labels.count(k) && s.labels.at(k) == v;
+      if (match) sum += s.value;
+    }
+    return sum;
+  };
+  EXPECT_EQ(value("rp_sim_requests_total", {{"op", "claim"}}), 3);
+  EXPECT_EQ(value("rp_sim_requests_total", {{"op", "claim"}, {"code", "409"}}), 1);
+  EXPECT_EQ(value("rp_sim_requests_total", {{"op", "claim"}, {"code", "0"}}), 1);
+  EXPECT_EQ(value("rp_sim_requests_total", {{"op", "send"}, {"code", "0"}}), 1);
+  EXPECT_EQ(value("rp_sim_request_duration_seconds_count", {{"op", "claim"}}), 3);
+  EXPECT_NEAR(value("rp_sim_request_duration_seconds_sum", {{"op", "claim"}}), 2.043, 1e-9);
+  EXPECT_EQ(value("rp_sim_request_duration_seconds_bucket", {{"op", "claim"}, {"le", "0.005"}}), 1);
+  EXPECT_EQ(value("rp_sim_arrivals_total", {}), 5);
+  EXPECT_EQ(value("rp_sim_arrivals_dropped_total", {{"reason", "in_flight_bound"}}), 1);
+  EXPECT_EQ(value("rp_sim_arrival_lag_seconds_count", {}), 5);
+  EXPECT_EQ(value("rp_sim_journeys_in_flight", {}), 4);
+  EXPECT_EQ(value("rp_sim_load_running", {}), 1);
+  EXPECT_EQ(value("rp_sim_run_info", {{"scenario", "smoke"}, {"seed", "7"}}), 1);
+  EXPECT_EQ(rp::testing::PromtoolProblems(r->body), "");
+  // The next run replaces the info series; between runs nothing is loading.
+  metrics.EndRun();
+  metrics.BeginRun("other", "db_lock", "postgres", 8);
+  metrics.EndRun();
+  const std::string text = metrics.Render();
+  EXPECT_EQ(text.find("scenario=\"smoke\""), std::string::npos);
+  EXPECT_NE(text.find("scenario=\"other\""), std::string::npos);
+  EXPECT_NE(text.find("rp_sim_load_running 0"), std::string::npos);
+}
+
+TEST(ClientMetrics, ABadOrBusyListenAddressIsRefused) {
+  ClientMetrics metrics;
+  for (const char* bad : {"", "abc", "70000", ":80", "127.0.0.1:", "-1"}) {
+    auto e = MetricsEndpoint::Start(bad, &metrics);
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_NE(e.status().message().find("expected PORT or HOST:PORT"), std::string::npos)
+        << e.status().message();
+  }
+  auto first = MetricsEndpoint::Start("127.0.0.1:0", &metrics);
+  ASSERT_TRUE(first.ok());
+  const std::string url = (*first)->url();
+  const std::string port =
+      url.substr(url.rfind(':') + 1, url.find("/metrics") - url.rfind(':') - 1);
+  auto busy = MetricsEndpoint::Start(port, &metrics);
+  ASSERT_FALSE(busy.ok());
+  EXPECT_NE(busy.status().message().find("cannot listen"), std::string::npos);
 }
 
 }  // namespace

@@ -31,6 +31,13 @@ std::string DescribeSystem(const std::string& ledger, int instances, bool starte
 
 // The operation name under which arrivals the load could not start are counted.
 inline constexpr const char* kDroppedArrival = "dropped_arrival";
+// The operation name under which the arrivals the load model offered are counted (started or
+// dropped; the open model only).
+inline constexpr const char* kOfferedArrival = "offered_arrival";
+// True for the two pseudo-operations above, which count arrivals, not requests.
+inline bool IsArrivalRow(const std::string& op) {
+  return op == kDroppedArrival || op == kOfferedArrival;
+}
 
 struct TimeseriesRow {
   int64_t second = 0;  // Since the load started.

@@ -45,7 +45,7 @@ class Driver {
  public:
   Driver(const Scenario& s, const Target& t, const std::vector<ObservedPacket>& hot,
          int64_t start_ns, const std::function<void(const Progress&)>& progress,
-         const AbortCheck& abort_check)
+         const AbortCheck& abort_check, StatsListener* listener)
       : s_(s),
         start_ns_(start_ns),
         end_ns_(start_ns + s.DurationS() * kNsPerS),
@@ -62,6 +62,7 @@ class Driver {
       ids.push_back(p.packet_id);
     }
     runner_.SetHotPackets(std::move(ids));
+    out_.stats.set_listener(listener);
   }
 
   LoadOutcome Run() {
@@ -73,6 +74,7 @@ class Driver {
     }
     Tick();
     io_.run();
+    out_.stats.set_listener(nullptr);  // The outcome outlives this run's listener.
     out_.load_seconds = out_.aborted_by.empty()
                             ? static_cast<double>(s_.DurationS())
                             : static_cast<double>(end_ns_ - start_ns_) / kNsPerS;
@@ -107,12 +109,14 @@ class Driver {
   }
 
   void Arrive(int64_t intended_ns) {
-    out_.stats.RecordArrival();
+    const int64_t now = MonotonicNs();
+    out_.stats.RecordArrival((now - start_ns_) / kNsPerS, (now - intended_ns) / 1000);
     if (runner_.active() >= s_.load.journeys_in_flight_max) {
-      out_.stats.RecordDropped((MonotonicNs() - start_ns_) / kNsPerS);
+      out_.stats.RecordDropped((now - start_ns_) / kNsPerS);
       return;
     }
     runner_.Start(intended_ns, [] {});
+    if (StatsListener* l = out_.stats.listener()) l->OnJourneysInFlight(runner_.active());
   }
 
   // Closed model: at each phase start, grow or shrink the set of virtual users.
@@ -149,6 +153,7 @@ class Driver {
       if (ec) return;
       const int64_t now = MonotonicNs();
       Report(ticks_ - 1);
+      if (StatsListener* l = out_.stats.listener()) l->OnJourneysInFlight(runner_.active());
       if (abort_check_ && now < end_ns_ && out_.aborted_by.empty()) {
         out_.aborted_by = abort_check_(out_.stats, static_cast<double>(now - start_ns_) / kNsPerS);
         if (!out_.aborted_by.empty()) {
@@ -259,8 +264,8 @@ Status PrepareFixtures(const Scenario& s, const Target& t,
 LoadOutcome RunLoad(const Scenario& scenario, const Target& target,
                     const std::vector<ObservedPacket>& hot_packets, int64_t start_ns,
                     const std::function<void(const Progress&)>& progress,
-                    const AbortCheck& abort_check) {
-  Driver driver(scenario, target, hot_packets, start_ns, progress, abort_check);
+                    const AbortCheck& abort_check, StatsListener* listener) {
+  Driver driver(scenario, target, hot_packets, start_ns, progress, abort_check, listener);
   return driver.Run();
 }
 

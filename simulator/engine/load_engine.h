@@ -49,10 +49,11 @@ Status PrepareFixtures(const Scenario& scenario, const Target& target,
 
 // Runs every phase; `progress` and `abort_check` (may be empty) are called on this thread once
 // a second. start_ns (MonotonicNs) is the load's time zero, shared with the fault timeline and
-// the metrics scraper.
+// the metrics scraper. listener (may be null; not owned, must outlive the call) is told of every
+// request, arrival and drop as it happens, and of the journeys in flight.
 LoadOutcome RunLoad(const Scenario& scenario, const Target& target,
                     const std::vector<ObservedPacket>& hot_packets, int64_t start_ns,
                     const std::function<void(const Progress&)>& progress,
-                    const AbortCheck& abort_check = {});
+                    const AbortCheck& abort_check = {}, StatsListener* listener = nullptr);
 
 }  // namespace rp::sim

@@ -81,6 +81,7 @@ std::string ClientCharts(const std::vector<results::TimeseriesRow>& rows,
       dropped.xy.push_back({x, static_cast<double>(r.requests)});
       continue;
     }
+    if (r.op == results::kOfferedArrival) continue;  // Arrivals, not requests.
     rate[r.op].xy.push_back({x, static_cast<double>(r.requests)});
     p99[r.op].xy.push_back({x, r.p99_ms});
     errors_at[r.second] += static_cast<double>(r.errors);

@@ -77,6 +77,19 @@ json PhasesJson(const Scenario& s) {
   return out;
 }
 
+// The plan's arrival rate in each second of the load (its mean over four instants, so a spike
+// or a wave edge inside a second counts in part); empty for the closed model.
+json PlannedArrivals(const Scenario& s) {
+  json out = json::array();
+  if (s.load.model != "open") return out;
+  for (int64_t sec = 0; sec < s.DurationS(); ++sec) {
+    double sum = 0;
+    for (int q = 0; q < 4; ++q) sum += s.PlannedRateAt(static_cast<double>(sec) + 0.125 + q * 0.25);
+    out.push_back(std::round(sum / 4 * 1000) / 1000);
+  }
+  return out;
+}
+
 json ChecksJson(const std::vector<CheckResult>& checks) {
   json out = json::array();
   for (const CheckResult& c : checks) {
@@ -121,6 +134,10 @@ json SummaryJson(const RunReport& r) {
             {"started_at_unix_ms", r.load_started_unix_ms},
             {"offered_arrivals", load.stats.arrivals()},
             {"dropped_arrivals", load.stats.dropped()},
+            {"arrival_lag_ms_p99",
+             static_cast<double>(load.stats.arrival_lag().ValueAtQuantile(0.99)) / 1000.0},
+            {"arrival_lag_ms_max", static_cast<double>(load.stats.arrival_lag().max_us()) / 1000.0},
+            {"planned_arrivals_per_s", PlannedArrivals(s)},
             {"aborted", !load.aborted_by.empty()},
             {"aborted_by", load.aborted_by}}},
           {"phases", PhasesJson(s)},

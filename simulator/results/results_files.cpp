@@ -56,15 +56,19 @@ std::vector<results::TimeseriesRow> TimeseriesRows(const LoadOutcome& load) {
                       s.latency.ValueAtQuantile(0.99) / 1000.0, s.latency.max_us() / 1000.0});
     }
   }
-  const auto& dropped = load.stats.dropped_per_second();
-  for (size_t sec = 0; sec < dropped.size(); ++sec) {
-    if (dropped[sec] == 0) continue;
-    results::TimeseriesRow r;
-    r.second = static_cast<int64_t>(sec);
-    r.op = results::kDroppedArrival;
-    r.requests = r.errors = dropped[sec];
-    rows.push_back(r);
-  }
+  auto arrival_rows = [&rows](const std::vector<int64_t>& per_second, const char* op, bool errors) {
+    for (size_t sec = 0; sec < per_second.size(); ++sec) {
+      if (per_second[sec] == 0) continue;
+      results::TimeseriesRow r;
+      r.second = static_cast<int64_t>(sec);
+      r.op = op;
+      r.requests = per_second[sec];
+      r.errors = errors ? per_second[sec] : 0;
+      rows.push_back(r);
+    }
+  };
+  arrival_rows(load.stats.dropped_per_second(), results::kDroppedArrival, true);
+  arrival_rows(load.stats.arrivals_per_second(), results::kOfferedArrival, false);
   return rows;
 }
 

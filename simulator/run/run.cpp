@@ -17,6 +17,7 @@
 #include "common/http_load.h"
 #include "common/process.h"
 #include "simulator/engine/load_engine.h"
+#include "simulator/exporter/client_metrics.h"
 #include "simulator/monitor/monitor.h"
 #include "simulator/results/junit.h"
 #include "simulator/results/results.h"
@@ -153,6 +154,25 @@ int ResolveTarget(const RunOptions& o, const Scenario& s, Target* t,
 // "A green result means the plan happened": the arrivals the scenario planned were offered
 // (at most load.dropped_percent_max dropped at the in-flight bound), and every fault on its
 // timeline ran and applied. Each is a check of its own in the summary.
+CheckResult ArrivalLagCheck(const Scenario& s, const LoadOutcome& load) {
+  const LatencyHistogram& lag = load.stats.arrival_lag();
+  CheckResult c;
+  c.kind = "plan";
+  char text[96];
+  std::snprintf(text, sizeof text, "arrival_lag p99 <= %g ms", s.load.arrival_lag_p99_ms_max);
+  c.check = text;
+  c.actual = static_cast<double>(lag.ValueAtQuantile(0.99)) / 1000.0;
+  c.passed = c.actual <= s.load.arrival_lag_p99_ms_max;
+  std::snprintf(text, sizeof text, "arrival_lag p99 = %.2f ms (max %.2f ms), limit <= %g ms",
+                c.actual, static_cast<double>(lag.max_us()) / 1000.0,
+                s.load.arrival_lag_p99_ms_max);
+  c.detail = std::string(text) +
+             ": how late the generator started arrivals after their "
+             "scheduled instant" +
+             (c.passed ? "" : "; the simulator could not offer the load on the plan's schedule");
+  return c;
+}
+
 std::vector<CheckResult> PlanChecks(const Scenario& s, const LoadOutcome& load,
                                     const std::vector<FaultRecord>& faults) {
   std::vector<CheckResult> out;
@@ -173,6 +193,7 @@ std::vector<CheckResult> PlanChecks(const Scenario& s, const LoadOutcome& load,
                std::to_string(s.load.journeys_in_flight_max) + ")" +
                (c.passed ? "" : "; the load this scenario plans did not happen");
     out.push_back(std::move(c));
+    out.push_back(ArrivalLagCheck(s, load));
   }
   if (!load.aborted_by.empty()) {
     CheckResult c;
@@ -257,12 +278,16 @@ int Execute(const RunOptions& o, const Scenario& s, const Target& t, SystemUnder
       SeriesNamedByChecks(s));
   auto faults = std::make_unique<FaultTimeline>(s.faults, system, start_ns);
   const bool tty = !o.quiet && isatty(STDOUT_FILENO);
+  if (o.client_metrics) {
+    o.client_metrics->BeginRun(s.name, s.system.claim_scheme, s.system.ledger, s.seed);
+  }
   *load = RunLoad(
       s, t, hot, start_ns,
       [&](const Progress& p) {
         if (!o.quiet) PrintProgress(p, tty);
       },
-      AbortOnFail(s, *scraper));
+      AbortOnFail(s, *scraper), o.client_metrics);
+  if (o.client_metrics) o.client_metrics->EndRun();
   if (tty) std::printf("\n");
   if (!load->aborted_by.empty())
     std::printf("rp-sim: load aborted: %s\n", load->aborted_by.c_str());

@@ -18,6 +18,7 @@ namespace rp::sim {
 
 struct Scenario;
 struct LoadOutcome;
+class ClientMetrics;
 
 struct RunOptions {
   std::string scenario_path;
@@ -31,6 +32,10 @@ struct RunOptions {
   int instances = 0;         // 0: the scenario's system.instances.
   bool quiet = false;        // No progress lines.
   std::string junit_path;    // Non-empty: a JUnit XML file of the checks and the verification.
+  std::string metrics_listen;  // Non-empty: serve rp-sim's own /metrics here (PORT, HOST:PORT).
+  // Where each run's requests, arrivals and drops are mirrored (may be null; not owned): the
+  // metrics served on metrics_listen, started by main() for the whole process.
+  ClientMetrics* client_metrics = nullptr;
   // Internal hooks (rp-sim capacity): edit the scenario after it is read and the overrides are
   // applied; see the load and the results folder once it is written.
   std::function<void(Scenario&)> edit_scenario;

@@ -264,6 +264,7 @@ void ReadLoad(const Map& m, LoadSpec& l) {
   m.Read<int>("connections", l.connections, 1, 20000);
   m.Read<int>("journeys_in_flight_max", l.journeys_in_flight_max, 1, 1000000);
   m.Read<double>("dropped_percent_max", l.dropped_percent_max, 0.0, 100.0);
+  m.Read<double>("arrival_lag_p99_ms_max", l.arrival_lag_p99_ms_max, 0.0, 600000.0);
   m.Read<int64_t>("request_timeout_ms", l.request_timeout_ms, 10, 600000);
   YAML::Node phases = m.Get("phases");
   if (!phases || !phases.IsSequence() || phases.size() == 0) {
@@ -271,7 +272,7 @@ void ReadLoad(const Map& m, LoadSpec& l) {
   }
   for (const auto& p : phases) l.phases.push_back(ReadPhase(p, l.model));
   m.RejectUnknown({"model", "connections", "journeys_in_flight_max", "dropped_percent_max",
-                   "request_timeout_ms", "phases"});
+                   "arrival_lag_p99_ms_max", "request_timeout_ms", "phases"});
 }
 
 void ReadFlows(const Map& m, FlowSpec& f) {
@@ -426,6 +427,17 @@ double Phase::RateAt(double t_s) const {
     return in_period < static_cast<double>(wave_on_s) ? rate : 0;
   }
   return rate;
+}
+
+double Scenario::PlannedRateAt(double t_s) const {
+  if (load.model != "open") return 0;
+  double begin = 0;
+  for (const Phase& p : load.phases) {
+    const double end = begin + static_cast<double>(p.duration_s);
+    if (t_s >= begin && t_s < end) return p.RateAt(t_s - begin);
+    begin = end;
+  }
+  return 0;
 }
 
 int64_t Scenario::DurationS() const {

@@ -72,6 +72,10 @@ struct LoadSpec {
   // More dropped arrivals than this share of those offered fails the run: the planned load did
   // not happen (open model).
   double dropped_percent_max = 1.0;
+  // The generator's own p99 delay in starting arrivals above this fails the run: the simulator
+  // could not offer the load on the plan's schedule (its thread was starved), so the server saw
+  // bursts the scenario does not describe (open model).
+  double arrival_lag_p99_ms_max = 1000;
   int64_t request_timeout_ms = 10000;
   std::vector<Phase> phases;
 };
@@ -133,6 +137,9 @@ struct Scenario {
   std::vector<CheckSpec> checks;
 
   int64_t DurationS() const;
+  // The open model's planned arrival rate at t_s seconds into the load (0 after its end and
+  // for the closed model).
+  double PlannedRateAt(double t_s) const;
   // Scales every phase (and the fault timeline) so the load lasts duration_s in total.
   void ScaleTo(int64_t duration_s);
 };

@@ -33,6 +33,18 @@ void RunStats::Record(const std::string& op, int64_t second, int status, int64_t
   sec.refused += refused ? 1 : 0;
   ++sec.by_status[status];
   sec.latency.Record(latency_us);
+  if (listener_ != nullptr) listener_->OnRequest(op, status, latency_us);
+}
+
+void RunStats::RecordArrival(int64_t second, int64_t lag_us) {
+  ++arrivals_;
+  second = std::max<int64_t>(0, second);
+  if (static_cast<size_t>(second) >= arrivals_per_second_.size()) {
+    arrivals_per_second_.resize(static_cast<size_t>(second) + 1, 0);
+  }
+  ++arrivals_per_second_[static_cast<size_t>(second)];
+  arrival_lag_.Record(std::max<int64_t>(0, lag_us));
+  if (listener_ != nullptr) listener_->OnArrival(lag_us);
 }
 
 void RunStats::RecordDropped(int64_t second) {
@@ -41,6 +53,7 @@ void RunStats::RecordDropped(int64_t second) {
     dropped_.resize(static_cast<size_t>(second) + 1, 0);
   }
   ++dropped_[static_cast<size_t>(second)];
+  if (listener_ != nullptr) listener_->OnDropped();
 }
 
 int64_t RunStats::dropped() const {

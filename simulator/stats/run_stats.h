@@ -38,22 +38,44 @@ struct OpStats {
   std::vector<SecondStats> seconds;   // Index: whole seconds since the load started.
 };
 
+// Told of every event RunStats records, as it happens (rp-sim's own /metrics: exporter/).
+// Called on the load engine's io thread; an implementation must be cheap and thread-safe
+// against its own readers. Must outlive the RunStats it is attached to.
+class StatsListener {
+ public:
+  virtual ~StatsListener() = default;
+  virtual void OnRequest(const std::string& op, int status, int64_t latency_us) = 0;
+  // lag_us: how late the arrival's timer fired after its scheduled instant (the generator
+  // falling behind its own plan).
+  virtual void OnArrival(int64_t lag_us) = 0;
+  virtual void OnDropped() = 0;
+  virtual void OnJourneysInFlight(int journeys) = 0;
+};
+
 class RunStats {
  public:
+  // Mirrors every later Record* to listener (may be null: none). Not owned.
+  void set_listener(StatsListener* listener) { listener_ = listener; }
+  StatsListener* listener() const { return listener_; }
   // `second` is the whole second of the run in which the request completed.
   void Record(const std::string& op, int64_t second, int status, int64_t latency_us,
               bool degraded = false);
   // Seconds from the end of the load's busiest second until `op` is served as before the
   // overload (a second with under 1% refused and no errors); -1 when it never recovers.
   double RecoveryS(const std::string& op, int64_t busiest_second_end) const;
-  // An arrival the open model offered (started or dropped).
-  void RecordArrival() { ++arrivals_; }
+  // An arrival the open model offered (started or dropped), lag_us after its scheduled
+  // instant (the generator's own delay: a busy simulator thread fires its timer late).
+  void RecordArrival(int64_t second, int64_t lag_us);
   int64_t arrivals() const { return arrivals_; }
+  // How late arrivals left the generator (intended-start latency already includes it; this
+  // says whether the load was offered on the plan's schedule at all).
+  const LatencyHistogram& arrival_lag() const { return arrival_lag_; }
   // An arrival the engine dropped because journeys_in_flight_max journeys were running.
   void RecordDropped(int64_t second);
 
   const std::map<std::string, OpStats>& ops() const { return ops_; }
   const std::vector<int64_t>& dropped_per_second() const { return dropped_; }
+  const std::vector<int64_t>& arrivals_per_second() const { return arrivals_per_second_; }
   int64_t dropped() const;
   // Requests per second of `op` over the whole load (0 for an unknown op).
   double Throughput(const std::string& op, double load_seconds) const;
@@ -61,7 +83,10 @@ class RunStats {
  private:
   std::map<std::string, OpStats> ops_;
   std::vector<int64_t> dropped_;
+  std::vector<int64_t> arrivals_per_second_;
   int64_t arrivals_ = 0;
+  LatencyHistogram arrival_lag_;
+  StatsListener* listener_ = nullptr;
 };
 
 }  // namespace rp::sim
