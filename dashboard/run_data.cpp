@@ -16,10 +16,14 @@ using nlohmann::json;
 Status LoadTimeseries(const std::string& path, RunData& d) {
   Result<std::vector<results::TimeseriesRow>> rows = results::ReadTimeseries(path);
   if (!rows.ok()) return rows.status();
+  std::map<int64_t, double> offered, dropped;
   for (const results::TimeseriesRow& r : *rows) {
     const double t = static_cast<double>(r.second) + 0.5;  // The middle of its second.
+    if (r.op == results::kOfferedArrival) offered[r.second] += static_cast<double>(r.requests);
+    if (r.op == results::kDroppedArrival) dropped[r.second] += static_cast<double>(r.requests);
+    if (results::IsArrivalRow(r.op)) continue;  // Arrivals, not requests: the load chart.
     d.Series(Chart::kThroughput, r.op).push_back({t, static_cast<double>(r.requests)});
-    if (r.op == results::kDroppedArrival || r.op == "poll") continue;
+    if (r.op == "poll") continue;
     d.Series(Chart::kLatency, r.op + " p50").push_back({t, r.p50_ms});
     d.Series(Chart::kLatency, r.op + " p99").push_back({t, r.p99_ms});
     const std::pair<const char*, int64_t> codes[] = {{"status_409", r.status_409},
@@ -31,6 +35,16 @@ Status LoadTimeseries(const std::string& path, RunData& d) {
       if (n > 0) d.Series(Chart::kErrors, std::string(code) + " " + r.op).push_back({t, double(n)});
     }
   }
+  // Achieved = offered - dropped, in every second the generator offered anything (a second
+  // with arrivals all dropped is a zero, not a gap). Folders from before offered_arrival rows
+  // existed have no achieved line; their drops are still drawn.
+  for (const auto& [second, n] : offered) {
+    const double lost = dropped.count(second) ? dropped[second] : 0;
+    d.Series(Chart::kLoad, kStartedSeries).push_back({second + 0.5, n - lost});
+  }
+  for (const auto& [second, n] : dropped) {
+    d.Series(Chart::kLoad, kDroppedSeries).push_back({second + 0.5, n});
+  }
   return Status::Ok();
 }
 
@@ -38,28 +52,6 @@ Status LoadTimeseries(const std::string& path, RunData& d) {
 Status LoadServerMetrics(const std::string& path, RunData& d) {
   Result<results::ServerMetricsTable> table = results::ReadServerMetrics(path);
   if (!table.ok()) return table.status();
-  struct Plot {
-    const char* column;
-    Chart chart;
-    const char* name;
-    bool rate;
-  };
-  const Plot plots[] = {
-      {"rp_lock_waiters", Chart::kContention, "lock waiters", false},
-      {"rp_lock_wait_seconds_total", Chart::kContention, "lock wait s/s", true},
-      {"rp_db_busy_retries_total", Chart::kContention, "DB busy retries/s", true},
-      {"rp_scheme_fallbacks_total", Chart::kContention, "scheme fallbacks/s", true},
-      {"rp_queue_lag_seconds", Chart::kQueue, "task queue lag s", false},
-      {"rp_ledger_queue_depth", Chart::kQueue, "ledger writer queue", false},
-      {"rp_stream_backlog", Chart::kQueue, "stream backlog", false},
-      {"recon_drift_cents", Chart::kDrift, "drift cents", false},
-      {"recon_discrepancies", Chart::kDrift, "open discrepancies", false},
-      {"rp_limit_refused_total", Chart::kStability, "rate-limit 429s/s", true},
-      {"rp_limit_shadow_refused_total", Chart::kStability, "shadow refusals/s", true},
-      {"rp_degraded_answers_total", Chart::kStability, "degraded answers/s", true},
-      {"rp_breakers_open", Chart::kStability, "breakers open", false},
-      {"rp_feature_degraded", Chart::kStability, "features degraded", false},
-  };
   auto breakers = std::find(table->metrics.begin(), table->metrics.end(), "rp_breakers_open");
   bool band_open = false;
   const std::vector<std::string>& cols = table->metrics;
@@ -71,20 +63,20 @@ Status LoadServerMetrics(const std::string& path, RunData& d) {
       TrackBreakers(d, t, row.values[static_cast<size_t>(breakers - table->metrics.begin())],
                     &band_open);
     }
-    for (const Plot& p : plots) {
-      auto col = std::find(cols.begin(), cols.end(), p.column);
+    for (const ServerPlot& p : ServerPlots()) {
+      auto col = std::find(cols.begin(), cols.end(), p.metric);
       if (col == cols.end()) continue;  // An older results folder without this column.
       const double v = row.values[static_cast<size_t>(col - cols.begin())];
       if (!p.rate) {
-        d.Series(p.chart, p.name).push_back({t, v});
+        d.Series(p.chart, p.series).push_back({t, v});
         continue;
       }
-      auto it = last.find(p.column);
+      auto it = last.find(p.metric);
       if (it != last.end() && t > it->second.first) {
         const double delta = v >= it->second.second ? v - it->second.second : v;
-        d.Series(p.chart, p.name).push_back({t, delta / (t - it->second.first)});
+        d.Series(p.chart, p.series).push_back({t, delta / (t - it->second.first)});
       }
-      last[p.column] = {t, v};
+      last[p.metric] = {t, v};
     }
   }
   return Status::Ok();
@@ -141,6 +133,19 @@ Status LoadSummary(const std::string& path, RunData& d) {
     ++total;
     passed += c.value("passed", false) ? 1 : 0;
   }
+  for (const json& p : s.value("phases", json::array())) {
+    if (!p.is_object()) continue;
+    d.phases.push_back({p.value("start_s", 0.0), p.value("end_s", 0.0),
+                        "phase " + p.value("name", std::string("?"))});
+  }
+  const json load = s.value("load", json::object());
+  const json planned =
+      load.is_object() ? load.value("planned_arrivals_per_s", json::array()) : json::array();
+  for (size_t sec = 0; sec < planned.size(); ++sec) {
+    if (!planned[sec].is_number())
+      return Status(Error::kBadResults, path + ": a planned rate is not a number");
+    d.Series(Chart::kLoad, kPlannedSeries).push_back({sec + 0.5, planned[sec].get<double>()});
+  }
   const json& v = s.value("verification", json::object());
   d.label = s["system"].value("claim_scheme", "");
   // Which ledger and how many instances ran: summaries from before either existed ran one
@@ -174,10 +179,12 @@ void TrackBreakers(RunData& d, double t_s, double breakers_open, bool* band_open
 
 const char* ChartTitle(Chart chart) {
   switch (chart) {
+    case Chart::kLoad:
+      return "Load: planned arrivals/s, journeys started/s, arrivals dropped/s";
     case Chart::kThroughput:
       return "Requests per second, per operation";
     case Chart::kLatency:
-      return "Latency p50 / p99 (ms), per operation";
+      return "Latency (ms) per operation, from each request's intended start";
     case Chart::kErrors:
       return "Rejections and errors per second, by code";
     case Chart::kContention:
@@ -190,6 +197,55 @@ const char* ChartTitle(Chart chart) {
       return "Reconciliation drift (cents) and open discrepancies";
   }
   return "";
+}
+
+const std::vector<ServerPlot>& ServerPlots() {
+  static const std::vector<ServerPlot> plots = {
+      {"rp_lock_waiters", Chart::kContention, "lock waiters", false},
+      {"rp_lock_wait_seconds_total", Chart::kContention, "lock wait s/s", true},
+      {"rp_db_busy_retries_total", Chart::kContention, "DB busy retries/s", true},
+      {"rp_scheme_fallbacks_total", Chart::kContention, "scheme fallbacks/s", true},
+      {"rp_queue_lag_seconds", Chart::kQueue, "task queue lag s", false},
+      {"rp_ledger_queue_depth", Chart::kQueue, "ledger writer queue", false},
+      {"rp_stream_backlog", Chart::kQueue, "stream backlog", false},
+      {"recon_drift_cents", Chart::kDrift, "drift cents", false},
+      {"recon_discrepancies", Chart::kDrift, "open discrepancies", false},
+      {"rp_limit_refused_total", Chart::kStability, "rate-limit 429s/s", true},
+      {"rp_limit_shadow_refused_total", Chart::kStability, "shadow refusals/s", true},
+      {"rp_degraded_answers_total", Chart::kStability, "degraded answers/s", true},
+      {"rp_breakers_open", Chart::kStability, "breakers open", false},
+      {"rp_feature_degraded", Chart::kStability, "features degraded", false},
+  };
+  return plots;
+}
+
+NiceAxis NiceAxisFor(double value_max, int ticks_max) {
+  NiceAxis a;
+  if (!(value_max > 0) || !std::isfinite(value_max)) return a;  // 0..1 in steps of 1.
+  const double raw = value_max / std::max(1, ticks_max);
+  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = magnitude;
+  for (double f : {1.0, 2.0, 5.0, 10.0}) {
+    step = f * magnitude;
+    if (step >= raw) break;
+  }
+  a.step = step;
+  a.max = std::ceil(value_max / step - 1e-9) * step;
+  a.decimals = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step) - 1e-9));
+  return a;
+}
+
+std::string SeriesOperation(Chart chart, const std::string& series) {
+  switch (chart) {
+    case Chart::kThroughput:
+      return series;  // "claim", or a route live.
+    case Chart::kLatency: {
+      const size_t space = series.rfind(' ');  // "claim p99"
+      return space == std::string::npos ? series : series.substr(0, space);
+    }
+    default:  // Errors are told apart by code ("status_409 claim"), not by operation.
+      return "";
+  }
 }
 
 size_t RunData::PointCount() const {
