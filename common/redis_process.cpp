@@ -74,6 +74,42 @@ Status RedisProcess::Start() {
   return Status(Error::kRedisFailed, "redis-server did not accept connections within 10 s");
 }
 
+Result<std::string> RedisProcess::Command(const std::vector<std::string>& args) {
+  if (!child_) return Status(Error::kRedisFailed, "redis-server is not running");
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return Status(Error::kRedisFailed, "socket()");
+  timeval timeout{10, 0};  // SAVE of a test-sized data set takes milliseconds.
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port_));
+  std::string request = "*" + std::to_string(args.size()) + "\r\n";
+  for (const std::string& a : args) {
+    request += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  }
+  std::string reply;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size())) {
+    char buf[512];
+    while (reply.find("\r\n") == std::string::npos && reply.size() < 4096) {
+      const ssize_t n = recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      reply.append(buf, static_cast<size_t>(n));
+    }
+  }
+  close(fd);
+  const size_t end = reply.find("\r\n");
+  if (end == std::string::npos) {
+    return Status(Error::kRedisFailed, "redis-server did not answer " + args.front());
+  }
+  reply.resize(end);
+  if (reply[0] == '-') return Status(Error::kRedisFailed, args.front() + ": " + reply.substr(1));
+  return reply;
+}
+
 void RedisProcess::Kill() {
   if (!child_) return;
   child_->Signal(SIGKILL);

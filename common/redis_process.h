@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/process.h"
 #include "common/status.h"
@@ -23,6 +24,12 @@ class RedisProcess {
   // Starts it and waits until it accepts connections (at most 10 s). Unavailable otherwise.
   Status Start();
   void Kill();  // SIGKILL and reap; a no-op when not running.
+  // Sends one command (RESP, on a connection of its own, 10 s timeout) and returns the first
+  // line of the reply ("+OK"). RedisFailed when it is not running or does not answer, or
+  // answers an error ("-ERR ...", quoted).
+  Result<std::string> Command(const std::vector<std::string>& args);
+  // The snapshot file SAVE writes and a start loads (in its directory).
+  std::string snapshot_path() const { return dir_ + "/dump.rdb"; }
   bool running() const { return child_.has_value(); }
   pid_t pid() const { return child_ ? child_->pid() : -1; }
   int port() const { return port_; }

@@ -15,6 +15,7 @@
 #include "simulator/demo_flow.h"
 #include "simulator/exporter/client_metrics.h"
 #include "simulator/results/html_report.h"
+#include "simulator/run/campaign.h"
 #include "simulator/run/run.h"
 #include "simulator/system/system.h"
 
@@ -123,6 +124,25 @@ int main(int argc, char** argv) {
   AddRunOptions(run_cmd, run);
   run_cmd->add_option("--claim-scheme", run.claim_scheme, "Override the scenario's claim scheme")
       ->check(CLI::IsMember(rp::ClaimSchemeNames()));
+  run_cmd
+      ->add_option("--campaign-seed", run.campaign_seed,
+                   "Run what this seed of `rp-sim campaign` drew from the scenario (its scheme, "
+                   "load and fault timeline)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 62));
+
+  rp::sim::CampaignOptions campaign;
+  CLI::App* campaign_cmd = cli.add_subcommand(
+      "campaign",
+      "Run many seeds, each with its own drawn scheme, load and fault timeline, verifying the "
+      "money of every one; exit 1 when a seed failed");
+  AddRunOptions(campaign_cmd, campaign.run);
+  campaign_cmd->add_option("--seeds", campaign.seeds, "How many seeds")
+      ->check(CLI::Range(1, 100000));
+  campaign_cmd->add_option("--from", campaign.from_seed, "First seed")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 62));
+  campaign.regressions_dir = "scenarios/regressions";
+  campaign_cmd->add_option("--regressions", campaign.regressions_dir,
+                           "Where each failing seed's scenario file is written (empty: nowhere)");
 
   rp::sim::CompareOptions compare;
   std::string schemes;
@@ -215,14 +235,16 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<rp::sim::ClientMetrics> client_metrics;
   std::unique_ptr<rp::sim::MetricsEndpoint> metrics_endpoint;
-  rp::sim::RunOptions& chosen = *run_cmd       ? run
-                                : *compare_cmd ? compare.run
-                                : *regress_cmd ? regress.run
-                                               : capacity.run;
-  if (*run_cmd || *compare_cmd || *regress_cmd || *capacity_cmd) {
+  rp::sim::RunOptions& chosen = *run_cmd        ? run
+                                : *compare_cmd  ? compare.run
+                                : *regress_cmd  ? regress.run
+                                : *campaign_cmd ? campaign.run
+                                                : capacity.run;
+  if (*run_cmd || *compare_cmd || *regress_cmd || *capacity_cmd || *campaign_cmd) {
     if (int rc = StartClientMetrics(chosen, &client_metrics, &metrics_endpoint); rc != 0) return rc;
   }
   if (*run_cmd) return rp::sim::RunScenario(run);
+  if (*campaign_cmd) return rp::sim::RunCampaign(campaign);
   if (*compare_cmd) {
     if (!SchemeList(schemes, &compare.schemes)) return 2;
     return rp::sim::RunCompare(compare);

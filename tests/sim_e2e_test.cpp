@@ -204,6 +204,42 @@ flows:
   EXPECT_EQ(PromtoolProblems(scraped), "");
 }
 
+// The campaign's fault kinds, each once on a real system: Redis flushed, snapshotted and
+// restarted from the older snapshot, the server frozen and thawed and restarted under another
+// claim scheme on the same ledger. Every fault applies and the money still balances.
+TEST(SimE2e, EveryCampaignFaultAppliesAndTheMoneyBalances) {
+  TempDir dir;
+  std::ofstream(dir.File("f.yaml")) << R"(name: faults
+seed: 21
+system: {claim_scheme: mem_lock, redis: true, packet_ttl_s: 3}
+users: {count: 2000}
+load:
+  phases:
+    - {name: p, duration_s: 10, rate: 25}
+flows:
+  c2c: {weight: 1, count: [2, 5], share_cents: [10, 80], claimers: [1, 6], repeat_claim_rate: 0.2}
+  hot: {weight: 1, packets: 1, shares: 80, share_cents: 5}
+faults:
+  - {at_s: 1, action: redis_snapshot}
+  - {at_s: 2, action: redis_flush}
+  - {at_s: 3, action: server_pause}
+  - {at_s: 4.5, action: server_resume}
+  - {at_s: 5, action: redis_stale_restart}
+  - {at_s: 6, action: server_restart, claim_scheme: presplit}
+  - {at_s: 8, action: server_restart, claim_scheme: db_lock}
+)";
+  SimRun run = RunSim({"run", dir.File("f.yaml"), "--quiet", "--out", dir.File("r")}, dir);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  json s = ReadJson(dir.File("r/summary.json"));
+  ASSERT_EQ(s["faults"].size(), 7u) << run.output;
+  for (const json& f : s["faults"]) EXPECT_TRUE(f["ok"].get<bool>()) << f.dump();
+  EXPECT_NE(s["faults"][4]["detail"].get<std::string>().find("older snapshot"), std::string::npos);
+  EXPECT_NE(s["faults"][5]["detail"].get<std::string>().find("under claim scheme presplit"),
+            std::string::npos);
+  EXPECT_TRUE(s["verification"]["ok"].get<bool>()) << s["verification"].dump();
+  EXPECT_GT(s["verification"]["claims_acknowledged"].get<int64_t>(), 0);
+}
+
 TEST(SimE2e, OverloadIsShedByRateLimitsAndBreakersOpenAndClose) {
   TempDir dir;
   const std::string out = dir.File("results");

@@ -1,18 +1,20 @@
 // rp-sim's parts that need no running system: the strict scenario loader, the check parser, the
 // phase shapes, the log-linear histogram's accuracy, and the Prometheus text parser.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
+#include <set>
 
-#include <httplib.h>
 #include "common/prometheus_text.h"
 #include "common/redis_process.h"
-
 #include "simulator/engine/load_engine.h"
 #include "simulator/exporter/client_metrics.h"
+#include "simulator/run/campaign.h"
 #include "simulator/run/capacity.h"
 #include "simulator/run/run.h"
 #include "simulator/scenario/scenario.h"
@@ -471,6 +473,96 @@ TEST(ClientMetrics, ABadOrBusyListenAddressIsRefused) {
   auto busy = MetricsEndpoint::Start(port, &metrics);
   ASSERT_FALSE(busy.ok());
   EXPECT_NE(busy.status().message().find("cannot listen"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rp::sim
+
+namespace rp::sim {
+namespace {
+
+// A campaign seed's scenario: deterministic, an ordinary scenario file rp-sim reads back, with
+// its faults paired (every stop started again, every pause resumed, every switch reset) and
+// never two at once on one component; different seeds draw different timelines.
+TEST(Campaign, EachSeedDrawsAReadableRepeatableTimeline) {
+  const std::string base = RP_SOURCE_DIR "/tests/data/sim_smoke.yaml";
+  rp::testing::TempDir dir;
+  std::set<std::string> texts, schemes;
+  std::map<std::string, int> actions;
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    auto a = DrawCampaignScenario(base, seed);
+    auto b = DrawCampaignScenario(base, seed);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    ASSERT_TRUE(b.ok());
+    EXPECT_EQ(*a, *b) << "seed " << seed;
+    texts.insert(*a);
+    auto path = WriteCampaignScenario(base, seed, dir.path());
+    ASSERT_TRUE(path.ok()) << path.status().ToString();
+    auto s = LoadScenario(*path);
+    ASSERT_TRUE(s.ok()) << s.status().ToString() << "\n" << *a;
+    EXPECT_EQ(s->seed, seed);
+    EXPECT_TRUE(s->system.redis);
+    schemes.insert(s->system.claim_scheme);
+    EXPECT_FALSE(s->faults.empty());
+    std::map<std::string, int> open;  // Lane -> faults open in it.
+    for (const Fault& f : s->faults) {
+      ++actions[f.action];
+      EXPECT_GE(f.at_s, 0);
+      EXPECT_LE(f.at_s, static_cast<double>(s->DurationS()));
+      const std::string lane = f.action.substr(0, f.action.find('_'));
+      const bool opens = f.action == "redis_stop" || f.action == "redis_snapshot" ||
+                         f.action == "server_pause" || f.action == "mock_switch";
+      const bool closes = f.action == "redis_start" || f.action == "redis_stale_restart" ||
+                          f.action == "server_resume" || f.action == "mock_reset";
+      if (!opens && !closes) {
+        EXPECT_EQ(open[lane], 0) << f.action << " inside an open window, seed " << seed;
+      }
+      if (opens) {
+        EXPECT_EQ(open[lane]++, 0) << f.action << " overlaps, seed " << seed;
+      }
+      if (closes) {
+        EXPECT_EQ(--open[lane], 0) << f.action << " closes nothing, seed " << seed;
+      }
+    }
+    for (const auto& [lane, n] : open) EXPECT_EQ(n, 0) << lane << " left open, seed " << seed;
+  }
+  EXPECT_EQ(texts.size(), 40u);
+  EXPECT_EQ(schemes.size(), 4u);  // Forty seeds reach every scheme...
+  for (const char* a : {"redis_stop", "redis_flush", "redis_snapshot", "server_kill",
+                        "server_pause", "server_restart", "mock_switch"}) {
+    EXPECT_GT(actions[a], 0) << a;  // ...and every kind of fault.
+  }
+  EXPECT_FALSE(DrawCampaignScenario(dir.File("missing.yaml"), 1).ok());
+}
+
+TEST_F(ScenarioFileTest, NewFaultsAreCheckedWhenTheFileIsRead) {
+  const std::string head = R"(name: f
+system: {claim_scheme: db_lock}
+load:
+  phases:
+    - {name: p, duration_s: 10, rate: 5}
+flows:
+  c2c: {weight: 1}
+)";
+  auto refused = [&](const std::string& faults, const std::string& says) {
+    auto s = LoadScenario(Write(head + faults));
+    ASSERT_FALSE(s.ok()) << faults;
+    EXPECT_NE(s.status().message().find(says), std::string::npos) << s.status().message();
+  };
+  refused("faults:\n  - {at_s: 1, action: server_pause}\n", "needs a server_resume");
+  refused("faults:\n  - {at_s: 1, action: server_resume}\n", "alternate");
+  refused("faults:\n  - {at_s: 1, action: server_kill, claim_scheme: batched}\n",
+          "belongs to server_restart");
+  refused("faults:\n  - {at_s: 1, action: server_restart, claim_scheme: presplit}\n",
+          "needs system.redis: true");
+  refused("faults:\n  - {at_s: 1, action: server_restart, claim_scheme: fast}\n", "fast");
+  refused("faults:\n  - {at_s: 1, action: redis_flush}\n", "needs system.redis: true");
+  auto ok =
+      LoadScenario(Write(head + "faults:\n  - {at_s: 1, action: server_pause}\n"
+                                "  - {at_s: 2, action: server_resume}\n"
+                                "  - {at_s: 3, action: server_restart, claim_scheme: batched}\n"));
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->faults[2].claim_scheme, "batched");
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "simulator/monitor/monitor.h"
 #include "simulator/results/junit.h"
 #include "simulator/results/results.h"
+#include "simulator/run/campaign.h"
 #include "simulator/run/run_internal.h"
 #include "simulator/run/work_dir.h"
 #include "simulator/system/system.h"
@@ -289,11 +290,14 @@ int Execute(const RunOptions& o, const Scenario& s, const Target& t, SystemUnder
       AbortOnFail(s, *scraper), o.client_metrics);
   if (o.client_metrics) o.client_metrics->EndRun();
   if (tty) std::printf("\n");
-  if (!load->aborted_by.empty())
+  if (!load->aborted_by.empty() && !o.brief)
     std::printf("rp-sim: load aborted: %s\n", load->aborted_by.c_str());
   faults->Stop();
+  if (system) system->ThawAll();
   report->faults = faults->records();
-  std::printf("rp-sim: load done; verifying (waiting for expiries, refunds and transfers)\n");
+  if (!o.brief) {
+    std::printf("rp-sim: load done; verifying (waiting for expiries, refunds and transfers)\n");
+  }
   VerifyOptions vo;
   vo.settle_wait_s_max = s.system.packet_ttl_s + 45;
   *verification = Verify(load->observed, t, vo);
@@ -345,9 +349,11 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
                    std::to_string(s.system.instances) + " instance" +
                    (s.system.instances == 1 ? "" : "s")
              : "a server rp-sim did not start (its scheme and ledger are its own)";
-  std::printf("rp-sim: %s (%s) against %s, %s, seed %llu, %lld s\n", s.name.c_str(), s.path.c_str(),
-              url.c_str(), what.c_str(), static_cast<unsigned long long>(s.seed),
-              static_cast<long long>(s.DurationS()));
+  if (!o.brief) {
+    std::printf("rp-sim: %s (%s) against %s, %s, seed %llu, %lld s\n", s.name.c_str(),
+                s.path.c_str(), url.c_str(), what.c_str(), static_cast<unsigned long long>(s.seed),
+                static_cast<long long>(s.DurationS()));
+  }
   std::fflush(stdout);  // The target URL, at once, for whoever watches (e.g. rp-dash --live).
   RunReport report;
   report.scenario = &s;
@@ -368,18 +374,32 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
     return 2;
   }
   nlohmann::json summary = SummaryJson(report);
-  PrintSummary(summary, out_dir);
+  if (!o.brief) PrintSummary(summary, out_dir);
   if (o.after_run) o.after_run(s, load, out_dir);
-  ExportDashboard(out_dir);
+  if (!o.brief) ExportDashboard(out_dir);
   if (summary_out) *summary_out = std::move(summary);
   if (!work_dir.empty() && report.passed) std::filesystem::remove_all(work_dir);
-  if (!work_dir.empty() && !report.passed) {
+  if (!work_dir.empty() && !report.passed && !o.brief) {
     std::printf("rp-sim: kept the run's ledger and logs in %s\n", work_dir.c_str());
   }
   return report.passed ? 0 : 1;
 }
 
-int RunScenario(const RunOptions& options) {
+int RunScenario(const RunOptions& given) {
+  RunOptions options = given;
+  if (options.campaign_seed != 0) {  // The seed's drawn scenario, as the campaign ran it.
+    const std::string dir = std::filesystem::temp_directory_path().string() + "/rp-campaign-seeds";
+    Result<std::string> drawn =
+        WriteCampaignScenario(options.scenario_path, options.campaign_seed, dir);
+    if (!drawn.ok()) {
+      std::cerr << "rp-sim: " << drawn.status().message() << "\n";
+      return 2;
+    }
+    std::printf("rp-sim: campaign seed %llu of %s: %s\n",
+                static_cast<unsigned long long>(options.campaign_seed),
+                options.scenario_path.c_str(), drawn->c_str());
+    options.scenario_path = *drawn;
+  }
   nlohmann::json summary;
   const int rc = RunOnce(options, &summary);
   return rc == 2 ? rc : WriteJUnitIfAsked(options, {summary}, rc);

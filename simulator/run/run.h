@@ -31,7 +31,9 @@ struct RunOptions {
   std::string ledger;        // Empty: the scenario's system.ledger (sqlite | postgres).
   int instances = 0;         // 0: the scenario's system.instances.
   bool quiet = false;        // No progress lines.
-  std::string junit_path;    // Non-empty: a JUnit XML file of the checks and the verification.
+  bool brief = false;        // Nothing on stdout but errors (a campaign prints one line a run).
+  uint64_t campaign_seed = 0;  // Non-zero: run the scenario this campaign seed draws from it.
+  std::string junit_path;      // Non-empty: a JUnit XML file of the checks and the verification.
   std::string metrics_listen;  // Non-empty: serve rp-sim's own /metrics here (PORT, HOST:PORT).
   // Where each run's requests, arrivals and drops are mirrored (may be null; not owned): the
   // metrics served on metrics_listen, started by main() for the whole process.

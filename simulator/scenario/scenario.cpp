@@ -320,16 +320,22 @@ void ReadFaults(const YAML::Node& list, std::vector<Fault>& out) {
     Fault f;
     f.line = n.Mark().line + 1;
     m.Read<double>("at_s", f.at_s, 0, 86400);
-    m.ReadString("action", f.action,
-                 {"redis_stop", "redis_start", "server_kill", "server_restart", "instance_kill",
-                  "instance_restart", "db_crash", "db_restart", "mock_switch", "mock_reset"});
+    m.ReadString(
+        "action", f.action,
+        {"redis_stop", "redis_start", "redis_flush", "redis_snapshot", "redis_stale_restart",
+         "server_kill", "server_restart", "server_pause", "server_resume", "instance_kill",
+         "instance_restart", "db_crash", "db_restart", "mock_switch", "mock_reset"});
     m.Read<int>("instance", f.instance, 0, 7);
+    m.ReadString("claim_scheme", f.claim_scheme, ClaimSchemeNames());
     if (YAML::Node sw = m.Get("switch")) {
       if (!sw.IsMap() || !sw["service"]) Fail(sw, "switch must be an rp-mock switch mapping");
       CheckSwitch(sw);
       f.switch_json = YamlToJson(sw).dump();
     }
-    m.RejectUnknown({"at_s", "action", "switch", "instance"});
+    m.RejectUnknown({"at_s", "action", "switch", "instance", "claim_scheme"});
+    if (m.Get("claim_scheme") && f.action != "server_restart") {
+      Fail(n, "'claim_scheme' belongs to server_restart only");
+    }
     if (m.Get("instance") && f.action.rfind("instance_", 0) != 0) {
       Fail(n, "'instance' belongs to instance_kill and instance_restart only");
     }
@@ -391,8 +397,20 @@ Status CheckSystemFits(const Scenario& s) {
                   "system.ledger_pool_size is a PostgreSQL setting: it needs system.ledger: "
                   "postgres");
   }
+  int paused = 0;  // server_pause without its server_resume yet.
   for (const Fault& f : s.faults) {
     const std::string at = "line " + std::to_string(f.line) + ": " + f.action;
+    paused += f.action == "server_pause" ? 1 : f.action == "server_resume" ? -1 : 0;
+    if (paused < 0 || paused > 1) {
+      return Status(Error::kBadScenario, at + ": server_pause and server_resume alternate, "
+                                              "starting with server_pause");
+    }
+    const ClaimSchemeInfo* restart_as =
+        f.claim_scheme.empty() ? nullptr : FindClaimScheme(f.claim_scheme);
+    if (restart_as != nullptr && restart_as->needs_redis && !sys.redis) {
+      return Status(Error::kBadScenario,
+                    at + " under " + f.claim_scheme + " needs system.redis: true");
+    }
     if (f.action.rfind("redis_", 0) == 0 && !sys.redis) {
       return Status(Error::kBadScenario, at + " needs system.redis: true");
     }
@@ -408,6 +426,11 @@ Status CheckSystemFits(const Scenario& s) {
       return Status(Error::kBadScenario,
                     at + " needs system.instances >= 2 (with one, server_kill kills the server)");
     }
+  }
+  if (paused != 0) {
+    return Status(Error::kBadScenario,
+                  "a server_pause needs a server_resume after it (a frozen "
+                  "server cannot be verified)");
   }
   return Status::Ok();
 }

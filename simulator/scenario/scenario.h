@@ -120,7 +120,10 @@ struct Fault {
   std::string action;
   std::string switch_json;
   int instance = 0;  // instance_kill / instance_restart: which one (0-based).
-  int line = 0;      // Where it is in the scenario file, for messages.
+  // server_restart: come back under this claim scheme (empty: the scenario's), on the same
+  // ledger — what an engineer switching schemes to compare them does.
+  std::string claim_scheme;
+  int line = 0;  // Where it is in the scenario file, for messages.
 };
 
 struct Scenario {

@@ -56,7 +56,10 @@ void KillStartedProcesses() {
 
 SystemUnderTest::SystemUnderTest(const Scenario& scenario, std::string bin_dir,
                                  std::string work_dir)
-    : scenario_(scenario), bin_dir_(std::move(bin_dir)), work_dir_(std::move(work_dir)) {
+    : scenario_(scenario),
+      bin_dir_(std::move(bin_dir)),
+      work_dir_(std::move(work_dir)),
+      claim_scheme_(scenario.system.claim_scheme) {
   secrets_ = {RandomHex(24), RandomHex(24), RandomHex(24)};
 }
 
@@ -166,7 +169,7 @@ Status SystemUnderTest::StartInstance(size_t i) {
                                    "--mocks",
                                    mock_url(),
                                    "--claim-scheme",
-                                   s.claim_scheme,
+                                   claim_scheme_,
                                    "--threads",
                                    std::to_string(s.server_threads),
                                    "--packet-ttl",
@@ -198,6 +201,7 @@ std::string SystemUnderTest::StopInstance(size_t i, int signal) {
   Instance& instance = instances_[i];
   if (!instance.child) return "not running";
   instance.child->Signal(signal);
+  instance.child->Signal(SIGCONT);  // A frozen (SIGSTOP) server cannot act on SIGTERM.
   auto code = instance.child->Wait(30000);
   Untrack(instance.child->pid());
   instance.child.reset();
@@ -231,18 +235,25 @@ Status SystemUnderTest::PostSwitches(const std::string& json, bool reset) {
 }
 
 Result<std::string> SystemUnderTest::Apply(const Fault& f) {
-  if (f.action == "redis_stop") {
-    Untrack(redis_->pid());
-    redis_->Kill();
-    return std::string("redis-server killed (port " + std::to_string(redis_->port()) + ")");
-  }
-  if (f.action == "redis_start") {
-    if (Status s = redis_->Start(); !s.ok()) return s;
-    Track(redis_->pid());
-    return std::string("redis-server started, empty (port " + std::to_string(redis_->port()) + ")");
-  }
+  if (f.action.rfind("redis_", 0) == 0) return ApplyRedisFault(f);
   if (f.action == "server_kill" || f.action == "server_restart") {
-    return RestartAll(f.action == "server_kill");
+    if (!f.claim_scheme.empty()) claim_scheme_ = f.claim_scheme;
+    Result<std::string> done = RestartAll(f.action == "server_kill");
+    if (!done.ok() || f.claim_scheme.empty()) return done;
+    return *done + " under claim scheme " + f.claim_scheme;
+  }
+  if (f.action == "server_pause" || f.action == "server_resume") {
+    const bool pause = f.action == "server_pause";
+    std::string detail;
+    for (size_t i = 0; i < instances_.size(); ++i) {
+      if (!instances_[i].child) continue;
+      instances_[i].child->Signal(pause ? SIGSTOP : SIGCONT);
+      detail += std::string(detail.empty() ? "" : ", ") + std::to_string(instances_[i].port);
+    }
+    if (detail.empty()) return Status(Error::kStartFailed, "no rp-server is running");
+    return std::string(pause ? "rp-server frozen (SIGSTOP), port "
+                             : "rp-server resumed (SIGCONT), port ") +
+           detail;
   }
   if (f.action.rfind("instance_", 0) == 0) return ApplyInstanceFault(f);
   if (f.action.rfind("db_", 0) == 0) return ApplyDatabaseFault(f);
@@ -273,6 +284,40 @@ Result<std::string> SystemUnderTest::RestartAll(bool kill) {
       ports += (ports.empty() ? "" : ", ") + std::to_string(i.port);
     return ports;
   }();
+}
+
+Result<std::string> SystemUnderTest::ApplyRedisFault(const Fault& f) {
+  const std::string port = "(port " + std::to_string(redis_->port()) + ")";
+  if (f.action == "redis_stop") {
+    Untrack(redis_->pid());
+    redis_->Kill();
+    return "redis-server killed " + port;
+  }
+  if (f.action == "redis_flush") {
+    Result<std::string> r = redis_->Command({"FLUSHALL"});
+    if (!r.ok()) return r.status();
+    return "redis-server flushed (FLUSHALL) " + port;
+  }
+  if (f.action == "redis_snapshot") {
+    Result<std::string> r = redis_->Command({"SAVE"});
+    if (!r.ok()) return r.status();
+    return "redis-server snapshot saved " + port;
+  }
+  const bool stale = f.action == "redis_stale_restart";
+  if (stale) {
+    if (!std::filesystem::exists(redis_->snapshot_path())) {
+      return Status(Error::kRedisFailed, "no snapshot to restart from (redis_snapshot first)");
+    }
+    Untrack(redis_->pid());
+    redis_->Kill();
+  }
+  if (Status s = redis_->Start(); !s.ok()) return s;  // redis_start, or the stale restart.
+  Track(redis_->pid());
+  if (!stale) return "redis-server started, empty " + port;
+  // Loaded once: a later redis_start comes back empty, as its record says.
+  std::error_code ec;
+  std::filesystem::remove(redis_->snapshot_path(), ec);
+  return "redis-server killed and restarted from the older snapshot " + port;
 }
 
 Result<std::string> SystemUnderTest::ApplyInstanceFault(const Fault& f) {
@@ -307,6 +352,12 @@ Result<std::string> SystemUnderTest::ApplyDatabaseFault(const Fault& f) {
   Track(postgres_->pid());
   const int64_t took_ms = (MonotonicNs() - start_ns) / 1'000'000;
   return how + ", up again after " + std::to_string(took_ms) + " ms";
+}
+
+void SystemUnderTest::ThawAll() {
+  for (Instance& i : instances_) {
+    if (i.child) i.child->Signal(SIGCONT);
+  }
 }
 
 Status SystemUnderTest::Stop() {

@@ -45,6 +45,9 @@ class SystemUnderTest {
   // SIGTERM to every running instance, HAProxy and rp-mock, then redis and PostgreSQL; an
   // instance that did not exit 0 is an error naming its log.
   Status Stop();
+  // SIGCONT to every instance: a load that ended before its server_resume (an abort) does not
+  // leave a frozen server to verify or stop.
+  void ThawAll();
 
   // Where clients go: HAProxy with several instances, else the one server.
   std::string server_url() const { return "http://127.0.0.1:" + std::to_string(server_port()); }
@@ -65,6 +68,7 @@ class SystemUnderTest {
   std::string StopInstance(size_t i, int signal);
   Result<std::string> RestartAll(bool kill);
   Result<std::string> ApplyInstanceFault(const Fault& f);
+  Result<std::string> ApplyRedisFault(const Fault& f);
   Result<std::string> ApplyDatabaseFault(const Fault& f);
   std::vector<std::string> LedgerArgs() const;
   std::string InstanceLog(size_t i) const;
@@ -81,6 +85,7 @@ class SystemUnderTest {
   std::optional<ChildProcess> mock_;
   std::vector<Instance> instances_;
   int mock_port_ = 0;
+  std::string claim_scheme_;  // The scenario's, until a server_restart names another.
 };
 
 }  // namespace rp::sim

@@ -1,0 +1,393 @@
+#include "simulator/run/campaign.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "common/claim_schemes.h"
+#include "simulator/run/run_internal.h"
+#include "simulator/scenario/scenario.h"
+
+namespace rp::sim {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kFaultsMax = 4;        // Per seed: enough to interleave, few enough to read.
+constexpr int kPlacementTries = 12;  // A window that keeps overlapping its lane is skipped.
+
+// One action of the timeline. Plain data while drawing: a YAML::Node assigned over another
+// rewrites the node it referred to (yaml-cpp's reference semantics), so nodes are made once,
+// at the end.
+struct DrawnAction {
+  double at_s = 0;
+  std::string action;
+  std::string claim_scheme;  // server_restart only.
+  json mock_switch;          // mock_switch only.
+};
+
+DrawnAction Action(double at_s, const std::string& action) {
+  return {std::round(at_s * 10) / 10, action, "", json()};
+}
+
+// One drawn fault: its actions, and the component lane it occupies from start_s to end_s
+// (faults of one lane never overlap, so each one applies: a stopped Redis cannot be flushed).
+struct DrawnFault {
+  std::string lane;
+  double start_s = 0, end_s = 0;
+  std::vector<DrawnAction> actions;
+};
+
+YAML::Node ActionNode(const DrawnAction& a) {
+  YAML::Node n;
+  char at[32];  // One decimal as text: yaml-cpp would write 3.2999999999999998 for 3.3.
+  std::snprintf(at, sizeof at, "%.1f", a.at_s);
+  n["at_s"] = std::string(at);
+  n["action"] = a.action;
+  if (!a.claim_scheme.empty()) n["claim_scheme"] = a.claim_scheme;
+  if (!a.mock_switch.is_null()) n["switch"] = YAML::Load(a.mock_switch.dump());  // JSON is YAML.
+  return n;
+}
+
+class Drawer {
+ public:
+  Drawer(uint64_t seed, const Scenario& base)
+      : rng_(seed * 0x9E3779B97F4A7C15ULL + 0x0C0FFEE),
+        base_(base),
+        duration_s_(static_cast<double>(base.DurationS())) {}
+
+  double Uniform(double lo, double hi) {
+    return std::uniform_real_distribution<double>(lo, hi)(rng_);
+  }
+  int Int(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+  template <typename T>
+  T Pick(const std::vector<T>& v) {  // A copy: callers pass temporaries.
+    return v[static_cast<size_t>(Int(0, int(v.size()) - 1))];
+  }
+
+  std::vector<DrawnFault> Faults() {
+    std::vector<DrawnFault> placed;
+    const int wanted = Int(1, kFaultsMax);
+    for (int i = 0; i < wanted; ++i) {
+      DrawnFault f = OneFault();
+      for (int t = 0; t < kPlacementTries && Overlaps(f, placed); ++t) f = OneFault();
+      if (!Overlaps(f, placed)) placed.push_back(std::move(f));
+    }
+    return placed;
+  }
+
+ private:
+  bool Overlaps(const DrawnFault& f, const std::vector<DrawnFault>& placed) const {
+    for (const DrawnFault& p : placed) {
+      if (p.lane == f.lane && f.start_s < p.end_s + 0.5 && p.start_s < f.end_s + 0.5) return true;
+    }
+    return false;
+  }
+
+  // A window inside the load, ending before its last tenth so recovery happens under load.
+  void Window(DrawnFault& f, double length_min_s, double length_max_s) {
+    const double length = Uniform(length_min_s, length_max_s);
+    f.start_s = Uniform(0.1 * duration_s_, std::max(0.1 * duration_s_, 0.9 * duration_s_ - length));
+    f.end_s = std::min(f.start_s + length, 0.9 * duration_s_);
+  }
+
+  DrawnFault OneFault() {
+    std::vector<std::string> kinds = {"redis_outage", "redis_flush",  "redis_stale",
+                                      "server_kill",  "server_pause", "scheme_restart",
+                                      "mock_switch",  "mock_switch"};  // Mocks have most kinds.
+    if (base_.system.ledger == "postgres") kinds.push_back("db_crash");
+    const std::string kind = Pick(kinds);
+    DrawnFault f;
+    const double d = duration_s_;
+    if (kind == "redis_outage" || kind == "redis_stale" || kind == "redis_flush") {
+      f.lane = "redis";
+      Window(f, kind == "redis_flush" ? 0.5 : 0.1 * d, kind == "redis_flush" ? 0.5 : 0.3 * d);
+      if (kind == "redis_flush") {
+        f.actions = {Action(f.start_s, "redis_flush")};
+      } else if (kind == "redis_outage") {
+        f.actions = {Action(f.start_s, "redis_stop"), Action(f.end_s, "redis_start")};
+      } else {  // Back from a snapshot older than what the server wrote since.
+        f.actions = {Action(f.start_s, "redis_snapshot"), Action(f.end_s, "redis_stale_restart")};
+      }
+    } else if (kind.rfind("server_", 0) == 0 || kind == "scheme_restart") {
+      f.lane = "server";
+      Window(f, kind == "server_pause" ? 0.5 : 1.5, kind == "server_pause" ? 3.0 : 1.5);
+      if (kind == "server_pause") {
+        f.actions = {Action(f.start_s, "server_pause"), Action(f.end_s, "server_resume")};
+      } else if (kind == "server_kill") {
+        f.actions = {Action(f.start_s, "server_kill")};
+      } else {
+        DrawnAction a = Action(f.start_s, "server_restart");
+        a.claim_scheme = Pick(ClaimSchemeNames());
+        f.actions = {a};
+      }
+    } else if (kind == "db_crash") {
+      f.lane = "db";
+      Window(f, 3.0, 3.0);
+      f.actions = {Action(f.start_s, "db_crash")};
+    } else {
+      f.lane = "mock";
+      Window(f, 0.1 * d, 0.35 * d);
+      DrawnAction a = Action(f.start_s, "mock_switch");
+      a.mock_switch = MockSwitch();
+      f.actions = {a, Action(f.end_s, "mock_reset")};
+    }
+    return f;
+  }
+
+  json MockSwitch() {
+    json sw;
+    const std::string service =
+        Pick(std::vector<std::string>{"payment", "wallet", "reward", "social"});
+    sw["service"] = service;
+    std::vector<std::string> effects = {"error_rate", "timeout_rate", "latency", "down"};
+    if (service == "payment") effects.push_back("duplicate_rate");  // Its callbacks, twice.
+    const std::string effect = Pick(effects);
+    const double rate = std::round(Uniform(0.2, 0.9) * 100) / 100;
+    if (effect == "error_rate" || effect == "duplicate_rate") sw[effect] = rate;
+    if (effect == "timeout_rate") {
+      sw["timeout_rate"] = rate;
+      sw["hang_ms"] = Int(500, 2500);
+    }
+    if (effect == "latency") sw["latency_ms"] = {{"fixed", Int(20, 400)}};
+    if (effect == "down") sw["down"] = true;
+    return sw;
+  }
+
+  std::mt19937_64 rng_;
+  const Scenario& base_;
+  const double duration_s_;
+};
+
+// Every rate of the base's phases times factor (at least 1 arrival/s or 1 user).
+void ScaleLoad(YAML::Node load, double factor) {
+  for (YAML::Node phase : load["phases"]) {
+    for (const char* key : {"rate", "rate_end", "spike_rate", "users"}) {
+      if (!phase[key]) continue;
+      phase[key] = std::max(1.0, std::round(phase[key].as<double>() * factor));
+    }
+  }
+}
+
+}  // namespace
+
+Result<std::string> DrawCampaignScenario(const std::string& base_path, uint64_t seed) {
+  Result<Scenario> base = LoadScenario(base_path);
+  if (!base.ok()) return base.status();
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(base_path);
+  } catch (const YAML::Exception& e) {
+    return Status(Error::kBadScenario, base_path + ": " + e.what());
+  }
+  Drawer draw(seed, *base);
+  const std::string scheme = draw.Pick(ClaimSchemeNames());
+  const double load_factor = std::round(draw.Uniform(0.4, 1.2) * 100) / 100;
+  root["name"] = base->name + "-seed-" + std::to_string(seed);
+  root["description"] = "Drawn by rp-sim campaign from " + base_path + ", seed " +
+                        std::to_string(seed) + ": claim scheme " + scheme + ", load x" +
+                        std::to_string(load_factor).substr(0, 4) + ", a random fault timeline.";
+  root["seed"] = seed;
+  root["system"]["claim_scheme"] = scheme;
+  root["system"]["redis"] = true;  // Every scheme and every Redis fault is possible.
+  // Short lives, so each seed settles (expiry, refunds) soon after its load.
+  root["system"]["packet_ttl_s"] = std::min<int64_t>(base->system.packet_ttl_s, 4);
+  ScaleLoad(root["load"], load_factor);
+  // Faults may slow the system until arrivals pile up at the in-flight bound: that is load
+  // shed by the simulator, not money lost, and not what a campaign judges.
+  root["load"]["dropped_percent_max"] = 100;
+  std::vector<DrawnAction> actions;
+  for (const DrawnFault& f : draw.Faults()) {
+    actions.insert(actions.end(), f.actions.begin(), f.actions.end());
+  }
+  std::stable_sort(actions.begin(), actions.end(),
+                   [](const DrawnAction& a, const DrawnAction& b) { return a.at_s < b.at_s; });
+  YAML::Node faults(YAML::NodeType::Sequence);
+  for (const DrawnAction& a : actions) faults.push_back(ActionNode(a));
+  root["faults"] = faults;
+  // Latency thresholds mean nothing under random faults; money does. The plan's own checks
+  // (every fault applied) and the verification still judge every seed.
+  YAML::Node checks(YAML::NodeType::Sequence);
+  checks.push_back("recon.drift == 0");
+  root["checks"] = checks;
+  YAML::Emitter out;
+  out << root;
+  return "# Drawn by `rp-sim campaign` from " + base_path + ", seed " + std::to_string(seed) +
+         ".\n# Replay: rp-sim run " + base_path + " --campaign-seed " + std::to_string(seed) +
+         " (or run this file).\n" + out.c_str() + "\n";
+}
+
+Result<std::string> WriteCampaignScenario(const std::string& base_path, uint64_t seed,
+                                          const std::string& dir) {
+  Result<std::string> text = DrawCampaignScenario(base_path, seed);
+  if (!text.ok()) return text.status();
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const std::string stem = std::filesystem::path(base_path).stem().string();
+  const std::string path = dir + "/" + stem + "-seed-" + std::to_string(seed) + ".yaml";
+  std::ofstream file(path);
+  file << *text;
+  file.close();  // Flushed before it is read back below.
+  if (!file.good()) return Status(Error::kBadScenario, "cannot write " + path);
+  // The drawn file must read back as a scenario: a drawing rp-sim itself refuses is a bug here.
+  Result<Scenario> check = LoadScenario(path);
+  if (!check.ok()) return check.status();
+  return path;
+}
+
+namespace {
+
+std::string Now(const char* format) {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
+// "redis_stop 2.1 s, redis_start 4.0 s, server_restart(presplit) 5.5 s"
+std::string FaultList(const json& summary) {
+  std::string out;
+  for (const json& f : summary.value("faults", json::array())) {
+    char at[32];
+    std::snprintf(at, sizeof at, " %.1f s", f.value("planned_s", 0.0));
+    std::string action = f.value("action", std::string("?"));
+    const std::string detail = f.value("detail", std::string());
+    const std::string under = "under claim scheme ";
+    if (const size_t p = detail.find(under); p != std::string::npos) {
+      action += "->" + detail.substr(p + under.size());
+    }
+    out += (out.empty() ? "" : ", ") + action + at;
+  }
+  return out.empty() ? "no faults" : out;
+}
+
+// Why a seed failed: the verification's violations, then each failed check's detail.
+std::string WhyFailed(const json& summary, int rc) {
+  if (summary.is_null()) return "the run could not be made (exit " + std::to_string(rc) + ")";
+  std::string why;
+  const json v = summary.value("verification", json::object());
+  for (const json& violation : v.value("violations", json::array())) {
+    why += (why.empty() ? "" : "; ") + violation.get<std::string>();
+  }
+  for (const json& c : summary.value("checks", json::array())) {
+    if (!c.value("passed", true))
+      why += (why.empty() ? "" : "; ") + c.value("detail", std::string());
+  }
+  return why.empty() ? "failed" : why;
+}
+
+}  // namespace
+
+int RunCampaign(const CampaignOptions& o) {
+  if (!o.run.target.empty() || o.run.seed != 0) {
+    std::fprintf(stderr,
+                 "rp-sim: a campaign starts a system per seed (its faults need one) and "
+                 "draws each seed itself: --target and --seed do not apply (--from sets "
+                 "the first seed)\n");
+    return 2;
+  }
+  const std::string stem = std::filesystem::path(o.run.scenario_path).stem().string();
+  const std::string out_dir = o.run.out_dir.empty()
+                                  ? "results/campaign-" + stem + "-" + Now("%Y%m%d-%H%M%S")
+                                  : o.run.out_dir;
+  const uint64_t last = o.from_seed + static_cast<uint64_t>(o.seeds) - 1;
+  std::printf("rp-sim campaign: %s, seeds %llu..%llu, results in %s\n", o.run.scenario_path.c_str(),
+              static_cast<unsigned long long>(o.from_seed), static_cast<unsigned long long>(last),
+              out_dir.c_str());
+  std::fflush(stdout);
+  json seeds = json::array();
+  std::map<std::string, int64_t> faults_by_kind;
+  int64_t claims_verified = 0;
+  int passed = 0, ran = 0;
+  std::vector<std::pair<uint64_t, std::string>> failures;
+  std::vector<json> summaries;  // For --junit: a test suite per seed.
+  for (uint64_t seed = o.from_seed; seed <= last; ++seed) {
+    const auto started = std::chrono::steady_clock::now();
+    Result<std::string> path =
+        WriteCampaignScenario(o.run.scenario_path, seed, out_dir + "/scenarios");
+    if (!path.ok()) {
+      std::fprintf(stderr, "rp-sim: %s\n", path.status().message().c_str());
+      return 2;
+    }
+    RunOptions r = o.run;
+    r.scenario_path = *path;
+    r.out_dir = out_dir + "/seed-" + std::to_string(seed);
+    r.quiet = r.brief = true;
+    json summary;
+    const int rc = RunOnce(r, &summary);
+    const double took_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    ++ran;
+    const bool ok = rc == 0;
+    passed += ok ? 1 : 0;
+    const std::string scheme =
+        summary.is_null() ? "?" : summary["system"].value("claim_scheme", "?");
+    const int64_t claims =
+        summary.is_null() ? 0 : summary["verification"].value("claims_checked", int64_t{0});
+    claims_verified += claims;
+    if (!summary.is_null()) {
+      for (const json& f : summary.value("faults", json::array())) {
+        ++faults_by_kind[f.value("action", std::string("?"))];
+      }
+    }
+    std::printf("seed %-6llu %s  %-8s %6lld claims verified  %4.0f s  %s\n",
+                static_cast<unsigned long long>(seed), ok ? "PASSED" : "FAILED", scheme.c_str(),
+                static_cast<long long>(claims), took_s,
+                summary.is_null() ? "" : FaultList(summary).c_str());
+    std::fflush(stdout);
+    json entry = {{"seed", seed},
+                  {"passed", ok},
+                  {"exit_code", rc},
+                  {"claim_scheme", scheme},
+                  {"claims_verified", claims},
+                  {"seconds", took_s},
+                  {"scenario", *path},
+                  {"results", r.out_dir}};
+    if (!ok) {
+      const std::string why = WhyFailed(summary, rc);
+      entry["why"] = why;
+      failures.emplace_back(seed, why);
+      if (!o.regressions_dir.empty()) {
+        Result<std::string> kept =
+            WriteCampaignScenario(o.run.scenario_path, seed, o.regressions_dir);
+        if (kept.ok()) entry["regression_scenario"] = *kept;
+      }
+    }
+    seeds.push_back(std::move(entry));
+    if (!summary.is_null()) summaries.push_back(std::move(summary));
+  }
+  json report = {{"scenario", o.run.scenario_path},
+                 {"from_seed", o.from_seed},
+                 {"seeds", ran},
+                 {"passed", passed},
+                 {"claims_verified", claims_verified},
+                 {"faults_by_kind", faults_by_kind},
+                 {"runs", seeds}};
+  std::ofstream(out_dir + "/campaign.json") << report.dump(2) << "\n";
+  std::printf("\ncampaign: %d of %d seeds passed, %lld claims verified, %s/campaign.json\n", passed,
+              ran, static_cast<long long>(claims_verified), out_dir.c_str());
+  if (failures.empty()) return WriteJUnitIfAsked(o.run, summaries, 0);
+  std::printf("\nfailed seeds (replay each with the command beside it):\n");
+  for (const auto& [seed, why] : failures) {
+    std::printf("  seed %llu: rp-sim run %s --campaign-seed %llu\n    %s\n",
+                static_cast<unsigned long long>(seed), o.run.scenario_path.c_str(),
+                static_cast<unsigned long long>(seed), why.substr(0, 400).c_str());
+  }
+  if (!o.regressions_dir.empty()) {
+    std::printf("each failing seed's scenario is in %s/\n", o.regressions_dir.c_str());
+  }
+  return WriteJUnitIfAsked(o.run, summaries, 1);
+}
+
+}  // namespace rp::sim
