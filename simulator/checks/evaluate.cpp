@@ -8,10 +8,13 @@
 namespace rp::sim {
 namespace {
 
-// Two decimals, or three significant digits below 1 (0.0034 s stays readable).
+// Whole numbers as they are (counts: "1234", not "1234.00"), else two decimals, or three
+// significant digits below 1 (0.0034 s stays readable).
 std::string Fixed(double v, int digits = 2) {
   char buf[64];
-  if (v != 0 && std::fabs(v) < 1) {
+  if (std::isfinite(v) && std::fabs(v) < 1e15 && std::floor(v) == v) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  } else if (v != 0 && std::fabs(v) < 1) {
     std::snprintf(buf, sizeof buf, "%.3g", v);
   } else {
     std::snprintf(buf, sizeof buf, "%.*f", digits, v);
