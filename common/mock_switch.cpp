@@ -35,6 +35,8 @@ Result<Switch> ParseSwitch(const json& j) {
       } else if (key == "down") {
         s.down = value.get<bool>();
       } else if (key == "hang_ms") {
+        // A float (1e30) converted to an integer is undefined behaviour: whole numbers only.
+        if (!value.is_number_integer()) return bad("hang_ms must be a whole number 0..600000");
         s.hang_ms = value.get<int64_t>();
         if (s.hang_ms < 0 || s.hang_ms > 600000) return bad("hang_ms must be 0..600000");
       } else if (key == "latency_ms") {

@@ -121,13 +121,26 @@ Status LoadFaults(const std::string& path, RunData& d) {
   return Status::Ok();
 }
 
+Status ReadSummary(const std::string& path, const json& s, RunData& d);
+
+// A summary.json from anywhere: a field of the wrong type (a list where a flag belongs) is
+// bad_results naming the file and the field's complaint, never an exception out of rp-dash.
 Status LoadSummary(const std::string& path, RunData& d) {
   std::ifstream in(path);
   if (!in) return Status(Error::kBadResults, path + ": missing");
   const json s = json::parse(in, nullptr, false);
-  if (s.is_discarded() || !s.is_object() || !s.contains("scenario") || !s.contains("system")) {
+  if (s.is_discarded() || !s.is_object() || !s.contains("scenario") || !s.contains("system") ||
+      !s["system"].is_object()) {
     return Status(Error::kBadResults, path + ": not an rp-sim summary");
   }
+  try {
+    return ReadSummary(path, s, d);
+  } catch (const json::exception& e) {
+    return Status(Error::kBadResults, path + ": not an rp-sim summary (" + e.what() + ")");
+  }
+}
+
+Status ReadSummary(const std::string& path, const json& s, RunData& d) {
   int passed = 0, total = 0;
   for (const json& c : s.value("checks", json::array())) {
     ++total;

@@ -40,6 +40,12 @@ const char* kSubsidyColumns =
 
 Result<RoundSpec> ParseRound(const json& j) {
   RoundSpec r;
+  // Amounts are whole cents: a float (1e21) converted to int64 would be undefined behaviour.
+  for (const char* key : {"budget_cents", "min_cents", "max_cents", "expires_in_s"}) {
+    if (j.is_object() && j.contains(key) && !j[key].is_number_integer()) {
+      return Status(Error::kInvalidRound, std::string(key) + " must be a whole number");
+    }
+  }
   try {
     r = {j.at("round").get<std::string>(), j.at("budget_cents").get<int64_t>(),
          j.at("min_cents").get<int64_t>(), j.at("max_cents").get<int64_t>(),

@@ -1,7 +1,9 @@
 // rp-sim: the Redpacket Lab traffic simulator. `run` replays a scenario file (docs/scenarios.md)
 // against its own system or an existing server; `compare` runs it once per claim scheme;
 // `regress` gates on a baseline; `demo` is the scripted core flow.
+#include <yaml-cpp/yaml.h>
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <csignal>
 #include <cstdio>
@@ -113,7 +115,23 @@ void HandleStopSignals() {
   }).detach();
 }
 
+int Main(int argc, char** argv);
+
+// The last line of defence for "never a crash on bad input": a JSON or YAML file of the wrong
+// shape that some reader did not check is a clear message and exit 2, not an abort.
 int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const nlohmann::json::exception& e) {
+    std::cerr << "rp-sim: a JSON input is malformed: " << e.what() << "\n";
+  } catch (const YAML::Exception& e) {
+    std::cerr << "rp-sim: a YAML input is malformed: " << e.what() << "\n";
+  }
+  rp::sim::KillStartedProcesses();
+  return 2;
+}
+
+int Main(int argc, char** argv) {
   HandleStopSignals();
   CLI::App cli{"rp-sim: Redpacket Lab traffic simulator"};
   cli.set_version_flag("--version", rp::VersionLine("rp-sim"));

@@ -235,7 +235,20 @@ Result<json> ReadSummary(const std::string& dir) {
 
 }  // namespace
 
+Result<std::string> RenderRunReport(const std::string& dir);
+
+// A folder from anywhere (rp-sim report DIR): a summary field of the wrong type is bad_results,
+// never an exception out of rp-sim.
 Result<std::string> RunReportHtml(const std::string& dir) {
+  try {
+    return RenderRunReport(dir);
+  } catch (const json::exception& e) {
+    return Status(Error::kBadResults,
+                  dir + "/" + results::kSummaryFile + ": not an rp-sim summary (" + e.what() + ")");
+  }
+}
+
+Result<std::string> RenderRunReport(const std::string& dir) {
   Result<json> summary = ReadSummary(dir);
   if (!summary.ok()) return summary.status();
   auto ts = results::ReadTimeseries(dir + "/" + results::kTimeseriesFile);

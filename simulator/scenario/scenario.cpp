@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -499,9 +500,11 @@ bool PhaseWindow(const std::vector<Phase>& phases, const std::string& name, doub
   return false;
 }
 
-Result<Scenario> LoadScenario(const std::string& path) {
+namespace {
+
+Result<Scenario> ReadGuarded(const std::function<YAML::Node()>& load, const std::string& path) {
   try {
-    return Read(YAML::LoadFile(path), path);
+    return Read(load(), path);
   } catch (const ScenarioError& e) {
     const std::string what = e.what();  // "line N: ..." becomes "path:N: ...".
     const bool lined = what.rfind("line ", 0) == 0;
@@ -509,6 +512,16 @@ Result<Scenario> LoadScenario(const std::string& path) {
   } catch (const YAML::Exception& e) {
     return Status(Error::kBadScenario, path + ": " + e.what());
   }
+}
+
+}  // namespace
+
+Result<Scenario> LoadScenario(const std::string& path) {
+  return ReadGuarded([&path] { return YAML::LoadFile(path); }, path);
+}
+
+Result<Scenario> ParseScenarioText(const std::string& text, const std::string& path) {
+  return ReadGuarded([&text] { return YAML::Load(text); }, path);
 }
 
 }  // namespace rp::sim

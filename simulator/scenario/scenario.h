@@ -150,6 +150,8 @@ struct Scenario {
 // Reads and validates a scenario file. Status(Error::kBadScenario, "FILE:LINE: ...") on any
 // unknown key, wrong type or out-of-range value.
 Result<Scenario> LoadScenario(const std::string& path);
+// The same for a scenario's text; `path` only names it in messages.
+Result<Scenario> ParseScenarioText(const std::string& text, const std::string& path);
 
 // The faults fit the system: redis_* need system.redis, db_* the postgres ledger, instance_*
 // several instances and an index below their number; several instances need postgres.
