@@ -50,6 +50,8 @@ int HttpStatusOf(Code code) {
       return 403;
     case Code::kNotFound:
       return 404;
+    case Code::kRequestTimeout:
+      return 408;
     case Code::kConflict:
       return 409;
     case Code::kGone:
@@ -58,6 +60,10 @@ int HttpStatusOf(Code code) {
       return 413;
     case Code::kTooManyRequests:
       return 429;
+    case Code::kHeaderTooLarge:
+      return 431;
+    case Code::kNotImplemented:
+      return 501;
     case Code::kUnavailable:
       return 503;
     case Code::kInternal:

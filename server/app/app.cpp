@@ -269,7 +269,8 @@ Result<std::unique_ptr<App>> App::Start(ServerConfig config, const Clock* clock)
   p->http = std::make_unique<gateway::HttpServer>(
       gateway::HttpServerOptions{c.server.host, c.server.port, c.server.threads,
                                  c.server.body_bytes_max, c.server.header_bytes_max,
-                                 c.server.connections_max, c.server.idle_timeout_ms},
+                                 c.server.connections_max, c.server.idle_timeout_ms,
+                                 c.server.header_timeout_ms},
       [api = &p->api](gateway::HttpRequest&& req, gateway::Respond respond) {
         (*api)->Handle(std::move(req), std::move(respond));
       });

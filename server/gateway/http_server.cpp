@@ -8,6 +8,7 @@
 #include "server/gateway/http_errors.h"
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -28,6 +29,8 @@ struct HttpServer::Impl {
   Handler handler;
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
+  static constexpr int64_t kAcceptRetryMs = 100;
+  net::steady_timer accept_retry{ioc};
   std::vector<std::thread> threads;
   std::atomic<int64_t> sessions{0};
   std::atomic<bool> draining{false};
@@ -38,6 +41,16 @@ struct HttpServer::Impl {
 
   void Accept();
 };
+
+std::string Lowercase(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string Trim(const std::string& s) {
+  const size_t b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -59,34 +72,93 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // Waits (up to the idle timeout) for the next request's first bytes, unless pipelined ones
+  // are already buffered; the request's own deadline starts with them.
   void Read() {
     if (closing_) return Close();
+    if (buffer_.size() > 0) return ReadHead();
+    stream_.expires_after(std::chrono::milliseconds(server_->options.idle_timeout_ms));
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec)
+                                return self->Close();  // Idle too long, or the client went away.
+                              self->buffer_.commit(n);
+                              self->ReadHead();
+                            });
+  }
+
+  // The request's deadline is a timer of our own, not the stream's: the stream closes its socket
+  // when its timer fires, and a client past its deadline is owed a 408 first.
+  void ReadHead() {
     parser_.emplace();
     parser_->body_limit(static_cast<uint64_t>(server_->options.body_bytes_max));
     parser_->header_limit(static_cast<uint32_t>(server_->options.header_bytes_max));
-    stream_.expires_after(std::chrono::milliseconds(server_->options.idle_timeout_ms));
+    stream_.expires_never();
+    timed_out_ = false;
+    deadline_.expires_after(std::chrono::milliseconds(server_->options.header_timeout_ms));
+    deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;  // Cancelled: the request arrived in time.
+      self->timed_out_ = true;
+      beast::error_code ignored;
+      self->stream_.socket().cancel(ignored);  // The read completes with operation_aborted.
+    });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHead(ec); });
+  }
+
+  // The head is in: refuse framing that could smuggle a request before reading any body.
+  void OnHead(beast::error_code ec) {
+    if (ec) return OnRead(ec);
+    const auto& head = parser_->get();
+    const bool has_te = head.count(http::field::transfer_encoding) > 0;
+    if (has_te && head.count(http::field::content_length) > 0) {
+      return Refuse({Error::kAmbiguousLength,
+                     "Content-Length and Transfer-Encoding together: the body's length is "
+                     "ambiguous"});
+    }
+    if (has_te) {
+      const std::string te = Lowercase(std::string(head[http::field::transfer_encoding]));
+      if (head.count(http::field::transfer_encoding) > 1 || Trim(te) != "chunked") {
+        return Refuse({Error::kUnsupportedTransferCoding,
+                       "only Transfer-Encoding: chunked is supported (got '" + te + "')"});
+      }
+    }
     http::async_read(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+        [self = shared_from_this()](beast::error_code ec2, size_t) { self->OnRead(ec2); });
+  }
+
+  void Refuse(Status why) {
+    deadline_.cancel();
+    busy_ = true;
+    keep_alive_ = false;  // Whatever follows on this connection is not trusted as a request.
+    Send(ErrorResponse(why));
   }
 
   void OnRead(beast::error_code ec) {
+    deadline_.cancel();
+    if (timed_out_ && ec == net::error::operation_aborted) {
+      return Refuse(
+          {Error::kRequestTimeout, "the request did not arrive within " +
+                                       std::to_string(server_->options.header_timeout_ms) + " ms"});
+    }
     if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
-        ec == beast::error::timeout || ec == net::error::connection_reset ||
-        ec == net::error::eof) {
+        ec == net::error::connection_reset || ec == net::error::eof) {
       return Close();
     }
-    busy_ = true;
     if (ec == http::error::body_limit) {
-      keep_alive_ = false;
-      return Send(ErrorResponse(
+      return Refuse(
           {Error::kPayloadTooLarge,
-           "the body exceeds " + std::to_string(server_->options.body_bytes_max) + " bytes"}));
+           "the body exceeds " + std::to_string(server_->options.body_bytes_max) + " bytes"});
     }
-    if (ec) {
-      keep_alive_ = false;
-      return Send(ErrorResponse({Error::kBadHttp, "malformed HTTP request: " + ec.message()}));
+    if (ec == http::error::header_limit) {
+      return Refuse({Error::kHeaderTooLarge, "the request line and headers exceed " +
+                                                 std::to_string(server_->options.header_bytes_max) +
+                                                 " bytes"});
     }
+    if (ec) return Refuse({Error::kBadHttp, "malformed HTTP request: " + ec.message()});
+    busy_ = true;
     http::request<http::string_body> req = parser_->release();
     keep_alive_ = req.keep_alive();
     version_ = req.version();
@@ -115,6 +187,8 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive_ && !closing_);
     res->body() = std::move(resp.body);
     res->prepare_payload();
+    // A client that does not read its answer cannot hold the connection for ever either.
+    stream_.expires_after(std::chrono::milliseconds(server_->options.header_timeout_ms));
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
                         self->busy_ = false;
@@ -124,15 +198,19 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Close() {
+    deadline_.cancel();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
   }
 
+  static constexpr size_t kFirstReadBytes = 4096;  // The buffer grows up to the head limit.
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpServer::Impl* server_;
+  net::steady_timer deadline_{stream_.get_executor()};  // The request's; see ReadHead.
+  bool timed_out_ = false;
   bool busy_ = false;
   bool closing_ = false;
   bool keep_alive_ = true;
@@ -143,8 +221,14 @@ void HttpServer::Impl::Accept() {
   acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-      spdlog::warn("accept failed: {}", ec.message());
-      return Accept();
+      // Out of descriptors (EMFILE) fails every accept at once: retrying at once would spin a
+      // core and flood the log while the backlog waits; retry a little later instead.
+      spdlog::warn("accept failed: {}; retrying in {} ms", ec.message(), kAcceptRetryMs);
+      accept_retry.expires_after(std::chrono::milliseconds(kAcceptRetryMs));
+      accept_retry.async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec) Accept();
+      });
+      return;
     }
     if (draining || sessions.load() >= options.connections_max) {
       beast::error_code ignored;
@@ -219,6 +303,7 @@ void HttpServer::Stop(int64_t grace_ms) {
   net::post(impl_->ioc, [this] {
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
+    impl_->accept_retry.cancel();
   });
   std::vector<std::shared_ptr<Session>> sessions;
   {

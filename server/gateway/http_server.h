@@ -3,11 +3,14 @@
 // a Respond callback it may call later from any thread (asynchronous handlers never block an I/O
 // thread on the ledger).
 //
-// Limits: body_bytes_max (a larger body gets 413 and the connection closes), header bytes,
-// connections_max (beyond it new connections are closed at once), an idle timeout per
-// connection. Stop() stops accepting, lets in-flight requests finish (their responses carry
-// Connection: close), closes idle connections, and returns when all are gone or the grace
-// period ends.
+// Limits: body_bytes_max (a larger body gets 413 and the connection closes), header bytes (a
+// larger head gets 431), connections_max (beyond it new connections are closed at once), an
+// idle timeout per connection and a deadline per request once its first byte came (408).
+// Framing is strict (RFC 9112): a transfer coding other than a lone `chunked` gets 501, a
+// Content-Length beside a Transfer-Encoding 400, and either closes the connection, so a body
+// is never read as the next request. Stop() stops accepting, lets in-flight requests finish (their
+// responses carry Connection: close), closes idle connections, and returns when all are gone or the
+// grace period ends.
 #pragma once
 
 #include <cstdint>
@@ -49,6 +52,9 @@ struct HttpServerOptions {
   int64_t header_bytes_max = 16 * 1024;
   int64_t connections_max = 10000;
   int64_t idle_timeout_ms = 60000;
+  // From a request's first byte until its body is read: a client sending its head a byte at a
+  // time cannot hold a connection (and its memory) for long.
+  int64_t header_timeout_ms = 10000;
 };
 
 class HttpServer {

@@ -13,7 +13,7 @@ void Declare(options::Registry& r, GatewayOptions* o) {
   r.Int("server.header_bytes_max", &o->header_bytes_max)
       .Range(1024, 1 << 20)
       .Unit("bytes")
-      .Help("largest request line plus headers; larger gets 400");
+      .Help("largest request line plus headers; larger gets 431 and the connection closes");
   r.Int("server.connections_max", &o->connections_max)
       .Range(1, 1'000'000)
       .Help("open connections at most; beyond it new ones are closed at once");
@@ -21,6 +21,12 @@ void Declare(options::Registry& r, GatewayOptions* o) {
       .Range(100, 3'600'000)
       .Unit("ms")
       .Help("a connection that sends nothing for this long is closed");
+  r.Int("server.header_timeout_ms", &o->header_timeout_ms)
+      .Range(100, 600'000)
+      .Unit("ms")
+      .Help(
+          "from a request's first byte, the time its head and body have to arrive; a slower "
+          "client gets 408 and the connection closes");
   r.Int("server.shutdown_grace_ms", &o->shutdown_grace_ms)
       .Range(0, 600000)
       .Unit("ms")

@@ -17,9 +17,10 @@ struct GatewayOptions {
   int64_t header_bytes_max = 16 * 1024;
   int64_t connections_max = 10000;
   int64_t idle_timeout_ms = 60000;
-  int64_t shutdown_grace_ms = 5000;  // SIGTERM: time allowed for in-flight requests.
-  std::string auth_secret;           // Bearer tokens (HMAC-SHA256).
-  std::string payment_secret;        // Payment callbacks' signatures.
+  int64_t header_timeout_ms = 10000;  // From a request's first byte to the end of its body.
+  int64_t shutdown_grace_ms = 5000;   // SIGTERM: time allowed for in-flight requests.
+  std::string auth_secret;            // Bearer tokens (HMAC-SHA256).
+  std::string payment_secret;         // Payment callbacks' signatures.
 };
 
 void Declare(options::Registry& r, GatewayOptions* o);
