@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -15,6 +16,22 @@
 #include "common/options.h"
 
 namespace rp::options {
+
+// CLI11's Range lets NaN through (every comparison with it is false): a number in [min, max],
+// finite, or the option is refused.
+inline CLI::Validator FiniteRange(double min, double max) {
+  return CLI::Validator(
+      [min, max](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        if (end == text.c_str() || *end != '\0' || !(v >= min && v <= max)) {
+          return "Value " + text + " not in range " + CLI::detail::to_string(min) + " to " +
+                 CLI::detail::to_string(max);
+        }
+        return std::string();
+      },
+      "FLOAT in [" + CLI::detail::to_string(min) + " - " + CLI::detail::to_string(max) + "]");
+}
 
 // Adds a CLI11 option to cmd for each key in `names` that has a flag.
 inline void AddFlags(CLI::App* cmd, Registry& registry, GivenFlags* given,

@@ -21,21 +21,34 @@ nlohmann::json ScalarToJson(const YAML::Node& n) {
   return s;
 }
 
-}  // namespace
-
-nlohmann::json YamlToJson(const YAML::Node& n) {
+// Counts every value produced (an alias counts again each time it is expanded).
+nlohmann::json Convert(const YAML::Node& n, int depth, int64_t* values) {
+  if (++*values > kYamlJsonValuesMax) {
+    throw YAML::Exception(n.Mark(), "more than " + std::to_string(kYamlJsonValuesMax) +
+                                        " values once its aliases are expanded");
+  }
+  if (depth > kYamlJsonDepthMax) {
+    throw YAML::Exception(n.Mark(), "nested deeper than " + std::to_string(kYamlJsonDepthMax));
+  }
   if (n.IsMap()) {
     nlohmann::json j = nlohmann::json::object();
-    for (const auto& kv : n) j[kv.first.Scalar()] = YamlToJson(kv.second);
+    for (const auto& kv : n) j[kv.first.Scalar()] = Convert(kv.second, depth + 1, values);
     return j;
   }
   if (n.IsSequence()) {
     nlohmann::json j = nlohmann::json::array();
-    for (const auto& x : n) j.push_back(YamlToJson(x));
+    for (const auto& x : n) j.push_back(Convert(x, depth + 1, values));
     return j;
   }
   if (n.IsNull() || !n.IsDefined()) return nullptr;
   return ScalarToJson(n);
+}
+
+}  // namespace
+
+nlohmann::json YamlToJson(const YAML::Node& n) {
+  int64_t values = 0;
+  return Convert(n, 0, &values);
 }
 
 Result<YAML::Node> LoadYamlFile(const std::string& path) {

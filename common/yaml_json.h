@@ -13,6 +13,13 @@
 
 namespace rp {
 
+// Aliases let a few hundred bytes of YAML stand for billions of nodes (a "billion laughs"): a
+// conversion that would produce more than this many values, or nest deeper, is refused.
+inline constexpr int64_t kYamlJsonValuesMax = 100'000;
+inline constexpr int kYamlJsonDepthMax = 64;
+
+// Throws YAML::Exception ("... more than N values once its aliases are expanded", or "nested
+// deeper than N") past those bounds, like any other malformed YAML.
 nlohmann::json YamlToJson(const YAML::Node& node);
 
 // Loads a YAML file into a node, turning yaml-cpp's exceptions into bad_config naming the file

@@ -191,14 +191,14 @@ int Main(int argc, char** argv) {
   regress_cmd
       ->add_option("--throughput-tolerance", regress.throughput_tolerance,
                    "Allowed drop of claims/s per /healthz ceiling (0..1)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(rp::options::FiniteRange(0.0, 1.0));
   regress_cmd
       ->add_option("--latency-factor", regress.latency_factor, "Allowed growth of p99 x ceiling")
-      ->check(CLI::Range(1.0, 1000.0));
+      ->check(rp::options::FiniteRange(1.0, 1000.0));
   regress_cmd
       ->add_option("--claim-commits-factor", regress.claim_commits_factor,
                    "Allowed growth of ledger commits holding claims, per claim")
-      ->check(CLI::Range(1.0, 1000.0));
+      ->check(rp::options::FiniteRange(1.0, 1000.0));
 
   rp::sim::CapacityOptions capacity;
   CLI::App* capacity_cmd = cli.add_subcommand(
@@ -208,21 +208,21 @@ int Main(int argc, char** argv) {
       "with a knee, 1 if the money did not verify, 2 when no step stayed within the SLO");
   AddRunOptions(capacity_cmd, capacity.run);
   capacity_cmd->add_option("--start-rate", capacity.start_rate, "Journeys/s of the first step")
-      ->check(CLI::Range(1.0, 1e6));
+      ->check(rp::options::FiniteRange(1.0, 1e6));
   capacity_cmd->add_option("--factor", capacity.factor, "Each step's rate over the previous one")
-      ->check(CLI::Range(1.05, 10.0));
+      ->check(rp::options::FiniteRange(1.05, 10.0));
   capacity_cmd->add_option("--steps", capacity.steps, "Steps at most")->check(CLI::Range(2, 50));
   capacity_cmd->add_option("--step-s", capacity.step_s, "Seconds per step")
       ->check(CLI::Range(2, 600));
   capacity_cmd->add_option("--slo-p99-ms", capacity.slo_p99_ms, "p99 every route must keep")
-      ->check(CLI::Range(0.01, 60000.0));
+      ->check(rp::options::FiniteRange(0.01, 60000.0));
   capacity_cmd
       ->add_option("--error-rate-max", capacity.error_percent_max,
                    "Errors every route must stay under, in %")
-      ->check(CLI::Range(0.0, 100.0));
+      ->check(rp::options::FiniteRange(0.0, 100.0));
   capacity_cmd
       ->add_option("--headroom", capacity.headroom, "Limits at this share of the knee's throughput")
-      ->check(CLI::Range(0.1, 1.0));
+      ->check(rp::options::FiniteRange(0.1, 1.0));
 
   std::string report_dir;
   CLI::App* report_cmd = cli.add_subcommand(

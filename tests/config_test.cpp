@@ -16,6 +16,18 @@ namespace {
 
 using testing::TempDir;
 
+// A YAML sequence (each item on its own line after `indent`) whose aliases expand to 10^9
+// scalars from a few hundred bytes: &a0 is ten scalars, each next anchor ten of the previous.
+std::string BillionLaughs(const std::string& indent) {
+  std::string yaml = indent + "- &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 9; ++i) {
+    yaml += indent + "- &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) yaml += (j ? ", *a" : "*a") + std::to_string(i - 1);
+    yaml += "]\n";
+  }
+  return yaml;
+}
+
 class ConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -65,6 +77,8 @@ TEST_F(ConfigTest, ProblemsNameTheFileLineAndKey) {
       {"ledger: 3\n", "ledger: expected a mapping"},
       {"[1, 2]\n", "expected a mapping of sections"},
       {"ledger:\n  path: [unclosed\n", "config.yaml"},
+      // A billion laughs under a structured key: refused, not expanded into memory.
+      {"limits:\n  rules:\n" + BillionLaughs("    "), "values once its aliases are expanded"},
   };
   for (const Case& c : cases) {
     ServerConfig fresh;

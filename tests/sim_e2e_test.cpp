@@ -460,6 +460,11 @@ TEST(SimE2e, ABadCommandLineExitsTwoAndHelpExitsZero) {
   for (const std::vector<std::string>& argv :
        {std::vector<std::string>{"capacity", RP_SOURCE_DIR "/tests/data/sim_smoke.yaml", "--factor",
                                  "0.5"},
+        // NaN passes CLI11's own Range (every comparison with it is false): not ours.
+        std::vector<std::string>{"capacity", RP_SOURCE_DIR "/tests/data/sim_smoke.yaml", "--factor",
+                                 "nan"},
+        std::vector<std::string>{"regress", RP_SOURCE_DIR "/tests/data/sim_smoke.yaml",
+                                 "--baseline", "x", "--throughput-tolerance", "inf"},
         std::vector<std::string>{"run"}, std::vector<std::string>{"run", "a", "b"},
         std::vector<std::string>{"nonsense"}}) {
     SimRun run = RunSim(argv, dir);

@@ -535,6 +535,31 @@ TEST(Campaign, EachSeedDrawsAReadableRepeatableTimeline) {
   EXPECT_FALSE(DrawCampaignScenario(dir.File("missing.yaml"), 1).ok());
 }
 
+// Hostile files: NaN and infinities are out of every range, and aliases that would expand a
+// small file into a billion values are refused instead of exhausting memory.
+TEST_F(ScenarioFileTest, NaNInfinitiesAndBillionLaughsAreRefused) {
+  const std::string head = "name: h\nflows:\n  c2c: {weight: 1}\n";
+  for (const std::string& load : {std::string("load:\n  dropped_percent_max: .nan\n"),
+                                  std::string("load:\n  arrival_lag_p99_ms_max: .inf\n")}) {
+    auto s =
+        LoadScenario(Write(head + load + "  phases:\n    - {name: p, duration_s: 1, rate: 1}\n"));
+    ASSERT_FALSE(s.ok()) << load;
+    EXPECT_NE(s.status().message().find("must be in"), std::string::npos) << s.status().message();
+  }
+  std::string laughs = head + "load:\n  phases:\n    - {name: p, duration_s: 1, rate: 1}\n" +
+                       "system:\n  server_config:\n    limits:\n      rules:\n"
+                       "        - &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 9; ++i) {
+    laughs += "        - &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) laughs += (j ? ", *a" : "*a") + std::to_string(i - 1);
+    laughs += "]\n";
+  }
+  auto s = LoadScenario(Write(laughs));
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("values once its aliases are expanded"), std::string::npos)
+      << s.status().message();
+}
+
 TEST_F(ScenarioFileTest, NewFaultsAreCheckedWhenTheFileIsRead) {
   const std::string head = R"(name: f
 system: {claim_scheme: db_lock}

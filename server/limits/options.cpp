@@ -26,8 +26,14 @@ void Declare(options::Registry& r, LimitsOptions* o, std::vector<std::string> ro
         for (const YAML::Node& rule : node) {
           rule_sources.push_back(std::string(file) + ":" + std::to_string(rule.Mark().line + 1));
         }
+        nlohmann::json rules;
+        try {
+          rules = YamlToJson(node);
+        } catch (const YAML::Exception& e) {
+          return Status(Error::kBadConfig, at + ": limits.rules: " + e.what());
+        }
         Result<LimitsConfig> parsed =
-            ParseLimits(nlohmann::json{{"rules", YamlToJson(node)}}, routes, at, rule_sources);
+            ParseLimits(nlohmann::json{{"rules", rules}}, routes, at, rule_sources);
         if (!parsed.ok()) return parsed.status();
         o->config.rules = std::move(parsed->rules);
         return Status::Ok();

@@ -64,7 +64,7 @@ class Map {
     } catch (const YAML::Exception&) {
       Fail(v, where_ + "." + key + " must be a number");
     }
-    if (value < min || value > max) {
+    if (!(value >= min && value <= max)) {  // Written so that NaN (.nan) is out of range too.
       Fail(v, where_ + "." + key + " must be in " + Num(min) + " .. " + Num(max));
     }
     out = value;
