@@ -99,7 +99,7 @@ TEST(SimE2e, SmokeScenarioPassesVerifiesAndWritesResults) {
                       dir);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   for (const char* f : {"summary.json", "timeseries.csv", "server_metrics.csv", "faults.csv",
-                        "report.md", "report.html"}) {
+                        "report.md", "report.html", "history.jsonl"}) {
     EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
   }
   json s = ReadJson(out + "/summary.json");
@@ -120,6 +120,22 @@ TEST(SimE2e, SmokeScenarioPassesVerifiesAndWritesResults) {
   EXPECT_EQ(s["schema_version"], 2);
   EXPECT_EQ(s["load"]["aborted"], false);
   EXPECT_GT(s["load"]["offered_arrivals"].get<int64_t>(), 0);
+  // history.jsonl: a line per money-moving request; its claims agree with the summary's.
+  {
+    std::ifstream history(out + "/history.jsonl");
+    int64_t claims = 0, lines = 0;
+    for (std::string line; std::getline(history, line); ++lines) {
+      const json e = json::parse(line, nullptr, false);
+      ASSERT_TRUE(e.is_object()) << line;
+      for (const char* k : {"op", "invoked_ms", "completed_ms", "outcome", "status", "user_id"}) {
+        EXPECT_TRUE(e.contains(k)) << k << " in " << line;
+      }
+      EXPECT_LE(e["invoked_ms"].get<int64_t>(), e["completed_ms"].get<int64_t>()) << line;
+      claims += e["op"] == "claim" ? 1 : 0;
+    }
+    EXPECT_EQ(claims, s["ops"]["claim"]["requests"].get<int64_t>());
+    EXPECT_EQ(lines, s["verification"]["history_events"].get<int64_t>());
+  }
   // Every check evaluated to a figure (server series scraped, phase found): none "not scraped".
   for (const json& c : s["checks"]) {
     EXPECT_TRUE(c["passed"].get<bool>()) << c.dump();
@@ -507,6 +523,11 @@ TEST(SimE2e, BrokenServerFailsTheVerification) {
   ASSERT_FALSE(s.is_discarded()) << run.output;
   EXPECT_FALSE(s["verification"]["ok"].get<bool>());
   EXPECT_NE(s["verification"]["violations"].dump().find("lost claim"), std::string::npos)
+      << s["verification"].dump(2);
+  // The history names the request that broke the rule: who, which packet, when, what it was told.
+  EXPECT_NE(s["verification"]["violations"].dump().find(
+                "(HTTP 201, ok): acknowledged, but the ledger has no claim of this user"),
+            std::string::npos)
       << s["verification"].dump(2);
 }
 

@@ -24,6 +24,9 @@ inline constexpr const char* kServerMetricsFile = "server_metrics.csv";
 inline constexpr const char* kFaultsFile = "faults.csv";
 inline constexpr const char* kReportFile = "report.md";
 inline constexpr const char* kDashboardFile = "dashboard.png";
+// One JSON object per money-moving request: op, invoked_ms, completed_ms, outcome (ok | failed
+// | unknown), status, user_id and, where known, packet_id, claim_id, amount_cents.
+inline constexpr const char* kHistoryFile = "history.jsonl";
 
 // "postgres × 2 instances" from summary.json's `system` object; "the target's own system" for
 // a --target run; "sqlite × 1 instance" for summaries from before either key existed.

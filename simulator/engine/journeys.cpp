@@ -42,6 +42,20 @@ JourneyRunner::JourneyRunner(boost::asio::io_context& io, const Scenario& scenar
       start_ns_(start_ns),
       rng_(scenario.seed ^ 0x9e3779b97f4a7c15ULL) {}
 
+void JourneyRunner::Event(const char* op, int64_t invoked_ns, int status, int64_t packet,
+                          int64_t user, int64_t claim_id, int64_t amount_cents) {
+  observed_->Record({op, (invoked_ns - start_ns_) / 1'000'000,
+                     (MonotonicNs() - start_ns_) / 1'000'000, status, packet, user, claim_id,
+                     amount_cents});
+}
+
+void JourneyRunner::RecordClaim(int64_t invoked_ns, int status, int64_t packet, int64_t user,
+                                const json& body) {
+  const bool granted = (status == 201 || status == 200) && body.is_object();
+  Event("claim", invoked_ns, status, packet, user, granted ? body.value("claim_id", int64_t{0}) : 0,
+        granted ? body.value("amount_cents", int64_t{0}) : 0);
+}
+
 int64_t JourneyRunner::Draw(const IntRange& r) {
   return std::uniform_int_distribution<int64_t>(r.min, r.max)(rng_);
 }
@@ -87,7 +101,8 @@ void JourneyRunner::Hot(int64_t intended_ns, std::function<void()> done) {
   // they repeat, and a repeat must be answered with the first claim.
   const int64_t user = scenario_.first_user_id + (hot_claims_++ % scenario_.users);
   Call("claim", api::Claim(creds_, packet, user), intended_ns,
-       [this, packet, user, done = std::move(done)](int status, const json& b) {
+       [this, packet, user, intended_ns, done = std::move(done)](int status, const json& b) {
+         RecordClaim(intended_ns, status, packet, user, b);
          if ((status == 201 || status == 200) && b.is_object()) {
            observed_->AddClaim(
                {packet, user, b.value("claim_id", int64_t{0}), b.value("amount_cents", int64_t{0})},
@@ -127,7 +142,9 @@ void JourneyRunner::B2c(int64_t intended_ns, std::function<void()> done) {
   const std::string order_no = "sim" + std::to_string(scenario_.seed) + "-" + target_.run_tag +
                                "-" + std::to_string(journeys_);
   Call("grab", api::Grab(creds_, f.round, j->sender), intended_ns,
-       [this, j, order_no](int status, const json& grab) {
+       [this, j, order_no, intended_ns](int status, const json& grab) {
+         Event("grab", intended_ns, status, 0, j->sender, 0,
+               grab.is_object() ? grab.value("amount_cents", int64_t{0}) : 0);
          if ((status != 201 && status != 200) || !grab.is_object()) return j->done();
          const int64_t amount = grab.value("amount_cents", int64_t{0});
          const std::string token = grab.value("token", "");
@@ -150,7 +167,9 @@ void JourneyRunner::Send(std::shared_ptr<Journey> j, const api::SendBody& body,
                          int64_t intended_ns) {
   const int64_t total = body.total_cents;
   Call("send", api::SendPacket(creds_, j->sender, body), intended_ns,
-       [this, j, total](int status, const json& b) {
+       [this, j, total, intended_ns](int status, const json& b) {
+         Event("send", intended_ns, status, b.is_object() ? b.value("packet_id", int64_t{0}) : 0,
+               j->sender, 0, total);
          if ((status != 201 && status != 200) || !b.is_object()) return j->done();
          j->packet_id = b.value("packet_id", int64_t{0});
          observed_->packets[j->packet_id] = {j->packet_id, j->kind, j->sender, total, j->count};
@@ -163,8 +182,10 @@ void JourneyRunner::AwaitPayment(std::shared_ptr<Journey> j, std::string pay_ord
                                  int polls_left) {
   if (target_.mocks_url.empty()) {  // We are the payment service: sign the callback.
     const ObservedPacket& p = observed_->packets[j->packet_id];
-    Call("pay", api::PaymentCallback(creds_, pay_order_no, "paid", p.total_cents), MonotonicNs(),
-         [this, j](int status, const json& b) {
+    const int64_t invoked_ns = MonotonicNs();
+    Call("pay", api::PaymentCallback(creds_, pay_order_no, "paid", p.total_cents), invoked_ns,
+         [this, j, invoked_ns, total = p.total_cents](int status, const json& b) {
+           Event("pay", invoked_ns, status, j->packet_id, j->sender, 0, total);
            if (status == 200 && b.value("status", "") == "active") return Claims(j);
            j->done();
          });
@@ -198,8 +219,10 @@ void JourneyRunner::Claims(std::shared_ptr<Journey> j) {
 }
 
 void JourneyRunner::Claim(std::shared_ptr<Journey> j, int64_t user, bool replay_after) {
-  Call("claim", api::Claim(creds_, j->packet_id, user), MonotonicNs(),
-       [this, j, user, replay_after](int status, const json& b) {
+  const int64_t invoked_ns = MonotonicNs();
+  Call("claim", api::Claim(creds_, j->packet_id, user), invoked_ns,
+       [this, j, user, replay_after, invoked_ns](int status, const json& b) {
+         RecordClaim(invoked_ns, status, j->packet_id, user, b);
          if ((status == 201 || status == 200) && b.is_object()) {
            observed_->AddClaim({j->packet_id, user, b.value("claim_id", int64_t{0}),
                                 b.value("amount_cents", int64_t{0})},

@@ -64,6 +64,11 @@ class JourneyRunner {
   void Claims(std::shared_ptr<Journey> j);
   void Claim(std::shared_ptr<Journey> j, int64_t user, bool replay_after);
   void Detail(std::shared_ptr<Journey> j);
+  // A money-moving request's completion, for the history (Observed::Record).
+  void Event(const char* op, int64_t invoked_ns, int status, int64_t packet, int64_t user,
+             int64_t claim_id, int64_t amount_cents);
+  void RecordClaim(int64_t invoked_ns, int status, int64_t packet, int64_t user,
+                   const nlohmann::json& body);
   int64_t Draw(const IntRange& r);
   int64_t RandomUser();
 

@@ -27,11 +27,40 @@ struct ObservedClaim {
   int64_t amount_cents = 0;
 };
 
+// One money-moving request as the client saw it (Jepsen's history): when it was invoked and
+// completed, and its outcome — ok (2xx), failed (a definite refusal: 4xx), or unknown (no answer
+// or a 5xx: it may or may not have taken effect). history.jsonl in the results folder.
+struct HistoryEvent {
+  const char* op = "";  // send | pay | grab | claim (string literals: no allocation per event)
+  int64_t invoked_ms = 0, completed_ms = 0;  // Since the load started.
+  int status = 0;
+  int64_t packet_id = 0, user_id = 0, claim_id = 0, amount_cents = 0;
+
+  const char* outcome() const {
+    return status >= 200 && status < 300   ? "ok"
+           : status >= 400 && status < 500 ? "failed"
+                                           : "unknown";
+  }
+};
+
 struct Observed {
+  // Bounded: a run past this many money-moving requests keeps the first ones and says so.
+  static constexpr size_t kHistoryEventsMax = 5'000'000;
+
   std::map<int64_t, ObservedPacket> packets;
   std::map<std::pair<int64_t, int64_t>, ObservedClaim> claims;  // Key: (packet, user).
   // Breaches visible in the answers themselves, e.g. two different claims granted to one user.
   std::vector<std::string> anomalies;
+  std::vector<HistoryEvent> history;
+  int64_t history_dropped = 0;  // Events past kHistoryEventsMax, not kept.
+
+  void Record(const HistoryEvent& e) {
+    if (history.size() < kHistoryEventsMax) {
+      history.push_back(e);
+    } else {
+      ++history_dropped;
+    }
+  }
 
   // Records a granted claim (201) or a replay (200, repeat). A second, different claim for the
   // same (packet, user), or a replay with another amount, is an anomaly.

@@ -50,6 +50,9 @@ json VerificationJson(const VerificationReport& v) {
           {"recon_clean", v.recon_clean},
           {"recon_drift_cents", v.recon_drift_cents},
           {"recon_discrepancies", v.recon_discrepancies},
+          {"history_events", v.history_events},
+          {"unknown_outcomes", v.unknown_outcomes},
+          {"unknown_committed", v.unknown_committed},
           {"violations", v.violations}};
 }
 

@@ -154,7 +154,24 @@ void WriteReport(std::ofstream& out, const json& s) {
         << "\n";
   }
   out << "\nFiles: `summary.json`, `timeseries.csv`, `server_metrics.csv`, `faults.csv`, "
-         "`report.html` (this report with charts, self-contained).\n";
+         "`history.jsonl` (every money-moving request and its outcome), `report.html` (this report "
+         "with charts, self-contained).\n";
+}
+
+// history.jsonl: one JSON object per money-moving request, in completion order.
+void WriteHistory(std::ostream& out, const Observed& o) {
+  for (const HistoryEvent& e : o.history) {
+    json line = {{"op", e.op},
+                 {"invoked_ms", e.invoked_ms},
+                 {"completed_ms", e.completed_ms},
+                 {"outcome", e.outcome()},
+                 {"status", e.status},
+                 {"user_id", e.user_id}};
+    if (e.packet_id != 0) line["packet_id"] = e.packet_id;
+    if (e.claim_id != 0) line["claim_id"] = e.claim_id;
+    if (e.amount_cents != 0) line["amount_cents"] = e.amount_cents;
+    out << line.dump() << '\n';
+  }
 }
 
 }  // namespace
@@ -174,7 +191,10 @@ Status WriteResults(const std::string& dir, const RunReport& report) {
   results::WriteFaults(fa, FaultRows(report.faults), report.load_started_unix_ms);
   std::ofstream md(dir + "/" + results::kReportFile);
   WriteReport(md, summary);
-  if (!ts || !sm || !fa || !md) return Internal("writing the results in " + dir + " failed");
+  std::ofstream hist(dir + "/" + results::kHistoryFile);
+  WriteHistory(hist, report.load->observed);
+  if (!ts || !sm || !fa || !md || !hist)
+    return Internal("writing the results in " + dir + " failed");
   ts.close();
   sm.close();
   fa.close();

@@ -8,6 +8,8 @@
 #include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <string_view>
 #include <thread>
 
 #include "common/api/api_client.h"
@@ -135,6 +137,7 @@ class Verifier {
     rep_.packets_checked = static_cast<int64_t>(snap_.packets.size());
     rep_.claims_checked = static_cast<int64_t>(snap_.claims.size());
     rep_.claims_acknowledged = static_cast<int64_t>(o_.claims.size());
+    CheckHistory();  // First: its violations name the request, time and answer.
     CheckAcknowledged();
     if (!t_.mocks_url.empty()) ReadWallet();
     if (!rep_.transfers_checked) {  // No wallet to ask: only the per-packet sums are checked.
@@ -211,6 +214,52 @@ class Verifier {
                   std::to_string(it->second.amount_cents) + " cents, granted " +
                   std::to_string(c.amount_cents));
       }
+    }
+  }
+
+  // Each claim request of the history against the ledger, so a breach names the request that
+  // broke the rule (its user, packet, time and what the client was told).
+  void CheckHistory() {
+    rep_.history_events = static_cast<int64_t>(o_.history.size());
+    if (o_.history_dropped > 0) {
+      Violation("the history kept only the first " + std::to_string(o_.history.size()) +
+                " money-moving requests (" + std::to_string(o_.history_dropped) +
+                " more were not recorded): shorten the run");
+    }
+    std::map<std::pair<int64_t, int64_t>, int> ledger_count;  // (packet, user) -> claims.
+    for (const auto& c : snap_.claims) ++ledger_count[{c.packet_id, c.user_id}];
+    std::set<std::pair<int64_t, int64_t>> attempted_otherwise;  // Any ok or unknown attempt.
+    for (const HistoryEvent& e : o_.history) {
+      if (std::string_view(e.op) == "claim" && std::string_view(e.outcome()) != "failed") {
+        attempted_otherwise.insert({e.packet_id, e.user_id});
+      }
+    }
+    std::set<std::pair<int64_t, int64_t>> reported;  // One violation per (packet, user).
+    for (const HistoryEvent& e : o_.history) {
+      if (std::string_view(e.op) != "claim" || !o_.packets.count(e.packet_id)) continue;
+      const std::pair<int64_t, int64_t> key{e.packet_id, e.user_id};
+      const int in_ledger = ledger_count.count(key) ? ledger_count[key] : 0;
+      const std::string who = "claim by user " + std::to_string(e.user_id) + " on packet " +
+                              std::to_string(e.packet_id) + " at " + std::to_string(e.invoked_ms) +
+                              " ms (HTTP " + std::to_string(e.status) + ", " + e.outcome() + ")";
+      const std::string_view outcome = e.outcome();
+      if (outcome == "unknown") {
+        ++rep_.unknown_outcomes;
+        rep_.unknown_committed += in_ledger > 0 ? 1 : 0;
+      }
+      if (reported.count(key)) continue;
+      if (in_ledger > 1) {
+        Violation(who + ": the ledger pays this user " + std::to_string(in_ledger) +
+                  " claims on the packet");
+      } else if (outcome == "ok" && in_ledger == 0) {
+        Violation(who + ": acknowledged, but the ledger has no claim of this user");
+      } else if (outcome == "failed" && in_ledger > 0 && !attempted_otherwise.count(key) &&
+                 (e.status == 409 || e.status == 410)) {
+        Violation(who + ": refused, but the ledger has a claim of this user");
+      } else {
+        continue;
+      }
+      reported.insert(key);
     }
   }
 

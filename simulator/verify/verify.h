@@ -8,7 +8,11 @@
 //     once for its amount, every expired remainder refunded;
 //   - every claim the server acknowledged is present with the same id, user and amount;
 //   - the answers themselves never contradicted each other (Observed::anomalies);
-//   - the server's own reconciliation (/admin/recon) is clean.
+//   - the server's own reconciliation (/admin/recon) is clean;
+//   - every claim in the history (Observed::history) against the ledger, naming the request:
+//     an acknowledged one is there as acknowledged, one whose outcome the client never learned
+//     (no answer, a 5xx) is there at most once, a refused one (409/410) with no other attempt
+//     by that user is not there.
 // Any breach is a violation and fails the run, whatever the scenario's checks say.
 #pragma once
 
@@ -37,6 +41,9 @@ struct VerificationReport {
   bool recon_clean = false;
   int64_t recon_drift_cents = 0;
   int64_t recon_discrepancies = 0;
+  int64_t history_events = 0;     // Money-moving requests in the history.
+  int64_t unknown_outcomes = 0;   // Claims the client never learned the outcome of.
+  int64_t unknown_committed = 0;  // ... of which the ledger has (taken, once).
   std::vector<std::string> violations;
 };
 
