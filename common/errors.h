@@ -135,7 +135,8 @@ enum class Code : uint8_t {
   X(kNoMocks, "no_mocks", kInvalidArgument)                                     \
   X(kUnknownScheme, "unknown_scheme", kInvalidArgument)                         \
   /* bugs and storage failures */                                               \
-  X(kInternal, "internal", kInternal)
+  X(kInternal, "internal", kInternal)                                           \
+  X(kStorageFull, "storage_full", kUnavailable)
 
 enum class Error : uint16_t {
   kNone = 0,

@@ -13,6 +13,13 @@ Status SqliteError(sqlite3* db, std::string_view what) {
     return Status(Error::kStorageBusy, msg);
   }
   if ((code & 0xff) == SQLITE_CONSTRAINT) return Status(Error::kConstraintViolation, msg);
+  // The disk (or the file size limit) is full: nothing of the write was kept, reads still
+  // work, and writes succeed again once space returns — a 503 to retry, not a bug.
+  if ((code & 0xff) == SQLITE_FULL) {
+    return Status(
+        Error::kStorageFull,
+        "the ledger's disk is full: writes are refused until space returns (" + msg + ")");
+  }
   return Internal(msg);
 }
 
