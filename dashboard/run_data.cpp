@@ -1,5 +1,6 @@
 #include "dashboard/run_data.h"
 
+#include "common/axis_ticks.h"
 #include "common/results/results_format.h"
 
 #include <algorithm>
@@ -235,13 +236,7 @@ const std::vector<ServerPlot>& ServerPlots() {
 NiceAxis NiceAxisFor(double value_max, int ticks_max) {
   NiceAxis a;
   if (!(value_max > 0) || !std::isfinite(value_max)) return a;  // 0..1 in steps of 1.
-  const double raw = value_max / std::max(1, ticks_max);
-  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-  double step = magnitude;
-  for (double f : {1.0, 2.0, 5.0, 10.0}) {
-    step = f * magnitude;
-    if (step >= raw) break;
-  }
+  const double step = NiceStep(value_max, ticks_max);
   a.step = step;
   a.max = std::ceil(value_max / step - 1e-9) * step;
   a.decimals = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step) - 1e-9));

@@ -1,5 +1,7 @@
 #include "simulator/results/svg_chart.h"
 
+#include "common/axis_ticks.h"
+
 #include "simulator/results/markup.h"
 
 #include <algorithm>
@@ -32,13 +34,7 @@ std::string Px(double v) {
 
 std::vector<double> NiceTicks(double max, int target) {
   if (!(max > 0) || !std::isfinite(max)) return {0, 1};
-  const double raw = max / std::max(1, target);
-  const double power = std::pow(10.0, std::floor(std::log10(raw)));
-  double step = power;
-  for (double m : {1.0, 2.0, 5.0, 10.0}) {
-    step = m * power;
-    if (step >= raw) break;
-  }
+  const double step = NiceStep(max, target);
   std::vector<double> ticks;
   for (double t = 0; t < max + step * 0.999; t += step) ticks.push_back(t);
   return ticks;

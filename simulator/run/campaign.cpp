@@ -246,15 +246,6 @@ Result<std::string> WriteCampaignScenario(const std::string& base_path, uint64_t
 
 namespace {
 
-std::string Now(const char* format) {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, format, &tm);
-  return buf;
-}
-
 // "redis_stop 2.1 s, redis_start 4.0 s, server_restart(presplit) 5.5 s"
 std::string FaultList(const json& summary) {
   std::string out;
@@ -299,7 +290,7 @@ int RunCampaign(const CampaignOptions& o) {
   }
   const std::string stem = std::filesystem::path(o.run.scenario_path).stem().string();
   const std::string out_dir = o.run.out_dir.empty()
-                                  ? "results/campaign-" + stem + "-" + Now("%Y%m%d-%H%M%S")
+                                  ? "results/campaign-" + stem + "-" + UtcNow("%Y%m%d-%H%M%S")
                                   : o.run.out_dir;
   const uint64_t last = o.from_seed + static_cast<uint64_t>(o.seeds) - 1;
   std::printf("rp-sim campaign: %s, seeds %llu..%llu, results in %s\n", o.run.scenario_path.c_str(),

@@ -28,9 +28,8 @@
 #include "simulator/verify/verify.h"
 
 namespace rp::sim {
-namespace {
 
-std::string Now(const char* format) {
+std::string UtcNow(const char* format) {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
   gmtime_r(&t, &tm);
@@ -38,6 +37,8 @@ std::string Now(const char* format) {
   std::strftime(buf, sizeof buf, format, &tm);
   return buf;
 }
+
+namespace {
 
 std::string BinDir() {
   std::error_code ec;
@@ -329,9 +330,10 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
     return 2;
   }
   if (o.edit_scenario) o.edit_scenario(s);
-  const std::string out_dir = o.out_dir.empty() ? "results/" + s.name + "-" + Now("%Y%m%d-%H%M%S") +
-                                                      "-" + s.system.claim_scheme
-                                                : o.out_dir;
+  const std::string out_dir =
+      o.out_dir.empty()
+          ? "results/" + s.name + "-" + UtcNow("%Y%m%d-%H%M%S") + "-" + s.system.claim_scheme
+          : o.out_dir;
   Target t;
   std::unique_ptr<SystemUnderTest> system;
   std::string work_dir;
@@ -359,7 +361,7 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
   report.scenario = &s;
   report.target = url;
   report.system_started = system != nullptr;
-  report.started_at = Now("%Y-%m-%dT%H:%M:%SZ");
+  report.started_at = UtcNow("%Y-%m-%dT%H:%M:%SZ");
   LoadOutcome load;
   VerificationReport verification;
   if (int rc = Execute(o, s, t, system.get(), &load, &verification, &report); rc != 0) return rc;

@@ -9,6 +9,9 @@
 
 namespace rp::sim {
 
+// The wall clock now, UTC, in a strftime format ("%Y%m%d-%H%M%S" for folder names).
+std::string UtcNow(const char* format);
+
 // One run; *summary (if not null) receives summary.json's content. Exit code as RunScenario.
 int RunOnce(const RunOptions& options, nlohmann::json* summary);
 
