@@ -111,11 +111,17 @@ class Csv {
     *out = v;
     return Status::Ok();
   }
+  // A count: a whole number that fits int64 (a double past 2^63 converted to int64 would be
+  // undefined behaviour; 5.5e36 is a malformed file, not a count).
   Status Int(size_t row, const std::string& col, int64_t* out) const {
     double v = 0;
-    Status s = Number(row, col, &v);
+    if (Status s = Number(row, col, &v); !s.ok()) return s;
+    if (!(v >= -9.2e18 && v <= 9.2e18) || std::floor(v) != v) {
+      return Status(Error::kBadResults, path_ + ":" + std::to_string(lines_[row]) + ": " + col +
+                                            " is not a whole number in range");
+    }
     *out = static_cast<int64_t>(v);
-    return s;
+    return Status::Ok();
   }
 
  private:
