@@ -188,7 +188,8 @@ void ReconcilePayments(const LedgerSnapshot& l, const ExternalRecords& e, FlowTo
     if (it == ledger.end() || it->second->status != "paid") {
       auto packet = packets.find(x.pay_order_no);
       const bool in_flight =
-          packet != packets.end() && packet->second->status == "awaiting_payment";
+          packet != packets.end() &&
+          (packet->second->status == "awaiting_payment" || packet->second->payment_pending);
       if (!in_flight) {
         Add(r, "orphan_payment", packet == packets.end() ? 0 : packet->second->packet_id,
             x.amount_cents, x.pay_order_no + " paid at the service, not accepted by the ledger");

@@ -26,6 +26,10 @@ struct PacketRecord {
   int64_t created_at_ms = 0;
   std::string kind = "c2c";  // c2c | b2c
   std::string subsidy_id;    // B2C: the subsidy that funds it.
+  // A payment task still polls the pay order (a packet closed unpaid, within the late-poll
+  // window): a payment the service took is on its way into the ledger (and its refund), not an
+  // orphan.
+  bool payment_pending = false;
 };
 
 struct ClaimRecord {

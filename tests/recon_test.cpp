@@ -151,5 +151,21 @@ TEST(ReconWindowTest, KeepsTheWindowAndOrphans) {
   EXPECT_EQ(r.violations.size(), 2u);  // orphan_payment PAY9, orphan_transfer TR99.
 }
 
+// A packet closed unpaid whose payment task still polls: the service's "paid" is on its way
+// into the ledger (taken late and refunded), not an orphan to page anyone about; once the
+// polling has ended, the same payment is an orphan.
+TEST(ReconWindow, APaymentStillBeingPolledIsInFlightNotAnOrphan) {
+  conservation::LedgerSnapshot l;
+  l.packets = {{3, "closed", 300, 2, 0, 0, "PAY3", 1000, "c2c", "", /*payment_pending=*/true}};
+  conservation::ExternalRecords e;
+  e.payments = {{"PAY3", "paid", 300}};
+  conservation::ReconTotals t;
+  EXPECT_TRUE(conservation::Reconcile(l, e, &t).violations.empty());
+  l.packets[0].payment_pending = false;
+  const conservation::Report r = conservation::Reconcile(l, e, &t);
+  ASSERT_EQ(r.violations.size(), 1u);
+  EXPECT_EQ(r.violations[0].kind, "orphan_payment");
+}
+
 }  // namespace
 }  // namespace rp::recon

@@ -488,7 +488,7 @@ TEST(SimE2e, ABadCommandLineExitsTwoAndHelpExitsZero) {
   }
   SimRun typo = RunSim({"rn", "x.yaml"}, dir);
   EXPECT_EQ(typo.exit_code, 2);
-  EXPECT_NE(typo.output.find("unknown command 'rn' (commands: run, compare, regress"),
+  EXPECT_NE(typo.output.find("unknown command 'rn' (commands: run, campaign, compare, regress"),
             std::string::npos)
       << typo.output;
   SimRun help = RunSim({"capacity", "--help"}, dir);

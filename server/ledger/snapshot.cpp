@@ -5,7 +5,10 @@ namespace {
 
 const Sql kPackets(
     "SELECT packet_id, status, total_cents, count, claimed_cents, claimed_count, "
-    "COALESCE(pay_order_no, ''), created_at_ms, kind, COALESCE(subsidy_id, '') FROM packets");
+    "COALESCE(pay_order_no, ''), created_at_ms, kind, COALESCE(subsidy_id, ''), "
+    // An integer on both engines (PostgreSQL's EXISTS is a boolean).
+    "CASE WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'payment' AND o.status = 'pending' "
+    "AND o.ref_id = packets.packet_id) THEN 1 ELSE 0 END FROM packets");
 const Sql kClaims("SELECT claim_id, packet_id, user_id, amount_cents, status FROM claims");
 const Sql kTransfers("SELECT order_no, ref_id, amount_cents FROM outbox WHERE kind = 'transfer'");
 const Sql kRefunds("SELECT refund_no, packet_id, amount_cents, status FROM refunds");
@@ -27,7 +30,7 @@ Status LoadSnapshot(ReadTx& tx, conservation::LedgerSnapshot* out) {
   *out = {};
   Status s = ReadAll(tx, kPackets, [&](const Query& p) {
     out->packets.push_back({p.Int(0), p.Text(1), p.Int(2), p.Int(3), p.Int(4), p.Int(5), p.Text(6),
-                            p.Int(7), p.Text(8), p.Text(9)});
+                            p.Int(7), p.Text(8), p.Text(9), p.Int(10) != 0});
   });
   if (s.ok()) {
     s = ReadAll(tx, kClaims, [&](const Query& c) {
