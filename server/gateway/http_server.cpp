@@ -8,7 +8,6 @@
 #include "server/gateway/http_errors.h"
 
 #include <atomic>
-#include <cctype>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -42,14 +41,12 @@ struct HttpServer::Impl {
   void Accept();
 };
 
-std::string Lowercase(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string Trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+// True when a Transfer-Encoding value is exactly one coding, chunked (Beast's own token-list
+// parser: case and whitespace as RFC 9110 allows).
+bool OnlyChunked(beast::string_view value) {
+  const http::token_list codings{value};
+  auto it = codings.begin();
+  return it != codings.end() && beast::iequals(*it, "chunked") && ++it == codings.end();
 }
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -117,12 +114,11 @@ class Session : public std::enable_shared_from_this<Session> {
                      "Content-Length and Transfer-Encoding together: the body's length is "
                      "ambiguous"});
     }
-    if (has_te) {
-      const std::string te = Lowercase(std::string(head[http::field::transfer_encoding]));
-      if (head.count(http::field::transfer_encoding) > 1 || Trim(te) != "chunked") {
-        return Refuse({Error::kUnsupportedTransferCoding,
-                       "only Transfer-Encoding: chunked is supported (got '" + te + "')"});
-      }
+    if (has_te && (head.count(http::field::transfer_encoding) > 1 ||
+                   !OnlyChunked(head[http::field::transfer_encoding]))) {
+      return Refuse({Error::kUnsupportedTransferCoding,
+                     "only Transfer-Encoding: chunked is supported (got '" +
+                         std::string(head[http::field::transfer_encoding]) + "')"});
     }
     http::async_read(
         stream_, buffer_, *parser_,
