@@ -136,7 +136,8 @@ enum class Code : uint8_t {
   X(kUnknownScheme, "unknown_scheme", kInvalidArgument)                         \
   /* bugs and storage failures */                                               \
   X(kInternal, "internal", kInternal)                                           \
-  X(kStorageFull, "storage_full", kUnavailable)
+  X(kStorageFull, "storage_full", kUnavailable)                                 \
+  X(kStorageFailed, "storage_failed", kUnavailable)
 
 enum class Error : uint16_t {
   kNone = 0,

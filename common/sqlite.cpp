@@ -6,6 +6,27 @@
 
 namespace rp::sql {
 
+namespace {
+
+// The operation an extended SQLITE_IOERR code names, for the message.
+std::string_view IoErrorName(int code) {
+  switch (code) {
+    case SQLITE_IOERR_FSYNC:
+    case SQLITE_IOERR_DIR_FSYNC:
+      return "fsync";
+    case SQLITE_IOERR_WRITE:
+    case SQLITE_IOERR_SHORT_READ:
+    case SQLITE_IOERR_READ:
+      return code == SQLITE_IOERR_WRITE ? "write" : "read";
+    case SQLITE_IOERR_TRUNCATE:
+      return "truncate";
+    default:
+      return "file operation";
+  }
+}
+
+}  // namespace
+
 Status SqliteError(sqlite3* db, std::string_view what) {
   int code = sqlite3_extended_errcode(db);
   std::string msg = std::string(what) + ": " + sqlite3_errmsg(db);
@@ -19,6 +40,17 @@ Status SqliteError(sqlite3* db, std::string_view what) {
     return Status(
         Error::kStorageFull,
         "the ledger's disk is full: writes are refused until space returns (" + msg + ")");
+  }
+  // A failed read, write or fsync of the ledger's files. After a failed fsync the kernel may
+  // have dropped the dirty pages and still report later reads from its cache as if they were on
+  // disk (PostgreSQL's "fsyncgate"), so no later write can be proven durable: the writer stops
+  // taking writes until restart. The write that failed has an unknown outcome (its frames may be
+  // in the WAL file and be recovered on restart), which a 503 tells the client.
+  if ((code & 0xff) == SQLITE_IOERR) {
+    return Status(Error::kStorageFailed, "the ledger's disk failed a " +
+                                             std::string(IoErrorName(code)) + " [" + msg +
+                                             "]: this write's outcome is unknown; retry it with "
+                                             "the same order number once the server is back");
   }
   return Internal(msg);
 }

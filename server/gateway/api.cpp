@@ -105,7 +105,7 @@ void Api::Handle(HttpRequest&& req, Respond respond) {
     return done(ErrorResponse({Error::kRouteNotFound, "no route " + req.path}));
   }
   if (!m.method_allowed) return done(MethodNotAllowed(m.allow));
-  if (m.route == Route::kHealthz) return done(JsonResponse(200, {{"status", "ok"}}));
+  if (m.route == Route::kHealthz) return done(Health());
   if (m.route == Route::kMetrics) {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";
@@ -125,6 +125,15 @@ void Api::Handle(HttpRequest&& req, Respond respond) {
         ErrorResponse({Error::kForbidden, "an admin token carries no user; use a user token"}));
   }
   Limited(std::move(req), m, *token->user_id, std::move(done));
+}
+
+// 200 while the server takes writes; 503 once its ledger stopped taking them (a failed disk
+// operation, until restart), so a load balancer's health check takes it out of rotation.
+HttpResponse Api::Health() const {
+  Status writable = d_.ledger->Writable();
+  if (writable.ok()) return JsonResponse(200, {{"status", "ok"}});
+  return JsonResponse(503, {{"status", "writes_stopped"},
+                            {"ledger", {{"writable", false}, {"reason", writable.message()}}}});
 }
 
 void Api::Limited(HttpRequest&& req, const RouteMatch& m, int64_t user, Respond respond) {

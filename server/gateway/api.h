@@ -53,6 +53,7 @@ class Api {
 
  private:
   // After authentication: the rate limits, then Authenticated().
+  HttpResponse Health() const;
   void Limited(HttpRequest&& req, const RouteMatch& m, int64_t user, Respond respond);
   // Acts on a limiter's decision for a request kept alive in held.
   void Decided(std::shared_ptr<HttpRequest> held, int64_t user, limits::Decision d,

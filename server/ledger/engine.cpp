@@ -37,6 +37,9 @@ void WriteEngineMetrics(metrics::Writer& w, const EngineStats& s, const std::str
           static_cast<double>(s.queue_depth));
   w.Gauge("rp_lock_waiters", "Claims queued behind their packet's lock at the last writer batch",
           static_cast<double>(s.lock_waiters), by_scheme);
+  w.Gauge("rp_ledger_writes_stopped",
+          "1 once a failed disk operation stopped the ledger taking writes (until restart)",
+          static_cast<double>(s.writes_stopped));
   w.Counter("rp_illegal_transitions_total", "State transitions rejected by the transition tables",
             static_cast<double>(IllegalTransitions()));
 }

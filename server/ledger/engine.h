@@ -54,6 +54,7 @@ struct EngineStats {
   int64_t lock_wait_ns_total = 0;  // Enqueue-to-start time of keyed jobs.
   int64_t queue_depth = 0;         // Current.
   int64_t lock_waiters = 0;        // Current: keyed jobs left queued behind a held key.
+  int64_t writes_stopped = 0;      // Current: 1 once a failed disk operation stopped writes.
 };
 
 class Engine {
@@ -70,6 +71,11 @@ class Engine {
   virtual Status Read(const std::function<Status(ReadTx&)>& fn) = 0;
 
   virtual EngineStats Stats() const = 0;
+  // OK while the engine takes writes. StorageFailed once a failed disk operation (a failed
+  // fsync) stopped the embedded engine taking writes until the process restarts; its message
+  // says why. PostgreSQL handles its own failed fsyncs (it crashes and recovers from its WAL),
+  // so the postgres engine is always writable here. Cheap and thread-safe: /healthz calls it.
+  virtual Status Writable() const { return Status::Ok(); }
   // Finishes queued jobs, then stops. Further Submit() calls fail. Idempotent.
   virtual void Stop() = 0;
 

@@ -23,6 +23,7 @@ class SqliteEngine final : public Engine {
   }
   Status Read(const std::function<Status(ReadTx&)>& fn) override { return reads_->With(fn); }
   EngineStats Stats() const override { return writer_ ? writer_->Stats() : EngineStats{}; }
+  Status Writable() const override { return writer_ ? writer_->Writable() : Status::Ok(); }
   void Stop() override {
     if (writer_) writer_->Stop();
   }

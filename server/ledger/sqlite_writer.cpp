@@ -25,6 +25,7 @@ Status SqliteWriter::Submit(WriteJob job) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return Status(Error::kShuttingDown, "the server is shutting down");
+    if (writes_stopped_.load(std::memory_order_relaxed)) return writes_stopped_status_;
     if (static_cast<int>(queue_.size()) >= options_.queue_max) {
       return Overloaded("the ledger write queue is full; retry later");
     }
@@ -48,6 +49,27 @@ void SqliteWriter::Stop() {
 EngineStats SqliteWriter::Stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   return stats_;
+}
+
+Status SqliteWriter::Writable() const {
+  if (!writes_stopped_.load(std::memory_order_acquire)) return Status::Ok();
+  std::lock_guard<std::mutex> lock(mu_);
+  return writes_stopped_status_;
+}
+
+void SqliteWriter::StopWrites(const Status& cause) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (writes_stopped_.load(std::memory_order_relaxed)) return;
+  // The cause without its advice to the one client whose write failed (common/sqlite.cpp).
+  const std::string& why = cause.message();
+  const size_t cut = why.find("]: ");
+  writes_stopped_status_ = Status(
+      Error::kStorageFailed, "the ledger stopped taking writes: " +
+                                 why.substr(0, cut == std::string::npos ? why.size() : cut + 1) +
+                                 "; reads go on; restart the server once the disk is healthy");
+  writes_stopped_.store(true, std::memory_order_release);
+  stats_.writes_stopped = 1;
+  spdlog::critical("{}", writes_stopped_status_.message());
 }
 
 void SqliteWriter::Loop() {
@@ -98,11 +120,25 @@ Status SqliteWriter::Begin() {
   }
 }
 
+namespace {
+
+// The first outcome that is a failed disk operation, or OK.
+Status FirstStorageFailure(const std::vector<Status>& outcomes) {
+  for (const Status& s : outcomes) {
+    if (s.Is(Error::kStorageFailed)) return s;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 void SqliteWriter::RunBatch(std::deque<WriteJob>& batch) {
   std::vector<Status> outcomes;
   outcomes.reserve(batch.size());
   int64_t waits = 0, wait_ns = 0, claims = 0;
-  Status commit = Begin();
+  // Jobs queued before the writes stopped fail without touching the files.
+  Status commit = Writable();
+  if (commit.ok()) commit = Begin();
   if (commit.ok()) {
     Tx tx(*conn_);
     for (WriteJob& job : batch) {
@@ -115,14 +151,20 @@ void SqliteWriter::RunBatch(std::deque<WriteJob>& batch) {
       }
       outcomes.push_back(tx.Nested(job.fn));
     }
-    const int64_t commit_start_ns = MonotonicNs();
-    commit = conn_->Commit();
-    if (commit_observer_) commit_observer_(MonotonicNs() - commit_start_ns);
+    // A job that met a failed disk operation fails the whole batch: SQLite may already have
+    // rolled the transaction back, and nothing after a failed write can be trusted.
+    commit = FirstStorageFailure(outcomes);
+    if (commit.ok()) {
+      const int64_t commit_start_ns = MonotonicNs();
+      commit = conn_->Commit();
+      if (commit_observer_) commit_observer_(MonotonicNs() - commit_start_ns);
+    }
     if (!commit.ok()) {
       spdlog::error("ledger commit failed: {}", commit.ToString());
       conn_->Rollback();
     }
   }
+  if (commit.Is(Error::kStorageFailed)) StopWrites(commit);
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.commits;

@@ -8,10 +8,15 @@
 // returns non-OK is rolled back alone; the others still commit. Two jobs with the same lock_key
 // never share a commit (see engine.h).
 //
+// A failed disk operation (StorageFailed: a failed fsync, write or read of the ledger's files)
+// stops the writer taking writes until the process restarts — PostgreSQL's and LevelDB's rule,
+// because after a failed fsync no later commit can be proven durable. Reads go on.
+//
 // Thread safety: Submit() may be called from any thread. Job functions and done callbacks run
 // on the writer thread only.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -42,6 +47,9 @@ class SqliteWriter {
   // Finishes queued jobs, then stops the thread. Further Submit() calls fail. Idempotent.
   void Stop();
   EngineStats Stats() const;
+  // OK while the writer takes writes; StorageFailed, naming the failure and when it happened,
+  // once a failed disk operation stopped it (until restart). Cheap: /healthz calls it.
+  Status Writable() const;
   // Observer of each keyed job's wait (ns); set before the first Submit(). Runs on the writer.
   void SetLockWaitObserver(std::function<void(int64_t wait_ns)> observer) {
     lock_wait_observer_ = std::move(observer);
@@ -57,6 +65,8 @@ class SqliteWriter {
   std::deque<WriteJob> TakeBatch();
   void RunBatch(std::deque<WriteJob>& batch);
   Status Begin();
+  // Stops taking writes after the failed disk operation `cause`; the first cause is kept.
+  void StopWrites(const Status& cause);
 
   std::unique_ptr<SqliteConnection> conn_;
   const SqliteWriterOptions options_;
@@ -67,6 +77,8 @@ class SqliteWriter {
   std::condition_variable cv_;
   std::deque<WriteJob> queue_;
   bool stopping_ = false;
+  std::atomic<bool> writes_stopped_{false};
+  Status writes_stopped_status_;  // Why and since when (mu_); set once with writes_stopped_.
   EngineStats stats_;
   std::thread thread_;
 };
