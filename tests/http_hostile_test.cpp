@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -76,6 +77,15 @@ int Count(const std::string& haystack, const std::string& needle) {
   return n;
 }
 
+// The value of one series in the server's /metrics ("name{labels}" as written); -1 if absent.
+double Scraped(int port, const std::string& series) {
+  Client c(port);
+  const std::string text = c.Get("/metrics", 0).raw;
+  const size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::strtod(text.c_str() + at + series.size() + 2, nullptr);
+}
+
 class HttpHostileTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -112,6 +122,10 @@ TEST_F(HttpHostileTest, UnknownTransferCodingIsRefusedAndNothingIsSmuggled) {
     const std::string answer = d.ReadAll();
     EXPECT_EQ(answer.rfind("HTTP/1.1 501", 0), 0u) << coding << ": " << answer;
   }
+  // Each refusal is counted under its reason, before any route sees it.
+  EXPECT_EQ(Scraped(server_->port, "rp_http_refused_total{reason=\"unsupported_transfer_coding\"}"),
+            5);
+  EXPECT_EQ(Scraped(server_->port, "rp_http_refused_total{reason=\"bad_http\"}"), 0);
 }
 
 // Content-Length beside Transfer-Encoding (the classic smuggling pair) and two different
@@ -175,6 +189,7 @@ TEST_F(HttpHostileTest, OversizedRequestLineAndHeadersAre431) {
     EXPECT_NE(got.find("header_too_large"), std::string::npos) << got.substr(0, 200);
     EXPECT_TRUE(c.closed());
   }
+  EXPECT_EQ(Scraped(server_->port, "rp_http_refused_total{reason=\"header_too_large\"}"), 2);
 }
 
 TEST_F(HttpHostileTest, PipelinedRequestsAreAnsweredInOrder) {
@@ -222,6 +237,7 @@ TEST_F(HttpHostileTest, ASlowClientDelaysNoOneAndAnUnfinishedHeadTimesOut) {
   EXPECT_EQ(got.rfind("HTTP/1.1 408", 0), 0u) << got;
   EXPECT_NE(got.find("request_timeout"), std::string::npos) << got;
   EXPECT_TRUE(stalled.closed());
+  EXPECT_EQ(Scraped(server_->port, "rp_http_refused_total{reason=\"request_timeout\"}"), 1);
 }
 
 // A thousand connections that open and say nothing: a new client is still served, and
@@ -257,7 +273,11 @@ TEST(HttpLimits, IdleConnectionsAreBoundedAndDelayNoOne) {
   over.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(over.ReadAll(1000), "");
   EXPECT_TRUE(over.closed());
-  idle.clear();  // Gone: a new client is served again.
+  idle.clear();
+  // Counted (the scrape itself must wait for a free slot, as any new client does).
+  EXPECT_TRUE(Eventually([&] {
+    return Scraped(server.port, "rp_http_connections_refused_total") >= 1;
+  }));  // Gone: a new client is served again.
   EXPECT_TRUE(Eventually([&] {
     Raw c(server.port);
     c.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");

@@ -276,6 +276,7 @@ Result<std::unique_ptr<App>> App::Start(ServerConfig config, const Clock* clock)
       });
   s = p->http->Listen();
   if (!s.ok()) return s;
+  p->http->RegisterMetrics(p->hub);
   StartAsync(p.get(), c.async.in_process);
   StartServices(p.get());
   StartLimits(p.get());

@@ -7,6 +7,7 @@
 
 #include "server/gateway/http_errors.h"
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -23,6 +24,31 @@ using tcp = net::ip::tcp;
 
 class Session;
 
+// The refusals this layer makes itself, each counted under its error name. A fixed set: the
+// metric's labels cannot grow with what clients send.
+constexpr std::array<Error, 6> kRefusals = {Error::kRequestTimeout,
+                                            Error::kHeaderTooLarge,
+                                            Error::kPayloadTooLarge,
+                                            Error::kAmbiguousLength,
+                                            Error::kUnsupportedTransferCoding,
+                                            Error::kBadHttp};
+
+struct RefusalCounts {
+  std::array<std::atomic<int64_t>, kRefusals.size()> by_reason{};
+  std::atomic<int64_t> connections_refused{0};
+  std::atomic<int64_t> connections_open{0};
+
+  void Count(Error e) {
+    for (size_t i = 0; i < kRefusals.size(); ++i) {
+      if (kRefusals[i] == e) {
+        by_reason[i].fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+    }
+    RP_CHECK(false && "a refusal outside kRefusals");
+  }
+};
+
 struct HttpServer::Impl {
   HttpServerOptions options;
   Handler handler;
@@ -32,6 +58,8 @@ struct HttpServer::Impl {
   net::steady_timer accept_retry{ioc};
   std::vector<std::thread> threads;
   std::atomic<int64_t> sessions{0};
+  // Shared with the metrics collector, which may outlive the server.
+  std::shared_ptr<RefusalCounts> refusals = std::make_shared<RefusalCounts>();
   std::atomic<bool> draining{false};
   std::mutex mu;
   std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> live;
@@ -54,7 +82,10 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(tcp::socket socket, HttpServer::Impl* server)
       : stream_(std::move(socket)), server_(server) {}
 
-  ~Session() { --server_->sessions; }
+  ~Session() {
+    --server_->sessions;
+    server_->refusals->connections_open.fetch_sub(1, std::memory_order_relaxed);
+  }
 
   void Run() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
@@ -126,6 +157,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Refuse(Status why) {
+    server_->refusals->Count(why.err());
     deadline_.cancel();
     busy_ = true;
     keep_alive_ = false;  // Whatever follows on this connection is not trusted as a request.
@@ -227,12 +259,14 @@ void HttpServer::Impl::Accept() {
       return;
     }
     if (draining || sessions.load() >= options.connections_max) {
+      if (!draining) refusals->connections_refused.fetch_add(1, std::memory_order_relaxed);
       beast::error_code ignored;
       socket.close(ignored);
       return Accept();
     }
     socket.set_option(tcp::no_delay(true), ec);
     ++sessions;
+    refusals->connections_open.fetch_add(1, std::memory_order_relaxed);
     auto session = std::make_shared<Session>(std::move(socket), this);
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -318,6 +352,23 @@ void HttpServer::Stop(int64_t grace_ms) {
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
+}
+
+void HttpServer::RegisterMetrics(metrics::Hub& hub) {
+  std::shared_ptr<RefusalCounts> counts = impl_->refusals;
+  hub.AddCollector([counts](metrics::Writer& w) {
+    for (size_t i = 0; i < kRefusals.size(); ++i) {
+      w.Counter("rp_http_refused_total",
+                "Requests the HTTP layer refused before routing (slow, oversized, badly framed)",
+                static_cast<double>(counts->by_reason[i].load()),
+                {{"reason", std::string(ErrorName(kRefusals[i]))}});
+    }
+    w.Counter("rp_http_connections_refused_total",
+              "Connections closed unanswered at server.connections_max",
+              static_cast<double>(counts->connections_refused.load()));
+    w.Gauge("rp_http_connections", "Open client connections",
+            static_cast<double>(counts->connections_open.load()));
+  });
 }
 
 }  // namespace rp::gateway

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/metrics.h"
 #include "common/status.h"
 
 namespace rp::gateway {
@@ -75,6 +76,11 @@ class HttpServer {
   int port() const;
   // Graceful stop; see the file comment. Idempotent.
   void Stop(int64_t grace_ms);
+  // What this layer refuses before a request reaches the handler, at each scrape of hub:
+  // rp_http_refused_total{reason} (408, 413, 431, 400 framing and malformed, 501; one label per
+  // error name, a fixed set), rp_http_connections_refused_total (past connections_max) and the
+  // rp_http_connections gauge. Call before Run(); hub may outlive this server.
+  void RegisterMetrics(metrics::Hub& hub);
 
   struct Impl;  // Defined in the .cpp; public only so the session class there can name it.
 
