@@ -15,9 +15,10 @@ std::string_view IoErrorName(int code) {
     case SQLITE_IOERR_DIR_FSYNC:
       return "fsync";
     case SQLITE_IOERR_WRITE:
-    case SQLITE_IOERR_SHORT_READ:
+      return "write";
     case SQLITE_IOERR_READ:
-      return code == SQLITE_IOERR_WRITE ? "write" : "read";
+    case SQLITE_IOERR_SHORT_READ:
+      return "read";
     case SQLITE_IOERR_TRUNCATE:
       return "truncate";
     default:
@@ -44,13 +45,10 @@ Status SqliteError(sqlite3* db, std::string_view what) {
   // A failed read, write or fsync of the ledger's files. After a failed fsync the kernel may
   // have dropped the dirty pages and still report later reads from its cache as if they were on
   // disk (PostgreSQL's "fsyncgate"), so no later write can be proven durable: the writer stops
-  // taking writes until restart. The write that failed has an unknown outcome (its frames may be
-  // in the WAL file and be recovered on restart), which a 503 tells the client.
+  // taking writes until restart (server/ledger/sqlite_writer.h).
   if ((code & 0xff) == SQLITE_IOERR) {
     return Status(Error::kStorageFailed, "the ledger's disk failed a " +
-                                             std::string(IoErrorName(code)) + " [" + msg +
-                                             "]: this write's outcome is unknown; retry it with "
-                                             "the same order number once the server is back");
+                                             std::string(IoErrorName(code)) + " (" + msg + ")");
   }
   return Internal(msg);
 }

@@ -33,10 +33,11 @@ constexpr std::array<Error, 6> kRefusals = {Error::kRequestTimeout,
                                             Error::kUnsupportedTransferCoding,
                                             Error::kBadHttp};
 
-struct RefusalCounts {
+// The server's counts, shared with the metrics collector (which may outlive the server).
+struct ServerCounts {
   std::array<std::atomic<int64_t>, kRefusals.size()> by_reason{};
   std::atomic<int64_t> connections_refused{0};
-  std::atomic<int64_t> connections_open{0};
+  std::atomic<int64_t> sessions{0};  // Open connections: bounded by connections_max.
 
   void Count(Error e) {
     for (size_t i = 0; i < kRefusals.size(); ++i) {
@@ -57,9 +58,7 @@ struct HttpServer::Impl {
   static constexpr int64_t kAcceptRetryMs = 100;
   net::steady_timer accept_retry{ioc};
   std::vector<std::thread> threads;
-  std::atomic<int64_t> sessions{0};
-  // Shared with the metrics collector, which may outlive the server.
-  std::shared_ptr<RefusalCounts> refusals = std::make_shared<RefusalCounts>();
+  std::shared_ptr<ServerCounts> counts = std::make_shared<ServerCounts>();
   std::atomic<bool> draining{false};
   std::mutex mu;
   std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> live;
@@ -82,10 +81,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(tcp::socket socket, HttpServer::Impl* server)
       : stream_(std::move(socket)), server_(server) {}
 
-  ~Session() {
-    --server_->sessions;
-    server_->refusals->connections_open.fetch_sub(1, std::memory_order_relaxed);
-  }
+  ~Session() { --server_->counts->sessions; }
 
   void Run() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
@@ -157,7 +153,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Refuse(Status why) {
-    server_->refusals->Count(why.err());
+    server_->counts->Count(why.err());
     deadline_.cancel();
     busy_ = true;
     keep_alive_ = false;  // Whatever follows on this connection is not trusted as a request.
@@ -258,15 +254,14 @@ void HttpServer::Impl::Accept() {
       });
       return;
     }
-    if (draining || sessions.load() >= options.connections_max) {
-      if (!draining) refusals->connections_refused.fetch_add(1, std::memory_order_relaxed);
+    if (draining || counts->sessions.load() >= options.connections_max) {
+      if (!draining) counts->connections_refused.fetch_add(1, std::memory_order_relaxed);
       beast::error_code ignored;
       socket.close(ignored);
       return Accept();
     }
     socket.set_option(tcp::no_delay(true), ec);
-    ++sessions;
-    refusals->connections_open.fetch_add(1, std::memory_order_relaxed);
+    ++counts->sessions;
     auto session = std::make_shared<Session>(std::move(socket), this);
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -345,7 +340,7 @@ void HttpServer::Stop(int64_t grace_ms) {
   for (auto& s : sessions) s->Drain();
   sessions.clear();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
-  while (impl_->sessions.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (impl_->counts->sessions.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   impl_->ioc.stop();
@@ -355,7 +350,7 @@ void HttpServer::Stop(int64_t grace_ms) {
 }
 
 void HttpServer::RegisterMetrics(metrics::Hub& hub) {
-  std::shared_ptr<RefusalCounts> counts = impl_->refusals;
+  std::shared_ptr<ServerCounts> counts = impl_->counts;
   hub.AddCollector([counts](metrics::Writer& w) {
     for (size_t i = 0; i < kRefusals.size(); ++i) {
       w.Counter("rp_http_refused_total",
@@ -367,7 +362,7 @@ void HttpServer::RegisterMetrics(metrics::Hub& hub) {
               "Connections closed unanswered at server.connections_max",
               static_cast<double>(counts->connections_refused.load()));
     w.Gauge("rp_http_connections", "Open client connections",
-            static_cast<double>(counts->connections_open.load()));
+            static_cast<double>(counts->sessions.load()));
   });
 }
 

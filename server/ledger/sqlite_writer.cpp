@@ -48,7 +48,9 @@ void SqliteWriter::Stop() {
 
 EngineStats SqliteWriter::Stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  EngineStats s = stats_;
+  s.writes_stopped = writes_stopped_.load(std::memory_order_relaxed) ? 1 : 0;
+  return s;
 }
 
 Status SqliteWriter::Writable() const {
@@ -60,15 +62,11 @@ Status SqliteWriter::Writable() const {
 void SqliteWriter::StopWrites(const Status& cause) {
   std::lock_guard<std::mutex> lock(mu_);
   if (writes_stopped_.load(std::memory_order_relaxed)) return;
-  // The cause without its advice to the one client whose write failed (common/sqlite.cpp).
-  const std::string& why = cause.message();
-  const size_t cut = why.find("]: ");
-  writes_stopped_status_ = Status(
-      Error::kStorageFailed, "the ledger stopped taking writes: " +
-                                 why.substr(0, cut == std::string::npos ? why.size() : cut + 1) +
-                                 "; reads go on; restart the server once the disk is healthy");
+  writes_stopped_status_ =
+      Status(Error::kStorageFailed, "the ledger stopped taking writes: " + cause.message() +
+                                        "; reads go on; restart the server once the disk is "
+                                        "healthy");
   writes_stopped_.store(true, std::memory_order_release);
-  stats_.writes_stopped = 1;
   spdlog::critical("{}", writes_stopped_status_.message());
 }
 
@@ -164,7 +162,14 @@ void SqliteWriter::RunBatch(std::deque<WriteJob>& batch) {
       conn_->Rollback();
     }
   }
-  if (commit.Is(Error::kStorageFailed)) StopWrites(commit);
+  if (commit.Is(Error::kStorageFailed) && Writable().ok()) {
+    StopWrites(commit);
+    // This batch's frames may be in the WAL and be recovered at restart: its outcome is unknown.
+    commit = Status(Error::kStorageFailed,
+                    commit.message() +
+                        ": this write's outcome is unknown; retry it with the same order number "
+                        "once the server is back");
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.commits;

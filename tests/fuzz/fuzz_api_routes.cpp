@@ -117,15 +117,16 @@ std::string CleanPath(std::string path) {
 rp::api::Request Build(uint8_t flags, const std::string& path, const std::string& body) {
   static constexpr const char* kMethods[] = {"GET",   "POST", "PUT", "DELETE",
                                              "PATCH", "POST", "GET", "OPTIONS"};
-  rp::api::Request r{kMethods[flags & 7], path, {}, body};
+  const char* method = kMethods[flags & 7];
   const int64_t user = 1 + (flags >> 5);
   const rp::api::Credentials creds{kAuthSecret, kPaymentSecret};
+  rp::api::Request r{method, path, {}, body};
   switch ((flags >> 3) & 3) {
     case 1:
-      r.headers.push_back({"Authorization", rp::api::Bearer(creds, user)});
+      r = rp::api::WithToken(creds, method, path, user, body);
       break;
     case 2:
-      r.headers.push_back({"Authorization", rp::api::Bearer(creds, 0)});
+      r = rp::api::WithToken(creds, method, path, /*user_id=*/0, body);  // An admin token.
       break;
     case 3:
       r.headers.push_back(
