@@ -7,8 +7,11 @@
 //            [--pg-commit-siblings=N] [Google Benchmark flags, e.g. --benchmark_filter=hot]
 #include <benchmark/benchmark.h>
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <vector>
 
@@ -16,6 +19,7 @@
 #include "common/claim_schemes.h"
 #include "common/http_load.h"
 #include "server/base/circuit_breaker.h"
+#include "wrk_run.h"
 
 namespace {
 
@@ -164,6 +168,74 @@ void BM_SoldOut(benchmark::State& state, const std::string& ledger, const std::s
   }
 }
 
+// The same rows driven by wrk with tokens minted in advance (bench/wrk_run.h): a client nobody
+// here wrote, doing no HMAC, so the figure is the server's.
+constexpr int kWrkSeconds = 5;
+constexpr int64_t kWrkClaims = 300'000;  // More than a run can make; a run that uses them fails.
+std::map<std::string, double> g_wrk_healthz_rps;
+
+void ReportWrk(benchmark::State& state, const rp::bench::WrkResult& r, int64_t ok) {
+  state.SetIterationTime(r.seconds);
+  state.counters["req_per_s"] = r.RequestsPerSecond();
+  state.counters["ok_per_s"] = static_cast<double>(ok) / r.seconds;
+  state.counters["p50_ms"] = r.p50_ms;
+  state.counters["p99_ms"] = r.p99_ms;
+  state.counters["errors"] = static_cast<double>(r.non_2xx + r.socket_errors);
+}
+
+void BM_WrkHealthz(benchmark::State& state, const std::string& ledger) {
+  if (!rp::bench::WrkInstalled()) return state.SkipWithError("wrk is not installed");
+  const int port = g_fleet->at(ledger, "db_lock").port;
+  for (auto _ : state) {
+    auto r = rp::bench::RunWrkGet(port, "/healthz", static_cast<int>(state.range(0)), kWrkSeconds);
+    if (!r.ok()) return state.SkipWithError(r.status().message().c_str());
+    g_wrk_healthz_rps[ledger] = r->RequestsPerSecond();
+    ReportWrk(state, *r, r->requests - r->non_2xx);
+  }
+}
+
+// kWrkClaims claims by distinct users over `packets` (round robin).
+void RunWrkClaims(benchmark::State& state, const std::string& figure, const std::string& ledger,
+                  const std::string& scheme, const std::vector<int64_t>& packets) {
+  if (!rp::bench::WrkInstalled()) return state.SkipWithError("wrk is not installed");
+  const int port = g_fleet->at(ledger, scheme).port;
+  std::vector<rp::bench::WrkClaim> claims;
+  const int64_t user_base = 2'000'000'000LL * static_cast<int64_t>(packets.front());
+  for (int64_t i = 0; i < kWrkClaims; ++i) {
+    claims.push_back({packets[static_cast<size_t>(i) % packets.size()], user_base + i});
+  }
+  char tmpl[] = "/tmp/rp-bench-wrk-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  const LedgerFigures before = LedgerFigures::Read(port);
+  const int connections = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    auto r = rp::bench::RunWrkClaims(port, claims, kCredentials.auth_secret, dir, connections,
+                                     kWrkSeconds);
+    if (!r.ok()) return state.SkipWithError(r.status().message().c_str());
+    const int64_t won = r->requests - r->non_2xx;  // Every claim is a new user's: 201 or an error.
+    ReportWrk(state, *r, won);
+    const double rate = static_cast<double>(won) / r->seconds;
+    state.counters["vs_healthz"] = rate / g_wrk_healthz_rps[ledger];
+    g_figure["wrk_" + figure + "/" + ledger + "/" + scheme] = rate;
+    ReportPer(state, before, port, won, "claim");
+  }
+  std::filesystem::remove_all(dir);
+}
+
+void BM_WrkClaimsSpread(benchmark::State& state, const std::string& ledger,
+                        const std::string& scheme) {
+  std::vector<int64_t> packets;
+  const int port = g_fleet->at(ledger, scheme).port;
+  for (int i = 0; i < 1000; ++i) packets.push_back(ActivePacket(port, 1000));
+  RunWrkClaims(state, "spread", ledger, scheme, packets);
+}
+
+void BM_WrkClaimsHot(benchmark::State& state, const std::string& ledger,
+                     const std::string& scheme) {
+  const int64_t packet = ActivePacket(g_fleet->at(ledger, scheme).port, kWrkClaims);
+  RunWrkClaims(state, "hot", ledger, scheme, {packet});
+}
+
 using SchemeBenchmark = void (*)(benchmark::State&, const std::string&, const std::string&);
 
 void Register(const std::string& name, SchemeBenchmark fn, const std::string& ledger,
@@ -190,6 +262,17 @@ void RegisterLedger(const std::string& ledger, const std::vector<std::string>& s
     Register("claims_spread_1000_packets", BM_ClaimsSpread, ledger, scheme, {64});
     Register("seed_1000_shares_20000_claimers", BM_SeedShape, ledger, scheme, {1000});
     Register("rejections_sold_out", BM_SoldOut, ledger, scheme, {512});
+  }
+  // wrk's witness of the same rows (its own ceiling first).
+  benchmark::RegisterBenchmark(("wrk_healthz/" + ledger).c_str(),
+                               [ledger](benchmark::State& s) { BM_WrkHealthz(s, ledger); })
+      ->Arg(64)
+      ->Iterations(1)
+      ->UseManualTime()
+      ->Unit(benchmark::kMillisecond);
+  for (const std::string& scheme : schemes) {
+    Register("wrk_claims_spread_1000_packets", BM_WrkClaimsSpread, ledger, scheme, {64});
+    Register("wrk_claims_hot", BM_WrkClaimsHot, ledger, scheme, {512});
   }
   // The limiter's cost: spread claims with rules loaded that are never hit vs none.
   for (const char* scheme : {"db_lock", "batched"}) {
@@ -250,6 +333,29 @@ void BM_BreakerAroundACall(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// Claims/s as a fraction of the same client's /healthz rate in this run: rp-bench's generator
+// and wrk, spread out and on one hot packet.
+void PrintCeilingRatios(const std::string& ledger) {
+  const struct {
+    const char* label;
+    const char* figure;
+    const std::map<std::string, double>* ceiling;
+  } rows[] = {{"spread, rp-bench", "spread/64", &g_healthz_rps},
+              {"spread, wrk", "wrk_spread", &g_wrk_healthz_rps},
+              {"hot 512, rp-bench", "hot/512", &g_healthz_rps},
+              {"hot 512, wrk", "wrk_hot", &g_wrk_healthz_rps}};
+  for (const auto& row : rows) {
+    std::printf("  %-8s %-17s vs /healthz:", ledger.c_str(), row.label);
+    auto ceiling = row.ceiling->find(ledger);
+    for (const std::string& scheme : rp::ClaimSchemeNames()) {
+      auto it = g_figure.find(std::string(row.figure) + "/" + ledger + "/" + scheme);
+      const bool measured = it != g_figure.end() && ceiling != row.ceiling->end();
+      std::printf("  %s %.2f", scheme.c_str(), measured ? it->second / ceiling->second : 0.0);
+    }
+    std::printf("\n");
+  }
+}
+
 // The comparisons the seed's choice rests on, from this run's figures.
 void PrintRatios(const std::vector<std::string>& ledgers) {
   auto ratio = [](const std::string& a, const std::string& b) {
@@ -273,6 +379,7 @@ void PrintRatios(const std::vector<std::string>& ledgers) {
       }
       std::printf("\n");
     }
+    PrintCeilingRatios(l);
   }
 }
 
