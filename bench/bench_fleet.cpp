@@ -70,7 +70,9 @@ std::optional<FleetOptions> ParseFleetFlags(int* argc, char** argv) {
           "  --ledger=sqlite|postgres|all    engines to measure (default: all)\n"
           "  --pg-pool-size=N                ledger.pool_size of the PostgreSQL servers (8)\n"
           "  --pg-commit-delay-us=N          PostgreSQL commit_delay (0)\n"
-          "  --pg-commit-siblings=N          PostgreSQL commit_siblings (5)\n\n");
+          "  --pg-commit-siblings=N          PostgreSQL commit_siblings (5)\n"
+          "  --server-env=K=V                add K=V to every rp-server's environment, e.g.\n"
+          "                                  LD_PRELOAD=libjemalloc.so.2 (repeatable)\n\n");
     }
     if (auto ledger = TakeFlag(argc, argv, &i, "--ledger")) {
       if (*ledger != "all" && *ledger != "sqlite" && *ledger != "postgres") {
@@ -80,6 +82,14 @@ std::optional<FleetOptions> ParseFleetFlags(int* argc, char** argv) {
       }
       o.ledgers = *ledger == "all" ? std::vector<std::string>{"sqlite", "postgres"}
                                    : std::vector<std::string>{*ledger};
+      continue;
+    }
+    if (auto env = TakeFlag(argc, argv, &i, "--server-env")) {
+      if (env->find('=') == std::string::npos || env->front() == '=') {
+        std::fprintf(stderr, "rp-bench: --server-env takes K=V, not '%s'\n", env->c_str());
+        return std::nullopt;
+      }
+      o.server_env.push_back(*env);
       continue;
     }
     for (const auto& f : ints) {
@@ -144,6 +154,13 @@ constexpr const char* kLimitsNeverHit =
     "    - {name: claims_per_user, route: claim, per: user, qps: 1000000, burst: 1000000}\n"
     "    - {name: in_flight, route: \"*\", concurrency: 1000000}\n";
 
+std::vector<std::string> Fleet::ServerEnv() const {
+  std::vector<std::string> env = {std::string("RP_AUTH_SECRET=") + kAuthSecret,
+                                  std::string("RP_PAYMENT_SECRET=") + kPaymentSecret};
+  env.insert(env.end(), options_.server_env.begin(), options_.server_env.end());
+  return env;
+}
+
 Server* Fleet::StartServer(const std::string& ledger, const std::string& scheme) {
   auto s = std::make_unique<Server>();
   s->dir = dir_ + "/" + ledger + "-" + scheme;
@@ -171,9 +188,7 @@ Server* Fleet::StartServer(const std::string& ledger, const std::string& scheme)
   // order; the benchmark measures the claim path, rp-sim measures the asynchronous one.
   auto child = ChildProcess::Spawn(
       {RP_SERVER_BIN, "serve", "--config", s->dir + "/config.yaml", "--port", "0", "--no-workers"},
-      {std::string("RP_AUTH_SECRET=") + kAuthSecret,
-       std::string("RP_PAYMENT_SECRET=") + kPaymentSecret},
-      s->dir + "/server.log");
+      ServerEnv(), s->dir + "/server.log");
   if (!child.ok()) Die("cannot start rp-server: " + child.status().ToString());
   s->child.emplace(std::move(child.value()));
   auto line = s->child->ReadLine(30000);

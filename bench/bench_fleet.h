@@ -25,11 +25,12 @@ struct FleetOptions {
   std::vector<std::string> ledgers = {"sqlite", "postgres"};
   int pg_pool_size = 8;  // ledger.pool_size of every PostgreSQL-backed server.
   PostgresOptions postgres;
+  std::vector<std::string> server_env;  // "K=V" entries added to every rp-server's environment.
 };
 
-// Reads and removes --ledger=sqlite|postgres|all, --pg-pool-size=N, --pg-commit-delay-us=N and
-// --pg-commit-siblings=N from argv (before benchmark::Initialize sees them). On a bad value
-// prints why and returns nullopt.
+// Reads and removes --ledger=sqlite|postgres|all, --pg-pool-size=N, --pg-commit-delay-us=N,
+// --pg-commit-siblings=N and --server-env=K=V (repeatable) from argv (before benchmark::Initialize
+// sees them). On a bad value prints why and returns nullopt.
 std::optional<FleetOptions> ParseFleetFlags(int* argc, char** argv);
 
 // Prints why, stops every server of the running fleet (a benchmark abandoned half-way must not
@@ -61,6 +62,7 @@ class Fleet {
  private:
   friend void Die(const std::string& why);
   Server* StartServer(const std::string& ledger, const std::string& scheme);
+  std::vector<std::string> ServerEnv() const;
   void StopAll();
 
   FleetOptions options_;
