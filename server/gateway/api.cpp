@@ -222,9 +222,14 @@ void Api::PaymentCallback(const HttpRequest& req, Respond respond) {
 void Api::Claim(const HttpRequest& req, int64_t packet_id, int64_t user_id, Respond respond) {
   Status s = ParseClaimBody(req.body);
   if (!s.ok()) return respond(ErrorResponse(s));
-  d_.claims->Claim(packet_id, user_id, [respond](Result<core::ClaimOutcome> r) {
-    if (!r.ok()) return respond(ErrorResponse(r.status()));
-    respond(JsonResponse(r->repeat ? 200 : 201, ClaimJson(*r)));
+  // Answered on the writer's thread: the response is built on the connection's.
+  d_.claims->Claim(packet_id, user_id, [respond, defer = req.defer](Result<core::ClaimOutcome> r) {
+    auto answer = [respond, r = std::move(r)] {
+      if (!r.ok()) return respond(ErrorResponse(r.status()));
+      respond(JsonResponse(r->repeat ? 200 : 201, ClaimJson(*r)));
+    };
+    if (defer) return defer(std::move(answer));
+    answer();
   });
 }
 

@@ -196,9 +196,14 @@ class Session : public std::enable_shared_from_this<Session> {
     r.authorization = std::string(req[http::field::authorization]);
     r.signature = std::string(req["X-RP-Signature"]);
     auto self = shared_from_this();
+    r.defer = [self](std::function<void()> fn) {
+      net::post(self->stream_.get_executor(), std::move(fn));
+    };
+    // dispatch: an answer given on this connection's strand (every synchronous route, and a
+    // deferred one) is sent at once; one given on another thread is posted to the strand.
     server_->handler(std::move(r), [self](HttpResponse resp) {
-      net::post(self->stream_.get_executor(),
-                [self, resp = std::move(resp)]() mutable { self->Send(std::move(resp)); });
+      net::dispatch(self->stream_.get_executor(),
+                    [self, resp = std::move(resp)]() mutable { self->Send(std::move(resp)); });
     });
   }
 

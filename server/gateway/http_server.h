@@ -32,6 +32,11 @@ struct HttpRequest {
   std::string body;
   std::string authorization;  // The Authorization header, raw.
   std::string signature;      // The X-RP-Signature header, raw.
+  // Runs a closure later on the thread that serves this request's connection. A handler
+  // answered on another thread (the ledger writer) uses it to build its response there rather
+  // than on the writer, the one thread every write waits for. Empty when the request did not
+  // come over a connection (tests, fuzz targets): run the closure inline.
+  std::function<void(std::function<void()>)> defer;
 };
 
 struct HttpResponse {
