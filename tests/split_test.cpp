@@ -10,7 +10,7 @@ namespace rp::core {
 namespace {
 
 std::vector<int64_t> SplitPacket(ledger::SplitKind split, int64_t total, int64_t count, int64_t cap,
-                                 std::mt19937_64& rng) {
+                                 ShareRng& rng) {
   std::vector<int64_t> shares;
   int64_t remaining = total;
   for (int64_t left = count; left > 0; --left) {
@@ -23,7 +23,7 @@ std::vector<int64_t> SplitPacket(ledger::SplitKind split, int64_t total, int64_t
 
 // 100,000 random packets: shares sum exactly, every share within [1, cap].
 TEST(SplitTest, RandomPacketsSumExactlyAndStayInBounds) {
-  std::mt19937_64 rng(20261124);
+  ShareRng rng(20261124);
   std::mt19937_64 shape(7);
   for (int i = 0; i < 100000; ++i) {
     const int64_t count = std::uniform_int_distribution<int64_t>(1, 200)(shape);
@@ -44,7 +44,7 @@ TEST(SplitTest, RandomPacketsSumExactlyAndStayInBounds) {
 // Mean share per claim position over many packets of one shape.
 std::vector<double> PositionMeans(int64_t total, int64_t count, int64_t cap, int64_t packets,
                                   uint64_t seed) {
-  std::mt19937_64 rng(seed);
+  ShareRng rng(seed);
   std::vector<double> sums(static_cast<size_t>(count), 0.0);
   for (int64_t i = 0; i < packets; ++i) {
     std::vector<int64_t> shares = SplitPacket(ledger::SplitKind::kRandom, total, count, cap, rng);
@@ -76,22 +76,22 @@ TEST(SplitTest, MeanShareIsUnbiasedByPosition) {
 
 // A tight cap forces the narrowing: total = count * cap leaves exactly one allocation.
 TEST(SplitTest, TightCapForcesEveryShareToTheCap) {
-  std::mt19937_64 rng(1);
+  ShareRng rng(1);
   for (int64_t s : SplitPacket(ledger::SplitKind::kRandom, 500, 5, 100, rng)) EXPECT_EQ(s, 100);
 }
 
 TEST(SplitTest, EvenSplitGivesEveryoneTheSame) {
-  std::mt19937_64 rng(1);
+  ShareRng rng(1);
   for (int64_t s : SplitPacket(ledger::SplitKind::kEven, 1200, 12, 20000, rng)) EXPECT_EQ(s, 100);
 }
 
 TEST(SplitTest, OneShareTakesEverything) {
-  std::mt19937_64 rng(1);
+  ShareRng rng(1);
   EXPECT_EQ(DrawShare(ledger::SplitKind::kRandom, 777, 1, 20000, rng), 777);
 }
 
 TEST(SplitDeathTest, RejectsUnallocatableInput) {
-  std::mt19937_64 rng(1);
+  ShareRng rng(1);
   EXPECT_DEATH(DrawShare(ledger::SplitKind::kRandom, 3, 5, 100, rng), "invariant violated");
   EXPECT_DEATH(DrawShare(ledger::SplitKind::kRandom, 1000, 2, 100, rng), "invariant violated");
 }

@@ -71,9 +71,9 @@ class ClaimScheme {
 class JobRngSource {
  public:
   explicit JobRngSource(uint64_t seed) : seeds_(seed) {}
-  std::mt19937_64 Next() {
+  ShareRng Next() {
     std::lock_guard<std::mutex> lock(mu_);
-    return std::mt19937_64(seeds_());
+    return ShareRng(seeds_());
   }
 
  private:

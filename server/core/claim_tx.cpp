@@ -36,7 +36,7 @@ Result<int64_t> InsertClaim(ledger::Tx& tx, const ledger::PacketRecord& p, int64
 }
 
 Result<int64_t> Amount(ledger::Tx& tx, const ledger::PacketRecord& p, int64_t user_id,
-                       std::mt19937_64& rng, const ShareSource* source) {
+                       ShareRng& rng, const ShareSource* source) {
   if (source == nullptr) {
     return DrawShare(p.split, p.remaining_cents(), p.remaining_count(), p.share_cap_cents, rng);
   }
@@ -90,7 +90,7 @@ Status RecordWin(ledger::Tx& tx, ledger::PacketRecord* p, int64_t user_id, int64
 // One claimer against the packet as this transaction sees it: the repeat lookup, the checks,
 // the draw, and the win recorded.
 Status ClaimAgainst(ledger::Tx& tx, ledger::PacketRecord* p, int64_t user_id, int64_t now_ms,
-                    std::mt19937_64& rng, ClaimOutcome* out, const ShareSource* source) {
+                    ShareRng& rng, ClaimOutcome* out, const ShareSource* source) {
   Result<std::optional<ledger::ClaimRecord>> mine = ledger::claims::Find(tx, p->packet_id, user_id);
   if (!mine.ok()) return mine.status();
   if (*mine) {
@@ -122,8 +122,8 @@ Status Record(ledger::Tx& tx, const ledger::PacketRecord& after, int64_t before,
 
 }  // namespace
 
-Status ClaimTx(ledger::Tx& tx, int64_t packet_id, int64_t user_id, int64_t now_ms,
-               std::mt19937_64& rng, ClaimOutcome* out, const ShareSource* source) {
+Status ClaimTx(ledger::Tx& tx, int64_t packet_id, int64_t user_id, int64_t now_ms, ShareRng& rng,
+               ClaimOutcome* out, const ShareSource* source) {
   Result<ledger::PacketRecord> loaded =
       ledger::packets::Load(tx, packet_id, ledger::packets::Lock::kForUpdate);
   if (!loaded.ok()) return loaded.status();
@@ -135,7 +135,7 @@ Status ClaimTx(ledger::Tx& tx, int64_t packet_id, int64_t user_id, int64_t now_m
 }
 
 Status ClaimBatchTx(ledger::Tx& tx, int64_t packet_id, const std::vector<int64_t>& user_ids,
-                    int64_t now_ms, std::mt19937_64& rng, std::vector<ClaimOutcome>* outcomes,
+                    int64_t now_ms, ShareRng& rng, std::vector<ClaimOutcome>* outcomes,
                     std::vector<Status>* statuses) {
   outcomes->assign(user_ids.size(), ClaimOutcome{});
   statuses->assign(user_ids.size(), Status::Ok());

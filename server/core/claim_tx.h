@@ -7,11 +7,11 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <random>
 #include <vector>
 
 #include "common/status.h"
 #include "server/base/degrade.h"
+#include "server/core/split.h"
 #include "server/ledger/records.h"
 #include "server/ledger/sql.h"
 
@@ -33,8 +33,8 @@ using ShareSource =
 // Errors: NotFound(packet_not_found), Conflict(not_claimable) before payment, Gone(expired) past
 // expiry, Conflict(sold_out). A user's second claim is not an error: it returns the first claim
 // with repeat = true, even after the packet sold out or expired.
-Status ClaimTx(ledger::Tx& tx, int64_t packet_id, int64_t user_id, int64_t now_ms,
-               std::mt19937_64& rng, ClaimOutcome* out, const ShareSource* source = nullptr);
+Status ClaimTx(ledger::Tx& tx, int64_t packet_id, int64_t user_id, int64_t now_ms, ShareRng& rng,
+               ClaimOutcome* out, const ShareSource* source = nullptr);
 
 // Many claims of one packet in one transaction (the batched scheme): the packet is read and
 // locked once, the claimers' earlier claims are looked up in one statement, the packet row is
@@ -43,7 +43,7 @@ Status ClaimTx(ledger::Tx& tx, int64_t packet_id, int64_t user_id, int64_t now_m
 // ...); refusals are decided before anything is written. A non-OK return (a failed write) fails
 // the whole batch: nothing of it may commit.
 Status ClaimBatchTx(ledger::Tx& tx, int64_t packet_id, const std::vector<int64_t>& user_ids,
-                    int64_t now_ms, std::mt19937_64& rng, std::vector<ClaimOutcome>* outcomes,
+                    int64_t now_ms, ShareRng& rng, std::vector<ClaimOutcome>* outcomes,
                     std::vector<Status>* statuses);
 
 // Whether a packet in this state at now_ms takes claims: OK, or the refusal a claim gets.

@@ -26,7 +26,7 @@ class DbLockScheme final : public ClaimScheme {
     job.claim = true;
     job.lock_key = packet_id;
     job.fn = [this, packet_id, user_id, outcome](ledger::Tx& tx) {
-      std::mt19937_64 rng = rngs_.Next();
+      ShareRng rng = rngs_.Next();
       return ClaimTx(tx, packet_id, user_id, deps_.clock->NowMs(), rng, outcome.get());
     };
     job.done = [outcome, done](const Status& s) {
@@ -117,7 +117,7 @@ class BatchedScheme final : public ClaimScheme {
     Close(packet_id, batch);  // From here on, batch->claims is ours alone.
     std::vector<int64_t> users;
     for (const Pending& c : batch->claims) users.push_back(c.user_id);
-    std::mt19937_64 rng = rngs_.Next();
+    ShareRng rng = rngs_.Next();
     std::vector<ClaimOutcome> outcomes;
     std::vector<Status> statuses;
     Status s = ClaimBatchTx(tx, packet_id, users, deps_.clock->NowMs(), rng, &outcomes, &statuses);

@@ -107,7 +107,7 @@ class MemLockScheme final : public ClaimScheme {
     job.lock_key = packet_id;
     job.inproc_key = packet_id;
     job.fn = [this, packet_id, user_id, outcome, remaining](ledger::Tx& tx) {
-      std::mt19937_64 rng = rngs_.Next();
+      ShareRng rng = rngs_.Next();
       Status s = ClaimTx(tx, packet_id, user_id, d_.clock->NowMs(), rng, outcome.get());
       // For the counter's resync (a read that cannot change what the claim decided).
       Result<ledger::PacketRecord> p = ledger::packets::Load(tx, packet_id);

@@ -64,7 +64,7 @@ return 0
 // transaction that creates the packet, or on the first presplit claim of a packet created under
 // another scheme — which may have been claimed under it already (a server restarted under
 // presplit), so what is drawn is what remains: its remaining shares from its remaining cents.
-Status EnsureShares(ledger::Tx& tx, const ledger::PacketRecord& p, std::mt19937_64& rng) {
+Status EnsureShares(ledger::Tx& tx, const ledger::PacketRecord& p, ShareRng& rng) {
   Result<bool> drawn = ledger::shares::AnyDrawn(tx, p.packet_id);
   if (!drawn.ok()) return drawn.status();
   if (*drawn) return Status::Ok();
@@ -123,7 +123,7 @@ class PresplitScheme final : public ClaimScheme {
 
   // The seed's pre-split: the shares are drawn when the packet is created...
   Status PrepareNewPacket(ledger::Tx& tx, const ledger::PacketRecord& packet) override {
-    std::mt19937_64 rng = rngs_.Next();
+    ShareRng rng = rngs_.Next();
     return EnsureShares(tx, packet, rng);
   }
   // ...and their indexes pushed to Redis once that is durable, before the packet is paid, so
@@ -192,7 +192,7 @@ class PresplitScheme final : public ClaimScheme {
     ledger::WriteJob job;  // No lock key: a claim locks its share, not the packet.
     job.claim = true;
     job.fn = [this, packet_id, user_id, wanted, fill, outcome, free_idx, used](ledger::Tx& db) {
-      std::mt19937_64 rng = rngs_.Next();
+      ShareRng rng = rngs_.Next();
       ShareSource source = [&rng, this, wanted, fill, free_idx, used](
                                ledger::Tx& tx, const ledger::PacketRecord& p,
                                int64_t u) -> Result<int64_t> {

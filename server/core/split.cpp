@@ -7,7 +7,7 @@
 namespace rp::core {
 
 int64_t DrawShare(ledger::SplitKind split, int64_t remaining_cents, int64_t remaining_count,
-                  int64_t cap_cents, std::mt19937_64& rng) {
+                  int64_t cap_cents, ShareRng& rng) {
   RP_CHECK(remaining_count >= 1 && cap_cents >= 1);
   RP_CHECK(remaining_cents >= remaining_count);
   RP_CHECK(remaining_cents / cap_cents <= remaining_count);  // No overflow: divide, not multiply.

@@ -21,7 +21,29 @@
 
 namespace rp::core {
 
+// The generator share draws use: SplitMix64 (Steele, Lea and Flood, "Fast splittable
+// pseudorandom number generators", 2014), 8 bytes of state. Every write job seeds one of its
+// own (so a run with a fixed seed and one writer repeats exactly); std::mt19937_64 initialises
+// 2.5 KB of state per seeding, which a profile showed at ~5% of the ledger writer's time.
+// Satisfies UniformRandomBitGenerator. Not thread-safe (a value; one per job).
+class ShareRng {
+ public:
+  using result_type = uint64_t;
+  explicit ShareRng(uint64_t seed) : state_(seed) {}
+  static constexpr result_type min() { return 0; }
+  static constexpr result_type max() { return UINT64_MAX; }
+  result_type operator()() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+
+ private:
+  uint64_t state_;
+};
+
 int64_t DrawShare(ledger::SplitKind split, int64_t remaining_cents, int64_t remaining_count,
-                  int64_t cap_cents, std::mt19937_64& rng);
+                  int64_t cap_cents, ShareRng& rng);
 
 }  // namespace rp::core
