@@ -43,7 +43,7 @@ bool WrkInstalled();
                                              const std::string& auth_secret, const std::string& dir,
                                              int connections, int seconds);
 
-// Parses wrk's report printed with --latency (exposed for its unit test).
+// Parses the report wrk prints with --latency.
 [[nodiscard]] Result<WrkResult> ParseWrkReport(const std::string& text);
 
 }  // namespace rp::bench
