@@ -270,6 +270,10 @@ void HttpServer::Impl::Accept() {
     auto session = std::make_shared<Session>(std::move(socket), this);
     {
       std::lock_guard<std::mutex> lock(mu);
+      // Stop() sets draining and lists the sessions to drain under this lock: one accepted
+      // past that point would never be told to drain, and Stop() would wait its whole grace
+      // for it. Dropped here instead (its socket closes with it).
+      if (draining) return;
       for (auto it = live.begin(); it != live.end();) {
         it = it->expired() ? live.erase(it) : std::next(it);
         if (live.size() < 1024) break;  // Amortised clean-up; bounded work per accept.
@@ -329,7 +333,6 @@ int HttpServer::port() const {
 void HttpServer::Stop(int64_t grace_ms) {
   if (impl_->stopped) return;
   impl_->stopped = true;
-  impl_->draining = true;
   net::post(impl_->ioc, [this] {
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
@@ -338,6 +341,7 @@ void HttpServer::Stop(int64_t grace_ms) {
   std::vector<std::shared_ptr<Session>> sessions;
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->draining = true;  // Under mu: see the accept handler.
     for (auto& weak : impl_->live) {
       if (auto s = weak.lock()) sessions.push_back(std::move(s));
     }
@@ -347,6 +351,13 @@ void HttpServer::Stop(int64_t grace_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
   while (impl_->counts->sessions.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  // Said, because the wait is a whole grace long: a restart that took seconds shows why.
+  if (const int64_t open = impl_->counts->sessions.load(); open > 0) {
+    spdlog::warn(
+        "shutdown: {} connection(s) still open after server.shutdown_grace_ms = {} ms; "
+        "closing them",
+        open, grace_ms);
   }
   impl_->ioc.stop();
   for (auto& t : impl_->threads) {
