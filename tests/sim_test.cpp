@@ -484,6 +484,24 @@ namespace {
 // A campaign seed's scenario: deterministic, an ordinary scenario file rp-sim reads back, with
 // its faults paired (every stop started again, every pause resumed, every switch reset) and
 // never two at once on one component; different seeds draw different timelines.
+// A failing seed's replay line repeats the flags that shaped its run: the file keeps the base's
+// unscaled timeline, so without --duration a replay would run another plan.
+TEST(Campaign, ReplayLineRepeatsTheFlagsThatShapedTheRun) {
+  RunOptions run;
+  EXPECT_EQ(CampaignReplayFlags(run), "");
+  run.duration_s = 8;
+  run.ledger = "postgres";
+  run.instances = 2;
+  const std::string flags = CampaignReplayFlags(run);
+  EXPECT_EQ(flags, " --duration 8 --ledger postgres --instances 2");
+  auto text = DrawCampaignScenario(RP_SOURCE_DIR "/tests/data/sim_smoke.yaml", 3, flags);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  EXPECT_NE(text->find("--campaign-seed 3 --duration 8 --ledger postgres --instances 2 (or run "
+                       "this file with --duration 8 --ledger postgres --instances 2)"),
+            std::string::npos)
+      << *text;
+}
+
 TEST(Campaign, EachSeedDrawsAReadableRepeatableTimeline) {
   const std::string base = RP_SOURCE_DIR "/tests/data/sim_smoke.yaml";
   rp::testing::TempDir dir;

@@ -180,7 +180,16 @@ void ScaleLoad(YAML::Node load, double factor) {
 
 }  // namespace
 
-Result<std::string> DrawCampaignScenario(const std::string& base_path, uint64_t seed) {
+std::string CampaignReplayFlags(const RunOptions& run) {
+  std::string flags;
+  if (run.duration_s > 0) flags += " --duration " + std::to_string(run.duration_s);
+  if (!run.ledger.empty()) flags += " --ledger " + run.ledger;
+  if (run.instances > 0) flags += " --instances " + std::to_string(run.instances);
+  return flags;
+}
+
+Result<std::string> DrawCampaignScenario(const std::string& base_path, uint64_t seed,
+                                         const std::string& replay_flags) {
   Result<Scenario> base = LoadScenario(base_path);
   if (!base.ok()) return base.status();
   YAML::Node root;
@@ -223,12 +232,14 @@ Result<std::string> DrawCampaignScenario(const std::string& base_path, uint64_t 
   out << root;
   return "# Drawn by `rp-sim campaign` from " + base_path + ", seed " + std::to_string(seed) +
          ".\n# Replay: rp-sim run " + base_path + " --campaign-seed " + std::to_string(seed) +
-         " (or run this file).\n" + out.c_str() + "\n";
+         replay_flags + " (or run this file" +
+         (replay_flags.empty() ? std::string() : " with" + replay_flags) + ").\n" + out.c_str() +
+         "\n";
 }
 
 Result<std::string> WriteCampaignScenario(const std::string& base_path, uint64_t seed,
-                                          const std::string& dir) {
-  Result<std::string> text = DrawCampaignScenario(base_path, seed);
+                                          const std::string& dir, const std::string& replay_flags) {
+  Result<std::string> text = DrawCampaignScenario(base_path, seed, replay_flags);
   if (!text.ok()) return text.status();
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -303,10 +314,11 @@ int RunCampaign(const CampaignOptions& o) {
   int passed = 0, ran = 0;
   std::vector<std::pair<uint64_t, std::string>> failures;
   std::vector<json> summaries;  // For --junit: a test suite per seed.
+  const std::string replay_flags = CampaignReplayFlags(o.run);
   for (uint64_t seed = o.from_seed; seed <= last; ++seed) {
     const auto started = std::chrono::steady_clock::now();
     Result<std::string> path =
-        WriteCampaignScenario(o.run.scenario_path, seed, out_dir + "/scenarios");
+        WriteCampaignScenario(o.run.scenario_path, seed, out_dir + "/scenarios", replay_flags);
     if (!path.ok()) {
       std::fprintf(stderr, "rp-sim: %s\n", path.status().message().c_str());
       return 2;
@@ -351,7 +363,7 @@ int RunCampaign(const CampaignOptions& o) {
       failures.emplace_back(seed, why);
       if (!o.regressions_dir.empty()) {
         Result<std::string> kept =
-            WriteCampaignScenario(o.run.scenario_path, seed, o.regressions_dir);
+            WriteCampaignScenario(o.run.scenario_path, seed, o.regressions_dir, replay_flags);
         if (kept.ok()) entry["regression_scenario"] = *kept;
       }
     }
@@ -371,9 +383,10 @@ int RunCampaign(const CampaignOptions& o) {
   if (failures.empty()) return WriteJUnitIfAsked(o.run, summaries, 0);
   std::printf("\nfailed seeds (replay each with the command beside it):\n");
   for (const auto& [seed, why] : failures) {
-    std::printf("  seed %llu: rp-sim run %s --campaign-seed %llu\n    %s\n",
+    std::printf("  seed %llu: rp-sim run %s --campaign-seed %llu%s\n    %s\n",
                 static_cast<unsigned long long>(seed), o.run.scenario_path.c_str(),
-                static_cast<unsigned long long>(seed), why.substr(0, 400).c_str());
+                static_cast<unsigned long long>(seed), replay_flags.c_str(),
+                why.substr(0, 400).c_str());
   }
   if (!o.regressions_dir.empty()) {
     std::printf("each failing seed's scenario is in %s/\n", o.regressions_dir.c_str());

@@ -27,11 +27,19 @@ struct CampaignOptions {
 // and flows, with the seed's claim scheme (Redis on, so every scheme and every Redis fault is
 // possible), load level and fault timeline, the money checks only. Deterministic: one base and
 // one seed give one text. bad_scenario naming the file when the base does not read.
-Result<std::string> DrawCampaignScenario(const std::string& base_path, uint64_t seed);
+// replay_flags (e.g. " --duration 8") are the run flags that shaped the seed's run; the text's
+// replay line repeats them, since the file keeps the base's unscaled timeline.
+Result<std::string> DrawCampaignScenario(const std::string& base_path, uint64_t seed,
+                                         const std::string& replay_flags = "");
 
 // Writes the drawn text to a file of its own in dir and returns its path.
 Result<std::string> WriteCampaignScenario(const std::string& base_path, uint64_t seed,
-                                          const std::string& dir);
+                                          const std::string& dir,
+                                          const std::string& replay_flags = "");
+
+// The flags of `run` that change what a seed's run does (--duration, --ledger, --instances),
+// each with a leading space; empty when none was given.
+std::string CampaignReplayFlags(const RunOptions& run);
 
 // Runs every seed in turn (one system at a time: the machine's cores are the system's), prints
 // the seed first, a one-line verdict per seed, and at the end a table of the failures with the

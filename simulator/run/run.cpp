@@ -316,6 +316,24 @@ int Execute(const RunOptions& o, const Scenario& s, const Target& t, SystemUnder
   return 0;
 }
 
+// A failed run's logs (rp-server, rp-mock, Redis, PostgreSQL, HAProxy) copied next to its
+// results, so a campaign's failing seed can be read after later seeds and clean-ups have run.
+// Bounded: log files only, each at most kLogBytesMax.
+void KeepLogs(const std::string& work_dir, const std::string& logs_dir) {
+  constexpr uintmax_t kLogBytesMax = 64ull << 20;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(logs_dir, ec);
+  for (auto it = fs::recursive_directory_iterator(work_dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec) || it->path().extension() != ".log") continue;
+    if (it->file_size(ec) > kLogBytesMax) continue;
+    std::string name = fs::relative(it->path(), work_dir, ec).string();
+    std::replace(name.begin(), name.end(), '/', '_');
+    fs::copy_file(it->path(), fs::path(logs_dir) / name, fs::copy_options::overwrite_existing, ec);
+  }
+}
+
 }  // namespace
 
 int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
@@ -380,6 +398,7 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
   if (o.after_run) o.after_run(s, load, out_dir);
   if (!o.brief) ExportDashboard(out_dir);
   if (summary_out) *summary_out = std::move(summary);
+  if (!work_dir.empty() && !report.passed) KeepLogs(work_dir, out_dir + "/logs");
   if (!work_dir.empty() && report.passed) std::filesystem::remove_all(work_dir);
   if (!work_dir.empty() && !report.passed && !o.brief) {
     std::printf("rp-sim: kept the run's ledger and logs in %s\n", work_dir.c_str());
