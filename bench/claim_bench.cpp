@@ -33,13 +33,20 @@ rp::bench::Fleet* g_fleet = nullptr;
 std::map<std::string, double> g_healthz_rps;  // By ledger: the ceiling of that ledger's run.
 std::map<std::string, double> g_figure;       // "benchmark/ledger/scheme" -> its headline rate.
 
+// A run's counters, whichever client drove it: `ok` of `responses` answered as hoped.
+void ReportRun(benchmark::State& state, double seconds, int64_t responses, int64_t ok,
+               int64_t transport_errors, double p50_ms, double p99_ms) {
+  state.SetIterationTime(seconds);
+  state.counters["req_per_s"] = static_cast<double>(responses) / seconds;
+  state.counters["ok_per_s"] = static_cast<double>(ok) / seconds;
+  state.counters["p50_ms"] = p50_ms;
+  state.counters["p99_ms"] = p99_ms;
+  state.counters["errors"] = static_cast<double>(responses - ok + transport_errors);
+}
+
 void Report(benchmark::State& state, const rp::load::LoadResult& r, int64_t ok) {
-  state.SetIterationTime(r.seconds);
-  state.counters["req_per_s"] = r.RequestsPerSecond();
-  state.counters["ok_per_s"] = static_cast<double>(ok) / r.seconds;
-  state.counters["p50_ms"] = r.LatencyMs(0.50);
-  state.counters["p99_ms"] = r.LatencyMs(0.99);
-  state.counters["errors"] = static_cast<double>(r.responses - ok + r.transport_errors);
+  ReportRun(state, r.seconds, r.responses, ok, r.transport_errors, r.LatencyMs(0.50),
+            r.LatencyMs(0.99));
 }
 
 void BM_Healthz(benchmark::State& state, const std::string& ledger) {
@@ -175,12 +182,7 @@ constexpr int64_t kWrkClaims = 300'000;  // More than a run can make; a run that
 std::map<std::string, double> g_wrk_healthz_rps;
 
 void ReportWrk(benchmark::State& state, const rp::bench::WrkResult& r, int64_t ok) {
-  state.SetIterationTime(r.seconds);
-  state.counters["req_per_s"] = r.RequestsPerSecond();
-  state.counters["ok_per_s"] = static_cast<double>(ok) / r.seconds;
-  state.counters["p50_ms"] = r.p50_ms;
-  state.counters["p99_ms"] = r.p99_ms;
-  state.counters["errors"] = static_cast<double>(r.non_2xx + r.socket_errors);
+  ReportRun(state, r.seconds, r.requests, ok, r.socket_errors, r.p50_ms, r.p99_ms);
 }
 
 void BM_WrkHealthz(benchmark::State& state, const std::string& ledger) {
@@ -249,14 +251,20 @@ void Register(const std::string& name, SchemeBenchmark fn, const std::string& le
 
 void BM_LimiterCost(benchmark::State& state, const std::string& ledger, const std::string& scheme);
 
-void RegisterLedger(const std::string& ledger, const std::vector<std::string>& schemes) {
-  // Order matters: the ceiling first, so each claim figure can be divided by it.
-  benchmark::RegisterBenchmark(("healthz/" + ledger).c_str(),
-                               [ledger](benchmark::State& s) { BM_Healthz(s, ledger); })
+// A client's /healthz ceiling for one ledger, over 64 connections.
+void RegisterCeiling(const std::string& name, void (*fn)(benchmark::State&, const std::string&),
+                     const std::string& ledger) {
+  benchmark::RegisterBenchmark((name + "/" + ledger).c_str(),
+                               [fn, ledger](benchmark::State& s) { fn(s, ledger); })
       ->Arg(64)
       ->Iterations(1)
       ->UseManualTime()
       ->Unit(benchmark::kMillisecond);
+}
+
+void RegisterLedger(const std::string& ledger, const std::vector<std::string>& schemes) {
+  // Order matters: the ceiling first, so each claim figure can be divided by it.
+  RegisterCeiling("healthz", BM_Healthz, ledger);
   for (const std::string& scheme : schemes) {
     Register("claims_hot", BM_ClaimsHot, ledger, scheme, {1, 8, 64, 512});
     Register("claims_spread_1000_packets", BM_ClaimsSpread, ledger, scheme, {64});
@@ -264,12 +272,7 @@ void RegisterLedger(const std::string& ledger, const std::vector<std::string>& s
     Register("rejections_sold_out", BM_SoldOut, ledger, scheme, {512});
   }
   // wrk's witness of the same rows (its own ceiling first).
-  benchmark::RegisterBenchmark(("wrk_healthz/" + ledger).c_str(),
-                               [ledger](benchmark::State& s) { BM_WrkHealthz(s, ledger); })
-      ->Arg(64)
-      ->Iterations(1)
-      ->UseManualTime()
-      ->Unit(benchmark::kMillisecond);
+  RegisterCeiling("wrk_healthz", BM_WrkHealthz, ledger);
   for (const std::string& scheme : schemes) {
     Register("wrk_claims_spread_1000_packets", BM_WrkClaimsSpread, ledger, scheme, {64});
     Register("wrk_claims_hot", BM_WrkClaimsHot, ledger, scheme, {512});
