@@ -15,11 +15,14 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <future>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/crypto.h"
+#include "server/gateway/http_server.h"
 #include "tests/support/harness.h"
 
 namespace rp::testing {
@@ -283,6 +286,46 @@ TEST(HttpLimits, IdleConnectionsAreBoundedAndDelayNoOne) {
     c.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     return c.ReadAll(500).rfind("HTTP/1.1 200", 0) == 0;
   }));
+}
+
+// A request answered from another thread while the server drains (a claim the ledger writer
+// commits during a restart) is still answered. Once idle connections are closed and the
+// acceptor is shut, the waiting request has no I/O pending: I/O threads that ended as soon as
+// they ran out of work never sent its answer, and Stop() waited its whole grace.
+TEST(HttpDrain, AnAnswerGivenOnAnotherThreadDuringStopIsSent) {
+  std::mutex mu;
+  gateway::Respond later;
+  std::promise<void> held;
+  gateway::HttpServer server({}, [&](gateway::HttpRequest&& req, gateway::Respond respond) {
+    if (req.path != "/later") return respond({200, "now", "text/plain", {}});
+    std::lock_guard<std::mutex> lock(mu);
+    later = std::move(respond);
+    held.set_value();
+  });
+  ASSERT_TRUE(server.Listen().ok());
+  server.Run();
+  Raw idle(server.port());
+  ASSERT_TRUE(idle.Send("GET /now HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_EQ(idle.ReadAll(500).rfind("HTTP/1.1 200", 0), 0u);  // Now idle, kept alive.
+  Raw busy(server.port());
+  ASSERT_TRUE(busy.Send("GET /later HTTP/1.1\r\nHost: x\r\n\r\n"));
+  held.get_future().wait();
+  std::thread stop([&] { server.Stop(/*grace_ms=*/5000); });
+  EXPECT_EQ(idle.ReadAll(2000), "");  // The drain closed the idle connection...
+  ASSERT_TRUE(idle.closed());
+  // ...after which a server whose I/O threads end with their work needs only a moment to end
+  // them; this wait gives it that moment (a correct server passes however long it is).
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    later({200, "late", "text/plain", {}});
+    later = nullptr;  // It holds the connection, which must not outlive the server.
+  }
+  const std::string answer = busy.ReadAll(2000);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+  EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("\r\n\r\nlate"), std::string::npos) << answer;
+  stop.join();
 }
 
 }  // namespace

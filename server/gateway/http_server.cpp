@@ -54,6 +54,12 @@ struct HttpServer::Impl {
   HttpServerOptions options;
   Handler handler;
   net::io_context ioc;
+  // The I/O threads' run() returns as soon as the io_context has no work. While draining, a
+  // request answered on another thread (the ledger writer) has no operation pending on its
+  // connection, and the closed acceptor none either: without this guard the threads could end
+  // before its answer is posted, and the answer would never be sent. Held from Run() until
+  // Stop() has waited out its grace.
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> keep_running;
   tcp::acceptor acceptor{ioc};
   static constexpr int64_t kAcceptRetryMs = 100;
   net::steady_timer accept_retry{ioc};
@@ -315,6 +321,7 @@ Status HttpServer::Listen() {
 }
 
 void HttpServer::Run() {
+  impl_->keep_running.emplace(impl_->ioc.get_executor());
   impl_->Accept();
   for (int i = 0; i < impl_->options.threads; ++i) {
     impl_->threads.emplace_back([this] { impl_->ioc.run(); });
@@ -359,6 +366,7 @@ void HttpServer::Stop(int64_t grace_ms) {
         "closing them",
         open, grace_ms);
   }
+  impl_->keep_running.reset();
   impl_->ioc.stop();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
