@@ -13,15 +13,6 @@ timeval ToTimeval(int64_t ms) {
   return timeval{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
 }
 
-Status RedisError(const std::string& what) {
-  return Status(Error::kRedisUnavailable, "redis: " + what);
-}
-
-// SHA1 of a script, as EVALSHA wants it (Redis keys scripts by SHA1).
-std::string ScriptSha(const std::string& script) {
-  return crypto::Sha1Hex(script);
-}
-
 RedisValue Copy(const redisReply* r) {
   RedisValue v;
   switch (r->type) {
@@ -46,6 +37,15 @@ RedisValue Copy(const redisReply* r) {
 }
 
 }  // namespace
+
+Status RedisUnavailable(const std::string& what) {
+  return Status(Error::kRedisUnavailable, "redis: " + what);
+}
+
+// Redis keys scripts by their SHA1.
+std::string RedisScriptSha(const std::string& script) {
+  return crypto::Sha1Hex(script);
+}
 
 struct RedisPool::Conn {
   redisContext* ctx = nullptr;
@@ -80,7 +80,7 @@ std::unique_ptr<RedisPool::Conn> RedisPool::Acquire(Status* s) {
     const bool got = cv_.wait_for(lock, std::chrono::milliseconds(options_.acquire_ms),
                                   [this] { return !idle_.empty() || open_ < options_.pool_size; });
     if (!got) {
-      *s = RedisError("no free connection");
+      *s = RedisUnavailable("no free connection");
       return nullptr;
     }
     if (!idle_.empty()) {
@@ -94,7 +94,7 @@ std::unique_ptr<RedisPool::Conn> RedisPool::Acquire(Status* s) {
   c->ctx = redisConnectWithTimeout(options_.host.c_str(), options_.port,
                                    ToTimeval(options_.deadline_ms));
   if (c->ctx == nullptr || c->ctx->err != 0) {
-    *s = RedisError(c->ctx ? c->ctx->errstr : "cannot allocate a context");
+    *s = RedisUnavailable(c->ctx ? c->ctx->errstr : "cannot allocate a context");
     Release(nullptr);
     return nullptr;
   }
@@ -133,7 +133,7 @@ Result<redisReply*> RedisPool::Run(const std::vector<std::string>& argv) {
     ++errors_;
     std::string why = c->ctx->errstr;
     Release(std::move(c));  // err is set: the connection is dropped.
-    return RedisError(why);
+    return RedisUnavailable(why);
   }
   Release(std::move(c));
   return reply;
@@ -160,7 +160,7 @@ Status RedisPool::Command(const std::vector<std::string>& argv) {
   freeReplyObject(*r);
   if (error) {
     ++errors_;
-    return RedisError(msg);
+    return RedisUnavailable(msg);
   }
   return Status::Ok();
 }
@@ -172,7 +172,7 @@ Result<RedisValue> RedisPool::Query(const std::vector<std::string>& argv) {
     std::string msg((*r)->str, (*r)->len);
     freeReplyObject(*r);
     ++errors_;
-    return RedisError(msg);
+    return RedisUnavailable(msg);
   }
   RedisValue v = Copy(*r);
   freeReplyObject(*r);
@@ -181,7 +181,7 @@ Result<RedisValue> RedisPool::Query(const std::vector<std::string>& argv) {
 
 Result<int64_t> RedisPool::EvalInt(const std::string& script, const std::vector<std::string>& keys,
                                    const std::vector<std::string>& args) {
-  const std::string sha = ScriptSha(script);
+  const std::string sha = RedisScriptSha(script);
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::vector<std::string> argv = {"EVALSHA", sha, std::to_string(keys.size())};
     argv.insert(argv.end(), keys.begin(), keys.end());
@@ -203,9 +203,9 @@ Result<int64_t> RedisPool::EvalInt(const std::string& script, const std::vector<
       continue;
     }
     ++errors_;
-    return RedisError(err.empty() ? "unexpected reply type" : err);
+    return RedisUnavailable(err.empty() ? "unexpected reply type" : err);
   }
-  return RedisError("script could not be loaded");
+  return RedisUnavailable("script could not be loaded");
 }
 
 }  // namespace rp::base

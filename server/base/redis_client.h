@@ -36,6 +36,11 @@ struct RedisValue {
   std::vector<RedisValue> elements;
 };
 
+// Shared by the Redis clients: every failure is this Unavailable("redis: ..."), which callers
+// recognise as "fall back to the ledger"; and a script's SHA1 as EVALSHA wants it.
+Status RedisUnavailable(const std::string& what);
+std::string RedisScriptSha(const std::string& script);
+
 // Parses "tcp://host:port" (or "redis://host:port").
 Result<RedisOptions> ParseRedisUrl(const std::string& url);
 
@@ -57,6 +62,7 @@ class RedisPool {
   Status DeleteKeys(const std::vector<std::string>& keys);
 
   int64_t errors() const { return errors_.load(); }
+  const RedisOptions& options() const { return options_; }
 
  private:
   struct Conn;

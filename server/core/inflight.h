@@ -1,18 +1,17 @@
 // InflightClaims: claims an accelerator (Redis) let through that the ledger has not answered
 // yet, per packet. A "sold out" from Redis is only a divergence if the ledger's remaining shares
 // exceed what is in flight: the ledger snapshot lags the reservations by exactly those claims.
-// A reservation and its registration here happen under Reserving() (shared), and Of() waits for
-// the reservations in progress on the packet's stripe: otherwise a claimer that reserved the
-// last share but had not registered yet would be invisible to a "sold out" check made in
-// between — counted neither in flight nor in the ledger — and the check would call a healthy
-// counter stale. Thread-safe; bounded by the claims in flight (entries are erased at zero).
-// VerifySoldOut below is the check both Redis schemes make.
+// A claimer that reserved the last share must never be invisible to a "sold out" check — counted
+// neither in flight nor in the ledger — or the check would call a healthy counter stale. The
+// Redis schemes guarantee it by order: reservations go through one RedisPipeline, whose
+// completions run in the order Redis ran them, and each registers its reservation (Add) in its
+// completion; the check for a "sold out" starts after that reply's completion, so after every
+// reservation Redis ran before it was registered. Thread-safe; bounded by the claims in flight
+// (entries are erased at zero). VerifySoldOut below is the check both Redis schemes make.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <mutex>
-#include <shared_mutex>
 #include <unordered_map>
 
 #include <optional>
@@ -25,10 +24,6 @@ namespace rp::core {
 
 class InflightClaims {
  public:
-  // Hold while asking Redis for a reservation and, if granted, Add()ing it.
-  [[nodiscard]] std::shared_lock<std::shared_mutex> Reserving(int64_t packet_id) const {
-    return std::shared_lock<std::shared_mutex>(StripeOf(packet_id));
-  }
   void Add(int64_t packet_id) {
     std::lock_guard<std::mutex> lock(mu_);
     ++counts_[packet_id];
@@ -38,20 +33,13 @@ class InflightClaims {
     auto it = counts_.find(packet_id);
     if (it != counts_.end() && --it->second <= 0) counts_.erase(it);
   }
-  // Waits for the reservations of the packet's stripe in progress. Never call it while holding
-  // Reserving().
   int64_t Of(int64_t packet_id) const {
-    std::unique_lock<std::shared_mutex> settled(StripeOf(packet_id));
     std::lock_guard<std::mutex> lock(mu_);
     auto it = counts_.find(packet_id);
     return it == counts_.end() ? 0 : it->second;
   }
 
  private:
-  std::shared_mutex& StripeOf(int64_t packet_id) const {
-    return stripes_[static_cast<uint64_t>(packet_id) % stripes_.size()];
-  }
-  mutable std::array<std::shared_mutex, 64> stripes_;
   mutable std::mutex mu_;
   std::unordered_map<int64_t, int64_t> counts_;
 };

@@ -8,6 +8,7 @@
 #include "common/blocking_pool.h"
 #include "common/check.h"
 #include "server/base/redis_client.h"
+#include "server/base/redis_pipeline.h"
 #include "server/core/final_packets.h"
 #include "server/core/inflight.h"
 #include "server/ledger/claims.h"
@@ -18,7 +19,7 @@ namespace {
 
 // KEYS: remaining counter, claimers set. ARGV: user. Returns 2 (this user claimed already: ask
 // the ledger), 1 (a share is reserved), 0 (sold out), -1 (no counter: use the ledger).
-constexpr const char* kReserve = R"lua(
+const base::RedisScript kReserve(R"lua(
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 2 end
 local left = redis.call('GET', KEYS[1])
 if not left then return -1 end
@@ -26,7 +27,8 @@ if tonumber(left) <= 0 then return 0 end
 redis.call('DECR', KEYS[1])
 redis.call('SADD', KEYS[2], ARGV[1])
 return 1
-)lua";
+)lua");
+constexpr int kPipelineBatchMax = 256;  // Reservations per Redis round trip, at most.
 
 class MemLockScheme final : public ClaimScheme {
  public:
@@ -36,19 +38,21 @@ class MemLockScheme final : public ClaimScheme {
 
   std::string_view name() const override { return "mem_lock"; }
   SchemeStats Stats() const override {
-    return {fallbacks_.load(), divergences_.load(), d_.redis->errors()};
+    return {fallbacks_.load(), divergences_.load(), d_.redis->errors() + pipeline_.errors()};
   }
 
-  // The Redis call blocks, so it runs on the scheme's own pool, never on an HTTP I/O thread
-  // (shared facts: a blocking Redis call per request needs more threads than cores).
+  // The reservation is pipelined: no thread waits for Redis (see OnReserve).
   void Claim(int64_t packet_id, int64_t user_id, ClaimDone done) override {
     // A packet the ledger showed final refuses everyone but its claimers here, on the caller's
     // thread: no pool hop, no Redis, no ledger.
     Status refused = final_.Refusal(packet_id, user_id);
     if (!refused.ok()) return done(refused);
-    Status s =
-        pool_.Submit([this, packet_id, user_id, done] { ClaimOnPool(packet_id, user_id, done); });
-    if (!s.ok()) done(s);
+    Status s = pipeline_.EvalInt(kReserve, {LeftKey(packet_id), UsersKey(packet_id)},
+                                 {std::to_string(user_id)},
+                                 [this, packet_id, user_id, done](Result<int64_t> verdict) {
+                                   OnReserve(packet_id, user_id, verdict, done);
+                                 });
+    if (!s.ok()) OnReserve(packet_id, user_id, s, done);  // As if Redis failed: the ledger path.
   }
 
   Status DropCachedState(const std::vector<int64_t>& packet_ids) override {
@@ -66,38 +70,47 @@ class MemLockScheme final : public ClaimScheme {
   static std::string LeftKey(int64_t packet_id) { return "rp:left:" + std::to_string(packet_id); }
   static std::string UsersKey(int64_t packet_id) { return "rp:users:" + std::to_string(packet_id); }
 
-  void ClaimOnPool(int64_t packet_id, int64_t user_id, ClaimDone done) {
+  // On the pipeline's thread, in the order Redis ran the reservations: one that took a share is
+  // registered in flight before the completion of any reservation Redis ran after it, so the
+  // sold-out check a later "0" makes counts it. Must not block: that check reads the ledger, so
+  // it runs on the pool.
+  void OnReserve(int64_t packet_id, int64_t user_id, const Result<int64_t>& verdict,
+                 const ClaimDone& done) {
+    const bool reserved = verdict.ok() && *verdict == 1;
+    if (reserved) inflight_.Add(packet_id);
+    if (verdict.ok() && *verdict == 0) {
+      Status s = pool_.Submit(
+          [this, packet_id, user_id, done] { CheckSoldOut(packet_id, user_id, done); });
+      if (!s.ok()) done(s);
+      return;
+    }
+    if (!verdict.ok()) ++fallbacks_;  // Redis down, slow or overloaded: the ledger alone decides.
+    ToLedger(packet_id, user_id, reserved, /*rebuild=*/!verdict.ok() || *verdict == -1, done);
+  }
+
+  // Sold out by the counter: answered from the read side, no ledger write. A repeat claimer
+  // still gets their claim; a counter that says 0 while the ledger has shares left (stale after
+  // a Redis restore) is resynced and this claim goes to the ledger.
+  void CheckSoldOut(int64_t packet_id, int64_t user_id, const ClaimDone& done) {
+    SoldOutCheck c = VerifySoldOut(*d_.ledger, inflight_, packet_id, user_id);
+    if (c.kind == SoldOutCheck::kRepeat) return done(std::move(c.repeat));
+    if (c.kind == SoldOutCheck::kSoldOut) {
+      if (c.state && ledger::IsFinal(*c.state)) RememberFinal(packet_id);
+      return done(c.Refusal());
+    }
+    ++divergences_;
+    ++fallbacks_;  // Stale: the ledger path.
+    (void)d_.redis->Command({"SET", LeftKey(packet_id), std::to_string(c.remaining_count), "EX",
+                             std::to_string(d_.key_ttl_s)});
+    ToLedger(packet_id, user_id, /*reserved=*/false, /*rebuild=*/true, done);
+  }
+
+  // The ledger decides, one claim of this packet at a time in this process.
+  void ToLedger(int64_t packet_id, int64_t user_id, bool reserved, bool rebuild,
+                const ClaimDone& done) {
     const std::string left = LeftKey(packet_id);
     const std::string users = UsersKey(packet_id);
-    Result<int64_t> verdict = Status(Error::kInternal, "not asked");
-    bool registered = false;  // In flight from the moment its reservation exists.
-    {
-      auto reserving = inflight_.Reserving(packet_id);
-      verdict = d_.redis->EvalInt(kReserve, {left, users}, {std::to_string(user_id)});
-      if (verdict.ok() && *verdict == 1) {
-        inflight_.Add(packet_id);
-        registered = true;
-      }
-    }
-    if (verdict.ok() && *verdict == 0) {
-      // Sold out by the counter: answered from the read side, no ledger write. A repeat
-      // claimer still gets their claim; a counter that says 0 while the ledger has shares left
-      // (stale after a Redis restore) is resynced and this claim goes to the ledger.
-      SoldOutCheck c = VerifySoldOut(*d_.ledger, inflight_, packet_id, user_id);
-      if (c.kind == SoldOutCheck::kRepeat) return done(std::move(c.repeat));
-      if (c.kind == SoldOutCheck::kSoldOut) {
-        if (c.state && ledger::IsFinal(*c.state)) RememberFinal(packet_id);
-        return done(c.Refusal());
-      }
-      ++divergences_;
-      (void)d_.redis->Command(
-          {"SET", left, std::to_string(c.remaining_count), "EX", std::to_string(d_.key_ttl_s)});
-      verdict = Status(Error::kRedisStale, "counter diverged");  // Take the ledger path.
-    }
-    if (!verdict.ok()) ++fallbacks_;  // Redis down, slow or stale: the ledger alone decides.
-    const bool reserved = verdict.ok() && *verdict == 1;
-    if (!registered) inflight_.Add(packet_id);  // Every claim on its way to the ledger.
-    const bool rebuild = !verdict.ok() || *verdict == -1;
+    if (!reserved) inflight_.Add(packet_id);  // Every claim on its way to the ledger.
     auto outcome = std::make_shared<ClaimOutcome>();
     auto remaining = std::make_shared<int64_t>(-1);
     ledger::WriteJob job;
@@ -106,10 +119,12 @@ class MemLockScheme final : public ClaimScheme {
     // lock the claim transaction takes.
     job.lock_key = packet_id;
     job.inproc_key = packet_id;
-    job.fn = [this, packet_id, user_id, outcome, remaining](ledger::Tx& tx) {
+    job.fn = [this, packet_id, user_id, rebuild, outcome, remaining](ledger::Tx& tx) {
       ShareRng rng = rngs_.Next();
       Status s = ClaimTx(tx, packet_id, user_id, d_.clock->NowMs(), rng, outcome.get());
-      // For the counter's resync (a read that cannot change what the claim decided).
+      // A claim that won through a reservation leaves the counter right; any other outcome may
+      // resync it from this read (which cannot change what the claim decided).
+      if (s.ok() && !outcome->repeat && !rebuild) return s;
       Result<ledger::PacketRecord> p = ledger::packets::Load(tx, packet_id);
       if (p.ok()) {
         *remaining = p->state == ledger::PacketState::kActive ? p->remaining_count() : 0;
@@ -126,7 +141,9 @@ class MemLockScheme final : public ClaimScheme {
     Status s = d_.ledger->Submit(std::move(job));
     if (!s.ok()) {
       inflight_.Done(packet_id);
-      if (reserved) (void)d_.redis->Command({"INCR", left});  // Give the share back.
+      if (reserved) {  // Give the share back (off the pipeline's thread: it must not block).
+        (void)pool_.Submit([this, left] { (void)d_.redis->Command({"INCR", left}); });
+      }
       done(s);
     }
   }
@@ -183,8 +200,10 @@ class MemLockScheme final : public ClaimScheme {
   std::atomic<int64_t> divergences_{0};
   InflightClaims inflight_;
   FinalPackets final_{d_.final_entries_max};
-  // Last: destroyed first, so its threads are joined while everything they use still exists.
+  // Outlives the pipeline, whose completions submit to it (its own tasks never use the pipeline).
   BlockingPool pool_{d_.redis_threads, d_.queue_max, "mem_lock"};
+  // Last: destroyed first, so the completions it still runs find everything above alive.
+  base::RedisPipeline pipeline_{{d_.redis->options(), d_.queue_max, kPipelineBatchMax}};
 };
 
 }  // namespace

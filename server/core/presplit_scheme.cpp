@@ -8,6 +8,7 @@
 #include "common/blocking_pool.h"
 #include "common/check.h"
 #include "server/base/redis_client.h"
+#include "server/base/redis_pipeline.h"
 #include "server/core/inflight.h"
 #include "server/core/split.h"
 #include "server/ledger/shares.h"
@@ -19,7 +20,7 @@ namespace {
 // Returns the index (>= 0), -2 (this user holds an index: ask the ledger), -3 (sold out: the
 // list is empty although it was filled), -4 (a fill is under way: use the ledger, do not fill),
 // -1 (nothing known: use the ledger and fill).
-constexpr const char* kTake = R"lua(
+const base::RedisScript kTake(R"lua(
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return -2 end
 local idx = redis.call('LPOP', KEYS[1])
 if not idx then
@@ -29,7 +30,8 @@ if not idx then
 end
 redis.call('HSET', KEYS[2], ARGV[1], idx)
 return tonumber(idx)
-)lua";
+)lua");
+constexpr int kPipelineBatchMax = 256;  // Takes per Redis round trip, at most.
 
 // A popped index the ledger did not use (the claim failed, or was a repeat the hash did not
 // know): back to the list, unless the user's entry has changed since.
@@ -112,13 +114,18 @@ class PresplitScheme final : public ClaimScheme {
 
   std::string_view name() const override { return "presplit"; }
   SchemeStats Stats() const override {
-    return {fallbacks_.load(), divergences_.load(), d_.redis->errors()};
+    return {fallbacks_.load(), divergences_.load(), d_.redis->errors() + pipeline_.errors()};
   }
 
+  // The take is pipelined: no thread waits for Redis (see OnTake).
   void Claim(int64_t packet_id, int64_t user_id, ClaimDone done) override {
+    const Keys k = KeysOf(packet_id);
     Status s =
-        pool_.Submit([this, packet_id, user_id, done] { ClaimOnPool(packet_id, user_id, done); });
-    if (!s.ok()) done(s);
+        pipeline_.EvalInt(kTake, {k.list, k.holders, k.flag, k.filling}, {std::to_string(user_id)},
+                          [this, packet_id, user_id, done](Result<int64_t> idx) {
+                            OnTake(packet_id, user_id, idx, done);
+                          });
+    if (!s.ok()) OnTake(packet_id, user_id, s, done);  // As if Redis failed: the ledger path.
   }
 
   // The seed's pre-split: the shares are drawn when the packet is created...
@@ -155,36 +162,45 @@ class PresplitScheme final : public ClaimScheme {
     return {"rp:shares:" + id, "rp:holders:" + id, "rp:split:" + id, "rp:split:" + id + ":filling"};
   }
 
-  void ClaimOnPool(int64_t packet_id, int64_t user_id, const ClaimDone& done) {
-    const Keys k = KeysOf(packet_id);
-    const std::string user = std::to_string(user_id);
-    Result<int64_t> idx = Status(Error::kInternal, "not asked");
-    bool registered = false;  // In flight from the moment it holds a popped index.
-    {
-      auto reserving = inflight_.Reserving(packet_id);
-      idx = d_.redis->EvalInt(kTake, {k.list, k.holders, k.flag, k.filling}, {user});
-      if (idx.ok() && *idx >= 0) {
-        inflight_.Add(packet_id);
-        registered = true;
-      }
-    }
-    bool diverged = false;
+  // On the pipeline's thread, in the order Redis ran the takes: a popped index is registered in
+  // flight here, before the completion of any take Redis ran after it, so the sold-out check a
+  // later take's "-3" makes counts it (a claim that popped the last index is never missing from
+  // both the in-flight count and the ledger). Must not block: that check reads the ledger, so
+  // it runs on the pool.
+  void OnTake(int64_t packet_id, int64_t user_id, const Result<int64_t>& idx,
+              const ClaimDone& done) {
+    const bool popped = idx.ok() && *idx >= 0;
+    if (popped) inflight_.Add(packet_id);
     if (idx.ok() && *idx == -3) {
-      // Sold out per Redis: confirm on the read side (repeats get their claim; a list emptied
-      // wrongly sends this claim to the ledger).
-      SoldOutCheck c = VerifySoldOut(*d_.ledger, inflight_, packet_id, user_id);
-      if (c.kind == SoldOutCheck::kRepeat) return done(std::move(c.repeat));
-      if (c.kind == SoldOutCheck::kSoldOut) {
-        return done(c.Refusal());
-      }
-      ++divergences_;
-      // The list lost shares the ledger still has: drop the flag so it is filled again from
-      // the ledger (this claim collects the free shares).
-      diverged = d_.redis->Command({"DEL", k.flag}).ok();
+      Status s = pool_.Submit(
+          [this, packet_id, user_id, done] { CheckSoldOut(packet_id, user_id, done); });
+      if (!s.ok()) done(s);
+      return;
     }
     if (!idx.ok()) ++fallbacks_;  // Redis failed; -1/-4 (not filled yet) are not fallbacks.
     const int64_t wanted = idx.ok() ? *idx : -1;
-    const bool fill = ((idx.ok() && *idx == -1) || diverged) && BeginFill(packet_id);
+    ToLedger(packet_id, user_id, wanted, popped, /*fill=*/idx.ok() && *idx == -1, done);
+  }
+
+  // Sold out per Redis: confirmed on the read side (repeats get their claim; a list emptied
+  // wrongly sends this claim to the ledger, which collects the free shares to fill it again).
+  void CheckSoldOut(int64_t packet_id, int64_t user_id, const ClaimDone& done) {
+    SoldOutCheck c = VerifySoldOut(*d_.ledger, inflight_, packet_id, user_id);
+    if (c.kind == SoldOutCheck::kRepeat) return done(std::move(c.repeat));
+    if (c.kind == SoldOutCheck::kSoldOut) return done(c.Refusal());
+    ++divergences_;
+    // The list lost shares the ledger still has: drop the flag so it is filled again.
+    const bool diverged = d_.redis->Command({"DEL", KeysOf(packet_id).flag}).ok();
+    ToLedger(packet_id, user_id, -3, /*registered=*/false, diverged, done);
+  }
+
+  // The ledger decides: share `wanted` if it is free, else the next free one. `fill`: this claim
+  // may collect the packet's free shares and refill the list afterwards.
+  void ToLedger(int64_t packet_id, int64_t user_id, int64_t wanted, bool registered,
+                bool fill_wanted, const ClaimDone& done) {
+    const Keys k = KeysOf(packet_id);
+    const std::string user = std::to_string(user_id);
+    const bool fill = fill_wanted && BeginFill(packet_id);
     if (!registered) inflight_.Add(packet_id);  // Every claim on its way to the ledger.
     auto outcome = std::make_shared<ClaimOutcome>();
     auto free_idx = std::make_shared<std::vector<int64_t>>();
@@ -199,18 +215,19 @@ class PresplitScheme final : public ClaimScheme {
         Status s = EnsureShares(tx, p, rng);
         if (!s.ok()) return s;
         *used = true;
-        Result<int64_t> amount = TakeShare(tx, p.packet_id, wanted, u);
-        if (amount.ok() && !Fits(p, *amount)) {
+        Result<int64_t> taken = TakeShare(tx, p.packet_id, wanted, u);
+        if (!taken.ok()) return taken;
+        int64_t amount = *taken;
+        if (!Fits(p, amount)) {
           // Another scheme's claims moved the remainder since the shares were drawn: this
           // claim's amount is drawn from the packet as theirs were, and its share row follows.
-          const int64_t redrawn =
+          amount =
               DrawShare(p.split, p.remaining_cents(), p.remaining_count(), p.share_cap_cents, rng);
-          s = ledger::shares::SetTakenAmount(tx, p.packet_id, u, redrawn);
+          s = ledger::shares::SetTakenAmount(tx, p.packet_id, u, amount);
           if (!s.ok()) return s;
           ++divergences_;
-          amount = redrawn;
         }
-        if (amount.ok() && fill) CollectFree(tx, p.packet_id, free_idx.get());
+        if (fill) CollectFree(tx, p.packet_id, free_idx.get());
         return amount;
       };
       return ClaimTx(db, packet_id, user_id, d_.clock->NowMs(), rng, outcome.get(), &source);
@@ -289,8 +306,11 @@ class PresplitScheme final : public ClaimScheme {
   InflightClaims inflight_;
   std::mutex fill_mu_;
   std::unordered_set<int64_t> filling_;  // Packets whose free shares a claim is collecting.
-  // Last: destroyed first, so its threads are joined while everything they use still exists.
+  // Outlives the pipeline, whose completions submit to it (its own tasks never use the pipeline).
   BlockingPool pool_{d_.redis_threads, d_.queue_max, "presplit"};
+  // Last: destroyed first, so the completions it still runs find everything above (the pool
+  // included) alive.
+  base::RedisPipeline pipeline_{{d_.redis->options(), d_.queue_max, kPipelineBatchMax}};
 };
 
 }  // namespace

@@ -13,6 +13,9 @@
 // on its first presplit claim. A popped index the ledger did not use goes back to the list. A
 // "sold out" from Redis that the ledger contradicts (the list lost shares) refills the list from
 // the ledger; at start-up the open packets' lists are dropped and refilled by their first claim.
+// The take is pipelined (base/redis_pipeline.h): no thread waits on Redis for a claim, and one
+// round trip carries every take queued meanwhile; the rest of the scheme's Redis calls (fills,
+// give-backs) are rare and run on its pool.
 #pragma once
 
 #include <memory>
