@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -175,7 +177,11 @@ Server* Fleet::StartServer(const std::string& ledger, const std::string& scheme)
     config << "redis:\n  url: " << s->redis->url() << "\n  pool_size: 16\n";
   }
   if (ledger == "postgres") {
-    Result<std::string> url = postgres_->CreateDatabase("bench_" + scheme);
+    std::string db = "bench_" + scheme;  // "db_lock+limits": an identifier has no '+'.
+    std::replace_if(
+        db.begin(), db.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); },
+        '_');
+    Result<std::string> url = postgres_->CreateDatabase(db);
     if (!url.ok()) Die(url.status().ToString());
     config << "ledger:\n  engine: postgres\n  url: " << *url
            << "\n  pool_size: " << options_.pg_pool_size << "\n";

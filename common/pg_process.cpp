@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -150,6 +151,16 @@ Status PostgresProcess::Stop() {
 Result<std::string> PostgresProcess::CreateDatabase(const std::string& name,
                                                     const std::string& template_name) const {
   if (!child_) return Status(Error::kStartFailed, "postgres is not running");
+  // Names go into the statement as they are: only plain lower-case identifiers.
+  for (const std::string* n : {&name, &template_name}) {
+    const bool plain = std::all_of(n->begin(), n->end(), [](char ch) {
+      return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
+    });
+    if (!plain) {
+      return Status(Error::kBadConfig,
+                    "database name '" + *n + "': use lower-case letters, digits and '_'");
+    }
+  }
   PGconn* c = PQconnectdb(url().c_str());
   const std::string create =
       "CREATE DATABASE " + name + (template_name.empty() ? "" : " TEMPLATE " + template_name);
