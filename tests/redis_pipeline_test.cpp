@@ -147,5 +147,22 @@ TEST_F(RedisPipelineTest, TheQueueIsBoundedAndEveryAcceptedCallCompletesOnce) {
   EXPECT_EQ(completed, (std::vector<int>{0, 1, 2, 3, 4}));
 }
 
+// Stop() runs what was accepted, then refuses (ShuttingDown) and never calls a refused done.
+TEST_F(RedisPipelineTest, StopFinishesWhatItAcceptedThenRefuses) {
+  base::RedisPipeline pipeline(Options());
+  std::vector<int64_t> seen;
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(
+        pipeline.EvalInt(kIncr, {"n"}, {}, [&](Result<int64_t> r) { seen.push_back(*r); }).ok());
+  }
+  pipeline.Stop();
+  EXPECT_EQ(seen.size(), 50u);
+  bool called = false;
+  Status late = pipeline.EvalInt(kIncr, {"n"}, {}, [&](Result<int64_t>) { called = true; });
+  EXPECT_TRUE(late.Is(Error::kShuttingDown)) << late.ToString();
+  pipeline.Stop();  // Idempotent.
+  EXPECT_FALSE(called);
+}
+
 }  // namespace
 }  // namespace rp::testing

@@ -328,6 +328,9 @@ void App::Stop() {
   // Outside in: stop taking requests, finish calls in flight, stop the background work, and
   // only then the ledger, so everything accepted is committed.
   if (p.http) p.http->Stop(p.config.server.shutdown_grace_ms);
+  // Claims still held by the scheme (a grace that ran out) end now, while the services their
+  // completions call are alive; ledger jobs they submit are finished by the ledger's own stop.
+  if (p.scheme) p.scheme->Stop();
   for (BlockingPool* pool :
        {p.limits_pool.get(), p.reward_pool.get(), p.social_pool.get(), p.recon_pool.get()}) {
     if (pool != nullptr) pool->Stop();

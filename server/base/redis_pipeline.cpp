@@ -16,13 +16,17 @@ RedisPipeline::RedisPipeline(RedisPipelineOptions options) : options_(std::move(
 }
 
 RedisPipeline::~RedisPipeline() {
+  Stop();
+}
+
+void RedisPipeline::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
   cv_.notify_one();
-  thread_.join();
-  Disconnect();
+  if (thread_.joinable()) thread_.join();
+  Disconnect();  // The thread has ended: the connection is no one's now.
 }
 
 Status RedisPipeline::EvalInt(const RedisScript& script, std::vector<std::string> keys,

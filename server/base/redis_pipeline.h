@@ -51,8 +51,10 @@ class RedisPipeline {
   using IntDone = std::function<void(Result<int64_t>)>;
 
   explicit RedisPipeline(RedisPipelineOptions options);
-  // Runs what is queued (each batch within the deadline), then joins the thread.
-  ~RedisPipeline();
+  ~RedisPipeline();  // Stop().
+  // Runs what is queued (each batch within the deadline) and joins the thread; EvalInt() refuses
+  // from then on (ShuttingDown). Idempotent; not from a completion.
+  void Stop();
   RedisPipeline(const RedisPipeline&) = delete;
   RedisPipeline& operator=(const RedisPipeline&) = delete;
 

@@ -62,6 +62,13 @@ class ClaimScheme {
   virtual Status DropCachedState(const std::vector<int64_t>& /*packet_ids*/) {
     return Status::Ok();
   }
+
+  // At shutdown, after the HTTP server stopped taking requests and before the ledger stops:
+  // finishes the work the scheme holds itself (queued Redis calls, pool tasks), so every claim's
+  // completion runs while the parts it calls into still exist; later claims go to the ledger
+  // directly or fail with ShuttingDown. Blocking, bounded by the Redis deadline per batch.
+  // Idempotent. Default: the scheme holds nothing of its own.
+  virtual void Stop() {}
 };
 
 // Where the share draws of write jobs come from. The PostgreSQL engine runs jobs on several

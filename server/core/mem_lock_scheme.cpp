@@ -55,6 +55,12 @@ class MemLockScheme final : public ClaimScheme {
     if (!s.ok()) OnReserve(packet_id, user_id, s, done);  // As if Redis failed: the ledger path.
   }
 
+  // The pipeline first: its completions submit to the pool.
+  void Stop() override {
+    pipeline_.Stop();
+    pool_.Stop();
+  }
+
   Status DropCachedState(const std::vector<int64_t>& packet_ids) override {
     std::vector<std::string> keys;
     keys.reserve(packet_ids.size() * 2);

@@ -143,6 +143,12 @@ class PresplitScheme final : public ClaimScheme {
     (void)pool_.Submit([this, k, all] { Fill(k, *all); });
   }
 
+  // The pipeline first: its completions submit to the pool.
+  void Stop() override {
+    pipeline_.Stop();
+    pool_.Stop();
+  }
+
   Status DropCachedState(const std::vector<int64_t>& packet_ids) override {
     std::vector<std::string> keys;
     keys.reserve(packet_ids.size() * 4);

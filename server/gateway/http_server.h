@@ -46,7 +46,10 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-// Must be called exactly once per request, from any thread.
+// Must be called exactly once per request, from any thread (Stop() waits for it up to its
+// grace). It holds the request's connection, whose sockets belong to the server: whoever holds
+// one must call or release it before the server is destroyed (the app stops every part that
+// may hold one first).
 using Respond = std::function<void(HttpResponse)>;
 using Handler = std::function<void(HttpRequest&&, Respond)>;
 

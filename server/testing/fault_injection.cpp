@@ -30,6 +30,7 @@ class WrappedScheme : public core::ClaimScheme {
   Status DropCachedState(const std::vector<int64_t>& ids) override {
     return inner_->DropCachedState(ids);
   }
+  void Stop() override { inner_->Stop(); }
 
  protected:
   std::unique_ptr<core::ClaimScheme> inner_;
