@@ -27,6 +27,14 @@ class RedisPipelineTest : public ::testing::Test {
     return {*redis, queue_max, batch_max};
   }
 
+  // One INCR of "n" through the pipeline, waited for.
+  static Result<int64_t> IncrAndWait(base::RedisPipeline& pipeline) {
+    std::promise<Result<int64_t>> got;
+    EXPECT_TRUE(
+        pipeline.EvalInt(kIncr, {"n"}, {}, [&](Result<int64_t> r) { got.set_value(r); }).ok());
+    return got.get_future().get();
+  }
+
   TempDir dir_;
   RedisProcess redis_{dir_};
 };
@@ -68,15 +76,9 @@ TEST_F(RedisPipelineTest, ScriptsRunAndCompleteInOrderManyPerRoundTrip) {
 // A script Redis does not know (its cache flushed, as after a restart) is loaded and run.
 TEST_F(RedisPipelineTest, AForgottenScriptIsLoadedAndRunAgain) {
   base::RedisPipeline pipeline(Options());
-  auto run = [&] {
-    std::promise<Result<int64_t>> got;
-    EXPECT_TRUE(
-        pipeline.EvalInt(kIncr, {"n"}, {}, [&](Result<int64_t> r) { got.set_value(r); }).ok());
-    return got.get_future().get();
-  };
-  ASSERT_EQ(*run(), 1);
+  ASSERT_EQ(*IncrAndWait(pipeline), 1);
   ASSERT_TRUE(redis_.Command({"SCRIPT", "FLUSH"}).ok());
-  Result<int64_t> after = run();
+  Result<int64_t> after = IncrAndWait(pipeline);
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ(*after, 2);
   EXPECT_EQ(pipeline.errors(), 0);
@@ -86,22 +88,16 @@ TEST_F(RedisPipelineTest, AForgottenScriptIsLoadedAndRunAgain) {
 // pipeline dials again and its scripts run (loaded anew: the restarted Redis knows none).
 TEST_F(RedisPipelineTest, ADeadRedisFailsCallsPromptlyAndARestartedOneIsUsedAgain) {
   base::RedisPipeline pipeline(Options());
-  auto run = [&] {
-    std::promise<Result<int64_t>> got;
-    EXPECT_TRUE(
-        pipeline.EvalInt(kIncr, {"n"}, {}, [&](Result<int64_t> r) { got.set_value(r); }).ok());
-    return got.get_future().get();
-  };
-  ASSERT_EQ(*run(), 1);
+  ASSERT_EQ(*IncrAndWait(pipeline), 1);
   redis_.Kill();
   for (int i = 0; i < 3; ++i) {
-    Result<int64_t> down = run();
+    Result<int64_t> down = IncrAndWait(pipeline);
     ASSERT_FALSE(down.ok());
     EXPECT_TRUE(down.status().Is(Error::kRedisUnavailable)) << down.status().ToString();
   }
   EXPECT_EQ(pipeline.errors(), 3);
   ASSERT_TRUE(redis_.Start().ok());  // Empty: no persistence.
-  Result<int64_t> back = run();
+  Result<int64_t> back = IncrAndWait(pipeline);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(*back, 1);
 }
