@@ -101,7 +101,11 @@ void Declare(options::Registry& r, RedisConfig* o) {
   r.String("redis.url", &o->url)
       .Flag("--redis")
       .Help("Redis accelerator, e.g. tcp://127.0.0.1:6390 (empty: none)");
-  r.Int("redis.pool_size", &o->pool_size).Range(1, 256).Help("Redis connections at most");
+  r.Int("redis.pool_size", &o->pool_size)
+      .Range(1, 256)
+      .Help(
+          "Redis connections at most for blocking calls (a claim scheme's reservation pipeline has "
+          "one more of its own)");
   r.Int("redis.deadline_ms", &o->deadline_ms)
       .Range(1, 10000)
       .Unit("ms")
