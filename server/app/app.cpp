@@ -328,13 +328,14 @@ void App::Stop() {
   // Outside in: stop taking requests, finish calls in flight, stop the background work, and
   // only then the ledger, so everything accepted is committed.
   if (p.http) p.http->Stop(p.config.server.shutdown_grace_ms);
-  // Claims still held by the scheme (a grace that ran out) end now, while the services their
-  // completions call are alive; ledger jobs they submit are finished by the ledger's own stop.
-  if (p.scheme) p.scheme->Stop();
   for (BlockingPool* pool :
        {p.limits_pool.get(), p.reward_pool.get(), p.social_pool.get(), p.recon_pool.get()}) {
     if (pool != nullptr) pool->Stop();
   }
+  // After the pools that may still hand it claims (a delayed or audience-checked request):
+  // claims the scheme still holds (a grace that ran out) end now, while the services their
+  // completions call are alive; ledger jobs they submit are finished by the ledger's own stop.
+  if (p.scheme) p.scheme->Stop();
   if (p.b2c) p.b2c->Stop();
   if (p.recon) p.recon->Stop();
   if (p.async) p.async->Stop();
