@@ -117,6 +117,7 @@ Fleet::~Fleet() {
 
 void Fleet::StopAll() {
   for (auto& [name, server] : servers_) {
+    if (!server || !server->child) continue;
     server->child->Signal(SIGTERM);
     (void)server->child->Wait(10000);
     if (server->redis) server->redis->Kill();
@@ -142,7 +143,10 @@ void Fleet::Start(const std::vector<std::string>& schemes) {
       if (Status s = postgres_->Start(); !s.ok()) Die("PostgreSQL: " + s.ToString());
     }
     for (const std::string& scheme : schemes) {
-      servers_[ledger + "/" + scheme].reset(StartServer(ledger, scheme));
+      // Started before it is listed: a server that fails to start calls Die(), which stops
+      // every listed one (and PostgreSQL) and must not meet an empty entry.
+      std::unique_ptr<Server> started(StartServer(ledger, scheme));
+      servers_[ledger + "/" + scheme] = std::move(started);
     }
   }
 }
