@@ -9,10 +9,6 @@
 namespace rp::base {
 namespace {
 
-timeval ToTimeval(int64_t ms) {
-  return timeval{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
-}
-
 RedisValue Copy(const redisReply* r) {
   RedisValue v;
   switch (r->type) {
@@ -40,6 +36,10 @@ RedisValue Copy(const redisReply* r) {
 
 Status RedisUnavailable(const std::string& what) {
   return Status(Error::kRedisUnavailable, "redis: " + what);
+}
+
+timeval RedisTimeval(int64_t ms) {
+  return timeval{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
 }
 
 // Redis keys scripts by their SHA1.
@@ -92,13 +92,13 @@ std::unique_ptr<RedisPool::Conn> RedisPool::Acquire(Status* s) {
   }
   auto c = std::make_unique<Conn>();
   c->ctx = redisConnectWithTimeout(options_.host.c_str(), options_.port,
-                                   ToTimeval(options_.deadline_ms));
+                                   RedisTimeval(options_.deadline_ms));
   if (c->ctx == nullptr || c->ctx->err != 0) {
     *s = RedisUnavailable(c->ctx ? c->ctx->errstr : "cannot allocate a context");
     Release(nullptr);
     return nullptr;
   }
-  redisSetTimeout(c->ctx, ToTimeval(options_.deadline_ms));
+  redisSetTimeout(c->ctx, RedisTimeval(options_.deadline_ms));
   return c;
 }
 

@@ -40,6 +40,7 @@ struct RedisValue {
 // recognise as "fall back to the ledger"; and a script's SHA1 as EVALSHA wants it.
 Status RedisUnavailable(const std::string& what);
 std::string RedisScriptSha(const std::string& script);
+timeval RedisTimeval(int64_t ms);  // A deadline as hiredis takes it.
 
 // Parses "tcp://host:port" (or "redis://host:port").
 Result<RedisOptions> ParseRedisUrl(const std::string& url);

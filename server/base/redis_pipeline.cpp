@@ -80,9 +80,7 @@ void RedisPipeline::Disconnect() {
 
 bool RedisPipeline::Connect(std::vector<Call>& batch) {
   if (ctx_ != nullptr) return true;
-  const int64_t ms = options_.redis.deadline_ms;
-  const timeval deadline{static_cast<time_t>(ms / 1000),
-                         static_cast<suseconds_t>(ms % 1000 * 1000)};
+  const timeval deadline = RedisTimeval(options_.redis.deadline_ms);
   ctx_ = redisConnectWithTimeout(options_.redis.host.c_str(), options_.redis.port, deadline);
   if (ctx_ == nullptr || ctx_->err != 0) {
     const std::string why = ctx_ != nullptr ? ctx_->errstr : "cannot allocate a context";
