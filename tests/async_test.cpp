@@ -12,6 +12,10 @@
 #include <random>
 #include <thread>
 
+#include "server/async/async_service.h"
+#include "server/async/outbox_queue.h"
+#include "server/ledger/claims.h"
+#include "server/ledger/outbox.h"
 #include "tests/support/fake_wallet.h"
 #include "tests/support/harness.h"
 
@@ -140,6 +144,85 @@ TEST_P(AsyncTest, PaymentWithoutCallbackIsActivatedByPolling) {
   const std::string path = "/v1/packets/" + sent.body["packet_id"].dump();
   ASSERT_TRUE(WaitFor([&] { return client_->Get(path, 1).body["status"] == "active"; }));
   EXPECT_EQ(client_->Claim(sent.body["packet_id"], 9).status, 201);
+}
+
+// A worker records a lease batch's outcomes in one transaction, each task in a savepoint: a task
+// whose bookkeeping fails (here: a transfer whose claim does not exist) stays pending, and the
+// tasks recorded beside it are done all the same.
+TEST(AsyncBatch, ATaskWhoseBookkeepingFailsDoesNotHoldItsBatchBack) {
+  TempDir dir;
+  FakeWallet wallet;
+  wallet.SetDown(true);
+  std::vector<int64_t> claim_ids;
+  {
+    ServerConfig c = TestConfig(dir);
+    c.downstream.wallet_url = wallet.url();
+    c.downstream.payment_url = wallet.url();
+    c.recon.interval_ms = 0;
+    InProcessServer server(c);
+    ASSERT_TRUE(server.app);
+    Client client(server.port);
+    Reply sent = client.SendPacket(1, "batch", 500, 5);
+    ASSERT_EQ(sent.status, 201);
+    ASSERT_EQ(client.Pay(sent.body["pay_order_no"], "paid", 500).status, 200);
+    for (int u = 1; u <= 5; ++u) {
+      Reply r = client.Claim(sent.body["packet_id"], u);
+      ASSERT_EQ(r.status, 201);
+      claim_ids.push_back(r.body["claim_id"]);
+    }
+    server.app->Stop();  // The wallet was down: all five transfers are still pending.
+  }
+  auto opened = ledger::OpenEngine(LedgerFor(dir.File("ledger.db")));
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  ledger::Engine& engine = **opened;
+  SystemClock clock;
+  const int64_t missing_claim = 999'999;
+  ASSERT_TRUE(engine
+                  .RunSync([&](ledger::Tx& tx) {
+                    return ledger::outbox::Enqueue(tx,
+                                                   {ledger::TaskKind::kTransfer, "TR999999",
+                                                    missing_claim, 1, R"({"user_id": 9})"},
+                                                   0);
+                  })
+                  .ok());
+  wallet.SetDown(false);
+  async::OutboxQueue queue(&engine, &clock);
+  async::AsyncOptions options;
+  options.workers = 1;  // One worker, so the six tasks share its lease batches.
+  options.idle_poll_ms = 5;
+  async::AsyncService service(&queue, &engine, &clock, options,
+                              {wallet.url(), wallet.url(), 1000, 1, nullptr});
+  service.Start();
+  auto transferred = [&] {
+    int n = 0;
+    Status s = engine.Read([&](ledger::ReadTx& tx) {
+      for (int64_t id : claim_ids) {
+        Result<ledger::ClaimRecord> c = ledger::claims::Load(tx, id);
+        if (!c.ok()) return c.status();
+        n += c->state == ledger::ClaimState::kTransferred;
+      }
+      return Status::Ok();
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return n == static_cast<int>(claim_ids.size());
+  };
+  bool all = false;
+  for (int i = 0; i < 2000 && !all; ++i) {
+    all = transferred();
+    if (!all) std::this_thread::sleep_for(std::chrono::milliseconds(5));  // Background worker.
+  }
+  service.Stop();
+  EXPECT_TRUE(all);
+  EXPECT_GE(service.Stats().completed[ledger::TaskKind::kTransfer], 6);  // The bad one too, tried.
+  // The bad task's bookkeeping was rolled back: still pending, to be tried again.
+  Status s = engine.Read([&](ledger::ReadTx& tx) {
+    Result<ledger::outbox::Backlog> b = ledger::outbox::Stuck(tx, INT64_MAX);
+    if (!b.ok()) return b.status();
+    EXPECT_EQ(b->pending, 1);
+    return Status::Ok();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  engine.Stop();
 }
 
 INSTANTIATE_TEST_SUITE_P(Queues, AsyncTest, ::testing::Values("outbox", "redis_streams"),

@@ -91,40 +91,73 @@ int64_t AsyncService::Backoff(int64_t attempts) {
   return delay / 2 + std::uniform_int_distribution<int64_t>(0, delay / 2)(rng_);
 }
 
-// Records the attempt's outcome in the ledger (core decides what it means), then releases the
-// task to its queue.
-void AsyncService::Finish(const Task& t, Status outcome) {
-  const bool done = outcome.ok();
-  const int64_t now_ms = clock_->NowMs();
-  Status s;
-  if (done) {
-    s = ledger_->RunSync([&](ledger::Tx& tx) { return core::CompleteTaskTx(tx, t, now_ms); });
-  } else {
-    const bool poll = outcome.Is(Error::kPaymentPending);
-    const int64_t delay = poll ? options_.payment_poll_ms : Backoff(t.attempts);
-    const int64_t failed_after =
-        t.kind == ledger::TaskKind::kPayment ? INT64_MAX : options_.failed_after_attempts;
-    if (!poll) {
-      spdlog::info("{} {} attempt {} failed: {}", ledger::Name(t.kind), t.order_no, t.attempts,
-                   outcome.ToString());
-    }
-    s = ledger_->RunSync([&](ledger::Tx& tx) {
-      return core::RetryTaskTx(tx, t, now_ms + delay, outcome.ToString(), failed_after, now_ms);
-    });
+AsyncService::Attempt AsyncService::Judge(const Task& t, Status outcome) {
+  Attempt a{&t, outcome.ok(), 0, {}, INT64_MAX};
+  if (a.done) return a;
+  const bool poll = outcome.Is(Error::kPaymentPending);
+  if (!poll) {
+    spdlog::info("{} {} attempt {} failed: {}", ledger::Name(t.kind), t.order_no, t.attempts,
+                 outcome.ToString());
   }
-  // Not released when the ledger did not take the outcome: the lease runs out and the task is
-  // delivered again.
-  if (!s.ok()) {
-    spdlog::warn("task {} bookkeeping failed: {}", t.order_no, s.ToString());
-  } else {
-    queue_->Release(t);
+  a.next_attempt_ms = clock_->NowMs() + (poll ? options_.payment_poll_ms : Backoff(t.attempts));
+  a.error = outcome.ToString();
+  if (t.kind != ledger::TaskKind::kPayment) a.failed_after = options_.failed_after_attempts;
+  return a;
+}
+
+namespace {
+
+// A task's own bookkeeping error (its entity gone, a move its state table refuses) fails that
+// task only; what says the transaction itself is in trouble — the storage busy or gone, a row
+// moved or inserted by a transaction that raced ours — fails the whole batch, which the engine
+// then retries or reports as it would one task's.
+bool FailsTheBatch(const Status& s) {
+  return s.code() == Code::kUnavailable || s.Is(Error::kStateChanged) ||
+         s.Is(Error::kConstraintViolation);
+}
+
+}  // namespace
+
+// Records the attempts' outcomes in the ledger (core decides what each means) in one
+// transaction, each task in a savepoint of its own, then releases the tasks it recorded. One
+// commit for a batch of calls instead of one per call: on a database server each commit is a
+// round trip and a WAL flush, and the async work is half of a busy system's commits.
+void AsyncService::Record(std::vector<Attempt>& attempts) {
+  if (attempts.empty()) return;
+  const int64_t now_ms = clock_->NowMs();
+  std::vector<Status> recorded(attempts.size());
+  Status s = ledger_->RunSync([&](ledger::Tx& tx) {
+    for (size_t i = 0; i < attempts.size(); ++i) {
+      const Attempt& a = attempts[i];
+      recorded[i] = tx.Nested([&](ledger::Tx& nested) {
+        return a.done ? core::CompleteTaskTx(nested, *a.task, now_ms)
+                      : core::RetryTaskTx(nested, *a.task, a.next_attempt_ms, a.error,
+                                          a.failed_after, now_ms);
+      });
+      if (FailsTheBatch(recorded[i])) return recorded[i];
+    }
+    return Status::Ok();
+  });
+  for (size_t i = 0; i < attempts.size(); ++i) {
+    const Task& t = *attempts[i].task;
+    const Status& mine = s.ok() ? recorded[i] : s;
+    // Not released when the ledger did not take the outcome: the lease runs out and the task is
+    // delivered again.
+    if (!mine.ok()) {
+      spdlog::warn("task {} bookkeeping failed: {}", t.order_no, mine.ToString());
+    } else {
+      queue_->Release(t);
+    }
   }
   std::lock_guard<std::mutex> lock(mu_);
-  ++(done ? stats_.completed : stats_.retried)[t.kind];
+  for (const Attempt& a : attempts) ++(a.done ? stats_.completed : stats_.retried)[a.task->kind];
+  attempts.clear();
 }
 
 void AsyncService::WorkerLoop(int index, ledger::TaskLane lane) {
   TaskCalls calls(targets_, ledger_, clock_, options_.payment_late_poll_ms);
+  std::vector<Attempt> attempts;
+  attempts.reserve(static_cast<size_t>(options_.lease_batch_max));
   while (!stopping_) {
     Result<std::vector<Task>> tasks =
         queue_->Lease(options_.lease_batch_max, options_.lease_ms, lane);
@@ -135,10 +168,17 @@ void AsyncService::WorkerLoop(int index, ledger::TaskLane lane) {
       queue_->WaitForWork(options_.idle_poll_ms);
       continue;
     }
+    int64_t first_outcome_ms = 0;
     for (const Task& t : *tasks) {
       if (stopping_) break;  // Leased tasks reappear after the lease; nothing is lost.
-      Finish(t, calls.Execute(t));
+      attempts.push_back(Judge(t, calls.Execute(t)));
+      const int64_t now_ms = clock_->NowMs();
+      if (attempts.size() == 1) first_outcome_ms = now_ms;
+      // A slow downstream must not hold finished work back: what waited long enough is
+      // recorded now, the rest with the batch.
+      if (now_ms - first_outcome_ms >= kRecordLingerMs) Record(attempts);
     }
+    Record(attempts);  // Also when stopping: these calls happened.
   }
 }
 

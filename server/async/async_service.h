@@ -64,8 +64,21 @@ class AsyncService {
   Status ScanStuck();
 
  private:
+  // One call's outcome, judged when it came (its retry time drawn then), recorded later.
+  struct Attempt {
+    const Task* task;  // In the worker's current lease batch.
+    bool done;
+    int64_t next_attempt_ms;
+    std::string error;
+    int64_t failed_after;  // Attempts after which the entity is marked failed.
+  };
+  // Outcomes wait at most this long for the rest of their lease batch before being recorded.
+  static constexpr int64_t kRecordLingerMs = 20;
+
   void WorkerLoop(int index, ledger::TaskLane lane);
-  void Finish(const Task& t, Status outcome);
+  Attempt Judge(const Task& t, Status outcome);
+  // Records and clears attempts.
+  void Record(std::vector<Attempt>& attempts);
   int64_t Backoff(int64_t attempts);
 
   TaskQueue* queue_;

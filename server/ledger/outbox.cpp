@@ -1,5 +1,7 @@
 #include "server/ledger/outbox.h"
 
+#include <algorithm>
+
 #include "server/ledger/row_parse.h"
 
 namespace rp::ledger::outbox {
@@ -12,18 +14,18 @@ const Sql kEnqueue(
     "INSERT INTO outbox (kind, order_no, ref_id, amount_cents, payload, status, "
     "next_attempt_ms, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
     Sql::Answer::kSentAhead);
-// One statement per lane (kind names as in records.h's kTaskKinds).
-#define RP_DUE(lane_filter)                                                     \
-  "SELECT " RP_TASK_COLUMNS                                                     \
-  " FROM outbox WHERE status = 'pending' AND next_attempt_ms <= ? " lane_filter \
-  "ORDER BY next_attempt_ms LIMIT ?{skip_locked}"
-const Sql kDue(RP_DUE(""));
-const Sql kDuePayment(RP_DUE("AND kind = 'payment' "));
-const Sql kDueWallet(RP_DUE("AND kind <> 'payment' "));
-#undef RP_DUE
-const Sql kHold(
-    "UPDATE outbox SET next_attempt_ms = ?, attempts = attempts + 1, updated_at_ms = ? "
-    "WHERE task_id = ?");
+// A lease is one statement, whatever its size (on a database server every statement is a round
+// trip): the due rows are chosen and locked in the subquery (SKIP LOCKED where rows lock, so
+// two workers never take one task), held in the same statement. One per lane (kind names as in
+// records.h's kTaskKinds).
+#define RP_LEASE(lane_filter)                                                                  \
+  "UPDATE outbox SET next_attempt_ms = ?, attempts = attempts + 1, updated_at_ms = ? "         \
+  "WHERE task_id IN (SELECT task_id FROM outbox WHERE status = 'pending' AND next_attempt_ms " \
+  "<= ? " lane_filter "ORDER BY next_attempt_ms LIMIT ?{skip_locked}) RETURNING " RP_TASK_COLUMNS
+const Sql kLease(RP_LEASE(""));
+const Sql kLeasePayment(RP_LEASE("AND kind = 'payment' "));
+const Sql kLeaseWallet(RP_LEASE("AND kind <> 'payment' "));
+#undef RP_LEASE
 const Sql kDone(
     "UPDATE outbox SET status = 'done', last_error = '', updated_at_ms = ? "
     "WHERE task_id = ? AND status = 'pending'");
@@ -99,18 +101,14 @@ const Sql& ForLane(TaskLane lane, const Sql& all, const Sql& payment, const Sql&
 
 Result<std::vector<TaskRecord>> Lease(Tx& tx, int64_t now_ms, int max, int64_t lease_ms,
                                       TaskLane lane) {
-  Result<std::vector<TaskRecord>> due = [&]() -> Result<std::vector<TaskRecord>> {
-    Query q = tx.Run(ForLane(lane, kDue, kDuePayment, kDueWallet));
-    q.Bind(now_ms).Bind(int64_t{max});
-    return ReadAll(q);
-  }();
-  if (!due.ok()) return due.status();
-  for (TaskRecord& t : *due) {
-    Status s = tx.Run(kHold).Bind(now_ms + lease_ms).Bind(now_ms).Bind(t.task_id).Exec();
-    if (!s.ok()) return s;
-    ++t.attempts;
-  }
-  return due;
+  Query q = tx.Run(ForLane(lane, kLease, kLeasePayment, kLeaseWallet));
+  q.Bind(now_ms + lease_ms).Bind(now_ms).Bind(now_ms).Bind(int64_t{max});
+  Result<std::vector<TaskRecord>> leased = ReadAll(q);
+  if (!leased.ok()) return leased.status();
+  // RETURNING has no order; the worker's is the tasks' creation order, so runs repeat.
+  std::sort(leased->begin(), leased->end(),
+            [](const TaskRecord& a, const TaskRecord& b) { return a.task_id < b.task_id; });
+  return leased;
 }
 
 Result<bool> MarkDone(Tx& tx, int64_t task_id, int64_t now_ms) {

@@ -19,7 +19,8 @@ namespace rp::ledger::outbox {
 Status Enqueue(Tx& tx, const NewTask& t, int64_t now_ms);
 
 // Leases up to max pending tasks due at now_ms: each is hidden for lease_ms and its attempt
-// counted (TaskRecord::attempts includes this one). Soonest due first; only the lane's kinds.
+// counted (TaskRecord::attempts includes this one). The soonest due are taken, returned in task
+// order; only the lane's kinds.
 Result<std::vector<TaskRecord>> Lease(Tx& tx, int64_t now_ms, int max, int64_t lease_ms,
                                       TaskLane lane = TaskLane::kAll);
 // Marks a pending task done. false when it was done already (another worker finished it).
