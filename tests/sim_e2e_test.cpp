@@ -256,6 +256,21 @@ faults:
   EXPECT_GT(s["verification"]["claims_acknowledged"].get<int64_t>(), 0);
 }
 
+// A campaign's own report names, per seed, the engine and the number of servers that ran it.
+TEST(SimE2e, ACampaignReportSaysWhichLedgerAndHowManyInstancesRan) {
+  TempDir dir;
+  SimRun run =
+      RunSim({"campaign", RP_SOURCE_DIR "/tests/data/sim_smoke.yaml", "--seeds", "1", "--from", "7",
+              "--duration", "3", "--quiet", "--regressions", "", "--out", dir.File("c")},
+             dir);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  json c = ReadJson(dir.File("c/campaign.json"));
+  ASSERT_EQ(c["runs"].size(), 1u) << c.dump();
+  EXPECT_EQ(c["runs"][0]["ledger"], "sqlite");
+  EXPECT_EQ(c["runs"][0]["instances"], 1);
+  EXPECT_GT(c["runs"][0]["claims_verified"].get<int64_t>(), 0);
+}
+
 TEST(SimE2e, OverloadIsShedByRateLimitsAndBreakersOpenAndClose) {
   TempDir dir;
   const std::string out = dir.File("results");

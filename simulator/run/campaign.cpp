@@ -349,10 +349,15 @@ int RunCampaign(const CampaignOptions& o) {
                 static_cast<long long>(claims), took_s,
                 summary.is_null() ? "" : FaultList(summary).c_str());
     std::fflush(stdout);
+    // Which engine and how many servers ran: a campaign on PostgreSQL with N instances must say
+    // so in its own report, not only in each seed's summary.
+    const json system = summary.is_null() ? json::object() : summary["system"];
     json entry = {{"seed", seed},
                   {"passed", ok},
                   {"exit_code", rc},
                   {"claim_scheme", scheme},
+                  {"ledger", system.value("ledger", "?")},
+                  {"instances", system.value("instances", int64_t{0})},
                   {"claims_verified", claims},
                   {"seconds", took_s},
                   {"scenario", *path},
