@@ -15,13 +15,16 @@ const Sql kEnqueue(
     "next_attempt_ms, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
     Sql::Answer::kSentAhead);
 // A lease is one statement, whatever its size (on a database server every statement is a round
-// trip): the due rows are chosen and locked in the subquery (SKIP LOCKED where rows lock, so
-// two workers never take one task), held in the same statement. One per lane (kind names as in
+// trip): the due rows are chosen and locked first (SKIP LOCKED where rows lock, so two workers
+// never take one task), then held. MATERIALIZED runs that choice exactly once: a subquery the
+// planner may rescan could lock and hold more than its LIMIT. One per lane (kind names as in
 // records.h's kTaskKinds).
-#define RP_LEASE(lane_filter)                                                                  \
-  "UPDATE outbox SET next_attempt_ms = ?, attempts = attempts + 1, updated_at_ms = ? "         \
-  "WHERE task_id IN (SELECT task_id FROM outbox WHERE status = 'pending' AND next_attempt_ms " \
-  "<= ? " lane_filter "ORDER BY next_attempt_ms LIMIT ?{skip_locked}) RETURNING " RP_TASK_COLUMNS
+#define RP_LEASE(lane_filter)                                                          \
+  "WITH due AS MATERIALIZED (SELECT task_id FROM outbox WHERE status = 'pending' AND " \
+  "next_attempt_ms <= ? " lane_filter                                                  \
+  "ORDER BY next_attempt_ms LIMIT ?{skip_locked}) "                                    \
+  "UPDATE outbox SET next_attempt_ms = ?, attempts = attempts + 1, updated_at_ms = ? " \
+  "WHERE task_id IN (SELECT task_id FROM due) RETURNING " RP_TASK_COLUMNS
 const Sql kLease(RP_LEASE(""));
 const Sql kLeasePayment(RP_LEASE("AND kind = 'payment' "));
 const Sql kLeaseWallet(RP_LEASE("AND kind <> 'payment' "));
@@ -102,7 +105,7 @@ const Sql& ForLane(TaskLane lane, const Sql& all, const Sql& payment, const Sql&
 Result<std::vector<TaskRecord>> Lease(Tx& tx, int64_t now_ms, int max, int64_t lease_ms,
                                       TaskLane lane) {
   Query q = tx.Run(ForLane(lane, kLease, kLeasePayment, kLeaseWallet));
-  q.Bind(now_ms + lease_ms).Bind(now_ms).Bind(now_ms).Bind(int64_t{max});
+  q.Bind(now_ms).Bind(int64_t{max}).Bind(now_ms + lease_ms).Bind(now_ms);
   Result<std::vector<TaskRecord>> leased = ReadAll(q);
   if (!leased.ok()) return leased.status();
   // RETURNING has no order; the worker's is the tasks' creation order, so runs repeat.
