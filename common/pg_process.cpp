@@ -90,33 +90,36 @@ Status PostgresProcess::Start() {
     if (!s.ok()) return s;
   }
   // Durability settings are explicit: fsync and synchronous_commit on, whatever the defaults.
-  auto child =
-      ChildProcess::Spawn(AsOwner({options_.bin_dir + "/postgres",
-                                   "-D",
-                                   dir_ + "/data",
-                                   "-p",
-                                   std::to_string(port_),
-                                   "-k",
-                                   dir_,
-                                   "-c",
-                                   "listen_addresses=127.0.0.1",
-                                   "-c",
-                                   "fsync=on",
-                                   "-c",
-                                   "synchronous_commit=on",
-                                   "-c",
-                                   "full_page_writes=on",
-                                   "-c",
-                                   "max_connections=" + std::to_string(options_.max_connections),
-                                   "-c",
-                                   "commit_delay=" + std::to_string(options_.commit_delay_us),
-                                   "-c",
-                                   "commit_siblings=" + std::to_string(options_.commit_siblings),
-                                   "-c",
-                                   "shared_buffers=" + options_.shared_buffers,
-                                   "-c",
-                                   "log_min_messages=warning"}),
-                          {}, dir_ + "/postgres.log");
+  auto child = ChildProcess::Spawn(
+      AsOwner({options_.bin_dir + "/postgres",
+               "-D",
+               dir_ + "/data",
+               "-p",
+               std::to_string(port_),
+               "-k",
+               dir_,
+               "-c",
+               "listen_addresses=127.0.0.1",
+               "-c",
+               "fsync=on",
+               "-c",
+               "synchronous_commit=on",
+               "-c",
+               "full_page_writes=on",
+               "-c",
+               "max_connections=" + std::to_string(options_.max_connections),
+               "-c",
+               "commit_delay=" + std::to_string(options_.commit_delay_us),
+               "-c",
+               "commit_siblings=" + std::to_string(options_.commit_siblings),
+               "-c",
+               "shared_buffers=" + options_.shared_buffers,
+               "-c",
+               "log_min_messages=warning",
+               "-c",
+               options_.track_statements ? "shared_preload_libraries=pg_stat_statements"
+                                         : "shared_preload_libraries="}),
+      {}, dir_ + "/postgres.log");
   if (!child.ok()) return child.status();
   child_.emplace(std::move(child.value()));
   return WaitReady();
@@ -171,6 +174,51 @@ Result<std::string> PostgresProcess::CreateDatabase(const std::string& name,
   PQfinish(c);
   if (!ok) return Status(Error::kStorageBusy, error);
   return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/" + name;
+}
+
+namespace {
+
+// One CSV field: quoted, inner quotes doubled, newlines folded (a statement's text spans lines).
+std::string CsvField(std::string_view v) {
+  std::string out = "\"";
+  for (char ch : v) {
+    if (ch == '"')
+      out += "\"\"";
+    else
+      out += (ch == '\n' || ch == '\r') ? ' ' : ch;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+Result<std::string> PostgresProcess::StatementFigures(int limit) const {
+  if (!options_.track_statements) {
+    return Status(Error::kBadConfig, "statement figures need track_statements");
+  }
+  if (!child_) return Status(Error::kStartFailed, "postgres is not running");
+  PGconn* c = PQconnectdb(url().c_str());
+  const std::string query =
+      "SELECT calls, round(total_exec_time::numeric, 3), round(mean_exec_time::numeric, 3), "
+      "rows, query FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT " +
+      std::to_string(limit);
+  PGresult* ext = PQexec(c, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+  const bool made = PQresultStatus(ext) == PGRES_COMMAND_OK;
+  PQclear(ext);
+  PGresult* r = made ? PQexec(c, query.c_str()) : nullptr;
+  Result<std::string> out =
+      Status(Error::kStorageBusy, "pg_stat_statements: " + std::string(PQerrorMessage(c)));
+  if (r != nullptr && PQresultStatus(r) == PGRES_TUPLES_OK) {
+    std::string csv = "calls,total_ms,mean_ms,rows,query\n";
+    for (int row = 0; row < PQntuples(r); ++row) {
+      for (int col = 0; col < 4; ++col) csv += std::string(PQgetvalue(r, row, col)) + ",";
+      csv += CsvField(PQgetvalue(r, row, 4)) + "\n";
+    }
+    out = std::move(csv);
+  }
+  PQclear(r);
+  PQfinish(c);
+  return out;
 }
 
 void PostgresProcess::Crash() {

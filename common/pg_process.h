@@ -20,6 +20,9 @@ struct PostgresOptions {
   int commit_delay_us = 0;  // Group commit: how long a commit waits for others to share its flush.
   int commit_siblings = 5;  // ...when at least this many transactions are open.
   std::string shared_buffers = "128MB";
+  // Loads pg_stat_statements (Debian's postgresql package has it): figures per statement, for
+  // StatementFigures(). Costs the server a little per statement; off unless asked for.
+  bool track_statements = false;
 };
 
 class PostgresProcess {
@@ -50,6 +53,11 @@ class PostgresProcess {
   [[nodiscard]] Result<std::string> CreateDatabase(const std::string& name,
                                                    const std::string& template_name = "") const;
   const std::string& dir() const { return dir_; }
+  // With track_statements: the `limit` statements that took the most execution time (kept across
+  // a clean Stop() and Start(); a Crash() loses them), as CSV (calls, total_ms, mean_ms, rows,
+  // query) with a header line. bad_config without track_statements; start_failed when not running;
+  // storage_busy naming the server's message when the query fails.
+  [[nodiscard]] Result<std::string> StatementFigures(int limit) const;
 
  private:
   Status InitDb();

@@ -42,6 +42,9 @@ void AddRunOptions(CLI::App* cmd, rp::sim::RunOptions& o) {
                   "Override system.instances: rp-server processes behind HAProxy (needs postgres)")
       ->check(CLI::Range(1, 8));
   cmd->add_flag("--quiet", o.quiet, "No live progress");
+  cmd->add_flag("--pg-stats", o.pg_stats,
+                "With the postgres ledger: load pg_stat_statements and write the statements "
+                "that took the most time to pg_statements.csv in the results folder");
   cmd->add_option("--junit", o.junit_path,
                   "Also write a JUnit XML file: one test case per check and one for the money");
   cmd->add_option("--metrics-listen", o.metrics_listen,

@@ -271,6 +271,26 @@ TEST(SimE2e, ACampaignReportSaysWhichLedgerAndHowManyInstancesRan) {
   EXPECT_GT(c["runs"][0]["claims_verified"].get<int64_t>(), 0);
 }
 
+// --pg-stats: PostgreSQL's own per-statement figures of the run, in the results folder; asked
+// for without the PostgreSQL rp-sim starts, the run refuses to start.
+TEST(SimE2e, PgStatsWritesTheStatementsPostgresqlRan) {
+  TempDir dir;
+  SimRun run = RunSim({"run", RP_SOURCE_DIR "/tests/data/sim_smoke.yaml", "--ledger", "postgres",
+                       "--duration", "3", "--pg-stats", "--quiet", "--out", dir.File("r")},
+                      dir);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::ifstream in(dir.File("r/pg_statements.csv"));
+  const std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(body.rfind("calls,total_ms,mean_ms,rows,query\n", 0) == 0) << body.substr(0, 200);
+  EXPECT_NE(body.find("\"INSERT INTO claims ("), std::string::npos) << body.substr(0, 2000);
+  SimRun refused = RunSim({"run", RP_SOURCE_DIR "/tests/data/sim_smoke.yaml", "--pg-stats",
+                           "--quiet", "--out", dir.File("s")},
+                          dir);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.output.find("--pg-stats needs the PostgreSQL rp-sim starts"), std::string::npos)
+      << refused.output;
+}
+
 TEST(SimE2e, OverloadIsShedByRateLimitsAndBreakersOpenAndClose) {
   TempDir dir;
   const std::string out = dir.File("results");

@@ -35,6 +35,7 @@ struct RunOptions {
   uint64_t campaign_seed = 0;  // Non-zero: run the scenario this campaign seed draws from it.
   std::string junit_path;      // Non-empty: a JUnit XML file of the checks and the verification.
   std::string metrics_listen;  // Non-empty: serve rp-sim's own /metrics here (PORT, HOST:PORT).
+  bool pg_stats = false;       // PostgreSQL's per-statement figures into pg_statements.csv.
   // Where each run's requests, arrivals and drops are mirrored (may be null; not owned): the
   // metrics served on metrics_listen, started by main() for the whole process.
   ClientMetrics* client_metrics = nullptr;

@@ -114,10 +114,17 @@ Status SystemUnderTest::Start() {
 }
 
 Status SystemUnderTest::StartDatabase() {
-  postgres_ = std::make_unique<PostgresProcess>(work_dir_ + "/pg");
+  PostgresOptions options;
+  options.track_statements = track_statements_;
+  postgres_ = std::make_unique<PostgresProcess>(work_dir_ + "/pg", options);
   Status s = postgres_->Start();
   if (s.ok()) Track(postgres_->pid());
   return s;
+}
+
+Result<std::string> SystemUnderTest::StatementFigures(int limit) const {
+  if (!postgres_) return Status(Error::kBadConfig, "statement figures need the postgres ledger");
+  return postgres_->StatementFigures(limit);
 }
 
 int SystemUnderTest::server_port() const {

@@ -40,6 +40,11 @@ class SystemUnderTest {
   // Starts redis and PostgreSQL (if asked), rp-mock (with the scenario's initial switches), the
   // rp-server instances and, with several, HAProxy.
   Status Start();
+  // Before Start(): PostgreSQL loads pg_stat_statements, for StatementFigures().
+  void TrackStatements() { track_statements_ = true; }
+  // PostgreSQL's figures per statement so far (PostgresProcess::StatementFigures); bad_config
+  // without the postgres ledger or TrackStatements().
+  Result<std::string> StatementFigures(int limit) const;
   // Applies one fault action (see Fault in scenario.h). Returns what was done, for faults.csv.
   Result<std::string> Apply(const Fault& fault);
   // SIGTERM to every running instance, HAProxy and rp-mock, then redis and PostgreSQL; an
@@ -81,6 +86,7 @@ class SystemUnderTest {
   Secrets secrets_;
   std::unique_ptr<RedisProcess> redis_;
   std::unique_ptr<PostgresProcess> postgres_;
+  bool track_statements_ = false;
   std::unique_ptr<HaproxyProcess> proxy_;
   std::optional<ChildProcess> mock_;
   std::vector<Instance> instances_;
