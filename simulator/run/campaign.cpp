@@ -299,6 +299,17 @@ int RunCampaign(const CampaignOptions& o) {
                  "the first seed)\n");
     return 2;
   }
+  if (o.run.pg_stats) {  // Refused once here rather than by every seed.
+    Result<Scenario> base = LoadScenario(o.run.scenario_path);
+    const std::string ledger = !o.run.ledger.empty() ? o.run.ledger
+                               : base.ok()           ? base->system.ledger
+                                                     : "";
+    if (ledger != "postgres") {
+      std::fprintf(stderr,
+                   "rp-sim: --pg-stats needs the PostgreSQL rp-sim starts (--ledger postgres)\n");
+      return 2;
+    }
+  }
   const std::string stem = std::filesystem::path(o.run.scenario_path).stem().string();
   const std::string out_dir = o.run.out_dir.empty()
                                   ? "results/campaign-" + stem + "-" + UtcNow("%Y%m%d-%H%M%S")
