@@ -289,6 +289,11 @@ TEST(SimE2e, PgStatsWritesTheStatementsPostgresqlRan) {
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_NE(refused.output.find("--pg-stats needs the PostgreSQL rp-sim starts"), std::string::npos)
       << refused.output;
+  SimRun campaign = RunSim({"campaign", RP_SOURCE_DIR "/tests/data/sim_smoke.yaml", "--seeds", "2",
+                            "--pg-stats", "--quiet", "--out", dir.File("c")},
+                           dir);
+  EXPECT_EQ(campaign.exit_code, 2);  // Once, before any seed runs.
+  EXPECT_FALSE(std::filesystem::exists(dir.File("c/campaign.json")));
 }
 
 TEST(SimE2e, OverloadIsShedByRateLimitsAndBreakersOpenAndClose) {
