@@ -300,10 +300,11 @@ int RunCampaign(const CampaignOptions& o) {
     return 2;
   }
   if (o.run.pg_stats) {  // Refused once here rather than by every seed.
+    // A base that does not read is reported as such by the first seed, not as this.
     Result<Scenario> base = LoadScenario(o.run.scenario_path);
     const std::string ledger = !o.run.ledger.empty() ? o.run.ledger
                                : base.ok()           ? base->system.ledger
-                                                     : "";
+                                                     : "postgres";
     if (ledger != "postgres") {
       std::fprintf(stderr,
                    "rp-sim: --pg-stats needs the PostgreSQL rp-sim starts (--ledger postgres)\n");
