@@ -116,10 +116,12 @@ Fleet::~Fleet() {
 }
 
 void Fleet::StopAll() {
+  // Whatever part of each server started: Die() may come in the middle of starting one.
   for (auto& [name, server] : servers_) {
-    if (!server || !server->child) continue;
-    server->child->Signal(SIGTERM);
-    (void)server->child->Wait(10000);
+    if (server->child) {
+      server->child->Signal(SIGTERM);
+      (void)server->child->Wait(10000);
+    }
     if (server->redis) server->redis->Kill();
   }
   servers_.clear();
@@ -142,12 +144,7 @@ void Fleet::Start(const std::vector<std::string>& schemes) {
       postgres_ = std::make_unique<PostgresProcess>(dir_ + "/pg", options_.postgres);
       if (Status s = postgres_->Start(); !s.ok()) Die("PostgreSQL: " + s.ToString());
     }
-    for (const std::string& scheme : schemes) {
-      // Started before it is listed: a server that fails to start calls Die(), which stops
-      // every listed one (and PostgreSQL) and must not meet an empty entry.
-      std::unique_ptr<Server> started(StartServer(ledger, scheme));
-      servers_[ledger + "/" + scheme] = std::move(started);
-    }
+    for (const std::string& scheme : schemes) StartServer(ledger, scheme);
   }
 }
 
@@ -167,8 +164,11 @@ std::vector<std::string> Fleet::ServerEnv() const {
   return env;
 }
 
-Server* Fleet::StartServer(const std::string& ledger, const std::string& scheme) {
-  auto s = std::make_unique<Server>();
+void Fleet::StartServer(const std::string& ledger, const std::string& scheme) {
+  // Listed before anything starts, so that a Die() on the way stops what did start (its
+  // redis-server, its rp-server) with the rest of the fleet.
+  auto& s = servers_[ledger + "/" + scheme];
+  s = std::make_unique<Server>();
   s->dir = dir_ + "/" + ledger + "-" + scheme;
   std::filesystem::create_directories(s->dir);
   std::ofstream config(s->dir + "/config.yaml");
@@ -208,7 +208,6 @@ Server* Fleet::StartServer(const std::string& ledger, const std::string& scheme)
     Die(ledger + "/" + scheme + " did not start: " + ReadFileTail(log));
   }
   s->port = *ParseListeningPort(*line);
-  return s.release();
 }
 
 int64_t ActivePacket(int port, int64_t count) {

@@ -61,7 +61,7 @@ class Fleet {
 
  private:
   friend void Die(const std::string& why);
-  Server* StartServer(const std::string& ledger, const std::string& scheme);
+  void StartServer(const std::string& ledger, const std::string& scheme);
   std::vector<std::string> ServerEnv() const;
   void StopAll();
 
