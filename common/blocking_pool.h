@@ -19,7 +19,8 @@ namespace rp {
 
 class BlockingPool {
  public:
-  // name appears in the refusal message ("the social pool is full").
+  // name appears in the refusal message ("the social pool is full") and, as "rp-<name>", in
+  // the threads' names (common/thread_name.h).
   BlockingPool(int threads, int queue_max, std::string name = "blocking");
   ~BlockingPool();
   BlockingPool(const BlockingPool&) = delete;

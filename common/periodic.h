@@ -9,14 +9,19 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
+
+#include "common/thread_name.h"
 
 namespace rp {
 
 class Periodic {
  public:
-  // fn returns the milliseconds to wait before the next run.
-  explicit Periodic(std::function<int64_t()> fn) : fn_(std::move(fn)) {}
+  // fn returns the milliseconds to wait before the next run; thread_name names its thread (see
+  // common/thread_name.h).
+  Periodic(std::string thread_name, std::function<int64_t()> fn)
+      : thread_name_(std::move(thread_name)), fn_(std::move(fn)) {}
   ~Periodic() { Stop(); }
   Periodic(const Periodic&) = delete;
   Periodic& operator=(const Periodic&) = delete;
@@ -24,6 +29,7 @@ class Periodic {
   // Waits first_delay_ms, then runs fn repeatedly.
   void Start(int64_t first_delay_ms) {
     thread_ = std::thread([this, first_delay_ms] {
+      NameThisThread(thread_name_);
       std::unique_lock<std::mutex> lock(mu_);
       int64_t delay_ms = first_delay_ms;
       while (!cv_.wait_for(lock, std::chrono::milliseconds(delay_ms), [this] { return stop_; })) {
@@ -44,6 +50,7 @@ class Periodic {
   }
 
  private:
+  const std::string thread_name_;
   std::function<int64_t()> fn_;
   std::mutex mu_;
   std::condition_variable cv_;

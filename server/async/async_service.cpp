@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/check.h"
+#include "common/thread_name.h"
 #include "server/async/task_calls.h"
 #include "server/core/task_effects.h"
 #include "server/ledger/outbox.h"
@@ -29,13 +30,18 @@ void AsyncService::Start() {
   // Bulkheads: a lane per downstream, so a slow wallet never holds the payment polls up, nor
   // the payment service the transfers.
   for (int i = 0; i < options_.workers; ++i) {
-    threads_.emplace_back([this, i] { WorkerLoop(i, ledger::TaskLane::kWallet); });
+    threads_.emplace_back([this, i] {
+      NameThisThread("rp-wallet-" + std::to_string(i));
+      WorkerLoop(i, ledger::TaskLane::kWallet);
+    });
   }
   for (int i = 0; i < options_.payment_workers; ++i) {
-    threads_.emplace_back(
-        [this, i] { WorkerLoop(options_.workers + i, ledger::TaskLane::kPayment); });
+    threads_.emplace_back([this, i] {
+      NameThisThread("rp-payment-" + std::to_string(i));
+      WorkerLoop(options_.workers + i, ledger::TaskLane::kPayment);
+    });
   }
-  scanner_ = std::make_unique<Periodic>([this] {
+  scanner_ = std::make_unique<Periodic>("rp-stuck-scan", [this] {
     Status s = ScanStuck();
     if (!s.ok()) spdlog::warn("stuck scan failed: {}", s.ToString());
     return options_.stuck_scan_interval_ms;

@@ -30,7 +30,7 @@ Result<core::ExpiryResult> ExpiryScanner::RunOnce() {
 
 void ExpiryScanner::Start() {
   RP_CHECK(!periodic_);
-  periodic_ = std::make_unique<Periodic>([this] {
+  periodic_ = std::make_unique<Periodic>("rp-expiry-scan", [this] {
     Result<core::ExpiryResult> r = RunOnce();
     if (!r.ok()) spdlog::warn("expiry scan failed: {}", r.status().ToString());
     // A full batch means more are due: go again at once instead of after a whole interval.

@@ -69,7 +69,7 @@ StreamQueue::~StreamQueue() {
 }
 
 void StreamQueue::Start() {
-  relay_ = std::make_unique<Periodic>([this] {
+  relay_ = std::make_unique<Periodic>("rp-stream-relay", [this] {
     Result<int64_t> n = RelayOnce();
     if (n.ok() && *n >= options_.relay_batch_max) return int64_t{0};
     return options_.relay_interval_ms;

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "common/check.h"
+#include "common/thread_name.h"
 
 namespace rp::base {
 
@@ -12,7 +13,10 @@ RedisScript::RedisScript(std::string script_text)
 
 RedisPipeline::RedisPipeline(RedisPipelineOptions options) : options_(std::move(options)) {
   RP_CHECK(options_.queue_max > 0 && options_.batch_max > 0);
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("rp-redis-pipe");
+    Loop();
+  });
 }
 
 RedisPipeline::~RedisPipeline() {

@@ -48,9 +48,9 @@ B2cService::B2cService(ledger::Engine* ledger, BlockingPool* reward_pool, const 
   if (redis != nullptr && options_.mode == "async") {
     grabs_ = std::make_unique<base::RedisStream>(redis, "rp:grabs", "rp-subsidy");
   }
-  flusher_ = std::make_unique<Periodic>([this] { return FlushAsync(); });
+  flusher_ = std::make_unique<Periodic>("rp-b2c-flush", [this] { return FlushAsync(); });
   flusher_->Start(options_.async_flush_ms);
-  settler_ = std::make_unique<Periodic>([this] {
+  settler_ = std::make_unique<Periodic>("rp-b2c-settle", [this] {
     Result<int64_t> n = SettleStuck(100);
     if (!n.ok()) spdlog::warn("subsidy settling failed: {}", n.status().ToString());
     return options_.settle_after_ms;

@@ -5,6 +5,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "common/thread_name.h"
 #include "server/gateway/http_errors.h"
 
 #include <array>
@@ -324,7 +325,10 @@ void HttpServer::Run() {
   impl_->keep_running.emplace(impl_->ioc.get_executor());
   impl_->Accept();
   for (int i = 0; i < impl_->options.threads; ++i) {
-    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+    impl_->threads.emplace_back([this, i] {
+      NameThisThread("rp-http-" + std::to_string(i));
+      impl_->ioc.run();
+    });
   }
 }
 

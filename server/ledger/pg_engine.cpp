@@ -12,6 +12,7 @@
 
 #include "common/check.h"
 #include "common/clock.h"
+#include "common/thread_name.h"
 #include "server/ledger/pg_conn.h"
 #include "server/ledger/schema.h"
 
@@ -99,7 +100,12 @@ Status PgEngine::Open(bool read_only) {
     if (!c.ok()) return c.status();
     readers_.push_back(std::move(c.value()));
   }
-  for (auto& w : writers_) threads_.emplace_back([this, c = w.get()] { Worker(c); });
+  for (auto& w : writers_) {
+    threads_.emplace_back([this, c = w.get(), i = threads_.size()] {
+      NameThisThread("rp-pg-write-" + std::to_string(i));
+      Worker(c);
+    });
+  }
   return Status::Ok();
 }
 

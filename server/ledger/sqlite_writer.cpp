@@ -6,13 +6,17 @@
 
 #include "common/check.h"
 #include "common/clock.h"
+#include "common/thread_name.h"
 
 namespace rp::ledger {
 
 SqliteWriter::SqliteWriter(std::unique_ptr<SqliteConnection> conn, SqliteWriterOptions options)
     : conn_(std::move(conn)), options_(options) {
   RP_CHECK(options_.queue_max > 0 && options_.batch_max > 0);
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("rp-ledger-write");
+    Loop();
+  });
 }
 
 SqliteWriter::~SqliteWriter() {

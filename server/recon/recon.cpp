@@ -188,7 +188,7 @@ PeriodicRecon::~PeriodicRecon() {
 }
 
 void PeriodicRecon::Start() {
-  periodic_ = std::make_unique<Periodic>([this] {
+  periodic_ = std::make_unique<Periodic>("rp-recon", [this] {
     // Scheduled recon is non-core: degraded, this round is skipped (GET /admin/recon still runs).
     if (degrader_ != nullptr && !degrader_->Start(base::Feature::kRecon)) return interval_ms_;
     const int64_t start_ns = MonotonicNs();

@@ -1,0 +1,22 @@
+// Thread names: every long-lived thread of our programs names itself, so that `top -H`,
+// `perf report --sort comm`, `ps -L` and gdb say which thread is the ledger writer, an HTTP I/O
+// thread or a pool worker (unnamed, they all read "rp-server").
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace rp {
+
+// The kernel keeps at most this many bytes of a thread's name.
+inline constexpr size_t kThreadNameBytesMax = 15;
+
+// Names the calling thread `name`, cut to kThreadNameBytesMax bytes. Best effort: a name the
+// system refuses leaves the old one (a thread name is a label for tools, never load-bearing).
+// Thread-safe: it touches only the calling thread.
+void NameThisThread(std::string_view name);
+
+// The calling thread's name as the kernel has it ("" when it cannot be read).
+std::string ThisThreadName();
+
+}  // namespace rp
