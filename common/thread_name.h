@@ -1,8 +1,10 @@
-// Thread names: every long-lived thread of our programs names itself, so that `top -H`,
-// `perf report --sort comm`, `ps -L` and gdb say which thread is the ledger writer, an HTTP I/O
-// thread or a pool worker (unnamed, they all read "rp-server").
+// Thread names: rp-server's long-lived threads (and every BlockingPool's and Periodic's, in any
+// program) name themselves, so that `top -H`, `perf report --sort comm`, `ps -L` and gdb say
+// which thread is the ledger writer, an HTTP I/O thread or a pool worker (unnamed, they all read
+// "rp-server").
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
