@@ -8,12 +8,8 @@ namespace rp {
 BlockingPool::BlockingPool(int threads, int queue_max, std::string name)
     : queue_max_(queue_max), name_(std::move(name)) {
   RP_CHECK(threads >= 1 && queue_max >= 1);
-  for (int i = 0; i < threads; ++i) {
-    threads_.emplace_back([this] {
-      NameThisThread("rp-" + name_);
-      Loop();
-    });
-  }
+  for (int i = 0; i < threads; ++i)
+    threads_.push_back(NamedThread("rp-" + name_, [this] { Loop(); }));
 }
 
 BlockingPool::~BlockingPool() {

@@ -28,8 +28,7 @@ class Periodic {
 
   // Waits first_delay_ms, then runs fn repeatedly.
   void Start(int64_t first_delay_ms) {
-    thread_ = std::thread([this, first_delay_ms] {
-      NameThisThread(thread_name_);
+    thread_ = NamedThread(thread_name_, [this, first_delay_ms] {
       std::unique_lock<std::mutex> lock(mu_);
       int64_t delay_ms = first_delay_ms;
       while (!cv_.wait_for(lock, std::chrono::milliseconds(delay_ms), [this] { return stop_; })) {

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <utility>
 
 namespace rp {
 
@@ -20,5 +22,15 @@ void NameThisThread(std::string_view name);
 
 // The calling thread's name as the kernel has it ("" when it cannot be read).
 std::string ThisThreadName();
+
+// Starts a thread that names itself `name`, then runs fn. The one way our long-lived threads
+// start, so none is left unnamed. The caller owns (joins) the thread.
+template <typename Fn>
+std::thread NamedThread(std::string name, Fn fn) {
+  return std::thread([name = std::move(name), fn = std::move(fn)]() mutable {
+    NameThisThread(name);
+    fn();
+  });
+}
 
 }  // namespace rp

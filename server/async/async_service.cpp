@@ -30,16 +30,13 @@ void AsyncService::Start() {
   // Bulkheads: a lane per downstream, so a slow wallet never holds the payment polls up, nor
   // the payment service the transfers.
   for (int i = 0; i < options_.workers; ++i) {
-    threads_.emplace_back([this, i] {
-      NameThisThread("rp-wallet-" + std::to_string(i));
-      WorkerLoop(i, ledger::TaskLane::kWallet);
-    });
+    threads_.push_back(NamedThread("rp-wallet-" + std::to_string(i),
+                                   [this, i] { WorkerLoop(i, ledger::TaskLane::kWallet); }));
   }
   for (int i = 0; i < options_.payment_workers; ++i) {
-    threads_.emplace_back([this, i] {
-      NameThisThread("rp-payment-" + std::to_string(i));
+    threads_.push_back(NamedThread("rp-payment-" + std::to_string(i), [this, i] {
       WorkerLoop(options_.workers + i, ledger::TaskLane::kPayment);
-    });
+    }));
   }
   scanner_ = std::make_unique<Periodic>("rp-stuck-scan", [this] {
     Status s = ScanStuck();

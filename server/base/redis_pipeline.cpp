@@ -13,10 +13,7 @@ RedisScript::RedisScript(std::string script_text)
 
 RedisPipeline::RedisPipeline(RedisPipelineOptions options) : options_(std::move(options)) {
   RP_CHECK(options_.queue_max > 0 && options_.batch_max > 0);
-  thread_ = std::thread([this] {
-    NameThisThread("rp-redis-pipe");
-    Loop();
-  });
+  thread_ = NamedThread("rp-redis-pipe", [this] { Loop(); });
 }
 
 RedisPipeline::~RedisPipeline() {

@@ -325,10 +325,8 @@ void HttpServer::Run() {
   impl_->keep_running.emplace(impl_->ioc.get_executor());
   impl_->Accept();
   for (int i = 0; i < impl_->options.threads; ++i) {
-    impl_->threads.emplace_back([this, i] {
-      NameThisThread("rp-http-" + std::to_string(i));
-      impl_->ioc.run();
-    });
+    impl_->threads.push_back(
+        NamedThread("rp-http-" + std::to_string(i), [this] { impl_->ioc.run(); }));
   }
 }
 

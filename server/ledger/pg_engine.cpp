@@ -101,10 +101,8 @@ Status PgEngine::Open(bool read_only) {
     readers_.push_back(std::move(c.value()));
   }
   for (auto& w : writers_) {
-    threads_.emplace_back([this, c = w.get(), i = threads_.size()] {
-      NameThisThread("rp-pg-write-" + std::to_string(i));
-      Worker(c);
-    });
+    threads_.push_back(NamedThread("rp-pg-write-" + std::to_string(threads_.size()),
+                                   [this, c = w.get()] { Worker(c); }));
   }
   return Status::Ok();
 }

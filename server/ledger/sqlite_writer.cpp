@@ -13,10 +13,7 @@ namespace rp::ledger {
 SqliteWriter::SqliteWriter(std::unique_ptr<SqliteConnection> conn, SqliteWriterOptions options)
     : conn_(std::move(conn)), options_(options) {
   RP_CHECK(options_.queue_max > 0 && options_.batch_max > 0);
-  thread_ = std::thread([this] {
-    NameThisThread("rp-ledger-write");
-    Loop();
-  });
+  thread_ = NamedThread("rp-ledger-write", [this] { Loop(); });
 }
 
 SqliteWriter::~SqliteWriter() {
