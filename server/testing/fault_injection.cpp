@@ -178,6 +178,36 @@ class SlowClaims final : public WrappedScheme {
   Delayer delayer_;  // Destroyed first: answers what still waits.
 };
 
+// A claim path that costs more CPU, for the tests that prove the cost gates catch a small
+// regression: every claim runs `iterations` turns of a loop the compiler cannot remove, on the
+// thread that starts it, before the scheme does. The loop's instruction count per turn is fixed,
+// so under callgrind the plant is exact; in CPU time it is as steady as the machine.
+class ExtraWork final : public WrappedScheme {
+ public:
+  ExtraWork(std::unique_ptr<core::ClaimScheme> inner, int64_t iterations)
+      : WrappedScheme(std::move(inner)), iterations_(iterations) {}
+  void Claim(int64_t packet_id, int64_t user_id, core::ClaimDone done) override {
+    uint64_t x = static_cast<uint64_t>(packet_id) ^ static_cast<uint64_t>(user_id);
+    for (int64_t i = 0; i < iterations_; ++i) {
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      asm volatile("" : "+r"(x));  // Keeps every turn: the result is "used".
+    }
+    inner_->Claim(packet_id, user_id, std::move(done));
+  }
+
+ private:
+  const int64_t iterations_;
+};
+
+// RP_INJECT_WORK_ITERATIONS, or 0 when unset or not a positive number below 10^9.
+int64_t ExtraWorkIterations() {
+  const char* text = std::getenv("RP_INJECT_WORK_ITERATIONS");
+  if (text == nullptr) return 0;
+  char* end = nullptr;
+  const long long n = std::strtoll(text, &end, 10);
+  return end != text && *end == '\0' && n > 0 && n < 1'000'000'000 ? n : 0;
+}
+
 }  // namespace
 
 std::unique_ptr<core::ClaimScheme> WrapForFaultInjection(
@@ -190,6 +220,11 @@ std::unique_ptr<core::ClaimScheme> WrapForFaultInjection(
   const bool this_scheme = only == nullptr || *only == '\0' || scheme->name() == only;
   if (bug != nullptr && std::string(bug) == "slow_claims" && this_scheme) {
     return std::make_unique<SlowClaims>(std::move(scheme));
+  }
+  if (bug != nullptr && std::string(bug) == "extra_work" && this_scheme) {
+    if (const int64_t n = ExtraWorkIterations(); n > 0) {
+      return std::make_unique<ExtraWork>(std::move(scheme), n);
+    }
   }
   return scheme;
 }

@@ -6,6 +6,9 @@
 //   RP_INJECT_BUG=slow_claims    a claim path twice as slow: one claim per packet at a time,
 //                                each held as long again as the scheme took (`rp-sim regress`
 //                                must fail); RP_INJECT_SCHEME=NAME limits it to one scheme
+//   RP_INJECT_BUG=extra_work     every claim first runs RP_INJECT_WORK_ITERATIONS turns of a
+//                                fixed loop (a few instructions each): a small, exact CPU
+//                                regression for the cost gates; RP_INJECT_SCHEME as above
 #pragma once
 
 #include <memory>
