@@ -130,6 +130,9 @@ Status StartScheme(App::Parts* p) {
               static_cast<double>(st.divergences), l);
     w.Counter("rp_redis_errors_total", "Failed Redis commands",
               static_cast<double>(st.redis_errors));
+    w.Counter("rp_redis_round_trips_total",
+              "Round trips to Redis (a command, a pipelined batch, a script load)",
+              static_cast<double>(base::RedisRoundTrips()));
   });
   return Status::Ok();
 }

@@ -1,6 +1,7 @@
 #include "server/base/redis_client.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 
@@ -32,7 +33,17 @@ RedisValue Copy(const redisReply* r) {
   return v;
 }
 
+std::atomic<int64_t> g_round_trips{0};
+
 }  // namespace
+
+void CountRedisRoundTrip() {
+  g_round_trips.fetch_add(1, std::memory_order_relaxed);
+}
+
+int64_t RedisRoundTrips() {
+  return g_round_trips.load(std::memory_order_relaxed);
+}
 
 Status RedisUnavailable(const std::string& what) {
   return Status(Error::kRedisUnavailable, "redis: " + what);
@@ -127,6 +138,7 @@ Result<redisReply*> RedisPool::Run(const std::vector<std::string>& argv) {
     args.push_back(a.data());
     lens.push_back(a.size());
   }
+  CountRedisRoundTrip();
   auto* reply = static_cast<redisReply*>(
       redisCommandArgv(c->ctx, static_cast<int>(args.size()), args.data(), lens.data()));
   if (reply == nullptr) {

@@ -45,6 +45,12 @@ timeval RedisTimeval(int64_t ms);  // A deadline as hiredis takes it.
 // Parses "tcp://host:port" (or "redis://host:port").
 Result<RedisOptions> ParseRedisUrl(const std::string& url);
 
+// Round trips to Redis since the process started (a command, a pipelined batch, a script
+// load), exported as rp_redis_round_trips_total: the work per claim the Redis schemes are built
+// to save. Thread-safe; relaxed counts.
+void CountRedisRoundTrip();
+int64_t RedisRoundTrips();
+
 class RedisPool {
  public:
   explicit RedisPool(RedisOptions options);

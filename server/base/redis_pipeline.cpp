@@ -113,6 +113,7 @@ void RedisPipeline::RunBatch(std::vector<Call>& batch, bool retry) {
                                     lens.data()) == REDIS_OK);
   }
   scripts_ += static_cast<int64_t>(batch.size());
+  CountRedisRoundTrip();      // The batch goes out in one write; its replies come back together.
   std::vector<Call> unknown;  // NOSCRIPT: Redis did not run them.
   for (size_t i = 0; i < batch.size(); ++i) {
     void* raw = nullptr;
@@ -143,6 +144,7 @@ void RedisPipeline::RunBatch(std::vector<Call>& batch, bool retry) {
   std::set<const RedisScript*> scripts;
   for (const Call& c : unknown) scripts.insert(c.script);
   for (const RedisScript* script : scripts) {
+    CountRedisRoundTrip();
     auto* reply = static_cast<redisReply*>(
         redisCommand(ctx_, "SCRIPT LOAD %b", script->text.data(), script->text.size()));
     const bool loaded = reply != nullptr && reply->type == REDIS_REPLY_STRING;

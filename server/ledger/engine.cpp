@@ -40,6 +40,9 @@ void WriteEngineMetrics(metrics::Writer& w, const EngineStats& s, const std::str
   w.Gauge("rp_ledger_writes_stopped",
           "1 once a failed disk operation stopped the ledger taking writes (until restart)",
           static_cast<double>(s.writes_stopped));
+  w.Counter("rp_ledger_statements_total",
+            "Ledger statements run (each use of a prepared statement, reads and writes)",
+            static_cast<double>(StatementsRun()));
   w.Counter("rp_illegal_transitions_total", "State transitions rejected by the transition tables",
             static_cast<double>(IllegalTransitions()));
 }

@@ -12,7 +12,17 @@ std::atomic<int>& NextId() {
   return next;
 }
 
+std::atomic<int64_t> g_statements_run{0};
+
 }  // namespace
+
+void CountStatement() {
+  g_statements_run.fetch_add(1, std::memory_order_relaxed);
+}
+
+int64_t StatementsRun() {
+  return g_statements_run.load(std::memory_order_relaxed);
+}
 
 Sql::Sql(const char* text, Answer answer) : text_(text), id_(NextId()++), answer_(answer) {}
 

@@ -91,11 +91,17 @@ class Connection {
   virtual std::string_view engine() const = 0;
 };
 
+// Statements run since the process started, every engine and connection (one per Query: a use
+// of a prepared statement), exported as rp_ledger_statements_total: the work per claim a scheme
+// is built to save. Thread-safe; relaxed (a count, not a synchronisation point).
+void CountStatement();
+int64_t StatementsRun();
+
 // One use of a prepared statement: binds values in order (the first Bind fills the first `?`),
 // steps through rows, and resets the statement when it goes out of scope. Not thread-safe.
 class Query {
  public:
-  Query(Connection& conn, const Sql& sql) : s_(&conn.Prepare(sql)) {}
+  Query(Connection& conn, const Sql& sql) : s_(&conn.Prepare(sql)) { CountStatement(); }
   ~Query() { s_->Reset(); }
   Query(const Query&) = delete;
   Query& operator=(const Query&) = delete;
