@@ -82,6 +82,24 @@ bool SchemeList(const std::string& text, std::vector<std::string>* out) {
   return !out->empty();
 }
 
+std::string GatedFigureKeys() {
+  return rp::sim::GatedFigureKeys();
+}
+
+std::optional<std::pair<std::string, double>> ParseTolerance(const std::string& text) {
+  return rp::sim::ParseTolerance(text);
+}
+
+CLI::Validator ToleranceValidator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (ParseTolerance(text)) return "";
+        return "expected FIGURE=FRACTION (0..10) with FIGURE one of " + GatedFigureKeys() +
+               "; got '" + text + "'";
+      },
+      "FIGURE=FRACTION");
+}
+
 int Demo(const std::string& target, rp::sim::DemoOptions options) {
   if (!rp::sim::ParseHttpUrl(target, &options.host, &options.port)) {
     std::cerr << "rp-sim: --target must look like http://HOST:PORT\n";
@@ -191,17 +209,17 @@ int Main(int argc, char** argv) {
                           "Comma-separated schemes of the baseline to run (default: all)");
   regress_cmd->add_option("--repeats", regress.repeats, "Runs per scheme; the median is judged")
       ->check(CLI::Range(1, 50));
+  std::vector<std::string> tolerances;
   regress_cmd
-      ->add_option("--throughput-tolerance", regress.throughput_tolerance,
-                   "Allowed drop of claims/s per /healthz ceiling (0..1)")
-      ->check(rp::options::FiniteRange(0.0, 1.0));
+      ->add_option("--tolerance", tolerances,
+                   "FIGURE=FRACTION: a gated figure's allowed change (repeatable), e.g. "
+                   "cpu_ms_per_claim=0.1; figures: " +
+                       GatedFigureKeys())
+      ->check(ToleranceValidator());
   regress_cmd
-      ->add_option("--latency-factor", regress.latency_factor, "Allowed growth of p99 x ceiling")
-      ->check(rp::options::FiniteRange(1.0, 1000.0));
-  regress_cmd
-      ->add_option("--claim-commits-factor", regress.claim_commits_factor,
-                   "Allowed growth of ledger commits holding claims, per claim")
-      ->check(rp::options::FiniteRange(1.0, 1000.0));
+      ->add_option("--significance", regress.gate.significance,
+                   "Mann-Whitney p below which throughput and p99 changes are gated")
+      ->check(rp::options::FiniteRange(0.0001, 0.5));
 
   rp::sim::CapacityOptions capacity;
   CLI::App* capacity_cmd = cli.add_subcommand(
@@ -272,6 +290,7 @@ int Main(int argc, char** argv) {
   }
   if (*regress_cmd) {
     if (!regress_schemes.empty() && !SchemeList(regress_schemes, &regress.schemes)) return 2;
+    for (const std::string& t : tolerances) regress.gate.tolerances.push_back(*ParseTolerance(t));
     return rp::sim::RunRegress(regress);
   }
   if (*capacity_cmd) return rp::sim::RunCapacity(capacity);

@@ -55,7 +55,7 @@ TEST(CheckParse, PhasesSeriesAndFigures) {
   EXPECT_TRUE(ParseCheck("throughput(claim, phase=peak) > 100/s").ok());
   EXPECT_TRUE(ParseCheck("throughput(claim) > 100").ok());
   EXPECT_TRUE(ParseCheck("error_rate(claim, phase=peak) < 1%").ok());
-  EXPECT_EQ(ParseCheck("server.commits_per_claim < 2")->source, CheckSource::kServerFigure);
+  EXPECT_EQ(ParseCheck("server.commits_per_claim_attempt < 2")->source, CheckSource::kServerFigure);
   EXPECT_EQ(ParseCheck("recon.drift == 0")->source, CheckSource::kRecon);
 }
 

@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
-# `rp-sim regress` must catch what it exists for: with a claim path made twice as slow
-# (RP_INJECT_BUG=slow_claims, compiled only into the fault-injection test build) for one scheme,
-# every one of RUNS gate runs must fail, and fail on that scheme's claims/s per ceiling.
-# Usage: regress_planted.sh RP_SIM SCENARIO BASELINE OUT_DIR [RUNS] [SCHEME]
+# `rp-sim regress` must catch what it exists for: with db_lock's claims made to cost more CPU
+# (RP_INJECT_BUG=extra_work: ITERATIONS turns of a fixed loop per claim, compiled only into the
+# fault-injection test build), every one of RUNS gate runs must fail, and fail on db_lock's CPU
+# per claim won. `./rp regress-trust` measures the smallest plant caught every time.
+# Usage: regress_planted.sh RP_SIM SCENARIO BASELINE OUT_DIR [RUNS] [SCHEME] [ITERATIONS]
 set -uo pipefail
-sim=$1 scenario=$2 baseline=$3 out=$4 runs=${5:-3} scheme=${6:-db_lock}
+sim=$1 scenario=$2 baseline=$3 out=$4 runs=${5:-3} scheme=${6:-db_lock} iterations=${7:-150000}
 for i in $(seq 1 "$runs"); do
   log="$out/planted-$i.log"
   mkdir -p "$out"
-  RP_INJECT_BUG=slow_claims RP_INJECT_SCHEME=$scheme "$sim" regress "$scenario" \
-    --baseline "$baseline" --schemes "$scheme" --quiet --out "$out/planted-$i" >"$log" 2>&1
+  RP_INJECT_BUG=extra_work RP_INJECT_SCHEME=$scheme RP_INJECT_WORK_ITERATIONS=$iterations \
+    "$sim" regress "$scenario" --baseline "$baseline" --schemes "$scheme" --quiet \
+    --out "$out/planted-$i" --junit "$out/planted-$i.xml" >"$log" 2>&1
   rc=$?
-  if [ "$rc" -ne 1 ] || ! grep -q "^  $scheme: claims/s per ceiling" "$log"; then
-    echo "run $i of $runs: the planted slowdown of $scheme was NOT caught (exit $rc):"
+  if [ "$rc" -ne 1 ] || ! grep -q "^  $scheme: CPU per claim won" "$log"; then
+    echo "run $i of $runs: the planted regression of $scheme was NOT caught (exit $rc):"
     cat "$log"
     exit 1
   fi
-  echo "run $i of $runs: caught: $(grep "^  $scheme: claims/s per ceiling" "$log")"
+  # What CI shows must say the same: a failing case in the JUnit file, the verdict first.
+  if ! grep -q "<testcase classname=\"rp-sim.gate\" name=\"$scheme: cpu_per_claim_in_healthz\">" \
+    "$out/planted-$i.xml" || ! head -1 "$out/planted-$i/regress.md" | grep -q "REGRESSION"; then
+    echo "run $i of $runs: caught, but the JUnit file or regress.md does not say so"
+    exit 1
+  fi
+  echo "run $i of $runs: caught: $(grep "^  $scheme: CPU per claim won" "$log")"
 done

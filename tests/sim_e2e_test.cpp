@@ -117,7 +117,7 @@ TEST(SimE2e, SmokeScenarioPassesVerifiesAndWritesResults) {
   EXPECT_GT(s["healthz_ceiling_rps"].get<double>(), 0);
   EXPECT_GT(s["server"]["ledger_commits"].get<double>(), 0);
   EXPECT_EQ(s["schema"], "redpacket-lab/rp-sim-summary");
-  EXPECT_EQ(s["schema_version"], 2);
+  EXPECT_EQ(s["schema_version"], 3);
   EXPECT_EQ(s["load"]["aborted"], false);
   EXPECT_GT(s["load"]["offered_arrivals"].get<int64_t>(), 0);
   // history.jsonl: a line per money-moving request; its claims agree with the summary's.
@@ -520,7 +520,7 @@ TEST(SimE2e, ABadCommandLineExitsTwoAndHelpExitsZero) {
         std::vector<std::string>{"capacity", RP_SOURCE_DIR "/tests/data/sim_smoke.yaml", "--factor",
                                  "nan"},
         std::vector<std::string>{"regress", RP_SOURCE_DIR "/tests/data/sim_smoke.yaml",
-                                 "--baseline", "x", "--throughput-tolerance", "inf"},
+                                 "--baseline", "x", "--tolerance", "cpu_ms_per_claim=inf"},
         std::vector<std::string>{"run"}, std::vector<std::string>{"run", "a", "b"},
         std::vector<std::string>{"nonsense"}}) {
     SimRun run = RunSim(argv, dir);

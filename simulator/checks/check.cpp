@@ -163,11 +163,16 @@ Result<CheckSpec> ParseCheck(const std::string& text) {
     i = close + 1;
   } else if (c.metric.rfind("server.", 0) == 0) {
     c.source = CheckSource::kServerFigure;
-    static const std::set<std::string> kServer = {"limit_refusals",     "limit_shadow_refusals",
-                                                  "degraded_answers",   "breakers_open_max",
-                                                  "breakers_open_last", "scheme_fallbacks",
-                                                  "redis_errors",       "db_busy_retries",
-                                                  "commits_per_claim",  "claims"};
+    static const std::set<std::string> kServer = {
+        "limit_refusals",    "limit_shadow_refusals", "degraded_answers",
+        "breakers_open_max", "breakers_open_last",    "scheme_fallbacks",
+        "redis_errors",      "db_busy_retries",       "commits_per_claim_attempt",
+        "claim_attempts"};
+    if (c.metric == "server.claims" || c.metric == "server.commits_per_claim") {
+      return Bad(text,
+                 "names a figure that was renamed: it counted claim attempts, not claims "
+                 "won (server.claim_attempts, server.commits_per_claim_attempt)");
+    }
     if (!kServer.count(c.metric.substr(7))) {
       std::string known;
       for (const std::string& k : kServer) known += (known.empty() ? "server." : ", server.") + k;

@@ -21,7 +21,7 @@ namespace rp::sim {
 enum class CheckSource {
   kClient,        // A statistic of one operation's requests, as the load engine measured them.
   kServerSeries,  // A statistic of one /metrics series over the run's scrapes.
-  kServerFigure,  // One of the summary's server figures ("server.commits_per_claim").
+  kServerFigure,  // One of the summary's server figures ("server.claim_attempts").
   kRecon,         // The verification's reconciliation (recon.drift, recon.discrepancies).
 };
 

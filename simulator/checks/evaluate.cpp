@@ -194,14 +194,16 @@ nlohmann::json ServerFigures(const std::vector<MetricsRow>& rows) {
     open_last = r.values[col("rp_breakers_open")];
     drift_last = r.values[col("recon_drift_cents")];
   }
-  const double claims = increase("rp_claims_total");
+  // Attempts, not wins: rp_claims_total counts every claim answered, sold out and refused
+  // included. The cost per claim *won* is summary.json's "cost".
+  const double attempts = increase("rp_claims_total");
   const double commits = increase("rp_ledger_commits_total");
   const double claim_commits = increase("rp_ledger_claim_commits_total");
-  return {{"claims", claims},
+  return {{"claim_attempts", attempts},
           {"ledger_commits", commits},
-          {"commits_per_claim", claims > 0 ? commits / claims : 0.0},
+          {"commits_per_claim_attempt", attempts > 0 ? commits / attempts : 0.0},
           {"claim_commits", claim_commits},
-          {"claim_commits_per_claim", claims > 0 ? claim_commits / claims : 0.0},
+          {"claim_commits_per_claim_attempt", attempts > 0 ? claim_commits / attempts : 0.0},
           {"db_busy_retries", increase("rp_db_busy_retries_total")},
           {"lock_wait_seconds", increase("rp_lock_wait_seconds_total")},
           {"scheme_fallbacks", increase("rp_scheme_fallbacks_total")},

@@ -55,8 +55,8 @@ std::vector<std::string> SeriesNamedByChecks(const Scenario& scenario);
 // with the highest arrival rate, or a spike's end.
 int64_t BusiestEndS(const Scenario& scenario);
 
-// The summary's "server" figures over the run (claims, commits per claim, fallbacks, refusals,
-// breakers open, ...) from the scrapes of MetricsScraper::Columns().
+// The summary's "server" figures over the run (claim attempts, commits per attempt, fallbacks,
+// refusals, breakers open, ...) from the scrapes of MetricsScraper::Columns().
 nlohmann::json ServerFigures(const std::vector<MetricsRow>& rows);
 
 // The increase of a counter over rows, tolerating restarts (a counter that drops restarted from

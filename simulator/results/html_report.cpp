@@ -303,15 +303,21 @@ Status WriteRunReportHtml(const std::string& dir) {
 
 std::string CompareReportHtml(const json& compare) {
   std::ostringstream b;
-  b << "<h1>Claim schemes on " << EscapeMarkup(compare.value("scenario", "")) << "</h1>\n<p>"
-    << compare.value("repeats", 1) << " run(s) per scheme, load "
+  const json verdict = compare.value("verdict", json::array());
+  b << "<h1>Claim schemes on " << EscapeMarkup(compare.value("scenario", "")) << "</h1>\n";
+  if (!verdict.empty())
+    b << "<p><b>" << EscapeMarkup(verdict[0].get<std::string>()) << "</b></p>\n";
+  b << "<p>" << compare.value("repeats", 1) << " run(s) per scheme, load "
     << EscapeMarkup(compare.value("load", ""))
     << "; medians, ranges over the runs in parentheses.</p>\n";
-  b << "<table><tr><th>scheme</th><th>runs</th><th>claims/s</th><th>÷ ceiling</th><th>won</th>"
-       "<th>refused</th><th>p50 ms</th><th>p99 ms</th><th>claim commits/claim</th>"
-       "<th>lock wait s</th><th>passed</th></tr>\n";
+  b << "<table><tr><th>scheme</th><th>runs</th><th>CPU ms / claim</th>"
+       "<th>statements / claim</th><th>Redis trips / claim</th><th>claims/s</th>"
+       "<th>÷ ceiling</th><th>won</th><th>p50 ms</th><th>p99 ms</th>"
+       "<th>claim commits/claim</th><th>passed</th></tr>\n";
   auto range = [](const json& r, const char* key, int digits) {
-    const std::string v = F(r.value(key, 0.0), digits);
+    const json value = r.value(key, json());
+    if (!value.is_number()) return std::string("—");
+    const std::string v = F(value.get<double>(), digits);
     if (!r.contains("spread") || !r["spread"].contains(key)) return v;
     return v + " (" + F(r["spread"][key][0].get<double>(), digits) + "–" +
            F(r["spread"][key][1].get<double>(), digits) + ")";
@@ -325,15 +331,16 @@ std::string CompareReportHtml(const json& compare) {
           scheme + (runs > 1 ? "/run-" + std::to_string(i) : "") + "/report.html";
       b << "<a href=\"" << EscapeMarkup(href) << "\">" << i << "</a> ";
     }
-    b << "</td><td>" << range(r, "claims_per_s", 0) << "</td><td>"
-      << range(r, "claims_per_s_per_ceiling", 3) << "</td><td>" << F(r.value("claims_won", 0.0), 0)
-      << "</td><td>" << F(r.value("claims_refused", 0.0), 0) << "</td><td>"
-      << F(r.value("claim_p50_ms", 0.0)) << "</td><td>" << range(r, "claim_p99_ms", 1)
-      << "</td><td>" << F(r.value("claim_commits_per_claim", 0.0), 3) << "</td><td>"
-      << F(r.value("lock_wait_seconds", 0.0), 3) << "</td><td class=\""
-      << (r.value("passed", false) ? "pass\">yes" : "fail\">no") << "</td></tr>\n";
+    b << "</td><td>" << range(r, "cpu_ms_per_claim", 3) << "</td><td>"
+      << range(r, "statements_per_claim", 2) << "</td><td>"
+      << range(r, "redis_round_trips_per_claim", 2) << "</td><td>" << range(r, "claims_per_s", 0)
+      << "</td><td>" << range(r, "claims_per_s_per_ceiling", 3) << "</td><td>"
+      << range(r, "claims_won", 0) << "</td><td>" << range(r, "claim_p50_ms", 2) << "</td><td>"
+      << range(r, "claim_p99_ms", 1) << "</td><td>" << range(r, "claim_commits_per_claim", 3)
+      << "</td><td class=\"" << (r.value("passed", false) ? "pass\">yes" : "fail\">no")
+      << "</td></tr>\n";
   }
-  b << "</table>\n<h2>Verdict</h2>\n<ul>\n";
+  b << "</table>\n<h2>Reasons</h2>\n<ul>\n";
   for (const json& line : compare.value("verdict", json::array())) {
     b << "<li>" << EscapeMarkup(line.get<std::string>()) << "</li>\n";
   }

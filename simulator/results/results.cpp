@@ -2,6 +2,7 @@
 
 #include "common/version/version.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +17,13 @@ using nlohmann::json;
 
 double Ms(int64_t us) {
   return static_cast<double>(us) / 1000.0;
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 json OpsJson(const LoadOutcome& load) {
@@ -144,7 +152,9 @@ json SummaryJson(const RunReport& r) {
             {"aborted", !load.aborted_by.empty()},
             {"aborted_by", load.aborted_by}}},
           {"phases", PhasesJson(s)},
-          {"healthz_ceiling_rps", r.healthz_ceiling_rps},
+          {"healthz_ceiling_rps", Median(r.healthz_ceiling_samples_rps)},
+          {"healthz_ceiling_samples_rps", r.healthz_ceiling_samples_rps},
+          {"cost", r.cost.is_null() ? json::object() : r.cost},
           {"ops", OpsJson(load)},
           {"server", ServerFigures(r.server_metrics)},
           {"verification", VerificationJson(*r.verification)},

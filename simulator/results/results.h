@@ -28,7 +28,11 @@ struct RunReport {
   bool system_started = true;        // false with --target: scheme, ledger, instances unknown.
   std::string started_at;            // RFC 3339 UTC.
   int64_t load_started_unix_ms = 0;  // Wall clock at the load's second 0 (the CSVs' `time`).
-  double healthz_ceiling_rps = 0;    // Same run, same machine: the normaliser for regressions.
+  // Same run, same machine: how fast /healthz was answered, sampled before the load and after
+  // the verification (the report's ceiling is their median).
+  std::vector<double> healthz_ceiling_samples_rps;
+  std::vector<double> healthz_cpu_us_per_request;  // rp-server's CPU per /healthz, per sample.
+  nlohmann::json cost;  // CostJson: CPU time and work per claim won over the load.
   const LoadOutcome* load = nullptr;
   const VerificationReport* verification = nullptr;
   std::vector<FaultRecord> faults;
@@ -42,7 +46,7 @@ struct RunReport {
 // documents every field). The version grows when a field changes meaning or goes away; new
 // fields may appear without a bump, so readers ignore what they do not know.
 inline constexpr const char* kSummarySchema = "redpacket-lab/rp-sim-summary";
-inline constexpr int kSummarySchemaVersion = 2;
+inline constexpr int kSummarySchemaVersion = 3;
 
 // summary.json's content.
 nlohmann::json SummaryJson(const RunReport& report);

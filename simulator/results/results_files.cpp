@@ -13,7 +13,37 @@ namespace {
 
 using nlohmann::json;
 
-std::string F(double v, int digits = 2) {
+std::string F(double v, int digits = 2);
+
+// What the load's work cost per claim won: CPU by part and the work counters (summary "cost").
+void WriteCostSection(std::ostream& out, const json& cost) {
+  if (cost.empty()) return;
+  auto figure = [&cost](const char* key, int digits) {
+    const json v = cost.value(key, json());
+    return v.is_number() ? F(v.get<double>(), digits) : std::string("not measured");
+  };
+  out << "\n## Cost per claim won, over the load\n\n"
+      << F(cost.value("claims_won", 0.0), 0)
+      << " claims won. CPU (user + system, from the kernel): " << figure("cpu_ms_per_claim", 4)
+      << " ms per claim for rp-server, Redis, PostgreSQL and HAProxy together (";
+  std::string parts;
+  const json cpu_seconds = cost.value("cpu_seconds", json::object());  // items() needs a named json
+  for (const auto& [part, seconds] : cpu_seconds.items()) {
+    parts += (parts.empty() ? "" : ", ") + part + " " + F(seconds.get<double>(), 2) + " s";
+  }
+  out << (parts.empty() ? "not read: a server rp-sim did not start" : parts)
+      << "). Ledger statements " << figure("statements_per_claim", 2) << ", commits "
+      << figure("commits_per_claim", 3) << " (holding claims "
+      << figure("claim_commits_per_claim", 3) << "), Redis round trips "
+      << figure("redis_round_trips_per_claim", 2) << "; waits for the packet's lock "
+      << figure("lock_wait_ms_per_claim", 3) << " ms, for a ledger connection "
+      << figure("pool_wait_ms_per_claim", 3) << " ms.\n";
+  for (const json& why : cost.value("incomplete", json::array())) {
+    out << "- incomplete: " << why.get<std::string>() << "\n";
+  }
+}
+
+std::string F(double v, int digits) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", digits, v);
   return buf;
@@ -104,7 +134,8 @@ void WriteReport(std::ofstream& out, const json& s) {
       << "; " << s["load"]["model"].get<std::string>() << " model, " << s["load"]["connections"]
       << " connections, " << s["load"]["duration_s"]
       << " s of load. `/healthz` ceiling in this run: "
-      << F(s["healthz_ceiling_rps"].get<double>(), 0) << " req/s. rp-sim "
+      << F(s["healthz_ceiling_rps"].get<double>(), 0) << " req/s (median of "
+      << s.value("healthz_ceiling_samples_rps", json::array()).dump() << "). rp-sim "
       << s["versions"]["rp_sim"].get<std::string>() << ".\n\n";
   out << "## Operations\n\nLatency from each request's intended start (coordinated omission "
          "included).\n\n| op | requests | errors | error % | per s | p50 ms | p90 ms | p99 ms | "
@@ -138,13 +169,17 @@ void WriteReport(std::ofstream& out, const json& s) {
       << v["recon_drift_cents"] << " cents, " << v["recon_discrepancies"] << " discrepancies).\n";
   for (const auto& line : v["violations"]) out << "- " << line.get<std::string>() << "\n";
   const json& sv = s["server"];
-  out << "\n## Server counters over the run\n\nclaims " << F(sv["claims"].get<double>(), 0)
-      << ", ledger commits " << F(sv["ledger_commits"].get<double>(), 0) << " ("
-      << F(sv["commits_per_claim"].get<double>(), 3) << " per claim), DB busy retries "
+  out << "\n## Server counters over the run\n\nclaim attempts (every claim answered, won or "
+         "not) "
+      << F(sv["claim_attempts"].get<double>(), 0) << ", ledger commits "
+      << F(sv["ledger_commits"].get<double>(), 0) << " ("
+      << F(sv["commits_per_claim_attempt"].get<double>(), 3) << " per attempt), DB busy retries "
       << F(sv["db_busy_retries"].get<double>(), 0) << ", lock wait "
       << F(sv["lock_wait_seconds"].get<double>(), 3) << " s, scheme fallbacks "
       << F(sv["scheme_fallbacks"].get<double>(), 0) << ", Redis errors "
-      << F(sv["redis_errors"].get<double>(), 0) << ".\n\n## Faults\n\n";
+      << F(sv["redis_errors"].get<double>(), 0) << ".\n";
+  WriteCostSection(out, s.value("cost", json::object()));
+  out << "\n## Faults\n\n";
   if (s["faults"].empty()) out << "(none)\n";
   for (const auto& f : s["faults"]) {
     out << "- at " << F(f["started_s"].get<double>(), 1) << " s (planned "

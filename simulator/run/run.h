@@ -3,8 +3,9 @@
 //     prepare fixtures, drive the load with the fault timeline and the metrics scraper beside
 //     it, verify the money, evaluate the checks and write a results folder.
 //   RunCompare  — one run per claim scheme, then a side-by-side table (compare.md/.json).
-//   RunRegress  — the runs of a baseline's schemes again, each compared with the baseline
-//     (normalised by the same run's /healthz ceiling); fails on a regression beyond tolerance.
+//   RunRegress  — the runs of a baseline's schemes again, each judged against the baseline by
+//     the gate (gate.h: cost per claim won, and throughput where a rank test says it is real);
+//     refuses (2) a baseline made by another kind of build.
 // Exit codes: 0 all passed, 1 a check, the verification or the regression gate failed,
 // 2 the run could not be made (bad scenario, a process did not start, ...).
 #pragma once
@@ -13,6 +14,8 @@
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "simulator/run/gate.h"
 
 namespace rp::sim {
 
@@ -75,12 +78,8 @@ struct RegressOptions {
   RunOptions run;
   std::string baseline_dir;          // Holds compare.json written by RunCompare.
   std::vector<std::string> schemes;  // Empty: every scheme in the baseline.
-  int repeats = 1;                   // Runs per scheme; the median is compared.
-  // Fail below (1 - t) x the baseline's claims/s per ceiling: a 2x slower claim path (0.5x)
-  // fails with room, the run-to-run spread here (a few %) passes with room.
-  double throughput_tolerance = 0.3;
-  double latency_factor = 4.0;        // Fail when p99 x ceiling grows beyond this factor.
-  double claim_commits_factor = 2.0;  // Fail when claim commits per claim grow beyond this.
+  int repeats = 3;                   // Runs per scheme; the median is judged (gate.h).
+  GateOptions gate;
 };
 int RunRegress(const RegressOptions& options);
 

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "common/clock.h"
+#include "common/proc_cpu.h"
 
 namespace rp::sim {
 namespace {
@@ -125,6 +126,23 @@ Status SystemUnderTest::StartDatabase() {
 Result<std::string> SystemUnderTest::StatementFigures(int limit) const {
   if (!postgres_) return Status(Error::kBadConfig, "statement figures need the postgres ledger");
   return postgres_->StatementFigures(limit);
+}
+
+SystemCpu SystemUnderTest::SampleCpu() const {
+  SystemCpu cpu;
+  auto add = [&cpu](const char* part, pid_t pid) {
+    if (pid <= 0) return;
+    Result<double> seconds = ProcessTreeCpuSeconds(pid);
+    if (!seconds.ok()) return;
+    cpu.seconds[part] += *seconds;
+    cpu.pids.push_back(pid);
+  };
+  for (const Instance& i : instances_) add("rp-server", i.child ? i.child->pid() : -1);
+  if (redis_) add("redis", redis_->pid());
+  if (postgres_) add("postgres", postgres_->pid());
+  if (proxy_) add("haproxy", proxy_->pid());
+  if (mock_) add(kMockPart, mock_->pid());
+  return cpu;
 }
 
 int SystemUnderTest::server_port() const {

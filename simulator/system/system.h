@@ -8,9 +8,13 @@
 // (the fault thread owns it during the load). The destructor stops whatever still runs.
 #pragma once
 
+#include <sys/types.h>
+
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/haproxy_process.h"
 #include "common/pg_process.h"
@@ -26,6 +30,16 @@ struct Secrets {
   std::string payment;
   std::string reward;
 };
+
+// CPU time charged so far to each part of a SystemUnderTest (ProcessTreeCpuSeconds), and which
+// processes were read: two samples describe the same processes only when their pids are equal.
+struct SystemCpu {
+  std::map<std::string, double> seconds;  // "rp-server" (all instances), "redis", "postgres",
+                                          // "haproxy", "rp-mock" (kMockPart): those running.
+  std::vector<pid_t> pids;
+};
+// rp-mock stands in for the payment, wallet, reward and social services: not the system's cost.
+inline constexpr const char* kMockPart = "rp-mock";
 
 // Every process a SystemUnderTest started and has not stopped, so that rp-sim, interrupted by
 // SIGINT/SIGTERM, can take them down with it instead of leaving them running. Thread-safe.
@@ -50,6 +64,8 @@ class SystemUnderTest {
   // SIGTERM to every running instance, HAProxy and rp-mock, then redis and PostgreSQL; an
   // instance that did not exit 0 is an error naming its log.
   Status Stop();
+  // The CPU time of every part now (from /proc; a part whose process cannot be read is left out).
+  SystemCpu SampleCpu() const;
   // SIGCONT to every instance: a load that ended before its server_resume (an abort) does not
   // leave a frozen server to verify or stop.
   void ThawAll();
