@@ -66,6 +66,28 @@ std::map<pid_t, ProcStat> ReadProcTable() {
 
 }  // namespace
 
+std::map<std::string, double> ThreadCpuSeconds(pid_t pid) {
+  std::map<std::string, double> out;
+  const std::string dir_path = "/proc/" + std::to_string(pid) + "/task";
+  DIR* dir = opendir(dir_path.c_str());
+  if (dir == nullptr) return out;
+  const double ticks_per_s = static_cast<double>(sysconf(_SC_CLK_TCK));
+  while (dirent* e = readdir(dir)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::ifstream in(dir_path + "/" + e->d_name + "/stat");
+    std::string line;
+    if (!std::getline(in, line)) continue;
+    Result<ProcStat> st = ParseProcStat(line);
+    const size_t open = line.find('('), close = line.rfind(')');
+    if (!st.ok() || open == std::string::npos) continue;
+    std::string name = line.substr(open + 1, close - open - 1);
+    while (!name.empty() && name.back() >= '0' && name.back() <= '9') name.pop_back();
+    out[name] += static_cast<double>(st->own_ticks) / ticks_per_s;
+  }
+  closedir(dir);
+  return out;
+}
+
 Result<double> ProcessTreeCpuSeconds(pid_t root) {
   const std::map<pid_t, ProcStat> table = ReadProcTable();
   if (table.find(root) == table.end()) {

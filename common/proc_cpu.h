@@ -34,6 +34,12 @@ struct ProcStat {
 // through the interval. StartFailed when root does not exist (it never started or has ended).
 [[nodiscard]] Result<double> ProcessTreeCpuSeconds(pid_t root);
 
+// Seconds of CPU charged to each live thread of `pid`, summed by thread name with trailing
+// digits dropped ("rp-http-0" and "rp-http-1" count as "rp-http-"): which part of a server
+// spends what (rp-server names its threads). Threads that ended are not in it. Empty when the
+// process cannot be read.
+std::map<std::string, double> ThreadCpuSeconds(pid_t pid);
+
 // The same sum over an already-read process table (pid -> stat), for tests.
 [[nodiscard]] double TreeCpuTicks(pid_t root, const std::map<pid_t, ProcStat>& table);
 

@@ -202,8 +202,16 @@ int Main(int argc, char** argv) {
   CLI::App* regress_cmd =
       cli.add_subcommand("regress", "Run a baseline's schemes again; exit 1 on a regression");
   AddRunOptions(regress_cmd, regress.run);
-  regress_cmd->add_option("--baseline", regress.baseline_dir, "Baseline folder (compare.json)")
-      ->required();
+  CLI::Option* baseline_opt = regress_cmd->add_option(
+      "--baseline", regress.baseline_dir, "Baseline folder (compare.json made by compare)");
+  CLI::Option* against_opt = regress_cmd->add_option(
+      "--against", regress.against_bin_dir,
+      "Instead of --baseline: another build's bin folder (rp-server, rp-mock), run interleaved "
+      "with this build on this machine; its runs are the baseline");
+  baseline_opt->excludes(against_opt);
+  regress_cmd->add_option("--server-env", regress.server_env,
+                          "K=V for this build's rp-server (repeatable): A/B a server knob against "
+                          "--against (the same folder) or a planted bug of the test build");
   std::string regress_schemes;
   regress_cmd->add_option("--schemes", regress_schemes,
                           "Comma-separated schemes of the baseline to run (default: all)");
@@ -290,6 +298,11 @@ int Main(int argc, char** argv) {
   }
   if (*regress_cmd) {
     if (!regress_schemes.empty() && !SchemeList(regress_schemes, &regress.schemes)) return 2;
+    if (regress.baseline_dir.empty() == regress.against_bin_dir.empty()) {
+      std::cerr << "rp-sim: regress needs --baseline DIR (a compare.json) or --against BIN_DIR "
+                   "(another build, run interleaved)\n";
+      return 2;
+    }
     for (const std::string& t : tolerances) regress.gate.tolerances.push_back(*ParseTolerance(t));
     return rp::sim::RunRegress(regress);
   }

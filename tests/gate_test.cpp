@@ -68,25 +68,41 @@ const GateResult& Find(const std::vector<GateResult>& results, const std::string
   return results.front();
 }
 
-TEST(Gate, CostFiguresFailBeyondTheirTolerance) {
+TEST(Gate, AgainstACommittedBaselineCpuIsJudgedInHealthzAnswersWithAWideLimit) {
   const std::vector<json> base = {Row(1.00), Row(1.01), Row(0.99)};
   GateOptions o;
-  auto same = JudgeScheme("db_lock", {Row(1.02), Row(1.00), Row(1.03)}, base, o);
-  const GateResult& unchanged = Find(same, "cpu_per_claim_in_healthz");
-  EXPECT_TRUE(unchanged.passed) << unchanged.Message();
   auto slower = JudgeScheme("db_lock", {Row(1.10), Row(1.09), Row(1.11)}, base, o);
-  const GateResult& cpu = Find(slower, "cpu_per_claim_in_healthz");
+  const GateResult& in_healthz = Find(slower, "cpu_per_claim_in_healthz");
+  EXPECT_TRUE(in_healthz.passed) << in_healthz.Message();  // +10%: inside +25%.
+  // The milliseconds move with the machine: reported, not gated, here.
+  const GateResult& ms = Find(slower, "cpu_ms_per_claim");
+  EXPECT_FALSE(ms.judged);
+  EXPECT_NE(ms.Message().find("+10.0%"), std::string::npos) << ms.Message();
+  auto much = JudgeScheme("db_lock", {Row(1.30), Row(1.31), Row(1.29)}, base, o);
+  const GateResult& cpu = Find(much, "cpu_per_claim_in_healthz");
   EXPECT_FALSE(cpu.passed);
-  EXPECT_NEAR(cpu.value, 6.60, 1e-9);
+  EXPECT_NEAR(cpu.value, 7.80, 1e-9);
   EXPECT_NEAR(cpu.baseline, 6.00, 1e-9);
-  EXPECT_NE(cpu.Message().find("+10.0%"), std::string::npos) << cpu.Message();
-  // The raw milliseconds move with the machine: only a gross change fails them.
-  EXPECT_TRUE(Find(slower, "cpu_ms_per_claim").passed);
-  EXPECT_FALSE(Find(JudgeScheme("db_lock", {Row(1.3)}, base, o), "cpu_ms_per_claim").passed);
+  EXPECT_NE(cpu.Message().find("+30.0%"), std::string::npos) << cpu.Message();
   // A tolerance given on the command line replaces the default.
-  o.tolerances = {{"cpu_per_claim_in_healthz", 0.2}};
+  o.tolerances = {{"cpu_per_claim_in_healthz", 0.5}};
   EXPECT_TRUE(
-      Find(JudgeScheme("db_lock", {Row(1.10)}, base, o), "cpu_per_claim_in_healthz").passed);
+      Find(JudgeScheme("db_lock", {Row(1.30)}, base, o), "cpu_per_claim_in_healthz").passed);
+}
+
+TEST(Gate, BuildsRunInterleavedAreHeldToATightCpuLimit) {
+  const std::vector<json> other = {Row(1.00), Row(1.01), Row(0.99)};
+  GateOptions o;
+  o.interleaved = true;
+  const GateResult same =
+      Find(JudgeScheme("db_lock", {Row(1.02), Row(1.00), Row(1.03)}, other, o), "cpu_ms_per_claim");
+  EXPECT_TRUE(same.judged);
+  EXPECT_TRUE(same.passed) << same.Message();
+  EXPECT_FALSE(
+      Find(JudgeScheme("db_lock", {Row(1.10), Row(1.09), Row(1.11)}, other, o), "cpu_ms_per_claim")
+          .passed);
+  EXPECT_FALSE(
+      Find(JudgeScheme("db_lock", {Row(1.10)}, other, o), "cpu_per_claim_in_healthz").judged);
 }
 
 TEST(Gate, ThroughputIsGatedOnlyWhenTheRankTestSaysTheDifferenceIsReal) {
@@ -138,7 +154,7 @@ TEST(JUnit, AGateFailureIsAFailingCaseAndRepeatedRunsGetTheirOwnSuites) {
   const std::string xml = JUnitXml({summary, summary}, {gate});
   EXPECT_NE(xml.find("name=\"ci_regress [db_lock, sqlite] run-1\""), std::string::npos) << xml;
   EXPECT_NE(xml.find("name=\"ci_regress [db_lock, sqlite] run-2\""), std::string::npos) << xml;
-  EXPECT_NE(xml.find("<testsuites name=\"rp-sim\" tests=\"12\" failures=\"2\""), std::string::npos)
+  EXPECT_NE(xml.find("<testsuites name=\"rp-sim\" tests=\"12\" failures=\"1\""), std::string::npos)
       << xml;
   EXPECT_NE(xml.find("name=\"db_lock: cpu_per_claim_in_healthz\">"), std::string::npos) << xml;
   EXPECT_NE(xml.find("<skipped message="), std::string::npos) << xml;

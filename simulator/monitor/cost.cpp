@@ -95,12 +95,18 @@ json CostJson(const CostSnapshot& start, const CostSnapshot& end, double claims_
     cpu_s[part] = used;
     if (part != kMockPart) system_cpu_s += used;  // The mock plays outside services.
   }
+  json threads = json::object();
+  for (const auto& [name, seconds] : end.cpu.server_threads) {
+    auto before = start.cpu.server_threads.find(name);
+    threads[name] = seconds - (before == start.cpu.server_threads.end() ? 0 : before->second);
+  }
   auto delta = [&](const char* name) { return end.counters.at(name) - start.counters.at(name); };
   return {
       {"window", "load"},
       {"load_seconds", load_seconds},
       {"claims_won", claims_won},
       {"cpu_seconds", cpu_s},
+      {"server_cpu_seconds_by_thread", threads},
       {"cpu_ms_per_claim", PerClaim(system_cpu_s * 1000, claims_won, cpu_same)},
       {"commits_per_claim", PerClaim(delta("rp_ledger_commits_total"), claims_won, counters_ok)},
       {"claim_commits_per_claim",

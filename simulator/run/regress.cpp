@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "common/claim_schemes.h"
 #include "simulator/run/figures.h"
 #include "simulator/run/gate.h"
 #include "simulator/run/run_internal.h"
@@ -72,7 +73,7 @@ JUnitSuite GateSuite(const std::string& name, const std::vector<GateResult>& res
   return suite;
 }
 
-void WriteRegressMd(const std::string& path, const RegressOptions& o, const json& rows,
+void WriteRegressMd(const std::string& path, const std::string& against, const json& rows,
                     const std::vector<GateResult>& results, const std::vector<std::string>& notes) {
   std::vector<const GateResult*> failed;
   int judged = 0;
@@ -93,13 +94,94 @@ void WriteRegressMd(const std::string& path, const RegressOptions& o, const json
     if (r.passed) md << "- " << r.Message() << "\n";
   }
   for (const std::string& n : notes) md << "- note: " << n << "\n";
-  md << "\n## Runs against " << o.baseline_dir << "\n\n";
+  md << "\n## Runs against " << against << "\n\n";
   WriteFigureTable(md, rows);
 }
 
 }  // namespace
 
+namespace {
+
+// The gate's verdict written and printed; the exit code (0, 1; 2 when the JUnit file failed).
+int Report(const RegressOptions& o, const std::string& dir, const std::string& against,
+           const json& rows, const std::vector<json>& summaries,
+           const std::vector<GateResult>& results, const std::vector<std::string>& notes) {
+  bool regressed = false;
+  json gate = json::array();
+  for (const GateResult& r : results) {
+    regressed = regressed || !r.passed;
+    gate.push_back({{"scheme", r.scheme},
+                    {"figure", r.figure},
+                    {"judged", r.judged},
+                    {"passed", r.passed},
+                    {"value", r.value},
+                    {"baseline", r.baseline},
+                    {"limit", r.limit},
+                    {"tolerance", r.tolerance},
+                    {"p_value", r.p_value ? json(*r.p_value) : json()},
+                    {"message", r.Message()}});
+  }
+  WriteRegressMd(dir + "/regress.md", against, rows, results, notes);
+  std::ofstream(dir + "/regress.json") << json{{"against", against},
+                                               {"interleaved", !o.against_bin_dir.empty()},
+                                               {"regressed", regressed},
+                                               {"build", BuildJson()},
+                                               {"machine", MachineJson()},
+                                               {"schemes", rows},
+                                               {"gate", gate},
+                                               {"notes", notes}}
+                                              .dump(2)
+                                       << "\n";
+  std::printf("\nregress against %s: %s\n", against.c_str(),
+              regressed ? "REGRESSION" : "no regression");
+  for (const GateResult& r : results) {
+    if (!r.passed) std::printf("  %s\n", r.Message().c_str());
+  }
+  for (const std::string& n : notes) std::printf("  note: %s\n", n.c_str());
+  std::printf("regress: %s/regress.md\n", dir.c_str());
+  const std::string suite = "rp-sim regress gate: " + o.run.scenario_path + " against " + against;
+  return WriteJUnitIfAsked(o.run, summaries, regressed ? 1 : 0, {GateSuite(suite, results)});
+}
+
+// regress --against: each scheme's runs alternate between the other build and this one, so both
+// meet the same machine; the other build's runs are the baseline.
+int RunInterleaved(const RegressOptions& o) {
+  const std::string dir = ResultsDir(o.run, "regress");
+  const std::vector<std::string> schemes = o.schemes.empty() ? ClaimSchemeNames() : o.schemes;
+  GateOptions gate = o.gate;
+  gate.interleaved = true;
+  json rows = json::array();
+  std::vector<json> summaries;
+  std::vector<GateResult> results;
+  for (const std::string& scheme : schemes) {
+    std::vector<json> ours, theirs;
+    for (int i = 0; i < o.repeats; ++i) {
+      for (int side = 0; side < 2; ++side) {
+        const bool other = (side + i) % 2 == 0;  // Who goes first alternates.
+        RunOptions run = o.run;
+        run.claim_scheme = scheme;
+        run.bin_dir = other ? o.against_bin_dir : "";
+        run.server_env = other ? std::vector<std::string>{} : o.server_env;
+        run.out_dir = dir + "/" + scheme + (other ? "/against-" : "/run-") + std::to_string(i + 1);
+        json summary;
+        if (RunOnce(run, &summary) == 2) return 2;
+        (other ? theirs : ours).push_back(Figures(summary));
+        if (!other) summaries.push_back(std::move(summary));
+      }
+    }
+    rows.push_back(MedianRow(ours));
+    for (GateResult& r : JudgeScheme(scheme, ours, theirs, gate)) results.push_back(std::move(r));
+  }
+  const std::vector<std::string> notes = {
+      "the baseline is the build in " + o.against_bin_dir + ", run interleaved with this one (" +
+      std::to_string(o.repeats) + " runs each per scheme, alternating which goes first)"};
+  return Report(o, dir, o.against_bin_dir, rows, summaries, results, notes);
+}
+
+}  // namespace
+
 int RunRegress(const RegressOptions& o) {
+  if (!o.against_bin_dir.empty()) return RunInterleaved(o);
   std::ifstream in(o.baseline_dir + "/compare.json");
   const json baseline = json::parse(in, nullptr, false);
   if (!in || baseline.is_discarded() || !baseline.contains("schemes")) {
@@ -127,6 +209,7 @@ int RunRegress(const RegressOptions& o) {
         std::find(o.schemes.begin(), o.schemes.end(), run.claim_scheme) == o.schemes.end()) {
       continue;
     }
+    run.server_env = o.server_env;
     std::vector<json> figures;
     for (int i = 0; i < o.repeats; ++i) {
       run.out_dir =
@@ -142,41 +225,7 @@ int RunRegress(const RegressOptions& o) {
       results.push_back(std::move(r));
     }
   }
-  bool regressed = false;
-  json gate = json::array();
-  for (const GateResult& r : results) {
-    regressed = regressed || !r.passed;
-    gate.push_back({{"scheme", r.scheme},
-                    {"figure", r.figure},
-                    {"judged", r.judged},
-                    {"passed", r.passed},
-                    {"value", r.value},
-                    {"baseline", r.baseline},
-                    {"limit", r.limit},
-                    {"tolerance", r.tolerance},
-                    {"p_value", r.p_value ? json(*r.p_value) : json()},
-                    {"message", r.Message()}});
-  }
-  WriteRegressMd(dir + "/regress.md", o, rows, results, notes);
-  std::ofstream(dir + "/regress.json") << json{{"baseline", o.baseline_dir},
-                                               {"regressed", regressed},
-                                               {"build", BuildJson()},
-                                               {"machine", MachineJson()},
-                                               {"schemes", rows},
-                                               {"gate", gate},
-                                               {"notes", notes}}
-                                              .dump(2)
-                                       << "\n";
-  std::printf("\nregress against %s: %s\n", o.baseline_dir.c_str(),
-              regressed ? "REGRESSION" : "no regression");
-  for (const GateResult& r : results) {
-    if (!r.passed) std::printf("  %s\n", r.Message().c_str());
-  }
-  for (const std::string& n : notes) std::printf("  note: %s\n", n.c_str());
-  std::printf("regress: %s/regress.md\n", dir.c_str());
-  const std::string suite =
-      "rp-sim regress gate: " + o.run.scenario_path + " against " + o.baseline_dir;
-  return WriteJUnitIfAsked(o.run, summaries, regressed ? 1 : 0, {GateSuite(suite, results)});
+  return Report(o, dir, o.baseline_dir, rows, summaries, results, notes);
 }
 
 }  // namespace rp::sim

@@ -149,7 +149,9 @@ int ResolveTarget(const RunOptions& o, const Scenario& s, Target* t,
       return 2;
     }
     *work_dir = *dir;
-    *system = std::make_unique<SystemUnderTest>(s, BinDir(), *work_dir);
+    *system =
+        std::make_unique<SystemUnderTest>(s, o.bin_dir.empty() ? BinDir() : o.bin_dir, *work_dir);
+    (*system)->SetServerEnv(o.server_env);
     if (o.pg_stats) (*system)->TrackStatements();
     if (Status st = (*system)->Start(); !st.ok()) {
       std::cerr << "rp-sim: could not start the system: " << st.ToString() << "\n";

@@ -39,6 +39,8 @@ struct RunOptions {
   std::string junit_path;      // Non-empty: a JUnit XML file of the checks and the verification.
   std::string metrics_listen;  // Non-empty: serve rp-sim's own /metrics here (PORT, HOST:PORT).
   bool pg_stats = false;       // PostgreSQL's per-statement figures into pg_statements.csv.
+  std::string bin_dir;         // Where rp-server and rp-mock are; empty: next to rp-sim.
+  std::vector<std::string> server_env;  // More "K=V" environment for rp-server (regress --against).
   // Where each run's requests, arrivals and drops are mirrored (may be null; not owned): the
   // metrics served on metrics_listen, started by main() for the whole process.
   ClientMetrics* client_metrics = nullptr;
@@ -76,9 +78,13 @@ int RunCompare(const CompareOptions& options);
 
 struct RegressOptions {
   RunOptions run;
-  std::string baseline_dir;          // Holds compare.json written by RunCompare.
-  std::vector<std::string> schemes;  // Empty: every scheme in the baseline.
-  int repeats = 3;                   // Runs per scheme; the median is judged (gate.h).
+  std::string baseline_dir;  // Holds compare.json written by RunCompare.
+  // Instead of a baseline: the bin folder of another build (its rp-server and rp-mock), run
+  // interleaved with this one, scheme by scheme, alternating which goes first.
+  std::string against_bin_dir;
+  std::vector<std::string> server_env;  // With against_bin_dir: "K=V" for this build's servers.
+  std::vector<std::string> schemes;     // Empty: every scheme in the baseline.
+  int repeats = 3;                      // Runs per scheme; the median is judged (gate.h).
   GateOptions gate;
 };
 int RunRegress(const RegressOptions& options);

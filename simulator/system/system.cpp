@@ -137,7 +137,13 @@ SystemCpu SystemUnderTest::SampleCpu() const {
     cpu.seconds[part] += *seconds;
     cpu.pids.push_back(pid);
   };
-  for (const Instance& i : instances_) add("rp-server", i.child ? i.child->pid() : -1);
+  for (const Instance& i : instances_) {
+    if (!i.child) continue;
+    add("rp-server", i.child->pid());
+    for (const auto& [name, seconds] : ThreadCpuSeconds(i.child->pid())) {
+      cpu.server_threads[name] += seconds;
+    }
+  }
   if (redis_) add("redis", redis_->pid());
   if (postgres_) add("postgres", postgres_->pid());
   if (proxy_) add("haproxy", proxy_->pid());
@@ -208,11 +214,11 @@ Status SystemUnderTest::StartInstance(size_t i) {
     argv.push_back("--redis");
     argv.push_back(redis_->url());
   }
-  auto child = ChildProcess::Spawn(
-      argv,
-      {"RP_AUTH_SECRET=" + secrets_.auth, "RP_PAYMENT_SECRET=" + secrets_.payment,
-       "RP_REWARD_SECRET=" + secrets_.reward},
-      log);
+  std::vector<std::string> env = {"RP_AUTH_SECRET=" + secrets_.auth,
+                                  "RP_PAYMENT_SECRET=" + secrets_.payment,
+                                  "RP_REWARD_SECRET=" + secrets_.reward};
+  env.insert(env.end(), server_env_.begin(), server_env_.end());
+  auto child = ChildProcess::Spawn(argv, env, log);
   if (!child.ok()) return child.status();
   instance.child.emplace(std::move(child.value()));
   Track(instance.child->pid());

@@ -37,6 +37,8 @@ struct SystemCpu {
   std::map<std::string, double> seconds;  // "rp-server" (all instances), "redis", "postgres",
                                           // "haproxy", "rp-mock" (kMockPart): those running.
   std::vector<pid_t> pids;
+  // rp-server's CPU by thread name (all instances): where the system's time went.
+  std::map<std::string, double> server_threads;
 };
 // rp-mock stands in for the payment, wallet, reward and social services: not the system's cost.
 inline constexpr const char* kMockPart = "rp-mock";
@@ -54,6 +56,9 @@ class SystemUnderTest {
   // Starts redis and PostgreSQL (if asked), rp-mock (with the scenario's initial switches), the
   // rp-server instances and, with several, HAProxy.
   Status Start();
+  // Before Start(): more "K=V" environment for every rp-server instance (an A/B regress sets a
+  // server knob, or the test build's planted bugs, on one side only).
+  void SetServerEnv(std::vector<std::string> env) { server_env_ = std::move(env); }
   // Before Start(): PostgreSQL loads pg_stat_statements, for StatementFigures().
   void TrackStatements() { track_statements_ = true; }
   // PostgreSQL's figures per statement so far (PostgresProcess::StatementFigures); bad_config
@@ -103,6 +108,7 @@ class SystemUnderTest {
   std::unique_ptr<RedisProcess> redis_;
   std::unique_ptr<PostgresProcess> postgres_;
   bool track_statements_ = false;
+  std::vector<std::string> server_env_;
   std::unique_ptr<HaproxyProcess> proxy_;
   std::optional<ChildProcess> mock_;
   std::vector<Instance> instances_;
