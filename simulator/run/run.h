@@ -36,6 +36,10 @@ struct RunOptions {
   std::string junit_path;      // Non-empty: a JUnit XML file of the checks and the verification.
   std::string metrics_listen;  // Non-empty: serve rp-sim's own /metrics here (PORT, HOST:PORT).
   bool pg_stats = false;       // PostgreSQL's per-statement figures into pg_statements.csv.
+  // A fixed slice of exact_claims claims on one connection, rp-server under valgrind's callgrind,
+  // counted in instructions instead of the scenario's timed load (simulator/run/exact.h).
+  bool exact = false;
+  int64_t exact_claims = 2000;  // Under a minute per scheme under callgrind here.
   // Where each run's requests, arrivals and drops are mirrored (may be null; not owned): the
   // metrics served on metrics_listen, started by main() for the whole process.
   ClientMetrics* client_metrics = nullptr;
