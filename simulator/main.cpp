@@ -52,6 +52,16 @@ void AddRunOptions(CLI::App* cmd, rp::sim::RunOptions& o) {
                   "port): intended-start latency, arrivals, drops, journeys in flight");
 }
 
+// --exact for the commands that measure a scheme (run, compare, regress).
+void AddExactOptions(CLI::App* cmd, rp::sim::RunOptions& o) {
+  cmd->add_flag("--exact", o.exact,
+                "Count instructions instead of timing: a fixed slice of claims on one connection "
+                "with rp-server under valgrind's callgrind (needs valgrind and a build without "
+                "sanitizers); summary.json gets an \"exact\" object");
+  cmd->add_option("--exact-claims", o.exact_claims, "Claims in the --exact slice")
+      ->check(CLI::Range(int64_t{1}, int64_t{1'000'000}));
+}
+
 // Starts the client-side /metrics when --metrics-listen was given; the objects live until
 // main returns. Returns 2 (said on stderr) when it cannot listen.
 int StartClientMetrics(rp::sim::RunOptions& o, std::unique_ptr<rp::sim::ClientMetrics>* metrics,
@@ -161,6 +171,7 @@ int Main(int argc, char** argv) {
   rp::sim::RunOptions run;
   CLI::App* run_cmd = cli.add_subcommand("run", "Run a scenario; exit 0 pass, 1 fail, 2 error");
   AddRunOptions(run_cmd, run);
+  AddExactOptions(run_cmd, run);
   run_cmd->add_option("--claim-scheme", run.claim_scheme, "Override the scenario's claim scheme")
       ->check(CLI::IsMember(rp::ClaimSchemeNames()));
   run_cmd
@@ -190,6 +201,7 @@ int Main(int argc, char** argv) {
   }
   CLI::App* compare_cmd = cli.add_subcommand("compare", "Run a scenario once per claim scheme");
   AddRunOptions(compare_cmd, compare.run);
+  AddExactOptions(compare_cmd, compare.run);
   compare_cmd->add_option("--schemes", schemes, "Comma-separated claim schemes");
   compare_cmd
       ->add_option("--repeats", compare.repeats,
@@ -202,6 +214,7 @@ int Main(int argc, char** argv) {
   CLI::App* regress_cmd =
       cli.add_subcommand("regress", "Run a baseline's schemes again; exit 1 on a regression");
   AddRunOptions(regress_cmd, regress.run);
+  AddExactOptions(regress_cmd, regress.run);
   CLI::Option* baseline_opt = regress_cmd->add_option(
       "--baseline", regress.baseline_dir, "Baseline folder (compare.json made by compare)");
   CLI::Option* against_opt = regress_cmd->add_option(

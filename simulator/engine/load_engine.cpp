@@ -6,6 +6,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <random>
@@ -75,15 +76,31 @@ class Driver {
     Tick();
     io_.run();
     out_.stats.set_listener(nullptr);  // The outcome outlives this run's listener.
-    out_.load_seconds = out_.aborted_by.empty()
+    out_.load_seconds = out_.aborted_by.empty() && !bound_reached_
                             ? static_cast<double>(s_.DurationS())
                             : static_cast<double>(end_ns_ - start_ns_) / kNsPerS;
     return std::move(out_);
   }
 
  private:
+  // load.journeys_max: whether one more journey may start (counting it if so). Once none may,
+  // the load's end moves to now; Tick ends the load when the journeys in flight are done.
+  bool MayStartJourney() {
+    if (s_.load.journeys_max <= 0) return true;
+    if (journeys_started_ < s_.load.journeys_max) {
+      ++journeys_started_;
+      return true;
+    }
+    if (!bound_reached_) {
+      bound_reached_ = true;
+      end_ns_ = std::min(end_ns_, MonotonicNs());
+    }
+    return false;
+  }
+
   // Open model: a Poisson process thinned by the phase's current rate.
   void NextArrival() {
+    if (bound_reached_) return;
     for (;;) {
       int64_t phase_start = 0;
       const int phase = PhaseAt(s_, cursor_ns_ - start_ns_, &phase_start);
@@ -109,6 +126,7 @@ class Driver {
   }
 
   void Arrive(int64_t intended_ns) {
+    if (!MayStartJourney()) return;
     const int64_t now = MonotonicNs();
     out_.stats.RecordArrival((now - start_ns_) / kNsPerS, (now - intended_ns) / 1000);
     if (runner_.active() >= s_.load.journeys_in_flight_max) {
@@ -128,13 +146,17 @@ class Driver {
     const Phase& p = s_.load.phases[static_cast<size_t>(phase)];
     vus_wanted_ = p.users;
     think_ms_ = p.think_ms;
-    while (vus_running_ < vus_wanted_) StartVu(vus_running_++, MonotonicNs());
+    while (vus_running_ < vus_wanted_ && !bound_reached_) StartVu(vus_running_++, MonotonicNs());
     const int64_t next = start_ns_ + phase_start + p.duration_s * kNsPerS;
     auto timer = std::make_shared<net::steady_timer>(io_, AtNs(next));
     timer->async_wait([this, timer](boost::system::error_code) { PhaseBoundary(); });
   }
 
   void StartVu(int vu, int64_t intended_ns) {
+    if (!MayStartJourney()) {
+      --vus_running_;
+      return;
+    }
     runner_.Start(intended_ns, [this, vu] {
       const int64_t now = MonotonicNs();
       if (now >= end_ns_ || vu >= vus_wanted_) {
@@ -207,6 +229,8 @@ class Driver {
   int vus_wanted_ = 0;
   int vus_running_ = 0;
   int64_t think_ms_ = 0;
+  int64_t journeys_started_ = 0;  // Counted only under load.journeys_max.
+  bool bound_reached_ = false;    // load.journeys_max journeys started: no more will.
 };
 
 }  // namespace

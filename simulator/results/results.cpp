@@ -101,6 +101,17 @@ json PlannedArrivals(const Scenario& s) {
   return out;
 }
 
+json ExactJson(const ExactFigures& e) {
+  return {{"tool", e.tool},
+          {"valgrind_version", e.valgrind_version},
+          {"instructions", e.instructions},
+          {"claims_won", e.claims_won},
+          {"claim_requests", e.claim_requests},
+          {"instructions_per_claim", e.claims_won > 0 ? static_cast<double>(e.instructions) /
+                                                            static_cast<double>(e.claims_won)
+                                                      : 0.0}};
+}
+
 json ChecksJson(const std::vector<CheckResult>& checks) {
   json out = json::array();
   for (const CheckResult& c : checks) {
@@ -113,9 +124,8 @@ json ChecksJson(const std::vector<CheckResult>& checks) {
   return out;
 }
 
-}  // namespace
-
-json SummaryJson(const RunReport& r) {
+// Every run's part of summary.json.
+json RunSummaryJson(const RunReport& r) {
   const Scenario& s = *r.scenario;
   const LoadOutcome& load = *r.load;
   return {{"schema", kSummarySchema},
@@ -161,6 +171,14 @@ json SummaryJson(const RunReport& r) {
           {"faults", FaultsJson(r.faults)},
           {"checks", ChecksJson(r.checks)},
           {"passed", r.passed}};
+}
+
+}  // namespace
+
+json SummaryJson(const RunReport& r) {
+  json summary = RunSummaryJson(r);
+  if (r.exact) summary["exact"] = ExactJson(*r.exact);
+  return summary;
 }
 
 }  // namespace rp::sim

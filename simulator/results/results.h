@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,16 @@
 #include "simulator/verify/verify.h"
 
 namespace rp::sim {
+
+// rp-sim --exact: what callgrind counted on rp-server's claim path during a fixed slice of
+// claim requests (simulator/run/exact.h), the same for the same binary, input and seed.
+struct ExactFigures {
+  std::string tool = "callgrind";
+  std::string valgrind_version;  // `valgrind --version`, e.g. "valgrind-3.19.0".
+  uint64_t instructions = 0;     // Ir over the slice: the claim path's functions only.
+  int64_t claims_won = 0;        // Claims answered 201.
+  int64_t claim_requests = 0;    // Claims sent.
+};
 
 struct RunReport {
   const Scenario* scenario = nullptr;
@@ -39,7 +50,8 @@ struct RunReport {
   std::vector<MetricsRow> server_metrics;
   std::vector<std::string> server_columns;  // Names of server_metrics' values.
   std::vector<CheckResult> checks;
-  bool passed = false;  // Verification ok and every check passed.
+  std::optional<ExactFigures> exact;  // Only with --exact.
+  bool passed = false;                // Verification ok and every check passed.
 };
 
 // summary.json says what it is and which version of its layout it follows (docs/scenarios.md

@@ -23,6 +23,7 @@
 #include "simulator/results/junit.h"
 #include "simulator/results/results.h"
 #include "simulator/run/campaign.h"
+#include "simulator/run/exact.h"
 #include "simulator/run/run_internal.h"
 #include "simulator/run/work_dir.h"
 #include "simulator/system/system.h"
@@ -391,6 +392,13 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
     return 2;
   }
   if (o.edit_scenario) o.edit_scenario(s);
+  if (o.exact) {
+    if (Status st = CheckExactFits(o, s, FindInPath("valgrind")); !st.ok()) {
+      std::cerr << "rp-sim: " << st.message() << "\n";
+      return 2;
+    }
+    ShapeExactSlice(s, o.exact_claims);
+  }
   const std::string out_dir =
       o.out_dir.empty()
           ? "results/" + s.name + "-" + UtcNow("%Y%m%d-%H%M%S") + "-" + s.system.claim_scheme
@@ -425,7 +433,10 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
   report.started_at = UtcNow("%Y-%m-%dT%H:%M:%SZ");
   LoadOutcome load;
   VerificationReport verification;
-  if (int rc = Execute(o, s, t, system.get(), &load, &verification, &report); rc != 0) return rc;
+  const int rc = o.exact
+                     ? ExecuteExact(o, s, t, system.get(), out_dir, &load, &verification, &report)
+                     : Execute(o, s, t, system.get(), &load, &verification, &report);
+  if (rc != 0) return rc;
   Result<std::string> statements = std::string();
   if (system && o.pg_stats) statements = system->StatementFigures(kStatementsListed);
   if (system) {

@@ -41,6 +41,10 @@ struct RunOptions {
   bool pg_stats = false;       // PostgreSQL's per-statement figures into pg_statements.csv.
   std::string bin_dir;         // Where rp-server and rp-mock are; empty: next to rp-sim.
   std::vector<std::string> server_env;  // More "K=V" environment for rp-server (regress --against).
+  // A fixed slice of exact_claims claims on one connection, rp-server under valgrind's callgrind,
+  // counted in instructions instead of the scenario's timed load (simulator/run/exact.h).
+  bool exact = false;
+  int64_t exact_claims = 2000;  // Under a minute per scheme under callgrind here.
   // Where each run's requests, arrivals and drops are mirrored (may be null; not owned): the
   // metrics served on metrics_listen, started by main() for the whole process.
   ClientMetrics* client_metrics = nullptr;

@@ -77,6 +77,10 @@ struct LoadSpec {
   // bursts the scenario does not describe (open model).
   double arrival_lag_p99_ms_max = 1000;
   int64_t request_timeout_ms = 10000;
+  // 0: the phases alone decide when the load ends. Else no journey starts once this many have,
+  // and the load ends when they have all finished, however early: a fixed amount of work, for
+  // counting instructions (rp-sim --exact sets it; scenario files do not).
+  int64_t journeys_max = 0;
   std::vector<Phase> phases;
 };
 

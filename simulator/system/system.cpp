@@ -29,8 +29,9 @@ std::string RandomHex(size_t bytes) {
 }
 
 // Reads the "... listening on http://127.0.0.1:PORT" line a program announces itself with.
-Result<int> AwaitListening(ChildProcess& child, const std::string& name, const std::string& log) {
-  auto line = child.ReadLine(20000);
+Result<int> AwaitListening(ChildProcess& child, const std::string& name, const std::string& log,
+                           int64_t timeout_ms = 20000) {
+  auto line = child.ReadLine(timeout_ms);
   if (!line.ok()) return Status(Error::kStartFailed, name + " did not start; see " + log);
   return ParseListeningPort(*line);
 }
@@ -162,6 +163,14 @@ std::vector<int> SystemUnderTest::instance_ports() const {
   return out;
 }
 
+std::vector<pid_t> SystemUnderTest::instance_pids() const {
+  std::vector<pid_t> out;
+  for (const Instance& i : instances_) {
+    if (i.child) out.push_back(i.child->pid());
+  }
+  return out;
+}
+
 std::vector<std::string> SystemUnderTest::LedgerArgs() const {
   if (postgres_) return {"--ledger", "postgres", "--ledger-url", postgres_->url()};
   return {"--db", work_dir_ + "/ledger.db"};
@@ -210,10 +219,12 @@ Status SystemUnderTest::StartInstance(size_t i) {
                                    "--seed",
                                    std::to_string(scenario_.seed + i)};
   for (const std::string& a : LedgerArgs()) argv.push_back(a);
+  for (const std::string& a : launch_.extra_args) argv.push_back(a);
   if (redis_) {
     argv.push_back("--redis");
     argv.push_back(redis_->url());
   }
+  argv.insert(argv.begin(), launch_.prefix.begin(), launch_.prefix.end());
   std::vector<std::string> env = {"RP_AUTH_SECRET=" + secrets_.auth,
                                   "RP_PAYMENT_SECRET=" + secrets_.payment,
                                   "RP_REWARD_SECRET=" + secrets_.reward};
@@ -222,7 +233,7 @@ Status SystemUnderTest::StartInstance(size_t i) {
   if (!child.ok()) return child.status();
   instance.child.emplace(std::move(child.value()));
   Track(instance.child->pid());
-  Result<int> port = AwaitListening(*instance.child, "rp-server", log);
+  Result<int> port = AwaitListening(*instance.child, "rp-server", log, launch_.start_timeout_ms);
   if (!port.ok()) return port.status();
   instance.port = *port;
   return Status::Ok();
@@ -233,7 +244,7 @@ std::string SystemUnderTest::StopInstance(size_t i, int signal) {
   if (!instance.child) return "not running";
   instance.child->Signal(signal);
   instance.child->Signal(SIGCONT);  // A frozen (SIGSTOP) server cannot act on SIGTERM.
-  auto code = instance.child->Wait(30000);
+  auto code = instance.child->Wait(launch_.stop_timeout_ms);
   Untrack(instance.child->pid());
   instance.child.reset();
   return code.ok() ? "exit " + std::to_string(*code) : "did not exit";

@@ -47,6 +47,15 @@ inline constexpr const char* kMockPart = "rp-mock";
 // SIGINT/SIGTERM, can take them down with it instead of leaving them running. Thread-safe.
 void KillStartedProcesses();
 
+// How rp-server instances are started. By default the binary itself; rp-sim --exact runs it
+// under valgrind, which is slow to start and to stop, with flags of its own.
+struct ServerLaunch {
+  std::vector<std::string> prefix;      // Before rp-server's path (e.g. valgrind and its options).
+  std::vector<std::string> extra_args;  // After the usual flags (e.g. --no-workers).
+  int64_t start_timeout_ms = 20000;     // For the "listening on" line.
+  int64_t stop_timeout_ms = 30000;      // For the exit after SIGTERM.
+};
+
 class SystemUnderTest {
  public:
   // bin_dir holds rp-server and rp-mock; work_dir receives the ledger, mock data and logs.
@@ -61,6 +70,8 @@ class SystemUnderTest {
   void SetServerEnv(std::vector<std::string> env) { server_env_ = std::move(env); }
   // Before Start(): PostgreSQL loads pg_stat_statements, for StatementFigures().
   void TrackStatements() { track_statements_ = true; }
+  // How the instances started from now on (Start(), a restart) are launched.
+  void SetServerLaunch(ServerLaunch launch) { launch_ = std::move(launch); }
   // PostgreSQL's figures per statement so far (PostgresProcess::StatementFigures); bad_config
   // without the postgres ledger or TrackStatements().
   Result<std::string> StatementFigures(int limit) const;
@@ -80,8 +91,11 @@ class SystemUnderTest {
   int server_port() const;
   // Every instance's own port (their /metrics are scraped one by one).
   std::vector<int> instance_ports() const;
+  // Every running instance's process id (under valgrind: valgrind's, which is the server's).
+  std::vector<pid_t> instance_pids() const;
   std::string mock_url() const { return "http://127.0.0.1:" + std::to_string(mock_port_); }
   const Secrets& secrets() const { return secrets_; }
+  const std::string& work_dir() const { return work_dir_; }
 
  private:
   struct Instance {
@@ -114,6 +128,7 @@ class SystemUnderTest {
   std::vector<Instance> instances_;
   int mock_port_ = 0;
   std::string claim_scheme_;  // The scenario's, until a server_restart names another.
+  ServerLaunch launch_;
 };
 
 }  // namespace rp::sim
