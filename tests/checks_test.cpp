@@ -5,6 +5,7 @@
 
 #include "simulator/checks/check.h"
 #include "simulator/checks/evaluate.h"
+#include "simulator/results/results.h"
 
 namespace rp::sim {
 namespace {
@@ -194,6 +195,49 @@ TEST_F(CheckEval, AbortOnFailWaitsForItsDelayAndNeverForChecksWithoutData) {
   EXPECT_NE(all[0].detail.find("no send requests were made"), std::string::npos);
   EXPECT_FALSE(all[1].passed);
   EXPECT_FALSE(all[2].passed);
+}
+
+// A reconciliation that never answered leaves its figures at zero; zero drift must not read as
+// clean. One that answered is judged on what it found.
+TEST_F(CheckEval, ReconChecksFailWhenReconNeverAnswered) {
+  VerificationReport unanswered;  // recon_answered false, drift and discrepancies 0.
+  CheckInputs in{&scenario_, &stats_, 4.0, &unanswered, &rows_, &columns_};
+  for (const char* text : {"recon.drift == 0", "recon.discrepancies == 0"}) {
+    std::string why;
+    std::optional<CheckResult> r = EvaluateCheck(*ParseCheck(text), in, &why);
+    EXPECT_FALSE(r.has_value()) << text;
+    EXPECT_NE(why.find("reconciliation (/admin/recon) did not answer"), std::string::npos) << why;
+  }
+  scenario_.checks = {*ParseCheck("recon.drift == 0")};
+  const std::vector<CheckResult> after = EvaluateChecks(in);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_FALSE(after[0].passed);
+  EXPECT_NE(after[0].detail.find("did not answer"), std::string::npos) << after[0].detail;
+
+  VerificationReport drifted;
+  drifted.recon_answered = true;
+  drifted.recon_drift_cents = 5;
+  in.verification = &drifted;
+  CheckResult found = *EvaluateCheck(*ParseCheck("recon.drift == 0"), in);
+  EXPECT_FALSE(found.passed);
+  EXPECT_NE(found.detail.find("recon.drift = 5 cents"), std::string::npos) << found.detail;
+  drifted.recon_drift_cents = 0;
+  EXPECT_TRUE(EvaluateCheck(*ParseCheck("recon.drift == 0"), in)->passed);
+}
+
+// summary.json tells a reconciliation that found nothing from one that never answered.
+TEST(Summary, SaysWhetherReconAnswered) {
+  Scenario scenario;
+  scenario.load.phases = {Phase{.name = "p", .duration_s = 1, .rate = 1}};
+  LoadOutcome load;
+  VerificationReport verification;
+  RunReport report;
+  report.scenario = &scenario;
+  report.load = &load;
+  report.verification = &verification;
+  EXPECT_EQ(SummaryJson(report)["verification"]["recon_answered"], false);
+  verification.recon_answered = true;
+  EXPECT_EQ(SummaryJson(report)["verification"]["recon_answered"], true);
 }
 
 }  // namespace

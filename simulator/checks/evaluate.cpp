@@ -141,6 +141,12 @@ std::optional<double> FigureValue(const CheckSpec& c, const CheckInputs& in, std
       *why = "reconciliation runs after the load";
       return std::nullopt;
     }
+    // Its figures stay zero when it never answered: zero drift would read as clean.
+    if (!in.verification->recon_answered) {
+      *why = "reconciliation (/admin/recon) did not answer: there is no " + c.metric.substr(6) +
+             " to judge";
+      return std::nullopt;
+    }
     return static_cast<double>(c.metric == "recon.drift" ? in.verification->recon_drift_cents
                                                          : in.verification->recon_discrepancies);
   }

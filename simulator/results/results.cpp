@@ -47,6 +47,7 @@ json VerificationJson(const VerificationReport& v) {
           {"claims_acknowledged", v.claims_acknowledged},
           {"packets_unsettled", v.packets_unsettled},
           {"transfers_checked", v.transfers_checked},
+          {"recon_answered", v.recon_answered},
           {"recon_clean", v.recon_clean},
           {"recon_drift_cents", v.recon_drift_cents},
           {"recon_discrepancies", v.recon_discrepancies},
