@@ -22,6 +22,7 @@
 #include "simulator/results/junit.h"
 #include "simulator/results/results.h"
 #include "simulator/run/campaign.h"
+#include "simulator/run/plan_checks.h"
 #include "simulator/run/run_internal.h"
 #include "simulator/run/work_dir.h"
 #include "simulator/system/system.h"
@@ -156,75 +157,6 @@ int ResolveTarget(const RunOptions& o, const Scenario& s, Target* t,
   return 0;
 }
 
-// The load, the faults on their timeline and the scraper, then the verification. Returns 0, or
-// the exit code to stop with.
-// "A green result means the plan happened": the arrivals the scenario planned were offered
-// (at most load.dropped_percent_max dropped at the in-flight bound), and every fault on its
-// timeline ran and applied. Each is a check of its own in the summary.
-CheckResult ArrivalLagCheck(const Scenario& s, const LoadOutcome& load) {
-  const LatencyHistogram& lag = load.stats.arrival_lag();
-  CheckResult c;
-  c.kind = "plan";
-  char text[96];
-  std::snprintf(text, sizeof text, "arrival_lag p99 <= %g ms", s.load.arrival_lag_p99_ms_max);
-  c.check = text;
-  c.actual = static_cast<double>(lag.ValueAtQuantile(0.99)) / 1000.0;
-  c.passed = c.actual <= s.load.arrival_lag_p99_ms_max;
-  std::snprintf(text, sizeof text, "arrival_lag p99 = %.2f ms (max %.2f ms), limit <= %g ms",
-                c.actual, static_cast<double>(lag.max_us()) / 1000.0,
-                s.load.arrival_lag_p99_ms_max);
-  c.detail = std::string(text) +
-             ": how late the generator started arrivals after their "
-             "scheduled instant" +
-             (c.passed ? "" : "; the simulator could not offer the load on the plan's schedule");
-  return c;
-}
-
-std::vector<CheckResult> PlanChecks(const Scenario& s, const LoadOutcome& load,
-                                    const std::vector<FaultRecord>& faults) {
-  std::vector<CheckResult> out;
-  const int64_t offered = load.stats.arrivals(), dropped = load.stats.dropped();
-  if (offered > 0) {
-    CheckResult c;
-    c.kind = "plan";
-    char text[64];
-    std::snprintf(text, sizeof text, "dropped_arrivals <= %g%%", s.load.dropped_percent_max);
-    c.check = text;
-    c.actual = 100.0 * static_cast<double>(dropped) / static_cast<double>(offered);
-    c.passed = c.actual <= s.load.dropped_percent_max;
-    char head[96];
-    std::snprintf(head, sizeof head, "dropped_arrivals = %.2f%%, limit <= %g%%: ", c.actual,
-                  s.load.dropped_percent_max);
-    c.detail = head + std::to_string(dropped) + " of " + std::to_string(offered) +
-               " arrivals dropped at the in-flight bound (load.journeys_in_flight_max = " +
-               std::to_string(s.load.journeys_in_flight_max) + ")" +
-               (c.passed ? "" : "; the load this scenario plans did not happen");
-    out.push_back(std::move(c));
-    out.push_back(ArrivalLagCheck(s, load));
-  }
-  if (!load.aborted_by.empty()) {
-    CheckResult c;
-    c.kind = "plan";
-    c.check = "the load ran its whole plan";
-    c.detail = "the load was aborted: " + load.aborted_by;
-    out.push_back(std::move(c));
-  }
-  for (size_t i = 0; i < s.faults.size(); ++i) {
-    const Fault& f = s.faults[i];
-    CheckResult c;
-    c.kind = "plan";
-    char at[32];
-    std::snprintf(at, sizeof at, "%.1f", f.at_s);
-    c.check = "fault " + f.action + " at " + at + " s applied";
-    c.passed = i < faults.size() && faults[i].ok;
-    c.detail = "fault " + f.action + " at " + at + " s " +
-               (c.passed ? "applied: " : "did not apply: ") +
-               (i < faults.size() ? faults[i].detail : "it never ran, the load ended first");
-    out.push_back(std::move(c));
-  }
-  return out;
-}
-
 // Every server series a check names must be on the server's /metrics before the load starts,
 // so a typo is found now and not as "was not scraped" after the run.
 Status CheckSeriesExist(const Scenario& s, const Target& t) {
@@ -264,6 +196,8 @@ AbortCheck AbortOnFail(const Scenario& s, const MetricsScraper& scraper) {
   };
 }
 
+// The load, the faults on their timeline and the scraper, then the verification and the
+// checks. Returns 0, or the exit code to stop with.
 int Execute(const RunOptions& o, const Scenario& s, const Target& t, SystemUnderTest* system,
             LoadOutcome* load, VerificationReport* verification, RunReport* report) {
   if (Status st = CheckSeriesExist(s, t); !st.ok()) {
