@@ -1,16 +1,28 @@
 // What a run says about itself: the plan's arrivals against those offered (a spike with no rate
-// is refused when the file is read, a load short of its plan fails a plan check).
+// is refused when the file is read, a load short of its plan fails a plan check) and a --target
+// that is not an rp-server refused before anything else, quickly.
 #include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <random>
+#include <thread>
 
+#include "common/process.h"
+#include "common/redis_process.h"
 #include "simulator/run/plan_checks.h"
+#include "simulator/run/target_probe.h"
 #include "simulator/scenario/scenario.h"
 #include "tests/util/temp_dir.h"
 
 namespace rp::sim {
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 TEST(SpikePhase, WithoutSpikeRateIsRefusedWithFileAndLine) {
   rp::testing::TempDir dir;
@@ -115,6 +127,122 @@ TEST(PlanArrivals, PoissonNoisePassesAndTheBoundIsWhatItSays) {
   EXPECT_TRUE(OfferedArrivalsCheck(10'000, 9'495).passed);
   EXPECT_TRUE(OfferedArrivalsCheck(10'000, 10'505).passed);
   EXPECT_FALSE(OfferedArrivalsCheck(10'000, 10'506).passed);
+}
+
+// An HTTP server on a free loopback port, answering /healthz with `status` and `body`.
+class FakeHealthz {
+ public:
+  FakeHealthz(int status, std::string body) {
+    server_.Get("/healthz", [status, body](const httplib::Request&, httplib::Response& res) {
+      res.status = status;
+      res.set_content(body, "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // stop() before the accept loop runs would be lost and join() would wait forever.
+    while (!server_.is_running()) std::this_thread::yield();
+  }
+  ~FakeHealthz() {
+    server_.stop();
+    thread_.join();
+  }
+  int port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST(TargetProbe, OnlyAnRpServerHealthzIsAccepted) {
+  EXPECT_TRUE(ProbeRpServer("127.0.0.1", FakeHealthz(200, R"({"status":"ok"})").port()).ok());
+  FakeHealthz not_found(404, "no such page");
+  EXPECT_EQ(ProbeRpServer("127.0.0.1", not_found.port()).message(),
+            not_found.url() + " is not an rp-server: GET /healthz answered 404");
+  FakeHealthz other(200, "<html>hello</html>");
+  EXPECT_NE(ProbeRpServer("127.0.0.1", other.port())
+                .message()
+                .find("answered 200 but not rp-server's {\"status\": \"ok\"}: <html>hello</html>"),
+            std::string::npos);
+  FakeHealthz unwell(503, R"({"status":"writes_stopped"})");
+  EXPECT_NE(ProbeRpServer("127.0.0.1", unwell.port())
+                .message()
+                .find("is an rp-server that takes no writes now: GET /healthz answered 503"),
+            std::string::npos);
+  const int closed = FreeLoopbackPort();
+  EXPECT_NE(ProbeRpServer("127.0.0.1", closed).message().find("found nothing listening"),
+            std::string::npos);
+}
+
+// A socket that listens but never accepts: the kernel completes the connection, nothing answers.
+TEST(TargetProbe, ASilentTargetIsRefusedAfterTheTimeout) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(fd, 4), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const auto start = Clock::now();
+  const Status st = ProbeRpServer("127.0.0.1", ntohs(addr.sin_port), 1);
+  close(fd);
+  EXPECT_NE(st.message().find("is not an rp-server: GET /healthz did not answer within 1 s"),
+            std::string::npos)
+      << st.message();
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(3));
+}
+
+struct SimExit {
+  int code = -1;
+  std::string output;
+  double seconds = 0;
+};
+
+SimExit RunSimAgainst(const std::string& command, const std::string& url,
+                      const rp::testing::TempDir& dir) {
+  const std::string scenario = dir.File("c2c.yaml");
+  std::ofstream(scenario) << "name: c2c\nload:\n  phases:\n    - {name: p, duration_s: 10, "
+                             "rate: 20}\nflows:\n  c2c: {weight: 1}\n";
+  const auto start = Clock::now();
+  SimExit out;
+  auto child = ChildProcess::Spawn(
+      {RP_SIM_BIN, command, scenario, "--quiet", "--out", dir.File("out"), "--target", url},
+      {"RP_AUTH_SECRET=" + std::string(32, 'a'), "RP_PAYMENT_SECRET=" + std::string(32, 'b')},
+      dir.File("stderr"));
+  if (!child.ok()) return out;
+  for (auto line = child->ReadLine(120000); line.ok(); line = child->ReadLine(120000)) {
+    out.output += *line + "\n";
+  }
+  Result<int> code = child->Wait(120000);
+  out.code = code.ok() ? *code : -1;
+  out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::ifstream err(dir.File("stderr"));
+  out.output += std::string(std::istreambuf_iterator<char>(err), {});
+  return out;
+}
+
+// rp-sim run and compare against a service that answers 404 (or nothing listening): exit 2 in
+// seconds, saying what was found — not a whole load of 404s and a verification's wait.
+TEST(TargetProbe, RunAndCompareRefuseATargetThatIsNotAnRpServer) {
+  rp::testing::TempDir dir;
+  FakeHealthz not_found(404, "");
+  for (const char* command : {"run", "compare"}) {
+    const SimExit sim = RunSimAgainst(command, not_found.url(), dir);
+    EXPECT_EQ(sim.code, 2) << command << ": " << sim.output;
+    EXPECT_NE(sim.output.find("rp-sim: " + not_found.url() +
+                              " is not an rp-server: GET /healthz answered 404"),
+              std::string::npos)
+        << command << ": " << sim.output;
+    EXPECT_LT(sim.seconds, 8) << command;
+  }
+  const std::string nobody = "http://127.0.0.1:" + std::to_string(FreeLoopbackPort());
+  const SimExit sim = RunSimAgainst("run", nobody, dir);
+  EXPECT_EQ(sim.code, 2) << sim.output;
+  EXPECT_NE(sim.output.find(nobody + " is not an rp-server"), std::string::npos) << sim.output;
+  EXPECT_LT(sim.seconds, 8);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include "simulator/run/campaign.h"
 #include "simulator/run/plan_checks.h"
 #include "simulator/run/run_internal.h"
+#include "simulator/run/target_probe.h"
 #include "simulator/run/work_dir.h"
 #include "simulator/system/system.h"
 #include "simulator/verify/verify.h"
@@ -149,6 +150,12 @@ int ResolveTarget(const RunOptions& o, const Scenario& s, Target* t,
       (o.mocks_url.empty() && pay == nullptr)) {
     std::cerr << "rp-sim: --target must look like http://HOST:PORT, with RP_AUTH_SECRET (and "
                  "RP_PAYMENT_SECRET unless --mocks is given) set to the server's secrets\n";
+    return 2;
+  }
+  // Before the ceiling, fixtures and load: a service that is not rp-server would take them all
+  // at 100% errors and only fail after the verification's wait.
+  if (Status st = ProbeRpServer(t->host, t->port); !st.ok()) {
+    std::cerr << "rp-sim: " << st.message() << "\n";
     return 2;
   }
   t->auth_secret = auth;
