@@ -35,6 +35,7 @@ json OpsJson(const LoadOutcome& load) {
                  {"refused", op.refused},
                  {"degraded", op.degraded},
                  {"admitted_p99_ms", Ms(op.admitted_latency.ValueAtQuantile(0.99))},
+                 {"ok_p99_ms", Ms(op.ok_latency.ValueAtQuantile(0.99))},
                  {"by_status", by_status}};
   }
   return ops;
