@@ -1,6 +1,7 @@
 // What a run says about itself: the plan's arrivals against those offered (a spike with no rate
-// is refused when the file is read, a load short of its plan fails a plan check) and a --target
-// that is not an rp-server refused before anything else, quickly.
+// is refused when the file is read, a load short of its plan fails a plan check), the live
+// progress line over the seconds it covers, and a --target that is not an rp-server refused
+// before anything else, quickly.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -15,6 +16,7 @@
 #include "common/process.h"
 #include "common/redis_process.h"
 #include "simulator/run/plan_checks.h"
+#include "simulator/run/progress_line.h"
 #include "simulator/run/target_probe.h"
 #include "simulator/scenario/scenario.h"
 #include "tests/util/temp_dir.h"
@@ -127,6 +129,42 @@ TEST(PlanArrivals, PoissonNoisePassesAndTheBoundIsWhatItSays) {
   EXPECT_TRUE(OfferedArrivalsCheck(10'000, 9'495).passed);
   EXPECT_TRUE(OfferedArrivalsCheck(10'000, 10'505).passed);
   EXPECT_FALSE(OfferedArrivalsCheck(10'000, 10'506).passed);
+}
+
+Progress Second(double elapsed_s, double claim_p99_ms, int64_t errors) {
+  Progress p;
+  p.phase = "peak";
+  p.elapsed_s = elapsed_s;
+  p.total_s = 30;
+  p.requests_per_s = 100 * elapsed_s;
+  p.claim_p99_ms = claim_p99_ms;
+  p.errors = errors;
+  p.journeys_active = static_cast<int>(elapsed_s);
+  return p;
+}
+
+// A line printed every 5 s shows the worst second among those 5, not the last one's, and every
+// error since the previous line.
+TEST(ProgressLineFold, ShowsTheWorstSecondAndEveryErrorSinceTheLastLine) {
+  ProgressFold fold;
+  const double p99_ms[] = {40, 203, 74, 0, 12};
+  for (int i = 0; i < 5; ++i) fold.Add(Second(i + 1, p99_ms[i], i + 1));
+  const ProgressLine line = fold.Take();
+  EXPECT_EQ(line.seconds, 5);
+  EXPECT_DOUBLE_EQ(line.claim_p99_ms_worst, 203);
+  EXPECT_EQ(line.errors, 15);
+  EXPECT_DOUBLE_EQ(line.requests_per_s_mean, 300);
+  EXPECT_EQ(line.latest.journeys_active, 5);
+  const std::string text = FormatProgressLine(line);
+  EXPECT_NE(text.find("p99(claim) worst 1s  203.00 ms"), std::string::npos) << text;
+  EXPECT_NE(text.find("errors 15 in 5 s"), std::string::npos) << text;
+  EXPECT_NE(text.find("   5/30 s"), std::string::npos) << text;
+  // The next line starts afresh: the 203 ms second is behind it.
+  fold.Add(Second(6, 9, 0));
+  const ProgressLine next = fold.Take();
+  EXPECT_EQ(next.seconds, 1);
+  EXPECT_DOUBLE_EQ(next.claim_p99_ms_worst, 9);
+  EXPECT_EQ(next.errors, 0);
 }
 
 // An HTTP server on a free loopback port, answering /healthz with `status` and `body`.

@@ -23,6 +23,7 @@
 #include "simulator/results/results.h"
 #include "simulator/run/campaign.h"
 #include "simulator/run/plan_checks.h"
+#include "simulator/run/progress_line.h"
 #include "simulator/run/run_internal.h"
 #include "simulator/run/target_probe.h"
 #include "simulator/run/work_dir.h"
@@ -61,16 +62,17 @@ double MeasureCeiling(const Target& t) {
   return r.ok() ? r->RequestsPerSecond() : 0;
 }
 
-void PrintProgress(const Progress& p, bool tty) {
-  char line[256];
-  std::snprintf(line, sizeof line,
-                "[%-10s] %4.0f/%.0f s  %7.0f req/s  p99(claim) %7.2f ms  errors %lld  journeys %d",
-                p.phase.c_str(), p.elapsed_s, p.total_s, p.requests_per_s, p.claim_p99_ms,
-                static_cast<long long>(p.errors), p.journeys_active);
+// A line every second on a terminal (rewritten in place), else every kPlainLineEveryS seconds
+// for logs and CI; either way the line folds every second since the previous one.
+void PrintProgress(const Progress& p, bool tty, ProgressFold* fold) {
+  constexpr int64_t kPlainLineEveryS = 5;
+  fold->Add(p);
+  if (!tty && static_cast<int64_t>(p.elapsed_s) % kPlainLineEveryS != 0) return;
+  const std::string line = FormatProgressLine(fold->Take());
   if (tty) {
-    std::printf("\r\033[K%s", line);
-  } else if (static_cast<int64_t>(p.elapsed_s) % 5 == 0) {
-    std::printf("%s\n", line);  // Plain lines, every 5 s, for logs and CI.
+    std::printf("\r\033[K%s", line.c_str());
+  } else {
+    std::printf("%s\n", line.c_str());
   }
   std::fflush(stdout);
 }
@@ -229,10 +231,11 @@ int Execute(const RunOptions& o, const Scenario& s, const Target& t, SystemUnder
   if (o.client_metrics) {
     o.client_metrics->BeginRun(s.name, s.system.claim_scheme, s.system.ledger, s.seed);
   }
+  ProgressFold progress_fold;
   *load = RunLoad(
       s, t, hot, start_ns,
       [&](const Progress& p) {
-        if (!o.quiet) PrintProgress(p, tty);
+        if (!o.quiet) PrintProgress(p, tty, &progress_fold);
       },
       AbortOnFail(s, *scraper), o.client_metrics);
   if (o.client_metrics) o.client_metrics->EndRun();
