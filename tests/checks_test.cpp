@@ -5,6 +5,7 @@
 
 #include "simulator/checks/check.h"
 #include "simulator/checks/evaluate.h"
+#include "simulator/results/results.h"
 
 namespace rp::sim {
 namespace {
@@ -73,6 +74,9 @@ TEST(CheckParse, RefusesWhatItCannotMean) {
            {"p99(claim, users=3) < 5ms", "takes one 'phase=NAME'"},
            {"p99(claim, phase=a, phase=b) < 5ms", "takes one 'phase=NAME'"},
            {"admitted_p99(claim, phase=peak) < 5ms", "cannot be taken per phase"},
+           {"ok_p99(claim, phase=peak) < 5ms", "cannot be taken per phase"},
+           {"ok_error_rate(claim) < 5%", "is not a known statistic"},
+           {"admitted_ok_p99(claim) < 5ms", "is not a known statistic"},
            {"recovery_s(claim, phase=peak) < 5s", "cannot be taken per phase"},
            {"max(rp_queue_lag_seconds) < 5ms", "write no unit"},
            {"p99(rp_queue_lag_seconds) < 5", "those take max, min, avg, last, increase or rate"},
@@ -194,6 +198,117 @@ TEST_F(CheckEval, AbortOnFailWaitsForItsDelayAndNeverForChecksWithoutData) {
   EXPECT_NE(all[0].detail.find("no send requests were made"), std::string::npos);
   EXPECT_FALSE(all[1].passed);
   EXPECT_FALSE(all[2].passed);
+}
+
+// A reconciliation that never answered leaves its figures at zero; zero drift must not read as
+// clean. One that answered is judged on what it found.
+TEST_F(CheckEval, ReconChecksFailWhenReconNeverAnswered) {
+  VerificationReport unanswered;  // recon_answered false, drift and discrepancies 0.
+  CheckInputs in{&scenario_, &stats_, 4.0, &unanswered, &rows_, &columns_};
+  for (const char* text : {"recon.drift == 0", "recon.discrepancies == 0"}) {
+    std::string why;
+    std::optional<CheckResult> r = EvaluateCheck(*ParseCheck(text), in, &why);
+    EXPECT_FALSE(r.has_value()) << text;
+    EXPECT_NE(why.find("reconciliation (/admin/recon) did not answer"), std::string::npos) << why;
+  }
+  scenario_.checks = {*ParseCheck("recon.drift == 0")};
+  const std::vector<CheckResult> after = EvaluateChecks(in);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_FALSE(after[0].passed);
+  EXPECT_NE(after[0].detail.find("did not answer"), std::string::npos) << after[0].detail;
+
+  VerificationReport drifted;
+  drifted.recon_answered = true;
+  drifted.recon_drift_cents = 5;
+  in.verification = &drifted;
+  CheckResult found = *EvaluateCheck(*ParseCheck("recon.drift == 0"), in);
+  EXPECT_FALSE(found.passed);
+  EXPECT_NE(found.detail.find("recon.drift = 5 cents"), std::string::npos) << found.detail;
+  drifted.recon_drift_cents = 0;
+  EXPECT_TRUE(EvaluateCheck(*ParseCheck("recon.drift == 0"), in)->passed);
+}
+
+// summary.json tells a reconciliation that found nothing from one that never answered.
+TEST(Summary, SaysWhetherReconAnswered) {
+  Scenario scenario;
+  scenario.load.phases = {Phase{.name = "p", .duration_s = 1, .rate = 1}};
+  LoadOutcome load;
+  VerificationReport verification;
+  RunReport report;
+  report.scenario = &scenario;
+  report.load = &load;
+  report.verification = &verification;
+  EXPECT_EQ(SummaryJson(report)["verification"]["recon_answered"], false);
+  verification.recon_answered = true;
+  EXPECT_EQ(SummaryJson(report)["verification"]["recon_answered"], true);
+}
+
+// A latency check times answers, and a fast 501 says nothing of a fast service: with nothing but
+// errors there is no successful answer to time, whichever latency statistic and window.
+TEST(CheckEvalErrors, LatencyOverNothingButErrorsFailsSayingSo) {
+  Scenario scenario;
+  scenario.load.phases = {Phase{.name = "p", .duration_s = 2, .rate = 600}};
+  RunStats stats;
+  for (int64_t sec = 0; sec < 2; ++sec) {
+    for (int i = 0; i < 600; ++i) stats.Record("send", sec, 501, 17'000);
+  }
+  for (int i = 0; i < 50; ++i) stats.Record("claim", 0, 429, 1'000);
+  const std::vector<MetricsRow> rows;
+  const std::vector<std::string> columns;
+  CheckInputs in{&scenario, &stats, 2.0, nullptr, &rows, &columns};
+  for (const char* text :
+       {"p99(send) < 50ms", "avg(send) < 50ms", "min(send) < 50ms", "max(send) < 50ms",
+        "med(send) < 50ms", "p99(send, phase=p) < 50ms", "ok_p99(send) < 50ms",
+        "ok_avg(send) < 50ms", "admitted_max(send) < 50ms"}) {
+    scenario.checks = {*ParseCheck(text)};
+    const std::vector<CheckResult> r = EvaluateChecks(in);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_FALSE(r[0].passed) << text;
+    EXPECT_NE(r[0].detail.find("1200 send answers was an error (501: 1200): no successful answer "
+                               "to time"),
+              std::string::npos)
+        << text << " -> " << r[0].detail;
+  }
+  // Every claim refused: admitted_ has no answer to time at all.
+  scenario.checks = {*ParseCheck("admitted_p99(claim) < 50ms")};
+  const CheckResult refused = EvaluateChecks(in)[0];
+  EXPECT_FALSE(refused.passed);
+  EXPECT_NE(refused.detail.find("50 claim answers was refused (429)"), std::string::npos)
+      << refused.detail;
+}
+
+// Some errors among the answers: a latency check still judges, and says how many were errors;
+// ok_ times only the answers that are not errors.
+TEST(CheckEvalErrors, SomeErrorsAreNamedAndOkLeavesThemOut) {
+  Scenario scenario;
+  scenario.load.phases = {Phase{.name = "p", .duration_s = 1, .rate = 100}};
+  RunStats stats;
+  for (int i = 0; i < 90; ++i) stats.Record("claim", 0, 200, 10'000);
+  for (int i = 0; i < 10; ++i) stats.Record("claim", 0, 503, 1'000);
+  for (int i = 0; i < 5; ++i) stats.Record("detail", 0, 200, 2'000);
+  const std::vector<MetricsRow> rows;
+  const std::vector<std::string> columns;
+  CheckInputs in{&scenario, &stats, 1.0, nullptr, &rows, &columns};
+  auto eval = [&in](const char* text) { return *EvaluateCheck(*ParseCheck(text), in); };
+  const CheckResult p99 = eval("p99(claim) < 50ms");
+  EXPECT_TRUE(p99.passed);
+  EXPECT_NE(p99.detail.find("; 10 of the 100 answers timed were errors (503: 10)"),
+            std::string::npos)
+      << p99.detail;
+  EXPECT_NE(eval("max(claim, phase=p) < 50ms").detail.find("10 of the 100 answers timed"),
+            std::string::npos);
+  EXPECT_DOUBLE_EQ(eval("min(claim) < 50ms").actual, 1);  // The fast 503s, timed.
+  EXPECT_DOUBLE_EQ(eval("ok_min(claim) < 50ms").actual, 10);
+  EXPECT_DOUBLE_EQ(eval("ok_avg(claim) < 50ms").actual, 10);  // Exact: errors left out.
+  const CheckResult ok_p99 = eval("ok_p99(claim) < 5ms");
+  EXPECT_FALSE(ok_p99.passed);
+  EXPECT_NE(ok_p99.detail.find("ok_p99(claim) = 10"), std::string::npos) << ok_p99.detail;
+  EXPECT_NE(ok_p99.detail.find("leaves out the 10 error answers of 100 (503: 10)"),
+            std::string::npos)
+      << ok_p99.detail;
+  const CheckResult clean = eval("p99(detail) < 5ms");
+  EXPECT_TRUE(clean.passed);
+  EXPECT_EQ(clean.detail.find("error"), std::string::npos) << clean.detail;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <set>
+#include <string_view>
 #include <vector>
 
 namespace rp::sim {
@@ -87,13 +88,18 @@ Status ClassifyStatistic(CheckSpec& c) {
     return Status::Ok();
   }
   std::string stat = c.metric;
-  const bool admitted = stat.rfind("admitted_", 0) == 0;
-  if (admitted) stat = stat.substr(9);
+  bool latency_only = false;  // admitted_ and ok_ prefix latency statistics only.
+  for (const std::string_view prefix : {"admitted_", "ok_"}) {
+    if (stat.rfind(prefix, 0) != 0) continue;
+    stat = stat.substr(prefix.size());
+    latency_only = true;
+    break;
+  }
   c.quantile = QuantileOf(stat);
-  if (c.quantile < 0 && stat != "avg" && (admitted || !kClientPlain.count(stat))) {
+  if (c.quantile < 0 && stat != "avg" && (latency_only || !kClientPlain.count(stat))) {
     return Bad(c.text, "is not a known statistic");
   }
-  const bool per_second_only = admitted || stat == "degraded" || stat == "recovery_s";
+  const bool per_second_only = latency_only || stat == "degraded" || stat == "recovery_s";
   if (!c.phase.empty() && per_second_only) {
     return Bad(c.text, "cannot be taken per phase (" + c.metric + " is kept for the whole run)");
   }

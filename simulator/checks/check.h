@@ -3,6 +3,7 @@
 //
 //   p99(claim) < 50ms              p99.9(claim, phase=peak) < 200ms     avg(send) < 20ms
 //   min(claim) >= 100us            max(detail) < 2s                     error_rate(claim) < 0.5%
+//   ok_p99(claim) < 50ms           admitted_avg(claim) < 20ms
 //   throughput(claim, phase=peak) > 300/s                               count(grab) > 1000
 //   max(rp_queue_lag_seconds) < 5  rate(rp_scheme_fallbacks_total) == 0
 //   increase(rp_limit_refused_total) > 0                                recon.drift == 0
@@ -29,7 +30,9 @@ struct CheckSpec {
   std::string text;  // As written, for messages.
   CheckSource source = CheckSource::kClient;
   // Client: p<q> (p50, p99.9, ...), avg, min, max, med, error_rate, refused_rate, throughput,
-  // count, degraded, recovery_s, and admitted_<p<q>|avg|min|max> (429s left out).
+  // count, degraded, recovery_s, admitted_<p<q>|avg|min|max|med> (429s left out) and
+  // ok_<p<q>|avg|min|max|med> (errors left out, as k6's expected_response). A latency check
+  // whose answers were all errors fails: there is no successful answer to time.
   // Server series: max, min, avg, last, increase, rate. Figure: "server.<name>"; "recon.drift".
   std::string metric;
   std::string op;          // kClient: the operation ("claim").
@@ -47,7 +50,9 @@ struct CheckSpec {
   bool abort_on_fail = false;
   double delay_abort_eval_s = 0;
 
-  bool IsLatency() const { return quantile >= 0 || metric == "avg" || metric == "admitted_avg"; }
+  bool IsLatency() const {
+    return quantile >= 0 || metric == "avg" || metric == "admitted_avg" || metric == "ok_avg";
+  }
   // "p99(claim)" or "p99(claim, phase=peak)": what the check measures, for messages.
   std::string Subject() const;
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <set>
 
 namespace rp::sim {
@@ -41,20 +42,66 @@ SecondStats MergeSeconds(const OpStats& op, double start_s, double end_s) {
     out.requests += s.requests;
     out.errors += s.errors;
     out.refused += s.refused;
+    for (auto [code, n] : s.by_status) out.by_status[code] += n;
     out.latency.Merge(s.latency);
   }
   return out;
 }
 
 double LatencyMs(const LatencyHistogram& h, const CheckSpec& c) {
-  if (c.metric == "avg" || c.metric == "admitted_avg") return h.mean_us() / 1000.0;
+  if (c.quantile < 0) return h.mean_us() / 1000.0;  // avg, admitted_avg, ok_avg.
   if (c.quantile == 0) return static_cast<double>(h.min_us()) / 1000.0;
   if (c.quantile == 1) return static_cast<double>(h.max_us()) / 1000.0;
   return static_cast<double>(h.ValueAtQuantile(c.quantile)) / 1000.0;
 }
 
+// The errors among answers by status, for messages: "501: 1200", "no answer: 3, 503: 10".
+std::string ErrorsByStatus(const std::map<int, int64_t>& by_status) {
+  std::string out;
+  for (auto [code, n] : by_status) {
+    if (!IsError(code)) continue;
+    out += (out.empty() ? "" : ", ") + (code == 0 ? "no answer" : std::to_string(code)) + ": " +
+           std::to_string(n);
+  }
+  return out;
+}
+
+// A latency statistic over s (the whole run's answers or one phase's). The latency of an error
+// (a fast 501) says nothing of how fast the service is, so with no successful answer among those
+// it times there is nothing to judge (nullopt, *why says so); with some errors among them,
+// *note says how many.
+std::optional<double> LatencyValue(const CheckSpec& c, const OpStats& op, const SecondStats& s,
+                                   std::string* why, std::string* note) {
+  const std::string errors = " (" + ErrorsByStatus(s.by_status) + ")";
+  const std::string nothing_to_time = ": no successful answer to time";
+  const bool ok_only = c.metric.rfind("ok_", 0) == 0;
+  const bool admitted = c.metric.rfind("admitted_", 0) == 0;
+  const int64_t timed = admitted ? s.requests - s.refused : s.requests;
+  if (timed == 0) {  // Only admitted_ leaves answers out before this: every one was a 429.
+    *why = "every one of the " + std::to_string(s.requests) + " " + c.op +
+           " answers was refused (429): no admitted answer to time";
+    return std::nullopt;
+  }
+  if (timed == s.errors) {
+    *why = "every one of the " + std::to_string(timed) + " " + c.op + " answers was an error" +
+           errors + nothing_to_time;
+    return std::nullopt;
+  }
+  if (s.errors > 0 && ok_only) {
+    *note = "; leaves out the " + std::to_string(s.errors) + " error answers of " +
+            std::to_string(s.requests) + errors;
+  } else if (s.errors > 0) {
+    *note = "; " + std::to_string(s.errors) + " of the " + std::to_string(timed) +
+            " answers timed were errors" + errors;
+  }
+  const LatencyHistogram& h = ok_only ? op.ok_latency : admitted ? op.admitted_latency : s.latency;
+  return LatencyMs(h, c);
+}
+
 // A client statistic over the whole run or one phase; nullopt with *why when nothing to judge.
-std::optional<double> ClientValue(const CheckSpec& c, const CheckInputs& in, std::string* why) {
+// *note: what the reader of the verdict should also know (errors among the answers timed).
+std::optional<double> ClientValue(const CheckSpec& c, const CheckInputs& in, std::string* why,
+                                  std::string* note) {
   auto it = in.stats->ops().find(c.op);
   if (it == in.stats->ops().end() || it->second.requests == 0) {
     *why = "no " + c.op + " requests were made";
@@ -67,13 +114,13 @@ std::optional<double> ClientValue(const CheckSpec& c, const CheckInputs& in, std
     if (s < 0) *why = c.op + " never recovered after the busiest phase";
     return s < 0 ? std::nullopt : std::optional<double>(s);
   }
-  if (c.metric.rfind("admitted_", 0) == 0) return LatencyMs(op.admitted_latency, c);
   SecondStats s;
   double span_s = in.load_seconds;
   if (c.phase.empty()) {
     s.requests = op.requests;
     s.errors = op.errors;
     s.refused = op.refused;
+    s.by_status = op.by_status;
     s.latency = op.latency;
   } else {
     double start_s = 0, end_s = 0;
@@ -88,12 +135,12 @@ std::optional<double> ClientValue(const CheckSpec& c, const CheckInputs& in, std
       return std::nullopt;
     }
   }
+  if (c.IsLatency()) return LatencyValue(c, op, s, why, note);
   const double n = static_cast<double>(s.requests);
   if (c.metric == "error_rate") return 100.0 * static_cast<double>(s.errors) / n;
   if (c.metric == "refused_rate") return 100.0 * static_cast<double>(s.refused) / n;
   if (c.metric == "count") return n;
-  if (c.metric == "throughput") return span_s > 0 ? n / span_s : 0.0;
-  return LatencyMs(s.latency, c);
+  return span_s > 0 ? n / span_s : 0.0;  // throughput.
 }
 
 size_t ColumnOf(const CheckInputs& in, const std::string& name) {
@@ -139,6 +186,12 @@ std::optional<double> FigureValue(const CheckSpec& c, const CheckInputs& in, std
   if (c.source == CheckSource::kRecon) {
     if (in.verification == nullptr) {
       *why = "reconciliation runs after the load";
+      return std::nullopt;
+    }
+    // Its figures stay zero when it never answered: zero drift would read as clean.
+    if (!in.verification->recon_answered) {
+      *why = "reconciliation (/admin/recon) did not answer: there is no " + c.metric.substr(6) +
+             " to judge";
       return std::nullopt;
     }
     return static_cast<double>(c.metric == "recon.drift" ? in.verification->recon_drift_cents
@@ -218,11 +271,11 @@ nlohmann::json ServerFigures(const std::vector<MetricsRow>& rows) {
 
 std::optional<CheckResult> EvaluateCheck(const CheckSpec& c, const CheckInputs& in,
                                          std::string* why_not) {
-  std::string why;
+  std::string why, note;
   std::optional<double> base;
   switch (c.source) {
     case CheckSource::kClient:
-      base = ClientValue(c, in, &why);
+      base = ClientValue(c, in, &why, &note);
       break;
     case CheckSource::kServerSeries:
       base = SeriesValue(c, in, &why);
@@ -246,6 +299,7 @@ std::optional<CheckResult> EvaluateCheck(const CheckSpec& c, const CheckInputs& 
   if (!r.passed && limit != 0) {
     r.detail += " (off by " + Fixed(100.0 * std::fabs(r.actual - limit) / limit, 0) + "%)";
   }
+  r.detail += note;
   return r;
 }
 

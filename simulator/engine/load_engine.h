@@ -20,7 +20,8 @@
 
 namespace rp::sim {
 
-// One line of live progress, once a second.
+// One second of live progress, reported once a second (simulator/run/progress_line.h folds the
+// seconds between two printed lines).
 struct Progress {
   std::string phase;
   double elapsed_s = 0;

@@ -43,6 +43,7 @@ json OpsJson(const LoadOutcome& load) {
                  {"refused", op.refused},
                  {"degraded", op.degraded},
                  {"admitted_p99_ms", Ms(op.admitted_latency.ValueAtQuantile(0.99))},
+                 {"ok_p99_ms", Ms(op.ok_latency.ValueAtQuantile(0.99))},
                  {"by_status", by_status}};
   }
   return ops;
@@ -55,6 +56,7 @@ json VerificationJson(const VerificationReport& v) {
           {"claims_acknowledged", v.claims_acknowledged},
           {"packets_unsettled", v.packets_unsettled},
           {"transfers_checked", v.transfers_checked},
+          {"recon_answered", v.recon_answered},
           {"recon_clean", v.recon_clean},
           {"recon_drift_cents", v.recon_drift_cents},
           {"recon_discrepancies", v.recon_discrepancies},

@@ -118,6 +118,23 @@ std::vector<results::FaultRow> FaultRows(const std::vector<FaultRecord>& faults)
   return rows;
 }
 
+// The verification's paragraph and its violations.
+void WriteVerification(std::ofstream& out, const json& v) {
+  out << "\n## Verification\n\n"
+      << (v["ok"].get<bool>() ? "Clean" : "**Violations found**") << ": " << v["packets_checked"]
+      << " packets and " << v["claims_checked"] << " claims read back; " << v["claims_acknowledged"]
+      << " acknowledged claims all " << (v["ok"].get<bool>() ? "present" : "checked")
+      << "; transfers checked against the wallet: "
+      << (v["transfers_checked"].get<bool>() ? "yes" : "no") << "; reconciliation ";
+  if (v.value("recon_answered", true)) {
+    out << "clean: " << (v["recon_clean"].get<bool>() ? "yes" : "no") << " (drift "
+        << v["recon_drift_cents"] << " cents, " << v["recon_discrepancies"] << " discrepancies).\n";
+  } else {
+    out << "(/admin/recon) did not answer.\n";
+  }
+  for (const auto& line : v["violations"]) out << "- " << line.get<std::string>() << "\n";
+}
+
 void WriteReport(std::ofstream& out, const json& s) {
   out << "# rp-sim run: " << s["scenario"].get<std::string>() << "\n\n"
       << s["description"].get<std::string>() << "\n\n"
@@ -158,16 +175,7 @@ void WriteReport(std::ofstream& out, const json& s) {
     out << "- " << (c["passed"].get<bool>() ? "pass" : "**FAIL**") << " `"
         << c["check"].get<std::string>() << "`: " << c["detail"].get<std::string>() << "\n";
   }
-  const json& v = s["verification"];
-  out << "\n## Verification\n\n"
-      << (v["ok"].get<bool>() ? "Clean" : "**Violations found**") << ": " << v["packets_checked"]
-      << " packets and " << v["claims_checked"] << " claims read back; " << v["claims_acknowledged"]
-      << " acknowledged claims all " << (v["ok"].get<bool>() ? "present" : "checked")
-      << "; transfers checked against the wallet: "
-      << (v["transfers_checked"].get<bool>() ? "yes" : "no")
-      << "; reconciliation clean: " << (v["recon_clean"].get<bool>() ? "yes" : "no") << " (drift "
-      << v["recon_drift_cents"] << " cents, " << v["recon_discrepancies"] << " discrepancies).\n";
-  for (const auto& line : v["violations"]) out << "- " << line.get<std::string>() << "\n";
+  WriteVerification(out, s["verification"]);
   const json& sv = s["server"];
   out << "\n## Server counters over the run\n\nclaim attempts (every claim answered, won or "
          "not) "

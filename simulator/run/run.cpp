@@ -24,7 +24,10 @@
 #include "simulator/results/results.h"
 #include "simulator/run/campaign.h"
 #include "simulator/run/exact.h"
+#include "simulator/run/plan_checks.h"
+#include "simulator/run/progress_line.h"
 #include "simulator/run/run_internal.h"
+#include "simulator/run/target_probe.h"
 #include "simulator/run/work_dir.h"
 #include "simulator/system/system.h"
 #include "simulator/verify/verify.h"
@@ -79,16 +82,17 @@ double MeasureCeiling(const Target& t, const SystemUnderTest* system, RunReport*
   return rps;
 }
 
-void PrintProgress(const Progress& p, bool tty) {
-  char line[256];
-  std::snprintf(line, sizeof line,
-                "[%-10s] %4.0f/%.0f s  %7.0f req/s  p99(claim) %7.2f ms  errors %lld  journeys %d",
-                p.phase.c_str(), p.elapsed_s, p.total_s, p.requests_per_s, p.claim_p99_ms,
-                static_cast<long long>(p.errors), p.journeys_active);
+// A line every second on a terminal (rewritten in place), else every kPlainLineEveryS seconds
+// for logs and CI; either way the line folds every second since the previous one.
+void PrintProgress(const Progress& p, bool tty, ProgressFold* fold) {
+  constexpr int64_t kPlainLineEveryS = 5;
+  fold->Add(p);
+  if (!tty && static_cast<int64_t>(p.elapsed_s) % kPlainLineEveryS != 0) return;
+  const std::string line = FormatProgressLine(fold->Take());
   if (tty) {
-    std::printf("\r\033[K%s", line);
-  } else if (static_cast<int64_t>(p.elapsed_s) % 5 == 0) {
-    std::printf("%s\n", line);  // Plain lines, every 5 s, for logs and CI.
+    std::printf("\r\033[K%s", line.c_str());
+  } else {
+    std::printf("%s\n", line.c_str());
   }
   std::fflush(stdout);
 }
@@ -172,6 +176,12 @@ int ResolveTarget(const RunOptions& o, const Scenario& s, Target* t,
                  "RP_PAYMENT_SECRET unless --mocks is given) set to the server's secrets\n";
     return 2;
   }
+  // Before the ceiling, fixtures and load: a service that is not rp-server would take them all
+  // at 100% errors and only fail after the verification's wait.
+  if (Status st = ProbeRpServer(t->host, t->port); !st.ok()) {
+    std::cerr << "rp-sim: " << st.message() << "\n";
+    return 2;
+  }
   t->auth_secret = auth;
   t->payment_secret = pay ? pay : "";
   t->mocks_url = o.mocks_url;
@@ -184,75 +194,6 @@ double ClaimsWon(const RunStats& stats) {
   if (op == stats.ops().end()) return 0;
   auto won = op->second.by_status.find(201);
   return won == op->second.by_status.end() ? 0 : static_cast<double>(won->second);
-}
-
-// The load, the faults on their timeline and the scraper, then the verification. Returns 0, or
-// the exit code to stop with.
-// "A green result means the plan happened": the arrivals the scenario planned were offered
-// (at most load.dropped_percent_max dropped at the in-flight bound), and every fault on its
-// timeline ran and applied. Each is a check of its own in the summary.
-CheckResult ArrivalLagCheck(const Scenario& s, const LoadOutcome& load) {
-  const LatencyHistogram& lag = load.stats.arrival_lag();
-  CheckResult c;
-  c.kind = "plan";
-  char text[96];
-  std::snprintf(text, sizeof text, "arrival_lag p99 <= %g ms", s.load.arrival_lag_p99_ms_max);
-  c.check = text;
-  c.actual = static_cast<double>(lag.ValueAtQuantile(0.99)) / 1000.0;
-  c.passed = c.actual <= s.load.arrival_lag_p99_ms_max;
-  std::snprintf(text, sizeof text, "arrival_lag p99 = %.2f ms (max %.2f ms), limit <= %g ms",
-                c.actual, static_cast<double>(lag.max_us()) / 1000.0,
-                s.load.arrival_lag_p99_ms_max);
-  c.detail = std::string(text) +
-             ": how late the generator started arrivals after their "
-             "scheduled instant" +
-             (c.passed ? "" : "; the simulator could not offer the load on the plan's schedule");
-  return c;
-}
-
-std::vector<CheckResult> PlanChecks(const Scenario& s, const LoadOutcome& load,
-                                    const std::vector<FaultRecord>& faults) {
-  std::vector<CheckResult> out;
-  const int64_t offered = load.stats.arrivals(), dropped = load.stats.dropped();
-  if (offered > 0) {
-    CheckResult c;
-    c.kind = "plan";
-    char text[64];
-    std::snprintf(text, sizeof text, "dropped_arrivals <= %g%%", s.load.dropped_percent_max);
-    c.check = text;
-    c.actual = 100.0 * static_cast<double>(dropped) / static_cast<double>(offered);
-    c.passed = c.actual <= s.load.dropped_percent_max;
-    char head[96];
-    std::snprintf(head, sizeof head, "dropped_arrivals = %.2f%%, limit <= %g%%: ", c.actual,
-                  s.load.dropped_percent_max);
-    c.detail = head + std::to_string(dropped) + " of " + std::to_string(offered) +
-               " arrivals dropped at the in-flight bound (load.journeys_in_flight_max = " +
-               std::to_string(s.load.journeys_in_flight_max) + ")" +
-               (c.passed ? "" : "; the load this scenario plans did not happen");
-    out.push_back(std::move(c));
-    out.push_back(ArrivalLagCheck(s, load));
-  }
-  if (!load.aborted_by.empty()) {
-    CheckResult c;
-    c.kind = "plan";
-    c.check = "the load ran its whole plan";
-    c.detail = "the load was aborted: " + load.aborted_by;
-    out.push_back(std::move(c));
-  }
-  for (size_t i = 0; i < s.faults.size(); ++i) {
-    const Fault& f = s.faults[i];
-    CheckResult c;
-    c.kind = "plan";
-    char at[32];
-    std::snprintf(at, sizeof at, "%.1f", f.at_s);
-    c.check = "fault " + f.action + " at " + at + " s applied";
-    c.passed = i < faults.size() && faults[i].ok;
-    c.detail = "fault " + f.action + " at " + at + " s " +
-               (c.passed ? "applied: " : "did not apply: ") +
-               (i < faults.size() ? faults[i].detail : "it never ran, the load ended first");
-    out.push_back(std::move(c));
-  }
-  return out;
 }
 
 // Every server series a check names must be on the server's /metrics before the load starts,
@@ -294,6 +235,8 @@ AbortCheck AbortOnFail(const Scenario& s, const MetricsScraper& scraper) {
   };
 }
 
+// The load, the faults on their timeline and the scraper, then the verification and the
+// checks. Returns 0, or the exit code to stop with.
 int Execute(const RunOptions& o, const Scenario& s, const Target& t, SystemUnderTest* system,
             LoadOutcome* load, VerificationReport* verification, RunReport* report) {
   if (Status st = CheckSeriesExist(s, t); !st.ok()) {
@@ -320,10 +263,11 @@ int Execute(const RunOptions& o, const Scenario& s, const Target& t, SystemUnder
   }
   const std::vector<int> ports = system ? system->instance_ports() : std::vector<int>{t.port};
   const CostSnapshot cost_start = TakeCostSnapshot(system, t.host, ports);
+  ProgressFold progress_fold;
   *load = RunLoad(
       s, t, hot, start_ns,
       [&](const Progress& p) {
-        if (!o.quiet) PrintProgress(p, tty);
+        if (!o.quiet) PrintProgress(p, tty, &progress_fold);
       },
       AbortOnFail(s, *scraper), o.client_metrics);
   const CostSnapshot cost_end = TakeCostSnapshot(system, t.host, ports);

@@ -257,6 +257,12 @@ Phase ReadPhase(const YAML::Node& n, const std::string& model) {
     Fail(n, "waves need wave_period_s > 0 and wave_on_s <= wave_period_s");
   }
   if (p.shape == "spike" && p.spike_s == 0) Fail(n, "a spike needs spike_s > 0 and spike_rate");
+  // RateAt gives spike_rate during the spike: left out, the spike would be a hole in the load.
+  if (p.shape == "spike" && !(p.spike_rate > 0)) {
+    Fail(m.Get("spike_rate") ? m.Get("spike_rate") : n,
+         "a spike needs spike_rate > 0 (journeys per second during the spike); without it the "
+         "spike plans no arrivals at all");
+  }
   return p;
 }
 

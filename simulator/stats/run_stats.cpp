@@ -23,6 +23,7 @@ void RunStats::Record(const std::string& op, int64_t second, int status, int64_t
   ++s.by_status[status];
   s.latency.Record(latency_us);
   if (!refused) s.admitted_latency.Record(latency_us);
+  if (!error) s.ok_latency.Record(latency_us);
   if (second < 0) second = 0;
   if (static_cast<size_t>(second) >= s.seconds.size()) {
     s.seconds.resize(static_cast<size_t>(second) + 1);

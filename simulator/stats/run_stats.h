@@ -35,7 +35,10 @@ struct OpStats {
   std::map<int, int64_t> by_status;
   LatencyHistogram latency;
   LatencyHistogram admitted_latency;  // Every answer but the 429s: what admitted users saw.
-  std::vector<SecondStats> seconds;   // Index: whole seconds since the load started.
+  // Every answer but the errors (IsError): what a request that was served took. A fast 501 is
+  // no evidence of a fast service.
+  LatencyHistogram ok_latency;
+  std::vector<SecondStats> seconds;  // Index: whole seconds since the load started.
 };
 
 // Told of every event RunStats records, as it happens (rp-sim's own /metrics: exporter/).

@@ -293,7 +293,7 @@ class Verifier {
     if (!recon.is_object() || !recon.contains("clean")) {
       return Violation("reconciliation (/admin/recon) did not answer");
     }
-    rep_.recon_ran = true;
+    rep_.recon_answered = true;
     rep_.recon_clean = recon.value("clean", false);
     rep_.recon_drift_cents = recon.value("drift_cents", int64_t{0});
     rep_.recon_discrepancies = recon.value("discrepancy_count", int64_t{0});

@@ -37,7 +37,10 @@ struct VerificationReport {
   int64_t claims_acknowledged = 0;  // Claims the simulator was granted.
   int64_t packets_unsettled = 0;    // Still open when the settle wait ended.
   bool transfers_checked = false;   // False without rp-mock (no wallet records to read).
-  bool recon_ran = false;
+  // /admin/recon answered with its report. False when it never did (the server was down, or
+  // answered something else): recon_clean, recon_drift_cents and recon_discrepancies then say
+  // nothing, and a recon check must not read their zeros as clean.
+  bool recon_answered = false;
   bool recon_clean = false;
   int64_t recon_drift_cents = 0;
   int64_t recon_discrepancies = 0;
