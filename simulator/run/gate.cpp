@@ -83,12 +83,15 @@ std::string GateResult::Message() const {
   }
   const std::string u = unit.empty() ? "" : " " + unit;
   const double change = baseline != 0 ? 100.0 * (value - baseline) / baseline : 0;
-  std::snprintf(
-      buf, sizeof buf,
-      "%s: %s %.4g%s (median of %d) vs baseline %.4g%s (median of %d): %+.1f%%, limit %.4g%s",
-      scheme.c_str(), label.c_str(), value, u.c_str(), runs, baseline, u.c_str(), baseline_runs,
-      change, limit, u.c_str());
+  std::snprintf(buf, sizeof buf,
+                "%s: %s %.4g%s (median of %d) vs baseline %.4g%s (median of %d): %+.1f%%",
+                scheme.c_str(), label.c_str(), value, u.c_str(), runs, baseline, u.c_str(),
+                baseline_runs, change);
   std::string out = buf;
+  if (judged) {  // A figure reported but not gated has no limit.
+    std::snprintf(buf, sizeof buf, ", limit %.4g%s", limit, u.c_str());
+    out += buf;
+  }
   if (p_value) {
     std::snprintf(buf, sizeof buf, ", Mann-Whitney p = %.3g", *p_value);
     out += buf;
