@@ -164,6 +164,7 @@ int RunCompare(const CompareOptions& o) {
   const json compare{{"scenario", o.run.scenario_path},
                      {"repeats", o.repeats},
                      {"load", saturated ? "saturated" : "offered"},
+                     {"exact", o.run.exact},
                      {"build", BuildJson()},
                      {"machine", MachineJson()},
                      {"system", summaries.front()["system"]},

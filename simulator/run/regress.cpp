@@ -47,6 +47,14 @@ int CheckBaseline(const RegressOptions& o, const json& baseline, std::vector<std
                        build.value(key, json()).dump() + ", this build's is " + now[key].dump());
     }
   }
+  if (baseline.value("exact", false) != o.run.exact) {
+    std::cerr << "rp-sim: the baseline " << o.baseline_dir << " was made "
+              << (o.run.exact ? "without" : "with") << " --exact and this regress runs "
+              << (o.run.exact ? "with" : "without")
+              << " it: instructions and seconds do not compare. " << HowToMakeBaseline(o, baseline)
+              << (o.run.exact ? " --exact" : "") << "\n";
+    return 2;
+  }
   const json machine = baseline.value("machine", json::object());
   if (machine.value("cpu_model", "") != MachineJson()["cpu_model"]) {
     notes->push_back("the baseline was measured on " +
@@ -150,6 +158,7 @@ int RunInterleaved(const RegressOptions& o) {
   const std::vector<std::string> schemes = o.schemes.empty() ? ClaimSchemeNames() : o.schemes;
   GateOptions gate = o.gate;
   gate.interleaved = true;
+  gate.exact = o.run.exact;
   json rows = json::array();
   std::vector<json> summaries;
   std::vector<GateResult> results;
@@ -198,6 +207,8 @@ int RunRegress(const RegressOptions& o) {
   }
   std::vector<std::string> notes;
   if (int rc = CheckBaseline(o, baseline, &notes); rc != 0) return rc;
+  RegressOptions gated = o;
+  gated.gate.exact = o.run.exact;
   const std::string dir = ResultsDir(o.run, "regress");
   json rows = json::array();
   std::vector<json> summaries;
@@ -220,8 +231,8 @@ int RunRegress(const RegressOptions& o) {
       summaries.push_back(std::move(summary));
     }
     rows.push_back(MedianRow(figures));
-    for (GateResult& r :
-         JudgeScheme(run.claim_scheme, figures, BaselineRuns(baseline, run.claim_scheme), o.gate)) {
+    for (GateResult& r : JudgeScheme(run.claim_scheme, figures,
+                                     BaselineRuns(baseline, run.claim_scheme), gated.gate)) {
       results.push_back(std::move(r));
     }
   }
