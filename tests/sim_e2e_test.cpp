@@ -584,3 +584,38 @@ TEST(SimE2e, BadScenarioExitsTwoWithFileAndLine) {
 
 }  // namespace
 }  // namespace rp::testing
+
+namespace rp::testing {
+namespace {
+
+// A baseline says which build made it; regress refuses one of another kind before any run, and
+// says how to make one with the build at hand.
+TEST(SimE2e, RegressRefusesABaselineOfAnotherBuildKindAndSaysHowToMakeOne) {
+  TempDir dir;
+  std::ifstream in(RP_SOURCE_DIR "/results/baselines/ci_regress/compare.json");
+  nlohmann::json baseline = nlohmann::json::parse(in);
+  baseline["build"]["kind"] = "Release+none";
+  std::filesystem::create_directories(dir.File("release"));
+  std::ofstream(dir.File("release/compare.json")) << baseline.dump();
+  SimRun refused = RunSim({"regress", RP_SOURCE_DIR "/scenarios/ci_regress.yaml", "--baseline",
+                           dir.File("release"), "--quiet", "--out", dir.File("out")},
+                          dir);
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("was made by a Release+none build"), std::string::npos)
+      << refused.output;
+  EXPECT_NE(refused.output.find("make a baseline with this build: rp-sim compare"),
+            std::string::npos)
+      << refused.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.File("out")));  // Refused before any run.
+  // A baseline from before baselines said what they are is refused the same way.
+  baseline.erase("build");
+  std::ofstream(dir.File("release/compare.json"), std::ios::trunc) << baseline.dump();
+  SimRun old = RunSim({"regress", RP_SOURCE_DIR "/scenarios/ci_regress.yaml", "--baseline",
+                       dir.File("release"), "--quiet"},
+                      dir);
+  EXPECT_EQ(old.exit_code, 2) << old.output;
+  EXPECT_NE(old.output.find("does not say which build made it"), std::string::npos) << old.output;
+}
+
+}  // namespace
+}  // namespace rp::testing

@@ -21,7 +21,8 @@ std::string HowToMakeBaseline(const RegressOptions& o, const json& baseline) {
     schemes += (schemes.empty() ? "" : ",") + s.value("scheme", std::string());
   }
   return "make a baseline with this build: rp-sim compare " + o.run.scenario_path + " --schemes " +
-         schemes + " --repeats 5 --out DIR (then --baseline DIR)";
+         schemes + " --repeats 5" + (o.run.exact ? " --exact" : "") +
+         " --out DIR (then --baseline DIR)";
 }
 
 // Exit 2 when the baseline cannot judge this build; the other differences, said and kept.
@@ -52,7 +53,7 @@ int CheckBaseline(const RegressOptions& o, const json& baseline, std::vector<std
               << (o.run.exact ? "without" : "with") << " --exact and this regress runs "
               << (o.run.exact ? "with" : "without")
               << " it: instructions and seconds do not compare. " << HowToMakeBaseline(o, baseline)
-              << (o.run.exact ? " --exact" : "") << "\n";
+              << "\n";
     return 2;
   }
   const json machine = baseline.value("machine", json::object());
