@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/prometheus_text.h"
+#include "simulator/stats/rank_test.h"
 
 namespace rp::sim {
 
@@ -62,10 +63,7 @@ json PerClaim(double amount, double claims_won, bool trusted) {
 
 void AddHealthzReference(const std::vector<double>& samples_us, json* cost) {
   if (samples_us.empty() || cost == nullptr || !cost->is_object()) return;
-  std::vector<double> v = samples_us;
-  std::sort(v.begin(), v.end());
-  const double median_us =
-      v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  const double median_us = MedianOf(samples_us);
   (*cost)["healthz_cpu_us_per_request"] = median_us;
   (*cost)["healthz_cpu_us_samples"] = samples_us;
   const json claim_ms = cost->value("cpu_ms_per_claim", json());

@@ -1,6 +1,7 @@
 #include "simulator/results/results.h"
 
 #include "common/version/version.h"
+#include "simulator/stats/rank_test.h"
 
 #include <algorithm>
 #include <cmath>
@@ -17,13 +18,6 @@ using nlohmann::json;
 
 double Ms(int64_t us) {
   return static_cast<double>(us) / 1000.0;
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 json OpsJson(const LoadOutcome& load) {
@@ -164,7 +158,7 @@ json RunSummaryJson(const RunReport& r) {
             {"aborted", !load.aborted_by.empty()},
             {"aborted_by", load.aborted_by}}},
           {"phases", PhasesJson(s)},
-          {"healthz_ceiling_rps", Median(r.healthz_ceiling_samples_rps)},
+          {"healthz_ceiling_rps", MedianOf(r.healthz_ceiling_samples_rps)},
           {"healthz_ceiling_samples_rps", r.healthz_ceiling_samples_rps},
           {"cost", r.cost.is_null() ? json::object() : r.cost},
           {"ops", OpsJson(load)},

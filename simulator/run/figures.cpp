@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/version/build_info.h"
+#include "simulator/stats/rank_test.h"
 
 namespace rp::sim {
 
@@ -91,9 +92,8 @@ json MedianRow(const std::vector<json>& runs) {
     }
     if (boolean) row[key] = all;
     if (v.empty()) continue;
+    row[key] = MedianOf(v);
     std::sort(v.begin(), v.end());
-    const size_t n = v.size();
-    row[key] = n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     spread[key] = {v.front(), v.back()};
   }
   row["measurement_errors"] = errors;

@@ -63,13 +63,6 @@ std::optional<double> FigureOf(const json& row, const std::string& key) {
   return it->get<double>();
 }
 
-double MedianOf(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 std::string GateResult::Message() const {
   char buf[512];
   if (figure == "run_passed") {

@@ -94,6 +94,4 @@ std::string GatedFigureKeys();
 // The figure of a row, if it was measured (absent or null: not).
 std::optional<double> FigureOf(const nlohmann::json& row, const std::string& key);
 
-double MedianOf(std::vector<double> v);
-
 }  // namespace rp::sim

@@ -1,5 +1,6 @@
 #include "simulator/stats/rank_test.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -85,6 +86,13 @@ RankTest MannWhitneyGreater(const std::vector<double>& a, const std::vector<doub
   t.exact = Choose(a.size() + b.size(), a.size()) <= kExactArrangementsMax;
   t.p_value = t.exact ? ExactP(a, b, t.u) : NormalP(a, b, t.u);
   return t;
+}
+
+double MedianOf(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 double SmallestPValue(size_t n, size_t m) {

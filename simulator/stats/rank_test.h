@@ -19,6 +19,10 @@ struct RankTest {
 // Is `a` larger than `b`? p_value = 1 when either sample is empty.
 RankTest MannWhitneyGreater(const std::vector<double>& a, const std::vector<double>& b);
 
+// The median (the mean of the middle two for an even count); 0 for none. The one median of
+// compare, regress, the cost figures and the ceiling.
+double MedianOf(std::vector<double> v);
+
 // The smallest one-sided p-value samples of these sizes can reach (1 / C(n+m, n)): below the
 // significance level asked for, a test of that size cannot say anything.
 double SmallestPValue(std::size_t n, std::size_t m);
