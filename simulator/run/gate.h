@@ -39,6 +39,9 @@ struct GatedFigure {
   // Relative (0.25: 25% worse fails); unused for kAtMost. Negative: reported, not gated.
   double tolerance;     // Against a committed baseline (another time, maybe another machine).
   double ab_tolerance;  // Against runs of the other build interleaved with these (--against).
+  // Measured in time (CPU seconds, claims/s, p99): under callgrind (exact mode) it describes
+  // valgrind, not the scheme, so exact runs report it without gating it.
+  bool timed;
 };
 
 // Every figure the gate judges, in report order.
