@@ -12,8 +12,6 @@ namespace rp::sim {
 using nlohmann::json;
 
 const std::vector<GatedFigure>& GatedFigures() {
-  // Tolerances: the spread each figure showed over repeated runs of the unchanged test build
-  // with a full build running beside it (docs/perf.md, "Can the gate be trusted"), with room.
   // Tolerances: from the spread each figure showed over repeated runs of the unchanged test
   // build, quiet and beside a full build (docs/perf.md, "Can the gate be trusted"), with room.
   static const std::vector<GatedFigure> kFigures = {
