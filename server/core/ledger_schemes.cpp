@@ -47,7 +47,8 @@ class DbLockScheme final : public ClaimScheme {
 // stays open while its job waits for the writer (that wait is the batching window; there is no
 // timer to tune) and closes when the writer starts it or when it holds batch_max claims. Batches
 // of one packet never share a commit (lock_key), so each commit carries one packet's batch;
-// batches of different packets group-commit as usual. Every caller is answered after the commit.
+// batches of different packets group-commit as usual. Every caller is answered after the commit,
+// or with the job's error when it failed — whether or not its transaction ever started.
 class BatchedScheme final : public ClaimScheme {
  public:
   explicit BatchedScheme(const ClaimSchemeDeps& deps) : deps_(deps), rngs_(deps.rng_seed) {}
@@ -62,7 +63,11 @@ class BatchedScheme final : public ClaimScheme {
     job.lock_key = packet_id;
     job.inproc_key = packet_id;
     job.fn = [this, packet_id, batch](ledger::Tx& tx) { return RunBatch(tx, packet_id, batch); };
-    job.done = [batch](const Status& s) {
+    job.done = [this, packet_id, batch](const Status& s) {
+      // The job may end without its transaction ever starting (the connection was lost before
+      // BEGIN, the job's deadline passed in the queue): close the batch here too, or later claims
+      // would join a batch nobody runs any more. Closed under mu_, its claims are ours alone.
+      Close(packet_id, batch);
       for (Pending& c : batch->claims) {
         if (!s.ok()) {
           c.done(s);
@@ -88,7 +93,7 @@ class BatchedScheme final : public ClaimScheme {
     Status status;
   };
   struct Batch {
-    std::vector<Pending> claims;  // Appended under mu_ until the batch is closed.
+    std::vector<Pending> claims;  // Appended under mu_ while open; the closer's alone after.
   };
 
   // Adds the claim to the packet's open batch; returns a new batch (which the caller submits)
