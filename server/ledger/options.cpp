@@ -23,6 +23,23 @@ void Declare(options::Registry& r, LedgerOptions* o) {
       .Range(1, 3'600'000)
       .Unit("ms")
       .Help("postgres: a row-lock wait longer than this aborts the transaction (then retried)");
+  r.Int("ledger.call_deadline_ms", &o->call_deadline_ms)
+      .Range(100, 3'600'000)
+      .Unit("ms")
+      .Help(
+          "postgres: the client's deadline for a connect or one round trip of a read; past it "
+          "the connection is closed and the request answers 503");
+  r.Int("ledger.write_deadline_ms", &o->write_deadline_ms)
+      .Range(100, 3'600'000)
+      .Unit("ms")
+      .Help(
+          "postgres: a write (claim, send, ...) not done this long after it was queued answers "
+          "503 storage_busy with Retry-After");
+  r.Rule([o] { return o->statement_timeout_ms < o->call_deadline_ms; },
+         "ledger.statement_timeout_ms must be below ledger.call_deadline_ms (the server cancels "
+         "a slow statement before the client gives up on the connection)");
+  r.Rule([o] { return o->lock_timeout_ms < o->write_deadline_ms; },
+         "ledger.lock_timeout_ms must be below ledger.write_deadline_ms");
   r.Int("ledger.retries_max", &o->retries_max)
       .Range(0, 100)
       .Help("postgres: retries of a transaction aborted by a deadlock, a race or a lock timeout");

@@ -1,7 +1,11 @@
 #include "server/ledger/pg_conn.h"
 
+#include <poll.h>
+#include <sys/socket.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -180,34 +184,106 @@ PgConnection::~PgConnection() {
 
 Status PgConnection::Connect() {
   if (conn_ != nullptr) PQfinish(conn_);
+  conn_ = nullptr;
   cache_.clear();
   pending_.clear();
   depth_ = 0;
   tx_ = TxState::kIdle;
   broken_ = false;
+  broken_why_.clear();
+  timed_out_ = false;
   held_ = Status::Ok();
-  const std::string timeout =
-      std::to_string(std::max<int64_t>(1, options_.connect_timeout_ms / 1000));
-  const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
-  const char* values[] = {options_.url.c_str(), timeout.c_str(), "rp-server", nullptr};
-  conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
-  if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
-    return {Error::kStorageBusy,
-            "cannot connect to the ledger: " + std::string(conn_ ? PQerrorMessage(conn_) : "")};
-  }
-  // Every setting the ledger relies on, explicitly, per connection.
+  Status s = ConnectWithin(WaitDeadlineNs());
+  if (!s.ok()) return s;
+  // Every setting the ledger relies on, explicitly, per connection. client_connection_check_-
+  // interval lets the server notice a client that closed the connection (our deadline) while a
+  // statement runs, and stop it.
   const std::string settings =
       "SET synchronous_commit = on; SET statement_timeout = " +
       std::to_string(options_.statement_timeout_ms) +
       "; SET lock_timeout = " + std::to_string(options_.lock_timeout_ms) +
+      "; SET client_connection_check_interval = " +
+      std::to_string(options_.client_check_interval_ms) +
       "; SET idle_in_transaction_session_timeout = 60000; SET client_min_messages = warning;";
-  Status s = ExecScript(settings);
+  s = ExecScript(settings);
   if (!s.ok()) return s;
-  if (PQenterPipelineMode(conn_) != 1) {
+  // Non-blocking: a send never waits on a full socket; every wait is in AwaitResult, bounded.
+  if (PQsetnonblocking(conn_, 1) != 0 || PQenterPipelineMode(conn_) != 1) {
     return {Error::kStorageBusy,
             "libpq refused pipeline mode: " + std::string(PQerrorMessage(conn_))};
   }
   return Status::Ok();
+}
+
+// libpq's own connect_timeout counts whole seconds per address and PQconnectdb blocks; the
+// non-blocking handshake polled here ends at our deadline. Keepalives and tcp_user_timeout make
+// an idle pooled connection to a vanished host fail within seconds instead of TCP's minutes.
+// Our values come first: whatever the URL itself says wins.
+Status PgConnection::ConnectWithin(int64_t deadline_ns) {
+  const std::string user_timeout = std::to_string(options_.call_deadline_ms);
+  const char* keys[] = {
+      "application_name", "keepalives",       "keepalives_idle", "keepalives_interval",
+      "keepalives_count", "tcp_user_timeout", "dbname",          nullptr};
+  const char* values[] = {"rp-server",          "1",    "5", "2", "3", user_timeout.c_str(),
+                          options_.url.c_str(), nullptr};
+  conn_ = PQconnectStartParams(keys, values, /*expand_dbname=*/1);
+  if (conn_ == nullptr) return {Error::kStorageBusy, "cannot connect to the ledger: out of memory"};
+  PostgresPollingStatusType st = PGRES_POLLING_WRITING;  // Where libpq's loop starts.
+  while (PQstatus(conn_) != CONNECTION_BAD && st != PGRES_POLLING_FAILED) {
+    if (st == PGRES_POLLING_OK) return Status::Ok();
+    const int64_t left_ms = (deadline_ns - MonotonicNs()) / 1'000'000;
+    if (left_ms <= 0) {
+      timed_out_ = true;
+      return {Error::kStorageBusy, "cannot connect to the ledger: no answer within " +
+                                       std::to_string(options_.call_deadline_ms) + " ms"};
+    }
+    pollfd pfd{PQsocket(conn_), static_cast<short>(st == PGRES_POLLING_READING ? POLLIN : POLLOUT),
+               0};
+    const int n = poll(&pfd, 1, static_cast<int>(std::min<int64_t>(left_ms, 1000)));
+    if (n < 0 && errno != EINTR) break;
+    if (n > 0) st = PQconnectPoll(conn_);
+  }
+  return {Error::kStorageBusy,
+          "cannot connect to the ledger: " + std::string(PQerrorMessage(conn_))};
+}
+
+int64_t PgConnection::WaitDeadlineNs() const {
+  if (deadline_ns_ > 0) return deadline_ns_;
+  return MonotonicNs() + options_.call_deadline_ms * 1'000'000;
+}
+
+// The only place this connection waits for the server.
+bool PgConnection::AwaitResult() {
+  const int64_t deadline_ns = WaitDeadlineNs();
+  for (;;) {
+    const int flushed = PQflush(conn_);  // 0: all sent; 1: more to send; -1: failed.
+    if (flushed < 0) {
+      Broken("cannot send to the ledger: " + std::string(PQerrorMessage(conn_)));
+      return false;
+    }
+    if (!PQisBusy(conn_)) return true;
+    const int64_t left_ms = (deadline_ns - MonotonicNs()) / 1'000'000;
+    if (left_ms <= 0) {
+      timed_out_ = true;
+      Broken("no answer from the ledger within its deadline");
+      // The cancel: end the session now, not at the next reconnect. A server that was only
+      // frozen would otherwise keep this transaction — and its row locks — open once it thaws,
+      // waiting for us until idle_in_transaction_session_timeout.
+      shutdown(PQsocket(conn_), SHUT_RDWR);
+      return false;
+    }
+    const short events = static_cast<short>(POLLIN | (flushed == 1 ? POLLOUT : 0));
+    pollfd pfd{PQsocket(conn_), events, 0};
+    const int n = poll(&pfd, 1, static_cast<int>(std::min<int64_t>(left_ms, 1000)));
+    if (n < 0 && errno != EINTR) {
+      Broken("poll on the ledger connection failed");
+      return false;
+    }
+    if (n > 0 && (pfd.revents & (POLLIN | POLLERR | POLLHUP)) != 0 && PQconsumeInput(conn_) != 1) {
+      Broken("ledger connection lost: " + std::string(PQerrorMessage(conn_)));
+      return false;
+    }
+  }
 }
 
 bool PgConnection::healthy() const {
@@ -247,7 +323,10 @@ void PgConnection::Sync(bool stale) {
 }
 
 void PgConnection::Broken(const std::string& why) {
-  if (!broken_) spdlog::warn("ledger connection out of step, will reconnect: {}", why);
+  if (!broken_) {
+    spdlog::warn("ledger connection out of step, will reconnect: {}", why);
+    broken_why_ = why;
+  }
   broken_ = true;
 }
 
@@ -287,7 +366,7 @@ void PgConnection::SendText(const char* sql) {
 }
 
 Status PgConnection::Round(PGresult** last) {
-  if (broken_) return {Error::kStorageBusy, "ledger connection lost"};
+  if (broken_) return {Error::kStorageBusy, "ledger connection lost: " + broken_why_};
   Sync(false);
   Status s = Drain(last);
   if (held_.ok()) return s;
@@ -315,6 +394,7 @@ Status PgConnection::Drain(PGresult** last) {
   while (!pending_.empty() && !broken_) {
     Pending p = std::move(pending_.front());
     pending_.pop_front();
+    if (!AwaitResult()) break;
     PGresult* r = PQgetResult(conn_);
     if (r == nullptr) {
       Broken("no answer for " + p.label + ": " + PQerrorMessage(conn_));
@@ -327,6 +407,7 @@ Status PgConnection::Drain(PGresult** last) {
       continue;
     }
     const bool ok = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+    answers_read_ += ok && !p.stale;
     if (p.ok) *p.ok = ok;
     if (!ok && !p.stale && first.ok()) {
       first = st == PGRES_PIPELINE_ABORTED ? Status(Error::kInternal, p.label + ": skipped")
@@ -338,6 +419,7 @@ Status PgConnection::Drain(PGresult** last) {
     } else {
       PQclear(r);
     }
+    if (!AwaitResult()) break;
     if (PQgetResult(conn_) != nullptr) Broken("more than one result for " + p.label);
   }
   if (broken_) {
@@ -346,7 +428,7 @@ Status PgConnection::Drain(PGresult** last) {
       PQclear(*last);
       *last = nullptr;
     }
-    return {Error::kStorageBusy, "ledger connection lost: " + std::string(PQerrorMessage(conn_))};
+    return {Error::kStorageBusy, "ledger connection lost: " + broken_why_};
   }
   return first;
 }
@@ -391,11 +473,20 @@ Status PgConnection::ExecScript(std::string_view sql) {
   }
   int params = 0;
   const std::string text = PgText(sql, &params);
-  PGresult* r = PQexec(conn_, text.c_str());
-  const ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-  Status s = (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) ? Status::Ok()
-                                                               : PgError(r, conn_, "script");
-  PQclear(r);
+  // PQexec would wait without a deadline: send, then read each statement's result in turn.
+  if (PQsendQuery(conn_, text.c_str()) != 1) {
+    Broken(PQerrorMessage(conn_));
+    return {Error::kStorageBusy, "ledger connection lost: " + broken_why_};
+  }
+  Status s = Status::Ok();
+  for (;;) {
+    if (!AwaitResult()) return {Error::kStorageBusy, "ledger connection lost: " + broken_why_};
+    PGresult* r = PQgetResult(conn_);
+    if (r == nullptr) break;
+    const ExecStatusType st = PQresultStatus(r);
+    if (s.ok() && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) s = PgError(r, conn_, "script");
+    PQclear(r);
+  }
   if (piped && PQenterPipelineMode(conn_) != 1) Broken("cannot re-enter pipeline mode");
   return s;
 }

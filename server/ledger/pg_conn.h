@@ -30,9 +30,15 @@ namespace rp::ledger {
 
 struct PgConnectionOptions {
   std::string url;  // postgresql://user@host:port/db
-  int64_t connect_timeout_ms = 5000;
-  int64_t statement_timeout_ms = 10000;
-  int64_t lock_timeout_ms = 5000;
+  // The client's own deadline for one wait on the server: a connect, or the answer to one round
+  // trip. A server that is frozen, partitioned away or crashed without closing the socket would
+  // otherwise hold the calling thread until TCP gives up (minutes). Past it the connection is
+  // closed — that is the cancel: the server, told to check its client every
+  // client_check_interval_ms, stops the statement and rolls the transaction back.
+  int64_t call_deadline_ms = 3000;
+  int64_t statement_timeout_ms = 2500;  // The server's own, set below the client's deadline.
+  int64_t lock_timeout_ms = 2000;
+  int64_t client_check_interval_ms = 1000;
   bool read_only = false;  // Read transactions: REPEATABLE READ, READ ONLY (one snapshot).
 };
 
@@ -59,6 +65,15 @@ class PgConnection final : public Connection {
   // False once the server went away; Reconnect() dials again (prepared statements are lost).
   bool healthy() const;
   Status Reconnect();
+  // Every wait on the server until the next call ends by deadline_ns (MonotonicNs), or sooner
+  // by call_deadline_ms; 0: by call_deadline_ms alone. The engine sets a job's own deadline here.
+  void SetDeadline(int64_t deadline_ns) { deadline_ns_ = deadline_ns; }
+  // Answers read since the connection was opened: a read that failed before its first answer
+  // saw nothing, so it may be run again on a fresh connection.
+  int64_t answers_read() const { return answers_read_; }
+  // Whether the last break was a deadline (the server did not answer in time) rather than a
+  // lost connection: a timed-out read is not worth running again at once.
+  bool timed_out() const { return timed_out_; }
 
   PgStatementFigures& figures() { return figures_; }
   PGconn* raw() { return conn_; }
@@ -92,6 +107,12 @@ class PgConnection final : public Connection {
 
   explicit PgConnection(PgConnectionOptions options) : options_(std::move(options)) {}
   Status Connect();
+  // Polls libpq's connection state machine until it is open or the wait deadline passes.
+  Status ConnectWithin(int64_t deadline_ns);
+  // Flushes what is queued to the server and waits until a result can be read without blocking.
+  // False (and the connection marked broken) when the deadline passes or the socket fails.
+  bool AwaitResult();
+  int64_t WaitDeadlineNs() const;
   void Queue(std::string label, bool* ok = nullptr);
   void Sync(bool stale);
   // Reads the answers owed; keeps the last query's result in *last. Connection loss ends it.
@@ -104,8 +125,12 @@ class PgConnection final : public Connection {
   int depth_ = 0;
   TxState tx_ = TxState::kIdle;
   std::deque<Pending> pending_;
-  bool broken_ = false;  // Out of step with the server: reconnect before the next use.
-  Status held_;          // An error LimitOwed() read early, owed to the next Round().
+  bool broken_ = false;     // Out of step with the server: reconnect before the next use.
+  Status held_;             // An error LimitOwed() read early, owed to the next Round().
+  std::string broken_why_;  // Why broken_ was set: the message of the requests it fails.
+  int64_t deadline_ns_ = 0;
+  int64_t answers_read_ = 0;
+  bool timed_out_ = false;
   PgStatementFigures figures_;
 };
 

@@ -33,6 +33,8 @@ struct PgFigures {
   int64_t serialization_failures = 0;
   int64_t lock_timeouts = 0;
   int64_t reconnects = 0;
+  int64_t deadline_misses = 0;  // Write jobs answered 503 at their deadline.
+  int64_t read_retries = 0;     // Reads run again on a fresh connection after a lost one.
 };
 
 class PgEngine final : public Engine {
@@ -55,6 +57,14 @@ class PgEngine final : public Engine {
  private:
   void Worker(PgConnection* conn);
   bool TakeJob(WriteJob* job);  // mu_ held; false when stopping and drained.
+  // Answers the queued jobs whose deadline passed, every kDeadlineScanMs: when every connection
+  // waits on a frozen server, nobody else would.
+  void DeadlineScanner();
+  int64_t DeadlineOf(const WriteJob& job) const {
+    return job.enqueued_ns + o_.write_deadline_ms * 1'000'000;
+  }
+  Status Missed() const;
+  Status ReadOnce(PgConnection& conn, const std::function<Status(ReadTx&)>& fn);
   Status RunJob(PgConnection& conn, WriteJob& job);
   Status RunOnce(PgConnection& conn, WriteJob& job, bool* committing);
   void Count(const Status& s);
@@ -67,6 +77,13 @@ class PgEngine final : public Engine {
   std::deque<WriteJob> queue_;
   std::unordered_set<int64_t> running_keys_;  // inproc_key of the jobs running now.
   bool stopping_ = false;
+  // After a failed reconnect: until then, a job whose connection is broken fails at once instead
+  // of every worker dialling a server that just refused (or did not answer) in turn.
+  int64_t unreachable_until_ns_ = 0;
+  std::thread deadline_scanner_;
+  std::condition_variable scanner_cv_;  // Its own: a Submit's notify must reach a worker.
+  static constexpr int64_t kDeadlineScanMs = 50;
+  static constexpr int64_t kUnreachableBackoffMs = 200;
   EngineStats stats_;
   PgFigures figures_;
   prometheus::Histogram* lock_wait_ = nullptr;
@@ -77,7 +94,11 @@ class PgEngine final : public Engine {
 };
 
 Status PgEngine::Open(bool read_only) {
-  PgConnectionOptions co{o_.url, 5000, o_.statement_timeout_ms, o_.lock_timeout_ms, false};
+  PgConnectionOptions co;
+  co.url = o_.url;
+  co.call_deadline_ms = o_.call_deadline_ms;
+  co.statement_timeout_ms = o_.statement_timeout_ms;
+  co.lock_timeout_ms = o_.lock_timeout_ms;
   if (!read_only) {
     Result<std::unique_ptr<PgConnection>> first = PgConnection::Open(co);
     if (!first.ok()) return first.status();
@@ -103,6 +124,9 @@ Status PgEngine::Open(bool read_only) {
   for (auto& w : writers_) {
     threads_.push_back(NamedThread("rp-pg-write-" + std::to_string(threads_.size()),
                                    [this, c = w.get()] { Worker(c); }));
+  }
+  if (!writers_.empty()) {
+    deadline_scanner_ = NamedThread("rp-pg-deadline", [this] { DeadlineScanner(); });
   }
   return Status::Ok();
 }
@@ -144,6 +168,32 @@ bool PgEngine::TakeJob(WriteJob* job) {
   return false;
 }
 
+Status PgEngine::Missed() const {
+  return {Error::kStorageBusy, "the ledger did not finish the write within " +
+                                   std::to_string(o_.write_deadline_ms) +
+                                   " ms (ledger.write_deadline_ms); retry later"};
+}
+
+void PgEngine::DeadlineScanner() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    scanner_cv_.wait_for(lock, std::chrono::milliseconds(kDeadlineScanMs));
+    // The queue is in enqueue order (taking a job never reorders the rest): the expired jobs
+    // are a prefix of it.
+    const int64_t now_ns = MonotonicNs();
+    std::vector<WriteJob> expired;
+    while (!queue_.empty() && DeadlineOf(queue_.front()) <= now_ns) {
+      expired.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    if (expired.empty()) continue;
+    figures_.deadline_misses += static_cast<int64_t>(expired.size());
+    lock.unlock();
+    for (WriteJob& job : expired) job.done(Missed());
+    lock.lock();
+  }
+}
+
 void PgEngine::Worker(PgConnection* conn) {
   for (;;) {
     WriteJob job;
@@ -182,10 +232,17 @@ Status PgEngine::RunOnce(PgConnection& conn, WriteJob& job, bool* committing) {
   if (!conn.healthy()) {
     {
       std::lock_guard<std::mutex> lock(mu_);
+      if (MonotonicNs() < unreachable_until_ns_) {
+        return {Error::kStorageBusy, "the ledger is unreachable; retry later"};
+      }
       ++figures_.reconnects;
     }
     Status r = conn.Reconnect();
-    if (!r.ok()) return r;
+    if (!r.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      unreachable_until_ns_ = MonotonicNs() + kUnreachableBackoffMs * 1'000'000;
+      return r;
+    }
   }
   Status s = conn.Begin();
   if (!s.ok()) return s;
@@ -213,9 +270,20 @@ Status PgEngine::RunOnce(PgConnection& conn, WriteJob& job, bool* committing) {
 // once); so is a state move that found its row already moved by a transaction that committed
 // after our read. The retry reads the winner's committed rows and answers as a replay. One that
 // repeats on every attempt is a real conflict and is reported as what it is.
+//
+// Every wait of the job on the server ends by its deadline (the connection is closed then); no
+// attempt starts after it, and the pause before a retry never crosses it.
 Status PgEngine::RunJob(PgConnection& conn, WriteJob& job) {
+  const int64_t deadline_ns = DeadlineOf(job);
+  conn.SetDeadline(deadline_ns);
   Status s;
   for (int attempt = 0;; ++attempt) {
+    if (MonotonicNs() >= deadline_ns) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++figures_.deadline_misses;
+      s = Missed();
+      break;
+    }
     bool committing = false;
     s = RunOnce(conn, job, &committing);
     Count(s);
@@ -232,6 +300,7 @@ Status PgEngine::RunJob(PgConnection& conn, WriteJob& job) {
     // A short, growing pause: the transaction it lost to needs a moment to commit.
     std::this_thread::sleep_for(std::chrono::milliseconds(1 << std::min(attempt, 6)));
   }
+  conn.SetDeadline(0);
   return s;
 }
 
@@ -255,12 +324,17 @@ Status PgEngine::Read(const std::function<Status(ReadTx&)>& fn) {
     conn = std::move(readers_.back());
     readers_.pop_back();
   }
-  Status s = conn->healthy() ? Status::Ok() : conn->Reconnect();
-  if (s.ok()) s = conn->Begin();
-  if (s.ok()) {
-    ReadTx tx(*conn);
-    s = fn(tx);
-    conn->Rollback();  // Read only: ending it is all that is needed.
+  const int64_t answers_before = conn->answers_read();
+  Status s = ReadOnce(*conn, fn);
+  // A pooled connection finds out the server restarted only when it is used. A read that got
+  // no answer at all saw nothing, so it is run once more on a fresh connection rather than
+  // answering 503 to a database that is back.
+  if (!s.ok() && !conn->healthy() && !conn->timed_out() && conn->answers_read() == answers_before) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++figures_.read_retries;
+    }
+    s = ReadOnce(*conn, fn);
   }
   {
     std::lock_guard<std::mutex> lock(read_mu_);
@@ -270,16 +344,30 @@ Status PgEngine::Read(const std::function<Status(ReadTx&)>& fn) {
   return s;
 }
 
+// One read transaction; each wait on the server bounded by ledger.call_deadline_ms.
+Status PgEngine::ReadOnce(PgConnection& conn, const std::function<Status(ReadTx&)>& fn) {
+  Status s = conn.healthy() ? Status::Ok() : conn.Reconnect();
+  if (s.ok()) s = conn.Begin();
+  if (s.ok()) {
+    ReadTx tx(conn);
+    s = fn(tx);
+    conn.Rollback();  // Read only: ending it is all that is needed.
+  }
+  return s;
+}
+
 void PgEngine::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
+  scanner_cv_.notify_all();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
   threads_.clear();
+  if (deadline_scanner_.joinable()) deadline_scanner_.join();
 }
 
 void PgEngine::RegisterMetrics(metrics::Hub& hub, const std::string& scheme) {
@@ -311,6 +399,12 @@ void PgEngine::RegisterMetrics(metrics::Hub& hub, const std::string& scheme) {
               static_cast<double>(f.lock_timeouts));
     w.Counter("rp_ledger_reconnects_total", "Ledger connections dialled again after breaking",
               static_cast<double>(f.reconnects));
+    w.Counter("rp_ledger_deadline_misses_total",
+              "Writes answered 503 at ledger.write_deadline_ms (queued or running too long)",
+              static_cast<double>(f.deadline_misses));
+    w.Counter("rp_ledger_read_retries_total",
+              "Reads run again on a fresh connection after finding theirs lost",
+              static_cast<double>(f.read_retries));
   });
 }
 
