@@ -48,6 +48,9 @@ struct App::Parts {
   // Bulkheads: each downstream service's blocking calls on a pool of their own, so one slow
   // service cannot take the threads another flow needs.
   std::unique_ptr<BlockingPool> reward_pool, social_pool, recon_pool;
+  // The API's ledger reads (a packet, its claims, a receiving range): never on an I/O thread,
+  // where a frozen database would hold /healthz and every other route too.
+  std::unique_ptr<BlockingPool> read_pool;
   std::unique_ptr<core::ClaimScheme> scheme;
   std::unique_ptr<recon::PeriodicRecon> recon;
   std::unique_ptr<recon::ReconRunner> recon_runner;
@@ -198,6 +201,12 @@ void StartAsync(App::Parts* p, bool run_workers) {
 void StartServices(App::Parts* p) {
   const ServerConfig& c = p->config;
   p->recon_pool = std::make_unique<BlockingPool>(2, 16, "reconciliation");
+  // As many threads as read connections (more would only wait for one); a queue bounded at
+  // kReadQueuePerConnection reads each, beyond which a read answers 503 at once.
+  constexpr int kReadQueuePerConnection = 256;
+  p->read_pool = std::make_unique<BlockingPool>(c.ledger.read_connections,
+                                                c.ledger.read_connections * kReadQueuePerConnection,
+                                                "ledger-read");
   p->recon_runner = std::make_unique<recon::ReconRunner>(p->ledger.get(), ReconOptionsOf(c),
                                                          p->clock, p->recon_pool.get());
   if (!c.downstream.social_url.empty()) {
@@ -238,9 +247,9 @@ void StartServices(App::Parts* p) {
   }
   p->packets = std::make_unique<core::PacketService>(p->ledger.get(), p->scheme.get(), p->b2c.get(),
                                                      p->clock, c.packet, notify);
-  p->claims =
-      std::make_unique<core::ClaimService>(p->scheme.get(), p->ledger.get(), p->audience.get(),
-                                           p->social_pool.get(), &p->hub, p->degrader.get());
+  p->claims = std::make_unique<core::ClaimService>(p->scheme.get(), p->ledger.get(),
+                                                   p->audience.get(), p->social_pool.get(), &p->hub,
+                                                   p->degrader.get(), p->read_pool.get());
 }
 
 void StartLimits(App::Parts* p) {
@@ -290,7 +299,7 @@ Result<std::unique_ptr<App>> App::Start(ServerConfig config, const Clock* clock)
       [http](int64_t delay_ms, std::function<void()> work) {
         http->RunAfter(delay_ms, std::move(work));
       },
-      p->degrader.get()});
+      p->degrader.get(), p->read_pool.get()});
   p->http->Run();
   spdlog::info("rp-server up: scheme={} ledger={} {} threads={} mocks={}", c.claim.scheme,
                c.ledger.engine, LedgerWhere(c.ledger), c.server.threads,
@@ -331,8 +340,8 @@ void App::Stop() {
   // Outside in: stop taking requests, finish calls in flight, stop the background work, and
   // only then the ledger, so everything accepted is committed.
   if (p.http) p.http->Stop(p.config.server.shutdown_grace_ms);
-  for (BlockingPool* pool :
-       {p.limits_pool.get(), p.reward_pool.get(), p.social_pool.get(), p.recon_pool.get()}) {
+  for (BlockingPool* pool : {p.limits_pool.get(), p.reward_pool.get(), p.social_pool.get(),
+                             p.recon_pool.get(), p.read_pool.get()}) {
     if (pool != nullptr) pool->Stop();
   }
   // After the pools that may still hand it claims (a delayed or audience-checked request):

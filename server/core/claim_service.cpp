@@ -25,8 +25,10 @@ ClaimResult ResultOf(const Result<ClaimOutcome>& r) {
 }
 
 ClaimService::ClaimService(ClaimScheme* scheme, ledger::Engine* ledger, AudienceChecker* audience,
-                           BlockingPool* social_pool, metrics::Hub* hub, base::Degrader* degrader)
-    : scheme_(scheme),
+                           BlockingPool* social_pool, metrics::Hub* hub, base::Degrader* degrader,
+                           BlockingPool* read_pool)
+    : read_pool_(read_pool),
+      scheme_(scheme),
       degrader_(degrader),
       ledger_(ledger),
       audience_(audience),
@@ -70,6 +72,14 @@ void ClaimService::CheckedClaim(int64_t packet_id, int64_t user_id, int64_t send
 
 void ClaimService::Claim(int64_t packet_id, int64_t user_id, ClaimDone done) {
   if (audience_ == nullptr) return ClaimNow(packet_id, user_id, std::move(done));
+  if (read_pool_ == nullptr) return AudienceClaim(packet_id, user_id, std::move(done));
+  auto held = std::make_shared<ClaimDone>(std::move(done));
+  Status s = read_pool_->Submit(
+      [this, packet_id, user_id, held] { AudienceClaim(packet_id, user_id, std::move(*held)); });
+  if (!s.ok()) (*held)(s);  // The read pool is full: 503, retry later.
+}
+
+void ClaimService::AudienceClaim(int64_t packet_id, int64_t user_id, ClaimDone done) {
   // The receiving range: packet metadata from the read side, the relation from the social
   // service (blocking, so on the social pool; see core/audience.h for how a failed lookup
   // degrades).

@@ -41,8 +41,11 @@ class ClaimService {
   // (receiving ranges not enforced); degrader may be null (the audience feature never
   // degraded by SLO or switch; a failed lookup still lets the claim through). The claim
   // counters live in hub's registry.
+  // read_pool (may be null: the caller's thread) runs the read of a packet's receiving range,
+  // so a slow or frozen ledger never holds the caller's (an HTTP I/O) thread.
   ClaimService(ClaimScheme* scheme, ledger::Engine* ledger, AudienceChecker* audience,
-               BlockingPool* social_pool, metrics::Hub* hub, base::Degrader* degrader = nullptr);
+               BlockingPool* social_pool, metrics::Hub* hub, base::Degrader* degrader = nullptr,
+               BlockingPool* read_pool = nullptr);
   void Claim(int64_t packet_id, int64_t user_id, ClaimDone done);
   ClaimScheme& scheme() { return *scheme_; }
 
@@ -51,6 +54,9 @@ class ClaimService {
   void ClaimNow(int64_t packet_id, int64_t user_id, ClaimDone done, bool degraded = false);
   void CheckedClaim(int64_t packet_id, int64_t user_id, int64_t sender, ledger::Audience range,
                     ClaimDone done);
+  // With an audience checker: reads the packet's receiving range, then claims (checked or not).
+  void AudienceClaim(int64_t packet_id, int64_t user_id, ClaimDone done);
+  BlockingPool* read_pool_ = nullptr;
   ClaimScheme* scheme_;
   base::Degrader* degrader_;
   ledger::Engine* ledger_;

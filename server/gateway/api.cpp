@@ -1,5 +1,7 @@
 #include "server/gateway/api.h"
 
+#include <spdlog/spdlog.h>
+
 #include <charconv>
 #include <optional>
 
@@ -237,10 +239,28 @@ void Api::Claim(const HttpRequest& req, int64_t packet_id, int64_t user_id, Resp
   });
 }
 
+void Api::OffIoThread(Respond respond, std::function<HttpResponse()> read) {
+  if (d_.read_pool == nullptr) return respond(read());
+  auto held = std::make_shared<Respond>(std::move(respond));
+  Status s = d_.read_pool->Submit([held, read = std::move(read)] {
+    HttpResponse r;
+    try {
+      r = read();
+    } catch (const std::exception& e) {
+      spdlog::error("a ledger read failed with an exception: {}", e.what());
+      r = ErrorResponse(Internal("unexpected error; see the server log"));
+    }
+    (*held)(std::move(r));
+  });
+  if (!s.ok()) (*held)(ErrorResponse(s));
+}
+
 void Api::GetPacket(int64_t packet_id, Respond respond) {
-  Result<ledger::PacketRecord> p = query::GetPacket(*d_.ledger, packet_id);
-  if (!p.ok()) return respond(ErrorResponse(p.status()));
-  respond(JsonResponse(200, PacketDetailJson(*p)));
+  OffIoThread(std::move(respond), [this, packet_id] {
+    Result<ledger::PacketRecord> p = query::GetPacket(*d_.ledger, packet_id);
+    if (!p.ok()) return ErrorResponse(p.status());
+    return JsonResponse(200, PacketDetailJson(*p));
+  });
 }
 
 void Api::ListClaims(const HttpRequest& req, int64_t packet_id, Respond respond) {
@@ -258,16 +278,18 @@ void Api::ListClaims(const HttpRequest& req, int64_t packet_id, Respond respond)
   if (d_.degrader != nullptr && !d_.degrader->Start(base::Feature::kOthersLuck)) {
     return respond(JsonResponse(200, DegradedClaimsPageJson(packet_id)));
   }
-  const int64_t start_ns = MonotonicNs();
-  Result<query::ClaimsPage> page =
-      query::ListClaims(*d_.ledger, packet_id, cursor, static_cast<int>(limit));
-  if (d_.degrader != nullptr) {
-    d_.degrader->Finish(base::Feature::kOthersLuck,
-                        page.ok() || page.status().code() == Code::kNotFound,
-                        (MonotonicNs() - start_ns) / 1'000'000);
-  }
-  if (!page.ok()) return respond(ErrorResponse(page.status()));
-  respond(JsonResponse(200, ClaimsPageJson(packet_id, *page)));
+  OffIoThread(std::move(respond), [this, packet_id, cursor, limit] {
+    const int64_t start_ns = MonotonicNs();
+    Result<query::ClaimsPage> page =
+        query::ListClaims(*d_.ledger, packet_id, cursor, static_cast<int>(limit));
+    if (d_.degrader != nullptr) {
+      d_.degrader->Finish(base::Feature::kOthersLuck,
+                          page.ok() || page.status().code() == Code::kNotFound,
+                          (MonotonicNs() - start_ns) / 1'000'000);
+    }
+    if (!page.ok()) return ErrorResponse(page.status());
+    return JsonResponse(200, ClaimsPageJson(packet_id, *page));
+  });
 }
 
 void Api::Admin(const HttpRequest& req, const RouteMatch& m, Respond respond) {
@@ -321,9 +343,8 @@ void Api::Grab(std::string round, int64_t user_id, Respond respond) {
   d_.b2c->Grab(std::move(round), user_id, [respond](Result<core::GrabOutcome> r) {
     if (!r.ok() && r.status().code() == Code::kUnavailable) {
       // A grab is core: never degraded, but a user meets a message fit to show, not ours.
-      HttpResponse busy = ErrorResponse(Status(r.status().err(), std::string(kGrabTryAgain)));
-      busy.headers.push_back({"Retry-After", "1"});
-      return respond(std::move(busy));
+      // 503 with Retry-After (ErrorResponse adds it to every 503).
+      return respond(ErrorResponse(Status(r.status().err(), std::string(kGrabTryAgain))));
     }
     if (!r.ok()) return respond(ErrorResponse(r.status()));
     respond(JsonResponse(r->created ? 201 : 200, r->reward_reply));

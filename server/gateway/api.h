@@ -4,7 +4,8 @@
 //
 // Contract: Handle() answers every request exactly once, with a JSON body; errors are
 // {"error":{"code","message"}} with a 4xx status (5xx only for storage failures or overload).
-// Thread-safe: called concurrently from the HTTP I/O threads; never blocks one.
+// Thread-safe: called concurrently from the HTTP I/O threads; never blocks one (every ledger
+// read runs on ApiDeps::read_pool, every write on the ledger's own threads).
 #pragma once
 
 #include <atomic>
@@ -44,6 +45,9 @@ struct ApiDeps {
   BlockingPool* limits_pool = nullptr;  // Runs the Redis calls of global rules.
   std::function<void(int64_t delay_ms, std::function<void()>)> run_after;  // Queueing rules.
   base::Degrader* degrader = nullptr;
+  // Runs the routes that read the ledger (a packet, its claims) off the I/O threads. Null: on
+  // the calling thread (tests of the API alone).
+  BlockingPool* read_pool = nullptr;
 };
 
 class Api {
@@ -63,6 +67,9 @@ class Api {
   void SendPacket(const HttpRequest& req, int64_t user_id, Respond respond);
   void PaymentCallback(const HttpRequest& req, Respond respond);
   void Claim(const HttpRequest& req, int64_t packet_id, int64_t user_id, Respond respond);
+  // Runs read (a blocking ledger read) on the read pool and answers with what it returns; 503
+  // overloaded at once when the pool is full.
+  void OffIoThread(Respond respond, std::function<HttpResponse()> read);
   void GetPacket(int64_t packet_id, Respond respond);
   void ListClaims(const HttpRequest& req, int64_t packet_id, Respond respond);
   void AdminRecon(const HttpRequest& req, Respond respond);

@@ -10,8 +10,12 @@ HttpResponse JsonResponse(int status, const nlohmann::json& body) {
 }
 
 HttpResponse ErrorResponse(const Status& s) {
-  return JsonResponse(HttpStatusOf(s.code()),
-                      {{"error", {{"code", s.error()}, {"message", s.message()}}}});
+  HttpResponse r = JsonResponse(HttpStatusOf(s.code()),
+                                {{"error", {{"code", s.error()}, {"message", s.message()}}}});
+  // Every 503 (storage busy, overloaded, a dependency down) is temporary: say when to come back
+  // (RFC 9110, whole seconds), so clients back off instead of hammering a struggling server.
+  if (r.status == 503) r.headers.push_back({"Retry-After", "1"});
+  return r;
 }
 
 }  // namespace rp::gateway
