@@ -243,5 +243,28 @@ TEST(FrozenLedgerTest, RoutesWithoutTheLedgerAnswerAndLedgerRoutesAnswer503InTim
   EXPECT_TRUE(LedgerConserves(dir.File("ledger.db")));
 }
 
+// A pooled read connection learns that the server restarted only when it is used. A read is
+// idempotent: it is run again on a fresh connection instead of answering 503 to a database that
+// is back.
+TEST(FrozenLedgerTest, FirstReadAfterADatabaseRestartIsAnswered) {
+  PostgresProcess* pg = TestPostgres();
+  if (pg == nullptr) GTEST_SKIP() << "faults of a database server: PostgreSQL only";
+  TempDir dir;
+  ServerConfig c = TestConfig(dir);
+  c.ledger.read_connections = 1;  // The one pooled connection is the one the restart breaks.
+  InProcessServer server(c);
+  ASSERT_TRUE(server.app);
+  Client client(server.port);
+  Reply sent = client.SendPacket(1, "restart", 1000, 10);
+  ASSERT_EQ(sent.status, 201);
+  const std::string path = "/v1/packets/" + std::to_string(sent.body["packet_id"].get<int64_t>());
+  ASSERT_EQ(client.Get(path, 1).status, 200);
+  ASSERT_TRUE(pg->Stop().ok());
+  ASSERT_TRUE(pg->Start().ok());
+  Reply after = client.Get(path, 1);
+  EXPECT_EQ(after.status, 200) << after.raw;
+  server.app->Stop();
+}
+
 }  // namespace
 }  // namespace rp::testing
