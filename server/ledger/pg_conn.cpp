@@ -1,8 +1,8 @@
 #include "server/ledger/pg_conn.h"
 
 #include <poll.h>
-#include <sys/socket.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
