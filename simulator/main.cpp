@@ -169,7 +169,10 @@ int Main(int argc, char** argv) {
   cli.require_subcommand(1);
 
   rp::sim::RunOptions run;
-  CLI::App* run_cmd = cli.add_subcommand("run", "Run a scenario; exit 0 pass, 1 fail, 2 error");
+  CLI::App* run_cmd = cli.add_subcommand(
+      "run",
+      "Run a scenario; exit 0 pass, 1 fail (a check, an unanswered request the scenario does not "
+      "budget, or the money), 2 error");
   AddRunOptions(run_cmd, run);
   AddExactOptions(run_cmd, run);
   run_cmd->add_option("--claim-scheme", run.claim_scheme, "Override the scenario's claim scheme")
@@ -183,8 +186,10 @@ int Main(int argc, char** argv) {
   rp::sim::CampaignOptions campaign;
   CLI::App* campaign_cmd = cli.add_subcommand(
       "campaign",
-      "Run many seeds, each with its own drawn scheme, load and fault timeline, verifying the "
-      "money of every one; exit 1 when a seed failed");
+      "Run many seeds, each with its own drawn scheme, load and fault timeline — drawn from every "
+      "fault the run's system supports (the file's system, or --ledger/--instances: PostgreSQL "
+      "adds db_crash/db_restart, several instances instance_kill/instance_restart) — verifying "
+      "the money of every one; exit 1 when a seed failed");
   AddRunOptions(campaign_cmd, campaign.run);
   campaign_cmd->add_option("--seeds", campaign.seeds, "How many seeds")
       ->check(CLI::Range(1, 100000));

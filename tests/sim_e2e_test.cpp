@@ -238,11 +238,11 @@ flows:
 faults:
   - {at_s: 1, action: redis_snapshot}
   - {at_s: 2, action: redis_flush}
-  - {at_s: 3, action: server_pause}
+  - {at_s: 3, action: server_pause, unanswered_max: all}
   - {at_s: 4.5, action: server_resume}
   - {at_s: 5, action: redis_stale_restart}
-  - {at_s: 6, action: server_restart, claim_scheme: presplit}
-  - {at_s: 8, action: server_restart, claim_scheme: db_lock}
+  - {at_s: 6, action: server_restart, claim_scheme: presplit, unanswered_max: all}
+  - {at_s: 8, action: server_restart, claim_scheme: db_lock, unanswered_max: all}
 )";
   SimRun run = RunSim({"run", dir.File("f.yaml"), "--quiet", "--out", dir.File("r")}, dir);
   EXPECT_EQ(run.exit_code, 0) << run.output;
@@ -386,6 +386,78 @@ checks:
   EXPECT_NE(fault.output.find("check pass dropped_arrivals = 0.00%, limit <= 1%"),
             std::string::npos);
   server.app->Stop();
+}
+
+// A server that stops answering mid-run (frozen with SIGSTOP, longer than the client waits)
+// leaves requests unanswered: the run fails on them, naming the check, though the money
+// verifies. A budget on the freeze's window lets it pass — but a second freeze outside any
+// budget, once the first one is over, fails again and names the first request it left.
+TEST(SimE2e, ARunWithAWedgedServerFailsOnUnansweredRequests) {
+  TempDir dir;
+  const std::string base = R"(seed: 5
+system: {claim_scheme: batched, packet_ttl_s: 3, scan_interval_ms: 100}
+users: {count: 5000}
+load:
+  request_timeout_ms: 700
+  phases:
+    - {name: p, duration_s: 7, rate: 30}
+flows:
+  hot: {weight: 1, packets: 1, shares: 400, share_cents: 5}
+checks: ["recon.drift == 0"]
+)";
+  std::ofstream(dir.File("wedged.yaml")) << "name: wedged\n"
+                                         << base
+                                         << "faults:\n  - {at_s: 1.5, action: server_pause}\n"
+                                            "  - {at_s: 4, action: server_resume}\n";
+  SimRun wedged = RunSim({"run", dir.File("wedged.yaml"), "--quiet", "--out", dir.File("r1"),
+                          "--junit", dir.File("r1.xml")},
+                         dir);
+  EXPECT_EQ(wedged.exit_code, 1) << wedged.output;
+  EXPECT_NE(wedged.output.find("check FAIL unanswered = "), std::string::npos) << wedged.output;
+  json s = ReadJson(dir.File("r1/summary.json"));
+  ASSERT_FALSE(s.is_discarded()) << wedged.output;
+  EXPECT_TRUE(s["verification"]["ok"].get<bool>()) << s["verification"].dump();
+  EXPECT_GT(s["unanswered"]["unanswered"].get<int64_t>(), 0) << s["unanswered"].dump();
+  EXPECT_GT(s["unanswered"]["by_cause"].value("timeout", 0), 0) << s["unanswered"].dump();
+  EXPECT_GT(s["ops"]["claim"]["unanswered"].get<int64_t>(), 0);
+  for (const json& c : s["checks"]) {  // It fails for that, and for nothing else.
+    EXPECT_EQ(c["passed"].get<bool>(), c["check"] != "unanswered == 0") << c.dump();
+  }
+  std::ifstream junit(dir.File("r1.xml"));
+  const std::string xml(std::istreambuf_iterator<char>(junit), {});
+  EXPECT_NE(xml.find("name=\"check: unanswered == 0\">\n      <failure"), std::string::npos) << xml;
+  std::ifstream html(dir.File("r1/report.html"));
+  EXPECT_NE(std::string(std::istreambuf_iterator<char>(html), {}).find("<th>unanswered</th>"),
+            std::string::npos);
+
+  std::ofstream(dir.File("budgeted.yaml"))
+      << "name: budgeted\n"
+      << base
+      << "faults:\n  - {at_s: 1.5, action: server_pause, unanswered_max: all}\n"
+         "  - {at_s: 4, action: server_resume}\n";
+  SimRun budgeted =
+      RunSim({"run", dir.File("budgeted.yaml"), "--quiet", "--out", dir.File("r2")}, dir);
+  EXPECT_EQ(budgeted.exit_code, 0) << budgeted.output;
+  EXPECT_NE(budgeted.output.find("check pass unanswered = "), std::string::npos) << budgeted.output;
+
+  std::ofstream(dir.File("wedged_again.yaml"))
+      << "name: wedged_again\n"
+      << base
+      << "faults:\n"
+         "  - {at_s: 1, action: server_pause, unanswered_max: all, unanswered_recovery_s: 0.5}\n"
+         "  - {at_s: 2.5, action: server_resume}\n"
+         "  - {at_s: 4, action: server_pause}\n"
+         "  - {at_s: 5.5, action: server_resume}\n";
+  SimRun again =
+      RunSim({"run", dir.File("wedged_again.yaml"), "--quiet", "--out", dir.File("r3")}, dir);
+  EXPECT_EQ(again.exit_code, 1) << again.output;
+  EXPECT_NE(again.output.find("check FAIL unanswered = "), std::string::npos) << again.output;
+  json a = ReadJson(dir.File("r3/summary.json"));
+  ASSERT_FALSE(a.is_discarded()) << again.output;
+  const json first = a["unanswered"]["first_beyond_budget"];
+  ASSERT_TRUE(first.is_object()) << a["unanswered"].dump();
+  EXPECT_EQ(first["where"], "phase p");
+  EXPECT_GE(first["invoked_ms"].get<int64_t>(), 3000) << first.dump();  // After the window.
 }
 
 // k6's abortOnFail: a check that fails stops the load early, the run fails and says why; a

@@ -494,7 +494,7 @@ TEST(Campaign, ReplayLineRepeatsTheFlagsThatShapedTheRun) {
   run.instances = 2;
   const std::string flags = CampaignReplayFlags(run);
   EXPECT_EQ(flags, " --duration 8 --ledger postgres --instances 2");
-  auto text = DrawCampaignScenario(RP_SOURCE_DIR "/tests/data/sim_smoke.yaml", 3, flags);
+  auto text = DrawCampaignScenario(RP_SOURCE_DIR "/tests/data/sim_smoke.yaml", 3, run);
   ASSERT_TRUE(text.ok()) << text.status().ToString();
   EXPECT_NE(text->find("--campaign-seed 3 --duration 8 --ledger postgres --instances 2 (or run "
                        "this file with --duration 8 --ledger postgres --instances 2)"),
@@ -551,6 +551,82 @@ TEST(Campaign, EachSeedDrawsAReadableRepeatableTimeline) {
     EXPECT_GT(actions[a], 0) << a;  // ...and every kind of fault.
   }
   EXPECT_FALSE(DrawCampaignScenario(dir.File("missing.yaml"), 1).ok());
+}
+
+// The faults a seed can draw follow the system it runs on — whatever said which it is: the
+// file's system, or --ledger / --instances — and over 200 seeds every one of them is drawn.
+// The ones that take the server or its database away budget the requests they leave unanswered.
+TEST(Campaign, DrawsEveryFaultItsSystemSupports) {
+  using Kinds = std::set<std::string>;
+  const Kinds always = {"server_kill", "server_pause", "server_restart", "mock_switch"};
+  const Kinds redis = {"redis_stop", "redis_flush", "redis_snapshot"};
+  const Kinds db = {"db_crash", "db_restart"}, instances = {"instance_kill", "instance_restart"};
+  auto with = [](Kinds a, const Kinds& b) {
+    a.insert(b.begin(), b.end());
+    return a;
+  };
+  auto drawable = [](const char* ledger, int n, bool has_redis) {
+    const std::vector<std::string> k = DrawableFaultKinds({ledger, n, has_redis});
+    return Kinds(k.begin(), k.end());
+  };
+  EXPECT_EQ(drawable("sqlite", 1, true), with(always, redis));
+  EXPECT_EQ(drawable("sqlite", 1, false), always);
+  EXPECT_EQ(drawable("postgres", 1, true), with(with(always, redis), db));
+  EXPECT_EQ(drawable("postgres", 1, false), with(always, db));
+  EXPECT_EQ(drawable("postgres", 2, true), with(with(with(always, redis), db), instances));
+  EXPECT_EQ(drawable("postgres", 3, false), with(with(always, db), instances));
+
+  rp::testing::TempDir dir;
+  const std::string smoke = RP_SOURCE_DIR "/tests/data/sim_smoke.yaml";  // sqlite, 1 instance.
+  std::ifstream in(smoke);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text.replace(text.find("system:\n"), 8, "system:\n  ledger: postgres\n  instances: 2\n");
+  const std::string pg_file = dir.File("pg2.yaml");
+  std::ofstream(pg_file) << text;
+  RunOptions pg, pg2;
+  pg.ledger = pg2.ledger = "postgres";
+  pg2.instances = 2;
+  struct Shape {
+    std::string base;
+    RunOptions run;
+    CampaignSystem system;
+  };
+  for (const Shape& shape :
+       {Shape{smoke, {}, {"sqlite", 1, true}}, Shape{smoke, pg, {"postgres", 1, true}},
+        Shape{smoke, pg2, {"postgres", 2, true}}, Shape{pg_file, {}, {"postgres", 2, true}}}) {
+    const std::string name = shape.system.ledger + " x" + std::to_string(shape.system.instances);
+    Result<Scenario> base = LoadScenario(shape.base);
+    ASSERT_TRUE(base.ok()) << base.status().ToString();
+    const CampaignSystem system = CampaignSystemOf(*base, shape.run);
+    EXPECT_EQ(system.ledger, shape.system.ledger);
+    EXPECT_EQ(system.instances, shape.system.instances);
+    std::map<std::string, int> drawn;
+    for (uint64_t seed = 1; seed <= 200; ++seed) {
+      Result<CampaignDraw> d = DrawCampaign(shape.base, seed, shape.run);
+      ASSERT_TRUE(d.ok()) << d.status().ToString();
+      for (const std::string& kind : d->fault_kinds) ++drawn[kind];
+      Result<Scenario> s = ParseScenarioText(d->text, name + " seed " + std::to_string(seed));
+      ASSERT_TRUE(s.ok()) << s.status().ToString() << "\n" << d->text;
+      EXPECT_EQ(s->system.ledger, system.ledger);  // The file runs as it is.
+      EXPECT_EQ(s->system.instances, system.instances);
+      for (const Fault& f : s->faults) {
+        const bool takes_away = f.action == "server_kill" || f.action == "server_pause" ||
+                                f.action == "server_restart" || f.action == "db_crash" ||
+                                f.action == "db_restart" || f.action == "instance_kill";
+        if (takes_away) {
+          EXPECT_EQ(f.unanswered_max, kUnansweredAll) << f.action << "\n" << d->text;
+        }
+        if (f.action.rfind("redis_", 0) == 0 || f.action.rfind("mock_", 0) == 0) {
+          EXPECT_EQ(f.unanswered_max, -1) << f.action;  // The server must answer through these.
+        }
+      }
+    }
+    const std::vector<std::string> kinds = DrawableFaultKinds(system);
+    EXPECT_EQ(drawn.size(), kinds.size()) << name;  // Nothing it cannot apply...
+    for (const std::string& kind : kinds) {
+      EXPECT_GT(drawn[kind], 0) << kind << " never drawn on " << name;  // ...and all it can.
+    }
+  }
 }
 
 // Hostile files: NaN and infinities are out of every range, and aliases that would expand a

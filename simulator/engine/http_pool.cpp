@@ -2,7 +2,10 @@
 
 #include "simulator/engine/http_pool.h"
 
+#include <sys/socket.h>
+
 #include <array>
+#include <cerrno>
 
 #include "common/http_load.h"
 
@@ -18,6 +21,17 @@ class HttpPool::Connection : public std::enable_shared_from_this<Connection> {
   // the handler has been called.
   void Run(Pending p) {
     current_ = std::move(p);
+    timed_out_ = false;
+    // The timeout covers connecting too: a server whose accept queue is full drops our SYNs.
+    timer_.expires_after(std::chrono::milliseconds(pool_->options_.request_timeout_ms));
+    // A timer that fired just as the answer came must not close the connection's next request.
+    timer_.async_wait(
+        [self = shared_from_this(), request = ++requests_](boost::system::error_code ec) {
+          if (ec || request != self->requests_) return;
+          self->timed_out_ = true;
+          self->Close();  // The pending connect, read or write then fails: status 0, timed out.
+        });
+    if (socket_.is_open() && ClosedByPeer()) CloseSocket();
     if (socket_.is_open()) return Write();
     socket_.async_connect(pool_->endpoint_,
                           [self = shared_from_this()](boost::system::error_code ec) {
@@ -27,17 +41,12 @@ class HttpPool::Connection : public std::enable_shared_from_this<Connection> {
                           });
   }
   void Close() {
-    boost::system::error_code ec;
-    socket_.close(ec);
+    CloseSocket();
     timer_.cancel();
   }
 
  private:
   void Write() {
-    timer_.expires_after(std::chrono::milliseconds(pool_->options_.request_timeout_ms));
-    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (!ec) self->Close();  // The pending read or write then fails: status 0.
-    });
     net::async_write(socket_, net::buffer(current_.request),
                      [self = shared_from_this()](boost::system::error_code ec, size_t) {
                        if (ec) return self->Fail(false);
@@ -56,20 +65,36 @@ class HttpPool::Connection : public std::enable_shared_from_this<Connection> {
           if (size == 0) return self->Read();
           const bool close = self->buffer_.find("Connection: close") < body_offset ||
                              self->buffer_.find("connection: close") < body_offset;
-          HttpReply reply{status, self->buffer_.substr(body_offset, body_length)};
+          HttpReply reply{status, self->buffer_.substr(body_offset, body_length), NoAnswer::kNone};
           self->buffer_.erase(0, size);
           if (close) self->Close();
           self->Finish(std::move(reply));
         });
   }
+  void CloseSocket() {
+    boost::system::error_code ec;
+    socket_.close(ec);
+  }
+  // An idle kept-alive connection the server has closed (a restart, its idle timeout) reads as
+  // end of stream, a reset, or bytes nobody asked for: a request written on it would be lost.
+  bool ClosedByPeer() {
+    char byte = 0;
+    const ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+  }
   void Fail(bool reconnect_later) {
     Close();
     buffer_.clear();
-    if (!reconnect_later) return Finish({});
+    HttpReply none;
+    none.no_answer = timed_out_        ? NoAnswer::kTimeout
+                     : pool_->closed_  ? NoAnswer::kAbandoned
+                     : reconnect_later ? NoAnswer::kConnectFailed
+                                       : NoAnswer::kConnectionLost;
+    if (!reconnect_later) return Finish(std::move(none));
     // Answer now, but keep this connection out of the pool for a moment.
     ReplyHandler handler = std::move(current_.handler);
     current_ = {};
-    handler({});
+    handler(std::move(none));
     timer_.expires_after(std::chrono::milliseconds(pool_->options_.reconnect_delay_ms));
     timer_.async_wait([self = shared_from_this()](boost::system::error_code) {
       self->pool_->idle_.push_back(self.get());
@@ -89,6 +114,8 @@ class HttpPool::Connection : public std::enable_shared_from_this<Connection> {
   tcp::socket socket_;
   net::steady_timer timer_;
   Pending current_;
+  uint64_t requests_ = 0;   // Requests run so far: which one a timer belongs to.
+  bool timed_out_ = false;  // The current request's timer fired.
   std::string buffer_;
   std::array<char, 16384> chunk_{};
 };
@@ -109,7 +136,9 @@ HttpPool::~HttpPool() {
 
 bool HttpPool::Submit(std::string request, ReplyHandler handler) {
   if (closed_) {
-    handler({});
+    HttpReply none;
+    none.no_answer = NoAnswer::kAbandoned;
+    handler(std::move(none));
     return true;
   }
   if (queue_.size() >= options_.queue_max) return false;
@@ -134,7 +163,11 @@ void HttpPool::Close() {
   for (auto& c : connections_) c->Close();
   std::deque<Pending> waiting;
   waiting.swap(queue_);
-  for (Pending& p : waiting) p.handler({});
+  for (Pending& p : waiting) {
+    HttpReply none;
+    none.no_answer = NoAnswer::kAbandoned;
+    p.handler(std::move(none));
+  }
 }
 
 }  // namespace rp::sim

@@ -73,9 +73,17 @@ void JourneyRunner::Call(const char* op, const api::Request& req, int64_t intend
                           body["degraded"].is_boolean() && body["degraded"].get<bool>();
     stats_->Record(op, (now_ns - start_ns_) / 1'000'000'000, r.status,
                    (now_ns - intended_ns) / 1000, degraded);
+    if (const NoAnswer no = NoAnswerOf(r.status, r.no_answer); no != NoAnswer::kNone) {
+      stats_->RecordUnanswered(op, no, (intended_ns - start_ns_) / 1'000'000,
+                               (now_ns - start_ns_) / 1'000'000);
+    }
     next(r.status, body);
   };
-  if (!pool_->Submit(api::Render(req), on_reply)) on_reply({});  // Client queue full.
+  if (!pool_->Submit(api::Render(req), on_reply)) {  // The client's own queue is full.
+    HttpReply none;
+    none.no_answer = NoAnswer::kNotSent;
+    on_reply(std::move(none));
+  }
 }
 
 void JourneyRunner::Start(int64_t intended_ns, std::function<void()> done) {

@@ -7,6 +7,7 @@
 
 #include "common/results/results_format.h"
 #include "simulator/results/markup.h"
+#include "simulator/results/results.h"
 #include "simulator/results/svg_chart.h"
 
 namespace rp::sim {
@@ -188,7 +189,8 @@ std::string KeyValueTable(const json& object) {
 std::string OpsTable(const json& summary) {
   std::ostringstream o;
   o << "<table><tr><th>operation</th><th>requests</th><th>errors</th><th>per s</th><th>p50 ms</th>"
-       "<th>p90 ms</th><th>p99 ms</th><th>max ms</th><th>429s</th><th>degraded</th></tr>\n";
+       "<th>p90 ms</th><th>p99 ms</th><th>max ms</th><th>429s</th><th>degraded</th>"
+       "<th>unanswered</th></tr>\n";
   const json ops = summary.value("ops", json::object());  // Named: items() of a temporary dangles.
   for (const auto& [op, v] : ops.items()) {
     o << "<tr><td>" << EscapeMarkup(op) << "</td><td>" << v.value("requests", 0) << "</td><td>"
@@ -196,9 +198,15 @@ std::string OpsTable(const json& summary) {
       << "</td><td>" << F(v.value("p50_ms", 0.0)) << "</td><td>" << F(v.value("p90_ms", 0.0))
       << "</td><td>" << F(v.value("p99_ms", 0.0)) << "</td><td>" << F(v.value("max_ms", 0.0))
       << "</td><td>" << v.value("refused", 0) << "</td><td>" << v.value("degraded", 0)
-      << "</td></tr>\n";
+      << "</td><td>" << v.value("unanswered", 0) << "</td></tr>\n";
   }
-  return o.str() + "</table>\n";
+  o << "</table>\n";
+  if (const std::string unanswered = UnansweredText(summary); !unanswered.empty()) {
+    o << "<p>Requests without an answer (a timeout, a connection refused or lost, a proxy's "
+         "502/504) — "
+      << EscapeMarkup(unanswered) << ".</p>\n";
+  }
+  return o.str();
 }
 
 std::string VerificationHtml(const json& v) {

@@ -1,6 +1,7 @@
 #include "simulator/results/results.h"
 
 #include "common/version/version.h"
+#include "simulator/checks/unanswered.h"
 #include "simulator/stats/rank_test.h"
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -38,6 +40,8 @@ json OpsJson(const LoadOutcome& load) {
                  {"degraded", op.degraded},
                  {"admitted_p99_ms", Ms(op.admitted_latency.ValueAtQuantile(0.99))},
                  {"ok_p99_ms", Ms(op.ok_latency.ValueAtQuantile(0.99))},
+                 {"unanswered", op.unanswered},
+                 {"unanswered_by_cause", op.unanswered_by_cause},
                  {"by_status", by_status}};
   }
   return ops;
@@ -162,6 +166,7 @@ json RunSummaryJson(const RunReport& r) {
           {"healthz_ceiling_samples_rps", r.healthz_ceiling_samples_rps},
           {"cost", r.cost.is_null() ? json::object() : r.cost},
           {"ops", OpsJson(load)},
+          {"unanswered", UnansweredJson(PlaceUnanswered(s, load.stats, r.faults))},
           {"server", ServerFigures(r.server_metrics)},
           {"verification", VerificationJson(*r.verification)},
           {"faults", FaultsJson(r.faults)},
@@ -170,6 +175,42 @@ json RunSummaryJson(const RunReport& r) {
 }
 
 }  // namespace
+
+std::string UnansweredText(const json& summary) {
+  const json u = summary.value("unanswered", json());
+  if (!u.is_object()) return "";
+  auto counts = [](const json& by) {
+    std::map<std::string, int64_t> out;
+    for (const auto& [k, v] : by.items()) out[k] = v.get<int64_t>();
+    return CountsText(out);
+  };
+  auto limit = [](const json& max) {
+    return max.is_string() ? std::string("any number allowed")
+                           : "at most " + std::to_string(max.get<int64_t>());
+  };
+  const int64_t total = u.value("unanswered", int64_t{0});
+  std::string text = "unanswered: " + std::to_string(total) + " of " +
+                     std::to_string(u.value("requests", int64_t{0})) + " requests";
+  if (total > 0) {
+    text += " (" + counts(u.value("by_op", json::object())) + "; " +
+            counts(u.value("by_cause", json::object())) + ")";
+  }
+  for (const json& w : u.value("fault_windows", json::array())) {
+    char at[32];
+    std::snprintf(at, sizeof at, "%.1f", w.value("planned_s", 0.0));
+    text += "; in the window of " + w.value("action", std::string()) + " at " + at +
+            " s: " + std::to_string(w.value("unanswered", int64_t{0})) + " (" +
+            limit(w.value("max", json(0))) + ")";
+  }
+  for (const json& p : u.value("by_phase", json::array())) {
+    if (p.value("unanswered", int64_t{0}) == 0) continue;
+    text += "; sent in phase " + p.value("phase", std::string()) + ": " +
+            std::to_string(p.value("unanswered", int64_t{0})) + ", outside fault windows " +
+            std::to_string(p.value("outside_windows", int64_t{0})) + " (" +
+            limit(p.value("max", json(0))) + ")";
+  }
+  return text;
+}
 
 json SummaryJson(const RunReport& r) {
   json summary = RunSummaryJson(r);

@@ -63,6 +63,11 @@ inline constexpr int kSummarySchemaVersion = 3;
 // summary.json's content.
 nlohmann::json SummaryJson(const RunReport& report);
 
+// One line on the requests that got no answer, from a summary's "unanswered": "unanswered: 536
+// of 6120 requests (claim 536; timeout 536); sent in phase steady: 536; ...". "" for a summary
+// written before rp-sim counted them.
+std::string UnansweredText(const nlohmann::json& summary);
+
 // Writes the five files into dir (created). Internal on an I/O error.
 Status WriteResults(const std::string& dir, const RunReport& report);
 

@@ -155,20 +155,26 @@ void WriteReport(std::ofstream& out, const json& s) {
       << s.value("healthz_ceiling_samples_rps", json::array()).dump() << "). rp-sim "
       << s["versions"]["rp_sim"].get<std::string>() << ".\n\n";
   out << "## Operations\n\nLatency from each request's intended start (coordinated omission "
-         "included).\n\n| op | requests | errors | error % | per s | p50 ms | p90 ms | p99 ms | "
-         "max ms | by status |\n|---|---|---|---|---|---|---|---|---|---|\n";
+         "included).\n\n| op | requests | errors | error % | unanswered | per s | p50 ms | p90 ms "
+         "| "
+         "p99 ms | max ms | by status |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& [name, op] : s["ops"].items()) {
     std::string codes;
     for (const auto& [code, n] : op["by_status"].items()) {
       codes += (codes.empty() ? "" : ", ") + code + ": " + std::to_string(n.get<int64_t>());
     }
     out << "| " << name << " | " << op["requests"] << " | " << op["errors"] << " | "
-        << F(op["error_rate_percent"].get<double>()) << " | "
+        << F(op["error_rate_percent"].get<double>()) << " | " << op.value("unanswered", 0) << " | "
         << F(op["throughput_per_s"].get<double>(), 1) << " | " << F(op["p50_ms"].get<double>())
         << " | " << F(op["p90_ms"].get<double>()) << " | " << F(op["p99_ms"].get<double>()) << " | "
         << F(op["max_ms"].get<double>()) << " | " << codes << " |\n";
   }
   out << "\nArrivals dropped at the in-flight bound: " << s["load"]["dropped_arrivals"] << ".\n";
+  if (const std::string unanswered = UnansweredText(s); !unanswered.empty()) {
+    out << "\nRequests without an answer (a timeout, a connection refused or lost, a proxy's "
+           "502/504), "
+        << unanswered.substr(std::string("unanswered: ").size()) << ".\n";
+  }
   out << "\n## Checks\n\n";
   if (s["checks"].empty()) out << "(none in the scenario)\n";
   for (const auto& c : s["checks"]) {

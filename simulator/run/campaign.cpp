@@ -25,23 +25,62 @@ using nlohmann::json;
 constexpr int kFaultsMax = 4;        // Per seed: enough to interleave, few enough to read.
 constexpr int kPlacementTries = 12;  // A window that keeps overlapping its lane is skipped.
 
+// One kind of fault a seed can draw, named by its first action: the lane it occupies (faults of
+// one lane never overlap, so each one applies: a stopped Redis cannot be flushed), what the
+// system must have for it, whether it takes the server or its database away (so requests in
+// flight meanwhile may get no answer: its window gets a budget), and its tickets in the draw.
+struct FaultKindRow {
+  const char* name;
+  const char* lane;
+  bool needs_redis, needs_postgres, needs_instances;
+  bool leaves_unanswered;
+  int tickets;
+};
+// In this order: the first eight tickets are what seeds drew before PostgreSQL and instance
+// faults joined, so an SQLite campaign's seeds draw what they drew then.
+constexpr FaultKindRow kFaultKinds[] = {
+    {"redis_stop", "redis", true, false, false, false, 1},
+    {"redis_flush", "redis", true, false, false, false, 1},
+    {"redis_snapshot", "redis", true, false, false, false, 1},
+    {"server_kill", "server", false, false, false, true, 1},
+    {"server_pause", "server", false, false, false, true, 1},
+    {"server_restart", "server", false, false, false, true, 1},
+    {"mock_switch", "mock", false, false, false, false, 2},  // Mocks have the most effects.
+    {"db_crash", "db", false, true, false, true, 1},
+    {"db_restart", "db", false, true, false, true, 1},
+    // Instances are the server's tier: never beside a fault of the whole server.
+    {"instance_kill", "server", false, false, true, true, 1},
+    {"instance_restart", "server", false, false, true, true, 1},
+};
+
+bool Drawable(const FaultKindRow& k, const CampaignSystem& system) {
+  return (!k.needs_redis || system.redis) && (!k.needs_postgres || system.ledger == "postgres") &&
+         (!k.needs_instances || system.instances > 1);
+}
+
 // One action of the timeline. Plain data while drawing: a YAML::Node assigned over another
 // rewrites the node it referred to (yaml-cpp's reference semantics), so nodes are made once,
 // at the end.
 struct DrawnAction {
   double at_s = 0;
   std::string action;
-  std::string claim_scheme;  // server_restart only.
-  json mock_switch;          // mock_switch only.
+  std::string claim_scheme;        // server_restart only.
+  json mock_switch;                // mock_switch only.
+  int instance = -1;               // instance_* only.
+  bool unanswered_budget = false;  // Requests in flight in this fault's window may go unanswered.
 };
 
 DrawnAction Action(double at_s, const std::string& action) {
-  return {std::round(at_s * 10) / 10, action, "", json()};
+  DrawnAction a;
+  a.at_s = std::round(at_s * 10) / 10;
+  a.action = action;
+  return a;
 }
 
-// One drawn fault: its actions, and the component lane it occupies from start_s to end_s
-// (faults of one lane never overlap, so each one applies: a stopped Redis cannot be flushed).
+// One drawn fault: its kind, its actions, and the component lane it occupies from start_s to
+// end_s.
 struct DrawnFault {
+  std::string kind;
   std::string lane;
   double start_s = 0, end_s = 0;
   std::vector<DrawnAction> actions;
@@ -55,15 +94,22 @@ YAML::Node ActionNode(const DrawnAction& a) {
   n["action"] = a.action;
   if (!a.claim_scheme.empty()) n["claim_scheme"] = a.claim_scheme;
   if (!a.mock_switch.is_null()) n["switch"] = YAML::Load(a.mock_switch.dump());  // JSON is YAML.
+  if (a.instance >= 0) n["instance"] = a.instance;
+  if (a.unanswered_budget) n["unanswered_max"] = "all";
   return n;
 }
 
 class Drawer {
  public:
-  Drawer(uint64_t seed, const Scenario& base)
+  Drawer(uint64_t seed, const Scenario& base, const CampaignSystem& system)
       : rng_(seed * 0x9E3779B97F4A7C15ULL + 0x0C0FFEE),
-        base_(base),
-        duration_s_(static_cast<double>(base.DurationS())) {}
+        system_(system),
+        duration_s_(static_cast<double>(base.DurationS())) {
+    for (const FaultKindRow& k : kFaultKinds) {
+      if (!Drawable(k, system)) continue;
+      for (int t = 0; t < k.tickets; ++t) tickets_.push_back(&k);
+    }
+  }
 
   double Uniform(double lo, double hi) {
     return std::uniform_real_distribution<double>(lo, hi)(rng_);
@@ -101,25 +147,22 @@ class Drawer {
   }
 
   DrawnFault OneFault() {
-    std::vector<std::string> kinds = {"redis_outage", "redis_flush",  "redis_stale",
-                                      "server_kill",  "server_pause", "scheme_restart",
-                                      "mock_switch",  "mock_switch"};  // Mocks have most kinds.
-    if (base_.system.ledger == "postgres") kinds.push_back("db_crash");
-    const std::string kind = Pick(kinds);
+    const FaultKindRow& row = *Pick(tickets_);
+    const std::string kind = row.name;
     DrawnFault f;
+    f.kind = kind;
+    f.lane = row.lane;
     const double d = duration_s_;
-    if (kind == "redis_outage" || kind == "redis_stale" || kind == "redis_flush") {
-      f.lane = "redis";
+    if (f.lane == "redis") {
       Window(f, kind == "redis_flush" ? 0.5 : 0.1 * d, kind == "redis_flush" ? 0.5 : 0.3 * d);
       if (kind == "redis_flush") {
         f.actions = {Action(f.start_s, "redis_flush")};
-      } else if (kind == "redis_outage") {
+      } else if (kind == "redis_stop") {
         f.actions = {Action(f.start_s, "redis_stop"), Action(f.end_s, "redis_start")};
       } else {  // Back from a snapshot older than what the server wrote since.
         f.actions = {Action(f.start_s, "redis_snapshot"), Action(f.end_s, "redis_stale_restart")};
       }
-    } else if (kind.rfind("server_", 0) == 0 || kind == "scheme_restart") {
-      f.lane = "server";
+    } else if (kind.rfind("server_", 0) == 0) {
       Window(f, kind == "server_pause" ? 0.5 : 1.5, kind == "server_pause" ? 3.0 : 1.5);
       if (kind == "server_pause") {
         f.actions = {Action(f.start_s, "server_pause"), Action(f.end_s, "server_resume")};
@@ -130,17 +173,23 @@ class Drawer {
         a.claim_scheme = Pick(ClaimSchemeNames());
         f.actions = {a};
       }
-    } else if (kind == "db_crash") {
-      f.lane = "db";
+    } else if (kind.rfind("instance_", 0) == 0) {
+      const int instance = Int(0, system_.instances - 1);
+      Window(f, kind == "instance_kill" ? 1.0 : 1.5,
+             kind == "instance_kill" ? std::max(1.0, 0.3 * d) : 1.5);
+      f.actions = {Action(f.start_s, kind)};
+      if (kind == "instance_kill") f.actions.push_back(Action(f.end_s, "instance_restart"));
+      for (DrawnAction& a : f.actions) a.instance = instance;
+    } else if (f.lane == "db") {
       Window(f, 3.0, 3.0);
-      f.actions = {Action(f.start_s, "db_crash")};
+      f.actions = {Action(f.start_s, kind)};
     } else {
-      f.lane = "mock";
       Window(f, 0.1 * d, 0.35 * d);
       DrawnAction a = Action(f.start_s, "mock_switch");
       a.mock_switch = MockSwitch();
       f.actions = {a, Action(f.end_s, "mock_reset")};
     }
+    f.actions.front().unanswered_budget = row.leaves_unanswered;
     return f;
   }
 
@@ -164,8 +213,9 @@ class Drawer {
   }
 
   std::mt19937_64 rng_;
-  const Scenario& base_;
+  const CampaignSystem system_;
   const double duration_s_;
+  std::vector<const FaultKindRow*> tickets_;
 };
 
 // Every rate of the base's phases times factor (at least 1 arrival/s or 1 user).
@@ -188,8 +238,23 @@ std::string CampaignReplayFlags(const RunOptions& run) {
   return flags;
 }
 
-Result<std::string> DrawCampaignScenario(const std::string& base_path, uint64_t seed,
-                                         const std::string& replay_flags) {
+CampaignSystem CampaignSystemOf(const Scenario& base, const RunOptions& run) {
+  CampaignSystem system;
+  system.ledger = run.ledger.empty() ? base.system.ledger : run.ledger;
+  system.instances = run.instances > 0 ? run.instances : base.system.instances;
+  return system;
+}
+
+std::vector<std::string> DrawableFaultKinds(const CampaignSystem& system) {
+  std::vector<std::string> kinds;
+  for (const FaultKindRow& k : kFaultKinds) {
+    if (Drawable(k, system)) kinds.push_back(k.name);
+  }
+  return kinds;
+}
+
+Result<CampaignDraw> DrawCampaign(const std::string& base_path, uint64_t seed,
+                                  const RunOptions& run) {
   Result<Scenario> base = LoadScenario(base_path);
   if (!base.ok()) return base.status();
   YAML::Node root;
@@ -198,7 +263,9 @@ Result<std::string> DrawCampaignScenario(const std::string& base_path, uint64_t 
   } catch (const YAML::Exception& e) {
     return Status(Error::kBadScenario, base_path + ": " + e.what());
   }
-  Drawer draw(seed, *base);
+  CampaignDraw out;
+  out.system = CampaignSystemOf(*base, run);
+  Drawer draw(seed, *base, out.system);
   const std::string scheme = draw.Pick(ClaimSchemeNames());
   const double load_factor = std::round(draw.Uniform(0.4, 1.2) * 100) / 100;
   root["name"] = base->name + "-seed-" + std::to_string(seed);
@@ -207,7 +274,10 @@ Result<std::string> DrawCampaignScenario(const std::string& base_path, uint64_t 
                         std::to_string(load_factor).substr(0, 4) + ", a random fault timeline.";
   root["seed"] = seed;
   root["system"]["claim_scheme"] = scheme;
-  root["system"]["redis"] = true;  // Every scheme and every Redis fault is possible.
+  root["system"]["redis"] = out.system.redis;  // Every scheme and every Redis fault is possible.
+  // The system the faults were drawn for, so the file runs as it is.
+  root["system"]["ledger"] = out.system.ledger;
+  root["system"]["instances"] = out.system.instances;
   // Short lives, so each seed settles (expiry, refunds) soon after its load.
   root["system"]["packet_ttl_s"] = std::min<int64_t>(base->system.packet_ttl_s, 4);
   ScaleLoad(root["load"], load_factor);
@@ -216,6 +286,7 @@ Result<std::string> DrawCampaignScenario(const std::string& base_path, uint64_t 
   root["load"]["dropped_percent_max"] = 100;
   std::vector<DrawnAction> actions;
   for (const DrawnFault& f : draw.Faults()) {
+    out.fault_kinds.push_back(f.kind);
     actions.insert(actions.end(), f.actions.begin(), f.actions.end());
   }
   std::stable_sort(actions.begin(), actions.end(),
@@ -224,22 +295,32 @@ Result<std::string> DrawCampaignScenario(const std::string& base_path, uint64_t 
   for (const DrawnAction& a : actions) faults.push_back(ActionNode(a));
   root["faults"] = faults;
   // Latency thresholds mean nothing under random faults; money does. The plan's own checks
-  // (every fault applied) and the verification still judge every seed.
+  // (every fault applied, every request answered outside the budgeted windows) and the
+  // verification still judge every seed.
   YAML::Node checks(YAML::NodeType::Sequence);
   checks.push_back("recon.drift == 0");
   root["checks"] = checks;
-  YAML::Emitter out;
-  out << root;
-  return "# Drawn by `rp-sim campaign` from " + base_path + ", seed " + std::to_string(seed) +
-         ".\n# Replay: rp-sim run " + base_path + " --campaign-seed " + std::to_string(seed) +
-         replay_flags + " (or run this file" +
-         (replay_flags.empty() ? std::string() : " with" + replay_flags) + ").\n" + out.c_str() +
-         "\n";
+  YAML::Emitter emitted;
+  emitted << root;
+  const std::string replay_flags = CampaignReplayFlags(run);
+  out.text = "# Drawn by `rp-sim campaign` from " + base_path + ", seed " + std::to_string(seed) +
+             ".\n# Replay: rp-sim run " + base_path + " --campaign-seed " + std::to_string(seed) +
+             replay_flags + " (or run this file" +
+             (replay_flags.empty() ? std::string() : " with" + replay_flags) + ").\n" +
+             emitted.c_str() + "\n";
+  return out;
+}
+
+Result<std::string> DrawCampaignScenario(const std::string& base_path, uint64_t seed,
+                                         const RunOptions& run) {
+  Result<CampaignDraw> drawn = DrawCampaign(base_path, seed, run);
+  if (!drawn.ok()) return drawn.status();
+  return drawn->text;
 }
 
 Result<std::string> WriteCampaignScenario(const std::string& base_path, uint64_t seed,
-                                          const std::string& dir, const std::string& replay_flags) {
-  Result<std::string> text = DrawCampaignScenario(base_path, seed, replay_flags);
+                                          const std::string& dir, const RunOptions& run) {
+  Result<std::string> text = DrawCampaignScenario(base_path, seed, run);
   if (!text.ok()) return text.status();
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -330,7 +411,7 @@ int RunCampaign(const CampaignOptions& o) {
   for (uint64_t seed = o.from_seed; seed <= last; ++seed) {
     const auto started = std::chrono::steady_clock::now();
     Result<std::string> path =
-        WriteCampaignScenario(o.run.scenario_path, seed, out_dir + "/scenarios", replay_flags);
+        WriteCampaignScenario(o.run.scenario_path, seed, out_dir + "/scenarios", o.run);
     if (!path.ok()) {
       std::fprintf(stderr, "rp-sim: %s\n", path.status().message().c_str());
       return 2;
@@ -380,7 +461,7 @@ int RunCampaign(const CampaignOptions& o) {
       failures.emplace_back(seed, why);
       if (!o.regressions_dir.empty()) {
         Result<std::string> kept =
-            WriteCampaignScenario(o.run.scenario_path, seed, o.regressions_dir, replay_flags);
+            WriteCampaignScenario(o.run.scenario_path, seed, o.regressions_dir, o.run);
         if (kept.ok()) entry["regression_scenario"] = *kept;
       }
     }

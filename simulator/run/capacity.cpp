@@ -148,8 +148,10 @@ int RunCapacity(const CapacityOptions& o) {
     s.load.phases = CapacityPhases(o);
     s.faults.clear();  // Capacity under normal conditions; overload.yaml adds the faults.
     s.checks.clear();
-    // Steps past the knee drop arrivals by design; the analysis marks them (CapacityStep).
+    // Steps past the knee drop arrivals, and leave requests unanswered (timeouts), by design;
+    // the analysis marks them (CapacityStep).
     s.load.dropped_percent_max = 100;
+    for (Phase& p : s.load.phases) p.unanswered_max = kUnansweredAll;
   };
   bool knee_found = false;
   run.after_run = [&o, &knee_found](const Scenario& s, const LoadOutcome& load,

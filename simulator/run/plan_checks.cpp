@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <string>
 
+#include "simulator/checks/unanswered.h"
+
 namespace rp::sim {
 namespace {
 
@@ -120,6 +122,7 @@ std::vector<CheckResult> PlanChecks(const Scenario& s, const LoadOutcome& load,
     c.detail = "the load was aborted: " + load.aborted_by;
     out.push_back(std::move(c));
   }
+  out.push_back(UnansweredCheck(PlaceUnanswered(s, load.stats, faults)));
   for (size_t i = 0; i < s.faults.size(); ++i) {
     const Fault& f = s.faults[i];
     CheckResult c;

@@ -1,8 +1,9 @@
 // rp-sim's own checks, kind "plan": "a green result means the plan happened". The arrivals the
 // scenario planned were offered (as many as the plan's rate integrates to, within Poisson
 // noise; at most load.dropped_percent_max dropped at the in-flight bound; on the plan's
-// schedule), and every fault on the timeline ran and applied. Pure functions over the run's
-// outcome; thread-compatible.
+// schedule), every request was answered unless the scenario budgets it (checks/unanswered.h),
+// and every fault on the timeline ran and applied. Pure functions over the run's outcome;
+// thread-compatible.
 #pragma once
 
 #include <cstdint>

@@ -422,7 +422,7 @@ int RunScenario(const RunOptions& given) {
   if (options.campaign_seed != 0) {  // The seed's drawn scenario, as the campaign ran it.
     const std::string dir = std::filesystem::temp_directory_path().string() + "/rp-campaign-seeds";
     Result<std::string> drawn =
-        WriteCampaignScenario(options.scenario_path, options.campaign_seed, dir);
+        WriteCampaignScenario(options.scenario_path, options.campaign_seed, dir, options);
     if (!drawn.ok()) {
       std::cerr << "rp-sim: " << drawn.status().message() << "\n";
       return 2;

@@ -1,6 +1,7 @@
 // The end-of-run summary on stdout (rp-sim run, and each run of compare and regress).
 #include <cstdio>
 
+#include "simulator/results/results.h"
 #include "simulator/run/run_internal.h"
 
 namespace rp::sim {
@@ -15,15 +16,17 @@ void PrintSummary(const json& s, const std::string& out_dir) {
               s["passed"].get<bool>() ? "PASSED" : "FAILED",
               sys["claim_scheme"].get<std::string>().c_str(), sys.value("ledger", "sqlite").c_str(),
               instances, instances == 1 ? "" : "s", s["seed"].dump().c_str());
-  std::printf("%-10s %9s %7s %9s %9s %9s %9s\n", "op", "requests", "errors", "per s", "p50 ms",
-              "p99 ms", "max ms");
+  std::printf("%-10s %9s %7s %10s %9s %9s %9s %9s\n", "op", "requests", "errors", "unanswered",
+              "per s", "p50 ms", "p99 ms", "max ms");
   for (const auto& [name, op] : s["ops"].items()) {
-    std::printf("%-10s %9lld %7lld %9.1f %9.2f %9.2f %9.2f\n", name.c_str(),
+    std::printf("%-10s %9lld %7lld %10lld %9.1f %9.2f %9.2f %9.2f\n", name.c_str(),
                 static_cast<long long>(op["requests"].get<int64_t>()),
                 static_cast<long long>(op["errors"].get<int64_t>()),
+                static_cast<long long>(op.value("unanswered", int64_t{0})),
                 op["throughput_per_s"].get<double>(), op["p50_ms"].get<double>(),
                 op["p99_ms"].get<double>(), op["max_ms"].get<double>());
   }
+  std::printf("%s\n", UnansweredText(s).c_str());
   for (const auto& c : s["checks"]) {
     std::printf("check %s %s\n", c["passed"].get<bool>() ? "pass" : "FAIL",
                 c["detail"].get<std::string>().c_str());

@@ -91,6 +91,16 @@ class Map {
     }
     out = s;
   }
+  // A count of requests, or `all` (kUnansweredAll).
+  void ReadBudget(const char* key, int64_t& out) const {
+    YAML::Node v = node_[key];
+    if (!v) return;
+    if (v.IsScalar() && v.Scalar() == "all") {
+      out = kUnansweredAll;
+      return;
+    }
+    Read<int64_t>(key, out, 0, int64_t{1} << 40);
+  }
   void ReadRange(const char* key, IntRange& out, int64_t min, int64_t max) const {
     YAML::Node v = node_[key];
     if (!v) return;
@@ -248,8 +258,9 @@ Phase ReadPhase(const YAML::Node& n, const std::string& model) {
   m.Read<int64_t>("wave_on_s", p.wave_on_s, 0, 86400);
   m.Read<int>("users", p.users, 0, 100000);
   m.Read<int64_t>("think_ms", p.think_ms, 0, 3600000);
+  m.ReadBudget("unanswered_max", p.unanswered_max);
   m.RejectUnknown({"name", "duration_s", "shape", "rate", "rate_end", "spike_rate", "spike_at_s",
-                   "spike_s", "wave_period_s", "wave_on_s", "users", "think_ms"});
+                   "spike_s", "wave_period_s", "wave_on_s", "users", "think_ms", "unanswered_max"});
   if (p.duration_s == 0) Fail(n, "a phase needs duration_s");
   if (model == "closed" && p.users == 0) Fail(n, "a closed-model phase needs users > 0");
   if (model == "open" && p.users != 0) Fail(n, "users belongs to the closed model; use rate");
@@ -339,7 +350,13 @@ void ReadFaults(const YAML::Node& list, std::vector<Fault>& out) {
       CheckSwitch(sw);
       f.switch_json = YamlToJson(sw).dump();
     }
-    m.RejectUnknown({"at_s", "action", "switch", "instance", "claim_scheme"});
+    m.ReadBudget("unanswered_max", f.unanswered_max);
+    m.Read<double>("unanswered_recovery_s", f.unanswered_recovery_s, 0, 3600);
+    m.RejectUnknown({"at_s", "action", "switch", "instance", "claim_scheme", "unanswered_max",
+                     "unanswered_recovery_s"});
+    if (m.Get("unanswered_recovery_s") && !m.Get("unanswered_max")) {
+      Fail(n, "'unanswered_recovery_s' extends the window of an unanswered_max: give both");
+    }
     if (m.Get("claim_scheme") && f.action != "server_restart") {
       Fail(n, "'claim_scheme' belongs to server_restart only");
     }

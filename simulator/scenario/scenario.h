@@ -47,6 +47,12 @@ struct SystemSpec {
 
 // One load phase. Open model: journeys start at `rate` per second following `shape`; closed
 // model: `users` virtual users each run journeys back to back with `think_ms` between them.
+// unanswered_max meaning "any number": every request in the window may go unanswered.
+inline constexpr int64_t kUnansweredAll = INT64_MAX;
+// How long after a budgeted fault is over its window stays open by default: the system coming
+// back (connections dialled again, the proxy's health checks) is part of the fault.
+inline constexpr double kUnansweredRecoveryS = 2.0;
+
 struct Phase {
   std::string name;
   int64_t duration_s = 0;
@@ -60,6 +66,9 @@ struct Phase {
   int64_t wave_on_s = 0;
   int users = 0;  // Closed model.
   int64_t think_ms = 0;
+  // Requests sent in this phase (outside every budgeted fault window) that may go without an
+  // answer; kUnansweredAll for any number.
+  int64_t unanswered_max = 0;
 
   // The open model's arrival rate at t_s seconds into the phase.
   double RateAt(double t_s) const;
@@ -127,6 +136,12 @@ struct Fault {
   // server_restart: come back under this claim scheme (empty: the scenario's), on the same
   // ledger — what an engineer switching schemes to compare them does.
   std::string claim_scheme;
+  // A budget for requests that get no answer because of this fault: -1 none (they count against
+  // their phase's), else how many may (kUnansweredAll: any number) among the requests in flight
+  // from the fault's start until unanswered_recovery_s after it is over (its own action done, or
+  // the action that ends it: server_resume, redis_start, instance_restart, mock_reset).
+  int64_t unanswered_max = -1;
+  double unanswered_recovery_s = kUnansweredRecoveryS;
   int line = 0;  // Where it is in the scenario file, for messages.
 };
 

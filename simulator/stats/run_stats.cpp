@@ -11,6 +11,30 @@ bool IsError(int status) {
          status == 404 || status == 405 || status == 413;
 }
 
+const char* NoAnswerName(NoAnswer kind) {
+  for (const NoAnswerKind& k : kNoAnswerKinds) {
+    if (k.kind == kind) return k.name;
+  }
+  return "";
+}
+
+NoAnswer NoAnswerOf(int status, NoAnswer transport) {
+  if (status == 0) return transport == NoAnswer::kNone ? NoAnswer::kConnectionLost : transport;
+  return status == 502 || status == 504 ? NoAnswer::kProxy : NoAnswer::kNone;
+}
+
+void RunStats::RecordUnanswered(const std::string& op, NoAnswer cause, int64_t invoked_ms,
+                                int64_t completed_ms) {
+  OpStats& s = ops_[op];
+  ++s.unanswered;
+  ++s.unanswered_by_cause[NoAnswerName(cause)];
+  if (unanswered_.size() < kUnansweredKeptMax) {
+    unanswered_.push_back({op, cause, invoked_ms, completed_ms});
+  } else {
+    ++unanswered_not_kept_;
+  }
+}
+
 void RunStats::Record(const std::string& op, int64_t second, int status, int64_t latency_us,
                       bool degraded) {
   OpStats& s = ops_[op];
