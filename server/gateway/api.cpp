@@ -154,9 +154,13 @@ void Api::Limited(HttpRequest&& req, const RouteMatch& m, int64_t user, Respond 
   if (limiter->Blocks(lr.route) && d_.limits_pool != nullptr) {
     // Answered later, on the pool's thread: the request moves to the heap.
     auto held = std::make_shared<HttpRequest>(std::move(req));
-    Status s = d_.limits_pool->Submit([this, held, lr, respond] {
-      Decided(held, lr.user_id, d_.limiter->Admit(lr, /*may_block=*/true), respond);
-    });
+    Status s = d_.limits_pool->Submit(
+        [this, held, lr, respond] {
+          Decided(held, lr.user_id, d_.limiter->Admit(lr, /*may_block=*/true), respond);
+        },
+        [this, held, lr, respond](const Status&) {  // Waited too long: the local buckets.
+          Decided(held, lr.user_id, d_.limiter->Admit(lr, /*may_block=*/false), respond);
+        });
     if (s.ok()) return;
     req = std::move(*held);  // Decided here, global rules by their local buckets (counted).
     match = MatchRoute(req.method, req.path);
@@ -321,9 +325,7 @@ void Api::Grab(std::string round, int64_t user_id, Respond respond) {
   d_.b2c->Grab(std::move(round), user_id, [respond](Result<core::GrabOutcome> r) {
     if (!r.ok() && r.status().code() == Code::kUnavailable) {
       // A grab is core: never degraded, but a user meets a message fit to show, not ours.
-      HttpResponse busy = ErrorResponse(Status(r.status().err(), std::string(kGrabTryAgain)));
-      busy.headers.push_back({"Retry-After", "1"});
-      return respond(std::move(busy));
+      return respond(RetryLater(Status(r.status().err(), std::string(kGrabTryAgain))));
     }
     if (!r.ok()) return respond(ErrorResponse(r.status()));
     respond(JsonResponse(r->created ? 201 : 200, r->reward_reply));

@@ -10,8 +10,15 @@ HttpResponse JsonResponse(int status, const nlohmann::json& body) {
 }
 
 HttpResponse ErrorResponse(const Status& s) {
+  if (s.err() == Error::kOverloaded) return RetryLater(s);
   return JsonResponse(HttpStatusOf(s.code()),
                       {{"error", {{"code", s.error()}, {"message", s.message()}}}});
+}
+
+HttpResponse RetryLater(const Status& s) {
+  HttpResponse r = JsonResponse(503, {{"error", {{"code", s.error()}, {"message", s.message()}}}});
+  r.headers.push_back({"Retry-After", "1"});
+  return r;
 }
 
 }  // namespace rp::gateway
