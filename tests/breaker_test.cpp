@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "server/base/breakers.h"
 #include "server/base/circuit_breaker.h"
 
 namespace rp::base {
@@ -81,14 +82,33 @@ TEST_F(BreakerTest, AFailedOrSlowProbeOpensItAgainForAFullPeriod) {
   }
 }
 
-TEST_F(BreakerTest, SlowCallsOpenItWhenTheirRatioIsSet) {
-  options_.slow_ratio_max = 0.5;
+TEST_F(BreakerTest, SlowCallsOpenItByDefault) {
   CircuitBreaker& b = Make();
   Calls(b, 5, true, 1);
   Calls(b, 4, true, options_.slow_call_ms);
   EXPECT_EQ(b.state(), BreakerState::kClosed);  // 4 of 9, below the minimum anyway.
   Calls(b, 1, true, options_.slow_call_ms);     // 5 of 10 slow, none failed.
   EXPECT_EQ(b.state(), BreakerState::kOpen);
+}
+
+TEST_F(BreakerTest, SlowCallsNeverOpenItWithTheirRatioOff) {
+  options_.slow_ratio_max = RatioOfPercent(0);
+  CircuitBreaker& b = Make();
+  Calls(b, 30, true, options_.slow_call_ms * 10);
+  EXPECT_EQ(b.state(), BreakerState::kClosed);
+}
+
+// The config's defaults: slow from half the call's deadline on, open at half of the window's
+// calls slow; an explicit threshold wins.
+TEST(BreakerConfig, ASlowCallIsHalfTheDeadlineUnlessSet) {
+  BreakerConfig c;
+  EXPECT_EQ(c.Options(2000).slow_call_ms, 1000);
+  EXPECT_EQ(c.Options(50).slow_call_ms, 25);
+  EXPECT_DOUBLE_EQ(c.Options(2000).slow_ratio_max, 0.5);
+  c.slow_call_ms = 300;
+  EXPECT_EQ(c.Options(2000).slow_call_ms, 300);
+  c.slow_percent_max = 0;
+  EXPECT_GT(c.Options(2000).slow_ratio_max, 1.0);
 }
 
 TEST_F(BreakerTest, AnErrorCountOpensItBelowTheMinimumOfCalls) {

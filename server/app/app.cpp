@@ -75,7 +75,8 @@ namespace {
 Status StartCore(App::Parts* p) {
   const ServerConfig& c = p->config;
   p->seed = c.rng_seed != 0 ? c.rng_seed : std::random_device{}();
-  p->breakers = std::make_unique<base::Breakers>(c.breaker, p->clock);
+  p->breakers =
+      std::make_unique<base::Breakers>(c.breaker, c.downstream.call_deadline_ms, p->clock);
   p->breakers->RegisterMetrics(p->hub);
   p->degrader = std::make_unique<base::Degrader>(c.degrade, p->breakers.get(), p->clock);
   p->degrader->RegisterMetrics(p->hub);
@@ -200,17 +201,19 @@ void StartAsync(App::Parts* p, bool run_workers) {
 // The core services behind the API, each downstream on its own pool.
 void StartServices(App::Parts* p) {
   const ServerConfig& c = p->config;
-  p->recon_pool = std::make_unique<BlockingPool>(2, 16, "reconciliation");
+  const int64_t wait_ms_max = c.bulkhead.queue_wait_ms_max;
+  p->recon_pool = std::make_unique<BlockingPool>(2, 16, "reconciliation", wait_ms_max);
   // As many threads as read connections (more would only wait for one); a queue bounded at
-  // kReadQueuePerConnection reads each, beyond which a read answers 503 at once.
+  // kReadQueuePerConnection reads each and in time by ledger.read_wait_ms, beyond which a read
+  // answers 503 at once.
   constexpr int kReadQueuePerConnection = 256;
-  p->read_pool = std::make_unique<BlockingPool>(c.ledger.read_connections,
-                                                c.ledger.read_connections * kReadQueuePerConnection,
-                                                "ledger-read");
+  p->read_pool = std::make_unique<BlockingPool>(
+      c.ledger.read_connections, c.ledger.read_connections * kReadQueuePerConnection, "ledger-read",
+      static_cast<int64_t>(c.ledger.read_wait_ms));
   p->recon_runner = std::make_unique<recon::ReconRunner>(p->ledger.get(), ReconOptionsOf(c),
                                                          p->clock, p->recon_pool.get());
   if (!c.downstream.social_url.empty()) {
-    p->social_pool = std::make_unique<BlockingPool>(4, 256, "social");
+    p->social_pool = std::make_unique<BlockingPool>(4, 256, "social", wait_ms_max);
     p->audience = std::make_unique<core::AudienceChecker>(c.downstream.social_url,
                                                           c.downstream.call_deadline_ms,
                                                           /*cache_max=*/100000, p->breakers.get());
@@ -222,7 +225,7 @@ void StartServices(App::Parts* p) {
     });
   }
   if (!c.downstream.reward_url.empty()) {
-    p->reward_pool = std::make_unique<BlockingPool>(4, 256, "reward");
+    p->reward_pool = std::make_unique<BlockingPool>(4, 256, "reward", wait_ms_max);
     core::B2cOptions b;
     b.mode = c.subsidy.mode;
     b.reward_url = c.downstream.reward_url;
@@ -255,16 +258,47 @@ void StartServices(App::Parts* p) {
 void StartLimits(App::Parts* p) {
   const ServerConfig& c = p->config;
   if (p->redis) {
-    p->limits_breaker = std::make_unique<base::CircuitBreaker>(c.breaker.Options(), p->clock);
+    p->limits_breaker =
+        std::make_unique<base::CircuitBreaker>(c.breaker.Options(c.redis.deadline_ms), p->clock);
     p->global_buckets =
         std::make_unique<limits::RedisBuckets>(p->redis.get(), p->limits_breaker.get());
-    p->limits_pool = std::make_unique<BlockingPool>(c.redis.pool_size, 4096, "limits");
+    p->limits_pool = std::make_unique<BlockingPool>(c.redis.pool_size, 4096, "limits",
+                                                    c.bulkhead.queue_wait_ms_max);
   }
   p->limiter = std::make_unique<limits::Limiter>(gateway::LimitRouteNames(), p->clock,
                                                  p->global_buckets.get(),
                                                  static_cast<size_t>(c.limits.keys_max));
   p->limiter->Load(c.limits.config);
   p->limiter->RegisterMetrics(p->hub);
+}
+
+// rp_pool_* by pool: each bulkhead's queue, its refusals (full, or past its wait bound) and the
+// recent time of one call on it.
+void RegisterPoolMetrics(App::Parts* p) {
+  std::vector<const BlockingPool*> pools;
+  for (const BlockingPool* pool :
+       {p->reward_pool.get(), p->social_pool.get(), p->recon_pool.get(), p->limits_pool.get()}) {
+    if (pool != nullptr) pools.push_back(pool);
+  }
+  p->hub.AddCollector([pools](metrics::Writer& w) {
+    for (const BlockingPool* pool : pools) {
+      const PoolStats s = pool->stats();
+      const metrics::Labels l{{"pool", pool->name()}};
+      w.Gauge("rp_pool_queued", "Requests waiting for a thread of a downstream's pool",
+              static_cast<double>(s.queued), l);
+      w.Gauge("rp_pool_service_seconds", "Recent time of one request on a pool's thread (average)",
+              static_cast<double>(s.service_ms_avg) / 1000.0, l);
+      for (const auto& [reason, n] :
+           {std::pair{"full", s.refused_full}, {"wait", s.refused_wait}}) {
+        metrics::Labels r = l;
+        r["reason"] = reason;
+        w.Counter("rp_pool_refused_total",
+                  "Requests a pool refused: its queue full, or their wait past "
+                  "bulkhead.queue_wait_ms_max",
+                  static_cast<double>(n), r);
+      }
+    }
+  });
 }
 
 }  // namespace
@@ -292,6 +326,7 @@ Result<std::unique_ptr<App>> App::Start(ServerConfig config, const Clock* clock)
   StartAsync(p.get(), c.async.in_process);
   StartServices(p.get());
   StartLimits(p.get());
+  RegisterPoolMetrics(p.get());
   gateway::HttpServer* http = p->http.get();
   p->api = std::make_unique<gateway::Api>(gateway::ApiDeps{
       &p->config.server, p->packets.get(), p->claims.get(), p->b2c.get(), p->ledger.get(),

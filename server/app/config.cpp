@@ -13,6 +13,7 @@ void Declare(options::Registry& r, ServerConfig* c) {
   async::Declare(r, &c->scanner);
   base::Declare(r, &c->downstream);
   base::Declare(r, &c->breaker);
+  base::Declare(r, &c->bulkhead);
   base::Declare(r, &c->degrade);
   async::Declare(r, &c->async);
   recon::Declare(r, &c->recon);

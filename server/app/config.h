@@ -31,6 +31,7 @@ struct ServerConfig {
   base::DownstreamOptions downstream;
   base::RedisConfig redis;
   base::BreakerConfig breaker;
+  base::BulkheadConfig bulkhead;
   base::DegradeConfig degrade;
   limits::LimitsOptions limits;
   recon::ReconConfig recon;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace rp::base {
 
 std::string EndpointOf(std::string_view path) {
@@ -13,12 +15,12 @@ std::string EndpointOf(std::string_view path) {
   return std::string(path.substr(0, end));
 }
 
-BreakerOptions BreakerConfig::Options() const {
+BreakerOptions BreakerConfig::Options(int64_t call_deadline_ms) const {
   BreakerOptions o;
   o.window_ms = window_ms;
   o.calls_min = calls_min;
   o.error_ratio_max = RatioOfPercent(error_percent_max);
-  o.slow_call_ms = slow_call_ms;
+  o.slow_call_ms = slow_call_ms > 0 ? slow_call_ms : std::max<int64_t>(1, call_deadline_ms / 2);
   o.slow_ratio_max = RatioOfPercent(slow_percent_max);
   o.errors_max = errors_max;
   o.open_ms = open_ms;
@@ -26,10 +28,11 @@ BreakerOptions BreakerConfig::Options() const {
   return o;
 }
 
-Breakers::Breakers(BreakerConfig config, const Clock* clock) : config_(config), clock_(clock) {}
+Breakers::Breakers(BreakerConfig config, int64_t call_deadline_ms, const Clock* clock)
+    : options_(config.Options(call_deadline_ms)), enabled_(config.enabled), clock_(clock) {}
 
 CircuitBreaker* Breakers::For(std::string_view service, std::string_view path) {
-  if (!config_.enabled) return nullptr;
+  if (!enabled_) return nullptr;
   std::string endpoint = EndpointOf(path);
   std::lock_guard<std::mutex> lock(mu_);
   auto key = std::make_pair(std::string(service), endpoint);
@@ -48,7 +51,7 @@ CircuitBreaker* Breakers::For(std::string_view service, std::string_view path) {
   Entry* raw = e.get();
   // The callback runs without the breaker's lock; it takes ours only to count.
   e->breaker = std::make_unique<CircuitBreaker>(
-      config_.Options(), clock_, [this, raw](BreakerState from, BreakerState to) {
+      options_, clock_, [this, raw](BreakerState from, BreakerState to) {
         spdlog::warn("circuit breaker {} {}: {} -> {}", raw->service, raw->endpoint, Name(from),
                      Name(to));
         std::lock_guard<std::mutex> l(mu_);

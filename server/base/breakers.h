@@ -17,24 +17,32 @@ namespace rp::base {
 
 // Config section `breaker` (declared in base/options.cpp): one set of options for every
 // endpoint. Ratios are whole percents so that each key is an integer.
+//
+// Slow calls count by default. A dependency that answers just under its deadline fails nothing,
+// yet holds a pool thread for the whole deadline per call; counted as slow, it opens the breaker
+// like one that fails. A call is slow from half its deadline on: twice a healthy call's time is
+// far below that, and a call past it already took most of the time its caller allows.
 struct BreakerConfig {
   bool enabled = true;
   int64_t window_ms = 10000;
   int calls_min = 20;
   int error_percent_max = 50;  // 0: off.
-  int64_t slow_call_ms = 1000;
-  int slow_percent_max = 0;  // 0: off.
-  int errors_max = 0;        // 0: off.
+  int64_t slow_call_ms = 0;    // 0: half the call's deadline.
+  int slow_percent_max = 50;   // 0: off.
+  int errors_max = 0;          // 0: off.
   int64_t open_ms = 5000;
   int probes_max = 3;
 
-  BreakerOptions Options() const;
+  // call_deadline_ms: the deadline of the calls these breakers guard (slow_call_ms 0 is half
+  // of it).
+  BreakerOptions Options(int64_t call_deadline_ms) const;
 };
 
 class Breakers {
  public:
-  // clock is not owned and must outlive this.
-  Breakers(BreakerConfig config, const Clock* clock);
+  // clock is not owned and must outlive this. call_deadline_ms: the downstream calls' deadline
+  // (async.call_deadline_ms), which a default slow_call_ms is half of.
+  Breakers(BreakerConfig config, int64_t call_deadline_ms, const Clock* clock);
 
   // The breaker of service's endpoint (a path's first two segments, e.g. /wallet/transfers),
   // nullptr when breakers are disabled. At most kEndpointsMax endpoints per service; further
@@ -56,7 +64,8 @@ class Breakers {
     std::map<std::string, int64_t> transitions;  // By target state; under mu_.
   };
 
-  const BreakerConfig config_;
+  const BreakerOptions options_;
+  const bool enabled_;
   const Clock* clock_;
   std::mutex mu_;
   std::map<std::pair<std::string, std::string>, std::unique_ptr<Entry>> entries_;

@@ -25,7 +25,7 @@ struct BreakerOptions {
   int calls_min = 20;            // Fewer calls in the window never open the breaker.
   double error_ratio_max = 0.5;  // Opens at errors / calls >= this (1.0 or more: off).
   int64_t slow_call_ms = 1000;   // A call at least this long is slow...
-  double slow_ratio_max = 1.1;   // ...and the breaker opens at slow / calls >= this (> 1: off).
+  double slow_ratio_max = 0.5;   // ...and the breaker opens at slow / calls >= this (> 1: off).
   int errors_max = 0;            // Opens at this many errors in the window (0: off).
   int64_t open_ms = 5000;        // How long an open breaker refuses before it half-opens.
   int probes_max = 3;            // Calls let through while half-open.

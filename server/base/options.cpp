@@ -25,6 +25,16 @@ void Declare(options::Registry& r, DownstreamOptions* o) {
       .Help("deadline of one call to a downstream service");
 }
 
+void Declare(options::Registry& r, BulkheadConfig* o) {
+  r.Int("bulkhead.queue_wait_ms_max", &o->queue_wait_ms_max)
+      .Range(1, 600000)
+      .Unit("ms")
+      .Help(
+          "longest a request waits for a thread of a downstream's pool; past it, or when its "
+          "expected wait is, grabs and B2C sends answer 503 with Retry-After, the receiving-range "
+          "check is skipped and global rate limits decide locally");
+}
+
 void Declare(options::Registry& r, BreakerConfig* o) {
   r.Bool("breaker.enabled", &o->enabled)
       .Help("circuit breakers on every downstream endpoint (payment, wallet, reward, social)");
@@ -40,13 +50,15 @@ void Declare(options::Registry& r, BreakerConfig* o) {
       .Unit("%")
       .Help("opens when this share of the window's calls failed (0: off)");
   r.Int("breaker.slow_call_ms", &o->slow_call_ms)
-      .Range(1, 600000)
+      .Range(0, 600000)
       .Unit("ms")
-      .Help("a call at least this long is slow");
+      .Help(
+          "a call at least this long is slow (0: half its deadline, async.call_deadline_ms or "
+          "redis.deadline_ms)");
   r.Int("breaker.slow_percent_max", &o->slow_percent_max)
       .Range(0, 100)
       .Unit("%")
-      .Help("opens when this share of the window's calls was slow (0: off)");
+      .Help("opens when this share of the window's calls was slow, though none failed (0: off)");
   r.Int("breaker.errors_max", &o->errors_max)
       .Range(0, 100000)
       .Help("opens at this many failed calls in the window, whatever the ratio (0: off)");

@@ -30,7 +30,15 @@ struct RedisConfig {
   int64_t deadline_ms = 50;
 };
 
+// Section `bulkhead`: the pools the blocking calls of each downstream run on (reward, social,
+// global rate limits' Redis calls, reconciliation on demand), so that one slow service cannot
+// take the threads another flow needs — nor keep a request queued for longer than this.
+struct BulkheadConfig {
+  int64_t queue_wait_ms_max = 1000;
+};
+
 void Declare(options::Registry& r, DownstreamOptions* o);
+void Declare(options::Registry& r, BulkheadConfig* o);
 void Declare(options::Registry& r, RedisConfig* o);
 void Declare(options::Registry& r, BreakerConfig* o);
 void Declare(options::Registry& r, DegradeConfig* o);

@@ -53,14 +53,15 @@ void ClaimService::ClaimNow(int64_t packet_id, int64_t user_id, ClaimDone done, 
   });
 }
 
-// On a social pool thread: the lookup (timed for the audience feature's SLO), then the claim.
+// On a social pool thread: the lookup, then the claim. The audience feature's SLO is judged on
+// what the claimer waited for the check: the lookup and the time queued for it.
 void ClaimService::CheckedClaim(int64_t packet_id, int64_t user_id, int64_t sender,
-                                ledger::Audience range, ClaimDone done) {
-  const int64_t start_ns = MonotonicNs();
+                                ledger::Audience range, ClaimDone done, int64_t queued_ns) {
   const AudienceChecker::Verdict v = audience_->Check(sender, user_id, range);
   const bool unchecked = v == AudienceChecker::Verdict::kUnchecked;
   if (degrader_ != nullptr) {
-    degrader_->Finish(base::Feature::kAudience, !unchecked, (MonotonicNs() - start_ns) / 1'000'000);
+    degrader_->Finish(base::Feature::kAudience, !unchecked,
+                      (MonotonicNs() - queued_ns) / 1'000'000);
     if (unchecked) degrader_->CountDegraded(base::Feature::kAudience);
   }
   if (v != AudienceChecker::Verdict::kRefused) return ClaimNow(packet_id, user_id, done, unchecked);
@@ -75,7 +76,8 @@ void ClaimService::Claim(int64_t packet_id, int64_t user_id, ClaimDone done) {
   if (read_pool_ == nullptr) return AudienceClaim(packet_id, user_id, std::move(done));
   auto held = std::make_shared<ClaimDone>(std::move(done));
   Status s = read_pool_->Submit(
-      [this, packet_id, user_id, held] { AudienceClaim(packet_id, user_id, std::move(*held)); });
+      [this, packet_id, user_id, held] { AudienceClaim(packet_id, user_id, std::move(*held)); },
+      [held](Status refused) { (*held)(std::move(refused)); });  // Waited past its bound: 503.
   if (!s.ok()) (*held)(s);  // The read pool is full: 503, retry later.
 }
 
@@ -93,19 +95,29 @@ void ClaimService::AudienceClaim(int64_t packet_id, int64_t user_id, ClaimDone d
   if (p->audience == ledger::Audience::kPublic || p->sender_id == user_id) {
     return ClaimNow(packet_id, user_id, std::move(done));
   }
-  // The check is non-core: degraded (switched off, social breaker open, SLO broken) or with
-  // the social pool full, the claim goes ahead unchecked rather than wait or fail.
+  // The check is non-core: degraded (switched off, social breaker open, SLO broken), with the
+  // social pool full or busy (its expected wait beyond its bound), or once the claim waited in
+  // its queue that long, the claim goes ahead unchecked rather than wait or fail.
   if (degrader_ != nullptr && !degrader_->Start(base::Feature::kAudience)) {
     return ClaimNow(packet_id, user_id, std::move(done), /*degraded=*/true);
   }
   const int64_t sender = p->sender_id;
   const ledger::Audience range = p->audience;
-  Status s = social_pool_->Submit([this, packet_id, user_id, sender, range, done] {
-    CheckedClaim(packet_id, user_id, sender, range, done);
-  });
-  if (s.ok()) return;
-  if (degrader_ != nullptr) {
-    degrader_->Finish(base::Feature::kAudience, false, 0);
+  const int64_t queued_ns = MonotonicNs();
+  Status s = social_pool_->Submit(
+      [this, packet_id, user_id, sender, range, done, queued_ns] {
+        CheckedClaim(packet_id, user_id, sender, range, done, queued_ns);
+      },
+      [this, packet_id, user_id, done, queued_ns](const Status&) {
+        Unchecked(packet_id, user_id, done, (MonotonicNs() - queued_ns) / 1'000'000);
+      });
+  if (!s.ok()) Unchecked(packet_id, user_id, std::move(done), 0);
+}
+
+void ClaimService::Unchecked(int64_t packet_id, int64_t user_id, ClaimDone done,
+                             int64_t waited_ms) {
+  if (degrader_ != nullptr) {  // A failed run of the feature: it counts towards degrading it.
+    degrader_->Finish(base::Feature::kAudience, false, waited_ms);
     degrader_->CountDegraded(base::Feature::kAudience);
   }
   ClaimNow(packet_id, user_id, std::move(done), /*degraded=*/true);

@@ -52,8 +52,12 @@ class ClaimService {
  private:
   // degraded: the receiving-range check was skipped (said in the outcome).
   void ClaimNow(int64_t packet_id, int64_t user_id, ClaimDone done, bool degraded = false);
+  // queued_ns: when the check was queued on the social pool (MonotonicNs).
   void CheckedClaim(int64_t packet_id, int64_t user_id, int64_t sender, ledger::Audience range,
-                    ClaimDone done);
+                    ClaimDone done, int64_t queued_ns);
+  // The check skipped because the social pool refused it (full, or busy past its bound at once
+  // or after waiting waited_ms in its queue): the claim goes ahead, degraded.
+  void Unchecked(int64_t packet_id, int64_t user_id, ClaimDone done, int64_t waited_ms);
   // With an audience checker: reads the packet's receiving range, then claims (checked or not).
   void AudienceClaim(int64_t packet_id, int64_t user_id, ClaimDone done);
   BlockingPool* read_pool_ = nullptr;

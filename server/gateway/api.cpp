@@ -156,9 +156,13 @@ void Api::Limited(HttpRequest&& req, const RouteMatch& m, int64_t user, Respond 
   if (limiter->Blocks(lr.route) && d_.limits_pool != nullptr) {
     // Answered later, on the pool's thread: the request moves to the heap.
     auto held = std::make_shared<HttpRequest>(std::move(req));
-    Status s = d_.limits_pool->Submit([this, held, lr, respond] {
-      Decided(held, lr.user_id, d_.limiter->Admit(lr, /*may_block=*/true), respond);
-    });
+    Status s = d_.limits_pool->Submit(
+        [this, held, lr, respond] {
+          Decided(held, lr.user_id, d_.limiter->Admit(lr, /*may_block=*/true), respond);
+        },
+        [this, held, lr, respond](const Status&) {  // Waited too long: the local buckets.
+          Decided(held, lr.user_id, d_.limiter->Admit(lr, /*may_block=*/false), respond);
+        });
     if (s.ok()) return;
     req = std::move(*held);  // Decided here, global rules by their local buckets (counted).
     match = MatchRoute(req.method, req.path);
@@ -242,16 +246,18 @@ void Api::Claim(const HttpRequest& req, int64_t packet_id, int64_t user_id, Resp
 void Api::OffIoThread(Respond respond, std::function<HttpResponse()> read) {
   if (d_.read_pool == nullptr) return respond(read());
   auto held = std::make_shared<Respond>(std::move(respond));
-  Status s = d_.read_pool->Submit([held, read = std::move(read)] {
-    HttpResponse r;
-    try {
-      r = read();
-    } catch (const std::exception& e) {
-      spdlog::error("a ledger read failed with an exception: {}", e.what());
-      r = ErrorResponse(Internal("unexpected error; see the server log"));
-    }
-    (*held)(std::move(r));
-  });
+  Status s = d_.read_pool->Submit(
+      [held, read = std::move(read)] {
+        HttpResponse r;
+        try {
+          r = read();
+        } catch (const std::exception& e) {
+          spdlog::error("a ledger read failed with an exception: {}", e.what());
+          r = ErrorResponse(Internal("unexpected error; see the server log"));
+        }
+        (*held)(std::move(r));
+      },
+      [held](Status refused) { (*held)(ErrorResponse(refused)); });  // Waited past its bound.
   if (!s.ok()) (*held)(ErrorResponse(s));
 }
 
@@ -343,8 +349,7 @@ void Api::Grab(std::string round, int64_t user_id, Respond respond) {
   d_.b2c->Grab(std::move(round), user_id, [respond](Result<core::GrabOutcome> r) {
     if (!r.ok() && r.status().code() == Code::kUnavailable) {
       // A grab is core: never degraded, but a user meets a message fit to show, not ours.
-      // 503 with Retry-After (ErrorResponse adds it to every 503).
-      return respond(ErrorResponse(Status(r.status().err(), std::string(kGrabTryAgain))));
+      return respond(RetryLater(Status(r.status().err(), std::string(kGrabTryAgain))));
     }
     if (!r.ok()) return respond(ErrorResponse(r.status()));
     respond(JsonResponse(r->created ? 201 : 200, r->reward_reply));

@@ -18,4 +18,10 @@ HttpResponse ErrorResponse(const Status& s) {
   return r;
 }
 
+HttpResponse RetryLater(const Status& s) {
+  HttpResponse r = JsonResponse(503, {{"error", {{"code", s.error()}, {"message", s.message()}}}});
+  r.headers.push_back({"Retry-After", "1"});
+  return r;
+}
+
 }  // namespace rp::gateway

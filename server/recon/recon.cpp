@@ -233,16 +233,18 @@ void PeriodicRecon::RegisterMetrics(metrics::Hub& hub) const {
 void ReconRunner::Run(int64_t since_ms, std::function<void(Result<ReconResult>)> done) {
   ReconOptions o = options_;
   o.since_ms = since_ms;
-  Status s = pool_->Submit([this, o, done] {
-    Result<ReconResult> r = Internal("no result");
-    try {
-      r = recon::Run(*ledger_, o, *clock_);
-    } catch (const std::exception& e) {
-      spdlog::error("reconciliation failed with an exception: {}", e.what());
-      r = Internal("unexpected error; see the server log");
-    }
-    done(std::move(r));
-  });
+  Status s = pool_->Submit(
+      [this, o, done] {
+        Result<ReconResult> r = Internal("no result");
+        try {
+          r = recon::Run(*ledger_, o, *clock_);
+        } catch (const std::exception& e) {
+          spdlog::error("reconciliation failed with an exception: {}", e.what());
+          r = Internal("unexpected error; see the server log");
+        }
+        done(std::move(r));
+      },
+      [done](Status refused) { done(std::move(refused)); });
   if (!s.ok()) done(s);
 }
 
