@@ -8,6 +8,7 @@
 
 #include "common/check.h"
 #include "common/clock.h"
+#include "common/redact.h"
 
 namespace rp::ledger {
 namespace {
@@ -192,8 +193,10 @@ Status PgConnection::Connect() {
   const char* values[] = {options_.url.c_str(), timeout.c_str(), "rp-server", nullptr};
   conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+    // libpq may quote the URL, or a fragment of it, in its message: never its password.
     return {Error::kStorageBusy,
-            "cannot connect to the ledger: " + std::string(conn_ ? PQerrorMessage(conn_) : "")};
+            "cannot connect to the ledger: " +
+                RedactConnectionError(conn_ ? PQerrorMessage(conn_) : "", options_.url)};
   }
   // Every setting the ledger relies on, explicitly, per connection.
   const std::string settings =
