@@ -105,6 +105,7 @@ enum class Code : uint8_t {
   X(kOverloaded, "overloaded", kUnavailable)                                    \
   X(kShuttingDown, "shutting_down", kUnavailable)                               \
   X(kStorageBusy, "storage_busy", kUnavailable)                                 \
+  X(kLedgerUnreachable, "ledger_unreachable", kUnavailable)                     \
   X(kRedisUnavailable, "redis_unavailable", kUnavailable)                       \
   X(kRedisStale, "redis_stale", kUnavailable)                                   \
   X(kRedisFailed, "redis_failed", kUnavailable)                                 \

@@ -1,13 +1,18 @@
 #include "common/pg_process.h"
 
+#include <fcntl.h>
 #include <libpq-fe.h>
+#include <openssl/rand.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -22,61 +27,144 @@ bool IsRoot() {
   return geteuid() == 0;
 }
 
-// Gives path to the postgres user (when we are root: the server runs as it), and lets it reach
-// path: each parent we own (a 0700 temporary directory, say) gains the right to be traversed
-// (o+x: passing through, not listing).
-Status OwnDir(const std::string& path) {
-  if (!IsRoot()) return Status::Ok();
-  for (fs::path p = fs::absolute(path).parent_path(); p != p.root_path(); p = p.parent_path()) {
-    struct stat st {};
-    if (stat(p.c_str(), &st) == 0 && st.st_uid == geteuid() && (st.st_mode & S_IXOTH) == 0) {
-      (void)chmod(p.c_str(), (st.st_mode & 07777) | S_IXOTH);
+std::string RandomPassword() {
+  unsigned char raw[24];
+  RP_CHECK(RAND_bytes(raw, sizeof raw) == 1);
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : raw) {
+    hex += kHex[c >> 4];
+    hex += kHex[c & 15];
+  }
+  return hex;
+}
+
+// A new file readable by its owner alone (0600) holding text, given to uid:gid. Refuses a file
+// already there and a symlink in its place: it holds the password.
+Status WritePrivateFile(const std::string& path, const std::string& text, uid_t uid, gid_t gid) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Status(Error::kStartFailed, "cannot create " + path + ": " + std::strerror(errno));
+  }
+  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  if (ok && uid != geteuid()) ok = fchown(fd, uid, gid) == 0;
+  ok = close(fd) == 0 && ok;
+  if (!ok) return Status(Error::kStartFailed, "cannot write " + path);
+  return Status::Ok();
+}
+
+// A path as a URL query value: unreserved characters and '/' as they are, the rest %XX.
+std::string QueryEncoded(const std::string& s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
     }
+  }
+  return out;
+}
+
+}  // namespace
+
+PostgresProcess::PostgresProcess(std::string dir, PostgresOptions options)
+    : dir_(fs::absolute(dir).lexically_normal().string()),
+      password_(RandomPassword()),
+      options_(std::move(options)),
+      port_(FreeLoopbackPort()) {}
+
+PostgresProcess::~PostgresProcess() {
+  Crash();
+  if (cluster_dir_ours_ && !keep_cluster_) {
+    std::error_code ec;
+    fs::remove_all(cluster_dir_, ec);
+    fs::remove(dir_ + "/data", ec);  // The symlink to it.
+  }
+}
+
+std::string PostgresProcess::DatabaseUrl(const std::string& name) const {
+  return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/" + name +
+         "?passfile=" + QueryEncoded(dir_ + "/pgpass");
+}
+
+std::string PostgresProcess::url() const {
+  return DatabaseUrl("postgres");
+}
+
+std::vector<std::string> PostgresProcess::AsOwner(std::vector<std::string> argv) const {
+  if (!IsRoot()) return argv;
+  // --pdeathsig keep: the kernel forgets the parent-death signal (SIGKILL, set by ChildProcess)
+  // when the user changes; setpriv sets it again, so the server dies with us like any child.
+  std::vector<std::string> out = {"/usr/bin/setpriv",
+                                  "--reuid=postgres",
+                                  "--regid=postgres",
+                                  "--init-groups",
+                                  "--pdeathsig",
+                                  "keep",
+                                  "--"};
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
+// dir_ (created 0700 when missing: ours, so its mode is ours to choose), and the cluster's
+// directory. As root, the server runs as `postgres`, which must reach the cluster: a fresh
+// mkdtemp directory under /tmp (open to every user by design; TMPDIR may be a private folder)
+// given to `postgres`, rather than opening up any folder on the way to dir_.
+Status PostgresProcess::MakeDirs() {
+  std::error_code ec;
+  const bool existed = fs::exists(dir_, ec);
+  fs::create_directories(dir_, ec);
+  if (ec) return Status(Error::kStartFailed, "cannot create " + dir_ + ": " + ec.message());
+  if (!existed && chmod(dir_.c_str(), 0700) != 0) {
+    return Status(Error::kStartFailed, "cannot make " + dir_ + " private");
+  }
+  if (!IsRoot()) {
+    cluster_dir_ = dir_;
+    return Status::Ok();
   }
   const passwd* pw = getpwnam("postgres");
   if (pw == nullptr) {
     return Status(Error::kStartFailed,
                   "running as root needs the postgres user (apt install postgresql)");
   }
-  if (chown(path.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
-    return Status(Error::kStartFailed, "cannot give " + path + " to the postgres user");
+  std::string made = "/tmp/rp-pg-XXXXXX";
+  if (mkdtemp(made.data()) == nullptr) {
+    return Status(Error::kStartFailed,
+                  std::string("cannot create /tmp/rp-pg-*: ") + std::strerror(errno));
   }
+  cluster_dir_ = made;
+  cluster_dir_ours_ = true;
+  if (chown(cluster_dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+    return Status(Error::kStartFailed, "cannot give " + cluster_dir_ + " to the postgres user");
+  }
+  // The ledger found from the caller's folder too (rp-sim names that folder after a failed run).
+  fs::create_directory_symlink(cluster_dir_ + "/data", dir_ + "/data", ec);
   return Status::Ok();
 }
 
-}  // namespace
-
-PostgresProcess::PostgresProcess(std::string dir, PostgresOptions options)
-    : dir_(std::move(dir)), options_(std::move(options)), port_(FreeLoopbackPort()) {}
-
-PostgresProcess::~PostgresProcess() {
-  Crash();
-}
-
-std::string PostgresProcess::url() const {
-  return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/postgres";
-}
-
-std::vector<std::string> PostgresProcess::AsOwner(std::vector<std::string> argv) const {
-  if (!IsRoot()) return argv;
-  std::vector<std::string> out = {"/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres",
-                                  "--init-groups", "--"};
-  out.insert(out.end(), argv.begin(), argv.end());
-  return out;
-}
-
 Status PostgresProcess::InitDb() {
-  std::error_code ec;
-  fs::create_directories(dir_, ec);
-  if (ec) return Status(Error::kStartFailed, "cannot create " + dir_ + ": " + ec.message());
-  Status s = OwnDir(dir_);
+  if (Status s = MakeDirs(); !s.ok()) return s;
+  const passwd* pw = IsRoot() ? getpwnam("postgres") : nullptr;
+  // initdb reads the superuser's password from a file, as the server's user; gone afterwards.
+  const std::string pwfile = cluster_dir_ + "/initdb.pw";
+  Status s = WritePrivateFile(pwfile, password_ + "\n", pw ? pw->pw_uid : geteuid(),
+                              pw ? pw->pw_gid : getegid());
+  // Clients read it from here (url() names it): hostname:port:database:user:password.
+  if (s.ok()) {
+    s = WritePrivateFile(dir_ + "/pgpass", "*:*:*:postgres:" + password_ + "\n", geteuid(),
+                         getegid());
+  }
   if (!s.ok()) return s;
-  const std::string data = dir_ + "/data";
-  auto init = ChildProcess::Spawn(AsOwner({options_.bin_dir + "/initdb", "-D", data, "-U",
-                                           "postgres", "-A", "trust", "-E", "UTF8", "--no-locale"}),
-                                  {}, dir_ + "/initdb.log");
-  if (!init.ok()) return init.status();
-  Result<int> rc = init->Wait(120000);
+  auto init = ChildProcess::Spawn(
+      AsOwner({options_.bin_dir + "/initdb", "-D", cluster_dir_ + "/data", "-U", "postgres", "-A",
+               "scram-sha-256", "--pwfile", pwfile, "-E", "UTF8", "--no-locale"}),
+      {}, dir_ + "/initdb.log");
+  Result<int> rc = init.ok() ? init->Wait(120000) : Result<int>(init.status());
+  unlink(pwfile.c_str());
   if (!rc.ok() || *rc != 0) {
     return Status(Error::kStartFailed, "initdb failed; see " + dir_ + "/initdb.log");
   }
@@ -85,7 +173,7 @@ Status PostgresProcess::InitDb() {
 
 Status PostgresProcess::Start() {
   if (child_) return Status::Ok();
-  if (!fs::exists(dir_ + "/data/PG_VERSION")) {
+  if (cluster_dir_.empty()) {  // First start: a cluster of our own.
     Status s = InitDb();
     if (!s.ok()) return s;
   }
@@ -93,11 +181,11 @@ Status PostgresProcess::Start() {
   auto child = ChildProcess::Spawn(
       AsOwner({options_.bin_dir + "/postgres",
                "-D",
-               dir_ + "/data",
+               cluster_dir_ + "/data",
                "-p",
                std::to_string(port_),
                "-k",
-               dir_,
+               cluster_dir_,
                "-c",
                "listen_addresses=127.0.0.1",
                "-c",
@@ -173,7 +261,7 @@ Result<std::string> PostgresProcess::CreateDatabase(const std::string& name,
   PQclear(r);
   PQfinish(c);
   if (!ok) return Status(Error::kStorageBusy, error);
-  return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/" + name;
+  return DatabaseUrl(name);
 }
 
 namespace {

@@ -2,8 +2,8 @@
 // itself with, signal it, and reap it. Used by the tests, the benchmarks and the simulator.
 // Not thread-safe; one owner. The destructor kills (SIGKILL) and reaps a child still running.
 // A child also dies (SIGKILL) when this process does, however it ends — unless it changes its
-// user (the kernel then forgets the parent-death signal: PostgreSQL run as `postgres` from root)
-// or forks itself away; rp-sim's stale-folder scan stops those.
+// user (the kernel then forgets the parent-death signal; PostgresProcess has setpriv set it
+// again) or forks itself away.
 #pragma once
 
 #include <sys/types.h>

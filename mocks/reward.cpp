@@ -56,10 +56,13 @@ Result<RoundSpec> ParseRound(const json& j) {
                   "max_cents, expires_in_s");
   }
   if (r.round.empty() || r.round.size() > 64 || r.min_cents < 1 || r.min_cents > r.max_cents ||
-      r.max_cents > r.budget_cents || r.expires_in_s < 1) {
+      r.max_cents > r.budget_cents) {
+    return Status(Error::kInvalidRound, "need 0 < min_cents <= max_cents <= budget_cents");
+  }
+  // The round ends at now + expires_in_s: bounded, so that sum is a date and never overflows.
+  if (r.expires_in_s < 1 || r.expires_in_s > kRoundSecondsMax) {
     return Status(Error::kInvalidRound,
-                  "need 0 < min_cents <= max_cents <= budget_cents, "
-                  "expires_in_s >= 1");
+                  "expires_in_s must be 1.." + std::to_string(kRoundSecondsMax) + " (10 years)");
   }
   return r;
 }

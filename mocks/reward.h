@@ -20,6 +20,8 @@ struct RoundSpec {
   std::string round;
   int64_t budget_cents = 0, min_cents = 0, max_cents = 0, expires_in_s = 0;
 };
+// The longest a round may last (expires_in_s): 10 years.
+inline constexpr int64_t kRoundSecondsMax = int64_t{10} * 366 * 86400;
 Result<RoundSpec> ParseRound(const nlohmann::json& j);
 
 class RewardService {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "common/claim_schemes.h"
 #include "server/core/claim_tx.h"
@@ -83,6 +84,72 @@ TEST(ValidateSendTest, EveryFieldIsCheckedAndNamed) {
     Status s = ValidateSend(r, limits);
     EXPECT_TRUE(s.Is(c.error)) << s.ToString();
     EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  }
+}
+
+// docs/api.md: a greeting holds no control characters — nor, since they hide or reorder what a
+// reader sees, line separators and invisible formatting. Each is refused wherever it stands;
+// what emoji and scripts need (ZWJ, ZWNJ, variation selectors) is kept.
+std::string HexBytes(const std::string& s) {
+  std::string out;
+  char byte[4];
+  for (unsigned char c : s) {
+    std::snprintf(byte, sizeof byte, "%02x ", c);
+    out += byte;
+  }
+  return out;
+}
+
+TEST(ValidateSendTest, GreetingsRefuseControlsSeparatorsAndInvisibleFormatting) {
+  PacketOptions limits;
+  const char* refused[] = {
+      "\u0085",  // NEL, C1
+      "\u0080",
+      "\u009b",  // C1 (CSI)
+      "\u061c",  // arabic letter mark
+      "\u200b",  // zero-width space
+      "\u200e",
+      "\u200f",  // LRM, RLM
+      "\u2028",
+      "\u2029",  // line and paragraph separators
+      "\u202a",
+      "\u202b",
+      "\u202c",
+      "\u202d",
+      "\u202e",  // embeddings, overrides, PDF
+      "\u2060",
+      "\u2064",  // word joiner, invisible plus
+      "\u2066",
+      "\u2067",
+      "\u2068",
+      "\u2069",  // isolates
+      "\u206a",
+      "\u206f",  // deprecated format controls
+      "\ufeff",  // BOM / zero-width no-break space
+      "\ufff9",
+      "\ufffb",  // interlinear annotation
+      "\x7f",
+      "\t",
+      "\n",
+      "\xc2",              // a truncated sequence
+      "\xc0\xaf",          // an overlong '/'
+      "\xed\xa0\x80",      // a surrogate
+      "\xf4\x90\x80\x80",  // beyond U+10FFFF
+  };
+  for (const char* bad : refused) {
+    for (const std::string& greeting :
+         {std::string(bad), "hi " + std::string(bad), std::string(bad) + " 新年快乐"}) {
+      SendRequest r = ValidC2c();
+      r.greeting = greeting;
+      Status s = ValidateSend(r, limits);
+      EXPECT_TRUE(s.Is(Error::kInvalidGreeting)) << HexBytes(greeting) << ": " << s.ToString();
+    }
+  }
+  for (const char* fine : {"新年快乐", "hello", "👨\u200d👩\u200d👧", "❤\ufe0f", "می\u200cخواهم",
+                           "¡Feliz año!", "مرحبا"}) {
+    SendRequest r = ValidC2c();
+    r.greeting = fine;
+    EXPECT_TRUE(ValidateSend(r, limits).ok()) << fine;
   }
 }
 

@@ -284,6 +284,20 @@ TEST_F(HttpApiTest, BadSendBodiesGetTheirErrorCode) {
   EXPECT_EQ(client_->SendPacket(1, "first", 100, 1).body["packet_id"], 1);
 }
 
+// since is seconds, and the reconciliation works in milliseconds: since * 1000 overflowed int64
+// for a huge since. Refused as bad input, saying the range.
+TEST_F(HttpApiTest, AdminReconRefusesASinceBeyondTheYear9999) {
+  const std::string admin = "Bearer " + auth::MintAdminToken(kAuthSecret, std::time(nullptr) + 600);
+  for (const char* since :
+       {"999999999999999999", "9223372036854775", "253402300800", "0", "-1", "x", ""}) {
+    Reply r = client_->Send("GET", std::string("/admin/recon?since=") + since, "",
+                            {{"Authorization", admin}});
+    EXPECT_EQ(r.status, 400) << since << ": " << r.raw;
+    EXPECT_EQ(r.body["error"]["code"], "invalid_since") << since;
+    EXPECT_NE(r.raw.find("1..253402300799"), std::string::npos) << r.raw;
+  }
+}
+
 TEST_F(HttpApiTest, MetricsExposeRoutesAndClaims) {
   const int64_t packet = ActivePacket(1, "m", 100, 1);
   client_->Claim(packet, 2);

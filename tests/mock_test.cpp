@@ -11,6 +11,7 @@
 #include "common/crypto.h"
 #include "common/subsidy_token.h"
 #include "mocks/mock_server.h"
+#include "mocks/reward.h"
 #include "tests/support/harness.h"
 
 namespace rp::testing {
@@ -127,6 +128,30 @@ TEST_F(MockTest, PaymentCallbackIsSignedAndCanBeDuplicated) {
   EXPECT_EQ(Get("/wallet/balance/4").body["balance_cents"], 200);
   receiver.stop();
   t.join();
+}
+
+// A round ends at now + expires_in_s: a length near 2^63 would overflow that sum. It is refused
+// like any other bad round (400 invalid_round, saying the bound); ten years is the most.
+TEST_F(MockTest, ARoundLongerThanTenYearsIsRefused) {
+  Start();
+  auto round = [](const std::string& id, int64_t expires_in_s) {
+    return json{{"round", id},
+                {"budget_cents", 1000},
+                {"min_cents", 100},
+                {"max_cents", 100},
+                {"expires_in_s", expires_in_s}};
+  };
+  for (int64_t bad : {INT64_MAX, INT64_MAX - 1000, int64_t{1} << 62, mock::kRoundSecondsMax + 1,
+                      int64_t{0}, int64_t{-5}}) {
+    Reply r = Post("/admin/rounds", round("far", bad));
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.raw;
+    EXPECT_EQ(r.body["error"]["code"], "invalid_round") << bad;
+    EXPECT_NE(r.raw.find("expires_in_s must be 1..316224000 (10 years)"), std::string::npos)
+        << r.raw;
+  }
+  EXPECT_EQ(Get("/admin/rounds/far").status, 404);
+  EXPECT_EQ(Post("/admin/rounds", round("decade", mock::kRoundSecondsMax)).status, 201);
+  EXPECT_EQ(Post("/reward/rain/decade/grab", {{"user_id", 5}}).status, 201);
 }
 
 TEST_F(MockTest, SubsidyTokensVerifyAndTccStepsAreIdempotent) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <thread>
@@ -281,6 +282,54 @@ TEST(TargetProbe, RunAndCompareRefuseATargetThatIsNotAnRpServer) {
   EXPECT_EQ(sim.code, 2) << sim.output;
   EXPECT_NE(sim.output.find(nobody + " is not an rp-server"), std::string::npos) << sim.output;
   EXPECT_LT(sim.seconds, 8);
+}
+
+// A password in --target's URL is not printed: the refusal names the target without it.
+TEST(TargetProbe, APasswordInTheTargetIsNotPrinted) {
+  rp::testing::TempDir dir;
+  const std::string port = std::to_string(FreeLoopbackPort());
+  const SimExit sim = RunSimAgainst("run", "http://u:secret@127.0.0.1:" + port, dir);
+  EXPECT_EQ(sim.code, 2) << sim.output;
+  EXPECT_EQ(sim.output.find("secret"), std::string::npos) << sim.output;
+  EXPECT_NE(sim.output.find("http://u:***@127.0.0.1:" + port), std::string::npos) << sim.output;
+}
+
+// --campaign-seed wrote a fixed name in a shared folder ($TMPDIR/rp-campaign-seeds/<stem>-seed-
+// <N>.yaml): a symlink planted there had rp-sim overwrite whatever it pointed to. Now the drawn
+// file goes into a new private folder (mkdtemp, 0700) and the planted link is left alone.
+TEST(CampaignSeed, TheDrawnScenarioIsNotWrittenThroughAPlantedSymlink) {
+  rp::testing::TempDir dir;
+  const std::string victim = dir.File("victim.txt");
+  std::ofstream(victim) << "precious\n";
+  std::filesystem::create_directories(dir.File("tmp/rp-campaign-seeds"));
+  std::filesystem::create_symlink(victim, dir.File("tmp/rp-campaign-seeds/sim_smoke-seed-3.yaml"));
+  // --target nonsense: refused (exit 2) right after the seed's file is written and read back.
+  auto child = ChildProcess::Spawn(
+      {RP_SIM_BIN, "run", RP_SOURCE_DIR "/tests/data/sim_smoke.yaml", "--campaign-seed", "3",
+       "--target", "nonsense", "--out", dir.File("out")},
+      {"TMPDIR=" + dir.File("tmp")}, dir.File("stderr"));
+  ASSERT_TRUE(child.ok());
+  std::string output;
+  for (auto line = child->ReadLine(60000); line.ok(); line = child->ReadLine(60000)) {
+    output += *line + "\n";
+  }
+  Result<int> code = child->Wait(60000);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 2) << output;
+  std::ifstream in(victim);
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in)), {}), "precious\n");
+  const std::string said =
+      "rp-sim: campaign seed 3 of " RP_SOURCE_DIR "/tests/data/sim_smoke.yaml: ";
+  const size_t at = output.find(said);
+  ASSERT_NE(at, std::string::npos) << output;
+  const std::string drawn =
+      output.substr(at + said.size(), output.find('\n', at) - at - said.size());
+  const std::filesystem::path folder = std::filesystem::path(drawn).parent_path();
+  EXPECT_EQ(folder.string().rfind(dir.File("tmp/rp-campaign-seed-"), 0), 0u) << drawn;
+  EXPECT_EQ(std::filesystem::status(folder).permissions(), std::filesystem::perms::owner_all)
+      << folder;
+  EXPECT_TRUE(std::filesystem::is_regular_file(std::filesystem::symlink_status(drawn))) << drawn;
+  EXPECT_TRUE(LoadScenario(drawn).ok());
 }
 
 }  // namespace

@@ -2,8 +2,11 @@
 // phase shapes, the log-linear histogram's accuracy, and the Prometheus text parser.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -17,6 +20,7 @@
 #include "simulator/run/campaign.h"
 #include "simulator/run/capacity.h"
 #include "simulator/run/run.h"
+#include "simulator/run/work_dir.h"
 #include "simulator/scenario/scenario.h"
 #include "simulator/stats/histogram.h"
 #include "simulator/verify/verify.h"
@@ -106,6 +110,56 @@ flows:
 )"));
   ASSERT_FALSE(closed.ok());
   EXPECT_NE(closed.status().message().find("needs users"), std::string::npos);
+}
+
+// The name becomes results/<name>-<time>-<scheme>: a name that is not one plain path component
+// would write outside results/ (or into a hidden folder). Refused when the file is read.
+TEST_F(ScenarioFileTest, ANameThatIsNotOnePlainPathComponentIsRefused) {
+  const std::string tail = std::string(kMinimal).substr(std::string(kMinimal).find('\n'));
+  for (const std::string& bad : std::vector<std::string>{
+           "'../escape'", "'a/../../b'", "/etc/x", "'..'", "'.'", "'.hidden'", "'a b'", "'a\\\\b'",
+           "'x\\ty'", "'" + std::string(101, 'n') + "'"}) {
+    auto s = LoadScenario(Write("name: " + bad + tail));
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_NE(s.status().message().find("s.yaml:1: name "), std::string::npos)
+        << bad << " -> " << s.status().message();
+  }
+  for (const char* fine : {"hot_packet", "c2c_flow-seed-2007", "v1.2", "A-b_c"}) {
+    auto s = LoadScenario(Write("name: " + std::string(fine) + tail));
+    ASSERT_TRUE(s.ok()) << fine << ": " << s.status().ToString();
+    EXPECT_EQ(s->name, fine);
+  }
+}
+
+// A byte that is not UTF-8 in any string of the file (description, a phase name, a key, a
+// check) is an error naming the field and its line, before anything runs.
+TEST_F(ScenarioFileTest, TextThatIsNotUtf8IsRefusedNamingTheField) {
+  struct Case {
+    std::string text, field;
+  };
+  const std::string load = "load:\n  phases:\n    - {name: p, duration_s: 5, rate: 10}\n";
+  const std::string flows = "flows:\n  hot: {weight: 1}\n";
+  const std::vector<Case> cases = {
+      {"name: t\ndescription: \"caf\xe9\"\n" + load + flows, "s.yaml:2: description"},
+      {"name: t\ndescription: \"\xc0\xaf\"\n" + load + flows, "s.yaml:2: description"},
+      {"name: t\ndescription: \"\xed\xa0\x80 surrogate\"\n" + load + flows,
+       "s.yaml:2: description"},
+      {"name: t\nload:\n  phases:\n    - {name: \"p\xff\", duration_s: 5, rate: 10}\n" + flows,
+       "s.yaml:4: load.phases[0].name"},
+      {"name: t\n" + load + flows + "checks: [\"p99(claim) < 5ms \xfe\"]\n", "s.yaml:7: checks[0]"},
+      {"name: t\n" + load + flows + "\"k\xff\": 1\n", "s.yaml:7: a key in the scenario"},
+  };
+  for (const Case& c : cases) {
+    auto s = LoadScenario(Write(c.text));
+    ASSERT_FALSE(s.ok()) << c.field;
+    EXPECT_NE(s.status().message().find(c.field), std::string::npos)
+        << c.field << " -> " << s.status().message();
+    EXPECT_NE(s.status().message().find("not valid UTF-8"), std::string::npos)
+        << s.status().message();
+  }
+  auto chinese = LoadScenario(Write("name: t\ndescription: 春节红包雨 ✓\n" + load + flows));
+  ASSERT_TRUE(chinese.ok()) << chinese.status().ToString();
+  EXPECT_EQ(chinese->description, "春节红包雨 ✓");
 }
 
 TEST(ScenarioShipped, EveryShippedScenarioLoads) {
@@ -455,6 +509,127 @@ TEST(ClientMetrics, MirrorsWhatTheLoadRecordsAndPassesPromtool) {
   EXPECT_EQ(text.find("scenario=\"smoke\""), std::string::npos);
   EXPECT_NE(text.find("scenario=\"other\""), std::string::npos);
   EXPECT_NE(text.find("rp_sim_load_running 0"), std::string::npos);
+}
+
+// TMPDIR as it is while a test changes it.
+class ScopedTmpdir {
+ public:
+  explicit ScopedTmpdir(const std::string& path) {
+    const char* was = std::getenv("TMPDIR");
+    if (was != nullptr) was_ = was;
+    had_ = was != nullptr;
+    setenv("TMPDIR", path.c_str(), 1);
+  }
+  ~ScopedTmpdir() {
+    if (had_) {
+      setenv("TMPDIR", was_.c_str(), 1);
+    } else {
+      unsetenv("TMPDIR");
+    }
+  }
+
+ private:
+  std::string was_;
+  bool had_ = false;
+};
+
+// A pid that was ours and is gone: a killed run's owner.
+pid_t GonePid() {
+  auto done = ChildProcess::Spawn({"/bin/true"});
+  EXPECT_TRUE(done.ok());
+  const pid_t pid = done->pid();
+  EXPECT_TRUE(done->Wait(10000).ok());
+  return pid;
+}
+
+// Anyone may plant rp-sim-* folders in a shared TMPDIR. The stale-folder scan used to send
+// SIGQUIT to whatever pid a planted pg/data/postmaster.pid named (a root process was killed that
+// way). Now it signals nothing it read, and reads only folders that are this user's own.
+TEST(WorkDirs, APlantedPidFileIsNeverSignalledNorAnotherUsersFolderRead) {
+  rp::testing::TempDir tmp;
+  ScopedTmpdir scoped(tmp.path());
+  auto victim = ChildProcess::Spawn({"/bin/sleep", "600"});
+  ASSERT_TRUE(victim.ok());
+  const pid_t gone = GonePid();
+  auto plant = [&](const std::string& dir, mode_t mode) {
+    std::filesystem::create_directories(dir + "/pg/data");
+    std::ofstream(dir + "/rp-sim.pid") << gone << "\n";
+    std::ofstream(dir + "/pg/data/postmaster.pid") << victim->pid() << "\n";
+    chmod(dir.c_str(), mode);
+  };
+  plant(tmp.File("rp-sim-looks-ours"), 0700);  // As a killed run of ours would leave it.
+  plant(tmp.File("rp-sim-open"), 0755);        // Not private: not rp-sim's mkdtemp.
+  plant(tmp.File("elsewhere"), 0700);
+  std::filesystem::create_directory_symlink(tmp.File("elsewhere"), tmp.File("rp-sim-link"));
+  const bool root = geteuid() == 0;
+  if (root) {
+    plant(tmp.File("rp-sim-theirs"), 0700);
+    ASSERT_EQ(chown(tmp.File("rp-sim-theirs").c_str(), 65534, 65534), 0);  // nobody's
+  }
+  const std::vector<std::string> found = CleanUpStaleWorkDirs();
+  // The scan has returned: a signal it sent would be on its way. The victim lives on.
+  EXPECT_FALSE(victim->Wait(1000).ok()) << "the process a planted pid file named was signalled";
+  ASSERT_EQ(found.size(), 1u) << ::testing::PrintToString(found);
+  EXPECT_EQ(found[0].rfind(tmp.File("rp-sim-looks-ours") + ": left by rp-sim " +
+                               std::to_string(gone) + ", which is gone",
+                           0),
+            0u)
+      << found[0];
+  // What is not ours is not touched either: its pid file stays.
+  for (const char* other : {"rp-sim-open", "rp-sim-link"}) {
+    EXPECT_TRUE(std::filesystem::exists(tmp.File(other) + "/rp-sim.pid")) << other;
+  }
+  if (root) {
+    EXPECT_TRUE(std::filesystem::exists(tmp.File("rp-sim-theirs/rp-sim.pid")));
+  }
+  EXPECT_FALSE(std::filesystem::exists(tmp.File("rp-sim-looks-ours/rp-sim.pid")));
+  // A pid file that is a symlink (to another folder's, naming a gone run) is not read.
+  plant(tmp.File("rp-sim-linked-pid"), 0700);
+  std::filesystem::remove(tmp.File("rp-sim-linked-pid/rp-sim.pid"));
+  std::filesystem::create_symlink(tmp.File("rp-sim-open/rp-sim.pid"),
+                                  tmp.File("rp-sim-linked-pid/rp-sim.pid"));
+  EXPECT_TRUE(CleanUpStaleWorkDirs().empty());
+  EXPECT_FALSE(victim->Wait(200).ok());
+}
+
+// A work folder and the campaign's seed folder are new private folders (mkdtemp, 0700).
+TEST(WorkDirs, MadeFoldersArePrivateAndNew) {
+  rp::testing::TempDir tmp;
+  ScopedTmpdir scoped(tmp.path());
+  Result<std::string> work = MakeWorkDir();
+  ASSERT_TRUE(work.ok()) << work.status().ToString();
+  Result<std::string> seed = MakePrivateTempDir("rp-campaign-seed");
+  ASSERT_TRUE(seed.ok()) << seed.status().ToString();
+  for (const std::string& made : {*work, *seed}) {
+    struct stat st {};
+    ASSERT_EQ(lstat(made.c_str(), &st), 0) << made;
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+    EXPECT_EQ(st.st_mode & 07777, 0700u) << made;
+    EXPECT_EQ(made.rfind(tmp.path() + "/", 0), 0u) << made;
+  }
+  struct stat pid_file {};
+  ASSERT_EQ(lstat((*work + "/rp-sim.pid").c_str(), &pid_file), 0);
+  EXPECT_EQ(pid_file.st_mode & 07777, 0600u);
+  EndWorkDir(*work);
+  Result<std::string> again = MakePrivateTempDir("rp-campaign-seed");
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(*again, *seed);
+}
+
+// A seed's scenario file is never written through a symlink in its place.
+TEST(Campaign, TheDrawnFileRefusesASymlinkInItsPlace) {
+  rp::testing::TempDir dir;
+  const std::string victim = dir.File("victim.txt");
+  std::ofstream(victim) << "precious\n";
+  std::filesystem::create_symlink(victim, dir.File("sim_smoke-seed-4.yaml"));
+  Result<std::string> written =
+      WriteCampaignScenario(RP_SOURCE_DIR "/tests/data/sim_smoke.yaml", 4, dir.path());
+  ASSERT_FALSE(written.ok());
+  EXPECT_NE(written.status().message().find("cannot write " + dir.File("sim_smoke-seed-4.yaml")),
+            std::string::npos)
+      << written.status().message();
+  std::ifstream in(victim);
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in)), {}), "precious\n");
 }
 
 TEST(ClientMetrics, ABadOrBusyListenAddressIsRefused) {

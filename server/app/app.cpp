@@ -7,6 +7,7 @@
 #include "common/blocking_pool.h"
 #include "common/conservation.h"
 #include "common/metrics.h"
+#include "common/redact.h"
 #include "server/async/async_service.h"
 #include "server/async/expiry_scanner.h"
 #include "server/async/outbox_queue.h"
@@ -166,11 +167,7 @@ void DropCachedClaimState(App::Parts* p) {
 // Where the ledger is, for the logs: the file, or the database URL without its password.
 std::string LedgerWhere(const ledger::LedgerOptions& o) {
   if (o.engine != "postgres") return o.path + " synchronous=" + o.synchronous;
-  const size_t at = o.url.find('@'), colon = o.url.find(':', o.url.find("//") + 2);
-  if (at != std::string::npos && colon != std::string::npos && colon < at) {
-    return o.url.substr(0, colon) + ":***" + o.url.substr(at);
-  }
-  return o.url;
+  return RedactSecrets(o.url);
 }
 
 recon::ReconOptions ReconOptionsOf(const ServerConfig& c) {
@@ -338,7 +335,7 @@ Result<std::unique_ptr<App>> App::Start(ServerConfig config, const Clock* clock)
   p->http->Run();
   spdlog::info("rp-server up: scheme={} ledger={} {} threads={} mocks={}", c.claim.scheme,
                c.ledger.engine, LedgerWhere(c.ledger), c.server.threads,
-               c.downstream.wallet_url.empty() ? "none" : c.downstream.wallet_url);
+               c.downstream.wallet_url.empty() ? "none" : RedactSecrets(c.downstream.wallet_url));
   return std::unique_ptr<App>(new App(std::move(p)));
 }
 
@@ -354,7 +351,7 @@ Result<std::unique_ptr<App>> App::StartWorker(ServerConfig config) {
   StartAsync(p.get(), /*run_workers=*/true);
   spdlog::info("rp-server worker up: ledger={} {} workers={} wallet={}", p->config.ledger.engine,
                LedgerWhere(p->config.ledger), p->config.async.workers,
-               p->config.downstream.wallet_url);
+               RedactSecrets(p->config.downstream.wallet_url));
   return std::unique_ptr<App>(new App(std::move(p)));
 }
 

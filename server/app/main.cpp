@@ -5,7 +5,8 @@
 //   token   — print bearer tokens for users (load tests, demos)
 //   check   — run the conservation checker over a ledger file; exit 0 clean, 1 violated
 //   config  — print every configuration key (Markdown table)
-// Exit codes: 0 success, 1 a check failed or the server could not start, 2 bad input.
+// Exit codes (kExitHelp below, docs/api.md): 0 success, 1 a check failed or the server could not
+// start, 2 bad input, 3 check/recon could not connect to the ledger or a service.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -20,11 +21,36 @@
 
 #include "common/crypto.h"
 #include "common/options_cli.h"
+#include "common/redact.h"
 #include "common/version/version.h"
 #include "server/app/app.h"
 #include "server/app/config.h"
+#include "server/recon/recon.h"
 
 namespace {
+
+// Exit codes of every subcommand, as --help and docs/api.md say them.
+constexpr int kExitBadInput = 2;
+constexpr int kExitUnreachable = 3;  // check, recon: the ledger or a service did not answer.
+constexpr const char* kExitHelp =
+    "Exit codes: 0 success; 1 a check failed (check: violated, recon: drift) or the server could "
+    "not start; 2 bad input (flags, config, a file that is not a ledger); 3 check or recon could "
+    "not connect to the ledger or a service (down, refused, timed out, credentials refused).";
+
+// What check and recon exit with when they could not finish: 3 when the ledger or a service was
+// out of reach (worth retrying), 2 when the input was wrong (not worth it).
+int ExitCodeOf(const rp::Status& s) {
+  using rp::Error;
+  const bool unreachable = s.Is(Error::kLedgerUnreachable) || s.Is(Error::kServiceUnreachable) ||
+                           s.Is(Error::kConnectFailed) || s.Is(Error::kTimeout) ||
+                           s.Is(Error::kStorageBusy);
+  return unreachable ? kExitUnreachable : kExitBadInput;
+}
+
+// Every message that may quote a URL or a connection string goes out through here.
+void PrintError(const std::string& message) {
+  std::cerr << "rp-server: " << rp::RedactSecrets(message) << "\n";
+}
 
 // Signals are blocked in every thread (set before any thread starts) and taken by sigwait in
 // main, so shutdown runs on an ordinary thread instead of inside a signal handler.
@@ -52,7 +78,7 @@ struct Command {
   }
   bool Load() {
     rp::Status s = rp::LoadServerConfig(sources, registry, &config);
-    if (!s.ok()) std::cerr << "rp-server: " << s.message() << "\n";
+    if (!s.ok()) PrintError(s.message());
     return s.ok();
   }
   // For the tools that only read the ledger: the file and the flags, no server rules (a check
@@ -60,7 +86,7 @@ struct Command {
   bool LoadLedgerOnly() {
     rp::Status s = sources.file.empty() ? rp::Status::Ok() : registry.LoadYamlFile(sources.file);
     if (s.ok()) s = rp::options::ApplyFlags(registry, sources.flags);
-    if (!s.ok()) std::cerr << "rp-server: " << s.message() << "\n";
+    if (!s.ok()) PrintError(s.message());
     return s.ok();
   }
 };
@@ -70,7 +96,7 @@ int Serve(Command& cmd, bool worker_only) {
   sigset_t signals = BlockShutdownSignals();
   auto app = worker_only ? rp::App::StartWorker(cmd.config) : rp::App::Start(cmd.config);
   if (!app.ok()) {
-    std::cerr << "rp-server: " << app.status().ToString() << "\n";
+    PrintError(app.status().ToString());
     return app.status().code() == rp::Code::kInvalidArgument ? 2 : 1;
   }
   if (!worker_only) {
@@ -132,8 +158,8 @@ int Recon(Command& cmd, int64_t since_s) {
   bool clean = false;
   rp::Result<std::string> report = rp::ReconcileLedger(cmd.config, since_s * 1000, &clean);
   if (!report.ok()) {
-    std::cerr << "rp-server: " << report.status().ToString() << "\n";
-    return 2;
+    PrintError(report.status().ToString());
+    return ExitCodeOf(report.status());
   }
   std::cout << *report;
   return clean ? 0 : 1;
@@ -144,8 +170,8 @@ int Check(Command& cmd) {
   bool ok = false;
   rp::Result<std::string> report = rp::CheckLedger(cmd.config.ledger, &ok);
   if (!report.ok()) {
-    std::cerr << "rp-server: " << report.status().message() << "\n";
-    return 2;
+    PrintError(report.status().message());
+    return ExitCodeOf(report.status());
   }
   std::cout << *report;
   return ok ? 0 : 1;
@@ -156,6 +182,7 @@ int Check(Command& cmd) {
 int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("rp-server"));
   CLI::App cli{"rp-server: reference red-packet server (Redpacket Lab)"};
+  cli.footer(kExitHelp);
   cli.set_version_flag("--version", rp::VersionLine("rp-server"));
   cli.require_subcommand(1);
 
@@ -167,10 +194,15 @@ int main(int argc, char** argv) {
 
   int64_t since_s = 0;
   CLI::App* recon =
-      cli.add_subcommand("recon", "Reconcile the ledger with the services; exit 1 on drift");
+      cli.add_subcommand("recon",
+                         "Reconcile the ledger with the services; exit 0 clean, 1 drift, "
+                         "2 bad input, 3 could not connect");
   Command recon_cmd(
       recon, std::vector<std::string>{"ledger.engine", "ledger.path", "ledger.url", "mocks.url"});
-  recon->add_option("--since", since_s, "Only packets created at or after this unix time (s)");
+  recon->add_option("--since", since_s, "Only packets created at or after this unix time (s)")
+      ->check(CLI::Range(int64_t{0}, rp::recon::kSinceSecondsMax)
+                  .description("unix seconds up to " + std::to_string(rp::recon::kSinceSecondsMax) +
+                               " (year 9999)"));
 
   int64_t user = 0, count = 1, ttl_s = 86400;
   bool admin = false;
@@ -183,7 +215,11 @@ int main(int argc, char** argv) {
   token->add_option("--ttl", ttl_s, "Token lifetime in seconds")
       ->check(CLI::Range(int64_t{1}, int64_t{365 * 86400}));
 
-  CLI::App* check = cli.add_subcommand("check", "Check the ledger's conservation invariant");
+  CLI::App* check = cli.add_subcommand("check",
+                                       "Check the ledger's conservation invariant; exit 0 ok, 1 "
+                                       "violated, 2 bad input, 3 could not connect");
+  check->footer(kExitHelp);
+  recon->footer(kExitHelp);
   Command check_cmd(check, std::vector<std::string>{"ledger.engine", "ledger.path", "ledger.url"});
 
   CLI::App* config = cli.add_subcommand("config", "Print every configuration key as Markdown");

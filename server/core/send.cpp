@@ -1,9 +1,12 @@
 #include "server/core/send.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/check.h"
 #include "common/crypto.h"
+#include "common/utf8.h"
 #include "server/core/order_numbers.h"
 #include "server/ledger/outbox.h"
 #include "server/ledger/packets.h"
@@ -18,11 +21,23 @@ size_t Utf8Chars(const std::string& s) {
   return n;
 }
 
-bool HasControlChars(const std::string& s) {
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) return true;
-  }
-  return false;
+// Characters a greeting may not hold: controls (C0, DEL, C1), line and paragraph separators, and
+// the invisible ones that change how the text around them reads or displays — bidi embeddings,
+// overrides and isolates (U+202A..U+202E, U+2066..U+2069; "Trojan Source"), marks (U+061C,
+// U+200E, U+200F), zero-width spaces and joiners that only hide (U+200B, U+2060..U+2064, the
+// BOM U+FEFF), deprecated format controls (U+206A..U+206F) and interlinear annotations
+// (U+FFF9..U+FFFB). Zero-width (non-)joiners U+200C/U+200D, variation selectors and tag
+// characters stay: emoji sequences and scripts need them.
+bool Forbidden(char32_t c) {
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x061c || c == 0x200b || c == 0x200e ||
+         c == 0x200f || c == 0x2028 || c == 0x2029 || (c >= 0x202a && c <= 0x202e) ||
+         (c >= 0x2060 && c <= 0x2064) || (c >= 0x2066 && c <= 0x206f) || c == 0xfeff ||
+         (c >= 0xfff9 && c <= 0xfffb);
+}
+
+bool IsPlainText(const std::string& s) {
+  std::optional<std::u32string> chars = DecodeUtf8(s);
+  return chars && std::none_of(chars->begin(), chars->end(), Forbidden);
 }
 
 }  // namespace
@@ -75,10 +90,11 @@ Status ValidateSend(const SendRequest& r, const PacketOptions& limits) {
     return Status(Error::kInvalidVideoId, "video_id must be 1-64 characters of [A-Za-z0-9_-]");
   }
   if (Utf8Chars(r.greeting) > static_cast<size_t>(limits.greeting_chars_max) ||
-      HasControlChars(r.greeting)) {
-    return Status(Error::kInvalidGreeting, "greeting must be at most " +
-                                               std::to_string(limits.greeting_chars_max) +
-                                               " characters without control characters");
+      !IsPlainText(r.greeting)) {
+    return Status(Error::kInvalidGreeting,
+                  "greeting must be at most " + std::to_string(limits.greeting_chars_max) +
+                      " characters of UTF-8 text without control characters, line separators or "
+                      "invisible formatting (bidi overrides, zero-width spaces)");
   }
   return Status::Ok();
 }

@@ -328,8 +328,10 @@ void Api::Admin(const HttpRequest& req, const RouteMatch& m, Respond respond) {
 void Api::AdminRecon(const HttpRequest& req, Respond respond) {
   int64_t since_s = 0;
   if (std::optional<std::string> since = QueryParam(req.query, "since")) {
-    if (!ParseId(*since, &since_s)) {
-      return respond(ErrorResponse({Error::kInvalidSince, "since is unix seconds"}));
+    if (!ParseId(*since, &since_s) || since_s > recon::kSinceSecondsMax) {
+      return respond(ErrorResponse(
+          {Error::kInvalidSince, "since is unix seconds, 1.." +
+                                     std::to_string(recon::kSinceSecondsMax) + " (year 9999)"}));
     }
   }
   d_.recon->Run(since_s * 1000,

@@ -1,8 +1,11 @@
 #include "server/ledger/engine.h"
 
+#include <libpq-fe.h>
+
 #include <filesystem>
 #include <future>
 
+#include "common/redact.h"
 #include "server/ledger/pg_engine.h"
 #include "server/ledger/schema.h"
 #include "server/ledger/sqlite_engine.h"
@@ -58,19 +61,44 @@ Result<std::unique_ptr<Engine>> OpenReadOnly(const std::string& path) {
   return OpenReadOnly(o);
 }
 
+namespace {
+
+// A URL libpq cannot even parse is bad input, not a server that is down.
+Status CheckConnectionString(const std::string& url) {
+  char* error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &error);
+  const bool parses = parsed != nullptr;
+  const std::string why = error != nullptr ? error : "";
+  PQfreemem(error);
+  PQconninfoFree(parsed);
+  if (parses) return Status::Ok();
+  return Status(Error::kBadConfig, RedactSecrets(url) + " is not a PostgreSQL connection string: " +
+                                       RedactConnectionError(why, url));
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Engine>> OpenReadOnly(const LedgerOptions& options) {
   const bool pg = options.engine == "postgres";
-  const std::string path = pg ? options.url : options.path;
+  // Said in every message below: the URL without its password.
+  const std::string path = pg ? RedactSecrets(options.url) : options.path;
   std::error_code ec;
   if (!pg && !std::filesystem::is_regular_file(path, ec)) {
     return Status(Error::kBadConfig, path + ": no such file");
+  }
+  if (pg) {
+    if (Status s = CheckConnectionString(options.url); !s.ok()) return s;
   }
   LedgerOptions o = options;
   o.read_connections = 1;
   o.read_wait_ms = 1000;
   Result<std::unique_ptr<Engine>> engine =
       pg ? OpenPgEngine(o, /*read_only=*/true) : OpenSqliteEngine(o, /*read_only=*/true);
-  if (!engine.ok()) return Status(Error::kBadConfig, path + ": " + engine.status().message());
+  if (!engine.ok()) {
+    // A PostgreSQL engine read-only does nothing but connect: its failure is the server's.
+    return Status(pg ? Error::kLedgerUnreachable : Error::kBadConfig,
+                  path + ": " + RedactConnectionError(engine.status().message(), options.url));
+  }
   Result<int> version = Status(Error::kBadConfig, "");
   Status s = (*engine)->Read([&](ReadTx& tx) {
     version = SchemaVersion(tx);

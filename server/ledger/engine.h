@@ -90,7 +90,10 @@ void WriteEngineMetrics(metrics::Writer& w, const EngineStats& s, const std::str
 Result<std::unique_ptr<Engine>> OpenEngine(const LedgerOptions& options);
 
 // Opens an existing ledger read-only (tools: check, recon). InvalidArgument(bad_config) when
-// the file or database is missing, is not a ledger, or is newer than this build.
+// the file is missing, the URL is not a connection string, or what it finds is not a ledger or
+// is newer than this build; Unavailable(ledger_unreachable) when the PostgreSQL server cannot be
+// connected to (down, refused, no such database, credentials refused). Messages never hold the
+// URL's password (common/redact.h).
 Result<std::unique_ptr<Engine>> OpenReadOnly(const LedgerOptions& options);
 // The SQLite file at path.
 Result<std::unique_ptr<Engine>> OpenReadOnly(const std::string& path);

@@ -12,6 +12,7 @@
 
 #include "common/check.h"
 #include "common/clock.h"
+#include "common/redact.h"
 
 namespace rp::ledger {
 namespace {
@@ -244,7 +245,9 @@ Status PgConnection::ConnectWithin(int64_t deadline_ns) {
     if (n > 0) st = PQconnectPoll(conn_);
   }
   return {Error::kStorageBusy,
-          "cannot connect to the ledger: " + std::string(PQerrorMessage(conn_))};
+          // libpq may quote the URL, or a fragment of it, in its message: never its password.
+          "cannot connect to the ledger: " +
+              RedactConnectionError(PQerrorMessage(conn_), options_.url)};
 }
 
 int64_t PgConnection::WaitDeadlineNs() const {

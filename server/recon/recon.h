@@ -38,6 +38,11 @@ struct ReconOptions {
   int64_t since_ms = 0;  // Only packets created at or after this (and orphans, always).
 };
 
+// The latest `since` a reconciliation window may start at, in unix seconds (9999-12-31
+// 23:59:59 UTC): later is no date, and since * 1000 (milliseconds) must not overflow int64.
+// /admin/recon?since= and `rp-server recon --since` refuse more.
+inline constexpr int64_t kSinceSecondsMax = 253'402'300'799;
+
 struct ReconResult {
   conservation::Report report;
   conservation::ReconTotals totals;

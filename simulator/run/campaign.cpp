@@ -1,11 +1,15 @@
 #include "simulator/run/campaign.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -326,10 +330,14 @@ Result<std::string> WriteCampaignScenario(const std::string& base_path, uint64_t
   std::filesystem::create_directories(dir, ec);
   const std::string stem = std::filesystem::path(base_path).stem().string();
   const std::string path = dir + "/" + stem + "-seed-" + std::to_string(seed) + ".yaml";
-  std::ofstream file(path);
-  file << *text;
-  file.close();  // Flushed before it is read back below.
-  if (!file.good()) return Status(Error::kBadScenario, "cannot write " + path);
+  // O_NOFOLLOW: a symlink in the file's place is refused, never written through.
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+  bool written =
+      fd >= 0 && write(fd, text->data(), text->size()) == static_cast<ssize_t>(text->size());
+  if (fd >= 0) written = close(fd) == 0 && written;
+  if (!written) {
+    return Status(Error::kBadScenario, "cannot write " + path + ": " + std::strerror(errno));
+  }
   // The drawn file must read back as a scenario: a drawing rp-sim itself refuses is a bug here.
   Result<Scenario> check = LoadScenario(path);
   if (!check.ok()) return check.status();

@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/http_load.h"
+#include "common/redact.h"
 #include "simulator/engine/http_pool.h"
 #include "simulator/run/run.h"
 #include "simulator/stats/run_stats.h"
@@ -43,7 +44,7 @@ int RunRawLoad(const RawLoadOptions& o) {
   std::printf(
       "rp-sim load %s%s: %d connections, %.1f s: %.0f req/s, p50 %.3f ms, p99 %.3f ms, "
       "errors %lld\n",
-      o.target.c_str(), o.path.c_str(), o.connections, seconds,
+      RedactSecrets(o.target).c_str(), o.path.c_str(), o.connections, seconds,
       static_cast<double>(s.requests) / seconds, s.latency.ValueAtQuantile(0.5) / 1000.0,
       s.latency.ValueAtQuantile(0.99) / 1000.0, static_cast<long long>(s.errors));
   return s.errors == 0 ? 0 : 1;

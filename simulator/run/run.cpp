@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/http_load.h"
 #include "common/process.h"
+#include "common/redact.h"
 #include "simulator/engine/load_engine.h"
 #include "simulator/exporter/client_metrics.h"
 #include "simulator/monitor/cost.h"
@@ -358,7 +359,8 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
   } end_at_return{work_dir};
   if (int rc = ResolveTarget(o, s, &t, &system, &work_dir); rc != 0) return rc;
   t.run_tag = std::to_string(std::time(nullptr));
-  const std::string url = "http://" + t.host + ":" + std::to_string(t.port);
+  // Printed and written to summary.json: a password in --target's URL stays out of both.
+  const std::string url = RedactSecrets("http://" + t.host + ":" + std::to_string(t.port));
   const std::string what =
       system ? "claim scheme " + s.system.claim_scheme + ", ledger " + s.system.ledger + ", " +
                    std::to_string(s.system.instances) + " instance" +
@@ -409,7 +411,10 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
   if (o.after_run) o.after_run(s, load, out_dir);
   if (!o.brief) ExportDashboard(out_dir);
   if (summary_out) *summary_out = std::move(summary);
-  if (!work_dir.empty() && !report.passed) KeepLogs(work_dir, out_dir + "/logs");
+  if (!work_dir.empty() && !report.passed) {
+    KeepLogs(work_dir, out_dir + "/logs");
+    system->KeepLedger();
+  }
   if (!work_dir.empty() && report.passed) std::filesystem::remove_all(work_dir);
   if (!work_dir.empty() && !report.passed && !o.brief) {
     std::printf("rp-sim: kept the run's ledger and logs in %s\n", work_dir.c_str());
@@ -420,9 +425,13 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
 int RunScenario(const RunOptions& given) {
   RunOptions options = given;
   if (options.campaign_seed != 0) {  // The seed's drawn scenario, as the campaign ran it.
-    const std::string dir = std::filesystem::temp_directory_path().string() + "/rp-campaign-seeds";
+    // A folder of its own, never a fixed name in a shared TMPDIR (a symlink planted there would
+    // have the file written wherever it points).
+    Result<std::string> dir = MakePrivateTempDir("rp-campaign-seed");
     Result<std::string> drawn =
-        WriteCampaignScenario(options.scenario_path, options.campaign_seed, dir, options);
+        dir.ok()
+            ? WriteCampaignScenario(options.scenario_path, options.campaign_seed, *dir, options)
+            : Result<std::string>(dir.status());
     if (!drawn.ok()) {
       std::cerr << "rp-sim: " << drawn.status().message() << "\n";
       return 2;

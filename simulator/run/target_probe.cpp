@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/redact.h"
+
 namespace rp::sim {
 namespace {
 
@@ -20,7 +22,7 @@ std::string Excerpt(const std::string& body) {
 }  // namespace
 
 Status ProbeRpServer(const std::string& host, int port, int timeout_s) {
-  const std::string url = "http://" + host + ":" + std::to_string(port);
+  const std::string url = RedactSecrets("http://" + host + ":" + std::to_string(port));
   const std::string not_ours = url + " is not an rp-server: GET /healthz ";
   httplib::Client client(host, port);
   client.set_connection_timeout(timeout_s, 0);

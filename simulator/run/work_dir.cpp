@@ -1,10 +1,13 @@
 #include "simulator/run/work_dir.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -14,7 +17,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kPidFile = "rp-sim.pid";
-constexpr int kPostgresDepthMax = 3;  // work/pg/data/postmaster.pid
 
 std::string TempRoot() {
   const char* tmp = std::getenv("TMPDIR");
@@ -33,41 +35,51 @@ bool RpSimAlive(pid_t pid) {
   return Alive(pid) && (!comm || name == "rp-sim");
 }
 
-// The first line of a pid file (PostgreSQL's postmaster.pid starts with the pid too); 0 if none.
-pid_t ReadPid(const fs::path& file) {
-  std::ifstream in(file);
-  long pid = 0;
-  in >> pid;
-  return in ? static_cast<pid_t>(pid) : 0;
+// A folder rp-sim could have made for this user: a directory itself (not a symlink to one),
+// owned by us, closed to everyone else (mkdtemp's 0700). Anyone may create rp-sim-* folders in a
+// shared TMPDIR; what is in one that fails this says nothing about a run of ours.
+bool OurPrivateDir(const fs::path& dir) {
+  struct stat st {};
+  return lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+         (st.st_mode & 077) == 0;
 }
 
-// PostgreSQL servers still running inside dir: each gets an immediate shutdown (SIGQUIT).
-std::vector<pid_t> StopPostgres(const fs::path& dir) {
-  std::vector<pid_t> stopped;
-  std::error_code ec;
-  for (auto it =
-           fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
-       it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
-    if (it.depth() > kPostgresDepthMax) {
-      it.disable_recursion_pending();
-      continue;
-    }
-    if (it->path().filename() != "postmaster.pid") continue;
-    const pid_t pid = ReadPid(it->path());
-    if (Alive(pid) && kill(pid, SIGQUIT) == 0) stopped.push_back(pid);
-  }
-  return stopped;
+// The pid in a pid file of ours (a regular file we own, not a symlink); 0 if none.
+pid_t ReadOurPid(const fs::path& file) {
+  const int fd = open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return 0;
+  struct stat st {};
+  char text[32] = {};
+  const bool ours = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid();
+  const ssize_t got = ours ? read(fd, text, sizeof text - 1) : -1;
+  close(fd);
+  if (got <= 0) return 0;
+  const long pid = std::strtol(text, nullptr, 10);
+  return pid > 0 && pid < (1L << 22) ? static_cast<pid_t>(pid) : 0;
 }
 
 }  // namespace
 
-Result<std::string> MakeWorkDir() {
-  std::string tmpl = TempRoot() + "/rp-sim-XXXXXX";
+Result<std::string> MakePrivateTempDir(const std::string& prefix) {
+  std::string tmpl = TempRoot() + "/" + prefix + "-XXXXXX";
   if (mkdtemp(tmpl.data()) == nullptr) {
-    return Status(Error::kInternal, "cannot create a work folder under " + TempRoot());
+    return Status(Error::kInternal, "cannot create a folder " + prefix + "-* under " + TempRoot() +
+                                        ": " + std::strerror(errno));
   }
-  std::ofstream(tmpl + "/" + kPidFile) << getpid() << "\n";
+  return tmpl;
+}
+
+Result<std::string> MakeWorkDir() {
+  Result<std::string> made = MakePrivateTempDir("rp-sim");
+  if (!made.ok()) return made.status();
+  const std::string& tmpl = *made;
+  const std::string pid_file = tmpl + "/" + kPidFile;
+  const int fd = open(pid_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const std::string pid = std::to_string(getpid()) + "\n";
+  const bool written =
+      fd >= 0 && write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size());
+  if (fd >= 0) close(fd);
+  if (!written) return Status(Error::kInternal, "cannot write " + pid_file);
   return tmpl;
 }
 
@@ -81,15 +93,16 @@ std::vector<std::string> CleanUpStaleWorkDirs() {
   std::error_code ec;
   for (const fs::directory_entry& e : fs::directory_iterator(TempRoot(), ec)) {
     if (e.path().filename().string().rfind("rp-sim-", 0) != 0) continue;
+    if (!OurPrivateDir(e.path())) continue;
     const fs::path pid_file = e.path() / kPidFile;
-    const pid_t owner = ReadPid(pid_file);
+    const pid_t owner = ReadOurPid(pid_file);
     if (owner == 0 || RpSimAlive(owner)) continue;
     std::string line = e.path().string() + ": left by rp-sim " + std::to_string(owner) +
-                       ", which is gone (killed?)";
-    for (pid_t pg : StopPostgres(e.path())) {
-      line += "; stopped the PostgreSQL it left running (pid " + std::to_string(pg) + ")";
-    }
-    line += "; the ledger and logs are kept there, remove the folder when done";
+                       ", which is gone (killed?); the ledger and logs are kept there";
+    // As root, PostgreSQL's cluster lives outside the folder (common/pg_process.h).
+    const fs::path cluster = fs::read_symlink(e.path() / "pg" / "data", ec);
+    if (!ec) line += " (PostgreSQL's cluster in " + cluster.parent_path().string() + ")";
+    line += ", remove the folder when done";
     fs::remove(pid_file, ec);
     found.push_back(std::move(line));
   }

@@ -2,6 +2,7 @@
 
 #include "common/claim_schemes.h"
 #include "common/mock_switch.h"
+#include "common/utf8.h"
 #include "common/yaml_json.h"
 
 #include <yaml-cpp/yaml.h>
@@ -373,7 +374,51 @@ void ReadFaults(const YAML::Node& list, std::vector<Fault>& out) {
                    [](const Fault& a, const Fault& b) { return a.at_s < b.at_s; });
 }
 
+// Every key and string of the file is UTF-8 text, checked before anything is read: a stray byte
+// would otherwise pass every check and end the run at its last step (summary.json is JSON, and
+// JSON is UTF-8). `where` names the field: "description", "load.phases[0].name". Bounded as
+// YamlToJson is (an alias counts each time it is reached): a billion laughs stops here, saying so.
+void CheckUtf8(const YAML::Node& n, const std::string& where, int depth, int64_t* values) {
+  if (++*values > kYamlJsonValuesMax || depth > kYamlJsonDepthMax) {
+    Fail(n, *values > kYamlJsonValuesMax
+                ? "more than " + std::to_string(kYamlJsonValuesMax) +
+                      " values once its aliases are expanded"
+                : "nested deeper than " + std::to_string(kYamlJsonDepthMax));
+  }
+  const std::string field = where.empty() ? "the scenario" : where;
+  if (n.IsScalar()) {
+    const size_t bad = FirstInvalidUtf8(n.Scalar());
+    if (bad != std::string::npos) {
+      Fail(n, field + " is not valid UTF-8 (byte " + std::to_string(bad + 1) + " of its text)");
+    }
+  } else if (n.IsSequence()) {
+    size_t i = 0;
+    for (const auto& item : n) {
+      CheckUtf8(item, field + "[" + std::to_string(i++) + "]", depth + 1, values);
+    }
+  } else if (n.IsMap()) {
+    for (const auto& kv : n) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
+      if (FirstInvalidUtf8(key) != std::string::npos) {
+        Fail(kv.first, "a key in " + field + " is not valid UTF-8");
+      }
+      CheckUtf8(kv.second, where.empty() ? key : where + "." + key, depth + 1, values);
+    }
+  }
+}
+
+// The name becomes a folder under results/ (results/<name>-<time>-<scheme>): one plain path
+// component, never a way out of results/ ("../x", "/etc/x") or a hidden folder.
+bool IsSafeName(const std::string& name) {
+  return !name.empty() && name.size() <= 100 && name[0] != '.' &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+         });
+}
+
 Scenario Read(const YAML::Node& root, const std::string& path) {
+  int64_t values = 0;
+  CheckUtf8(root, "", 0, &values);
   Map m(root, "the scenario");
   Scenario s;
   s.path = path;
@@ -396,6 +441,11 @@ Scenario Read(const YAML::Node& root, const std::string& path) {
   m.RejectUnknown(
       {"name", "description", "seed", "system", "users", "load", "flows", "faults", "checks"});
   if (s.name.empty()) Fail(root, "the scenario needs a name");
+  if (!IsSafeName(s.name)) {
+    Fail(m.Get("name"), "name '" + s.name +
+                            "' must be 1-100 characters of [A-Za-z0-9_.-], not starting with '.' "
+                            "(it names the run's folder under results/)");
+  }
   for (const Fault& f : s.faults) {
     if (f.at_s >= static_cast<double>(s.DurationS())) {
       throw ScenarioError("line " + std::to_string(f.line) + ": fault at_s " +

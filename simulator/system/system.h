@@ -96,6 +96,11 @@ class SystemUnderTest {
   std::string mock_url() const { return "http://127.0.0.1:" + std::to_string(mock_port_); }
   const Secrets& secrets() const { return secrets_; }
   const std::string& work_dir() const { return work_dir_; }
+  // A failed run's ledger stays after the system is gone: PostgreSQL's cluster is not removed
+  // (as root it lives outside work_dir, linked from work_dir/pg/data).
+  void KeepLedger() {
+    if (postgres_) postgres_->KeepCluster();
+  }
 
  private:
   struct Instance {

@@ -98,8 +98,10 @@ std::vector<std::string> LedgerArgs(const std::string& path) {
 
 Status CopyLedger(const std::string& from, const std::string& to) {
   if (OnPostgres()) {
+    // postgresql://user@host:port/NAME?passfile=...: the database's name is the template's.
     const std::string url = LedgerFor(from).url;
-    (void)SharedPostgres::Get().UrlFor(to, url.substr(url.rfind('/') + 1));
+    const std::string path = url.substr(0, url.find('?'));
+    (void)SharedPostgres::Get().UrlFor(to, path.substr(path.rfind('/') + 1));
     return Status::Ok();
   }
   std::error_code ec;
