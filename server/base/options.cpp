@@ -58,7 +58,7 @@ void Declare(options::Registry& r, BreakerConfig* o) {
   r.Int("breaker.slow_percent_max", &o->slow_percent_max)
       .Range(0, 100)
       .Unit("%")
-      .Help("opens when this share of the window's calls was slow, though none failed (0: off)");
+      .Help("opens when this share of the window's calls was slow (0: off)");
   r.Int("breaker.errors_max", &o->errors_max)
       .Range(0, 100000)
       .Help("opens at this many failed calls in the window, whatever the ratio (0: off)");
