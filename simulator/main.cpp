@@ -180,7 +180,8 @@ int Main(int argc, char** argv) {
   run_cmd
       ->add_option("--campaign-seed", run.campaign_seed,
                    "Run what this seed of `rp-sim campaign` drew from the scenario (its scheme, "
-                   "load and fault timeline)")
+                   "load and fault timeline; with the campaign's --ledger/--instances, which "
+                   "decide the faults it could draw)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 62));
 
   rp::sim::CampaignOptions campaign;
