@@ -1,6 +1,6 @@
 // The core module alone (this test links rp_core and what it is built on): the remembered final
-// packets, the scheme registry against the one list of names, the boundary checks of a send and
-// the claimability rules.
+// packets and receiving ranges, the scheme registry against the one list of names, the boundary
+// checks of a send and the claimability rules.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +9,7 @@
 #include "common/claim_schemes.h"
 #include "server/core/claim_tx.h"
 #include "server/core/final_packets.h"
+#include "server/core/receiving_ranges.h"
 #include "server/core/scheme_registry.h"
 #include "server/core/send.h"
 
@@ -42,6 +43,25 @@ TEST(FinalPacketsTest, StaysWithinItsBoundForgettingTheLeastRecentlyUsed) {
                  std::vector<int64_t>(10, 5));  // Larger than the bound: ignored.
   EXPECT_TRUE(final.Refusal(4, 99).ok());
   EXPECT_LE(final.entries(), 10u);
+}
+
+TEST(ReceivingRangesTest, RemembersWhatWasReadAndForgetsOnlyOldGenerations) {
+  ReceivingRanges ranges(4);                 // Two generations of two packets.
+  EXPECT_FALSE(ranges.Find(1).has_value());  // Never read: the caller reads the ledger.
+  ranges.Remember(1, {7, ledger::Audience::kFans});
+  ranges.Remember(2, {8, ledger::Audience::kPublic});
+  ASSERT_TRUE(ranges.Find(1).has_value());
+  EXPECT_EQ(ranges.Find(1)->sender_id, 7);
+  EXPECT_EQ(ranges.Find(1)->audience, ledger::Audience::kFans);
+  ranges.Remember(3, {9, ledger::Audience::kPublic});  // Young was full: 1 and 2 are now old.
+  EXPECT_TRUE(ranges.Find(1).has_value());             // Used: back to the young generation.
+  ranges.Remember(4, {9, ledger::Audience::kPublic});  // Young full again (3, 1): 2 is forgotten.
+  EXPECT_FALSE(ranges.Find(2).has_value());
+  EXPECT_TRUE(ranges.Find(1).has_value());
+  EXPECT_TRUE(ranges.Find(3).has_value());
+  EXPECT_TRUE(ranges.Find(4).has_value());
+  for (int64_t id = 10; id < 1000; ++id) ranges.Remember(id, {id, ledger::Audience::kPublic});
+  EXPECT_LE(ranges.size(), 4u);
 }
 
 TEST(SchemeRegistryTest, EveryNamedSchemeHasAFactoryAndNoOther) {

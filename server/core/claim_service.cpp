@@ -73,6 +73,9 @@ void ClaimService::CheckedClaim(int64_t packet_id, int64_t user_id, int64_t send
 
 void ClaimService::Claim(int64_t packet_id, int64_t user_id, ClaimDone done) {
   if (audience_ == nullptr) return ClaimNow(packet_id, user_id, std::move(done));
+  if (std::optional<ReceivingRange> range = ranges_.Find(packet_id)) {
+    return ClaimInRange(packet_id, user_id, *range, std::move(done));
+  }
   if (read_pool_ == nullptr) return AudienceClaim(packet_id, user_id, std::move(done));
   auto held = std::make_shared<ClaimDone>(std::move(done));
   Status s = read_pool_->Submit(
@@ -92,7 +95,14 @@ void ClaimService::AudienceClaim(int64_t packet_id, int64_t user_id, ClaimDone d
   });
   // Unreadable here: the scheme gives the authoritative answer (e.g. 404).
   if (!read.ok() || !p.ok()) return ClaimNow(packet_id, user_id, std::move(done));
-  if (p->audience == ledger::Audience::kPublic || p->sender_id == user_id) {
+  const ReceivingRange range{p->sender_id, p->audience};
+  ranges_.Remember(packet_id, range);
+  ClaimInRange(packet_id, user_id, range, std::move(done));
+}
+
+void ClaimService::ClaimInRange(int64_t packet_id, int64_t user_id, ReceivingRange range,
+                                ClaimDone done) {
+  if (range.audience == ledger::Audience::kPublic || range.sender_id == user_id) {
     return ClaimNow(packet_id, user_id, std::move(done));
   }
   // The check is non-core: degraded (switched off, social breaker open, SLO broken), with the
@@ -101,12 +111,10 @@ void ClaimService::AudienceClaim(int64_t packet_id, int64_t user_id, ClaimDone d
   if (degrader_ != nullptr && !degrader_->Start(base::Feature::kAudience)) {
     return ClaimNow(packet_id, user_id, std::move(done), /*degraded=*/true);
   }
-  const int64_t sender = p->sender_id;
-  const ledger::Audience range = p->audience;
   const int64_t queued_ns = MonotonicNs();
   Status s = social_pool_->Submit(
-      [this, packet_id, user_id, sender, range, done, queued_ns] {
-        CheckedClaim(packet_id, user_id, sender, range, done, queued_ns);
+      [this, packet_id, user_id, range, done, queued_ns] {
+        CheckedClaim(packet_id, user_id, range.sender_id, range.audience, done, queued_ns);
       },
       [this, packet_id, user_id, done, queued_ns](const Status&) {
         Unchecked(packet_id, user_id, done, (MonotonicNs() - queued_ns) / 1'000'000);

@@ -15,6 +15,7 @@
 #include "common/metrics.h"
 #include "server/core/audience.h"
 #include "server/core/claim_scheme.h"
+#include "server/core/receiving_ranges.h"
 #include "server/ledger/engine.h"
 
 namespace rp::core {
@@ -41,8 +42,9 @@ class ClaimService {
   // (receiving ranges not enforced); degrader may be null (the audience feature never
   // degraded by SLO or switch; a failed lookup still lets the claim through). The claim
   // counters live in hub's registry.
-  // read_pool (may be null: the caller's thread) runs the read of a packet's receiving range,
-  // so a slow or frozen ledger never holds the caller's (an HTTP I/O) thread.
+  // read_pool (may be null: the caller's thread) runs the first read of a packet's receiving
+  // range, so a slow or frozen ledger never holds the caller's (an HTTP I/O) thread; later
+  // claims on the packet find the range remembered (core/receiving_ranges.h).
   ClaimService(ClaimScheme* scheme, ledger::Engine* ledger, AudienceChecker* audience,
                BlockingPool* social_pool, metrics::Hub* hub, base::Degrader* degrader = nullptr,
                BlockingPool* read_pool = nullptr);
@@ -58,8 +60,15 @@ class ClaimService {
   // The check skipped because the social pool refused it (full, or busy past its bound at once
   // or after waiting waited_ms in its queue): the claim goes ahead, degraded.
   void Unchecked(int64_t packet_id, int64_t user_id, ClaimDone done, int64_t waited_ms);
-  // With an audience checker: reads the packet's receiving range, then claims (checked or not).
+  // With an audience checker: reads the packet's receiving range (blocking: on the read pool),
+  // remembers it, then claims as ClaimInRange does.
   void AudienceClaim(int64_t packet_id, int64_t user_id, ClaimDone done);
+  // Claims with the check the packet's range asks for: none for a public packet or its sender,
+  // else on the social pool (or unchecked, degraded). Never blocks.
+  void ClaimInRange(int64_t packet_id, int64_t user_id, ReceivingRange range, ClaimDone done);
+  // Packets whose range was read once: most claims then skip the read and the read pool's hop.
+  static constexpr size_t kRangesMax = 1 << 16;
+  ReceivingRanges ranges_{kRangesMax};
   BlockingPool* read_pool_ = nullptr;
   ClaimScheme* scheme_;
   base::Degrader* degrader_;
