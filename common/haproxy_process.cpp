@@ -63,7 +63,12 @@ std::string HaproxyProcess::Config() const {
          "  timeout server 60s\n  option http-keep-alive\n  option redispatch\n  retries 2\n\n"
          "frontend api\n  bind 127.0.0.1:" +
          std::to_string(port_) +
-         "\n  # Claims and reads of one packet go to one instance: /v1/packets/<id>...\n"
+         "\n  # Repeated slashes merged before routing (the server answers 404 to any spelling of "
+         "a\n"
+         "  # path but one), so //v1/packets/<id> reaches the instance <id> hashes to. regsub,\n"
+         "  # not normalize-uri: that action is experimental in HAProxy 2.6.\n"
+         "  http-request set-path %[path,regsub(/+,/,g)]\n"
+         "  # Claims and reads of one packet go to one instance: /v1/packets/<id>...\n"
          "  acl per_packet path_reg ^/v1/packets/[0-9]+\n"
          "  use_backend by_packet if per_packet\n  default_backend spread\n\n"
          "backend by_packet\n  balance hash path,field(4,/)\n  hash-type consistent\n"

@@ -114,6 +114,10 @@ TEST(RoutesTest, PathsFindTheirRoutesAndMethodsAreChecked) {
   EXPECT_EQ(MatchRoute("GET", "/v1/rain/r1/grab").route, Route::kGrab);
   EXPECT_FALSE(MatchRoute("GET", "/v1/rain/r1/grab").method_allowed);
   EXPECT_EQ(MatchRoute("GET", "/v2/packets").route, Route::kNone);
+  for (const char* other_spelling : {"//v1/packets/12", "/v1//packets/12", "/v1/packets/12/",
+                                     "v1/packets/12", "/healthz/", "/"}) {
+    EXPECT_EQ(MatchRoute("GET", other_spelling).route, Route::kNone) << other_spelling;
+  }
   EXPECT_EQ(MatchRoute("GET", "/a/b/c/d/e/f/g/h/i/j").route, Route::kNone);
 }
 

@@ -238,6 +238,11 @@ TEST_F(HttpApiTest, RoutingErrors) {
   EXPECT_EQ(wrong_method.body["error"]["code"], "method_not_allowed");
   EXPECT_EQ(client_->Send("GET", "/nope", "", {}).status, 404);
   EXPECT_EQ(client_->Get("/v1/packets/abc", 1).status, 400);
+  // One spelling per packet (a proxy hashes the text): other spellings name nothing.
+  EXPECT_EQ(client_->Get("/v1/packets/01", 1).status, 400);
+  EXPECT_EQ(client_->Get("//v1/packets/1", 1).status, 404);
+  EXPECT_EQ(client_->Get("/v1//packets/1", 1).status, 404);
+  EXPECT_EQ(client_->Get("/v1/packets/1/", 1).status, 404);
   EXPECT_EQ(client_->Get("/v1/packets/99999", 1).status, 404);
   EXPECT_EQ(client_->Claim(99999, 1).body["error"]["code"], "packet_not_found");
   Reply huge = client_->Post("/v1/packets", std::string(70 * 1024, 'x'), 1);

@@ -118,6 +118,29 @@ TEST(Limiter, PerUserRuleAndBoundedKeys) {
   EXPECT_NE(hub.Render().find(R"(rp_limit_keys{rule="per_user"} 1)"), std::string::npos);
 }
 
+// One client spraying packet ids through a per-packet warm-up rule (buckets that never look
+// idle) fills the table; the busy packet's bucket must stay, with the tokens it has spent
+// (forgetting it would hand the packet a fresh burst), and each sprayed key pushes out the
+// least recently used one, not a scan of the table.
+TEST(Limiter, SprayedKeysNeverPushOutABusyOne) {
+  ManualClock clock(1'000'000);
+  Limiter l(kRoutes, &clock, nullptr, /*keys_max=*/64);
+  metrics::Hub hub;
+  l.RegisterMetrics(hub);
+  LimitRule r = Qps("per_packet", 30, Per::kPacket);
+  r.behavior = Behavior::kWarmUp;
+  r.warm_up_ms = 60'000;
+  l.Load({false, {r}});
+  EXPECT_EQ(Admitted(l, ClaimOf(1), 100), 10);  // Cold: a third of 30; the bucket is spent.
+  for (int64_t sprayed = 2; sprayed < 10'000; ++sprayed) {
+    EXPECT_EQ(Admitted(l, ClaimOf(sprayed, 99), 1), 1);
+    if (sprayed % 32 == 0) {  // The hot packet, busy all along: still spent, never refilled.
+      ASSERT_EQ(Admitted(l, ClaimOf(1), 1), 0) << "after " << sprayed << " sprayed keys";
+    }
+  }
+  EXPECT_NE(hub.Render().find(R"(rp_limit_keys{rule="per_packet"} 64)"), std::string::npos);
+}
+
 TEST(Limiter, ConcurrencyHoldsSlotsUntilThePermitGoes) {
   ManualClock clock(1'000'000);
   Limiter l(kRoutes, &clock, nullptr);

@@ -134,13 +134,31 @@ class MultiInstanceTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(MultiInstanceTest, EveryRequestOfOnePacketReachesOneInstance) {
-  const int64_t packet = ActivePacket("affinity", 3000, 30);
+  const int64_t packet = ActivePacket("affinity", 4000, 40);
   const double before0 = MetricSum(ports_[0], "rp_claims_total");
   const double before1 = MetricSum(ports_[1], "rp_claims_total");
   for (int u = 0; u < 30; ++u) ASSERT_EQ(client_->Claim(packet, 700 + u).status, 201);
+  // Other spellings of the packet's path: HAProxy merges repeated slashes before it hashes, so
+  // they reach the same instance; the server answers every other spelling 404 (a dot segment)
+  // or 400 (a zero-padded id), so no spelling is served by the packet's other instance.
+  const std::string id = std::to_string(packet);
+  const api::Credentials creds{kAuthSecret, kPaymentSecret};
+  int64_t user = 800;
+  for (const std::string& path :
+       {"//v1/packets/" + id + "/claims", "/v1//packets///" + id + "/claims"}) {
+    api::Request spelled = api::Claim(creds, packet, ++user);
+    spelled.path = path;
+    EXPECT_EQ(client_->Send(spelled).status, 201) << path;
+  }
+  for (const auto& [path, status] : std::vector<std::pair<std::string, int>>{
+           {"/v1/packets/./" + id + "/claims", 404}, {"/v1/packets/0" + id + "/claims", 400}}) {
+    api::Request refused = api::Claim(creds, packet, ++user);
+    refused.path = path;
+    EXPECT_EQ(client_->Send(refused).status, status) << path;
+  }
   const double grew0 = MetricSum(ports_[0], "rp_claims_total") - before0;
   const double grew1 = MetricSum(ports_[1], "rp_claims_total") - before1;
-  EXPECT_EQ(grew0 + grew1, 30);
+  EXPECT_EQ(grew0 + grew1, 32);
   EXPECT_TRUE(grew0 == 0 || grew1 == 0) << "instance 0 took " << grew0 << ", instance 1 " << grew1;
 }
 

@@ -17,9 +17,10 @@ namespace {
 
 using nlohmann::json;
 
-// Parses a positive decimal id of at most 18 digits (fits int64 with room).
+// Parses a positive decimal id of at most 18 digits (fits int64 with room), written one way
+// only: no leading zero, so "01" is not a second name for packet 1 (HAProxy hashes the text).
 bool ParseId(std::string_view s, int64_t* out) {
-  if (s.empty() || s.size() > 18) return false;
+  if (s.empty() || s.size() > 18 || s.front() == '0') return false;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
   return ec == std::errc() && ptr == s.data() + s.size() && *out > 0;
 }

@@ -93,7 +93,11 @@ Route PathRoute(const std::vector<std::string_view>& seg, std::string_view* id) 
 
 RouteMatch MatchRoute(std::string_view method, std::string_view path) {
   RouteMatch m;
-  m.route = PathRoute(Segments(path), &m.id);
+  // One spelling per path: "//v1/packets/5", "/v1/packets/5/" or "/v1//packets/5" name nothing,
+  // so no spelling HAProxy hashes differently can reach a packet's second instance.
+  const bool canonical = path.size() > 1 && path.front() == '/' && path.back() != '/' &&
+                         path.find("//") == std::string_view::npos;
+  if (canonical) m.route = PathRoute(Segments(path), &m.id);
   if (m.route == Route::kListClaims && method == "POST") m.route = Route::kClaim;
   if (m.route == Route::kAdminLimits && method == "PUT") m.route = Route::kAdminLimitsPut;
   if (m.route == Route::kAdminDegrade && method == "PUT") m.route = Route::kAdminDegradePut;

@@ -1,6 +1,7 @@
 #include "server/limits/limiter.h"
 
 #include <algorithm>
+#include <list>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -22,8 +23,13 @@ struct Limiter::RuleState {
   bool shadow = false;
   std::shared_ptr<Counts> counts;
   std::mutex mu;
-  std::optional<TokenBucket> route_bucket;           // per: route, qps rules.
-  std::unordered_map<int64_t, TokenBucket> buckets;  // per: user | packet, qps rules.
+  std::optional<TokenBucket> route_bucket;  // per: route, qps rules.
+  struct KeyedBucket {
+    TokenBucket bucket;
+    std::list<int64_t>::iterator lru;
+  };
+  std::unordered_map<int64_t, KeyedBucket> buckets;  // per: user | packet, qps rules.
+  std::list<int64_t> lru;                            // Keys of `buckets`, most recently used first.
   std::unordered_map<int64_t, int64_t> inflight;     // Concurrency rules, by key (0: route).
 
   size_t keys() {
@@ -68,14 +74,25 @@ std::optional<int64_t> KeyOf(const LimitRule& rule, const Request& r) {
   return key;
 }
 
-// Forgets buckets that equal new ones; when none do, an arbitrary one (counted). mu held.
+// Idle buckets looked at per new key, at most: a new key costs O(1) however full the table is.
+constexpr int kSweepMax = 16;
+
+// Frees room for one bucket: forgets idle buckets (equal to new ones) from the least recently
+// used end, then, if the table is still full, the least recently used bucket, counted as an
+// eviction: a key sprayed by one client pushes out keys nobody used for longest, never the busy
+// ones. mu held.
 void MakeRoom(Limiter::RuleState& s, size_t keys_max, int64_t now_ms) {
   if (s.buckets.size() < keys_max) return;
-  for (auto it = s.buckets.begin(); it != s.buckets.end();) {
-    it = it->second.Idle(now_ms) ? s.buckets.erase(it) : std::next(it);
+  for (int swept = 0; swept < kSweepMax && !s.lru.empty(); ++swept) {
+    auto it = s.buckets.find(s.lru.back());
+    RP_CHECK(it != s.buckets.end());
+    if (!it->second.bucket.Idle(now_ms)) break;
+    s.buckets.erase(it);
+    s.lru.pop_back();
   }
   if (s.buckets.size() >= keys_max) {
-    s.buckets.erase(s.buckets.begin());
+    s.buckets.erase(s.lru.back());
+    s.lru.pop_back();
     s.counts->evicted.fetch_add(1, std::memory_order_relaxed);
   }
 }
@@ -89,9 +106,15 @@ Take TakeLocal(Limiter::RuleState& s, int64_t key, size_t keys_max, int64_t now_
   auto it = s.buckets.find(key);
   if (it == s.buckets.end()) {
     MakeRoom(s, keys_max, now_ms);
-    it = s.buckets.emplace(key, TokenBucket(s.rule, now_ms)).first;
+    s.lru.push_front(key);
+    it = s.buckets
+             .emplace(key,
+                      Limiter::RuleState::KeyedBucket{TokenBucket(s.rule, now_ms), s.lru.begin()})
+             .first;
+  } else {
+    s.lru.splice(s.lru.begin(), s.lru, it->second.lru);  // Most recently used now.
   }
-  return it->second.TryTake(now_ms);
+  return it->second.bucket.TryTake(now_ms);
 }
 
 }  // namespace

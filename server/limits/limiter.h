@@ -5,8 +5,9 @@
 // Shadow rules (or shadow mode for all) only count what they would refuse.
 //
 // Bounds: at most kRulesMax rules; per rule at most keys_max per-user or per-packet buckets —
-// when full, buckets equal to new ones are forgotten first, then the oldest-created, counted as
-// evictions (an evicted key starts again with a full bucket, never with fewer tokens).
+// when full, idle buckets (equal to new ones) among the least recently used are forgotten first,
+// then the least recently used, counted as an eviction (that key starts again with a new
+// bucket). A new key costs O(1) however full the table is.
 //
 // Thread-safe. Admit() with may_block true may call Redis for global rules (blocking up to the
 // Redis deadline): call it that way only off the HTTP I/O threads (Blocks() says whether a
