@@ -3,7 +3,10 @@
 // on the ledger path while Redis is away.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <thread>
 
@@ -208,6 +211,26 @@ TEST_P(RedisFaultTest, MemLockRefusesClaimsOnAFinishedPacketWithoutRedis) {
   Reply repeat = client_->Claim(p, 3);
   EXPECT_EQ(repeat.status, 200) << repeat.raw;  // A claimer: answered from the ledger.
   EXPECT_EQ(Metric("rp_scheme_fallbacks_total"), fallbacks + 1);
+}
+
+// A frozen Redis (SIGSTOP: connections open, no replies) costs every command its deadline. The
+// counter's upkeep after a ledger claim must not be paid on the ledger's writer: there it held
+// every claim of the packet behind two command deadlines each (80 claims took over 8 s).
+TEST_P(RedisFaultTest, FrozenRedisNeverHoldsTheLedgerWriter) {
+  if (GetParam() != "mem_lock") GTEST_SKIP() << "mem_lock's counter upkeep";
+  const int64_t packet = ActivePacket("frozen", 20000, 200);
+  ASSERT_EQ(::kill(redis_->pid(), SIGSTOP), 0);
+  const auto start = std::chrono::steady_clock::now();
+  auto won = Storm(packet, 5, -1, [] {});
+  const auto took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+  ASSERT_EQ(::kill(redis_->pid(), SIGCONT), 0);
+  EXPECT_EQ(won.size(), 80u);  // Every claim won on the ledger alone.
+  // A liveness bound, not a speed target: 80 claims with the writer free take well under a
+  // second here; with the writer held, 80 x 2 x 50 ms at least.
+  EXPECT_LT(took_ms, 4000) << "80 claims with Redis frozen took " << took_ms << " ms";
+  EXPECT_GT(Metric("rp_scheme_fallbacks_total"), 0);
 }
 
 // presplit only: a list found short of the ledger's free shares is filled again from the ledger.

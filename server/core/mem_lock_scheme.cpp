@@ -140,7 +140,12 @@ class MemLockScheme final : public ClaimScheme {
     job.done = [this, packet_id, left, users, user_id, reserved, rebuild, outcome, remaining,
                 done](const Status& s) {
       inflight_.Done(packet_id);
-      Settle(left, users, user_id, reserved, rebuild, s, *outcome, *remaining);
+      Settlement settle{left, users, user_id, reserved, rebuild, s, outcome->repeat, *remaining};
+      // The writer's completion path must not wait for Redis (ledger/engine.h): the counter is
+      // kept honest on the pool. A full pool skips it; the counter then stays off until a claim
+      // finds it wrong (sold out by the counter is checked on the ledger, too many shares are
+      // refused by it), and either resyncs it: slower, never a wrong answer.
+      if (settle.needed()) (void)pool_.Submit([this, settle] { Settle(settle); });
       if (s.ok()) return done(std::move(*outcome));
       done(s);
     };
@@ -154,29 +159,39 @@ class MemLockScheme final : public ClaimScheme {
     }
   }
 
-  // After the ledger decided: keep the counter honest. Runs on the writer's completion path, so
-  // it must stay quick: a couple of Redis commands with a short deadline.
-  void Settle(const std::string& left, const std::string& users, int64_t user_id, bool reserved,
-              bool rebuild, const Status& s, const ClaimOutcome& outcome, int64_t remaining) {
-    const bool won = s.ok() && !outcome.repeat;
-    if (reserved && !won) {
-      if (s.Is(Error::kSoldOut) || s.Is(Error::kExpired)) {
+  // What the ledger decided about a claim, for keeping the counter honest afterwards.
+  struct Settlement {
+    std::string left, users;  // The packet's counter and claimers keys.
+    int64_t user_id = 0;
+    bool reserved = false;   // The claim took a share from the counter.
+    bool rebuild = false;    // The counter was missing or unreachable: rebuild it.
+    Status status;           // The claim transaction's outcome.
+    bool repeat = false;     // The user's earlier claim was returned.
+    int64_t remaining = -1;  // Shares the ledger had left (-1: not read).
+    bool won() const { return status.ok() && !repeat; }
+    bool needed() const { return (reserved && !won()) || (rebuild && remaining >= 0); }
+  };
+
+  // On the pool: a couple of Redis commands with a short deadline each.
+  void Settle(const Settlement& st) {
+    if (st.reserved && !st.won()) {
+      if (st.status.Is(Error::kSoldOut) || st.status.Is(Error::kExpired)) {
         // The counter let a claim through the ledger refused: it diverged. Resync.
         ++divergences_;
-        (void)d_.redis->Command({"SET", left, std::to_string(std::max<int64_t>(remaining, 0)), "EX",
-                                 std::to_string(d_.key_ttl_s)});
+        (void)d_.redis->Command({"SET", st.left, std::to_string(std::max<int64_t>(st.remaining, 0)),
+                                 "EX", std::to_string(d_.key_ttl_s)});
       } else {
         // A repeat the set did not know (it was rebuilt), or a failure that is not about
         // shares: the reserved share was not used, give it back.
-        (void)d_.redis->Command({"INCR", left});
+        (void)d_.redis->Command({"INCR", st.left});
       }
     }
-    if (rebuild && remaining >= 0) {
+    if (st.rebuild && st.remaining >= 0) {
       // The counter was missing (new packet, flush, Redis restart): rebuild it from the ledger.
       // NX: a concurrent rebuild that already wrote a fresher value wins.
       (void)d_.redis->Command(
-          {"SET", left, std::to_string(remaining), "NX", "EX", std::to_string(d_.key_ttl_s)});
-      if (s.ok()) (void)d_.redis->Command({"SADD", users, std::to_string(user_id)});
+          {"SET", st.left, std::to_string(st.remaining), "NX", "EX", std::to_string(d_.key_ttl_s)});
+      if (st.status.ok()) (void)d_.redis->Command({"SADD", st.users, std::to_string(st.user_id)});
     }
   }
 
