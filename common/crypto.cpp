@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include <charconv>
 
@@ -38,6 +39,12 @@ std::string Sha256Hex(std::string_view data) {
   unsigned int len = 0;
   RP_CHECK(EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) == 1);
   return ToHex(md, len);
+}
+
+std::string RandomHex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  RP_CHECK(RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) == 1);
+  return ToHex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
 }
 
 std::string Sha1Hex(std::string_view data) {

@@ -1,6 +1,7 @@
 // Small wrappers over OpenSSL for the signatures this project uses. Thread-safe; no state.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,6 +17,10 @@ std::string Sha256Hex(std::string_view data);
 
 // Lower-case hex of SHA-1(data). Only for naming things (Redis script ids), never for security.
 std::string Sha1Hex(std::string_view data);
+
+// Lower-case hex of `bytes` bytes from OpenSSL's CSPRNG (secrets, passwords). Aborts if the
+// generator cannot be seeded: a predictable secret is never returned.
+std::string RandomHex(size_t bytes);
 
 // Compares in time independent of where the inputs differ (for signatures).
 bool ConstantTimeEquals(std::string_view a, std::string_view b);

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <libpq-fe.h>
-#include <openssl/rand.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -16,6 +15,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "common/crypto.h"
 #include "common/redis_process.h"
 
 namespace rp {
@@ -25,18 +25,6 @@ namespace fs = std::filesystem;
 
 bool IsRoot() {
   return geteuid() == 0;
-}
-
-std::string RandomPassword() {
-  unsigned char raw[24];
-  RP_CHECK(RAND_bytes(raw, sizeof raw) == 1);
-  static const char* kHex = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : raw) {
-    hex += kHex[c >> 4];
-    hex += kHex[c & 15];
-  }
-  return hex;
 }
 
 // A new file readable by its owner alone (0600) holding text, given to uid:gid. Refuses a file
@@ -73,7 +61,7 @@ std::string QueryEncoded(const std::string& s) {
 
 PostgresProcess::PostgresProcess(std::string dir, PostgresOptions options)
     : dir_(fs::absolute(dir).lexically_normal().string()),
-      password_(RandomPassword()),
+      password_(crypto::RandomHex(24)),
       options_(std::move(options)),
       port_(FreeLoopbackPort()) {}
 

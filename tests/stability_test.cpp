@@ -53,18 +53,7 @@ class StabilityTest : public ::testing::Test {
   std::string MetricsText() { return client_->Send("GET", "/metrics", "", {}).raw; }
   // A paid packet (the mock's payment calls back), active when this returns.
   int64_t ActivePacket(const std::string& order, int64_t count, const std::string& audience) {
-    api::SendBody b;
-    b.order_no = order;
-    b.total_cents = count * 100;
-    b.count = count;
-    b.audience = audience;
-    Reply sent = client_->SendPacket(1, b);
-    EXPECT_EQ(sent.status, 201) << sent.raw;
-    const int64_t id = sent.body.value("packet_id", int64_t{0});
-    EXPECT_TRUE(Eventually([&] {
-      return client_->Get("/v1/packets/" + std::to_string(id), 1).body["status"] == "active";
-    }));
-    return id;
+    return PaidPacketThroughMock(*client_, order, count, audience);
   }
 
   TempDir dir_;

@@ -1,7 +1,6 @@
 #include "simulator/system/system.h"
 
 #include <httplib.h>
-#include <openssl/rand.h>
 #include <signal.h>
 
 #include <filesystem>
@@ -11,22 +10,11 @@
 #include <set>
 
 #include "common/clock.h"
+#include "common/crypto.h"
 #include "common/proc_cpu.h"
 
 namespace rp::sim {
 namespace {
-
-std::string RandomHex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes));
-  static const char* kHex = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : raw) {
-    hex += kHex[c >> 4];
-    hex += kHex[c & 15];
-  }
-  return hex;
-}
 
 // Reads the "... listening on http://127.0.0.1:PORT" line a program announces itself with.
 Result<int> AwaitListening(ChildProcess& child, const std::string& name, const std::string& log,
@@ -62,7 +50,7 @@ SystemUnderTest::SystemUnderTest(const Scenario& scenario, std::string bin_dir,
       bin_dir_(std::move(bin_dir)),
       work_dir_(std::move(work_dir)),
       claim_scheme_(scenario.system.claim_scheme) {
-  secrets_ = {RandomHex(24), RandomHex(24), RandomHex(24)};
+  secrets_ = {crypto::RandomHex(24), crypto::RandomHex(24), crypto::RandomHex(24)};
 }
 
 SystemUnderTest::~SystemUnderTest() {

@@ -244,4 +244,20 @@ bool Eventually(const std::function<bool()>& pred, int max_ms) {
   return pred();
 }
 
+int64_t PaidPacketThroughMock(Client& client, const std::string& order, int64_t count,
+                              const std::string& audience) {
+  api::SendBody b;
+  b.order_no = order;
+  b.total_cents = count * 100;
+  b.count = count;
+  b.audience = audience;
+  Reply sent = client.SendPacket(1, b);
+  EXPECT_EQ(sent.status, 201) << sent.raw;
+  const int64_t id = sent.body.value("packet_id", int64_t{0});
+  EXPECT_TRUE(Eventually([&] {
+    return client.Get("/v1/packets/" + std::to_string(id), 1).body["status"] == "active";
+  }));
+  return id;
+}
+
 }  // namespace rp::testing

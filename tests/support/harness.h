@@ -124,4 +124,10 @@ std::string PromtoolProblems(const std::string& metrics_text);
 // server's own threads move (async workers, breakers, rp-mock), never to hide a race.
 bool Eventually(const std::function<bool()>& pred, int max_ms = 20000);
 
+// Sends a packet of `count` shares of 100 cents from user 1 to `audience` and waits (bounded)
+// until rp-mock's payment callback made it active; its id (0 if the send failed, which the
+// caller's test then reports through the failed expectations).
+int64_t PaidPacketThroughMock(Client& client, const std::string& order, int64_t count,
+                              const std::string& audience);
+
 }  // namespace rp::testing
