@@ -208,7 +208,8 @@ void Api::Authenticated(const HttpRequest& req, const RouteMatch& m, int64_t use
   int64_t packet_id = 0;
   if (!ParseId(m.id, &packet_id)) {
     return respond(
-        ErrorResponse({Error::kInvalidPacketId, "a packet id is a positive decimal integer"}));
+        ErrorResponse({Error::kInvalidPacketId,
+                       "a packet id is a positive decimal integer without leading zeros"}));
   }
   if (m.route == Route::kGetPacket) return GetPacket(packet_id, std::move(respond));
   if (m.route == Route::kClaim) return Claim(req, packet_id, user, std::move(respond));
