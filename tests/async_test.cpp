@@ -18,24 +18,12 @@
 #include "server/ledger/outbox.h"
 #include "tests/support/fake_wallet.h"
 #include "tests/support/harness.h"
+#include "tests/support/shifted_clock.h"
 
 namespace rp::testing {
 namespace {
 
 using nlohmann::json;
-
-// Wall time shifted by an offset the test moves: workers' back-offs run in real time, and a
-// packet's expiry comes when the test says, not when a busy machine happens to get there.
-// Starts a day back so tokens minted from the wall clock stay valid after a jump forward.
-class ShiftedClock final : public Clock {
- public:
-  int64_t NowMs() const override { return wall_.NowMs() + offset_ms_.load(); }
-  void JumpMs(int64_t delta_ms) { offset_ms_ += delta_ms; }
-
- private:
-  SystemClock wall_;
-  std::atomic<int64_t> offset_ms_{-86'400'000};
-};
 
 class AsyncTest : public ::testing::TestWithParam<std::string> {
  protected:

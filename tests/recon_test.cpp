@@ -14,6 +14,7 @@
 #include "server/recon/recon.h"
 #include "tests/support/fake_wallet.h"
 #include "tests/support/harness.h"
+#include "tests/support/shifted_clock.h"
 
 namespace rp::testing {
 namespace {
@@ -28,8 +29,8 @@ class ReconTest : public ::testing::Test {
     c.async.idle_poll_ms = 5;
     c.async.retry_base_ms = 1;
     c.scanner.interval_ms = 20;
-    c.packet.ttl_s = 1;
-    server_ = std::make_unique<InProcessServer>(c);
+    c.packet.ttl_s = 60;
+    server_ = std::make_unique<InProcessServer>(c, &clock_);
     ASSERT_TRUE(server_->app);
     Client client(server_->port);
     // One finished packet, one expired and refunded, all transfers done.
@@ -41,6 +42,7 @@ class ReconTest : public ::testing::Test {
       for (int u = 0; u < (i == 0 ? 3 : 1); ++u)
         ASSERT_EQ(client.Claim(sent.body["packet_id"], 10 + u).status, 201);
     }
+    clock_.JumpMs(61'000);  // Both packets past their TTL: the second expires with a remainder.
     for (int i = 0; i < 2000 && wallet_.Applied().size() < 5; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));  // Workers and the expiry scan.
     }
@@ -74,6 +76,7 @@ class ReconTest : public ::testing::Test {
     return std::any_of(v.begin(), v.end(), [&](const auto& x) { return x.kind == kind; });
   }
 
+  ShiftedClock clock_;
   FakeWallet wallet_;
   TempDir dir_;
   std::unique_ptr<InProcessServer> server_;
