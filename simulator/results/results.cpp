@@ -61,7 +61,9 @@ json VerificationJson(const VerificationReport& v) {
           {"history_events", v.history_events},
           {"unknown_outcomes", v.unknown_outcomes},
           {"unknown_committed", v.unknown_committed},
-          {"violations", v.violations}};
+          {"packets_unreadable", v.packets_unreadable},
+          {"violations", v.violations},
+          {"violations_total", v.violations_total}};
 }
 
 json FaultsJson(const std::vector<FaultRecord>& faults) {

@@ -133,6 +133,11 @@ void WriteVerification(std::ofstream& out, const json& v) {
     out << "(/admin/recon) did not answer.\n";
   }
   for (const auto& line : v["violations"]) out << "- " << line.get<std::string>() << "\n";
+  const auto listed = static_cast<int64_t>(v["violations"].size());
+  const int64_t total = v.value("violations_total", listed);
+  if (total > listed) {
+    out << "- ... and " << total - listed << " more (" << total << " violations in all)\n";
+  }
 }
 
 void WriteReport(std::ofstream& out, const json& s) {

@@ -43,6 +43,11 @@ void PrintSummary(const json& s, const std::string& out_dir) {
       static_cast<long long>(v["recon_discrepancies"].get<int64_t>()));
   for (const auto& line : v["violations"])
     std::printf("  violation: %s\n", line.get<std::string>().c_str());
+  const auto listed = static_cast<int64_t>(v["violations"].size());
+  if (const int64_t total = v.value("violations_total", listed); total > listed) {
+    std::printf("  ... and %lld more violations (%lld in all)\n",
+                static_cast<long long>(total - listed), static_cast<long long>(total));
+  }
   for (const auto& f : s["faults"]) {
     std::printf("fault at %.1f s: %s — %s\n", f["started_s"].get<double>(),
                 f["action"].get<std::string>().c_str(), f["detail"].get<std::string>().c_str());

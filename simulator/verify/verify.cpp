@@ -133,6 +133,7 @@ class Verifier {
       return rep_;  // ok stays false.
     }
     for (const std::string& a : o_.anomalies) Violation("contradictory answers: " + a);
+    degraded_wait_ms_max_ = opt.degraded_wait_s_max * 1000;
     for (const auto& [id, p] : o_.packets) ReadBack(id, p, rows);
     rep_.packets_checked = static_cast<int64_t>(snap_.packets.size());
     rep_.claims_checked = static_cast<int64_t>(snap_.claims.size());
@@ -157,13 +158,48 @@ class Verifier {
       Violation(std::to_string(rep_.packets_unsettled) + " packets still open after " +
                 std::to_string(opt.settle_wait_s_max) + " s (expiry/refund did not finish)");
     }
-    rep_.ok = rep_.violations.empty() && report.violations.empty() && o_.anomalies.empty();
+    rep_.ok = rep_.violations_total == 0 && report.violations.empty() && o_.anomalies.empty();
     return rep_;
   }
 
  private:
   void Violation(std::string v) {
+    ++rep_.violations_total;
     if (rep_.violations.size() < kViolationsKept) rep_.violations.push_back(std::move(v));
+  }
+
+  // A packet whose claims could not be read: one violation that says why, and its claims are
+  // neither checked nor held against the history (they would all read as lost).
+  void Unreadable(int64_t id, const std::string& why) {
+    ++rep_.packets_unreadable;
+    unreadable_.insert(id);
+    Violation("claims of packet " + std::to_string(id) + " unreadable: " + why);
+  }
+
+  // One page of a packet's claims. A degraded page (an empty list the server answers while its
+  // others'-luck feature is switched off) is read again until the feature is back, within the
+  // verification's degraded-wait budget. False (and the packet unreadable) when no real page came.
+  bool ReadPage(int64_t id, int64_t sender, const std::string& cursor, json* page) {
+    const std::string path = "/v1/packets/" + std::to_string(id) + "/claims?limit=100" +
+                             (cursor.empty() ? "" : "&cursor=" + cursor);
+    for (;;) {
+      int code = 0;
+      *page = api_.Get(path, sender, &code);
+      if (code != 200) {
+        Unreadable(id, "HTTP " + std::to_string(code));
+        return false;
+      }
+      if (!page->is_object() || !page->value("degraded", false)) return true;
+      if (degraded_waited_ms_ >= degraded_wait_ms_max_) {
+        Unreadable(id, "the server answered its claim list degraded (" +
+                           page->value("degraded_feature", std::string("?")) +
+                           " switched off) for " + std::to_string(degraded_waited_ms_ / 1000) +
+                           " s");
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(kDegradedRetryMs));
+      degraded_waited_ms_ += kDegradedRetryMs;
+    }
   }
 
   // The packet as the server reads it back, and every claim on it (all pages).
@@ -182,30 +218,30 @@ class Verifier {
                              r.value("count", int64_t{0}), r.value("claimed_cents", int64_t{0}),
                              r.value("claimed_count", int64_t{0}), "", 0, p.kind, ""});
     std::string cursor;
+    std::vector<conservation::ClaimRecord> claims;
     for (int page = 0; page < 200; ++page) {  // 200 pages x 100 = the 10,000-share maximum.
-      int code = 0;
-      json c = api_.Get("/v1/packets/" + std::to_string(id) + "/claims?limit=100" +
-                            (cursor.empty() ? "" : "&cursor=" + cursor),
-                        p.sender_id, &code);
-      if (code != 200) {
-        return Violation("claims of packet " + std::to_string(id) + " unreadable: HTTP " +
-                         std::to_string(code));
+      json c;
+      if (!ReadPage(id, p.sender_id, cursor, &c)) {
+        snap_.packets.pop_back();  // Not checked by halves.
+        return;
       }
       for (const json& cl : c["claims"]) {
-        conservation::ClaimRecord rec{cl.value("claim_id", int64_t{0}), id,
-                                      cl.value("user_id", int64_t{0}),
-                                      cl.value("amount_cents", int64_t{0}), ""};
-        claims_by_packet_[id][rec.user_id] = rec;
-        snap_.claims.push_back(rec);
+        claims.push_back({cl.value("claim_id", int64_t{0}), id, cl.value("user_id", int64_t{0}),
+                          cl.value("amount_cents", int64_t{0}), ""});
       }
-      if (!c.contains("next_cursor") || c["next_cursor"].is_null()) return;
+      if (!c.contains("next_cursor") || c["next_cursor"].is_null()) break;
       cursor = c["next_cursor"].get<std::string>();
+    }
+    for (const conservation::ClaimRecord& rec : claims) {
+      claims_by_packet_[id][rec.user_id] = rec;
+      snap_.claims.push_back(rec);
     }
   }
 
   // Every acknowledged claim is in the ledger as it was acknowledged.
   void CheckAcknowledged() {
     for (const auto& [key, c] : o_.claims) {
+      if (unreadable_.count(c.packet_id)) continue;  // Already a violation of its own.
       auto& by_user = claims_by_packet_[c.packet_id];
       auto it = by_user.find(c.user_id);
       if (it == by_user.end()) {
@@ -240,6 +276,7 @@ class Verifier {
     std::set<std::pair<int64_t, int64_t>> reported;  // One violation per (packet, user).
     for (const HistoryEvent& e : o_.history) {
       if (std::string_view(e.op) != "claim" || !o_.packets.count(e.packet_id)) continue;
+      if (unreadable_.count(e.packet_id)) continue;  // Nothing read to hold it against.
       const std::pair<int64_t, int64_t> key{e.packet_id, e.user_id};
       const int in_ledger = ledger_count.count(key) ? ledger_count[key] : 0;
       const std::string who = "claim by user " + std::to_string(e.user_id) + " on packet " +
@@ -287,7 +324,7 @@ class Verifier {
     for (const conservation::ExternalRefund& rf : e.refunds) {
       if (rf.refund_no.rfind("RF", 0) != 0) continue;
       const int64_t packet = std::atoll(rf.refund_no.c_str() + 2);
-      if (!o_.packets.count(packet)) continue;
+      if (!o_.packets.count(packet) || unreadable_.count(packet)) continue;
       snap_.refunds.push_back({rf.refund_no, packet, rf.amount_cents, "refunded"});
     }
   }
@@ -335,6 +372,10 @@ class Verifier {
   VerificationReport rep_;
   conservation::LedgerSnapshot snap_;
   std::map<int64_t, std::map<int64_t, conservation::ClaimRecord>> claims_by_packet_;
+  std::set<int64_t> unreadable_;  // Packets whose claims could not be read back.
+  static constexpr int64_t kDegradedRetryMs = 250;
+  int64_t degraded_wait_ms_max_ = 0;  // VerifyOptions::degraded_wait_s_max.
+  int64_t degraded_waited_ms_ = 0;    // Spent so far re-reading degraded pages (all packets).
 };
 
 }  // namespace

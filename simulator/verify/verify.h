@@ -6,7 +6,9 @@
 //   - the conservation invariant per packet (common/conservation.h — the same checker the tests
 //     and reconciliation use): no over-issue, no double claim, every claim transferred exactly
 //     once for its amount, every expired remainder refunded;
-//   - every claim the server acknowledged is present with the same id, user and amount;
+//   - every claim the server acknowledged is present with the same id, user and amount (a claim
+//     list the server answers degraded is read again until it is not: an empty degraded page
+//     is not the ledger's word);
 //   - the answers themselves never contradicted each other (Observed::anomalies);
 //   - the server's own reconciliation (/admin/recon) is clean;
 //   - every claim in the history (Observed::history) against the ledger, naming the request:
@@ -28,6 +30,10 @@ namespace rp::sim {
 struct VerifyOptions {
   int64_t settle_wait_s_max = 60;  // For packets to expire and be refunded, and queues to drain.
   int64_t unreachable_s_max = 20;  // No answer at all for this long: the server is down, stop.
+  // A claim list answered "degraded" (the server switched its others'-luck list off, by its SLO
+  // or an admin) is an empty page, not the ledger's word: it is read again until the feature is
+  // back, for at most this long in all; past it the packet's claims count as unreadable.
+  int64_t degraded_wait_s_max = 30;
 };
 
 struct VerificationReport {
@@ -47,7 +53,11 @@ struct VerificationReport {
   int64_t history_events = 0;     // Money-moving requests in the history.
   int64_t unknown_outcomes = 0;   // Claims the client never learned the outcome of.
   int64_t unknown_committed = 0;  // ... of which the ledger has (taken, once).
-  std::vector<std::string> violations;
+  // Packets whose claims could not be read back (an error, or degraded pages past the wait):
+  // each is one violation, and their claims are not held against the history.
+  int64_t packets_unreadable = 0;
+  std::vector<std::string> violations;  // The first ones (a bounded list)...
+  int64_t violations_total = 0;         // ... and how many there were in all.
 };
 
 VerificationReport Verify(const Observed& observed, const Target& target,
