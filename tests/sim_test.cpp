@@ -701,22 +701,23 @@ TEST(Campaign, EachSeedDrawsAReadableRepeatableTimeline) {
     EXPECT_FALSE(s->faults.empty());
     std::map<std::string, int> open;  // Lane -> faults open in it.
     for (const Fault& f : s->faults) {
-      ++actions[f.action];
+      const std::string action = Name(f.action);
+      ++actions[action];
       EXPECT_GE(f.at_s, 0);
       EXPECT_LE(f.at_s, static_cast<double>(s->DurationS()));
-      const std::string lane = f.action.substr(0, f.action.find('_'));
-      const bool opens = f.action == "redis_stop" || f.action == "redis_snapshot" ||
-                         f.action == "server_pause" || f.action == "mock_switch";
-      const bool closes = f.action == "redis_start" || f.action == "redis_stale_restart" ||
-                          f.action == "server_resume" || f.action == "mock_reset";
+      const std::string lane = action.substr(0, action.find('_'));
+      const bool opens = action == "redis_stop" || action == "redis_snapshot" ||
+                         action == "server_pause" || action == "mock_switch";
+      const bool closes = action == "redis_start" || action == "redis_stale_restart" ||
+                          action == "server_resume" || action == "mock_reset";
       if (!opens && !closes) {
-        EXPECT_EQ(open[lane], 0) << f.action << " inside an open window, seed " << seed;
+        EXPECT_EQ(open[lane], 0) << action << " inside an open window, seed " << seed;
       }
       if (opens) {
-        EXPECT_EQ(open[lane]++, 0) << f.action << " overlaps, seed " << seed;
+        EXPECT_EQ(open[lane]++, 0) << action << " overlaps, seed " << seed;
       }
       if (closes) {
-        EXPECT_EQ(--open[lane], 0) << f.action << " closes nothing, seed " << seed;
+        EXPECT_EQ(--open[lane], 0) << action << " closes nothing, seed " << seed;
       }
     }
     for (const auto& [lane, n] : open) EXPECT_EQ(n, 0) << lane << " left open, seed " << seed;
@@ -787,14 +788,15 @@ TEST(Campaign, DrawsEveryFaultItsSystemSupports) {
       EXPECT_EQ(s->system.ledger, system.ledger);  // The file runs as it is.
       EXPECT_EQ(s->system.instances, system.instances);
       for (const Fault& f : s->faults) {
-        const bool takes_away = f.action == "server_kill" || f.action == "server_pause" ||
-                                f.action == "server_restart" || f.action == "db_crash" ||
-                                f.action == "db_restart" || f.action == "instance_kill";
+        const std::string action = Name(f.action);
+        const bool takes_away = action == "server_kill" || action == "server_pause" ||
+                                action == "server_restart" || action == "db_crash" ||
+                                action == "db_restart" || action == "instance_kill";
         if (takes_away) {
-          EXPECT_EQ(f.unanswered_max, kUnansweredAll) << f.action << "\n" << d->text;
+          EXPECT_EQ(f.unanswered_max, kUnansweredAll) << action << "\n" << d->text;
         }
-        if (f.action.rfind("redis_", 0) == 0 || f.action.rfind("mock_", 0) == 0) {
-          EXPECT_EQ(f.unanswered_max, -1) << f.action;  // The server must answer through these.
+        if (action.rfind("redis_", 0) == 0 || action.rfind("mock_", 0) == 0) {
+          EXPECT_EQ(f.unanswered_max, -1) << action;  // The server must answer through these.
         }
       }
     }
@@ -853,6 +855,12 @@ flows:
           "needs system.redis: true");
   refused("faults:\n  - {at_s: 1, action: server_restart, claim_scheme: fast}\n", "fast");
   refused("faults:\n  - {at_s: 1, action: redis_flush}\n", "needs system.redis: true");
+  // An action outside the table is refused here, naming what is allowed: it never reaches the
+  // system (whose Apply has a case per action and no default, so it could not fall into one).
+  refused("faults:\n  - {at_s: 1, action: mock_rest}\n",
+          ":9: faults[].action is 'mock_rest', expected redis_stop | redis_start");
+  refused("faults:\n  - {at_s: 1, action: mock_reset, instance: 1}\n",
+          "'instance' belongs to instance_kill and instance_restart only");
   auto ok =
       LoadScenario(Write(head + "faults:\n  - {at_s: 1, action: server_pause}\n"
                                 "  - {at_s: 2, action: server_resume}\n"
@@ -954,6 +962,35 @@ TEST_F(VerifyDegraded, AListThatStaysDegradedIsOneUnreadablePacketNotLostClaims)
                                       "(others_luck switched off)"),
             std::string::npos)
       << report.violations[0];
+}
+
+}  // namespace
+}  // namespace rp::sim
+
+namespace rp::sim {
+namespace {
+
+// The fault actions are one table: every row is found by its name, in enumerator order, each name
+// once; what ends a fault is itself in the table; and the docs name every action a file may use.
+TEST(FaultActions, TheTableIsTheOneVocabulary) {
+  std::set<std::string> names;
+  for (size_t i = 0; i < kFaultActionCount; ++i) {
+    const auto action = static_cast<FaultAction>(i);
+    const FaultActionInfo& row = Info(action);  // Checks the row order itself.
+    EXPECT_TRUE(names.insert(row.name).second) << row.name;
+    EXPECT_EQ(FindFaultAction(row.name), action);
+    for (const std::optional<FaultAction>& end : row.ended_by) {
+      if (end) {
+        EXPECT_NE(*end, action) << row.name << " ends itself";
+      }
+    }
+  }
+  EXPECT_FALSE(FindFaultAction("mock_rest").has_value());
+  std::ifstream in(RP_SOURCE_DIR "/docs/scenarios.md");
+  const std::string docs((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const std::string& name : names) {
+    EXPECT_NE(docs.find("action: " + name), std::string::npos) << name << " is not in the docs";
+  }
 }
 
 }  // namespace

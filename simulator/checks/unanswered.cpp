@@ -10,23 +10,6 @@ namespace {
 
 using nlohmann::json;
 
-// Faults that open a state a later action ends: the window of a budget on the opening action
-// runs until the ending action is done. One row per such fault.
-struct FaultSpan {
-  const char* opens;
-  std::vector<const char*> ended_by;
-};
-const std::vector<FaultSpan>& FaultSpans() {
-  static const std::vector<FaultSpan> spans = {
-      {"server_pause", {"server_resume"}},
-      {"redis_stop", {"redis_start", "redis_stale_restart"}},
-      // Also every instance restarted at once.
-      {"instance_kill", {"instance_restart", "server_kill", "server_restart"}},
-      {"mock_switch", {"mock_reset"}},
-  };
-  return spans;
-}
-
 constexpr double kNever = std::numeric_limits<double>::infinity();
 
 // When fault i is over (seconds since the load started): its own action done, or the action
@@ -34,15 +17,15 @@ constexpr double kNever = std::numeric_limits<double>::infinity();
 double FaultOverS(const Scenario& s, const std::vector<FaultRecord>& records, size_t i) {
   if (i >= records.size()) return kNever;
   const Fault& f = s.faults[i];
-  for (const FaultSpan& span : FaultSpans()) {
-    if (f.action != span.opens) continue;
-    for (size_t j = i + 1; j < s.faults.size(); ++j) {
-      const Fault& g = s.faults[j];
-      const bool ends = std::find_if(span.ended_by.begin(), span.ended_by.end(),
-                                     [&](auto a) { return g.action == a; }) != span.ended_by.end();
-      if (!ends || (g.action == "instance_restart" && g.instance != f.instance)) continue;
-      return j < records.size() ? records[j].ended_s : kNever;
-    }
+  const FaultActionInfo& opened = Info(f.action);
+  if (!opened.ended_by[0]) return records[i].ended_s;  // Over when its own action is done.
+  for (size_t j = i + 1; j < s.faults.size(); ++j) {
+    const Fault& g = s.faults[j];
+    const auto& ends = opened.ended_by;
+    if (std::find(ends.begin(), ends.end(), g.action) == ends.end()) continue;
+    // One instance's restart ends that instance's fault only.
+    if (Info(g.action).takes_instance && g.instance != f.instance) continue;
+    return j < records.size() ? records[j].ended_s : kNever;
   }
   return records[i].ended_s;
 }
@@ -53,7 +36,7 @@ std::vector<UnansweredWindow> Windows(const Scenario& s, const std::vector<Fault
     const Fault& f = s.faults[i];
     if (f.unanswered_max < 0) continue;
     UnansweredWindow w;
-    w.action = f.action;
+    w.action = Name(f.action);
     w.planned_s = f.at_s;
     w.start_s = i < records.size() ? records[i].started_s : f.at_s;
     w.end_s = FaultOverS(s, records, i) + f.unanswered_recovery_s;

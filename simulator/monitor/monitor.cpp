@@ -155,7 +155,7 @@ void FaultTimeline::Loop() {
     }
     FaultRecord rec;
     rec.planned_s = f.at_s;
-    rec.action = f.action;
+    rec.action = Name(f.action);
     rec.started_s = ElapsedS(start_ns_);
     if (system_ == nullptr) {
       rec.detail = "not applied: rp-sim drives an external --target";

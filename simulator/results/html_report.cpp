@@ -1,14 +1,17 @@
 #include "simulator/results/html_report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "common/results/results_format.h"
 #include "simulator/results/markup.h"
 #include "simulator/results/results.h"
 #include "simulator/results/svg_chart.h"
+#include "simulator/scenario/fault_actions.h"
 
 namespace rp::sim {
 namespace {
@@ -50,16 +53,19 @@ std::vector<SvgBand> Bands(const json& summary, const std::vector<results::Fault
         {p.value("start_s", 0.0), p.value("end_s", 0.0), shade, "phase " + p.value("name", "")});
   }
   // A fault that starts a condition (a switch, Redis stopped, an instance killed) shades until
-  // the fault that ends it; the others mark their own moment.
-  const std::map<std::string, std::string> ended_by = {{"mock_switch", "mock_reset"},
-                                                       {"redis_stop", "redis_start"},
-                                                       {"instance_kill", "instance_restart"}};
+  // the fault that ends it (or the same one again); the others mark their own moment.
   for (size_t k = 0; k < faults.size(); ++k) {
     const results::FaultRow& f = faults[k];
     double end = std::max(f.ended_s, f.started_s + 0.5);
-    auto it = ended_by.find(f.action);
-    for (size_t j = k + 1; it != ended_by.end() && j < faults.size(); ++j) {
-      if (faults[j].action == it->second || faults[j].action == f.action) {
+    const std::optional<FaultAction> action = FindFaultAction(f.action);
+    const auto ends = [&](const std::string& name) {
+      if (name == f.action) return true;
+      const std::optional<FaultAction> other = FindFaultAction(name);
+      const auto& by = Info(*action).ended_by;
+      return other && std::find(by.begin(), by.end(), *other) != by.end();
+    };
+    for (size_t j = k + 1; action && Info(*action).ended_by[0] && j < faults.size(); ++j) {
+      if (ends(faults[j].action)) {
         end = faults[j].started_s;
         break;
       }

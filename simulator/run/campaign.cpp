@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "common/check.h"
 #include "common/claim_schemes.h"
 #include "simulator/run/run_internal.h"
 #include "simulator/scenario/scenario.h"
@@ -29,37 +30,25 @@ using nlohmann::json;
 constexpr int kFaultsMax = 4;        // Per seed: enough to interleave, few enough to read.
 constexpr int kPlacementTries = 12;  // A window that keeps overlapping its lane is skipped.
 
-// One kind of fault a seed can draw, named by its first action: the lane it occupies (faults of
-// one lane never overlap, so each one applies: a stopped Redis cannot be flushed), what the
-// system must have for it, whether it takes the server or its database away (so requests in
-// flight meanwhile may get no answer: its window gets a budget), and its tickets in the draw.
-struct FaultKindRow {
-  const char* name;
-  const char* lane;
-  bool needs_redis, needs_postgres, needs_instances;
-  bool leaves_unanswered;
-  int tickets;
-};
-// In this order: the first eight tickets are what seeds drew before PostgreSQL and instance
-// faults joined, so an SQLite campaign's seeds draw what they drew then.
-constexpr FaultKindRow kFaultKinds[] = {
-    {"redis_stop", "redis", true, false, false, false, 1},
-    {"redis_flush", "redis", true, false, false, false, 1},
-    {"redis_snapshot", "redis", true, false, false, false, 1},
-    {"server_kill", "server", false, false, false, true, 1},
-    {"server_pause", "server", false, false, false, true, 1},
-    {"server_restart", "server", false, false, false, true, 1},
-    {"mock_switch", "mock", false, false, false, false, 2},  // Mocks have the most effects.
-    {"db_crash", "db", false, true, false, true, 1},
-    {"db_restart", "db", false, true, false, true, 1},
-    // Instances are the server's tier: never beside a fault of the whole server.
-    {"instance_kill", "server", false, false, true, true, 1},
-    {"instance_restart", "server", false, false, true, true, 1},
-};
+using A = FaultAction;
 
-bool Drawable(const FaultKindRow& k, const CampaignSystem& system) {
-  return (!k.needs_redis || system.redis) && (!k.needs_postgres || system.ledger == "postgres") &&
-         (!k.needs_instances || system.instances > 1);
+// Whether a seed can draw the fault (the table's tickets, and what the system has): a fault of
+// one lane never overlaps another of that lane, so each one applies; one that takes the server or
+// its database away gets a budget of unanswered requests for its window.
+bool Drawable(const FaultActionInfo& row, const CampaignSystem& system) {
+  if (row.campaign_tickets == 0) return false;
+  if (row.takes_instance && system.instances < 2) return false;
+  switch (row.needs) {
+    case FaultNeeds::kNothing:
+      return true;
+    case FaultNeeds::kRedis:
+      return system.redis;
+    case FaultNeeds::kPostgres:
+      return system.ledger == "postgres";
+    case FaultNeeds::kTwoInstances:
+      return system.instances > 1;
+  }
+  return false;
 }
 
 // One action of the timeline. Plain data while drawing: a YAML::Node assigned over another
@@ -67,14 +56,14 @@ bool Drawable(const FaultKindRow& k, const CampaignSystem& system) {
 // at the end.
 struct DrawnAction {
   double at_s = 0;
-  std::string action;
+  FaultAction action{};
   std::string claim_scheme;        // server_restart only.
   json mock_switch;                // mock_switch only.
   int instance = -1;               // instance_* only.
   bool unanswered_budget = false;  // Requests in flight in this fault's window may go unanswered.
 };
 
-DrawnAction Action(double at_s, const std::string& action) {
+DrawnAction Action(double at_s, FaultAction action) {
   DrawnAction a;
   a.at_s = std::round(at_s * 10) / 10;
   a.action = action;
@@ -84,8 +73,8 @@ DrawnAction Action(double at_s, const std::string& action) {
 // One drawn fault: its kind, its actions, and the component lane it occupies from start_s to
 // end_s.
 struct DrawnFault {
-  std::string kind;
-  std::string lane;
+  FaultAction kind{};
+  FaultLane lane{};
   double start_s = 0, end_s = 0;
   std::vector<DrawnAction> actions;
 };
@@ -95,7 +84,7 @@ YAML::Node ActionNode(const DrawnAction& a) {
   char at[32];  // One decimal as text: yaml-cpp would write 3.2999999999999998 for 3.3.
   std::snprintf(at, sizeof at, "%.1f", a.at_s);
   n["at_s"] = std::string(at);
-  n["action"] = a.action;
+  n["action"] = Name(a.action);
   if (!a.claim_scheme.empty()) n["claim_scheme"] = a.claim_scheme;
   if (!a.mock_switch.is_null()) n["switch"] = YAML::Load(a.mock_switch.dump());  // JSON is YAML.
   if (a.instance >= 0) n["instance"] = a.instance;
@@ -109,9 +98,9 @@ class Drawer {
       : rng_(seed * 0x9E3779B97F4A7C15ULL + 0x0C0FFEE),
         system_(system),
         duration_s_(static_cast<double>(base.DurationS())) {
-    for (const FaultKindRow& k : kFaultKinds) {
-      if (!Drawable(k, system)) continue;
-      for (int t = 0; t < k.tickets; ++t) tickets_.push_back(&k);
+    for (const FaultActionInfo& row : kFaultActions) {
+      if (!Drawable(row, system)) continue;
+      for (int t = 0; t < row.campaign_tickets; ++t) tickets_.push_back(&row);
     }
   }
 
@@ -150,51 +139,69 @@ class Drawer {
     f.end_s = std::min(f.start_s + length, 0.9 * duration_s_);
   }
 
+  // The draws happen in the order they always did, so a seed draws what it drew before.
   DrawnFault OneFault() {
-    const FaultKindRow& row = *Pick(tickets_);
-    const std::string kind = row.name;
+    const FaultActionInfo& row = *Pick(tickets_);
     DrawnFault f;
-    f.kind = kind;
+    f.kind = row.action;
     f.lane = row.lane;
     const double d = duration_s_;
-    if (f.lane == "redis") {
-      Window(f, kind == "redis_flush" ? 0.5 : 0.1 * d, kind == "redis_flush" ? 0.5 : 0.3 * d);
-      if (kind == "redis_flush") {
-        f.actions = {Action(f.start_s, "redis_flush")};
-      } else if (kind == "redis_stop") {
-        f.actions = {Action(f.start_s, "redis_stop"), Action(f.end_s, "redis_start")};
-      } else {  // Back from a snapshot older than what the server wrote since.
-        f.actions = {Action(f.start_s, "redis_snapshot"), Action(f.end_s, "redis_stale_restart")};
-      }
-    } else if (kind.rfind("server_", 0) == 0) {
-      Window(f, kind == "server_pause" ? 0.5 : 1.5, kind == "server_pause" ? 3.0 : 1.5);
-      if (kind == "server_pause") {
-        f.actions = {Action(f.start_s, "server_pause"), Action(f.end_s, "server_resume")};
-      } else if (kind == "server_kill") {
-        f.actions = {Action(f.start_s, "server_kill")};
-      } else {
-        DrawnAction a = Action(f.start_s, "server_restart");
-        a.claim_scheme = Pick(ClaimSchemeNames());
-        f.actions = {a};
-      }
-    } else if (kind.rfind("instance_", 0) == 0) {
-      const int instance = Int(0, system_.instances - 1);
-      Window(f, kind == "instance_kill" ? 1.0 : 1.5,
-             kind == "instance_kill" ? std::max(1.0, 0.3 * d) : 1.5);
-      f.actions = {Action(f.start_s, kind)};
-      if (kind == "instance_kill") f.actions.push_back(Action(f.end_s, "instance_restart"));
-      for (DrawnAction& a : f.actions) a.instance = instance;
-    } else if (f.lane == "db") {
-      Window(f, 3.0, 3.0);
-      f.actions = {Action(f.start_s, kind)};
-    } else {
-      Window(f, 0.1 * d, 0.35 * d);
-      DrawnAction a = Action(f.start_s, "mock_switch");
-      a.mock_switch = MockSwitch();
-      f.actions = {a, Action(f.end_s, "mock_reset")};
+    switch (row.action) {
+      case A::kRedisFlush:
+      case A::kServerKill:
+      case A::kDbCrash:
+      case A::kDbRestart:
+        Window(f, OnlyLengthS(row.action), OnlyLengthS(row.action));
+        f.actions = {Action(f.start_s, row.action)};
+        break;
+      case A::kRedisStop:
+      case A::kRedisSnapshot:  // Then back from a snapshot older than what the server wrote.
+        Window(f, 0.1 * d, 0.3 * d);
+        f.actions = {Action(f.start_s, row.action), Action(f.end_s, *row.ended_by[0])};
+        break;
+      case A::kServerPause:
+        Window(f, 0.5, 3.0);
+        f.actions = {Action(f.start_s, row.action), Action(f.end_s, *row.ended_by[0])};
+        break;
+      case A::kServerRestart:
+        Window(f, 1.5, 1.5);
+        f.actions = {Action(f.start_s, row.action)};
+        f.actions[0].claim_scheme = Pick(ClaimSchemeNames());
+        break;
+      case A::kInstanceKill:
+      case A::kInstanceRestart:
+        InstanceFault(row, f);
+        break;
+      case A::kMockSwitch:
+        Window(f, 0.1 * d, 0.35 * d);
+        f.actions = {Action(f.start_s, row.action), Action(f.end_s, *row.ended_by[0])};
+        f.actions[0].mock_switch = MockSwitch();
+        break;
+      case A::kRedisStart:  // Closing actions: drawn with what they close, no tickets of their own.
+      case A::kRedisStaleRestart:
+      case A::kServerResume:
+      case A::kMockReset:
+        RP_CHECK(row.campaign_tickets == 0);
+        break;
     }
-    f.actions.front().unanswered_budget = row.leaves_unanswered;
+    f.actions.front().unanswered_budget = row.takes_service_away;
     return f;
+  }
+
+  // The window of a fault that is one moment: how long the campaign keeps its lane clear.
+  static double OnlyLengthS(FaultAction action) {
+    if (action == A::kRedisFlush) return 0.5;
+    return action == A::kServerKill ? 1.5 : 3.0;  // Back up, or PostgreSQL's WAL replayed.
+  }
+
+  // One instance killed (then restarted) or restarted, chosen first.
+  void InstanceFault(const FaultActionInfo& row, DrawnFault& f) {
+    const int instance = Int(0, system_.instances - 1);
+    const bool kill = row.action == A::kInstanceKill;
+    Window(f, kill ? 1.0 : 1.5, kill ? std::max(1.0, 0.3 * duration_s_) : 1.5);
+    f.actions = {Action(f.start_s, row.action)};
+    if (kill) f.actions.push_back(Action(f.end_s, *row.ended_by[0]));
+    for (DrawnAction& a : f.actions) a.instance = instance;
   }
 
   json MockSwitch() {
@@ -219,7 +226,7 @@ class Drawer {
   std::mt19937_64 rng_;
   const CampaignSystem system_;
   const double duration_s_;
-  std::vector<const FaultKindRow*> tickets_;
+  std::vector<const FaultActionInfo*> tickets_;
 };
 
 // Every rate of the base's phases times factor (at least 1 arrival/s or 1 user).
@@ -251,8 +258,8 @@ CampaignSystem CampaignSystemOf(const Scenario& base, const RunOptions& run) {
 
 std::vector<std::string> DrawableFaultKinds(const CampaignSystem& system) {
   std::vector<std::string> kinds;
-  for (const FaultKindRow& k : kFaultKinds) {
-    if (Drawable(k, system)) kinds.push_back(k.name);
+  for (const FaultActionInfo& row : kFaultActions) {
+    if (Drawable(row, system)) kinds.push_back(row.name);
   }
   return kinds;
 }
@@ -290,7 +297,7 @@ Result<CampaignDraw> DrawCampaign(const std::string& base_path, uint64_t seed,
   root["load"]["dropped_percent_max"] = 100;
   std::vector<DrawnAction> actions;
   for (const DrawnFault& f : draw.Faults()) {
-    out.fault_kinds.push_back(f.kind);
+    out.fault_kinds.push_back(Name(f.kind));
     actions.insert(actions.end(), f.actions.begin(), f.actions.end());
   }
   std::stable_sort(actions.begin(), actions.end(),

@@ -116,7 +116,7 @@ CheckResult EveryClaimWon(const ExactFigures& f, int64_t claims) {
 Status RestartAs(SystemUnderTest* system, const ServerLaunch& launch) {
   system->SetServerLaunch(launch);
   Fault restart;
-  restart.action = "server_restart";
+  restart.action = FaultAction::kServerRestart;
   Result<std::string> done = system->Apply(restart);
   return done.ok() ? Status::Ok() : done.status();
 }

@@ -127,9 +127,10 @@ std::vector<CheckResult> PlanChecks(const Scenario& s, const LoadOutcome& load,
     const Fault& f = s.faults[i];
     CheckResult c;
     c.kind = "plan";
-    c.check = "fault " + f.action + " at " + FaultAt(f.at_s) + " s applied";
+    const std::string action = Name(f.action);
+    c.check = "fault " + action + " at " + FaultAt(f.at_s) + " s applied";
     c.passed = i < faults.size() && faults[i].ok;
-    c.detail = "fault " + f.action + " at " + FaultAt(f.at_s) + " s " +
+    c.detail = "fault " + action + " at " + FaultAt(f.at_s) + " s " +
                (c.passed ? "applied: " : "did not apply: ") +
                (i < faults.size() ? faults[i].detail : "it never ran, the load ended first");
     out.push_back(std::move(c));

@@ -332,44 +332,60 @@ void ReadFlows(const Map& m, FlowSpec& f) {
   }
 }
 
+// The actions that take an argument, for messages: "instance_kill and instance_restart".
+std::string Owners(bool FaultActionInfo::*takes) {
+  std::vector<std::string> names;
+  for (const FaultActionInfo& row : kFaultActions) {
+    if (row.*takes) names.emplace_back(row.name);
+  }
+  std::string text;
+  for (size_t i = 0; i < names.size(); ++i) {
+    text += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
+  }
+  return text;
+}
+
+// One fault of the timeline: its action from the table, and only the arguments that action takes.
+Fault ReadFault(const YAML::Node& n) {
+  Map m(n, "faults[]");
+  Fault f;
+  f.line = n.Mark().line + 1;
+  m.Read<double>("at_s", f.at_s, 0, 86400);
+  std::string name;
+  m.ReadString("action", name, FaultActionNames());
+  if (name.empty()) Fail(n, "a fault needs an action");
+  f.action = *FindFaultAction(name);
+  const FaultActionInfo& info = Info(f.action);
+  m.Read<int>("instance", f.instance, 0, 7);
+  m.ReadString("claim_scheme", f.claim_scheme, ClaimSchemeNames());
+  if (YAML::Node sw = m.Get("switch")) {
+    if (!sw.IsMap() || !sw["service"]) Fail(sw, "switch must be an rp-mock switch mapping");
+    CheckSwitch(sw);
+    f.switch_json = YamlToJson(sw).dump();
+  }
+  m.ReadBudget("unanswered_max", f.unanswered_max);
+  m.Read<double>("unanswered_recovery_s", f.unanswered_recovery_s, 0, 3600);
+  m.RejectUnknown({"at_s", "action", "switch", "instance", "claim_scheme", "unanswered_max",
+                   "unanswered_recovery_s"});
+  if (m.Get("unanswered_recovery_s") && !m.Get("unanswered_max")) {
+    Fail(n, "'unanswered_recovery_s' extends the window of an unanswered_max: give both");
+  }
+  if (m.Get("claim_scheme") && !info.takes_claim_scheme) {
+    Fail(n, "'claim_scheme' belongs to " + Owners(&FaultActionInfo::takes_claim_scheme) + " only");
+  }
+  if (m.Get("instance") && !info.takes_instance) {
+    Fail(n, "'instance' belongs to " + Owners(&FaultActionInfo::takes_instance) + " only");
+  }
+  if (info.takes_switch != !f.switch_json.empty()) {
+    Fail(n, "'switch' is required with action " + Owners(&FaultActionInfo::takes_switch) +
+                " and only there");
+  }
+  return f;
+}
+
 void ReadFaults(const YAML::Node& list, std::vector<Fault>& out) {
   if (!list.IsSequence()) Fail(list, "faults must be a list");
-  for (const auto& n : list) {
-    Map m(n, "faults[]");
-    Fault f;
-    f.line = n.Mark().line + 1;
-    m.Read<double>("at_s", f.at_s, 0, 86400);
-    m.ReadString(
-        "action", f.action,
-        {"redis_stop", "redis_start", "redis_flush", "redis_snapshot", "redis_stale_restart",
-         "server_kill", "server_restart", "server_pause", "server_resume", "instance_kill",
-         "instance_restart", "db_crash", "db_restart", "mock_switch", "mock_reset"});
-    m.Read<int>("instance", f.instance, 0, 7);
-    m.ReadString("claim_scheme", f.claim_scheme, ClaimSchemeNames());
-    if (YAML::Node sw = m.Get("switch")) {
-      if (!sw.IsMap() || !sw["service"]) Fail(sw, "switch must be an rp-mock switch mapping");
-      CheckSwitch(sw);
-      f.switch_json = YamlToJson(sw).dump();
-    }
-    m.ReadBudget("unanswered_max", f.unanswered_max);
-    m.Read<double>("unanswered_recovery_s", f.unanswered_recovery_s, 0, 3600);
-    m.RejectUnknown({"at_s", "action", "switch", "instance", "claim_scheme", "unanswered_max",
-                     "unanswered_recovery_s"});
-    if (m.Get("unanswered_recovery_s") && !m.Get("unanswered_max")) {
-      Fail(n, "'unanswered_recovery_s' extends the window of an unanswered_max: give both");
-    }
-    if (m.Get("claim_scheme") && f.action != "server_restart") {
-      Fail(n, "'claim_scheme' belongs to server_restart only");
-    }
-    if (m.Get("instance") && f.action.rfind("instance_", 0) != 0) {
-      Fail(n, "'instance' belongs to instance_kill and instance_restart only");
-    }
-    if (f.action.empty()) Fail(n, "a fault needs an action");
-    if ((f.action == "mock_switch") != !f.switch_json.empty()) {
-      Fail(n, "'switch' is required with action mock_switch and only there");
-    }
-    out.push_back(f);
-  }
+  for (const auto& n : list) out.push_back(ReadFault(n));
   std::stable_sort(out.begin(), out.end(),
                    [](const Fault& a, const Fault& b) { return a.at_s < b.at_s; });
 }
@@ -457,6 +473,31 @@ Scenario Read(const YAML::Node& root, const std::string& path) {
   return s;
 }
 
+// What the fault's action needs of the system (its row says), and the instance it names.
+Status FaultFits(const Fault& f, const SystemSpec& sys, const std::string& at) {
+  const FaultActionInfo& info = Info(f.action);
+  if (info.takes_instance && f.instance >= sys.instances) {
+    return Status(Error::kBadScenario, at + " names instance " + std::to_string(f.instance) +
+                                           " of " + std::to_string(sys.instances) +
+                                           " (instances count from 0)");
+  }
+  switch (info.needs) {
+    case FaultNeeds::kNothing:
+      return Status::Ok();
+    case FaultNeeds::kRedis:
+      if (sys.redis) return Status::Ok();
+      return Status(Error::kBadScenario, at + " needs system.redis: true");
+    case FaultNeeds::kPostgres:
+      if (sys.ledger == "postgres") return Status::Ok();
+      return Status(Error::kBadScenario, at + " needs system.ledger: postgres");
+    case FaultNeeds::kTwoInstances:
+      if (sys.instances >= 2) return Status::Ok();
+      return Status(Error::kBadScenario,
+                    at + " needs system.instances >= 2 (with one, server_kill kills the server)");
+  }
+  return Internal("unknown fault need");  // Unreachable: the switch names every need.
+}
+
 }  // namespace
 
 Status CheckSystemFits(const Scenario& s) {
@@ -473,8 +514,10 @@ Status CheckSystemFits(const Scenario& s) {
   }
   int paused = 0;  // server_pause without its server_resume yet.
   for (const Fault& f : s.faults) {
-    const std::string at = "line " + std::to_string(f.line) + ": " + f.action;
-    paused += f.action == "server_pause" ? 1 : f.action == "server_resume" ? -1 : 0;
+    const std::string at = "line " + std::to_string(f.line) + ": " + Name(f.action);
+    paused += f.action == FaultAction::kServerPause    ? 1
+              : f.action == FaultAction::kServerResume ? -1
+                                                       : 0;
     if (paused < 0 || paused > 1) {
       return Status(Error::kBadScenario, at + ": server_pause and server_resume alternate, "
                                               "starting with server_pause");
@@ -485,21 +528,7 @@ Status CheckSystemFits(const Scenario& s) {
       return Status(Error::kBadScenario,
                     at + " under " + f.claim_scheme + " needs system.redis: true");
     }
-    if (f.action.rfind("redis_", 0) == 0 && !sys.redis) {
-      return Status(Error::kBadScenario, at + " needs system.redis: true");
-    }
-    if (f.action.rfind("db_", 0) == 0 && sys.ledger != "postgres") {
-      return Status(Error::kBadScenario, at + " needs system.ledger: postgres");
-    }
-    if (f.action.rfind("instance_", 0) == 0 && f.instance >= sys.instances) {
-      return Status(Error::kBadScenario, at + " names instance " + std::to_string(f.instance) +
-                                             " of " + std::to_string(sys.instances) +
-                                             " (instances count from 0)");
-    }
-    if (f.action == "instance_kill" && sys.instances < 2) {
-      return Status(Error::kBadScenario,
-                    at + " needs system.instances >= 2 (with one, server_kill kills the server)");
-    }
+    if (Status fits = FaultFits(f, sys, at); !fits.ok()) return fits;
   }
   if (paused != 0) {
     return Status(Error::kBadScenario,

@@ -13,6 +13,7 @@
 
 #include "common/status.h"
 #include "simulator/checks/check.h"
+#include "simulator/scenario/fault_actions.h"
 
 namespace rp::sim {
 
@@ -130,7 +131,7 @@ struct FlowSpec {
 // JSON), mock_reset.
 struct Fault {
   double at_s = 0;
-  std::string action;
+  FaultAction action{};
   std::string switch_json;
   int instance = 0;  // instance_kill / instance_restart: which one (0-based).
   // server_restart: come back under this claim scheme (empty: the scenario's), on the same

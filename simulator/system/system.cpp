@@ -264,35 +264,57 @@ Status SystemUnderTest::PostSwitches(const std::string& json, bool reset) {
   return Status::Ok();
 }
 
+// One case per action, no default: a new action that is not applied here does not compile
+// (-Wswitch), so an unknown one can never fall through to another's effect.
 Result<std::string> SystemUnderTest::Apply(const Fault& f) {
-  if (f.action.rfind("redis_", 0) == 0) return ApplyRedisFault(f);
-  if (f.action == "server_kill" || f.action == "server_restart") {
-    if (!f.claim_scheme.empty()) claim_scheme_ = f.claim_scheme;
-    Result<std::string> done = RestartAll(f.action == "server_kill");
-    if (!done.ok() || f.claim_scheme.empty()) return done;
-    return *done + " under claim scheme " + f.claim_scheme;
+  switch (f.action) {
+    case FaultAction::kRedisStop:
+    case FaultAction::kRedisStart:
+    case FaultAction::kRedisFlush:
+    case FaultAction::kRedisSnapshot:
+    case FaultAction::kRedisStaleRestart:
+      return ApplyRedisFault(f);
+    case FaultAction::kServerKill:
+    case FaultAction::kServerRestart:
+      return ApplyServerRestart(f);
+    case FaultAction::kServerPause:
+    case FaultAction::kServerResume:
+      return FreezeInstances(f.action == FaultAction::kServerPause);
+    case FaultAction::kInstanceKill:
+    case FaultAction::kInstanceRestart:
+      return ApplyInstanceFault(f);
+    case FaultAction::kDbCrash:
+    case FaultAction::kDbRestart:
+      return ApplyDatabaseFault(f);
+    case FaultAction::kMockSwitch:
+      if (Status s = PostSwitches(f.switch_json, false); !s.ok()) return s;
+      return "rp-mock switch " + f.switch_json;
+    case FaultAction::kMockReset:
+      if (Status s = PostSwitches("", true); !s.ok()) return s;
+      return std::string("rp-mock switches reset");
   }
-  if (f.action == "server_pause" || f.action == "server_resume") {
-    const bool pause = f.action == "server_pause";
-    std::string detail;
-    for (size_t i = 0; i < instances_.size(); ++i) {
-      if (!instances_[i].child) continue;
-      instances_[i].child->Signal(pause ? SIGSTOP : SIGCONT);
-      detail += std::string(detail.empty() ? "" : ", ") + std::to_string(instances_[i].port);
-    }
-    if (detail.empty()) return Status(Error::kStartFailed, "no rp-server is running");
-    return std::string(pause ? "rp-server frozen (SIGSTOP), port "
-                             : "rp-server resumed (SIGCONT), port ") +
-           detail;
+  return Internal("fault action without a case");  // Unreachable: the switch names them all.
+}
+
+Result<std::string> SystemUnderTest::ApplyServerRestart(const Fault& f) {
+  if (!f.claim_scheme.empty()) claim_scheme_ = f.claim_scheme;
+  Result<std::string> done = RestartAll(f.action == FaultAction::kServerKill);
+  if (!done.ok() || f.claim_scheme.empty()) return done;
+  return *done + " under claim scheme " + f.claim_scheme;
+}
+
+// SIGSTOP (pause) or SIGCONT every running instance: alive, answering nothing while frozen.
+Result<std::string> SystemUnderTest::FreezeInstances(bool pause) {
+  std::string detail;
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    if (!instances_[i].child) continue;
+    instances_[i].child->Signal(pause ? SIGSTOP : SIGCONT);
+    detail += std::string(detail.empty() ? "" : ", ") + std::to_string(instances_[i].port);
   }
-  if (f.action.rfind("instance_", 0) == 0) return ApplyInstanceFault(f);
-  if (f.action.rfind("db_", 0) == 0) return ApplyDatabaseFault(f);
-  if (f.action == "mock_switch") {
-    if (Status s = PostSwitches(f.switch_json, false); !s.ok()) return s;
-    return "rp-mock switch " + f.switch_json;
-  }
-  if (Status s = PostSwitches("", true); !s.ok()) return s;  // mock_reset
-  return std::string("rp-mock switches reset");
+  if (detail.empty()) return Status(Error::kStartFailed, "no rp-server is running");
+  return std::string(pause ? "rp-server frozen (SIGSTOP), port "
+                           : "rp-server resumed (SIGCONT), port ") +
+         detail;
 }
 
 // Every instance down first, then all up again: the whole app tier crashes (or is redeployed)
@@ -318,22 +340,22 @@ Result<std::string> SystemUnderTest::RestartAll(bool kill) {
 
 Result<std::string> SystemUnderTest::ApplyRedisFault(const Fault& f) {
   const std::string port = "(port " + std::to_string(redis_->port()) + ")";
-  if (f.action == "redis_stop") {
+  if (f.action == FaultAction::kRedisStop) {
     Untrack(redis_->pid());
     redis_->Kill();
     return "redis-server killed " + port;
   }
-  if (f.action == "redis_flush") {
+  if (f.action == FaultAction::kRedisFlush) {
     Result<std::string> r = redis_->Command({"FLUSHALL"});
     if (!r.ok()) return r.status();
     return "redis-server flushed (FLUSHALL) " + port;
   }
-  if (f.action == "redis_snapshot") {
+  if (f.action == FaultAction::kRedisSnapshot) {
     Result<std::string> r = redis_->Command({"SAVE"});
     if (!r.ok()) return r.status();
     return "redis-server snapshot saved " + port;
   }
-  const bool stale = f.action == "redis_stale_restart";
+  const bool stale = f.action == FaultAction::kRedisStaleRestart;
   if (stale) {
     if (!std::filesystem::exists(redis_->snapshot_path())) {
       return Status(Error::kRedisFailed, "no snapshot to restart from (redis_snapshot first)");
@@ -356,7 +378,7 @@ Result<std::string> SystemUnderTest::ApplyInstanceFault(const Fault& f) {
     return Status(Error::kBadScenario, "no instance " + std::to_string(i));
   const std::string which =
       "rp-server " + std::to_string(i) + " (port " + std::to_string(instances_[i].port) + ")";
-  if (f.action == "instance_kill") {
+  if (f.action == FaultAction::kInstanceKill) {
     const std::string code = StopInstance(i, SIGKILL);
     return which + " killed (SIGKILL) " + code + "; left down, the proxy sends its packets on";
   }
@@ -367,11 +389,12 @@ Result<std::string> SystemUnderTest::ApplyInstanceFault(const Fault& f) {
 }
 
 Result<std::string> SystemUnderTest::ApplyDatabaseFault(const Fault& f) {
-  if (!postgres_) return Status(Error::kBadScenario, f.action + " needs the postgres ledger");
+  if (!postgres_)
+    return Status(Error::kBadScenario, std::string(Name(f.action)) + " needs the postgres ledger");
   const int64_t start_ns = MonotonicNs();
   Untrack(postgres_->pid());
   std::string how;
-  if (f.action == "db_crash") {
+  if (f.action == FaultAction::kDbCrash) {
     postgres_->Crash();
     how = "PostgreSQL immediate shutdown (no checkpoint)";
   } else {

@@ -113,6 +113,8 @@ class SystemUnderTest {
   std::string StopInstance(size_t i, int signal);
   Result<std::string> RestartAll(bool kill);
   Result<std::string> ApplyInstanceFault(const Fault& f);
+  Result<std::string> ApplyServerRestart(const Fault& f);
+  Result<std::string> FreezeInstances(bool pause);
   Result<std::string> ApplyRedisFault(const Fault& f);
   Result<std::string> ApplyDatabaseFault(const Fault& f);
   std::vector<std::string> LedgerArgs() const;
