@@ -30,6 +30,31 @@ return 1
 )lua");
 constexpr int kPipelineBatchMax = 256;  // Reservations per Redis round trip, at most.
 
+// What kReserve answered, parsed once where the reply arrives.
+enum class Reservation {
+  kReserved,        // 1: a share is held for this user.
+  kSoldOut,         // 0: the counter says none is left.
+  kAlreadyClaimer,  // 2: the user is in the claimers set: the ledger has (or gets) their claim.
+  kNoCounter,       // -1: no counter (never built, flushed, expired): the ledger, then rebuild.
+  kUnanswered,      // Redis failed, timed out, or answered something the script never returns.
+};
+
+Reservation ParseReservation(const Result<int64_t>& reply) {
+  if (!reply.ok()) return Reservation::kUnanswered;
+  switch (*reply) {
+    case 1:
+      return Reservation::kReserved;
+    case 0:
+      return Reservation::kSoldOut;
+    case 2:
+      return Reservation::kAlreadyClaimer;
+    case -1:
+      return Reservation::kNoCounter;
+    default:
+      return Reservation::kUnanswered;
+  }
+}
+
 class MemLockScheme final : public ClaimScheme {
  public:
   explicit MemLockScheme(const ClaimSchemeDeps& deps) : d_(deps), rngs_(deps.rng_seed) {
@@ -80,18 +105,19 @@ class MemLockScheme final : public ClaimScheme {
   // registered in flight before the completion of any reservation Redis ran after it, so the
   // sold-out check a later "0" makes counts it. Must not block: that check reads the ledger, so
   // it runs on the pool.
-  void OnReserve(int64_t packet_id, int64_t user_id, const Result<int64_t>& verdict,
+  void OnReserve(int64_t packet_id, int64_t user_id, const Result<int64_t>& reply,
                  const ClaimDone& done) {
-    const bool reserved = verdict.ok() && *verdict == 1;
-    if (reserved) inflight_.Add(packet_id);
-    if (verdict.ok() && *verdict == 0) {
+    const Reservation r = ParseReservation(reply);
+    if (r == Reservation::kReserved) inflight_.Add(packet_id);
+    if (r == Reservation::kSoldOut) {
       Status s = pool_.Submit(
           [this, packet_id, user_id, done] { CheckSoldOut(packet_id, user_id, done); });
       if (!s.ok()) done(s);
       return;
     }
-    if (!verdict.ok()) ++fallbacks_;  // Redis down, slow or overloaded: the ledger alone decides.
-    ToLedger(packet_id, user_id, reserved, /*rebuild=*/!verdict.ok() || *verdict == -1, done);
+    if (r == Reservation::kUnanswered) ++fallbacks_;  // The ledger alone decides.
+    const bool rebuild = r == Reservation::kUnanswered || r == Reservation::kNoCounter;
+    ToLedger(packet_id, user_id, r == Reservation::kReserved, rebuild, done);
   }
 
   // Sold out by the counter: answered from the read side, no ledger write. A repeat claimer
