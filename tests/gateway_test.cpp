@@ -121,6 +121,29 @@ TEST(RoutesTest, PathsFindTheirRoutesAndMethodsAreChecked) {
   EXPECT_EQ(MatchRoute("GET", "/a/b/c/d/e/f/g/h/i/j").route, Route::kNone);
 }
 
+// Who may call a route is the route table's: health and metrics are public, the payment callback
+// is checked by its signature, the admin routes want an admin token and carry no rate-limit name,
+// every other route a user token.
+TEST(RoutesTest, EachRouteSaysWhoMayCallIt) {
+  for (int i = 0; i < kRouteCount; ++i) {
+    const auto route = static_cast<Route>(i);
+    const RouteAccess access = AccessOf(route);
+    if (access == RouteAccess::kAdmin || access == RouteAccess::kPublic ||
+        access == RouteAccess::kNone) {
+      EXPECT_TRUE(LimitName(route).empty()) << i;  // No limit rule may name them.
+    } else {
+      EXPECT_FALSE(LimitName(route).empty()) << i;
+    }
+  }
+  EXPECT_EQ(AccessOf(MatchRoute("GET", "/healthz").route), RouteAccess::kPublic);
+  EXPECT_EQ(AccessOf(MatchRoute("GET", "/metrics").route), RouteAccess::kPublic);
+  EXPECT_EQ(AccessOf(MatchRoute("POST", "/v1/payments/callback").route), RouteAccess::kSignature);
+  EXPECT_EQ(AccessOf(MatchRoute("POST", "/v1/packets/3/claims").route), RouteAccess::kUser);
+  EXPECT_EQ(AccessOf(MatchRoute("PUT", "/admin/degrade").route), RouteAccess::kAdmin);
+  EXPECT_EQ(AccessOf(MatchRoute("GET", "/admin/recon").route), RouteAccess::kAdmin);
+  EXPECT_EQ(AccessOf(MatchRoute("GET", "/nowhere").route), RouteAccess::kNone);
+}
+
 // Labels come from the route table alone: clients choosing paths and methods cannot grow the
 // set of label values.
 TEST(RoutesTest, MetricsLabelsAreBoundedWhateverClientsSend) {

@@ -115,18 +115,21 @@ void Api::Handle(HttpRequest&& req, Respond respond) {
     return done(ErrorResponse({Error::kRouteNotFound, "no route " + req.path}));
   }
   if (!m.method_allowed) return done(MethodNotAllowed(m.allow));
-  if (m.route == Route::kHealthz) return done(Health());
-  if (m.route == Route::kMetrics) {
-    HttpResponse r;
-    r.content_type = "text/plain; version=0.0.4";
-    r.body = d_.hub->Render();
-    return done(std::move(r));
+  // Who may call it is the route table's word: a switch over it, no default.
+  switch (AccessOf(m.route)) {
+    case RouteAccess::kNone:  // Answered above.
+    case RouteAccess::kPublic:
+      return done(m.route == Route::kHealthz ? Health() : Metrics());
+    case RouteAccess::kSignature:  // Checked by PaymentCallback: the body's signature.
+      return Limited(std::move(req), m, 0, std::move(done));
+    case RouteAccess::kUser:
+    case RouteAccess::kAdmin:
+      break;
   }
-  if (m.route == Route::kPaymentCallback) return Limited(std::move(req), m, 0, std::move(done));
   Result<auth::TokenCheck> token =
       Authenticate(req.authorization, d_.options->auth_secret, d_.clock->NowMs() / 1000);
   if (!token.ok()) return done(ErrorResponse(token.status()));
-  if (LimitName(m.route).empty()) {  // The admin routes.
+  if (AccessOf(m.route) == RouteAccess::kAdmin) {
     if (!token->admin) return done(ErrorResponse({Error::kForbidden, "needs an admin token"}));
     return Admin(req, m, std::move(done));
   }
@@ -135,6 +138,19 @@ void Api::Handle(HttpRequest&& req, Respond respond) {
         ErrorResponse({Error::kForbidden, "an admin token carries no user; use a user token"}));
   }
   Limited(std::move(req), m, *token->user_id, std::move(done));
+}
+
+HttpResponse Api::Metrics() const {
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4";
+  r.body = d_.hub->Render();
+  return r;
+}
+
+// Past the limiter: the payment callback (signed, no user) or a user's route.
+void Api::Admitted(const HttpRequest& req, const RouteMatch& m, int64_t user, Respond respond) {
+  if (AccessOf(m.route) == RouteAccess::kSignature) return PaymentCallback(req, std::move(respond));
+  Authenticated(req, m, user, std::move(respond));
 }
 
 // 200 while the server takes writes; 503 once its ledger stopped taking them (a failed disk
@@ -150,8 +166,7 @@ void Api::Limited(HttpRequest&& req, const RouteMatch& m, int64_t user, Respond 
   const limits::Request lr{static_cast<int>(m.route), user, PacketIdOf(m)};
   limits::Limiter* limiter = d_.limiter;
   if (limiter == nullptr || !limiter->Limits(lr.route)) {
-    return user == 0 ? PaymentCallback(req, std::move(respond))
-                     : Authenticated(req, m, user, std::move(respond));
+    return Admitted(req, m, user, std::move(respond));
   }
   RouteMatch match = m;  // Its views point into req.path.
   if (limiter->Blocks(lr.route) && d_.limits_pool != nullptr) {
@@ -171,8 +186,7 @@ void Api::Limited(HttpRequest&& req, const RouteMatch& m, int64_t user, Respond 
   limits::Decision d = limiter->Admit(lr, /*may_block=*/false);
   if (d.kind == limits::Decision::Kind::kAdmit) {  // The common case: on, at once, no copy.
     respond = HoldingPermit(std::move(respond), std::move(d.permit));
-    return user == 0 ? PaymentCallback(req, std::move(respond))
-                     : Authenticated(req, match, user, std::move(respond));
+    return Admitted(req, match, user, std::move(respond));
   }
   Decided(std::make_shared<HttpRequest>(std::move(req)), user, std::move(d), std::move(respond));
 }
@@ -183,8 +197,7 @@ void Api::Decided(std::shared_ptr<HttpRequest> held, int64_t user, limits::Decis
   respond = HoldingPermit(std::move(respond), std::move(d.permit));
   auto go = [this, held, user, respond] {
     const RouteMatch m = MatchRoute(held->method, held->path);  // Views into *held.
-    if (user == 0) return PaymentCallback(*held, respond);
-    Authenticated(*held, m, user, respond);
+    Admitted(*held, m, user, respond);
   };
   if (d.kind != limits::Decision::Kind::kDelay || !d_.run_after) return go();
   if (waiting_.fetch_add(1) >= kWaitingMax) {
@@ -202,18 +215,40 @@ void Api::Decided(std::shared_ptr<HttpRequest> held, int64_t user, limits::Decis
 
 void Api::Authenticated(const HttpRequest& req, const RouteMatch& m, int64_t user,
                         Respond respond) {
-  if (m.route == Route::kGrab) return Grab(std::string(m.id), user, std::move(respond));
-  if (m.route == Route::kSubsidies) return ListSubsidies(user, std::move(respond));
-  if (m.route == Route::kSendPacket) return SendPacket(req, user, std::move(respond));
   int64_t packet_id = 0;
-  if (!ParseId(m.id, &packet_id)) {
+  const bool packet_route =
+      m.route == Route::kGetPacket || m.route == Route::kClaim || m.route == Route::kListClaims;
+  if (packet_route && !ParseId(m.id, &packet_id)) {
     return respond(
         ErrorResponse({Error::kInvalidPacketId,
                        "a packet id is a positive decimal integer without leading zeros"}));
   }
-  if (m.route == Route::kGetPacket) return GetPacket(packet_id, std::move(respond));
-  if (m.route == Route::kClaim) return Claim(req, packet_id, user, std::move(respond));
-  return ListClaims(req, packet_id, std::move(respond));
+  switch (m.route) {
+    case Route::kGrab:
+      return Grab(std::string(m.id), user, std::move(respond));
+    case Route::kSubsidies:
+      return ListSubsidies(user, std::move(respond));
+    case Route::kSendPacket:
+      return SendPacket(req, user, std::move(respond));
+    case Route::kGetPacket:
+      return GetPacket(packet_id, std::move(respond));
+    case Route::kClaim:
+      return Claim(req, packet_id, user, std::move(respond));
+    case Route::kListClaims:
+      return ListClaims(req, packet_id, std::move(respond));
+    // Not user routes: Handle dispatched them by their access before any token was read.
+    case Route::kNone:
+    case Route::kHealthz:
+    case Route::kMetrics:
+    case Route::kPaymentCallback:
+    case Route::kAdminRecon:
+    case Route::kAdminLimits:
+    case Route::kAdminLimitsPut:
+    case Route::kAdminDegrade:
+    case Route::kAdminDegradePut:
+      break;
+  }
+  respond(ErrorResponse({Error::kRouteNotFound, "no user route " + req.path}));
 }
 
 void Api::SendPacket(const HttpRequest& req, int64_t user_id, Respond respond) {

@@ -58,10 +58,12 @@ class Api {
  private:
   // After authentication: the rate limits, then Authenticated().
   HttpResponse Health() const;
+  HttpResponse Metrics() const;
   void Limited(HttpRequest&& req, const RouteMatch& m, int64_t user, Respond respond);
   // Acts on a limiter's decision for a request kept alive in held.
   void Decided(std::shared_ptr<HttpRequest> held, int64_t user, limits::Decision d,
                Respond respond);
+  void Admitted(const HttpRequest& req, const RouteMatch& m, int64_t user, Respond respond);
   void Authenticated(const HttpRequest& req, const RouteMatch& m, int64_t user, Respond respond);
   void Admin(const HttpRequest& req, const RouteMatch& m, Respond respond);
   void SendPacket(const HttpRequest& req, int64_t user_id, Respond respond);

@@ -8,6 +8,7 @@ namespace {
 
 struct RouteInfo {
   Route route;
+  RouteAccess access;
   std::string_view limit_name;
   std::string_view method;
   std::string_view label;
@@ -16,31 +17,45 @@ struct RouteInfo {
 };
 
 constexpr std::array<RouteInfo, kRouteCount> kRoutes = {{
-    {Route::kNone, "", "", "unmatched", "unmatched", ""},
-    {Route::kHealthz, "", "GET", "GET /healthz", "/healthz (bad method)", "GET"},
-    {Route::kMetrics, "", "GET", "GET /metrics", "/metrics (bad method)", "GET"},
-    {Route::kPaymentCallback, "payment_callback", "POST", "POST /v1/payments/callback",
-     "/v1/payments/callback (bad method)", "POST"},
-    {Route::kSendPacket, "send", "POST", "POST /v1/packets", "/v1/packets (bad method)", "POST"},
-    {Route::kGetPacket, "get_packet", "GET", "GET /v1/packets/{id}",
-     "/v1/packets/{id} (bad method)", "GET"},
-    {Route::kListClaims, "list_claims", "GET", "GET /v1/packets/{id}/claims",
-     "/v1/packets/{id}/claims (bad method)", "GET, POST"},
-    {Route::kClaim, "claim", "POST", "POST /v1/packets/{id}/claims",
-     "/v1/packets/{id}/claims (bad method)", "GET, POST"},
-    {Route::kAdminRecon, "", "GET", "GET /admin/recon", "/admin/recon (bad method)", "GET"},
-    {Route::kGrab, "grab", "POST", "POST /v1/rain/{round}/grab",
-     "/v1/rain/{round}/grab (bad method)", "POST"},
-    {Route::kSubsidies, "subsidies", "GET", "GET /v1/subsidies", "/v1/subsidies (bad method)",
+    {Route::kNone, RouteAccess::kNone, "", "", "unmatched", "unmatched", ""},
+    {Route::kHealthz, RouteAccess::kPublic, "", "GET", "GET /healthz", "/healthz (bad method)",
      "GET"},
-    {Route::kAdminLimits, "", "GET", "GET /admin/limits", "/admin/limits (bad method)", "GET, PUT"},
-    {Route::kAdminLimitsPut, "", "PUT", "PUT /admin/limits", "/admin/limits (bad method)",
-     "GET, PUT"},
-    {Route::kAdminDegrade, "", "GET", "GET /admin/degrade", "/admin/degrade (bad method)",
-     "GET, PUT"},
-    {Route::kAdminDegradePut, "", "PUT", "PUT /admin/degrade", "/admin/degrade (bad method)",
-     "GET, PUT"},
+    {Route::kMetrics, RouteAccess::kPublic, "", "GET", "GET /metrics", "/metrics (bad method)",
+     "GET"},
+    {Route::kPaymentCallback, RouteAccess::kSignature, "payment_callback", "POST",
+     "POST /v1/payments/callback", "/v1/payments/callback (bad method)", "POST"},
+    {Route::kSendPacket, RouteAccess::kUser, "send", "POST", "POST /v1/packets",
+     "/v1/packets (bad method)", "POST"},
+    {Route::kGetPacket, RouteAccess::kUser, "get_packet", "GET", "GET /v1/packets/{id}",
+     "/v1/packets/{id} (bad method)", "GET"},
+    {Route::kListClaims, RouteAccess::kUser, "list_claims", "GET", "GET /v1/packets/{id}/claims",
+     "/v1/packets/{id}/claims (bad method)", "GET, POST"},
+    {Route::kClaim, RouteAccess::kUser, "claim", "POST", "POST /v1/packets/{id}/claims",
+     "/v1/packets/{id}/claims (bad method)", "GET, POST"},
+    {Route::kAdminRecon, RouteAccess::kAdmin, "", "GET", "GET /admin/recon",
+     "/admin/recon (bad method)", "GET"},
+    {Route::kGrab, RouteAccess::kUser, "grab", "POST", "POST /v1/rain/{round}/grab",
+     "/v1/rain/{round}/grab (bad method)", "POST"},
+    {Route::kSubsidies, RouteAccess::kUser, "subsidies", "GET", "GET /v1/subsidies",
+     "/v1/subsidies (bad method)", "GET"},
+    {Route::kAdminLimits, RouteAccess::kAdmin, "", "GET", "GET /admin/limits",
+     "/admin/limits (bad method)", "GET, PUT"},
+    {Route::kAdminLimitsPut, RouteAccess::kAdmin, "", "PUT", "PUT /admin/limits",
+     "/admin/limits (bad method)", "GET, PUT"},
+    {Route::kAdminDegrade, RouteAccess::kAdmin, "", "GET", "GET /admin/degrade",
+     "/admin/degrade (bad method)", "GET, PUT"},
+    {Route::kAdminDegradePut, RouteAccess::kAdmin, "", "PUT", "PUT /admin/degrade",
+     "/admin/degrade (bad method)", "GET, PUT"},
 }};
+
+// One row per Route, in enumerator order: a row left out would silently read as kNone's.
+constexpr bool RowsInOrder() {
+  for (size_t i = 0; i < kRoutes.size(); ++i) {
+    if (kRoutes[i].route != static_cast<Route>(i)) return false;
+  }
+  return true;
+}
+static_assert(RowsInOrder(), "kRoutes needs one row per Route, in enumerator order");
 
 // Splits "/v1/packets/123/claims" into {"v1","packets","123","claims"}; at most 8 segments.
 std::vector<std::string_view> Segments(std::string_view path) {
@@ -105,6 +120,10 @@ RouteMatch MatchRoute(std::string_view method, std::string_view path) {
   m.allow = info.allow;
   m.method_allowed = m.route != Route::kNone && method == info.method;
   return m;
+}
+
+RouteAccess AccessOf(Route r) {
+  return kRoutes[static_cast<size_t>(r)].access;
 }
 
 std::string_view LimitName(Route r) {

@@ -26,7 +26,17 @@ enum class Route : uint8_t {
   kAdminDegrade,
   kAdminDegradePut,
 };
-inline constexpr int kRouteCount = 15;
+// Routes in all: the last enumerator's value + 1 (routes.cpp checks its table has one row each).
+inline constexpr int kRouteCount = static_cast<int>(Route::kAdminDegradePut) + 1;
+
+// Who may call a route, from its row in the route table.
+enum class RouteAccess : uint8_t {
+  kNone,       // kNone: no route.
+  kPublic,     // Health and metrics: no token.
+  kSignature,  // The payment service's callback: its body's signature, no token.
+  kUser,       // A user token.
+  kAdmin,      // An admin token.
+};
 
 struct RouteMatch {
   Route route = Route::kNone;
@@ -37,6 +47,8 @@ struct RouteMatch {
 
 // Finds the route of (method, path). path must outlive the match (id points into it).
 RouteMatch MatchRoute(std::string_view method, std::string_view path);
+
+RouteAccess AccessOf(Route r);
 
 // The name rate-limit rules use for a route ("claim", "send", ...; "" for routes no rule may
 // limit: health, metrics, admin), and all of them indexed by the Route's value.
