@@ -77,13 +77,12 @@ std::optional<FleetOptions> ParseFleetFlags(int* argc, char** argv) {
           "                                  LD_PRELOAD=libjemalloc.so.2 (repeatable)\n\n");
     }
     if (auto ledger = TakeFlag(argc, argv, &i, "--ledger")) {
-      if (*ledger != "all" && *ledger != "sqlite" && *ledger != "postgres") {
+      if (*ledger != "all" && FindLedgerEngine(*ledger) == nullptr) {
         std::fprintf(stderr, "rp-bench: --ledger must be sqlite, postgres or all, not '%s'\n",
                      ledger->c_str());
         return std::nullopt;
       }
-      o.ledgers = *ledger == "all" ? std::vector<std::string>{"sqlite", "postgres"}
-                                   : std::vector<std::string>{*ledger};
+      o.ledgers = *ledger == "all" ? LedgerEngineNames() : std::vector<std::string>{*ledger};
       continue;
     }
     if (auto env = TakeFlag(argc, argv, &i, "--server-env")) {

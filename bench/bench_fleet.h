@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/api/api_client.h"
+#include "common/ledger_engines.h"
 #include "common/pg_process.h"
 #include "common/process.h"
 #include "common/redis_process.h"
@@ -22,7 +23,7 @@ inline const api::Credentials kCredentials{kAuthSecret, kPaymentSecret};
 
 // What the command line chose beyond Google Benchmark's own flags.
 struct FleetOptions {
-  std::vector<std::string> ledgers = {"sqlite", "postgres"};
+  std::vector<std::string> ledgers = LedgerEngineNames();
   int pg_pool_size = 8;  // ledger.pool_size of every PostgreSQL-backed server.
   PostgresOptions postgres;
   std::vector<std::string> server_env;  // "K=V" entries added to every rp-server's environment.

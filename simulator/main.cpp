@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/claim_schemes.h"
+#include "common/ledger_engines.h"
 #include "common/options_cli.h"
 #include "common/version/version.h"
 #include "simulator/demo_flow.h"
@@ -37,7 +38,7 @@ void AddRunOptions(CLI::App* cmd, rp::sim::RunOptions& o) {
   cmd->add_option("--out", o.out_dir,
                   "Results folder (default results/<scenario>-<time>-<scheme>)");
   cmd->add_option("--ledger", o.ledger, "Override system.ledger (postgres: rp-sim starts one)")
-      ->check(CLI::IsMember({"sqlite", "postgres"}));
+      ->check(CLI::IsMember(rp::LedgerEngineNames()));
   cmd->add_option("--instances", o.instances,
                   "Override system.instances: rp-server processes behind HAProxy (needs postgres)")
       ->check(CLI::Range(1, 8));

@@ -1,10 +1,12 @@
 #include "server/ledger/options.h"
 
+#include "common/ledger_engines.h"
+
 namespace rp::ledger {
 
 void Declare(options::Registry& r, LedgerOptions* o) {
   r.String("ledger.engine", &o->engine)
-      .OneOf({"sqlite", "postgres"})
+      .OneOf(LedgerEngineNames())
       .Flag("--ledger")
       .Help("the ledger's database: embedded SQLite, or PostgreSQL at ledger.url");
   r.String("ledger.path", &o->path).Flag("--db").Help("SQLite ledger file (created if missing)");

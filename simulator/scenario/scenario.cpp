@@ -1,6 +1,7 @@
 #include "simulator/scenario/scenario.h"
 
 #include "common/claim_schemes.h"
+#include "common/ledger_engines.h"
 #include "common/mock_switch.h"
 #include "common/utf8.h"
 #include "common/yaml_json.h"
@@ -229,14 +230,14 @@ void ReadSystem(const Map& m, SystemSpec& s) {
       s.server_config_json[name] = YamlToJson(section.second);
     }
   }
-  m.ReadString("ledger", s.ledger, {"sqlite", "postgres"});
+  m.ReadString("ledger", s.ledger, LedgerEngineNames());
   m.Read<int>("instances", s.instances, 1, 8);
   m.Read<int>("ledger_pool_size", s.ledger_pool_size, 1, 512);
   m.RejectUnknown({"claim_scheme", "subsidy_mode", "queue", "redis", "server_threads",
                    "packet_ttl_s", "scan_interval_ms", "payment_poll_ms", "mock_switches", "ledger",
                    "instances", "ledger_pool_size", "server_config"});
-  const bool needs_redis =
-      s.claim_scheme == "mem_lock" || s.claim_scheme == "presplit" || s.queue == "redis_streams";
+  const ClaimSchemeInfo* scheme = FindClaimScheme(s.claim_scheme);
+  const bool needs_redis = (scheme != nullptr && scheme->needs_redis) || s.queue == "redis_streams";
   if (needs_redis && !s.redis) {
     Fail(m.Get("claim_scheme"),
          "system.redis must be true for claim_scheme " + s.claim_scheme + " / queue " + s.queue);
@@ -502,7 +503,8 @@ Status FaultFits(const Fault& f, const SystemSpec& sys, const std::string& at) {
 
 Status CheckSystemFits(const Scenario& s) {
   const SystemSpec& sys = s.system;
-  if (sys.instances > 1 && sys.ledger != "postgres") {
+  if (const LedgerEngineInfo* engine = FindLedgerEngine(sys.ledger);
+      sys.instances > 1 && (engine == nullptr || !engine->shared)) {
     return Status(Error::kBadScenario, "system.instances: " + std::to_string(sys.instances) +
                                            " needs system.ledger: postgres (instances share one "
                                            "ledger; the embedded one belongs to one process)");
