@@ -1,5 +1,7 @@
 #include "simulator/scenario/scenario.h"
 
+#include "simulator/scenario/scenario_yaml.h"
+
 #include "common/claim_schemes.h"
 #include "common/ledger_engines.h"
 #include "common/mock_switch.h"
@@ -22,126 +24,7 @@
 namespace rp::sim {
 namespace {
 
-// Thrown inside the loader only; LoadScenario turns it into a Status.
-struct ScenarioError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-std::string At(const YAML::Node& n) {
-  return "line " + std::to_string(n.Mark().line + 1);
-}
-
-[[noreturn]] void Fail(const YAML::Node& n, const std::string& what) {
-  throw ScenarioError(At(n) + ": " + what);
-}
-
-// A YAML mapping whose keys are checked against what the reader asked for.
-class Map {
- public:
-  Map(YAML::Node node, std::string where) : node_(std::move(node)), where_(std::move(where)) {
-    if (!node_.IsMap()) Fail(node_, where_ + " must be a mapping");
-  }
-  // Throws on any key that no getter asked for. Call after reading.
-  void RejectUnknown(std::initializer_list<const char*> known) const {
-    std::set<std::string> names(known.begin(), known.end());
-    for (const auto& kv : node_) {
-      const std::string key = kv.first.as<std::string>();
-      if (!names.count(key)) {
-        std::string list;
-        for (const auto& k : names) list += (list.empty() ? "" : ", ") + k;
-        Fail(kv.first,
-             "unknown key '" + key + "' in " + where_ + " (expected one of: " + list + ")");
-      }
-    }
-  }
-  YAML::Node Get(const char* key) const { return node_[key]; }
-
-  template <typename T>
-  void Read(const char* key, T& out, T min, T max) const {
-    YAML::Node v = node_[key];
-    if (!v) return;
-    T value{};
-    try {
-      value = v.as<T>();
-    } catch (const YAML::Exception&) {
-      Fail(v, where_ + "." + key + " must be a number");
-    }
-    if (!(value >= min && value <= max)) {  // Written so that NaN (.nan) is out of range too.
-      Fail(v, where_ + "." + key + " must be in " + Num(min) + " .. " + Num(max));
-    }
-    out = value;
-  }
-  void ReadBool(const char* key, bool& out) const {
-    YAML::Node v = node_[key];
-    if (!v) return;
-    try {
-      out = v.as<bool>();
-    } catch (const YAML::Exception&) {
-      Fail(v, where_ + "." + key + " must be true or false");
-    }
-  }
-  void ReadString(const char* key, std::string& out,
-                  const std::vector<std::string>& allowed = {}) const {
-    YAML::Node v = node_[key];
-    if (!v) return;
-    if (!v.IsScalar()) Fail(v, where_ + "." + key + " must be a string");
-    std::string s = v.as<std::string>();
-    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), s) == allowed.end()) {
-      std::string list;
-      for (const std::string& a : allowed) list.append(list.empty() ? "" : " | ").append(a);
-      Fail(v, where_ + "." + key + " is '" + s + "', expected " + list);
-    }
-    out = s;
-  }
-  // A count of requests, or `all` (kUnansweredAll).
-  void ReadBudget(const char* key, int64_t& out) const {
-    YAML::Node v = node_[key];
-    if (!v) return;
-    if (v.IsScalar() && v.Scalar() == "all") {
-      out = kUnansweredAll;
-      return;
-    }
-    Read<int64_t>(key, out, 0, int64_t{1} << 40);
-  }
-  void ReadRange(const char* key, IntRange& out, int64_t min, int64_t max) const {
-    YAML::Node v = node_[key];
-    if (!v) return;
-    IntRange r;
-    try {
-      if (v.IsScalar()) {
-        r.min = r.max = v.as<int64_t>();
-      } else if (v.IsSequence() && v.size() == 2) {
-        r = {v[0].as<int64_t>(), v[1].as<int64_t>()};
-      } else {
-        Fail(v, where_ + "." + key + " must be a number or [min, max]");
-      }
-    } catch (const YAML::Exception&) {
-      Fail(v, where_ + "." + key + " must be a number or [min, max] of integers");
-    }
-    if (r.min < min || r.max > max || r.min > r.max) {
-      Fail(v, where_ + "." + key + " must lie in " + Num(min) + " .. " + Num(max) +
-                  " with min <= max");
-    }
-    out = r;
-  }
-
- private:
-  template <typename T>
-  static std::string Num(T v) {
-    std::ostringstream s;
-    s << v;
-    return s.str();
-  }
-  YAML::Node node_;  // A handle: copies share the document.
-  std::string where_;
-};
-
-// An rp-mock switch is checked as rp-mock will check it, so a value it would refuse (a rate of 3,
-// service "walet") is an error of the file, at its line, not a fault that fails mid-run.
-void CheckSwitch(const YAML::Node& node) {
-  Result<mock::Switch> parsed = mock::ParseSwitch(YamlToJson(node));
-  if (!parsed.ok()) Fail(node, "rp-mock would refuse this switch: " + parsed.status().message());
-}
+using namespace scenario_internal;  // The strict reader (scenario_yaml.h).
 
 // A check must name an operation the scenario's journeys make, so a typo or a flow left at
 // weight 0 is found before the run instead of as "no requests were made" after it.
@@ -333,64 +216,6 @@ void ReadFlows(const Map& m, FlowSpec& f) {
   }
 }
 
-// The actions that take an argument, for messages: "instance_kill and instance_restart".
-std::string Owners(bool FaultActionInfo::*takes) {
-  std::vector<std::string> names;
-  for (const FaultActionInfo& row : kFaultActions) {
-    if (row.*takes) names.emplace_back(row.name);
-  }
-  std::string text;
-  for (size_t i = 0; i < names.size(); ++i) {
-    text += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
-  }
-  return text;
-}
-
-// One fault of the timeline: its action from the table, and only the arguments that action takes.
-Fault ReadFault(const YAML::Node& n) {
-  Map m(n, "faults[]");
-  Fault f;
-  f.line = n.Mark().line + 1;
-  m.Read<double>("at_s", f.at_s, 0, 86400);
-  std::string name;
-  m.ReadString("action", name, FaultActionNames());
-  if (name.empty()) Fail(n, "a fault needs an action");
-  f.action = *FindFaultAction(name);
-  const FaultActionInfo& info = Info(f.action);
-  m.Read<int>("instance", f.instance, 0, 7);
-  m.ReadString("claim_scheme", f.claim_scheme, ClaimSchemeNames());
-  if (YAML::Node sw = m.Get("switch")) {
-    if (!sw.IsMap() || !sw["service"]) Fail(sw, "switch must be an rp-mock switch mapping");
-    CheckSwitch(sw);
-    f.switch_json = YamlToJson(sw).dump();
-  }
-  m.ReadBudget("unanswered_max", f.unanswered_max);
-  m.Read<double>("unanswered_recovery_s", f.unanswered_recovery_s, 0, 3600);
-  m.RejectUnknown({"at_s", "action", "switch", "instance", "claim_scheme", "unanswered_max",
-                   "unanswered_recovery_s"});
-  if (m.Get("unanswered_recovery_s") && !m.Get("unanswered_max")) {
-    Fail(n, "'unanswered_recovery_s' extends the window of an unanswered_max: give both");
-  }
-  if (m.Get("claim_scheme") && !info.takes_claim_scheme) {
-    Fail(n, "'claim_scheme' belongs to " + Owners(&FaultActionInfo::takes_claim_scheme) + " only");
-  }
-  if (m.Get("instance") && !info.takes_instance) {
-    Fail(n, "'instance' belongs to " + Owners(&FaultActionInfo::takes_instance) + " only");
-  }
-  if (info.takes_switch != !f.switch_json.empty()) {
-    Fail(n, "'switch' is required with action " + Owners(&FaultActionInfo::takes_switch) +
-                " and only there");
-  }
-  return f;
-}
-
-void ReadFaults(const YAML::Node& list, std::vector<Fault>& out) {
-  if (!list.IsSequence()) Fail(list, "faults must be a list");
-  for (const auto& n : list) out.push_back(ReadFault(n));
-  std::stable_sort(out.begin(), out.end(),
-                   [](const Fault& a, const Fault& b) { return a.at_s < b.at_s; });
-}
-
 // Every key and string of the file is UTF-8 text, checked before anything is read: a stray byte
 // would otherwise pass every check and end the run at its last step (summary.json is JSON, and
 // JSON is UTF-8). `where` names the field: "description", "load.phases[0].name". Bounded as
@@ -474,31 +299,6 @@ Scenario Read(const YAML::Node& root, const std::string& path) {
   return s;
 }
 
-// What the fault's action needs of the system (its row says), and the instance it names.
-Status FaultFits(const Fault& f, const SystemSpec& sys, const std::string& at) {
-  const FaultActionInfo& info = Info(f.action);
-  if (info.takes_instance && f.instance >= sys.instances) {
-    return Status(Error::kBadScenario, at + " names instance " + std::to_string(f.instance) +
-                                           " of " + std::to_string(sys.instances) +
-                                           " (instances count from 0)");
-  }
-  switch (info.needs) {
-    case FaultNeeds::kNothing:
-      return Status::Ok();
-    case FaultNeeds::kRedis:
-      if (sys.redis) return Status::Ok();
-      return Status(Error::kBadScenario, at + " needs system.redis: true");
-    case FaultNeeds::kPostgres:
-      if (sys.ledger == "postgres") return Status::Ok();
-      return Status(Error::kBadScenario, at + " needs system.ledger: postgres");
-    case FaultNeeds::kTwoInstances:
-      if (sys.instances >= 2) return Status::Ok();
-      return Status(Error::kBadScenario,
-                    at + " needs system.instances >= 2 (with one, server_kill kills the server)");
-  }
-  return Internal("unknown fault need");  // Unreachable: the switch names every need.
-}
-
 }  // namespace
 
 Status CheckSystemFits(const Scenario& s) {
@@ -530,7 +330,7 @@ Status CheckSystemFits(const Scenario& s) {
       return Status(Error::kBadScenario,
                     at + " under " + f.claim_scheme + " needs system.redis: true");
     }
-    if (Status fits = FaultFits(f, sys, at); !fits.ok()) return fits;
+    if (Status fits = scenario_internal::FaultFits(f, sys, at); !fits.ok()) return fits;
   }
   if (paused != 0) {
     return Status(Error::kBadScenario,
