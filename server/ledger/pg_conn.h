@@ -134,6 +134,11 @@ class PgConnection final : public Connection {
   PgStatementFigures figures_;
 };
 
+// A statement of conn (pg_statement.cpp): executed on its first Step(), prepared on the server
+// with its first execution; sent_ahead: not awaited, its answer read with the next awaited one.
+std::unique_ptr<Statement> MakePgStatement(PgConnection* conn, std::string name, std::string text,
+                                           int params, bool takes_row_locks, bool sent_ahead);
+
 // A statement's text for PostgreSQL: ? -> $1, $2, ... and the hooks filled in.
 std::string PgText(std::string_view portable, int* params);
 
