@@ -189,10 +189,16 @@ class Verifier {
         Unreadable(id, "HTTP " + std::to_string(code));
         return false;
       }
-      if (!page->is_object() || !page->value("degraded", false)) return true;
+      if (!page->is_object() || !(*page)["claims"].is_array()) {
+        Unreadable(id, "HTTP 200 without a list of claims");
+        return false;
+      }
+      if (!page->contains("degraded") || (*page)["degraded"] != true) return true;
       if (degraded_waited_ms_ >= degraded_wait_ms_max_) {
         Unreadable(id, "the server answered its claim list degraded (" +
-                           page->value("degraded_feature", std::string("?")) +
+                           ((*page)["degraded_feature"].is_string()
+                                ? (*page)["degraded_feature"].get<std::string>()
+                                : std::string("?")) +
                            " switched off) for " + std::to_string(degraded_waited_ms_ / 1000) +
                            " s");
         return false;
