@@ -229,6 +229,53 @@ TEST(AsyncBatch, ATaskWhoseBookkeepingFailsDoesNotHoldItsBatchBack) {
   engine.Stop();
 }
 
+// A worker told to stop finishes the call in hand and hands the rest of its lease batch back:
+// due again at once for the workers that remain, not after the lease (30 s here). Before, every
+// graceful restart left its workers' untried tasks — transfers, refunds — waiting out the lease.
+TEST(AsyncBatch, AStoppingWorkerHandsBackWhatItLeasedButDidNotTry) {
+  TempDir dir;
+  FakeWallet wallet;
+  wallet.HoldRefunds();  // The first refund call waits: the worker is mid-batch when told to stop.
+  auto opened = ledger::OpenEngine(LedgerFor(dir.File("ledger.db")));
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  ledger::Engine& engine = **opened;
+  SystemClock clock;
+  for (int i = 1; i <= 5; ++i) {
+    const ledger::NewTask task{ledger::TaskKind::kRefund, "RF90" + std::to_string(i), 900 + i, 100,
+                               R"({"user_id": 9})"};
+    ASSERT_TRUE(engine
+                    .RunSync([&](ledger::Tx& tx) {
+                      return ledger::outbox::Enqueue(tx, task, clock.NowMs());
+                    })
+                    .ok());
+  }
+  async::OutboxQueue queue(&engine, &clock);
+  async::AsyncOptions options;
+  options.workers = 1;  // One worker leases all five in one batch.
+  options.lease_ms = 30000;
+  async::AsyncService service(&queue, &engine, &clock, options,
+                              {wallet.url(), wallet.url(), 2000, 1, nullptr});
+  service.Start();
+  ASSERT_TRUE(wallet.WaitForRefundCall(10000));
+  service.RequestStop();    // While the first call is in hand...
+  wallet.ReleaseRefunds();  // ...which then completes.
+  service.Stop();
+  // Four were never tried: due now, their attempt not counted.
+  int due = 0;
+  Status s = engine.Read([&](ledger::ReadTx& tx) {
+    Result<std::vector<ledger::TaskRecord>> d =
+        ledger::outbox::DueForRelay(tx, clock.NowMs(), 0, 10, ledger::TaskLane::kAll);
+    if (!d.ok()) return d.status();
+    for (const ledger::TaskRecord& t : *d) {
+      due += t.attempts == 0 ? 1 : 0;
+    }
+    return Status::Ok();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(due, 4);
+  engine.Stop();
+}
+
 INSTANTIATE_TEST_SUITE_P(Queues, AsyncTest, ::testing::Values("outbox", "redis_streams"),
                          [](const auto& param_info) { return param_info.param; });
 

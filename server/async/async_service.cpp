@@ -46,9 +46,13 @@ void AsyncService::Start() {
   scanner_->Start(options_.stuck_scan_interval_ms);
 }
 
-void AsyncService::Stop() {
+void AsyncService::RequestStop() {
   stopping_ = true;
   queue_->Notify();
+}
+
+void AsyncService::Stop() {
+  RequestStop();
   if (scanner_) scanner_->Stop();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
@@ -172,8 +176,12 @@ void AsyncService::WorkerLoop(int index, ledger::TaskLane lane) {
       continue;
     }
     int64_t first_outcome_ms = 0;
+    std::vector<Task> untried;
     for (const Task& t : *tasks) {
-      if (stopping_) break;  // Leased tasks reappear after the lease; nothing is lost.
+      if (stopping_) {  // Handed back below, for the workers that remain.
+        untried.push_back(t);
+        continue;
+      }
       attempts.push_back(Judge(t, calls.Execute(t)));
       const int64_t now_ms = clock_->NowMs();
       if (attempts.size() == 1) first_outcome_ms = now_ms;
@@ -182,6 +190,7 @@ void AsyncService::WorkerLoop(int index, ledger::TaskLane lane) {
       if (now_ms - first_outcome_ms >= kRecordLingerMs) Record(attempts);
     }
     Record(attempts);  // Also when stopping: these calls happened.
+    queue_->Return(untried);
   }
 }
 

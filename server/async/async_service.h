@@ -57,6 +57,10 @@ class AsyncService {
                WorkerTargets targets);
   ~AsyncService();
   void Start();
+  // Tells the workers to stop without waiting for them: each finishes the call in hand, records
+  // what it did and hands its untried leased tasks back (TaskQueue::Return). Any thread.
+  void RequestStop();
+  // RequestStop(), then waits for the workers and the stuck-task scanner to end.
   void Stop();
   AsyncStats Stats() const;
   void RegisterMetrics(metrics::Hub& hub) const;

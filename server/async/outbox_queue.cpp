@@ -1,5 +1,7 @@
 #include "server/async/outbox_queue.h"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 
 #include "server/ledger/outbox.h"
@@ -17,6 +19,19 @@ Result<std::vector<Task>> OutboxQueue::Lease(int max, int64_t lease_ms, ledger::
   });
   if (!s.ok()) return s;
   return tasks;
+}
+
+void OutboxQueue::Return(const std::vector<Task>& tasks) {
+  if (tasks.empty()) return;
+  const int64_t now_ms = clock_->NowMs();
+  Status s = ledger_->RunSync([&](ledger::Tx& tx) {
+    for (const Task& t : tasks) {
+      if (Status u = ledger::outbox::Unlease(tx, t.task_id, t.attempts, now_ms); !u.ok()) return u;
+    }
+    return Status::Ok();
+  });
+  // Not handed back: each reappears when its lease runs out, as a dead worker's would.
+  if (!s.ok()) spdlog::warn("{} leased task(s) not handed back: {}", tasks.size(), s.ToString());
 }
 
 void OutboxQueue::WaitForWork(int64_t timeout_ms) {

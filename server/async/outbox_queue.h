@@ -19,6 +19,7 @@ class OutboxQueue final : public TaskQueue {
   OutboxQueue(ledger::Engine* ledger, const Clock* clock) : ledger_(ledger), clock_(clock) {}
 
   Result<std::vector<Task>> Lease(int max, int64_t lease_ms, ledger::TaskLane lane) override;
+  void Return(const std::vector<Task>& tasks) override;
   void Release(const Task& /*task*/) override {}  // The outcome in the ledger is all there is.
   void WaitForWork(int64_t timeout_ms) override;
   void Notify() override;

@@ -157,6 +157,14 @@ Result<std::vector<Task>> StreamQueue::Lease(int max, int64_t lease_ms, ledger::
   return tasks;
 }
 
+void StreamQueue::Return(const std::vector<Task>& tasks) {
+  std::vector<Task> leased_from_outbox;
+  for (const Task& t : tasks) {
+    if (t.queue_ref.empty()) leased_from_outbox.push_back(t);
+  }
+  outbox_.Return(leased_from_outbox);
+}
+
 void StreamQueue::Release(const Task& task) {
   if (!task.queue_ref.empty() && !stream_.Ack({task.queue_ref}).ok()) ++redis_errors_;
 }

@@ -60,6 +60,9 @@ class StreamQueue final : public TaskQueue {
   void Stop();
 
   Result<std::vector<Task>> Lease(int max, int64_t lease_ms, ledger::TaskLane lane) override;
+  // The outbox's own leases (the other lane, the fallback) go back to it; a stream entry stays
+  // pending in its group until another consumer reclaims it after lease_ms.
+  void Return(const std::vector<Task>& tasks) override;
   // Acks the task's stream entry (its outcome is in the ledger); a failed ack re-delivers it,
   // which the ledger and the downstream order numbers make harmless.
   void Release(const Task& task) override;

@@ -28,6 +28,10 @@ class TaskQueue {
   virtual Result<std::vector<Task>> Lease(int max, int64_t lease_ms, ledger::TaskLane lane) = 0;
   // The worker is done with a delivered task (its outcome, done or retry, is in the ledger).
   virtual void Release(const Task& task) = 0;
+  // Leased but never tried (the worker is stopping): due again now for the workers that remain
+  // (another instance, or this one after a restart) instead of after the lease. Best effort: what
+  // is not handed back reappears when its lease runs out, as a dead worker's would.
+  virtual void Return(const std::vector<Task>& /*tasks*/) {}
   // Blocks until work may be due or timeout_ms passes. Notify() wakes waiters early.
   virtual void WaitForWork(int64_t timeout_ms) = 0;
   virtual void Notify() = 0;

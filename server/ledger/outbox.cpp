@@ -29,6 +29,9 @@ const Sql kLease(RP_LEASE(""));
 const Sql kLeasePayment(RP_LEASE("AND kind = 'payment' "));
 const Sql kLeaseWallet(RP_LEASE("AND kind <> 'payment' "));
 #undef RP_LEASE
+const Sql kUnlease(
+    "UPDATE outbox SET next_attempt_ms = ?, attempts = attempts - 1, updated_at_ms = ? "
+    "WHERE task_id = ? AND status = 'pending' AND attempts = ?");
 const Sql kDone(
     "UPDATE outbox SET status = 'done', last_error = '', updated_at_ms = ? "
     "WHERE task_id = ? AND status = 'pending'");
@@ -112,6 +115,10 @@ Result<std::vector<TaskRecord>> Lease(Tx& tx, int64_t now_ms, int max, int64_t l
   std::sort(leased->begin(), leased->end(),
             [](const TaskRecord& a, const TaskRecord& b) { return a.task_id < b.task_id; });
   return leased;
+}
+
+Status Unlease(Tx& tx, int64_t task_id, int64_t attempts_when_leased, int64_t now_ms) {
+  return tx.Run(kUnlease).Bind(now_ms).Bind(now_ms).Bind(task_id).Bind(attempts_when_leased).Exec();
 }
 
 Result<bool> MarkDone(Tx& tx, int64_t task_id, int64_t now_ms) {

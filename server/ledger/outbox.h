@@ -23,6 +23,9 @@ Status Enqueue(Tx& tx, const NewTask& t, int64_t now_ms);
 // order; only the lane's kinds.
 Result<std::vector<TaskRecord>> Lease(Tx& tx, int64_t now_ms, int max, int64_t lease_ms,
                                       TaskLane lane = TaskLane::kAll);
+// Hands back a task leased at attempts_when_leased but never tried (its worker is stopping): due
+// again at now_ms, its attempt uncounted. No-op when it is done or was leased again since.
+Status Unlease(Tx& tx, int64_t task_id, int64_t attempts_when_leased, int64_t now_ms);
 // Marks a pending task done. false when it was done already (another worker finished it).
 Result<bool> MarkDone(Tx& tx, int64_t task_id, int64_t now_ms);
 // Schedules another attempt at next_attempt_ms, remembering the error; attempts is raised to at
