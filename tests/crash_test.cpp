@@ -165,7 +165,7 @@ TEST(CrashTest, SigtermAnswersInFlightRequestsAndExitsZero) {
   const int64_t packet = sent.body["packet_id"];
   constexpr int kThreads = 8;
   std::atomic<int> started{0};
-  std::atomic<int> transport_errors{0}, server_errors{0}, ok{0};
+  std::atomic<int> server_errors{0}, ok{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {

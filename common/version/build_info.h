@@ -10,16 +10,21 @@
 namespace rp {
 
 struct BuildInfo {
-  std::string build_type;        // CMAKE_BUILD_TYPE: "Release", "RelWithDebInfo", ...
-  std::string sanitizers;        // "address,undefined", "thread" or "none".
+  std::string build_type;  // CMAKE_BUILD_TYPE: "Release", "RelWithDebInfo", ...
+  // "address,undefined", "address,undefined,fuzzer-coverage" (the test build: everything also
+  // instrumented for libFuzzer), "thread" or "none".
+  std::string sanitizers;
   std::string cxx_flags;         // The compiler flags of that build type, as configured.
   std::string compiler;          // e.g. "GNU 12.2.0".
   std::string allocator;         // rp-server's malloc: "jemalloc" or "system".
   bool fault_injection = false;  // Built with the deliberate bugs the tests plant.
   std::string commit;            // GitVersion().
 
-  // "RelWithDebInfo+address,undefined": what must match for two measurements to compare.
-  std::string Kind() const { return build_type + "+" + sanitizers; }
+  // "RelWithDebInfo+address,undefined (Clang)": what must match for two measurements to compare.
+  // The compiler's family is part of it (g++ and clang spend different CPU on the same code);
+  // its version is not (a note when it differs).
+  std::string Kind() const { return build_type + "+" + sanitizers + " (" + CompilerFamily() + ")"; }
+  std::string CompilerFamily() const { return compiler.substr(0, compiler.find(' ')); }
 };
 
 const BuildInfo& ThisBuild();
