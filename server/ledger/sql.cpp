@@ -1,6 +1,7 @@
 #include "server/ledger/sql.h"
 
 #include <atomic>
+#include <utility>
 
 namespace rp::ledger {
 namespace {
@@ -25,5 +26,25 @@ int64_t StatementsRun() {
 }
 
 Sql::Sql(const char* text, Answer answer) : text_(text), id_(NextId()++), answer_(answer) {}
+
+std::string FillHooks(std::string_view portable, const Dialect& dialect) {
+  const std::pair<std::string_view, std::string_view> hooks[] = {
+      {"{for_update}", dialect.for_update},
+      {"{skip_locked}", dialect.skip_locked},
+      {"{in_row_order}", dialect.in_row_order},
+      {"{row_id}", dialect.row_id},
+      {"{json_array}", dialect.json_array},
+      {"{begin}", dialect.begin},
+      {"{pk}", dialect.pk},
+      {"{int}", dialect.int_type},
+  };
+  std::string s(portable);
+  for (const auto& [hook, text] : hooks) {
+    for (size_t at = s.find(hook); at != std::string::npos; at = s.find(hook, at + text.size())) {
+      s.replace(at, hook.size(), text);
+    }
+  }
+  return s;
+}
 
 }  // namespace rp::ledger

@@ -55,6 +55,22 @@ class Sql {
   Answer answer_;
 };
 
+// One engine's text for each {hook} of the portable dialect (the list above): the table an
+// engine fills in, in one place, when it is added.
+struct Dialect {
+  std::string_view for_update;
+  std::string_view skip_locked;
+  std::string_view in_row_order;
+  std::string_view row_id;
+  std::string_view json_array;
+  std::string_view begin;
+  std::string_view pk;
+  std::string_view int_type;  // {int}
+};
+
+// `portable` with every {hook} replaced by the dialect's text. Pure; thread-safe.
+std::string FillHooks(std::string_view portable, const Dialect& dialect);
+
 // One prepared statement of an engine. Owned by its connection.
 class Statement {
  public:

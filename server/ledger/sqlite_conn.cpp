@@ -45,11 +45,16 @@ class FailedStatement final : public Statement {
   Status s_;
 };
 
-void ReplaceAll(std::string* s, std::string_view from, std::string_view to) {
-  for (size_t pos = s->find(from); pos != std::string::npos; pos = s->find(from, pos + to.size())) {
-    s->replace(pos, from.size(), to);
-  }
-}
+constexpr Dialect kSqliteDialect{
+    .for_update = "",  // One writer: every write transaction is already serialised.
+    .skip_locked = "",
+    .in_row_order = " ORDER BY rowid",
+    .row_id = "rowid",
+    .json_array = "json_each",
+    .begin = "BEGIN IMMEDIATE",  // Take the write lock at once, not at the first write.
+    .pk = "INTEGER PRIMARY KEY",
+    .int_type = "INTEGER",
+};
 
 // Runs a prepared no-result statement once.
 Status Run(sql::Stmt& s) {
@@ -62,16 +67,7 @@ Status Run(sql::Stmt& s) {
 }  // namespace
 
 std::string SqliteText(std::string_view portable) {
-  std::string s(portable);
-  ReplaceAll(&s, "{for_update}", "");
-  ReplaceAll(&s, "{skip_locked}", "");
-  ReplaceAll(&s, "{in_row_order}", " ORDER BY rowid");
-  ReplaceAll(&s, "{row_id}", "rowid");
-  ReplaceAll(&s, "{json_array}", "json_each");
-  ReplaceAll(&s, "{begin}", "BEGIN IMMEDIATE");
-  ReplaceAll(&s, "{pk}", "INTEGER PRIMARY KEY");
-  ReplaceAll(&s, "{int}", "INTEGER");
-  return s;
+  return FillHooks(portable, kSqliteDialect);
 }
 
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path,
