@@ -34,7 +34,7 @@ class AsyncTest : public ::testing::TestWithParam<std::string> {
       ASSERT_TRUE(redis_->Start().ok());
       c.redis.url = redis_->url();
       c.async.queue = "redis_streams";
-      c.async.relay_interval_ms = 2;
+      c.async.relay.relay_interval_ms = 2;
     }
     c.scanner.interval_ms = 20;
     c.downstream.wallet_url = wallet_.url();

@@ -84,7 +84,7 @@ TEST(BatchLivenessTest, EveryClaimIsAnsweredWhenTheLedgerFailsJobsBeforeTheyStar
   ClaimSchemeDeps deps;
   deps.ledger = &engine;
   deps.clock = &clock;
-  deps.batch_max = 256;
+  deps.options.batch_max = 256;
   Result<std::unique_ptr<ClaimScheme>> scheme = MakeClaimScheme("batched", deps);
   ASSERT_TRUE(scheme.ok()) << scheme.status().message();
   constexpr int kThreads = 8, kClaimsPerThread = 500;

@@ -28,7 +28,7 @@ class StreamQueueTest : public ::testing::Test {
     ASSERT_TRUE(opts.ok());
     pool_ = std::make_unique<base::RedisPool>(*opts);
     async::StreamQueueOptions o;
-    o.republish_after_ms = 1000;
+    o.relay.republish_after_ms = 1000;
     o.lane = ledger::TaskLane::kAll;  // The transport alone, with payment tasks (see Enqueue).
     queue_ = std::make_unique<async::StreamQueue>(ledger_.get(), pool_.get(), &clock_, o);
   }

@@ -95,10 +95,7 @@ Status StartCore(App::Parts* p) {
   }
   if (c.async.queue == "redis_streams") {
     async::StreamQueueOptions o;
-    o.relay_interval_ms = c.async.relay_interval_ms;
-    o.relay_batch_max = c.async.relay_batch_max;
-    o.republish_after_ms = c.async.republish_after_ms;
-    o.backlog_max = c.async.stream_backlog_max;
+    o.relay = c.async.relay;
     auto queue = std::make_unique<async::StreamQueue>(p->ledger.get(), p->redis.get(), p->clock, o);
     p->stream_queue = queue.get();
     p->tasks = std::move(queue);
@@ -115,7 +112,7 @@ Status StartScheme(App::Parts* p) {
   deps.ledger = p->ledger.get();
   deps.clock = p->clock;
   deps.rng_seed = p->seed;
-  deps.batch_max = c.claim.batch_max;
+  deps.options = c.claim;
   deps.redis = p->redis.get();
   Result<std::unique_ptr<core::ClaimScheme>> scheme = core::MakeClaimScheme(c.claim.scheme, deps);
   if (!scheme.ok()) return scheme.status();

@@ -48,19 +48,19 @@ void Declare(options::Registry& r, AsyncOptions* o) {
   r.String("async.queue", &o->queue)
       .OneOf({"outbox", "redis_streams"})
       .Help("where workers take tasks from (redis_streams needs redis.url)");
-  r.Int("async.relay_interval_ms", &o->relay_interval_ms)
+  r.Int("async.relay_interval_ms", &o->relay.relay_interval_ms)
       .Range(1, 60000)
       .Unit("ms")
       .Help("redis_streams: pause between relay passes that were not full");
-  r.Int("async.relay_batch_max", &o->relay_batch_max)
+  r.Int("async.relay_batch_max", &o->relay.relay_batch_max)
       .Range(1, 10000)
       .Unit("tasks")
       .Help("redis_streams: outbox rows published per relay pass");
-  r.Int("async.republish_after_ms", &o->republish_after_ms)
+  r.Int("async.republish_after_ms", &o->relay.republish_after_ms)
       .Range(100, 86'400'000)
       .Unit("ms")
       .Help("redis_streams: a published task still pending this long is published again");
-  r.Int("async.stream_backlog_max", &o->stream_backlog_max)
+  r.Int("async.stream_backlog_max", &o->relay.stream_backlog_max)
       .Range(1, 100'000'000)
       .Unit("entries")
       .Help("redis_streams: the relay waits while the stream holds this many");

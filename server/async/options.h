@@ -9,6 +9,15 @@
 
 namespace rp::async {
 
+// The Redis Streams relay's knobs (async.queue = redis_streams): declared once under `async`,
+// handed to the StreamQueue as they are.
+struct StreamRelayOptions {
+  int64_t relay_interval_ms = 10;       // Between passes when the last one was not full.
+  int relay_batch_max = 256;            // Rows published per relay pass.
+  int64_t republish_after_ms = 60000;   // Relayed, still pending this long: publish again.
+  int64_t stream_backlog_max = 100000;  // Stream entries; beyond it the relay waits.
+};
+
 struct AsyncOptions {
   bool in_process = true;   // Workers run inside rp-server (else: `rp-server worker`).
   int workers = 2;          // The wallet lane: transfers and refunds.
@@ -26,10 +35,7 @@ struct AsyncOptions {
   // Where workers take tasks from: "outbox" (embedded) or "redis_streams" (a Redis stream fed
   // from the outbox by a relay; needs redis.url).
   std::string queue = "outbox";
-  int64_t relay_interval_ms = 10;
-  int relay_batch_max = 256;
-  int64_t republish_after_ms = 60000;
-  int64_t stream_backlog_max = 100000;
+  StreamRelayOptions relay;
 };
 
 struct ScannerOptions {

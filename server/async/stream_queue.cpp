@@ -71,8 +71,8 @@ StreamQueue::~StreamQueue() {
 void StreamQueue::Start() {
   relay_ = std::make_unique<Periodic>("rp-stream-relay", [this] {
     Result<int64_t> n = RelayOnce();
-    if (n.ok() && *n >= options_.relay_batch_max) return int64_t{0};
-    return options_.relay_interval_ms;
+    if (n.ok() && *n >= options_.relay.relay_batch_max) return int64_t{0};
+    return options_.relay.relay_interval_ms;
   });
   relay_->Start(0);
 }
@@ -86,8 +86,9 @@ Result<int64_t> StreamQueue::RelayOnce() {
   std::vector<Task> due;
   Status s = ledger_->Read([&](ledger::ReadTx& tx) {
     // Only the stream's lane: the other one leases its tasks from the outbox.
-    Result<std::vector<Task>> rows = ledger::outbox::DueForRelay(
-        tx, now_ms, now_ms - options_.republish_after_ms, options_.relay_batch_max, options_.lane);
+    Result<std::vector<Task>> rows =
+        ledger::outbox::DueForRelay(tx, now_ms, now_ms - options_.relay.republish_after_ms,
+                                    options_.relay.relay_batch_max, options_.lane);
     if (!rows.ok()) return rows.status();
     due = std::move(rows.value());
     return Status::Ok();
@@ -95,7 +96,7 @@ Result<int64_t> StreamQueue::RelayOnce() {
   if (!s.ok()) return s;
   std::vector<const Task*> published;
   for (const Task& t : due) {
-    Result<bool> added = stream_.AddBounded(ToFields(t), options_.backlog_max);
+    Result<bool> added = stream_.AddBounded(ToFields(t), options_.relay.stream_backlog_max);
     if (!added.ok()) {
       ++redis_errors_;
       break;  // Redis is down: these stay unrelayed; the fallback lease serves them meanwhile.

@@ -23,6 +23,7 @@
 
 #include "common/clock.h"
 #include "common/periodic.h"
+#include "server/async/options.h"
 #include "server/async/outbox_queue.h"
 #include "server/async/task_queue.h"
 #include "server/base/redis_stream.h"
@@ -33,10 +34,7 @@ namespace rp::async {
 struct StreamQueueOptions {
   std::string key = "rp:tasks";
   std::string consumer = "rp-server";  // One name per process; XAUTOCLAIM re-claims by idleness.
-  int relay_batch_max = 256;           // Rows published per relay pass.
-  int64_t relay_interval_ms = 10;      // Between passes when the last one was not full.
-  int64_t republish_after_ms = 60000;  // Relayed, still pending this long: publish again.
-  int64_t backlog_max = 100000;        // Stream entries; beyond it the relay waits.
+  StreamRelayOptions relay;            // The async.* keys of the relay.
   // The lane the stream carries (transfers and refunds: the seed's MQ); another lane's tasks are
   // leased from the outbox. kAll: every task goes through the stream.
   ledger::TaskLane lane = ledger::TaskLane::kWallet;

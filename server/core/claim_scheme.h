@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "server/core/claim_tx.h"
+#include "server/core/options.h"
 #include "server/ledger/engine.h"
 #include "server/ledger/records.h"
 
@@ -93,12 +94,8 @@ struct ClaimSchemeDeps {
   ledger::Engine* ledger = nullptr;
   const Clock* clock = nullptr;
   uint64_t rng_seed = 1;
-  int batch_max = 256;                   // batched: claims per write transaction at most.
-  base::RedisPool* redis = nullptr;      // mem_lock, presplit.
-  int64_t key_ttl_s = 86400 * 2;         // Redis keys expire on their own after the packet has.
-  int redis_threads = 8;                 // Threads making the blocking Redis calls.
-  int queue_max = 8192;                  // Claims waiting for one of them; beyond: 503.
-  size_t final_entries_max = 1'000'000;  // mem_lock: final packets + claimers remembered.
+  base::RedisPool* redis = nullptr;  // mem_lock, presplit.
+  ClaimOptions options;              // The claim.* section of the server's configuration.
 };
 
 }  // namespace rp::core

@@ -101,7 +101,7 @@ class BatchedScheme final : public ClaimScheme {
   std::shared_ptr<Batch> Join(int64_t packet_id, int64_t user_id, ClaimDone& done) {
     std::lock_guard<std::mutex> lock(mu_);
     std::shared_ptr<Batch>& open = open_[packet_id];
-    if (open && static_cast<int>(open->claims.size()) < deps_.batch_max) {
+    if (open && static_cast<int>(open->claims.size()) < deps_.options.batch_max) {
       open->claims.push_back({user_id, std::move(done), {}, Status::Ok()});
       return nullptr;
     }

@@ -133,7 +133,7 @@ class MemLockScheme final : public ClaimScheme {
     ++divergences_;
     ++fallbacks_;  // Stale: the ledger path.
     (void)d_.redis->Command({"SET", LeftKey(packet_id), std::to_string(c.remaining_count), "EX",
-                             std::to_string(d_.key_ttl_s)});
+                             std::to_string(d_.options.redis_key_ttl_s)});
     ToLedger(packet_id, user_id, /*reserved=*/false, /*rebuild=*/true, done);
   }
 
@@ -200,12 +200,13 @@ class MemLockScheme final : public ClaimScheme {
 
   // On the pool: a couple of Redis commands with a short deadline each.
   void Settle(const Settlement& st) {
+    const std::string ttl_s = std::to_string(d_.options.redis_key_ttl_s);
     if (st.reserved && !st.won()) {
       if (st.status.Is(Error::kSoldOut) || st.status.Is(Error::kExpired)) {
         // The counter let a claim through the ledger refused: it diverged. Resync.
         ++divergences_;
-        (void)d_.redis->Command({"SET", st.left, std::to_string(std::max<int64_t>(st.remaining, 0)),
-                                 "EX", std::to_string(d_.key_ttl_s)});
+        (void)d_.redis->Command(
+            {"SET", st.left, std::to_string(std::max<int64_t>(st.remaining, 0)), "EX", ttl_s});
       } else {
         // A repeat the set did not know (it was rebuilt), or a failure that is not about
         // shares: the reserved share was not used, give it back.
@@ -215,15 +216,14 @@ class MemLockScheme final : public ClaimScheme {
     if (st.rebuild && st.remaining >= 0) {
       // The counter was missing (new packet, flush, Redis restart): rebuild it from the ledger.
       // NX: a concurrent rebuild that already wrote a fresher value wins.
-      (void)d_.redis->Command(
-          {"SET", st.left, std::to_string(st.remaining), "NX", "EX", std::to_string(d_.key_ttl_s)});
+      (void)d_.redis->Command({"SET", st.left, std::to_string(st.remaining), "NX", "EX", ttl_s});
       if (st.status.ok()) (void)d_.redis->Command({"SADD", st.users, std::to_string(st.user_id)});
     }
   }
 
-  // Loads a final packet's claimers once (a read of at most final_entries_max rows).
+  // Loads a final packet's claimers once (a read of at most claim.final_packets_max rows).
   void RememberFinal(int64_t packet_id) {
-    const auto limit = static_cast<int64_t>(d_.final_entries_max);
+    const auto limit = d_.options.final_packets_max;
     ledger::PacketState state = ledger::PacketState::kActive;
     std::vector<int64_t> claimers;
     Status s = d_.ledger->Read([&](ledger::ReadTx& tx) {
@@ -246,11 +246,12 @@ class MemLockScheme final : public ClaimScheme {
   std::atomic<int64_t> fallbacks_{0};
   std::atomic<int64_t> divergences_{0};
   InflightClaims inflight_;
-  FinalPackets final_{d_.final_entries_max};
+  FinalPackets final_{static_cast<size_t>(d_.options.final_packets_max)};
   // Outlives the pipeline, whose completions submit to it (its own tasks never use the pipeline).
-  BlockingPool pool_{d_.redis_threads, d_.queue_max, "mem_lock"};
+  BlockingPool pool_{d_.options.redis_threads, d_.options.redis_queue_max, "mem_lock"};
   // Last: destroyed first, so the completions it still runs find everything above alive.
-  base::RedisPipeline pipeline_{{d_.redis->options(), d_.queue_max, kPipelineBatchMax}};
+  base::RedisPipeline pipeline_{
+      {d_.redis->options(), d_.options.redis_queue_max, kPipelineBatchMax}};
 };
 
 }  // namespace

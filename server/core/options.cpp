@@ -17,6 +17,24 @@ void Declare(options::Registry& r, ClaimOptions* o) {
       .Range(0, 10'000'000)
       .Unit("packets")
       .Help("mem_lock/presplit: open packets whose Redis state is dropped at start-up");
+  r.Int("claim.redis_key_ttl_s", &o->redis_key_ttl_s)
+      .Range(60, 365 * 86400)
+      .Unit("s")
+      .Help(
+          "mem_lock/presplit: Redis keys of a packet expire on their own after this long "
+          "(longer than packet.ttl_s: a key gone early is rebuilt from the ledger)");
+  r.Int("claim.redis_threads", &o->redis_threads)
+      .Range(1, 256)
+      .Unit("threads")
+      .Help("mem_lock/presplit: threads making the scheme's blocking Redis calls");
+  r.Int("claim.redis_queue_max", &o->redis_queue_max)
+      .Range(1, 1'000'000)
+      .Unit("claims")
+      .Help("mem_lock/presplit: claims waiting for a Redis thread at most; beyond: 503");
+  r.Int("claim.final_packets_max", &o->final_packets_max)
+      .Range(0, 100'000'000)
+      .Unit("entries")
+      .Help("mem_lock: finished packets and their claimers remembered to refuse without Redis");
 }
 
 void Declare(options::Registry& r, PacketOptions* o) {

@@ -9,12 +9,18 @@
 
 namespace rp::core {
 
+// Every knob of the claim schemes, declared once (Declare below) and handed to the scheme as is
+// (ClaimSchemeDeps::options).
 struct ClaimOptions {
   std::string scheme = "db_lock";  // A name from common/claim_schemes.h.
   int batch_max = 256;             // batched: claims per write transaction.
   // mem_lock/presplit: at start-up, Redis state of at most this many open packets (newest first)
   // is dropped so their first claim rebuilds it from the ledger; 0: none.
   int redis_reset_max = 100000;
+  int64_t redis_key_ttl_s = 86400 * 2;    // mem_lock/presplit: Redis keys expire on their own.
+  int redis_threads = 8;                  // mem_lock/presplit: threads making blocking Redis calls.
+  int redis_queue_max = 8192;             // Claims waiting for one of them; beyond: 503.
+  int64_t final_packets_max = 1'000'000;  // mem_lock: final packets + claimers remembered.
 };
 
 struct PacketOptions {

@@ -290,7 +290,7 @@ class PresplitScheme final : public ClaimScheme {
   // chunks, and sets the flag last. A failure leaves no flag: claims keep using the ledger and
   // the next ledger-path claim tries again once the lock expires.
   void Fill(const Keys& k, const std::vector<int64_t>& free) {
-    const std::string ttl = std::to_string(d_.key_ttl_s);
+    const std::string ttl = std::to_string(d_.options.redis_key_ttl_s);
     Result<int64_t> locked = d_.redis->EvalInt(kTryLock, {k.filling, k.flag}, {"60"});
     if (!locked.ok() || *locked != 1) return;
     if (!d_.redis->Command({"DEL", k.list}).ok()) return;
@@ -313,10 +313,11 @@ class PresplitScheme final : public ClaimScheme {
   std::mutex fill_mu_;
   std::unordered_set<int64_t> filling_;  // Packets whose free shares a claim is collecting.
   // Outlives the pipeline, whose completions submit to it (its own tasks never use the pipeline).
-  BlockingPool pool_{d_.redis_threads, d_.queue_max, "presplit"};
+  BlockingPool pool_{d_.options.redis_threads, d_.options.redis_queue_max, "presplit"};
   // Last: destroyed first, so the completions it still runs find everything above (the pool
   // included) alive.
-  base::RedisPipeline pipeline_{{d_.redis->options(), d_.queue_max, kPipelineBatchMax}};
+  base::RedisPipeline pipeline_{
+      {d_.redis->options(), d_.options.redis_queue_max, kPipelineBatchMax}};
 };
 
 }  // namespace

@@ -16,12 +16,23 @@ struct Factory {
   std::unique_ptr<ClaimScheme> (*make)(const ClaimSchemeDeps&);
 };
 
-constexpr std::array<Factory, 4> kFactories = {{
+// One factory per row of common/claim_schemes.h, in its order: a scheme added there without a
+// factory here (or the other way round) does not compile.
+constexpr std::array<Factory, kClaimSchemes.size()> kFactories = {{
     {"db_lock", &MakeDbLockScheme},
     {"batched", &MakeBatchedScheme},
     {"mem_lock", &MakeMemLockScheme},
     {"presplit", &MakePresplitScheme},
 }};
+
+constexpr bool FactoriesMatchTheSchemeList() {
+  for (size_t i = 0; i < kFactories.size(); ++i) {
+    if (kFactories[i].name != kClaimSchemes[i].name || kFactories[i].make == nullptr) return false;
+  }
+  return true;
+}
+static_assert(FactoriesMatchTheSchemeList(),
+              "kFactories must have one row per kClaimSchemes row, in the same order");
 
 }  // namespace
 
