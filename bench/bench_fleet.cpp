@@ -12,6 +12,7 @@
 #include <iterator>
 
 #include "common/claim_schemes.h"
+#include "common/ledger_engines.h"
 #include "common/prometheus_text.h"
 
 namespace rp::bench {
@@ -139,7 +140,7 @@ void Die(const std::string& why) {
 void Fleet::Start(const std::vector<std::string>& schemes) {
   g_running = this;
   for (const std::string& ledger : options_.ledgers) {
-    if (ledger == "postgres" && !postgres_) {
+    if (ledger == kPostgresEngine && !postgres_) {
       postgres_ = std::make_unique<PostgresProcess>(dir_ + "/pg", options_.postgres);
       if (Status s = postgres_->Start(); !s.ok()) Die("PostgreSQL: " + s.ToString());
     }
@@ -179,7 +180,7 @@ void Fleet::StartServer(const std::string& ledger, const std::string& scheme) {
     if (Status started = s->redis->Start(); !started.ok()) Die("redis: " + started.ToString());
     config << "redis:\n  url: " << s->redis->url() << "\n  pool_size: 16\n";
   }
-  if (ledger == "postgres") {
+  if (ledger == kPostgresEngine) {
     std::string db = "bench_" + scheme;  // "db_lock+limits": an identifier has no '+'.
     std::replace_if(
         db.begin(), db.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); },

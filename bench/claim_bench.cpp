@@ -23,6 +23,12 @@
 
 namespace {
 
+// The schemes the benchmark names rows after, from the one scheme list.
+const std::string kDbLock(rp::SchemeName(rp::ClaimSchemeId::kDbLock));
+const std::string kBatched(rp::SchemeName(rp::ClaimSchemeId::kBatched));
+const std::string kMemLock(rp::SchemeName(rp::ClaimSchemeId::kMemLock));
+const std::string kPresplit(rp::SchemeName(rp::ClaimSchemeId::kPresplit));
+
 using rp::bench::ActivePacket;
 using rp::bench::kCredentials;
 using rp::bench::MetricValue;
@@ -51,7 +57,7 @@ void Report(benchmark::State& state, const rp::load::LoadResult& r, int64_t ok) 
 
 void BM_Healthz(benchmark::State& state, const std::string& ledger) {
   const std::string req = rp::api::Render(rp::api::Healthz());
-  const int port = g_fleet->at(ledger, "db_lock").port;
+  const int port = g_fleet->at(ledger, kDbLock).port;
   for (auto _ : state) {
     auto r = rp::load::RunClosedLoop(
         {"127.0.0.1", port, static_cast<int>(state.range(0)), 10'000'000, kRunMs},
@@ -187,7 +193,7 @@ void ReportWrk(benchmark::State& state, const rp::bench::WrkResult& r, int64_t o
 
 void BM_WrkHealthz(benchmark::State& state, const std::string& ledger) {
   if (!rp::bench::WrkInstalled()) return state.SkipWithError("wrk is not installed");
-  const int port = g_fleet->at(ledger, "db_lock").port;
+  const int port = g_fleet->at(ledger, kDbLock).port;
   for (auto _ : state) {
     auto r = rp::bench::RunWrkGet(port, "/healthz", static_cast<int>(state.range(0)), kWrkSeconds);
     if (!r.ok()) return state.SkipWithError(r.status().message().c_str());
@@ -278,7 +284,7 @@ void RegisterLedger(const std::string& ledger, const std::vector<std::string>& s
     Register("wrk_claims_hot", BM_WrkClaimsHot, ledger, scheme, {512});
   }
   // The limiter's cost: spread claims with rules loaded that are never hit vs none.
-  for (const char* scheme : {"db_lock", "batched"}) {
+  for (const std::string& scheme : {kDbLock, kBatched}) {
     benchmark::RegisterBenchmark(
         ("limiter_cost_7_pairs/" + ledger + "/" + scheme).c_str(),
         [ledger, scheme](benchmark::State& s) { BM_LimiterCost(s, ledger, scheme); })
@@ -369,16 +375,16 @@ void PrintRatios(const std::vector<std::string>& ledgers) {
   std::printf("\nratios in this run (0 = not measured):\n");
   for (const std::string& l : ledgers) {
     std::printf("  %-8s limits loaded, not hit, vs none (median of 7 pairs):", l.c_str());
-    for (const char* scheme : {"db_lock", "batched"}) {
+    for (const std::string& scheme : {kDbLock, kBatched}) {
       auto it = g_figure.find("limiter_cost/" + l + "/" + scheme);
-      std::printf("  %s %.2f", scheme, it == g_figure.end() ? 0.0 : it->second);
+      std::printf("  %s %.2f", scheme.c_str(), it == g_figure.end() ? 0.0 : it->second);
     }
     std::printf("\n");
     for (const char* row : {"hot/512", "seed"}) {
       std::printf("  %-8s %-7s vs db_lock:", l.c_str(), row);
-      for (const char* scheme : {"batched", "mem_lock", "presplit"}) {
+      for (const std::string& scheme : {kBatched, kMemLock, kPresplit}) {
         const std::string at = std::string(row) + "/" + l + "/";
-        std::printf("  %s %.2f", scheme, ratio(at + scheme, at + "db_lock"));
+        std::printf("  %s %.2f", scheme.c_str(), ratio(at + scheme, at + kDbLock));
       }
       std::printf("\n");
     }
@@ -395,8 +401,7 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   const std::vector<std::string> schemes = rp::ClaimSchemeNames();
   std::vector<std::string> servers = schemes;
-  for (const char* s : {"db_lock", "batched"})
-    servers.push_back(s + std::string(rp::bench::kWithLimits));
+  for (const std::string& s : {kDbLock, kBatched}) servers.push_back(s + rp::bench::kWithLimits);
   rp::bench::Fleet fleet(*options);
   fleet.Start(servers);
   benchmark::RegisterBenchmark("breaker_allow_record", BM_BreakerAroundACall);

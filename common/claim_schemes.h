@@ -4,25 +4,45 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace rp {
 
+enum class ClaimSchemeId : size_t { kDbLock, kBatched, kMemLock, kPresplit };
+
 struct ClaimSchemeInfo {
+  ClaimSchemeId id;  // Its row's index: the table is in enum order.
   std::string_view name;
   bool needs_redis;
   std::string_view summary;
 };
 
 inline constexpr std::array<ClaimSchemeInfo, 4> kClaimSchemes = {{
-    {"db_lock", false, "one ledger transaction per claim, holding the packet's row lock"},
-    {"batched", false, "many claims of one packet in one ledger transaction"},
-    {"mem_lock", true,
+    {ClaimSchemeId::kDbLock, "db_lock", false,
+     "one ledger transaction per claim, holding the packet's row lock"},
+    {ClaimSchemeId::kBatched, "batched", false,
+     "many claims of one packet in one ledger transaction"},
+    {ClaimSchemeId::kMemLock, "mem_lock", true,
      "Redis remaining-count limiter, then a per-packet in-process lock before the ledger"},
-    {"presplit", true, "shares drawn up front; claims pop share indexes from Redis"},
+    {ClaimSchemeId::kPresplit, "presplit", true,
+     "shares drawn up front; claims pop share indexes from Redis"},
 }};
+
+constexpr bool ClaimSchemesInEnumOrder() {
+  for (size_t i = 0; i < kClaimSchemes.size(); ++i) {
+    if (static_cast<size_t>(kClaimSchemes[i].id) != i) return false;
+  }
+  return true;
+}
+static_assert(ClaimSchemesInEnumOrder(), "kClaimSchemes rows must be in ClaimSchemeId order");
+
+// A scheme's name, for code that names one (a default, a scheme's own name()): never a literal.
+constexpr std::string_view SchemeName(ClaimSchemeId id) {
+  return kClaimSchemes[static_cast<size_t>(id)].name;
+}
 
 inline const ClaimSchemeInfo* FindClaimScheme(std::string_view name) {
   for (const ClaimSchemeInfo& s : kClaimSchemes) {

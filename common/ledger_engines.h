@@ -4,22 +4,43 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace rp {
 
+enum class LedgerEngine : size_t { kSqlite, kPostgres };
+
 struct LedgerEngineInfo {
+  LedgerEngine id;  // Its row's index: the table is in enum order.
   std::string_view name;
   bool shared;  // Several rp-server instances may use one ledger of this engine.
   std::string_view summary;
 };
 
 inline constexpr std::array<LedgerEngineInfo, 2> kLedgerEngines = {{
-    {"sqlite", false, "embedded: one file, one process, one writer with group commit"},
-    {"postgres", true, "PostgreSQL at ledger.url: several instances may share it"},
+    {LedgerEngine::kSqlite, "sqlite", false,
+     "embedded: one file, one process, one writer with group commit"},
+    {LedgerEngine::kPostgres, "postgres", true,
+     "PostgreSQL at ledger.url: several instances may share it"},
 }};
+
+constexpr bool LedgerEnginesInEnumOrder() {
+  for (size_t i = 0; i < kLedgerEngines.size(); ++i) {
+    if (static_cast<size_t>(kLedgerEngines[i].id) != i) return false;
+  }
+  return true;
+}
+static_assert(LedgerEnginesInEnumOrder(), "kLedgerEngines rows must be in LedgerEngine order");
+
+// The name an engine goes by in configuration, flags, scenario files and results; code names an
+// engine through these, never by a literal.
+inline constexpr std::string_view kSqliteEngine =
+    kLedgerEngines[static_cast<size_t>(LedgerEngine::kSqlite)].name;
+inline constexpr std::string_view kPostgresEngine =
+    kLedgerEngines[static_cast<size_t>(LedgerEngine::kPostgres)].name;
 
 inline const LedgerEngineInfo* FindLedgerEngine(std::string_view name) {
   for (const LedgerEngineInfo& e : kLedgerEngines) {

@@ -1,6 +1,7 @@
 #include "dashboard/run_data.h"
 
 #include "common/axis_ticks.h"
+#include "common/ledger_engines.h"
 #include "common/results/results_format.h"
 
 #include <algorithm>
@@ -164,9 +165,9 @@ Status ReadSummary(const std::string& path, const json& s, RunData& d) {
   d.label = s["system"].value("claim_scheme", "");
   // Which ledger and how many instances ran: summaries from before either existed ran one
   // instance on SQLite.
-  const std::string system = results::DescribeSystem(s["system"].value("ledger", "sqlite"),
-                                                     s["system"].value("instances", 1),
-                                                     s["system"].value("started_by_rp_sim", true));
+  const std::string system = results::DescribeSystem(
+      s["system"].value("ledger", std::string(kSqliteEngine)), s["system"].value("instances", 1),
+      s["system"].value("started_by_rp_sim", true));
   d.header = s.value("scenario", "") + " · " + d.label + " · " + system + " · seed " +
              s.value("seed", json(0)).dump() + " · checks " + std::to_string(passed) + "/" +
              std::to_string(total) + " passed · " + "verification " +

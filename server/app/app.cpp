@@ -6,6 +6,7 @@
 
 #include "common/blocking_pool.h"
 #include "common/conservation.h"
+#include "common/ledger_engines.h"
 #include "common/metrics.h"
 #include "common/redact.h"
 #include "server/async/async_service.h"
@@ -163,7 +164,7 @@ void DropCachedClaimState(App::Parts* p) {
 
 // Where the ledger is, for the logs: the file, or the database URL without its password.
 std::string LedgerWhere(const ledger::LedgerOptions& o) {
-  if (o.engine != "postgres") return o.path + " synchronous=" + o.synchronous;
+  if (o.engine != kPostgresEngine) return o.path + " synchronous=" + o.synchronous;
   return RedactSecrets(o.url);
 }
 

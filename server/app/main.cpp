@@ -20,6 +20,7 @@
 #include <optional>
 
 #include "common/crypto.h"
+#include "common/ledger_engines.h"
 #include "common/options_cli.h"
 #include "common/redact.h"
 #include "common/version/version.h"
@@ -103,7 +104,7 @@ int Serve(Command& cmd, bool worker_only) {
     std::printf("rp-server listening on http://%s:%d\n", cmd.config.server.host.c_str(),
                 (*app)->port());
   } else {
-    const bool pg = cmd.config.ledger.engine == "postgres";
+    const bool pg = cmd.config.ledger.engine == rp::kPostgresEngine;
     std::printf("rp-server worker running on %s\n",
                 pg ? "the postgres ledger" : cmd.config.ledger.path.c_str());
   }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/check.h"
+#include "common/claim_schemes.h"
 
 namespace rp::core {
 namespace {
@@ -18,7 +19,7 @@ class DbLockScheme final : public ClaimScheme {
  public:
   explicit DbLockScheme(const ClaimSchemeDeps& deps) : deps_(deps), rngs_(deps.rng_seed) {}
 
-  std::string_view name() const override { return "db_lock"; }
+  std::string_view name() const override { return SchemeName(ClaimSchemeId::kDbLock); }
 
   void Claim(int64_t packet_id, int64_t user_id, ClaimDone done) override {
     auto outcome = std::make_shared<ClaimOutcome>();
@@ -53,7 +54,7 @@ class BatchedScheme final : public ClaimScheme {
  public:
   explicit BatchedScheme(const ClaimSchemeDeps& deps) : deps_(deps), rngs_(deps.rng_seed) {}
 
-  std::string_view name() const override { return "batched"; }
+  std::string_view name() const override { return SchemeName(ClaimSchemeId::kBatched); }
 
   void Claim(int64_t packet_id, int64_t user_id, ClaimDone done) override {
     std::shared_ptr<Batch> batch = Join(packet_id, user_id, done);

@@ -7,6 +7,7 @@
 
 #include "common/blocking_pool.h"
 #include "common/check.h"
+#include "common/claim_schemes.h"
 #include "server/base/redis_client.h"
 #include "server/base/redis_pipeline.h"
 #include "server/core/final_packets.h"
@@ -61,7 +62,7 @@ class MemLockScheme final : public ClaimScheme {
     RP_CHECK(d_.redis != nullptr);
   }
 
-  std::string_view name() const override { return "mem_lock"; }
+  std::string_view name() const override { return SchemeName(ClaimSchemeId::kMemLock); }
   SchemeStats Stats() const override {
     return {fallbacks_.load(), divergences_.load(), d_.redis->errors() + pipeline_.errors()};
   }
@@ -248,7 +249,8 @@ class MemLockScheme final : public ClaimScheme {
   InflightClaims inflight_;
   FinalPackets final_{static_cast<size_t>(d_.options.final_packets_max)};
   // Outlives the pipeline, whose completions submit to it (its own tasks never use the pipeline).
-  BlockingPool pool_{d_.options.redis_threads, d_.options.redis_queue_max, "mem_lock"};
+  BlockingPool pool_{d_.options.redis_threads, d_.options.redis_queue_max,
+                     std::string(SchemeName(ClaimSchemeId::kMemLock))};
   // Last: destroyed first, so the completions it still runs find everything above alive.
   base::RedisPipeline pipeline_{
       {d_.redis->options(), d_.options.redis_queue_max, kPipelineBatchMax}};

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/claim_schemes.h"
 #include "common/options.h"
 
 namespace rp::core {
@@ -12,8 +13,8 @@ namespace rp::core {
 // Every knob of the claim schemes, declared once (Declare below) and handed to the scheme as is
 // (ClaimSchemeDeps::options).
 struct ClaimOptions {
-  std::string scheme = "db_lock";  // A name from common/claim_schemes.h.
-  int batch_max = 256;             // batched: claims per write transaction.
+  std::string scheme{SchemeName(ClaimSchemeId::kDbLock)};  // A row of common/claim_schemes.h.
+  int batch_max = 256;                                     // batched: claims per write transaction.
   // mem_lock/presplit: at start-up, Redis state of at most this many open packets (newest first)
   // is dropped so their first claim rebuilds it from the ledger; 0: none.
   int redis_reset_max = 100000;

@@ -7,6 +7,7 @@
 
 #include "common/blocking_pool.h"
 #include "common/check.h"
+#include "common/claim_schemes.h"
 #include "server/base/redis_client.h"
 #include "server/base/redis_pipeline.h"
 #include "server/core/inflight.h"
@@ -112,7 +113,7 @@ class PresplitScheme final : public ClaimScheme {
     RP_CHECK(d_.redis != nullptr);
   }
 
-  std::string_view name() const override { return "presplit"; }
+  std::string_view name() const override { return SchemeName(ClaimSchemeId::kPresplit); }
   SchemeStats Stats() const override {
     return {fallbacks_.load(), divergences_.load(), d_.redis->errors() + pipeline_.errors()};
   }
@@ -313,7 +314,8 @@ class PresplitScheme final : public ClaimScheme {
   std::mutex fill_mu_;
   std::unordered_set<int64_t> filling_;  // Packets whose free shares a claim is collecting.
   // Outlives the pipeline, whose completions submit to it (its own tasks never use the pipeline).
-  BlockingPool pool_{d_.options.redis_threads, d_.options.redis_queue_max, "presplit"};
+  BlockingPool pool_{d_.options.redis_threads, d_.options.redis_queue_max,
+                     std::string(SchemeName(ClaimSchemeId::kPresplit))};
   // Last: destroyed first, so the completions it still runs find everything above (the pool
   // included) alive.
   base::RedisPipeline pipeline_{

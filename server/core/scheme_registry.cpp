@@ -12,22 +12,22 @@ namespace rp::core {
 namespace {
 
 struct Factory {
-  std::string_view name;
+  ClaimSchemeId id;
   std::unique_ptr<ClaimScheme> (*make)(const ClaimSchemeDeps&);
 };
 
 // One factory per row of common/claim_schemes.h, in its order: a scheme added there without a
 // factory here (or the other way round) does not compile.
 constexpr std::array<Factory, kClaimSchemes.size()> kFactories = {{
-    {"db_lock", &MakeDbLockScheme},
-    {"batched", &MakeBatchedScheme},
-    {"mem_lock", &MakeMemLockScheme},
-    {"presplit", &MakePresplitScheme},
+    {ClaimSchemeId::kDbLock, &MakeDbLockScheme},
+    {ClaimSchemeId::kBatched, &MakeBatchedScheme},
+    {ClaimSchemeId::kMemLock, &MakeMemLockScheme},
+    {ClaimSchemeId::kPresplit, &MakePresplitScheme},
 }};
 
 constexpr bool FactoriesMatchTheSchemeList() {
   for (size_t i = 0; i < kFactories.size(); ++i) {
-    if (kFactories[i].name != kClaimSchemes[i].name || kFactories[i].make == nullptr) return false;
+    if (kFactories[i].id != kClaimSchemes[i].id || kFactories[i].make == nullptr) return false;
   }
   return true;
 }
@@ -47,14 +47,14 @@ Result<std::unique_ptr<ClaimScheme>> MakeClaimScheme(std::string_view name,
     return Status(Error::kBadConfig, "claim scheme " + std::string(name) + " needs redis.url");
   }
   for (const Factory& f : kFactories) {
-    if (f.name == name) return f.make(deps);
+    if (SchemeName(f.id) == name) return f.make(deps);
   }
   return Status(Error::kUnknownScheme, "this build has no factory for scheme " + std::string(name));
 }
 
 std::vector<std::string_view> SchemesWithFactories() {
   std::vector<std::string_view> out;
-  for (const Factory& f : kFactories) out.push_back(f.name);
+  for (const Factory& f : kFactories) out.push_back(SchemeName(f.id));
   return out;
 }
 

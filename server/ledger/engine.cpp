@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <future>
 
+#include "common/ledger_engines.h"
 #include "common/redact.h"
 #include "server/ledger/pg_engine.h"
 #include "server/ledger/schema.h"
@@ -51,7 +52,7 @@ void WriteEngineMetrics(metrics::Writer& w, const EngineStats& s, const std::str
 }
 
 Result<std::unique_ptr<Engine>> OpenEngine(const LedgerOptions& options) {
-  if (options.engine == "postgres") return OpenPgEngine(options, /*read_only=*/false);
+  if (options.engine == kPostgresEngine) return OpenPgEngine(options, /*read_only=*/false);
   return OpenSqliteEngine(options, /*read_only=*/false);
 }
 
@@ -79,7 +80,7 @@ Status CheckConnectionString(const std::string& url) {
 }  // namespace
 
 Result<std::unique_ptr<Engine>> OpenReadOnly(const LedgerOptions& options) {
-  const bool pg = options.engine == "postgres";
+  const bool pg = options.engine == kPostgresEngine;
   // Said in every message below: the URL without its password.
   const std::string path = pg ? RedactSecrets(options.url) : options.path;
   std::error_code ec;

@@ -45,7 +45,7 @@ void Declare(options::Registry& r, LedgerOptions* o) {
   r.Int("ledger.retries_max", &o->retries_max)
       .Range(0, 100)
       .Help("postgres: retries of a transaction aborted by a deadlock, a race or a lock timeout");
-  r.Rule([o] { return o->engine != "postgres" || !o->url.empty(); },
+  r.Rule([o] { return o->engine != kPostgresEngine || !o->url.empty(); },
          "ledger.engine postgres needs ledger.url (or --ledger-url)");
   r.String("ledger.synchronous", &o->synchronous)
       .OneOf({"FULL", "NORMAL"})

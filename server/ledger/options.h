@@ -3,12 +3,13 @@
 
 #include <string>
 
+#include "common/ledger_engines.h"
 #include "common/options.h"
 
 namespace rp::ledger {
 
 struct LedgerOptions {
-  std::string engine = "sqlite";      // sqlite (embedded) | postgres
+  std::string engine{kSqliteEngine};  // sqlite (embedded) | postgres
   std::string path = "rp-ledger.db";  // sqlite: the file.
   std::string url;                    // postgres: postgresql://user@host:port/db
   int pool_size = 8;  // postgres: write connections (one worker thread each); see docs/perf.md.

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/ledger_engines.h"
 #include "server/ledger/sql.h"
 
 namespace rp::ledger {
@@ -56,7 +57,7 @@ class PgConnection final : public Connection {
   Statement& Prepare(const Sql& sql) override;
   Status Nested(const std::function<Status()>& fn) override;
   Status ExecScript(std::string_view sql) override;
-  std::string_view engine() const override { return "postgres"; }
+  std::string_view engine() const override { return kPostgresEngine; }
 
   // Transaction control for the engine.
   Status Begin();

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/ledger_engines.h"
 #include "common/sqlite.h"
 #include "server/ledger/sql.h"
 
@@ -30,7 +31,7 @@ class SqliteConnection final : public Connection {
   Statement& Prepare(const Sql& sql) override;
   Status Nested(const std::function<Status()>& fn) override;
   Status ExecScript(std::string_view sql) override;
-  std::string_view engine() const override { return "sqlite"; }
+  std::string_view engine() const override { return kSqliteEngine; }
 
   // Transaction control for the engine's own use.
   Status Begin(bool write);

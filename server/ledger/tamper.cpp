@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include "common/ledger_engines.h"
 #include "common/sqlite.h"
 
 namespace rp::ledger {
@@ -81,7 +82,7 @@ Status CorruptPostgres(const std::string& url, Corruption what) {
 }  // namespace
 
 Status Corrupt(const LedgerOptions& ledger, Corruption what) {
-  if (ledger.engine == "postgres") return CorruptPostgres(ledger.url, what);
+  if (ledger.engine == kPostgresEngine) return CorruptPostgres(ledger.url, what);
   Result<std::unique_ptr<sql::Db>> db = sql::Db::Open(ledger.path, sql::OpenMode{});
   if (!db.ok()) return db.status();
   Status s = (*db)->Exec("PRAGMA foreign_keys=OFF; PRAGMA ignore_check_constraints=ON;");

@@ -7,6 +7,7 @@
 #include <optional>
 #include <sstream>
 
+#include "common/ledger_engines.h"
 #include "common/results/results_format.h"
 #include "simulator/results/markup.h"
 #include "simulator/results/results.h"
@@ -281,7 +282,7 @@ Result<std::string> RenderRunReport(const std::string& dir) {
     << (passed ? "pass\">PASSED" : "fail\">FAILED") << "</span></h1>\n<p>"
     << EscapeMarkup(s.value("description", "")) << "</p>\n<p>scheme <b>"
     << EscapeMarkup(sys.value("claim_scheme", "")) << "</b>, "
-    << EscapeMarkup(results::DescribeSystem(sys.value("ledger", "sqlite"),
+    << EscapeMarkup(results::DescribeSystem(sys.value("ledger", std::string(kSqliteEngine)),
                                             sys.value("instances", 1),
                                             sys.value("started_by_rp_sim", true)))
     << ", seed " << s.value("seed", 0) << ", started " << EscapeMarkup(s.value("started_at", ""))

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/ledger_engines.h"
 #include "simulator/results/results.h"
 
 #include "common/results/results_format.h"
@@ -150,7 +151,7 @@ void WriteReport(std::ofstream& out, const json& s) {
       << s["system"]["subsidy_mode"].get<std::string>() << "`, queue `"
       << s["system"]["queue"].get<std::string>() << "`; "
       << "ledger "
-      << results::DescribeSystem(s["system"].value("ledger", "sqlite"),
+      << results::DescribeSystem(s["system"].value("ledger", std::string(kSqliteEngine)),
                                  s["system"].value("instances", 1),
                                  s["system"].value("started_by_rp_sim", true))
       << "; " << s["load"]["model"].get<std::string>() << " model, " << s["load"]["connections"]

@@ -19,6 +19,7 @@
 
 #include "common/check.h"
 #include "common/claim_schemes.h"
+#include "common/ledger_engines.h"
 #include "simulator/run/run_internal.h"
 #include "simulator/scenario/scenario.h"
 
@@ -75,8 +76,8 @@ int RunCampaign(const CampaignOptions& o) {
     Result<Scenario> base = LoadScenario(o.run.scenario_path);
     const std::string ledger = !o.run.ledger.empty() ? o.run.ledger
                                : base.ok()           ? base->system.ledger
-                                                     : "postgres";
-    if (ledger != "postgres") {
+                                                     : std::string(kPostgresEngine);
+    if (ledger != kPostgresEngine) {
       std::fprintf(stderr,
                    "rp-sim: --pg-stats needs the PostgreSQL rp-sim starts (--ledger postgres)\n");
       return 2;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/ledger_engines.h"
 #include "common/status.h"
 #include "simulator/run/run.h"
 #include "simulator/scenario/scenario.h"
@@ -31,7 +32,7 @@ struct CampaignOptions {
 // system.ledger and system.instances unless the run's --ledger / --instances say otherwise;
 // Redis always runs (every scheme and every Redis fault is possible).
 struct CampaignSystem {
-  std::string ledger = "sqlite";
+  std::string ledger{kSqliteEngine};
   int instances = 1;
   bool redis = true;
 };

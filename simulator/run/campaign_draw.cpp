@@ -1,5 +1,6 @@
 // Drawing a campaign seed: its scheme, its load and a fault timeline from the fault-action
 // table, written as an ordinary scenario file.
+#include "common/ledger_engines.h"
 #include "simulator/run/campaign.h"
 
 #include <fcntl.h>
@@ -46,7 +47,7 @@ bool Drawable(const FaultActionInfo& row, const CampaignSystem& system) {
     case FaultNeeds::kRedis:
       return system.redis;
     case FaultNeeds::kPostgres:
-      return system.ledger == "postgres";
+      return system.ledger == kPostgresEngine;
     case FaultNeeds::kTwoInstances:
       return system.instances > 1;
   }

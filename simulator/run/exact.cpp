@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "common/clock.h"
+#include "common/ledger_engines.h"
 #include "common/process.h"
 
 namespace rp::sim {
@@ -178,7 +179,7 @@ Status CheckExactFits(const RunOptions& o, const Scenario& s, const std::string&
                   "--exact runs rp-server under valgrind's callgrind, and valgrind is not on PATH: "
                   "install valgrind (apt-get install valgrind)");
   }
-  if (s.system.ledger != "sqlite" || s.system.instances != 1) {
+  if (s.system.ledger != kSqliteEngine || s.system.instances != 1) {
     return Status(Error::kBadScenario,
                   "--exact counts one rp-server on the sqlite ledger (the PostgreSQL server's "
                   "work is another process's): use --ledger sqlite and one instance");

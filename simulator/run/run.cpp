@@ -15,6 +15,7 @@
 #include "common/claim_schemes.h"
 #include "common/clock.h"
 #include "common/http_load.h"
+#include "common/ledger_engines.h"
 #include "common/process.h"
 #include "common/redact.h"
 #include "simulator/engine/load_engine.h"
@@ -130,7 +131,7 @@ Status ApplyOverrides(const RunOptions& o, Scenario& s) {
   }
   if (!o.ledger.empty()) s.system.ledger = o.ledger;
   if (o.instances > 0) s.system.instances = o.instances;
-  if (o.pg_stats && (s.system.ledger != "postgres" || !o.target.empty())) {
+  if (o.pg_stats && (s.system.ledger != kPostgresEngine || !o.target.empty())) {
     return Status(Error::kBadScenario,
                   "--pg-stats needs the PostgreSQL rp-sim starts (--ledger postgres, no --target)");
   }

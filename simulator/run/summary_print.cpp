@@ -1,6 +1,7 @@
 // The end-of-run summary on stdout (rp-sim run, and each run of compare and regress).
 #include <cstdio>
 
+#include "common/ledger_engines.h"
 #include "simulator/results/results.h"
 #include "simulator/run/run_internal.h"
 
@@ -14,8 +15,9 @@ void PrintSummary(const json& s, const std::string& out_dir) {
   std::printf("\n== %s: %s (scheme %s, %s ledger, %d instance%s, seed %s)\n",
               s["scenario"].get<std::string>().c_str(),
               s["passed"].get<bool>() ? "PASSED" : "FAILED",
-              sys["claim_scheme"].get<std::string>().c_str(), sys.value("ledger", "sqlite").c_str(),
-              instances, instances == 1 ? "" : "s", s["seed"].dump().c_str());
+              sys["claim_scheme"].get<std::string>().c_str(),
+              sys.value("ledger", std::string(kSqliteEngine)).c_str(), instances,
+              instances == 1 ? "" : "s", s["seed"].dump().c_str());
   std::printf("%-10s %9s %7s %10s %9s %9s %9s %9s\n", "op", "requests", "errors", "unanswered",
               "per s", "p50 ms", "p99 ms", "max ms");
   for (const auto& [name, op] : s["ops"].items()) {

@@ -309,10 +309,10 @@ Status CheckSystemFits(const Scenario& s) {
                                            " needs system.ledger: postgres (instances share one "
                                            "ledger; the embedded one belongs to one process)");
   }
-  if (sys.ledger_pool_size > 0 && sys.ledger != "postgres") {
+  if (sys.ledger_pool_size > 0 && sys.ledger != kPostgresEngine) {
     return Status(Error::kBadScenario,
-                  "system.ledger_pool_size is a PostgreSQL setting: it needs system.ledger: "
-                  "postgres");
+                  "system.ledger_pool_size is a PostgreSQL setting: it needs system.ledger: " +
+                      std::string(kPostgresEngine));
   }
   int paused = 0;  // server_pause without its server_resume yet.
   for (const Fault& f : s.faults) {

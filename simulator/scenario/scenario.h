@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/claim_schemes.h"
+#include "common/ledger_engines.h"
 #include "common/status.h"
 #include "simulator/checks/check.h"
 #include "simulator/scenario/fault_actions.h"
@@ -25,9 +27,9 @@ struct IntRange {
 
 // What the simulator starts when it has no --target.
 struct SystemSpec {
-  std::string claim_scheme = "db_lock";  // db_lock | batched | mem_lock | presplit
-  std::string subsidy_mode = "hybrid";   // sync | async | hybrid
-  std::string queue = "outbox";          // outbox | redis_streams
+  std::string claim_scheme{SchemeName(ClaimSchemeId::kDbLock)};  // common/claim_schemes.h
+  std::string subsidy_mode = "hybrid";                           // sync | async | hybrid
+  std::string queue = "outbox";                                  // outbox | redis_streams
   bool redis = false;  // Start a private redis-server (mem_lock/presplit need it).
   int server_threads = 2;
   int64_t packet_ttl_s = 30;
@@ -35,7 +37,7 @@ struct SystemSpec {
   int64_t payment_poll_ms = 1000;  // The server's poll of pay orders whose callback is missing.
   std::string mock_switches_json;  // Initial rp-mock switches (JSON array), may be empty.
   // The ledger: embedded SQLite, or a private PostgreSQL 15 rp-sim starts.
-  std::string ledger = "sqlite";  // sqlite | postgres
+  std::string ledger{kSqliteEngine};  // sqlite | postgres
   // rp-server processes over the one ledger; more than one needs postgres and puts a private
   // HAProxy in front (one packet's requests to one instance by consistent hash).
   int instances = 1;

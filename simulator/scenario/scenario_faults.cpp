@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/claim_schemes.h"
+#include "common/ledger_engines.h"
 #include "common/mock_switch.h"
 #include "common/yaml_json.h"
 #include "simulator/scenario/fault_actions.h"
@@ -93,7 +94,7 @@ Status FaultFits(const Fault& f, const SystemSpec& sys, const std::string& at) {
       if (sys.redis) return Status::Ok();
       return Status(Error::kBadScenario, at + " needs system.redis: true");
     case FaultNeeds::kPostgres:
-      if (sys.ledger == "postgres") return Status::Ok();
+      if (sys.ledger == kPostgresEngine) return Status::Ok();
       return Status(Error::kBadScenario, at + " needs system.ledger: postgres");
     case FaultNeeds::kTwoInstances:
       if (sys.instances >= 2) return Status::Ok();

@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "common/ledger_engines.h"
 #include "common/proc_cpu.h"
 
 namespace rp::sim {
@@ -64,7 +65,7 @@ Status SystemUnderTest::Start() {
     if (Status s = redis_->Start(); !s.ok()) return s;
     Track(redis_->pid());
   }
-  if (scenario_.system.ledger == "postgres") {
+  if (scenario_.system.ledger == kPostgresEngine) {
     if (Status s = StartDatabase(); !s.ok()) return s;
   }
   if (Status s = StartMock(); !s.ok()) return s;
@@ -160,7 +161,8 @@ std::vector<pid_t> SystemUnderTest::instance_pids() const {
 }
 
 std::vector<std::string> SystemUnderTest::LedgerArgs() const {
-  if (postgres_) return {"--ledger", "postgres", "--ledger-url", postgres_->url()};
+  if (postgres_)
+    return {"--ledger", std::string(kPostgresEngine), "--ledger-url", postgres_->url()};
   return {"--db", work_dir_ + "/ledger.db"};
 }
 
