@@ -73,21 +73,21 @@ TEST(Gate, AgainstACommittedBaselineCpuIsJudgedInHealthzAnswersWithAWideLimit) {
   GateOptions o;
   auto slower = JudgeScheme("db_lock", {Row(1.10), Row(1.09), Row(1.11)}, base, o);
   const GateResult& in_healthz = Find(slower, "cpu_per_claim_in_healthz");
-  EXPECT_TRUE(in_healthz.passed) << in_healthz.Message();  // +10%: inside +25%.
+  EXPECT_TRUE(in_healthz.passed) << in_healthz.Message();  // +10%: inside +40%.
   // The milliseconds move with the machine: reported, not gated, here.
   const GateResult& ms = Find(slower, "cpu_ms_per_claim");
   EXPECT_FALSE(ms.judged);
   EXPECT_NE(ms.Message().find("+10.0%"), std::string::npos) << ms.Message();
-  auto much = JudgeScheme("db_lock", {Row(1.30), Row(1.31), Row(1.29)}, base, o);
+  auto much = JudgeScheme("db_lock", {Row(1.50), Row(1.51), Row(1.49)}, base, o);
   const GateResult& cpu = Find(much, "cpu_per_claim_in_healthz");
   EXPECT_FALSE(cpu.passed);
-  EXPECT_NEAR(cpu.value, 7.80, 1e-9);
+  EXPECT_NEAR(cpu.value, 9.00, 1e-9);
   EXPECT_NEAR(cpu.baseline, 6.00, 1e-9);
-  EXPECT_NE(cpu.Message().find("+30.0%"), std::string::npos) << cpu.Message();
+  EXPECT_NE(cpu.Message().find("+50.0%"), std::string::npos) << cpu.Message();
   // A tolerance given on the command line replaces the default.
-  o.tolerances = {{"cpu_per_claim_in_healthz", 0.5}};
+  o.tolerances = {{"cpu_per_claim_in_healthz", 0.6}};
   EXPECT_TRUE(
-      Find(JudgeScheme("db_lock", {Row(1.30)}, base, o), "cpu_per_claim_in_healthz").passed);
+      Find(JudgeScheme("db_lock", {Row(1.50)}, base, o), "cpu_per_claim_in_healthz").passed);
 }
 
 TEST(Gate, BuildsRunInterleavedJudgeCpuMillisecondsWhenTheRankTestCanSpeak) {

@@ -5,7 +5,7 @@
 # per claim won. `./rp regress-trust` measures the smallest plant caught every time.
 # Usage: regress_planted.sh RP_SIM SCENARIO BASELINE OUT_DIR [RUNS] [SCHEME] [ITERATIONS]
 set -uo pipefail
-sim=$1 scenario=$2 baseline=$3 out=$4 runs=${5:-3} scheme=${6:-db_lock} iterations=${7:-350000}
+sim=$1 scenario=$2 baseline=$3 out=$4 runs=${5:-3} scheme=${6:-db_lock} iterations=${7:-700000}
 for i in $(seq 1 "$runs"); do
   log="$out/planted-$i.log"
   mkdir -p "$out"

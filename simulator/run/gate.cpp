@@ -14,11 +14,13 @@ using nlohmann::json;
 const std::vector<GatedFigure>& GatedFigures() {
   // Tolerances: from the spread each figure showed over repeated runs of the unchanged test
   // build, quiet and beside a full build (docs/perf.md, "Can the gate be trusted"), with room.
+  // CPU in /healthz answers: +40 %, after an unchanged build measured +27.9 % (mem_lock, 3 runs
+  // against the baseline's 5) on a quiet machine, failing a limit of +25 %.
   static const std::vector<GatedFigure> kFigures = {
       // key, label, unit, kind, higher_is_worse, tolerance, ab_tolerance, timed
       {"cpu_ms_per_claim", "CPU per claim won", "ms", GateKind::kStatistic, true, -1, 0.10, true},
       {"cpu_per_claim_in_healthz", "CPU per claim won, in /healthz answers", "", GateKind::kCost,
-       true, 0.25, -1, true},
+       true, 0.40, -1, true},
       {"instructions_per_claim", "instructions per claim won (exact mode)", "", GateKind::kCost,
        true, 0.01, 0.01, false},
       {"statements_per_claim", "ledger statements per claim won", "", GateKind::kCost, true, 0.25,
