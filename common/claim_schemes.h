@@ -11,7 +11,7 @@
 
 namespace rp {
 
-enum class ClaimSchemeId : size_t { kDbLock, kBatched, kMemLock, kPresplit };
+enum class ClaimSchemeId : size_t { kDbLock, kBatched, kMemLock, kPresplit, kCondUpdate };
 
 struct ClaimSchemeInfo {
   ClaimSchemeId id;  // Its row's index: the table is in enum order.
@@ -20,7 +20,7 @@ struct ClaimSchemeInfo {
   std::string_view summary;
 };
 
-inline constexpr std::array<ClaimSchemeInfo, 4> kClaimSchemes = {{
+inline constexpr std::array<ClaimSchemeInfo, 5> kClaimSchemes = {{
     {ClaimSchemeId::kDbLock, "db_lock", false,
      "one ledger transaction per claim, holding the packet's row lock"},
     {ClaimSchemeId::kBatched, "batched", false,
@@ -29,6 +29,8 @@ inline constexpr std::array<ClaimSchemeInfo, 4> kClaimSchemes = {{
      "Redis remaining-count limiter, then a per-packet in-process lock before the ledger"},
     {ClaimSchemeId::kPresplit, "presplit", true,
      "shares drawn up front; claims pop share indexes from Redis"},
+    {ClaimSchemeId::kCondUpdate, "cond_update", false,
+     "no lock while deciding; the packet's counters updated last, only if unchanged"},
 }};
 
 constexpr bool ClaimSchemesInEnumOrder() {

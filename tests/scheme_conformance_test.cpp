@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "common/claim_schemes.h"
 #include "tests/support/harness.h"
 
 namespace rp::testing {
@@ -19,7 +20,7 @@ class SchemeConformanceTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     ServerConfig c = TestConfig(dir_);
     c.claim.scheme = GetParam();
-    if (GetParam() == "mem_lock" || GetParam() == "presplit") {
+    if (FindClaimScheme(GetParam())->needs_redis) {
       redis_ = std::make_unique<RedisProcess>(dir_);
       c.redis.url = redis_->url();
     }
@@ -129,8 +130,7 @@ TEST_P(SchemeConformanceTest, AUserRacingItselfGetsOneClaim) {
   EXPECT_EQ(client_->Get("/v1/packets/" + std::to_string(packet), 1).body["claimed_count"], 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Schemes, SchemeConformanceTest,
-                         ::testing::Values("db_lock", "batched", "mem_lock", "presplit"),
+INSTANTIATE_TEST_SUITE_P(Schemes, SchemeConformanceTest, ::testing::ValuesIn(ClaimSchemeNames()),
                          [](const auto& param_info) { return param_info.param; });
 
 }  // namespace

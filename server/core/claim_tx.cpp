@@ -134,6 +134,20 @@ Status ClaimTx(ledger::Tx& tx, int64_t packet_id, int64_t user_id, int64_t now_m
   return Record(tx, p, before, now_ms, p.claimed_cents - cents_before);
 }
 
+Status ClaimOnSeenTx(ledger::Tx& tx, const ledger::PacketRecord& seen, int64_t user_id,
+                     int64_t now_ms, ShareRng& rng, ClaimOutcome* out,
+                     ledger::PacketRecord* after) {
+  Status s = CheckClaimable(seen, now_ms);
+  if (!s.ok()) return s;
+  Result<int64_t> amount = Amount(tx, seen, user_id, rng, nullptr);
+  if (!amount.ok()) return amount.status();
+  *after = seen;
+  s = RecordWin(tx, after, user_id, *amount, now_ms, out);
+  if (!s.ok()) return s;
+  // The guarded update last: Conflict(state_changed) unless the packet still has seen's claims.
+  return Record(tx, *after, seen.claimed_count, now_ms, *amount);
+}
+
 Status ClaimBatchTx(ledger::Tx& tx, int64_t packet_id, const std::vector<int64_t>& user_ids,
                     int64_t now_ms, ShareRng& rng, std::vector<ClaimOutcome>* outcomes,
                     std::vector<Status>* statuses) {

@@ -46,6 +46,19 @@ Status ClaimBatchTx(ledger::Tx& tx, int64_t packet_id, const std::vector<int64_t
                     int64_t now_ms, ShareRng& rng, std::vector<ClaimOutcome>* outcomes,
                     std::vector<Status>* statuses);
 
+// The claim with the packet's update last (the cond_update scheme). `seen` is the packet as the
+// caller last saw it, read without a lock or kept from its previous claim. The share is drawn
+// from `seen`, the claim, its creation event and its transfer order are written, and then the
+// packet's counters — only if the packet is still active with seen.claimed_count claims. So the
+// packet's row is locked from that last update to the commit, not while the claim is decided.
+// Errors: the refusals ClaimTx gives, judged on `seen` (a repeat claimer is not recognised: its
+// claim insert fails the claims table's UNIQUE constraint, Conflict(constraint_violation));
+// Conflict(state_changed) when the packet moved on since `seen`. On any error nothing of it may
+// commit; the caller reads the packet again and retries. On success *after is the packet with
+// this claim counted.
+Status ClaimOnSeenTx(ledger::Tx& tx, const ledger::PacketRecord& seen, int64_t user_id,
+                     int64_t now_ms, ShareRng& rng, ClaimOutcome* out, ledger::PacketRecord* after);
+
 // Whether a packet in this state at now_ms takes claims: OK, or the refusal a claim gets.
 Status CheckClaimable(const ledger::PacketRecord& p, int64_t now_ms);
 

@@ -4,6 +4,7 @@
 
 #include "common/check.h"
 #include "common/claim_schemes.h"
+#include "server/core/cond_update_scheme.h"
 #include "server/core/ledger_schemes.h"
 #include "server/core/mem_lock_scheme.h"
 #include "server/core/presplit_scheme.h"
@@ -23,6 +24,7 @@ constexpr std::array<Factory, kClaimSchemes.size()> kFactories = {{
     {ClaimSchemeId::kBatched, &MakeBatchedScheme},
     {ClaimSchemeId::kMemLock, &MakeMemLockScheme},
     {ClaimSchemeId::kPresplit, &MakePresplitScheme},
+    {ClaimSchemeId::kCondUpdate, &MakeCondUpdateScheme},
 }};
 
 constexpr bool FactoriesMatchTheSchemeList() {
