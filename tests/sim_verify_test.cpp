@@ -11,6 +11,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include "common/claim_schemes.h"
 #include "common/crypto.h"
 #include "common/prometheus_text.h"
 #include "common/redis_process.h"
@@ -203,7 +204,7 @@ TEST(Campaign, EachSeedDrawsAReadableRepeatableTimeline) {
     for (const auto& [lane, n] : open) EXPECT_EQ(n, 0) << lane << " left open, seed " << seed;
   }
   EXPECT_EQ(texts.size(), 40u);
-  EXPECT_EQ(schemes.size(), 4u);  // Forty seeds reach every scheme...
+  EXPECT_EQ(schemes.size(), kClaimSchemes.size());  // Forty seeds reach every scheme...
   for (const char* a : {"redis_stop", "redis_flush", "redis_snapshot", "server_kill",
                         "server_pause", "server_restart", "mock_switch"}) {
     EXPECT_GT(actions[a], 0) << a;  // ...and every kind of fault.
