@@ -193,22 +193,35 @@ TEST_P(RedisFaultTest, StaleStateFromAnEarlierProcessIsDroppedAtStartUp) {
 
 // mem_lock only: once the ledger showed a packet finished, claims by anyone but its claimers are
 // refused in-process — with Redis gone they are still plain 409s, not fallbacks to the ledger —
-// while a claimer still gets their claim back from the ledger.
+// while a claimer still gets their claim back from the ledger. Both ways a refusal reaches the
+// ledger are played: the counter says 0 (checked on the read side), and a counter left too high
+// (the claim goes through to the ledger's claim transaction, which refuses it).
 TEST_P(RedisFaultTest, MemLockRefusesClaimsOnAFinishedPacketWithoutRedis) {
   if (GetParam() != "mem_lock") GTEST_SKIP() << "mem_lock's final-packet refusals";
-  const int64_t p = ActivePacket("final", 500, 5);
-  for (int64_t user = 1; user <= 5; ++user) ASSERT_EQ(client_->Claim(p, user).status, 201);
-  Reply first = client_->Claim(p, 100);  // Redis says 0; the ledger confirms: finished.
-  ASSERT_EQ(first.status, 409);
+  const int64_t by_zero = ActivePacket("final-zero", 500, 5);
+  const int64_t by_high = ActivePacket("final-high", 500, 5);
+  for (int64_t user = 1; user <= 5; ++user) {
+    ASSERT_EQ(client_->Claim(by_zero, user).status, 201);
+    ASSERT_EQ(client_->Claim(by_high, user).status, 201);
+  }
+  // The counters are set here, not left to the upkeep that runs after each claim on a pool.
+  Redis({"SET", "rp:left:" + std::to_string(by_zero), "0"});
+  Redis({"SET", "rp:left:" + std::to_string(by_high), "3"});
+  for (int64_t packet : {by_zero, by_high}) {
+    Reply first = client_->Claim(packet, 100);  // The ledger confirms: finished.
+    ASSERT_EQ(first.status, 409) << first.raw;
+  }
   redis_->Kill();
   const double fallbacks = Metric("rp_scheme_fallbacks_total");
-  for (int64_t user = 101; user <= 150; ++user) {
-    Reply r = client_->Claim(p, user);
-    ASSERT_EQ(r.status, 409) << r.raw;
-    EXPECT_EQ(r.body["error"]["code"], "sold_out");
+  for (int64_t user = 101; user <= 125; ++user) {
+    for (int64_t packet : {by_zero, by_high}) {
+      Reply r = client_->Claim(packet, user);
+      ASSERT_EQ(r.status, 409) << r.raw;
+      EXPECT_EQ(r.body["error"]["code"], "sold_out");
+    }
   }
   EXPECT_EQ(Metric("rp_scheme_fallbacks_total"), fallbacks);  // None of them needed Redis.
-  Reply repeat = client_->Claim(p, 3);
+  Reply repeat = client_->Claim(by_high, 3);
   EXPECT_EQ(repeat.status, 200) << repeat.raw;  // A claimer: answered from the ledger.
   EXPECT_EQ(Metric("rp_scheme_fallbacks_total"), fallbacks + 1);
 }

@@ -174,6 +174,16 @@ class MemLockScheme final : public ClaimScheme {
       // refused by it), and either resyncs it: slower, never a wrong answer.
       if (settle.needed()) (void)pool_.Submit([this, settle] { Settle(settle); });
       if (s.ok()) return done(std::move(*outcome));
+      // A refusal the counter did not foresee (it let the claim through, or was missing): the
+      // packet is remembered as final before the answer, as a refusal checked on the read side
+      // is, so the claims that follow this answer are refused in-process whatever Redis does.
+      if (s.Is(Error::kSoldOut) || s.Is(Error::kExpired)) {
+        Status posted = pool_.Submit([this, packet_id, s, done] {
+          RememberFinal(packet_id);
+          done(s);
+        });
+        if (posted.ok()) return;
+      }
       done(s);
     };
     Status s = d_.ledger->Submit(std::move(job));
