@@ -153,5 +153,27 @@ TEST_F(CondUpdateTest, ARepeatClaimerItDidNotKnowGetsItsFirstClaimNotASecond) {
   EXPECT_EQ(third->claim.seq, 3);
 }
 
+// A sold-out packet's refusals must not queue on its row lock: the first refusal reads the
+// packet's claimers in its write job; after it, newcomers are refused in-process, while a
+// winner still gets its claim back from the ledger.
+TEST_F(CondUpdateTest, RefusalsOnAFinalPacketStayOffTheWritePath) {
+  const int64_t packet = ActivePacket();
+  for (int64_t user = 1; user <= kCount; ++user) {
+    ASSERT_TRUE(ClaimWith(*cond_, packet, user).ok()) << user;
+  }
+  Result<ClaimOutcome> first = ClaimWith(*cond_, packet, 100);
+  ASSERT_TRUE(first.status().Is(Error::kSoldOut)) << first.status().ToString();
+  const int64_t jobs_started = engine_->Stats().lock_waits;  // Every claim job carries a key.
+  for (int64_t user = 101; user <= 150; ++user) {
+    Result<ClaimOutcome> r = ClaimWith(*cond_, packet, user);
+    ASSERT_TRUE(r.status().Is(Error::kSoldOut)) << user << ": " << r.status().ToString();
+  }
+  EXPECT_EQ(engine_->Stats().lock_waits, jobs_started);
+  Result<ClaimOutcome> again = ClaimWith(*cond_, packet, 3);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->repeat);
+  EXPECT_EQ(engine_->Stats().lock_waits, jobs_started + 1);
+}
+
 }  // namespace
 }  // namespace rp::core

@@ -145,7 +145,10 @@ Status ClaimOnSeenTx(ledger::Tx& tx, const ledger::PacketRecord& seen, int64_t u
   s = RecordWin(tx, after, user_id, *amount, now_ms, out);
   if (!s.ok()) return s;
   // The guarded update last: Conflict(state_changed) unless the packet still has seen's claims.
-  return Record(tx, *after, seen.claimed_count, now_ms, *amount);
+  s = Record(tx, *after, seen.claimed_count, now_ms, *amount);
+  // *after is the packet as written, its state too: the last share finished it.
+  if (s.ok() && after->remaining_count() == 0) after->state = PacketState::kFinished;
+  return s;
 }
 
 Status ClaimBatchTx(ledger::Tx& tx, int64_t packet_id, const std::vector<int64_t>& user_ids,

@@ -55,7 +55,7 @@ Status ClaimBatchTx(ledger::Tx& tx, int64_t packet_id, const std::vector<int64_t
 // claim insert fails the claims table's UNIQUE constraint, Conflict(constraint_violation));
 // Conflict(state_changed) when the packet moved on since `seen`. On any error nothing of it may
 // commit; the caller reads the packet again and retries. On success *after is the packet with
-// this claim counted.
+// this claim counted (and finished, when it took the last share).
 Status ClaimOnSeenTx(ledger::Tx& tx, const ledger::PacketRecord& seen, int64_t user_id,
                      int64_t now_ms, ShareRng& rng, ClaimOutcome* out, ledger::PacketRecord* after);
 
