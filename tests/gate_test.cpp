@@ -77,17 +77,42 @@ TEST(Gate, AgainstACommittedBaselineCpuIsJudgedInHealthzAnswersWithAWideLimit) {
   // The milliseconds move with the machine: reported, not gated, here.
   const GateResult& ms = Find(slower, "cpu_ms_per_claim");
   EXPECT_FALSE(ms.judged);
-  EXPECT_NE(ms.Message().find("+10.0%"), std::string::npos) << ms.Message();
+  EXPECT_NE(ms.Message().find("+10.00%"), std::string::npos) << ms.Message();
   auto much = JudgeScheme("db_lock", {Row(1.50), Row(1.51), Row(1.49)}, base, o);
   const GateResult& cpu = Find(much, "cpu_per_claim_in_healthz");
   EXPECT_FALSE(cpu.passed);
   EXPECT_NEAR(cpu.value, 9.00, 1e-9);
   EXPECT_NEAR(cpu.baseline, 6.00, 1e-9);
-  EXPECT_NE(cpu.Message().find("+50.0%"), std::string::npos) << cpu.Message();
+  EXPECT_NE(cpu.Message().find("+50.00%"), std::string::npos) << cpu.Message();
   // A tolerance given on the command line replaces the default.
   o.tolerances = {{"cpu_per_claim_in_healthz", 0.6}};
   EXPECT_TRUE(
       Find(JudgeScheme("db_lock", {Row(1.50)}, base, o), "cpu_per_claim_in_healthz").passed);
+}
+
+// Exact mode: instructions per claim, one slice a side, judged at 1 %; the timed figures describe
+// valgrind and are reported only; the message writes the count whole.
+TEST(Gate, ExactModeJudgesInstructionsAtOnePercentAndOnlyReportsTimes) {
+  auto slice = [](double instructions, double p99_ms) {
+    json row = Row(1.0);
+    row["instructions_per_claim"] = instructions;
+    row["claim_p99_ms"] = p99_ms;
+    return row;
+  };
+  const std::vector<json> base = {slice(303700, 11), slice(303720, 12)};
+  GateOptions o;
+  o.exact = true;
+  auto same = JudgeScheme("db_lock", {slice(303750, 40)}, base, o);
+  EXPECT_TRUE(Find(same, "instructions_per_claim").passed);
+  const GateResult& p99 = Find(same, "claim_p99_ms");
+  EXPECT_FALSE(p99.judged);  // +250 %, under callgrind: not a verdict.
+  EXPECT_TRUE(p99.passed);
+  auto planted = JudgeScheme("db_lock", {slice(310200, 11)}, base, o);
+  const GateResult& ipc = Find(planted, "instructions_per_claim");
+  EXPECT_FALSE(ipc.passed);  // +2.1 %.
+  EXPECT_NE(ipc.Message().find("310200 (median of 1) vs baseline 303710"), std::string::npos)
+      << ipc.Message();
+  EXPECT_NE(ipc.Message().find("+2.14%"), std::string::npos) << ipc.Message();
 }
 
 TEST(Gate, BuildsRunInterleavedJudgeCpuMillisecondsWhenTheRankTestCanSpeak) {

@@ -17,7 +17,7 @@ while read -r verb fns; do
       status=1
     fi
   done
-  if ! sed -n '2,20p' "$rp" | grep -q "\./rp $verb\b"; then
+  if ! sed -n '2,/^set -euo/p' "$rp" | grep -q "\./rp $verb\b"; then
     echo "verb '$verb' is not in the usage text at the top of $rp"
     status=1
   fi

@@ -64,6 +64,16 @@ std::optional<double> FigureOf(const json& row, const std::string& key) {
   return it->get<double>();
 }
 
+namespace {
+// Four significant digits, except that counts in the thousands and above (instructions per claim)
+// are written whole: 310209, not 3.102e+05, so a 1 % limit reads at a glance.
+std::string FigureText(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, std::fabs(v) >= 10000 ? "%.0f" : "%.4g", v);
+  return buf;
+}
+}  // namespace
+
 std::string GateResult::Message() const {
   char buf[512];
   if (figure == "run_passed") {
@@ -78,13 +88,12 @@ std::string GateResult::Message() const {
   const std::string u = unit.empty() ? "" : " " + unit;
   const double change = baseline != 0 ? 100.0 * (value - baseline) / baseline : 0;
   std::snprintf(buf, sizeof buf,
-                "%s: %s %.4g%s (median of %d) vs baseline %.4g%s (median of %d): %+.1f%%",
-                scheme.c_str(), label.c_str(), value, u.c_str(), runs, baseline, u.c_str(),
-                baseline_runs, change);
+                "%s: %s %s%s (median of %d) vs baseline %s%s (median of %d): %+.2f%%",
+                scheme.c_str(), label.c_str(), FigureText(value).c_str(), u.c_str(), runs,
+                FigureText(baseline).c_str(), u.c_str(), baseline_runs, change);
   std::string out = buf;
   if (judged) {  // A figure reported but not gated has no limit.
-    std::snprintf(buf, sizeof buf, ", limit %.4g%s", limit, u.c_str());
-    out += buf;
+    out += ", limit " + FigureText(limit) + u;
   }
   if (p_value) {
     std::snprintf(buf, sizeof buf, ", Mann-Whitney p = %.3g", *p_value);
