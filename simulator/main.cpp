@@ -193,6 +193,10 @@ int Main(int argc, char** argv) {
       "adds db_crash/db_restart, several instances instance_kill/instance_restart) — verifying "
       "the money of every one; exit 1 when a seed failed");
   AddRunOptions(campaign_cmd, campaign.run);
+  campaign_cmd
+      ->add_option("--claim-scheme", campaign.run.claim_scheme,
+                   "Every seed under this claim scheme (its load and faults drawn as without it)")
+      ->check(CLI::IsMember(rp::ClaimSchemeNames()));
   campaign_cmd->add_option("--seeds", campaign.seeds, "How many seeds")
       ->check(CLI::Range(1, 100000));
   campaign_cmd->add_option("--from", campaign.from_seed, "First seed")

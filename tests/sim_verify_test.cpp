@@ -160,6 +160,28 @@ TEST(Campaign, ReplayLineRepeatsTheFlagsThatShapedTheRun) {
       << *text;
 }
 
+// A campaign under one scheme (--claim-scheme) draws every seed's load and faults as the
+// campaign without it does; only the scheme differs, and the replay line names it.
+TEST(Campaign, OneSchemeChangesTheSchemeAndNothingElseOfASeed) {
+  const std::string base = RP_SOURCE_DIR "/tests/data/sim_smoke.yaml";
+  RunOptions free_draw, one;
+  one.claim_scheme = "cond_update";
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    Result<CampaignDraw> a = DrawCampaign(base, seed, free_draw);
+    Result<CampaignDraw> b = DrawCampaign(base, seed, one);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(a->fault_kinds, b->fault_kinds) << "seed " << seed;
+    EXPECT_NE(b->text.find("claim_scheme: cond_update"), std::string::npos) << b->text;
+    EXPECT_NE(
+        b->text.find("--campaign-seed " + std::to_string(seed) + " --claim-scheme cond_update"),
+        std::string::npos)
+        << b->text;
+    // The load and the timeline: the text past the scheme's line is the same.
+    const auto after = [](const std::string& t) { return t.substr(t.find("load:")); };
+    EXPECT_EQ(after(a->text), after(b->text)) << "seed " << seed;
+  }
+}
+
 TEST(Campaign, EachSeedDrawsAReadableRepeatableTimeline) {
   const std::string base = RP_SOURCE_DIR "/tests/data/sim_smoke.yaml";
   rp::testing::TempDir dir;

@@ -249,6 +249,7 @@ std::string CampaignReplayFlags(const RunOptions& run) {
   if (run.duration_s > 0) flags += " --duration " + std::to_string(run.duration_s);
   if (!run.ledger.empty()) flags += " --ledger " + run.ledger;
   if (run.instances > 0) flags += " --instances " + std::to_string(run.instances);
+  if (!run.claim_scheme.empty()) flags += " --claim-scheme " + run.claim_scheme;
   return flags;
 }
 
@@ -280,7 +281,9 @@ Result<CampaignDraw> DrawCampaign(const std::string& base_path, uint64_t seed,
   CampaignDraw out;
   out.system = CampaignSystemOf(*base, run);
   Drawer draw(seed, *base, out.system);
-  const std::string scheme = draw.Pick(ClaimSchemeNames());
+  // Drawn even when the run names the scheme, so the rest of the seed is drawn as without it.
+  std::string scheme = draw.Pick(ClaimSchemeNames());
+  if (!run.claim_scheme.empty()) scheme = run.claim_scheme;
   const double load_factor = std::round(draw.Uniform(0.4, 1.2) * 100) / 100;
   root["name"] = base->name + "-seed-" + std::to_string(seed);
   root["description"] = "Drawn by rp-sim campaign from " + base_path + ", seed " +

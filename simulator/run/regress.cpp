@@ -21,7 +21,7 @@ std::string HowToMakeBaseline(const RegressOptions& o, const json& baseline) {
     schemes += (schemes.empty() ? "" : ",") + s.value("scheme", std::string());
   }
   return "make a baseline with this build: rp-sim compare " + o.run.scenario_path + " --schemes " +
-         schemes + " --repeats 5" + (o.run.exact ? " --exact" : "") +
+         schemes + (o.run.exact ? " --repeats 2 --exact" : " --repeats 5") +
          " --out DIR (then --baseline DIR)";
 }
 
