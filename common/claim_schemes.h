@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/enum_names.h"
+
 namespace rp {
 
 enum class ClaimSchemeId : size_t { kDbLock, kBatched, kMemLock, kPresplit, kCondUpdate };
@@ -33,13 +35,7 @@ inline constexpr std::array<ClaimSchemeInfo, 5> kClaimSchemes = {{
      "no lock while deciding; the packet's counters updated last, only if unchanged"},
 }};
 
-constexpr bool ClaimSchemesInEnumOrder() {
-  for (size_t i = 0; i < kClaimSchemes.size(); ++i) {
-    if (static_cast<size_t>(kClaimSchemes[i].id) != i) return false;
-  }
-  return true;
-}
-static_assert(ClaimSchemesInEnumOrder(), "kClaimSchemes rows must be in ClaimSchemeId order");
+static_assert(RowsInEnumOrder(kClaimSchemes), "kClaimSchemes rows must be in ClaimSchemeId order");
 
 // A scheme's name, for code that names one (a default, a scheme's own name()): never a literal.
 constexpr std::string_view SchemeName(ClaimSchemeId id) {

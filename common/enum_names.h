@@ -27,4 +27,14 @@ struct EnumNames {
   }
 };
 
+// True when rows[i].id is the enumerator with value i for every row: a table of rows (one per
+// enumerator, each naming its own) that can be indexed by the enum. For a static_assert.
+template <typename Row, size_t N>
+constexpr bool RowsInEnumOrder(const std::array<Row, N>& rows) {
+  for (size_t i = 0; i < N; ++i) {
+    if (static_cast<size_t>(rows[i].id) != i) return false;
+  }
+  return true;
+}
+
 }  // namespace rp

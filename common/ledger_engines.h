@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/enum_names.h"
+
 namespace rp {
 
 enum class LedgerEngine : size_t { kSqlite, kPostgres };
@@ -27,13 +29,7 @@ inline constexpr std::array<LedgerEngineInfo, 2> kLedgerEngines = {{
      "PostgreSQL at ledger.url: several instances may share it"},
 }};
 
-constexpr bool LedgerEnginesInEnumOrder() {
-  for (size_t i = 0; i < kLedgerEngines.size(); ++i) {
-    if (static_cast<size_t>(kLedgerEngines[i].id) != i) return false;
-  }
-  return true;
-}
-static_assert(LedgerEnginesInEnumOrder(), "kLedgerEngines rows must be in LedgerEngine order");
+static_assert(RowsInEnumOrder(kLedgerEngines), "kLedgerEngines rows must be in LedgerEngine order");
 
 // The name an engine goes by in configuration, flags, scenario files and results; code names an
 // engine through these, never by a literal.
