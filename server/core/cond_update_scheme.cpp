@@ -4,7 +4,6 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
-#include <vector>
 
 #include "common/claim_schemes.h"
 #include "server/core/final_packets.h"
@@ -74,36 +73,23 @@ class CondUpdateScheme final : public ClaimScheme {
   }
 
  private:
-  // A packet a job found final, with its claimers, for FinalPackets once the job is answered.
-  struct FinalSeen {
-    ledger::PacketState state = ledger::PacketState::kActive;
-    std::vector<int64_t> claimers;
-    bool complete = false;  // All its claimers were read (at most claim.final_packets_max).
-  };
-
   // One write job for the claim; `tries` jobs before it found the packet moved on.
   void Try(int64_t packet_id, int64_t user_id, ClaimDone done, int tries) {
     auto outcome = std::make_shared<ClaimOutcome>();
     // Counts this job's runs too: an engine that retries a job that lost a race runs it again,
     // and a run after the first must not trust what was seen.
     auto runs = std::make_shared<int>(tries);
-    auto final_seen = std::make_shared<FinalSeen>();
     ledger::WriteJob job;
     job.claim = true;
     job.lock_key = packet_id;  // The embedded engine imitates the row lock held to commit.
     job.inproc_key = packet_id;
-    job.fn = [this, packet_id, user_id, outcome, runs, final_seen](ledger::Tx& tx) {
+    job.fn = [this, packet_id, user_id, outcome, runs](ledger::Tx& tx) {
       const bool fresh = (*runs)++ > 0;
-      *final_seen = FinalSeen{};  // A run retried by the engine starts over.
-      return ClaimInJob(tx, packet_id, user_id, fresh, outcome.get(), final_seen.get());
+      return ClaimInJob(tx, packet_id, user_id, fresh, outcome.get());
     };
-    job.done = [this, packet_id, user_id, outcome, final_seen, done, tries](const Status& s) {
+    job.done = [this, packet_id, user_id, outcome, done, tries](const Status& s) {
       if (s.ok()) return done(std::move(*outcome));
       seen_.Forget(packet_id);
-      // Quick (the completion must not block): a bounded insert into memory.
-      if (final_seen->complete) {
-        final_.Remember(packet_id, final_seen->state, std::move(final_seen->claimers));
-      }
       const bool moved_on = s.Is(Error::kStateChanged) || s.Is(Error::kConstraintViolation);
       if (!moved_on) return done(s);
       if (tries + 1 < kTriesMax) return Try(packet_id, user_id, done, tries + 1);
@@ -117,7 +103,7 @@ class CondUpdateScheme final : public ClaimScheme {
   // In the write job. `fresh`: read the packet (and the claimer's earlier claim) instead of
   // trusting what this process saw last.
   Status ClaimInJob(ledger::Tx& tx, int64_t packet_id, int64_t user_id, bool fresh,
-                    ClaimOutcome* out, FinalSeen* final_seen) {
+                    ClaimOutcome* out) {
     std::optional<ledger::PacketRecord> seen;
     if (!fresh) seen = seen_.Get(packet_id);
     if (!seen) {
@@ -138,14 +124,8 @@ class CondUpdateScheme final : public ClaimScheme {
       Result<bool> repeat = FindRepeat(tx, packet_id, user_id, out);
       if (!repeat.ok()) return repeat.status();
       if (*repeat) return Status::Ok();
-      if (ledger::IsFinal(seen->state)) {
-        // Final (what was seen cannot be stale then): its claims never change again.
-        const int64_t limit = deps_.options.final_packets_max;
-        Result<std::vector<int64_t>> claimers = ledger::claims::Claimers(tx, packet_id, limit);
-        if (claimers.ok() && static_cast<int64_t>(claimers->size()) <= limit) {
-          *final_seen = {seen->state, std::move(claimers.value()), true};
-        }
-      }
+      // A final state seen is never stale. A failed read remembers nothing; the refusal stands.
+      (void)final_.Load(tx, packet_id, seen->state);
       return refusal;
     }
     ShareRng rng = rngs_.Next();

@@ -1,6 +1,7 @@
 #include "server/core/final_packets.h"
 
 #include "common/check.h"
+#include "server/ledger/claims.h"
 
 namespace rp::core {
 
@@ -42,6 +43,16 @@ void FinalPackets::EvictUntil(size_t room) {
     packets_.erase(it);
     lru_.pop_back();
   }
+}
+
+Status FinalPackets::Load(ledger::ReadTx& tx, int64_t packet_id, ledger::PacketState state) {
+  if (!ledger::IsFinal(state)) return Status::Ok();
+  // One more than fits is read, so Remember sees a packet too large for the bound and skips it.
+  const auto limit = static_cast<int64_t>(entries_max_);
+  Result<std::vector<int64_t>> claimers = ledger::claims::Claimers(tx, packet_id, limit);
+  if (!claimers.ok()) return claimers.status();
+  Remember(packet_id, state, std::move(claimers.value()));
+  return Status::Ok();
 }
 
 size_t FinalPackets::entries() const {

@@ -19,6 +19,7 @@
 
 #include "common/status.h"
 #include "server/ledger/records.h"
+#include "server/ledger/sql.h"
 
 namespace rp::core {
 
@@ -34,6 +35,11 @@ class FinalPackets {
   // Remembers a packet the ledger reported in final `state` with these claimers. Ignored for a
   // state that is not final or when the claimers alone exceed the bound.
   void Remember(int64_t packet_id, ledger::PacketState state, std::vector<int64_t> claimers);
+  // Reads the claimers of a packet the caller saw in `state` (at most the bound, one query in
+  // tx) and remembers them, when `state` is final; nothing otherwise. A final packet's claims
+  // never change, so any transaction may read them, even one that rolls back. Non-OK: the read
+  // failed, and nothing was remembered.
+  Status Load(ledger::ReadTx& tx, int64_t packet_id, ledger::PacketState state);
   size_t entries() const;  // Packets plus their claimers, remembered now (for tests).
 
  private:

@@ -12,7 +12,6 @@
 #include "server/base/redis_pipeline.h"
 #include "server/core/final_packets.h"
 #include "server/core/inflight.h"
-#include "server/ledger/claims.h"
 #include "server/ledger/packets.h"
 
 namespace rp::core {
@@ -234,22 +233,13 @@ class MemLockScheme final : public ClaimScheme {
 
   // Loads a final packet's claimers once (a read of at most claim.final_packets_max rows).
   void RememberFinal(int64_t packet_id) {
-    const auto limit = d_.options.final_packets_max;
-    ledger::PacketState state = ledger::PacketState::kActive;
-    std::vector<int64_t> claimers;
-    Status s = d_.ledger->Read([&](ledger::ReadTx& tx) {
+    // A failed read remembers nothing: the next refusal of this packet tries again.
+    (void)d_.ledger->Read([&](ledger::ReadTx& tx) {
       Result<ledger::PacketRecord> p = ledger::packets::Load(tx, packet_id);
       if (!p.ok()) return p.status();
-      state = p->state;
-      if (!ledger::IsFinal(state)) return Status::Ok();
-      // Read after the state: the packet was final already, so its claims cannot change.
-      Result<std::vector<int64_t>> c = ledger::claims::Claimers(tx, packet_id, limit);
-      if (!c.ok()) return c.status();
-      claimers = std::move(c.value());
-      return Status::Ok();
+      // Read after the state: a packet final already cannot change its claims.
+      return final_.Load(tx, packet_id, p->state);
     });
-    const bool complete = static_cast<int64_t>(claimers.size()) <= limit;
-    if (s.ok() && complete) final_.Remember(packet_id, state, std::move(claimers));
   }
 
   ClaimSchemeDeps d_;
