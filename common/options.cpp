@@ -1,6 +1,7 @@
 #include "common/options.h"
 
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -341,6 +342,15 @@ std::string Registry::MarkdownTable() const {
     out.append(Cell(k.help)).append(" |\n");
   }
   return out;
+}
+
+std::string Registry::ValuesJson() const {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& k : keys_) {
+    if (k->secret()) continue;
+    std::visit([&](auto* p) { out[k->name()] = *p; }, k->field());
+  }
+  return out.dump();
 }
 
 std::vector<std::string> KeysWithFlags(const Registry& registry) {

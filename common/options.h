@@ -61,6 +61,7 @@ class Key {
   std::string default_text() const { return default_text_; }
   std::string range_text() const;  // "1..64", "FULL | NORMAL", "" when unbounded.
   std::string value_text() const;  // The current value as text ("(secret)" for secrets).
+  const Field& field() const { return field_; }
 
   // Parses text as this key's type and sets the field, checking the range. InvalidArgument
   // ("bad_config") naming the key and `source` when the text is not of the type or out of range.
@@ -110,6 +111,10 @@ class Registry {
   const std::vector<std::unique_ptr<Key>>& keys() const { return keys_; }
   // The documentation table (Markdown): one row per key, in declaration order.
   std::string MarkdownTable() const;
+  // Every scalar key's current value as one JSON object keyed by full name ("packet.ttl_s": 30),
+  // integers as numbers, bools as bools; secrets left out. What a checked config amounts to,
+  // for tools that start the program with it (rp-sim reads the effective settings it needs).
+  std::string ValuesJson() const;
 
  private:
   Key& Add(std::string name, Key::Field field);

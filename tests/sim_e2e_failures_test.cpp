@@ -11,7 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "common/process.h"
+#include "common/process/process.h"
 #include "tests/support/harness.h"
 #include "tests/support/sim_process.h"
 
@@ -23,7 +23,7 @@ namespace {
 TEST(SimE2e, ARunWhoseLoadOrFaultDidNotHappenFails) {
   TempDir dir;
   const std::string base = R"(seed: 9
-system: {claim_scheme: batched, packet_ttl_s: 3, scan_interval_ms: 100}
+system: {claim_scheme: batched, server: {packet: {ttl_s: 3}, scanner: {interval_ms: 100}}}
 users: {count: 1000}
 flows:
   c2c: {weight: 1, count: [2, 4], share_cents: [10, 50], claimers: [1, 4]}
@@ -86,7 +86,7 @@ checks:
 TEST(SimE2e, ARunWithAWedgedServerFailsOnUnansweredRequests) {
   TempDir dir;
   const std::string base = R"(seed: 5
-system: {claim_scheme: batched, packet_ttl_s: 3, scan_interval_ms: 100}
+system: {claim_scheme: batched, server: {packet: {ttl_s: 3}, scanner: {interval_ms: 100}}}
 users: {count: 5000}
 load:
   request_timeout_ms: 700
@@ -156,7 +156,7 @@ checks: ["recon.drift == 0"]
 TEST(SimE2e, AnAbortOnFailCheckStopsTheLoadAndAMissingSeriesIsRefused) {
   TempDir dir;
   const std::string base = R"(seed: 4
-system: {claim_scheme: batched, packet_ttl_s: 3, scan_interval_ms: 100}
+system: {claim_scheme: batched, server: {packet: {ttl_s: 3}, scanner: {interval_ms: 100}}}
 users: {count: 1000}
 load:
   phases:
@@ -215,7 +215,7 @@ TEST(SimE2e, ARunKilledHardLeavesNothingRunning) {
   TempDir dir;
   std::ofstream(dir.File("long.yaml")) << R"(name: long
 seed: 5
-system: {claim_scheme: mem_lock, redis: true, ledger: postgres, packet_ttl_s: 3}
+system: {claim_scheme: mem_lock, redis: true, ledger: postgres, server: {packet: {ttl_s: 3}}}
 users: {count: 1000}
 load:
   phases:
@@ -259,7 +259,7 @@ flows:
     return !postgres;
   })) << "PostgreSQL outlived the rp-sim that started it";
   std::ofstream(dir.File("next.yaml")) << R"(name: next
-system: {claim_scheme: batched, packet_ttl_s: 2}
+system: {claim_scheme: batched, server: {packet: {ttl_s: 2}}}
 users: {count: 100}
 load:
   phases:
@@ -354,6 +354,27 @@ TEST(SimE2e, BadScenarioExitsTwoWithFileAndLine) {
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("bad.yaml:5:"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("unknown key 'sharez'"), std::string::npos) << run.output;
+}
+
+// system.server is rp-server's to judge: a key it does not know, or a value outside its range,
+// stops the run before any load, in rp-server's words, naming the scenario.
+TEST(SimE2e, AServerSettingRpServerRefusesStopsTheRunBeforeTheLoad) {
+  TempDir dir;
+  const std::string head =
+      "name: srv\nload:\n  phases: [{name: p, duration_s: 3, rate: 5}]\n"
+      "flows:\n  c2c: {weight: 1}\n";
+  for (const auto& [server, expect] :
+       {std::pair<std::string, std::string>{"packet: {ttl_z: 3}", "ttl_z"},
+        std::pair<std::string, std::string>{"packet: {ttl_s: 0}", "packet.ttl_s"}}) {
+    const std::string path = dir.File("srv.yaml");
+    std::ofstream(path) << head << "system:\n  server: {" << server << "}\n";
+    SimRun run = RunSim({"run", path, "--quiet"}, dir);
+    EXPECT_EQ(run.exit_code, 2) << run.output;
+    EXPECT_NE(run.output.find("rp-server refused its config"), std::string::npos) << run.output;
+    EXPECT_NE(run.output.find(expect), std::string::npos) << run.output;
+    EXPECT_NE(run.output.find("srv.yaml"), std::string::npos) << run.output;
+    EXPECT_EQ(run.output.find("load done"), std::string::npos) << run.output;
+  }
 }
 
 // A baseline says which build made it; regress refuses one of another kind before any run, and

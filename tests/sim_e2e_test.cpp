@@ -10,7 +10,7 @@
 
 #include <httplib.h>
 
-#include "common/process.h"
+#include "common/process/process.h"
 #include "common/prometheus_text.h"
 #include "tests/support/harness.h"
 #include "tests/support/sim_process.h"
@@ -29,7 +29,7 @@ std::string Chromium(const TempDir& dir, const std::vector<std::string>& args) {
   for (auto line = child->ReadLine(60000); line.ok(); line = child->ReadLine(60000)) {
     out += *line + "\n";
   }
-  (void)child->Wait(60000);
+  (void)child->Wait(60000);  // The caller judges the output, not the exit code.
   return out;
 }
 
@@ -85,7 +85,12 @@ TEST(SimE2e, SmokeScenarioPassesVerifiesAndWritesResults) {
   EXPECT_GT(s["healthz_ceiling_rps"].get<double>(), 0);
   EXPECT_GT(s["server"]["ledger_commits"].get<double>(), 0);
   EXPECT_EQ(s["schema"], "redpacket-lab/rp-sim-summary");
-  EXPECT_EQ(s["schema_version"], 3);
+  EXPECT_EQ(s["schema_version"], 4);
+  // What rp-server's own loader made of the scenario's system.server, before the run.
+  EXPECT_EQ(s["system"]["server_config"]["packet"]["ttl_s"], 4);
+  EXPECT_EQ(s["system"]["server_settings"]["packet.ttl_s"], 4);
+  EXPECT_EQ(s["system"]["server_settings"]["claim.scheme"], "batched");
+  EXPECT_FALSE(s["system"]["server_settings"].contains("secrets.auth"));
   EXPECT_EQ(s["load"]["aborted"], false);
   EXPECT_GT(s["load"]["offered_arrivals"].get<int64_t>(), 0);
   // history.jsonl: a line per money-moving request; its claims agree with the summary's.
@@ -141,7 +146,7 @@ TEST(SimE2e, ClientMetricsServeTheRunWhileItRuns) {
   TempDir dir;
   std::ofstream(dir.File("m.yaml")) << R"(name: metrics
 seed: 9
-system: {claim_scheme: db_lock, packet_ttl_s: 2}
+system: {claim_scheme: db_lock, server: {packet: {ttl_s: 2}}}
 users: {count: 1000}
 load:
   phases:
@@ -195,7 +200,7 @@ TEST(SimE2e, EveryCampaignFaultAppliesAndTheMoneyBalances) {
   TempDir dir;
   std::ofstream(dir.File("f.yaml")) << R"(name: faults
 seed: 21
-system: {claim_scheme: mem_lock, redis: true, packet_ttl_s: 3}
+system: {claim_scheme: mem_lock, redis: true, server: {packet: {ttl_s: 3}}}
 users: {count: 2000}
 load:
   phases:

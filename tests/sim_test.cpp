@@ -59,7 +59,8 @@ TEST_F(ScenarioFileTest, BadValuesNameWhatWasExpected) {
   };
   const std::vector<Case> cases = {
       {"system: {claim_scheme: optimistic}\n", "expected db_lock | batched"},
-      {"system: {server_threads: 0}\n", "must be in 1 .. 64"},
+      {"system: {server_threads: 2}\n", "go under system.server, in rp-server's keys"},
+      {"system: {server: {packet: 10}}\n", "system.server.packet must be a mapping"},
       {"system: {claim_scheme: mem_lock}\n", "system.redis must be true"},
       {"seed: -3\n", "seed must be"},
       {"checks: [\"p99(claim) < 50\"]\n", "needs a latency unit: us, ms or s"},
@@ -219,21 +220,39 @@ TEST_F(ScenarioFileTest, SwitchesRpMockWouldRefuseAreRefusedWhenTheFileIsRead) {
       << typo.status().message();
 }
 
-TEST_F(ScenarioFileTest, ServerConfigPassesThroughButNotWhatTheSystemKeysSet) {
+TEST_F(ScenarioFileTest, ServerConfigPassesThroughButNotWhatRpSimSets) {
   std::string ok = kMinimal;
   ok +=
-      "system:\n  server_config:\n    limits:\n      rules:\n"
-      "        - {name: c, route: claim, qps: 10}\n";
+      "system:\n  server:\n    limits:\n      rules:\n"
+      "        - {name: c, route: claim, qps: 10}\n"
+      "    ledger: {pool_size: 4}\n    packet: {ttl_s: 7}\n    async: {queue: redis_streams}\n"
+      "  redis: true\n";
   auto s = LoadScenario(Write(ok));
   ASSERT_TRUE(s.ok()) << s.status().ToString();
-  EXPECT_EQ(s->system.server_config_json["limits"]["rules"][0]["qps"], 10);
-  std::string clash = kMinimal;
-  clash += "system:\n  server_config:\n    ledger: {pool_size: 4}\n";
-  auto bad = LoadScenario(Write(clash));
-  ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find(":9: system.server_config.ledger is set by rp-sim"),
-            std::string::npos)
-      << bad.status().message();
+  EXPECT_EQ(s->system.server_config["limits"]["rules"][0]["qps"], 10);
+  ASSERT_NE(ServerConfigKey(s->system, "packet.ttl_s"), nullptr);
+  EXPECT_EQ(*ServerConfigKey(s->system, "packet.ttl_s"), 7);
+  EXPECT_EQ(ServerConfigKey(s->system, "packet.count_max"), nullptr);
+  EXPECT_TRUE(SystemNeedsRedis(s->system));  // async.queue: redis_streams, under db_lock.
+  // Every key rp-sim sets itself is refused with what sets it instead.
+  for (const OwnedServerKey& owned : RpSimOwnedServerKeys()) {
+    std::string key = owned.key;
+    const std::string section = key.substr(0, key.find('.'));
+    std::string name = key.substr(key.find('.') + 1);
+    if (name == "*") name = "auth";
+    auto bad = LoadScenario(Write(std::string(kMinimal) + "system:\n  server:\n    " + section +
+                                  ": {" + name + ": x}\n"));
+    ASSERT_FALSE(bad.ok()) << key;
+    EXPECT_NE(bad.status().message().find(":9: system.server." + section + "." + name +
+                                          " is set by rp-sim (" + owned.set_by + ")"),
+              std::string::npos)
+        << bad.status().message();
+  }
+  auto queue = LoadScenario(
+      Write(std::string(kMinimal) + "system:\n  server:\n    async: {queue: redis_streams}\n"));
+  ASSERT_FALSE(queue.ok());
+  EXPECT_NE(queue.status().message().find("system.redis must be true"), std::string::npos)
+      << queue.status().message();
 }
 
 // Hostile files: NaN and infinities are out of every range, and aliases that would expand a
@@ -248,7 +267,7 @@ TEST_F(ScenarioFileTest, NaNInfinitiesAndBillionLaughsAreRefused) {
     EXPECT_NE(s.status().message().find("must be in"), std::string::npos) << s.status().message();
   }
   std::string laughs = head + "load:\n  phases:\n    - {name: p, duration_s: 1, rate: 1}\n" +
-                       "system:\n  server_config:\n    limits:\n      rules:\n"
+                       "system:\n  server:\n    limits:\n      rules:\n"
                        "        - &a0 [x, x, x, x, x, x, x, x, x, x]\n";
   for (int i = 1; i < 9; ++i) {
     laughs += "        - &a" + std::to_string(i) + " [";

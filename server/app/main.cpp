@@ -4,7 +4,8 @@
 //   recon   — reconcile a ledger with the services; exit 1 on drift
 //   token   — print bearer tokens for users (load tests, demos)
 //   check   — run the conservation checker over a ledger file; exit 0 clean, 1 violated
-//   config  — print every configuration key (Markdown table)
+//   config  — print every configuration key (Markdown table); --check: load a config as serve
+//             would and print its effective settings (JSON)
 // Exit codes (kExitHelp below, docs/api.md): 0 success, 1 a check failed or the server could not
 // start, 2 bad input, 3 check/recon could not connect to the ledger or a service.
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -178,6 +179,17 @@ int Check(Command& cmd) {
   return ok ? 0 : 1;
 }
 
+// config: the key table, or (--check) what serve would run with, without starting anything.
+int Config(Command& cmd, bool check) {
+  if (!check) {
+    std::cout << cmd.registry.MarkdownTable();
+    return 0;
+  }
+  if (!cmd.Load()) return kExitBadInput;
+  std::cout << cmd.registry.ValuesJson() << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -223,16 +235,23 @@ int main(int argc, char** argv) {
   recon->footer(kExitHelp);
   Command check_cmd(check, std::vector<std::string>{"ledger.engine", "ledger.path", "ledger.url"});
 
-  CLI::App* config = cli.add_subcommand("config", "Print every configuration key as Markdown");
+  bool config_check = false;
+  CLI::App* config = cli.add_subcommand(
+      "config",
+      "Print every configuration key as Markdown; with --check, load --config FILE and the flags "
+      "as serve would and print the settings they amount to (JSON), exit 0, or the first problem "
+      "(file:line), exit 2");
+  config->footer(kExitHelp);
+  config->add_flag("--check", config_check,
+                   "Check --config FILE (and the flags, the environment) with serve's own loader "
+                   "instead of printing the table");
+  Command config_cmd(config, std::nullopt);
 
   if (std::optional<int> rc = rp::options::ParseCommandLine(cli, argc, argv)) return *rc;
   if (serve->parsed()) return Serve(serve_cmd, /*worker_only=*/false);
   if (worker->parsed()) return Serve(worker_cmd, /*worker_only=*/true);
   if (recon->parsed()) return Recon(recon_cmd, since_s);
   if (token->parsed()) return Token(token_cmd, user, count, ttl_s, admin);
-  if (config->parsed()) {
-    std::cout << serve_cmd.registry.MarkdownTable();
-    return 0;
-  }
+  if (config->parsed()) return Config(config_cmd, config_check);
   return Check(check_cmd);
 }

@@ -141,10 +141,9 @@ json RunSummaryJson(const RunReport& r) {
           {"target", r.target},
           {"system",
            {{"claim_scheme", s.system.claim_scheme},
-            {"subsidy_mode", s.system.subsidy_mode},
-            {"queue", s.system.queue},
             {"redis", s.system.redis},
-            {"server_threads", s.system.server_threads},
+            {"server_config", s.system.server_config},
+            {"server_settings", r.server_settings},
             {"started_by_rp_sim", r.system_started},
             // A --target server's ledger and size are its own: not claimed here.
             {"ledger", r.system_started ? s.system.ledger : "unknown"},

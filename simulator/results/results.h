@@ -35,8 +35,11 @@ struct ExactFigures {
 
 struct RunReport {
   const Scenario* scenario = nullptr;
-  std::string target;                // The server URL.
-  bool system_started = true;        // false with --target: scheme, ledger, instances unknown.
+  std::string target;          // The server URL.
+  bool system_started = true;  // false with --target: scheme, ledger, instances unknown.
+  // rp-server's settings as its loader resolved them (SystemUnderTest::server_settings), when
+  // rp-sim started it; empty otherwise.
+  nlohmann::json server_settings = nlohmann::json::object();
   std::string started_at;            // RFC 3339 UTC.
   int64_t load_started_unix_ms = 0;  // Wall clock at the load's second 0 (the CSVs' `time`).
   // Same run, same machine: how fast /healthz was answered, sampled before the load and after
@@ -58,7 +61,7 @@ struct RunReport {
 // documents every field). The version grows when a field changes meaning or goes away; new
 // fields may appear without a bump, so readers ignore what they do not know.
 inline constexpr const char* kSummarySchema = "redpacket-lab/rp-sim-summary";
-inline constexpr int kSummarySchemaVersion = 3;
+inline constexpr int kSummarySchemaVersion = 4;
 
 // summary.json's content.
 nlohmann::json SummaryJson(const RunReport& report);

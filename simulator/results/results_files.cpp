@@ -141,15 +141,30 @@ void WriteVerification(std::ofstream& out, const json& v) {
   }
 }
 
+// ", subsidy mode `hybrid`, queue `outbox`": what the started server ran with; "" for a server
+// rp-sim did not start.
+std::string ServerSettingsText(const json& system) {
+  const json settings = system.value("server_settings", json::object());
+  std::string out;
+  for (const auto& [key, label] :
+       {std::pair{"subsidy.mode", "subsidy mode"}, std::pair{"async.queue", "queue"},
+        std::pair{"packet.ttl_s", "packet TTL (s)"}}) {
+    auto v = settings.find(key);
+    if (v == settings.end()) continue;
+    out += std::string(", ") + label + " `" + (v->is_string() ? v->get<std::string>() : v->dump()) +
+           "`";
+  }
+  return out;
+}
+
 void WriteReport(std::ofstream& out, const json& s) {
   out << "# rp-sim run: " << s["scenario"].get<std::string>() << "\n\n"
       << s["description"].get<std::string>() << "\n\n"
       << "**Verdict: " << (s["passed"].get<bool>() ? "PASSED" : "FAILED") << "**  \n"
       << "Started " << s["started_at"].get<std::string>() << " against "
       << s["target"].get<std::string>() << "; seed " << s["seed"] << "; claim scheme `"
-      << s["system"]["claim_scheme"].get<std::string>() << "`, subsidy mode `"
-      << s["system"]["subsidy_mode"].get<std::string>() << "`, queue `"
-      << s["system"]["queue"].get<std::string>() << "`; "
+      << s["system"]["claim_scheme"].get<std::string>() << "`" << ServerSettingsText(s["system"])
+      << "; "
       << "ledger "
       << results::DescribeSystem(s["system"].value("ledger", std::string(kSqliteEngine)),
                                  s["system"].value("instances", 1),

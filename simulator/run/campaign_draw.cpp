@@ -296,7 +296,11 @@ Result<CampaignDraw> DrawCampaign(const std::string& base_path, uint64_t seed,
   root["system"]["ledger"] = out.system.ledger;
   root["system"]["instances"] = out.system.instances;
   // Short lives, so each seed settles (expiry, refunds) soon after its load.
-  root["system"]["packet_ttl_s"] = std::min<int64_t>(base->system.packet_ttl_s, 4);
+  constexpr int64_t kCampaignTtlS = 4;
+  const nlohmann::json* ttl = ServerConfigKey(base->system, "packet.ttl_s");
+  root["system"]["server"]["packet"]["ttl_s"] = ttl != nullptr && ttl->is_number_integer()
+                                                    ? std::min(ttl->get<int64_t>(), kCampaignTtlS)
+                                                    : kCampaignTtlS;
   ScaleLoad(root["load"], load_factor);
   // Faults may slow the system until arrivals pile up at the in-flight bound: that is load
   // shed by the simulator, not money lost, and not what a campaign judges.

@@ -13,7 +13,7 @@
 
 #include "common/clock.h"
 #include "common/ledger_engines.h"
-#include "common/process.h"
+#include "common/process/process.h"
 
 namespace rp::sim {
 
@@ -211,7 +211,7 @@ void ShapeExactSlice(Scenario& s, int64_t claims) {
   s.faults.clear();
   s.checks.clear();  // The slice is judged on its own check (every claim won) and the money.
   // An expiry scan is a ledger transaction whenever its period comes round: none in the slice.
-  s.system.scan_interval_ms = 3'600'000;
+  s.system.server_config["scanner"]["interval_ms"] = 3'600'000;
 }
 
 std::vector<std::string> CallgrindCommand(const std::string& valgrind_path,
@@ -276,7 +276,7 @@ int ExecuteExact(const RunOptions& o, const Scenario& s, const Target& t, System
                              out_dir + "/callgrind.out",
                              std::filesystem::copy_options::overwrite_existing, ec);
   VerifyOptions vo;
-  vo.settle_wait_s_max = s.system.packet_ttl_s + 45;
+  vo.settle_wait_s_max = SettleWaitS(s, system);
   *verification = Verify(load->observed, t, vo);
   report->load = load;
   report->verification = verification;

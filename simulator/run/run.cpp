@@ -16,7 +16,7 @@
 #include "common/clock.h"
 #include "common/http_load.h"
 #include "common/ledger_engines.h"
-#include "common/process.h"
+#include "common/process/process.h"
 #include "common/redact.h"
 #include "simulator/engine/load_engine.h"
 #include "simulator/exporter/client_metrics.h"
@@ -285,7 +285,7 @@ int Execute(const RunOptions& o, const Scenario& s, const Target& t, SystemUnder
     std::printf("rp-sim: load done; verifying (waiting for expiries, refunds and transfers)\n");
   }
   VerifyOptions vo;
-  vo.settle_wait_s_max = s.system.packet_ttl_s + 45;
+  vo.settle_wait_s_max = SettleWaitS(s, system);
   *verification = Verify(load->observed, t, vo);
   MeasureCeiling(t, system, report);
   AddHealthzReference(report->healthz_cpu_us_per_request, &report->cost);
@@ -377,6 +377,7 @@ int RunOnce(const RunOptions& o, nlohmann::json* summary_out) {
   report.scenario = &s;
   report.target = url;
   report.system_started = system != nullptr;
+  if (system) report.server_settings = system->server_settings();
   report.started_at = UtcNow("%Y-%m-%dT%H:%M:%SZ");
   LoadOutcome load;
   VerificationReport verification;

@@ -83,15 +83,32 @@ void ReadChecks(const YAML::Node& n, Scenario& s) {
   for (const auto& c : n) s.checks.push_back(ReadCheck(c, s));
 }
 
+// system.server: rp-server's own config sections. Their keys are rp-server's to check (it does,
+// before the run); here only what rp-sim itself sets is refused, with what to use instead.
+void ReadServerConfig(const YAML::Node& n, SystemSpec& s) {
+  if (!n.IsMap()) Fail(n, "system.server must be a mapping of rp-server config sections");
+  for (const auto& section : n) {
+    const std::string name = section.first.Scalar();
+    if (!section.second.IsMap()) {
+      Fail(section.second, "system.server." + name + " must be a mapping of rp-server keys");
+    }
+    for (const auto& key : section.second) {
+      const std::string dotted = name + "." + key.first.Scalar();
+      for (const OwnedServerKey& owned : RpSimOwnedServerKeys()) {
+        const std::string k = owned.key;
+        const bool whole_section = k == name + ".*";
+        if (whole_section || k == dotted) {
+          Fail(key.first, "system.server." + dotted + " is set by rp-sim (" + owned.set_by + ")");
+        }
+      }
+    }
+    s.server_config[name] = YamlToJson(section.second);
+  }
+}
+
 void ReadSystem(const Map& m, SystemSpec& s) {
   m.ReadString("claim_scheme", s.claim_scheme, ClaimSchemeNames());
-  m.ReadString("subsidy_mode", s.subsidy_mode, {"sync", "async", "hybrid"});
-  m.ReadString("queue", s.queue, {"outbox", "redis_streams"});
   m.ReadBool("redis", s.redis);
-  m.Read<int>("server_threads", s.server_threads, 1, 64);
-  m.Read<int64_t>("packet_ttl_s", s.packet_ttl_s, 1, 86400);
-  m.Read<int64_t>("scan_interval_ms", s.scan_interval_ms, 10, 60000);
-  m.Read<int64_t>("payment_poll_ms", s.payment_poll_ms, 10, 60000);
   if (YAML::Node sw = m.Get("mock_switches")) {
     if (!sw.IsSequence()) Fail(sw, "system.mock_switches must be a list of rp-mock switches");
     for (const auto& e : sw) {
@@ -100,30 +117,17 @@ void ReadSystem(const Map& m, SystemSpec& s) {
     }
     s.mock_switches_json = YamlToJson(sw).dump();
   }
-  if (YAML::Node sc = m.Get("server_config")) {
-    if (!sc.IsMap())
-      Fail(sc, "system.server_config must be a mapping of rp-server config sections");
-    for (const auto& section : sc) {
-      const std::string name = section.first.Scalar();
-      if (name == "subsidy" || name == "async" || name == "payment" || name == "ledger") {
-        Fail(section.first, "system.server_config." + name +
-                                " is set by rp-sim from the system keys (subsidy_mode, queue, "
-                                "payment_poll_ms, ledger, ledger_pool_size); use those");
-      }
-      s.server_config_json[name] = YamlToJson(section.second);
-    }
-  }
+  if (YAML::Node sc = m.Get("server")) ReadServerConfig(sc, s);
   m.ReadString("ledger", s.ledger, LedgerEngineNames());
   m.Read<int>("instances", s.instances, 1, 8);
-  m.Read<int>("ledger_pool_size", s.ledger_pool_size, 1, 512);
-  m.RejectUnknown({"claim_scheme", "subsidy_mode", "queue", "redis", "server_threads",
-                   "packet_ttl_s", "scan_interval_ms", "payment_poll_ms", "mock_switches", "ledger",
-                   "instances", "ledger_pool_size", "server_config"});
-  const ClaimSchemeInfo* scheme = FindClaimScheme(s.claim_scheme);
-  const bool needs_redis = (scheme != nullptr && scheme->needs_redis) || s.queue == "redis_streams";
-  if (needs_redis && !s.redis) {
-    Fail(m.Get("claim_scheme"),
-         "system.redis must be true for claim_scheme " + s.claim_scheme + " / queue " + s.queue);
+  m.RejectUnknown(
+      {"claim_scheme", "redis", "mock_switches", "ledger", "instances", "server"},
+      "(rp-server's own settings go under system.server, in rp-server's keys: `rp-server config` "
+      "lists them)");
+  if (SystemNeedsRedis(s) && !s.redis) {
+    Fail(m.Get("claim_scheme") ? m.Get("claim_scheme") : m.node(),
+         "system.redis must be true for claim_scheme " + s.claim_scheme +
+             " (or async.queue: redis_streams)");
   }
 }
 
@@ -301,6 +305,43 @@ Scenario Read(const YAML::Node& root, const std::string& path) {
 
 }  // namespace
 
+const std::vector<OwnedServerKey>& RpSimOwnedServerKeys() {
+  static const std::vector<OwnedServerKey> kOwned = {
+      {"server.host", "loopback"},
+      {"server.port", "a free loopback port per instance"},
+      {"secrets.*", "fresh random secrets per run"},
+      {"ledger.engine", "system.ledger or --ledger"},
+      {"ledger.path", "the run's work directory"},
+      {"ledger.url", "the PostgreSQL rp-sim starts"},
+      {"claim.scheme", "system.claim_scheme or --claim-scheme"},
+      {"redis.url", "system.redis: the redis-server rp-sim starts"},
+      {"mocks.url", "the rp-mock rp-sim starts"},
+      {"payment.url", "the rp-mock rp-sim starts"},
+      {"payment.notify_url", "the proxy or the instance"},
+      {"wallet.url", "the rp-mock rp-sim starts"},
+      {"reward.url", "the rp-mock rp-sim starts"},
+      {"social.url", "the rp-mock rp-sim starts"},
+      {"rng.seed", "the scenario's seed"},
+  };
+  return kOwned;
+}
+
+const nlohmann::json* ServerConfigKey(const SystemSpec& s, const std::string& dotted) {
+  const size_t dot = dotted.find('.');
+  if (dot == std::string::npos) return nullptr;
+  auto section = s.server_config.find(dotted.substr(0, dot));
+  if (section == s.server_config.end() || !section->is_object()) return nullptr;
+  auto key = section->find(dotted.substr(dot + 1));
+  return key == section->end() ? nullptr : &*key;
+}
+
+bool SystemNeedsRedis(const SystemSpec& s) {
+  const ClaimSchemeInfo* scheme = FindClaimScheme(s.claim_scheme);
+  const nlohmann::json* queue = ServerConfigKey(s, "async.queue");
+  return (scheme != nullptr && scheme->needs_redis) ||
+         (queue != nullptr && queue->is_string() && *queue == "redis_streams");
+}
+
 Status CheckSystemFits(const Scenario& s) {
   const SystemSpec& sys = s.system;
   if (const LedgerEngineInfo* engine = FindLedgerEngine(sys.ledger);
@@ -308,11 +349,6 @@ Status CheckSystemFits(const Scenario& s) {
     return Status(Error::kBadScenario, "system.instances: " + std::to_string(sys.instances) +
                                            " needs system.ledger: postgres (instances share one "
                                            "ledger; the embedded one belongs to one process)");
-  }
-  if (sys.ledger_pool_size > 0 && sys.ledger != kPostgresEngine) {
-    return Status(Error::kBadScenario,
-                  "system.ledger_pool_size is a PostgreSQL setting: it needs system.ledger: " +
-                      std::string(kPostgresEngine));
   }
   int paused = 0;  // server_pause without its server_resume yet.
   for (const Fault& f : s.faults) {

@@ -14,7 +14,7 @@
 #include "common/claim_schemes.h"
 #include "common/ledger_engines.h"
 #include "common/status.h"
-#include "simulator/checks/check.h"
+#include "simulator/scenario/check.h"
 #include "simulator/scenario/fault_actions.h"
 
 namespace rp::sim {
@@ -25,28 +25,39 @@ struct IntRange {
   int64_t max = 0;
 };
 
-// What the simulator starts when it has no --target.
+// What the simulator starts when it has no --target. The keys here say which processes run
+// (the scheme decides whether Redis must); everything else about rp-server is `server`, a
+// fragment of rp-server's own config file in its own keys, checked by rp-server's loader
+// (`rp-server config --check`) before anything starts.
 struct SystemSpec {
   std::string claim_scheme{SchemeName(ClaimSchemeId::kDbLock)};  // common/claim_schemes.h
-  std::string subsidy_mode = "hybrid";                           // sync | async | hybrid
-  std::string queue = "outbox";                                  // outbox | redis_streams
-  bool redis = false;  // Start a private redis-server (mem_lock/presplit need it).
-  int server_threads = 2;
-  int64_t packet_ttl_s = 30;
-  int64_t scan_interval_ms = 500;
-  int64_t payment_poll_ms = 1000;  // The server's poll of pay orders whose callback is missing.
+  bool redis = false;              // Start a private redis-server (mem_lock/presplit need it).
   std::string mock_switches_json;  // Initial rp-mock switches (JSON array), may be empty.
   // The ledger: embedded SQLite, or a private PostgreSQL 15 rp-sim starts.
   std::string ledger{kSqliteEngine};  // sqlite | postgres
   // rp-server processes over the one ledger; more than one needs postgres and puts a private
   // HAProxy in front (one packet's requests to one instance by consistent hash).
   int instances = 1;
-  // postgres: each instance's ledger.pool_size (0: the server's default).
-  int ledger_pool_size = 0;
-  // More rp-server config sections (limits, degrade, breaker, ...), written into the server's
-  // config file as they are; rp-server checks them when it starts (file:line in its message).
-  nlohmann::json server_config_json = nlohmann::json::object();
+  // rp-server config sections as the scenario gives them ({"packet": {"ttl_s": 10}}), written
+  // into every instance's config file. Keys rp-sim sets itself (ports, URLs, secrets, the
+  // engine, the scheme, the seed) are refused at load (RpSimOwnedServerKeys).
+  nlohmann::json server_config = nlohmann::json::object();
 };
+
+// The rp-server keys rp-sim sets itself, each with what sets it instead ("system.ledger", "a
+// free port"); a scenario's system.server may not set them.
+struct OwnedServerKey {
+  const char* key;  // "ledger.url"; "secrets.*" for a whole section.
+  const char* set_by;
+};
+const std::vector<OwnedServerKey>& RpSimOwnedServerKeys();
+
+// A key of a system.server fragment by its dotted name ("packet.ttl_s"); nullptr when the
+// scenario does not set it (rp-server's default applies).
+const nlohmann::json* ServerConfigKey(const SystemSpec& s, const std::string& dotted);
+
+// The system needs a Redis: the scheme says so, or system.server sets async.queue: redis_streams.
+bool SystemNeedsRedis(const SystemSpec& s);
 
 // One load phase. Open model: journeys start at `rate` per second following `shape`; closed
 // model: `users` virtual users each run journeys back to back with `think_ms` between them.

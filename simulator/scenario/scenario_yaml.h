@@ -37,20 +37,21 @@ class Map {
   Map(YAML::Node node, std::string where) : node_(std::move(node)), where_(std::move(where)) {
     if (!node_.IsMap()) Fail(node_, where_ + " must be a mapping");
   }
-  // Throws on any key that no getter asked for. Call after reading.
-  void RejectUnknown(std::initializer_list<const char*> known) const {
+  // Throws on any key that no getter asked for. Call after reading; `hint` ends the message.
+  void RejectUnknown(std::initializer_list<const char*> known, const std::string& hint = "") const {
     std::set<std::string> names(known.begin(), known.end());
     for (const auto& kv : node_) {
       const std::string key = kv.first.as<std::string>();
       if (!names.count(key)) {
         std::string list;
         for (const auto& k : names) list += (list.empty() ? "" : ", ") + k;
-        Fail(kv.first,
-             "unknown key '" + key + "' in " + where_ + " (expected one of: " + list + ")");
+        Fail(kv.first, "unknown key '" + key + "' in " + where_ + " (expected one of: " + list +
+                           ")" + (hint.empty() ? "" : " " + hint));
       }
     }
   }
   YAML::Node Get(const char* key) const { return node_[key]; }
+  const YAML::Node& node() const { return node_; }
 
   template <typename T>
   void Read(const char* key, T& out, T min, T max) const {

@@ -55,7 +55,7 @@ SystemUnderTest::SystemUnderTest(const Scenario& scenario, std::string bin_dir,
 }
 
 SystemUnderTest::~SystemUnderTest() {
-  (void)Stop();
+  (void)Stop();  // A destructor has no one to tell; Stop()'s callers see its errors.
 }
 
 Status SystemUnderTest::Start() {
@@ -79,21 +79,8 @@ Status SystemUnderTest::Start() {
     for (Instance& i : instances_) ports.push_back(i.port = FreeLoopbackPort());
     proxy_ = std::make_unique<HaproxyProcess>(work_dir_ + "/haproxy", ports);
   }
-  // The server's settings that have no flag go through a config file. Payment callbacks come
-  // back through the proxy when there is one, as they would to a real deployment.
-  std::ofstream config(work_dir_ + "/server.yaml");
-  config << "subsidy: {mode: " << scenario_.system.subsidy_mode << "}\n"
-         << "async: {queue: " << scenario_.system.queue << "}\n"
-         << "payment: {poll_ms: " << scenario_.system.payment_poll_ms
-         << (proxy_ ? ", notify_url: '" + proxy_->url() + "/v1/payments/callback'" : "") << "}\n";
-  if (scenario_.system.ledger_pool_size > 0) {
-    config << "ledger: {pool_size: " << scenario_.system.ledger_pool_size << "}\n";
-  }
-  // JSON is YAML: each section as one flow mapping.
-  for (const auto& [section, body] : scenario_.system.server_config_json.items()) {
-    config << section << ": " << body.dump() << "\n";
-  }
-  config.close();
+  if (Status s = WriteServerConfig(); !s.ok()) return s;
+  if (Status s = CheckServerConfig(); !s.ok()) return s;
   for (size_t i = 0; i < n; ++i) {
     if (Status s = StartInstance(i); !s.ok()) return s;
   }
@@ -186,40 +173,90 @@ Status SystemUnderTest::StartMock() {
   return Status::Ok();
 }
 
-Status SystemUnderTest::StartInstance(size_t i) {
-  const SystemSpec& s = scenario_.system;
-  const std::string log = InstanceLog(i);
-  Instance& instance = instances_[i];
-  std::vector<std::string> argv = {bin_dir_ + "/rp-server",
-                                   "serve",
-                                   "--config",
-                                   work_dir_ + "/server.yaml",
-                                   "--port",
-                                   std::to_string(instance.port),
-                                   "--mocks",
-                                   mock_url(),
-                                   "--claim-scheme",
-                                   claim_scheme_,
-                                   "--threads",
-                                   std::to_string(s.server_threads),
-                                   "--packet-ttl",
-                                   std::to_string(s.packet_ttl_s),
-                                   "--scan-interval-ms",
-                                   std::to_string(s.scan_interval_ms),
-                                   "--seed",
-                                   std::to_string(scenario_.seed + i)};
+// The scenario's system.server, with what only rp-sim knows added: payment callbacks come back
+// through the proxy when there is one, as they would to a real deployment.
+Status SystemUnderTest::WriteServerConfig() {
+  nlohmann::json config = scenario_.system.server_config;
+  if (proxy_) config["payment"]["notify_url"] = proxy_->url() + "/v1/payments/callback";
+  std::ofstream out(server_config_path());
+  for (const auto& [section, body] : config.items()) {
+    out << section << ": " << body.dump() << "\n";  // JSON is YAML: each section a flow mapping.
+  }
+  out.close();
+  if (!out) return Status(Error::kStartFailed, "could not write " + server_config_path());
+  return Status::Ok();
+}
+
+// rp-server's own loader reads the config and the flags the instances will get: a key it does
+// not know or a value out of its range stops the run here, in rp-server's words.
+Status SystemUnderTest::CheckServerConfig() {
+  std::vector<std::string> argv = {bin_dir_ + "/rp-server", "config", "--check"};
+  for (const std::string& a : ServerArgs(0)) argv.push_back(a);
+  const std::string log = work_dir_ + "/rp-server-config-check.log";
+  auto child = ChildProcess::Spawn(argv, ServerEnv(), log);
+  if (!child.ok()) return child.status();
+  Result<std::string> line = child->ReadLine(launch_.start_timeout_ms);
+  Result<int> code = child->Wait(launch_.start_timeout_ms);
+  if (!code.ok() || *code != 0 || !line.ok()) {
+    std::ifstream in(log);
+    std::string message((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    return Status(Error::kBadScenario, "system.server (" + scenario_.path +
+                                           "): rp-server refused its config: " + message);
+  }
+  server_settings_ = nlohmann::json::parse(*line, nullptr, /*allow_exceptions=*/false);
+  if (!server_settings_.is_object()) {
+    return Status(Error::kStartFailed, "rp-server config --check printed no settings");
+  }
+  return Status::Ok();
+}
+
+int64_t SystemUnderTest::packet_ttl_s() const {
+  auto ttl = server_settings_.find("packet.ttl_s");
+  return ttl != server_settings_.end() && ttl->is_number_integer() ? ttl->get<int64_t>() : 0;
+}
+
+int64_t SettleWaitS(const Scenario& scenario, const SystemUnderTest* system) {
+  constexpr int64_t kSettleAfterTtlS = 45;
+  constexpr int64_t kTargetTtlS = 30;  // A server rp-sim did not start: its TTL is unknown.
+  if (system != nullptr && system->packet_ttl_s() > 0) {
+    return system->packet_ttl_s() + kSettleAfterTtlS;
+  }
+  const nlohmann::json* ttl = ServerConfigKey(scenario.system, "packet.ttl_s");
+  const bool given = ttl != nullptr && ttl->is_number_integer();
+  return (given ? ttl->get<int64_t>() : kTargetTtlS) + kSettleAfterTtlS;
+}
+
+std::vector<std::string> SystemUnderTest::ServerArgs(size_t i) const {
+  std::vector<std::string> argv = {"--config",       server_config_path(),
+                                   "--port",         std::to_string(instances_[i].port),
+                                   "--mocks",        mock_url(),
+                                   "--claim-scheme", claim_scheme_,
+                                   "--seed",         std::to_string(scenario_.seed + i)};
   for (const std::string& a : LedgerArgs()) argv.push_back(a);
   for (const std::string& a : launch_.extra_args) argv.push_back(a);
   if (redis_) {
     argv.push_back("--redis");
     argv.push_back(redis_->url());
   }
-  argv.insert(argv.begin(), launch_.prefix.begin(), launch_.prefix.end());
+  return argv;
+}
+
+std::vector<std::string> SystemUnderTest::ServerEnv() const {
   std::vector<std::string> env = {"RP_AUTH_SECRET=" + secrets_.auth,
                                   "RP_PAYMENT_SECRET=" + secrets_.payment,
                                   "RP_REWARD_SECRET=" + secrets_.reward};
   env.insert(env.end(), server_env_.begin(), server_env_.end());
-  auto child = ChildProcess::Spawn(argv, env, log);
+  return env;
+}
+
+Status SystemUnderTest::StartInstance(size_t i) {
+  const std::string log = InstanceLog(i);
+  Instance& instance = instances_[i];
+  std::vector<std::string> argv = {bin_dir_ + "/rp-server", "serve"};
+  for (const std::string& a : ServerArgs(i)) argv.push_back(a);
+  argv.insert(argv.begin(), launch_.prefix.begin(), launch_.prefix.end());
+  auto child = ChildProcess::Spawn(argv, ServerEnv(), log);
   if (!child.ok()) return child.status();
   instance.child.emplace(std::move(child.value()));
   Track(instance.child->pid());
@@ -431,7 +468,7 @@ Status SystemUnderTest::Stop() {
   }
   if (mock_) {
     mock_->Signal(SIGTERM);
-    (void)mock_->Wait(10000);
+    (void)mock_->Wait(10000);  // rp-mock's exit code says nothing about the run's money.
     Untrack(mock_->pid());
     mock_.reset();
   }

@@ -16,10 +16,12 @@
 #include <string>
 #include <vector>
 
-#include "common/haproxy_process.h"
-#include "common/pg_process.h"
-#include "common/process.h"
-#include "common/redis_process.h"
+#include <nlohmann/json.hpp>
+
+#include "common/process/haproxy_process.h"
+#include "common/process/pg_process.h"
+#include "common/process/process.h"
+#include "common/process/redis_process.h"
 #include "common/status.h"
 #include "simulator/scenario/scenario.h"
 
@@ -96,6 +98,10 @@ class SystemUnderTest {
   std::string mock_url() const { return "http://127.0.0.1:" + std::to_string(mock_port_); }
   const Secrets& secrets() const { return secrets_; }
   const std::string& work_dir() const { return work_dir_; }
+  // After Start(): rp-server's settings as its loader resolved them (`rp-server config --check`:
+  // {"packet.ttl_s": 10, ...}, secrets left out), and the packet TTL among them.
+  const nlohmann::json& server_settings() const { return server_settings_; }
+  int64_t packet_ttl_s() const;
   // A failed run's ledger stays after the system is gone: PostgreSQL's cluster is not removed
   // (as root it lives outside work_dir, linked from work_dir/pg/data).
   void KeepLedger() {
@@ -118,6 +124,12 @@ class SystemUnderTest {
   Result<std::string> ApplyRedisFault(const Fault& f);
   Result<std::string> ApplyDatabaseFault(const Fault& f);
   std::vector<std::string> LedgerArgs() const;
+  // Instance i's rp-server flags after the subcommand, and the environment every instance gets.
+  std::vector<std::string> ServerArgs(size_t i) const;
+  std::vector<std::string> ServerEnv() const;
+  std::string server_config_path() const { return work_dir_ + "/server.yaml"; }
+  Status WriteServerConfig();
+  Status CheckServerConfig();
   std::string InstanceLog(size_t i) const;
   Status StartMock();
   Status PostSwitches(const std::string& json_array_or_object, bool reset);
@@ -135,7 +147,13 @@ class SystemUnderTest {
   std::vector<Instance> instances_;
   int mock_port_ = 0;
   std::string claim_scheme_;  // The scenario's, until a server_restart names another.
+  nlohmann::json server_settings_ = nlohmann::json::object();
   ServerLaunch launch_;
 };
+
+// How long the money verification waits for expiries, refunds and transfers to settle: the
+// packet TTL plus 45 s. The TTL is the started server's own (system may be null: --target), else
+// the scenario's system.server packet.ttl_s, else 30 s.
+int64_t SettleWaitS(const Scenario& scenario, const SystemUnderTest* system);
 
 }  // namespace rp::sim
