@@ -11,9 +11,9 @@
 
 #include "common/api/api_client.h"
 #include "common/ledger_engines.h"
-#include "common/pg_process.h"
-#include "common/process.h"
-#include "common/redis_process.h"
+#include "common/process/pg_process.h"
+#include "common/process/process.h"
+#include "common/process/redis_process.h"
 
 namespace rp::bench {
 

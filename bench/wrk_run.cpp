@@ -9,7 +9,7 @@
 #include <regex>
 
 #include "common/api/api_client.h"
-#include "common/process.h"
+#include "common/process/process.h"
 
 namespace rp::bench {
 namespace {

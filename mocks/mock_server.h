@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "common/metrics.h"
+#include "common/metrics/metrics.h"
 #include "mocks/payment.h"
 #include "mocks/reward.h"
 #include "mocks/switches.h"

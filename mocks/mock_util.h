@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "common/sqlite.h"
+#include "common/sqlite/sqlite.h"
 #include "common/status.h"
 
 namespace rp::mock {

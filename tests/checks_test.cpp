@@ -3,7 +3,7 @@
 // phase, per series and abort_on_fail against hand-built stats, so each figure is known exactly.
 #include <gtest/gtest.h>
 
-#include "simulator/checks/check.h"
+#include "simulator/scenario/check.h"
 #include "simulator/checks/evaluate.h"
 #include "simulator/results/results.h"
 

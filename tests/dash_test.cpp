@@ -14,8 +14,8 @@
 #include <functional>
 #include <sstream>
 
-#include "common/process.h"
-#include "common/redis_process.h"
+#include "common/process/process.h"
+#include "common/process/redis_process.h"
 #include "dashboard/dashboard_widget.h"
 #include "dashboard/export.h"
 #include "dashboard/prometheus_source.h"

@@ -5,7 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/clock.h"
-#include "common/redis_process.h"
+#include "common/process/redis_process.h"
 #include "server/base/circuit_breaker.h"
 #include "server/limits/limiter.h"
 #include "server/limits/options.h"

@@ -16,8 +16,8 @@
 
 #include "common/claim_schemes.h"
 #include "common/crypto.h"
-#include "common/haproxy_process.h"
-#include "common/redis_process.h"
+#include "common/process/haproxy_process.h"
+#include "common/process/redis_process.h"
 #include "tests/support/harness.h"
 
 namespace rp::testing {
@@ -91,17 +91,6 @@ class MultiInstanceTest : public ::testing::TestWithParam<std::string> {
   }
   // A C2C packet paid through the mock's payment service, active once the callback (through
   // the proxy) or the poller activated it.
-  int64_t ActivePacket(const std::string& order, int64_t total, int64_t count) {
-    Reply sent = client_->SendPacket(1, order, total, count);
-    EXPECT_EQ(sent.status, 201) << sent.raw;
-    const int64_t id = sent.body.value("packet_id", int64_t{0});
-    EXPECT_TRUE(Eventually(
-        [&] {
-          return client_->Get("/v1/packets/" + std::to_string(id), 1).body["status"] == "active";
-        },
-        20000));
-    return id;
-  }
   json Recon() {
     std::string token = auth::MintAdminToken(kAuthSecret, std::time(nullptr) + 600);
     return client_->Send("GET", "/admin/recon", "", {{"Authorization", "Bearer " + token}}).body;
@@ -134,7 +123,7 @@ class MultiInstanceTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(MultiInstanceTest, EveryRequestOfOnePacketReachesOneInstance) {
-  const int64_t packet = ActivePacket("affinity", 4000, 40);
+  const int64_t packet = PacketActivatedByPaymentService(*client_, "affinity", 4000, 40);
   const double before0 = MetricSum(ports_[0], "rp_claims_total");
   const double before1 = MetricSum(ports_[1], "rp_claims_total");
   for (int u = 0; u < 30; ++u) ASSERT_EQ(client_->Claim(packet, 700 + u).status, 201);
@@ -166,7 +155,8 @@ TEST_P(MultiInstanceTest, KillingAnInstanceMidStormMovesItsPacketsAndLosesNothin
   constexpr int kPackets = 16, kShares = 40, kThreads = 12, kKillAfterAcks = 150;
   std::vector<int64_t> packets;
   for (int i = 0; i < kPackets; ++i) {
-    packets.push_back(ActivePacket("mi-" + std::to_string(i), 4000, kShares));
+    packets.push_back(
+        PacketActivatedByPaymentService(*client_, "mi-" + std::to_string(i), 4000, kShares));
   }
   std::mutex mu;
   std::map<std::pair<int64_t, int64_t>, Won> won;  // (packet, user) -> the acknowledged claim
@@ -188,7 +178,8 @@ TEST_P(MultiInstanceTest, KillingAnInstanceMidStormMovesItsPacketsAndLosesNothin
         if (killed) ++acks_after_kill;
         if (++acks == kKillAfterAcks && !killed.exchange(true)) {
           servers_[0]->child().Signal(SIGKILL);
-          (void)servers_[0]->child().Wait(5000);
+          (void)servers_[0]->child().Wait(
+              5000);  // Reaped here or by its destructor: dead either way.
         }
       }
     });
@@ -209,6 +200,7 @@ TEST_P(MultiInstanceTest, KillingAnInstanceMidStormMovesItsPacketsAndLosesNothin
   StartInstance(0);
   ASSERT_TRUE(Eventually(
       [&] {
+        // The answers do not matter: the instance's request counter says a read reached it.
         for (int64_t p : packets) (void)client_->Get("/v1/packets/" + std::to_string(p), 1);
         return MetricSum(ports_[0], "rp_http_requests_total", "GET /v1/packets/{id}\"") > 0;
       },

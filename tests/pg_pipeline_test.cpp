@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "common/pg_process.h"
+#include "common/process/pg_process.h"
 #include "server/ledger/engine.h"
 #include "server/ledger/sql.h"
 #include "tests/util/temp_dir.h"

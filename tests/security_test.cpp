@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "common/pg_process.h"
-#include "common/process.h"
+#include "common/process/pg_process.h"
+#include "common/process/process.h"
 #include "common/redact.h"
-#include "common/redis_process.h"
+#include "common/process/redis_process.h"
 #include "tests/support/harness.h"
 
 namespace rp::testing {

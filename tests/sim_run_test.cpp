@@ -14,8 +14,8 @@
 #include <random>
 #include <thread>
 
-#include "common/process.h"
-#include "common/redis_process.h"
+#include "common/process/process.h"
+#include "common/process/redis_process.h"
 #include "simulator/run/plan_checks.h"
 #include "simulator/run/progress_line.h"
 #include "simulator/run/target_probe.h"

@@ -14,7 +14,7 @@
 #include "common/claim_schemes.h"
 #include "common/crypto.h"
 #include "common/prometheus_text.h"
-#include "common/redis_process.h"
+#include "common/process/redis_process.h"
 #include "simulator/engine/load_engine.h"
 #include "simulator/exporter/client_metrics.h"
 #include "simulator/run/campaign.h"

@@ -7,7 +7,7 @@
 #include "common/blocking_pool.h"
 #include "common/conservation.h"
 #include "common/ledger_engines.h"
-#include "common/metrics.h"
+#include "common/metrics/metrics.h"
 #include "common/redact.h"
 #include "server/async/async_service.h"
 #include "server/async/expiry_scanner.h"

@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "common/metrics.h"
+#include "common/metrics/metrics.h"
 #include "common/periodic.h"
 #include "server/async/options.h"
 #include "server/async/task_queue.h"

@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "common/metrics.h"
+#include "common/metrics/metrics.h"
 #include "common/status.h"
 #include "server/ledger/records.h"
 

@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "common/clock.h"
-#include "common/metrics.h"
+#include "common/metrics/metrics.h"
 #include "server/base/circuit_breaker.h"
 
 namespace rp::base {

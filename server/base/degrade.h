@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "common/metrics.h"
+#include "common/metrics/metrics.h"
 #include "common/status.h"
 #include "server/base/breakers.h"
 

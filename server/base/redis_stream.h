@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "common/metrics.h"
+#include "common/metrics/metrics.h"
 #include "common/status.h"
 #include "server/base/redis_client.h"
 

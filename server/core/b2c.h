@@ -31,7 +31,7 @@
 
 #include "common/blocking_pool.h"
 #include "common/clock.h"
-#include "common/metrics.h"
+#include "common/metrics/metrics.h"
 #include "common/periodic.h"
 #include "common/status.h"
 #include "server/base/breakers.h"

@@ -12,7 +12,7 @@
 
 #include "common/blocking_pool.h"
 #include "common/enum_names.h"
-#include "common/metrics.h"
+#include "common/metrics/metrics.h"
 #include "server/core/audience.h"
 #include "server/core/claim_scheme.h"
 #include "server/core/receiving_ranges.h"

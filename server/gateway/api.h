@@ -15,7 +15,7 @@
 
 #include "common/blocking_pool.h"
 #include "common/clock.h"
-#include "common/metrics.h"
+#include "common/metrics/metrics.h"
 #include "server/base/degrade.h"
 #include "server/core/b2c.h"
 #include "server/core/claim_service.h"

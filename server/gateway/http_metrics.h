@@ -11,7 +11,7 @@
 #include <atomic>
 #include <mutex>
 
-#include "common/metrics.h"
+#include "common/metrics/metrics.h"
 #include "server/gateway/routes.h"
 
 namespace rp::gateway {

@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/metrics.h"
+#include "common/metrics/metrics.h"
 #include "common/status.h"
 
 namespace rp::gateway {

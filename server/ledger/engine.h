@@ -18,7 +18,7 @@
 #include <memory>
 #include <optional>
 
-#include "common/metrics.h"
+#include "common/metrics/metrics.h"
 #include "common/status.h"
 #include "server/ledger/options.h"
 #include "server/ledger/sql.h"

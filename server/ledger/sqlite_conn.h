@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/ledger_engines.h"
-#include "common/sqlite.h"
+#include "common/sqlite/sqlite.h"
 #include "server/ledger/sql.h"
 
 namespace rp::ledger {

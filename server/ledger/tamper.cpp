@@ -3,7 +3,7 @@
 #include <libpq-fe.h>
 
 #include "common/ledger_engines.h"
-#include "common/sqlite.h"
+#include "common/sqlite/sqlite.h"
 
 namespace rp::ledger {
 namespace {

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "common/metrics.h"
+#include "common/metrics/metrics.h"
 #include "common/status.h"
 #include "server/limits/global_buckets.h"
 #include "server/limits/rules.h"

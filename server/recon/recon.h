@@ -15,7 +15,7 @@
 #include "common/blocking_pool.h"
 #include "common/clock.h"
 #include "common/conservation.h"
-#include "common/metrics.h"
+#include "common/metrics/metrics.h"
 #include "common/options.h"
 #include "common/periodic.h"
 #include "common/status.h"

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "simulator/checks/check.h"
+#include "simulator/scenario/check.h"
 #include "simulator/monitor/monitor.h"
 #include "simulator/scenario/scenario.h"
 #include "simulator/stats/run_stats.h"

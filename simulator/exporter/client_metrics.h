@@ -26,7 +26,7 @@
 #include <string>
 #include <thread>
 
-#include "common/metrics.h"
+#include "common/metrics/metrics.h"
 #include "common/status.h"
 #include "simulator/stats/run_stats.h"
 

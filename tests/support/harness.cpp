@@ -20,7 +20,7 @@
 
 #include "common/crypto.h"
 #include "common/options.h"
-#include "common/pg_process.h"
+#include "common/process/pg_process.h"
 
 namespace rp::testing {
 
@@ -101,6 +101,7 @@ Status CopyLedger(const std::string& from, const std::string& to) {
     // postgresql://user@host:port/NAME?passfile=...: the database's name is the template's.
     const std::string url = LedgerFor(from).url;
     const std::string path = url.substr(0, url.find('?'));
+    // Only the copy's side effect is wanted: the database is created from the template.
     (void)SharedPostgres::Get().UrlFor(to, path.substr(path.rfind('/') + 1));
     return Status::Ok();
   }
@@ -252,6 +253,27 @@ int64_t PaidPacketThroughMock(Client& client, const std::string& order, int64_t 
   b.count = count;
   b.audience = audience;
   Reply sent = client.SendPacket(1, b);
+  EXPECT_EQ(sent.status, 201) << sent.raw;
+  const int64_t id = sent.body.value("packet_id", int64_t{0});
+  EXPECT_TRUE(Eventually([&] {
+    return client.Get("/v1/packets/" + std::to_string(id), 1).body["status"] == "active";
+  }));
+  return id;
+}
+
+int64_t PaidPacket(Client& client, const std::string& order, int64_t total_cents, int64_t count,
+                   int64_t sender, const std::string& split) {
+  Reply sent = client.SendPacket(sender, order, total_cents, count, split);
+  EXPECT_EQ(sent.status, 201) << sent.raw;
+  Reply paid = client.Pay(sent.body.value("pay_order_no", ""), "paid", total_cents);
+  EXPECT_EQ(paid.status, 200) << paid.raw;
+  EXPECT_EQ(paid.body.value("status", ""), "active") << paid.raw;
+  return sent.body.value("packet_id", int64_t{0});
+}
+
+int64_t PacketActivatedByPaymentService(Client& client, const std::string& order,
+                                        int64_t total_cents, int64_t count) {
+  Reply sent = client.SendPacket(1, order, total_cents, count);
   EXPECT_EQ(sent.status, 201) << sent.raw;
   const int64_t id = sent.body.value("packet_id", int64_t{0});
   EXPECT_TRUE(Eventually([&] {

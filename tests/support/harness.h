@@ -14,9 +14,9 @@
 
 #include "common/api/api_client.h"
 #include "common/clock.h"
-#include "common/pg_process.h"
-#include "common/process.h"
-#include "common/redis_process.h"
+#include "common/process/pg_process.h"
+#include "common/process/process.h"
+#include "common/process/redis_process.h"
 #include "server/app/app.h"
 #include "server/app/config.h"
 #include "server/ledger/engine.h"
@@ -129,5 +129,16 @@ bool Eventually(const std::function<bool()>& pred, int max_ms = 20000);
 // caller's test then reports through the failed expectations).
 int64_t PaidPacketThroughMock(Client& client, const std::string& order, int64_t count,
                               const std::string& audience);
+
+// Sends a C2C packet from `sender` and pays it with a signed payment callback (the test plays
+// the payment service): active when this returns. Its id (0 if the send failed; the failed
+// expectations say why).
+int64_t PaidPacket(Client& client, const std::string& order, int64_t total_cents, int64_t count,
+                   int64_t sender = 1, const std::string& split = "random");
+
+// Sends a C2C packet from user 1 whose payment the payment service (rp-mock) completes on its
+// own, and waits (bounded) until its callback made the packet active. Its id, as PaidPacket.
+int64_t PacketActivatedByPaymentService(Client& client, const std::string& order,
+                                        int64_t total_cents, int64_t count);
 
 }  // namespace rp::testing

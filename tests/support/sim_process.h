@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "common/process.h"
+#include "common/process/process.h"
 #include "tests/util/temp_dir.h"
 
 namespace rp::testing {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "common/process.h"
+#include "common/process/process.h"
 #include "common/status.h"
 
 namespace rp {

@@ -14,7 +14,7 @@
 #include <optional>
 #include <string>
 
-#include "common/process.h"
+#include "common/process/process.h"
 #include "common/status.h"
 
 namespace rp {

@@ -1,4 +1,4 @@
-#include "common/redis_process.h"
+#include "common/process/redis_process.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -29,9 +29,7 @@ int FreeLoopbackPort() {
   return port;
 }
 
-namespace {
-
-bool Accepts(int port) {
+bool LoopbackAccepts(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return false;
   sockaddr_in addr{};
@@ -42,8 +40,6 @@ bool Accepts(int port) {
   close(fd);
   return ok;
 }
-
-}  // namespace
 
 RedisProcess::RedisProcess(std::string dir, std::string binary)
     : dir_(std::move(dir)), binary_(std::move(binary)), port_(FreeLoopbackPort()) {
@@ -63,7 +59,7 @@ Status RedisProcess::Start() {
   child_.emplace(std::move(child.value()));
   // Readiness by connecting: its log goes to a file, so nothing can fill an unread pipe.
   for (int i = 0; i < 1000; ++i) {
-    if (Accepts(port_)) return Status::Ok();
+    if (LoopbackAccepts(port_)) return Status::Ok();
     auto exited = child_->Wait(10);
     if (exited.ok()) {
       child_.reset();
@@ -113,7 +109,7 @@ Result<std::string> RedisProcess::Command(const std::vector<std::string>& args) 
 void RedisProcess::Kill() {
   if (!child_) return;
   child_->Signal(SIGKILL);
-  (void)child_->Wait(5000);
+  (void)child_->Wait(5000);  // After SIGKILL; the destructor reaps it if this timed out.
   child_.reset();
 }
 

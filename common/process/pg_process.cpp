@@ -1,4 +1,4 @@
-#include "common/pg_process.h"
+#include "common/process/pg_process.h"
 
 #include <fcntl.h>
 #include <libpq-fe.h>
@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "common/crypto.h"
-#include "common/redis_process.h"
+#include "common/process/redis_process.h"
 
 namespace rp {
 namespace {
@@ -302,7 +302,7 @@ void PostgresProcess::Crash() {
   child_->Signal(SIGQUIT);  // Immediate shutdown: no checkpoint.
   if (!child_->Wait(30000).ok()) {
     child_->Signal(SIGKILL);
-    (void)child_->Wait(5000);
+    (void)child_->Wait(5000);  // After SIGKILL; the destructor reaps it if this timed out.
   }
   child_.reset();
 }

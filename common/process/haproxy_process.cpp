@@ -1,4 +1,4 @@
-#include "common/haproxy_process.h"
+#include "common/process/haproxy_process.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -11,22 +11,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "common/redis_process.h"
+#include "common/process/redis_process.h"
 
 namespace rp {
 namespace {
-
-bool Accepts(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
-}
 
 // HAProxy needs two descriptors per connection (client and server side) and refuses to start
 // when maxconn needs more than the process may open.
@@ -87,7 +75,7 @@ Status HaproxyProcess::Start() {
   if (!child.ok()) return child.status();
   child_.emplace(std::move(child.value()));
   for (int i = 0; i < 1000; ++i) {
-    if (Accepts(port_)) return Status::Ok();
+    if (LoopbackAccepts(port_)) return Status::Ok();
     if (child_->Wait(10).ok()) {
       child_.reset();
       return Status(Error::kStartFailed, "haproxy exited; see " + dir_ + "/haproxy.log");
@@ -102,7 +90,7 @@ void HaproxyProcess::Stop() {
   child_->Signal(SIGTERM);
   if (!child_->Wait(5000).ok()) {
     child_->Signal(SIGKILL);
-    (void)child_->Wait(5000);
+    (void)child_->Wait(5000);  // After SIGKILL; the destructor reaps it if this timed out.
   }
   child_.reset();
 }

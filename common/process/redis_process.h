@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "common/process.h"
+#include "common/process/process.h"
 #include "common/status.h"
 
 namespace rp {
@@ -44,5 +44,7 @@ class RedisProcess {
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bind to 0, read it, close).
 int FreeLoopbackPort();
+// Whether something accepts a TCP connection on 127.0.0.1:port now (a server is up).
+bool LoopbackAccepts(int port);
 
 }  // namespace rp

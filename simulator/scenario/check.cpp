@@ -1,4 +1,4 @@
-#include "simulator/checks/check.h"
+#include "simulator/scenario/check.h"
 
 #include <cctype>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "common/sqlite.h"
+#include "common/sqlite/sqlite.h"
 
 #include <spdlog/spdlog.h>
 
