@@ -120,12 +120,12 @@ void Fleet::StopAll() {
   for (auto& [name, server] : servers_) {
     if (server->child) {
       server->child->Signal(SIGTERM);
-      (void)server->child->Wait(10000);
+      (void)server->child->Wait(10000);  // Stopping: the destructor kills one that did not exit.
     }
     if (server->redis) server->redis->Kill();
   }
   servers_.clear();
-  if (postgres_) (void)postgres_->Stop();
+  if (postgres_) (void)postgres_->Stop();  // Tearing down: a failed stop changes no figure.
   postgres_.reset();
   std::filesystem::remove_all(dir_);
 }

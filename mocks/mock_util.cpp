@@ -24,7 +24,7 @@ Status Store::Tx(const std::function<Status(sql::Db&)>& fn) {
   if (!s.ok()) return s;
   s = fn(*db_);
   if (!s.ok()) {
-    (void)db_->Exec("ROLLBACK");
+    (void)db_->Exec("ROLLBACK");  // Best effort: the failure may have ended it; s is the news.
     return s;
   }
   return db_->Exec("COMMIT");

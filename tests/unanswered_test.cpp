@@ -71,7 +71,7 @@ class Listener {
       if (mode_ == Mode::kAnswerThenClose) {
         // Kept alive as far as the client can tell (no Connection: close), then closed idle.
         const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-        (void)!::write(c, answer.data(), answer.size());
+        (void)!::write(c, answer.data(), answer.size());  // A short write is the client's to see.
       }
       ::close(c);
       ++closed_;

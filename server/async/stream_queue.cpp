@@ -153,7 +153,7 @@ Result<std::vector<Task>> StreamQueue::Lease(int max, int64_t lease_ms, ledger::
   if (!unreadable.empty()) {
     spdlog::warn("task stream: {} unreadable entries dropped (their outbox rows remain)",
                  unreadable.size());
-    (void)stream_.Ack(unreadable);
+    (void)stream_.Ack(unreadable);  // Not acked: read and dropped again; the rows stay.
   }
   return tasks;
 }

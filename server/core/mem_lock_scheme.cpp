@@ -215,7 +215,7 @@ class MemLockScheme final : public ClaimScheme {
       if (st.status.Is(Error::kSoldOut) || st.status.Is(Error::kExpired)) {
         // The counter let a claim through the ledger refused: it diverged. Resync.
         ++divergences_;
-        (void)d_.redis->Command(
+        (void)d_.redis->Command(  // Best effort: a counter left wrong diverges again, is resynced.
             {"SET", st.left, std::to_string(std::max<int64_t>(st.remaining, 0)), "EX", ttl_s});
       } else {
         // A repeat the set did not know (it was rebuilt), or a failure that is not about
@@ -227,6 +227,7 @@ class MemLockScheme final : public ClaimScheme {
       // The counter was missing (new packet, flush, Redis restart): rebuild it from the ledger.
       // NX: a concurrent rebuild that already wrote a fresher value wins.
       (void)d_.redis->Command({"SET", st.left, std::to_string(st.remaining), "NX", "EX", ttl_s});
+      // Best effort: a claimer missing from the set is refused by the ledger's unique claim.
       if (st.status.ok()) (void)d_.redis->Command({"SADD", st.users, std::to_string(st.user_id)});
     }
   }

@@ -141,6 +141,7 @@ class PresplitScheme final : public ClaimScheme {
     auto all = std::make_shared<std::vector<int64_t>>(static_cast<size_t>(packet.count));
     for (int64_t i = 0; i < packet.count; ++i) (*all)[static_cast<size_t>(i)] = i;
     const Keys k = KeysOf(packet.packet_id);
+    // A full pool: the first claim finds the list unfilled and fills it then.
     (void)pool_.Submit([this, k, all] { Fill(k, *all); });
   }
 
@@ -254,6 +255,7 @@ class PresplitScheme final : public ClaimScheme {
       }
       const bool shares_left = !s.Is(Error::kSoldOut) && !s.Is(Error::kExpired);
       if (wanted >= 0 && (!s.ok() || !*used) && shares_left) {
+        // Best effort both: a share not given back is found again by the next refill.
         (void)pool_.Submit([this, k, user, wanted] {
           (void)d_.redis->EvalInt(kGiveBack, {k.list, k.holders}, {user, std::to_string(wanted)});
         });
@@ -302,6 +304,8 @@ class PresplitScheme final : public ClaimScheme {
       }
       if (!d_.redis->EvalInt(kPushChunk, {k.list}, args).ok()) return;
     }
+    // Best effort: without the flag the next claim fills again (idempotent); a stale `filling`
+    // key expires on its own.
     (void)d_.redis->Command({"SET", k.flag, "1", "EX", ttl});
     (void)d_.redis->Command({"DEL", k.filling});
   }

@@ -313,7 +313,7 @@ Status PgConnection::ExecScript(std::string_view sql) {
   if (piped) {
     if (!pending_.empty()) {
       if (pending_.back().sync == false) Sync(true);
-      (void)Drain(nullptr);
+      (void)Drain(nullptr);  // Earlier statements' results; their owners saw their own errors.
     }
     if (broken_ || PQexitPipelineMode(conn_) != 1) {
       return {Error::kStorageBusy, "ledger connection lost: " + std::string(PQerrorMessage(conn_))};

@@ -144,7 +144,7 @@ class Query {
   bool Next() { return s_->Step(); }
   // Runs a statement that returns no rows; its status.
   Status Exec() {
-    (void)s_->Step();
+    (void)s_->Step();  // No rows to read: status() says how it went.
     return s_->status();
   }
   const Status& status() const { return s_->status(); }

@@ -58,7 +58,7 @@ constexpr Dialect kSqliteDialect{
 
 // Runs a prepared no-result statement once.
 Status Run(sql::Stmt& s) {
-  (void)s.Step();
+  (void)s.Step();  // No rows to read: the statement's status below says how it went.
   Status st = s.status();
   s.Reset();
   return st;

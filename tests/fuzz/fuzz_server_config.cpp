@@ -8,6 +8,8 @@
 #include "server/app/config.h"
 #include "tests/fuzz/fuzz_target.h"
 
+// (void): every result is dropped on purpose; the target looks for crashes, hangs and sanitizer
+// reports, which an answer (ok or an error) never is.
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::string path = (std::filesystem::temp_directory_path() /
                                    ("rp-fuzz-config-" + std::to_string(getpid()) + ".yaml"))
