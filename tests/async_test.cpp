@@ -63,12 +63,6 @@ class AsyncTest : public ::testing::TestWithParam<std::string> {
     }
     return false;
   }
-  int64_t ActivePacket(const std::string& order, int64_t total, int64_t count) {
-    Reply sent = client_->SendPacket(1, order, total, count);
-    EXPECT_EQ(sent.status, 201);
-    EXPECT_EQ(client_->Pay(sent.body["pay_order_no"], "paid", total).status, 200);
-    return sent.body["packet_id"];
-  }
   std::string ClaimStatus(int64_t packet, int64_t user) {
     return client_->Claim(packet, user).body.value("status", "");
   }
@@ -84,7 +78,7 @@ class AsyncTest : public ::testing::TestWithParam<std::string> {
 TEST_P(AsyncTest, FlakyWalletStillTransfersEveryClaimExactlyOnce) {
   wallet_.SetFailRate(0.3);
   Start();
-  const int64_t packet = ActivePacket("flaky", 10000, 100);
+  const int64_t packet = PaidPacket(*client_, "flaky", 10000, 100);
   std::map<std::string, int64_t> expected;
   for (int u = 1; u <= 100; ++u) {
     Reply r = client_->Claim(packet, 100 + u);
@@ -105,7 +99,7 @@ TEST_P(AsyncTest, FlakyWalletStillTransfersEveryClaimExactlyOnce) {
 TEST_P(AsyncTest, TransfersWaitWhileTheWalletIsDownAndFinishAfter) {
   wallet_.SetDown(true);
   Start();
-  const int64_t packet = ActivePacket("down", 1000, 10);
+  const int64_t packet = PaidPacket(*client_, "down", 1000, 10);
   for (int u = 1; u <= 10; ++u) ASSERT_EQ(client_->Claim(packet, u).status, 201);
   // Past failed_after_attempts the claims are marked transfer_failed, never dropped.
   ASSERT_TRUE(WaitFor([&] { return ClaimStatus(packet, 1) == "transfer_failed"; }));
@@ -123,7 +117,7 @@ TEST_P(AsyncTest, TransfersWaitWhileTheWalletIsDownAndFinishAfter) {
 TEST_P(AsyncTest, ExpiredRemainderIsRefundedOnceAndThePacketEndsRefunded) {
   wallet_.SetFailRate(0.5);
   Start(/*ttl_s=*/60);
-  const int64_t packet = ActivePacket("refund", 1000, 10);
+  const int64_t packet = PaidPacket(*client_, "refund", 1000, 10);
   Reply won = client_->Claim(packet, 5);
   ASSERT_EQ(won.status, 201);
   // The clock moves past the TTL; the scanner (every 20 ms here) expires the packet and the

@@ -26,15 +26,6 @@ class HttpApiTest : public ::testing::Test {
   }
 
   // Sends and pays a packet; returns its id.
-  int64_t ActivePacket(int64_t sender, const std::string& order, int64_t total, int64_t count,
-                       const std::string& split = "random") {
-    Reply sent = client_->SendPacket(sender, order, total, count, split);
-    EXPECT_EQ(sent.status, 201) << sent.raw;
-    Reply paid = client_->Pay(sent.body["pay_order_no"], "paid", total);
-    EXPECT_EQ(paid.status, 200) << paid.raw;
-    EXPECT_EQ(paid.body["status"], "active");
-    return sent.body["packet_id"];
-  }
 
   TempDir dir_;
   std::unique_ptr<InProcessServer> server_;
@@ -42,7 +33,7 @@ class HttpApiTest : public ::testing::Test {
 };
 
 TEST_F(HttpApiTest, SixtyFourConcurrentClaimersOnFiftyShares) {
-  const int64_t packet = ActivePacket(1, "hot", 5000, 50);
+  const int64_t packet = PaidPacket(*client_, "hot", 5000, 50);
   constexpr int kClaimers = 64;
   std::vector<Reply> replies(kClaimers);
   std::vector<std::thread> threads;
@@ -95,7 +86,7 @@ TEST_F(HttpApiTest, SixtyFourConcurrentClaimersOnFiftyShares) {
 }
 
 TEST_F(HttpApiTest, ClaimsPageIsOrderedPagedAndFlagsBestLuckOnce) {
-  const int64_t packet = ActivePacket(1, "page", 1000, 5);
+  const int64_t packet = PaidPacket(*client_, "page", 1000, 5);
   std::map<int64_t, int64_t> amounts;
   for (int u = 1; u <= 5; ++u) {
     Reply r = client_->Claim(packet, 100 + u);
@@ -304,7 +295,7 @@ TEST_F(HttpApiTest, AdminReconRefusesASinceBeyondTheYear9999) {
 }
 
 TEST_F(HttpApiTest, MetricsExposeRoutesAndClaims) {
-  const int64_t packet = ActivePacket(1, "m", 100, 1);
+  const int64_t packet = PaidPacket(*client_, "m", 100, 1);
   client_->Claim(packet, 2);
   client_->Claim(packet, 3);
   Reply r = client_->Send("GET", "/metrics", "", {});

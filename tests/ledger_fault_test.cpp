@@ -77,12 +77,6 @@ class LedgerFaultTest : public ::testing::TestWithParam<std::string> {
       EXPECT_TRUE(LedgerConserves(dir_.File("ledger.db")));
     }
   }
-  int64_t ActivePacket(const std::string& order, int64_t total, int64_t count) {
-    Reply sent = client_->SendPacket(1, order, total, count);
-    EXPECT_EQ(sent.status, 201) << sent.raw;
-    EXPECT_EQ(client_->Pay(sent.body["pay_order_no"], "paid", total).status, 200);
-    return sent.body.value("packet_id", int64_t{0});
-  }
 
   TempDir dir_;
   std::unique_ptr<RedisProcess> redis_;
@@ -95,7 +89,7 @@ TEST_P(LedgerFaultTest, DatabaseCrashMidStormAnswersEveryClaimWithinTenSeconds) 
   constexpr int kPackets = 6, kShares = 2000, kThreads = 12;
   std::vector<int64_t> packets;
   for (int i = 0; i < kPackets; ++i) {
-    packets.push_back(ActivePacket("crash-" + std::to_string(i), kShares * 10, kShares));
+    packets.push_back(PaidPacket(*client_, "crash-" + std::to_string(i), kShares * 10, kShares));
   }
   std::mutex mu;
   std::vector<Acked> acked;

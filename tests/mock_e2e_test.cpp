@@ -67,22 +67,6 @@ class MockE2eTest : public ::testing::Test {
     return r.is_object() && r["c2c"]["transfer_pending_cents"] == 0 &&
            r["c2c"]["refund_pending_cents"] == 0 && r["b2c"]["transfer_pending_cents"] == 0;
   }
-  // For a server without workers: the test plays the payment callback itself.
-  int64_t ActivePacketPaidByTest(const std::string& order, int64_t total, int64_t count) {
-    Reply sent = client_->SendPacket(1, order, total, count);
-    EXPECT_EQ(sent.status, 201);
-    EXPECT_EQ(client_->Pay(sent.body["pay_order_no"], "paid", total).status, 200);
-    return sent.body["packet_id"];
-  }
-  int64_t ActivePacket(const std::string& order, int64_t total, int64_t count) {
-    Reply sent = client_->SendPacket(1, order, total, count);
-    EXPECT_EQ(sent.status, 201) << sent.raw;
-    const int64_t id = sent.body["packet_id"];
-    EXPECT_TRUE(Eventually([&] {
-      return client_->Get("/v1/packets/" + std::to_string(id), 1).body["status"] == "active";
-    }));
-    return id;
-  }
 
   TempDir dir_;
   std::unique_ptr<MockProcess> mock_;
@@ -100,7 +84,8 @@ TEST_F(MockE2eTest, FlakyWalletAndDuplicatedCallbacksStillTransferEachClaimOnce)
   mock_->Switch({{"service", "payment"}, {"endpoint", "callback"}, {"duplicate_rate", 1.0}});
   std::vector<int64_t> packets;
   for (int i = 0; i < 3; ++i)
-    packets.push_back(ActivePacket("flaky-" + std::to_string(i), 2000, 20));
+    packets.push_back(
+        PacketActivatedByPaymentService(*client_, "flaky-" + std::to_string(i), 2000, 20));
   std::map<int64_t, int64_t> won;  // user -> amount
   for (int64_t packet : packets) {
     for (int u = 0; u < 20; ++u) {
@@ -133,7 +118,7 @@ TEST_F(MockE2eTest, FlakyWalletAndDuplicatedCallbacksStillTransferEachClaimOnce)
 }
 
 TEST_F(MockE2eTest, TransfersWaitWhileTheWalletIsDownAndCompleteAfter) {
-  const int64_t packet = ActivePacket("down", 1000, 10);
+  const int64_t packet = PacketActivatedByPaymentService(*client_, "down", 1000, 10);
   mock_->Switch({{"service", "wallet"}, {"endpoint", "*"}, {"down", true}});
   for (int u = 1; u <= 10; ++u) ASSERT_EQ(client_->Claim(packet, u).status, 201);
   ASSERT_TRUE(
@@ -315,7 +300,8 @@ class SeparateWorkerTest : public MockE2eTest {
 };
 
 TEST_F(SeparateWorkerTest, WorkerProcessExecutesTheTransfers) {
-  const int64_t packet = ActivePacketPaidByTest("sep", 500, 5);
+  // No workers in this server: the test plays the payment callback itself.
+  const int64_t packet = PaidPacket(*client_, "sep", 500, 5);
   for (int u = 1; u <= 5; ++u) ASSERT_EQ(client_->Claim(packet, u).status, 201);
   EXPECT_EQ(mock_->Get("/wallet/transfers")["transfers"].size(), 0u);  // Nobody executes them yet.
   std::vector<std::string> argv = {RP_SERVER_BIN, "worker",    "--config", dir_.File("config.yaml"),

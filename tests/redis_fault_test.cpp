@@ -45,11 +45,6 @@ class RedisFaultTest : public ::testing::TestWithParam<std::string> {
     if (server_ && server_->app) server_->app->Stop();
     EXPECT_TRUE(LedgerConserves(dir_.File("ledger.db")));
   }
-  int64_t ActivePacket(const std::string& order, int64_t total, int64_t count) {
-    Reply sent = client_->SendPacket(1, order, total, count);
-    EXPECT_EQ(client_->Pay(sent.body["pay_order_no"], "paid", total).status, 200);
-    return sent.body["packet_id"];
-  }
   void Redis(const std::vector<std::string>& argv) {
     base::RedisPool pool({"127.0.0.1", redis_->port(), 1, 1000, 1000});
     ASSERT_TRUE(pool.Command(argv).ok());
@@ -125,7 +120,7 @@ class RedisFaultTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(RedisFaultTest, RedisKilledMidStormClaimsContinueOnTheLedger) {
-  const int64_t packet = ActivePacket("killed", 20000, 200);
+  const int64_t packet = PaidPacket(*client_, "killed", 20000, 200);
   auto won = Storm(packet, 25, 60, [&] { redis_->Kill(); });
   ExpectExact(packet, won, 200, 20000);
   EXPECT_GT(Metric("rp_scheme_fallbacks_total"), 0);
@@ -133,7 +128,7 @@ TEST_P(RedisFaultTest, RedisKilledMidStormClaimsContinueOnTheLedger) {
 }
 
 TEST_P(RedisFaultTest, FlushallMidStormIsRebuiltFromTheLedger) {
-  const int64_t packet = ActivePacket("flushed", 20000, 200);
+  const int64_t packet = PaidPacket(*client_, "flushed", 20000, 200);
   auto won = Storm(packet, 25, 60, [&] { Redis({"FLUSHALL"}); });
   ExpectExact(packet, won, 200, 20000);
 }
@@ -142,7 +137,7 @@ TEST_P(RedisFaultTest, StaleStateNeverOverIssuesNorRefusesRealShares) {
   if (GetParam() == "presplit") {
     // A list emptied (or lost) while the "split" flag says it was filled: Redis claims sold
     // out; the read side knows better and the claim takes a share from the ledger.
-    const int64_t p = ActivePacket("stale-list", 1000, 10);
+    const int64_t p = PaidPacket(*client_, "stale-list", 1000, 10);
     ASSERT_EQ(client_->Claim(p, 1).status, 201);
     ASSERT_TRUE(AwaitRedis(kExists, "rp:split:" + std::to_string(p), 1));
     Redis({"DEL", "rp:shares:" + std::to_string(p)});
@@ -153,14 +148,14 @@ TEST_P(RedisFaultTest, StaleStateNeverOverIssuesNorRefusesRealShares) {
     return;
   }
   // Too high: a restored snapshot from before most claims.
-  const int64_t high = ActivePacket("stale-high", 1000, 10);
+  const int64_t high = PaidPacket(*client_, "stale-high", 1000, 10);
   ASSERT_EQ(client_->Claim(high, 1).status, 201);  // Creates the counter (9 left).
   Redis({"SET", "rp:left:" + std::to_string(high), "500"});
   Redis({"DEL", "rp:users:" + std::to_string(high)});
   auto won_high = Storm(high, 3, 1000000, [] {});
   EXPECT_EQ(won_high.size(), 9u);  // Exactly the 9 real shares, the ledger decides.
   // Too low: the counter says sold out while the ledger has shares.
-  const int64_t low = ActivePacket("stale-low", 1000, 10);
+  const int64_t low = PaidPacket(*client_, "stale-low", 1000, 10);
   ASSERT_EQ(client_->Claim(low, 1).status, 201);
   Redis({"SET", "rp:left:" + std::to_string(low), "0"});
   auto won_low = Storm(low, 3, 1000000, [] {});
@@ -174,7 +169,7 @@ TEST_P(RedisFaultTest, StaleStateNeverOverIssuesNorRefusesRealShares) {
 // drops the open packets' Redis state and their first claims rebuild it from the ledger, so a
 // stale "sold out" is never even seen (no divergence), and exactly the real shares are won.
 TEST_P(RedisFaultTest, StaleStateFromAnEarlierProcessIsDroppedAtStartUp) {
-  const int64_t p = ActivePacket("restart", 1000, 10);
+  const int64_t p = PaidPacket(*client_, "restart", 1000, 10);
   const std::string id = std::to_string(p);
   ASSERT_EQ(client_->Claim(p, 1).status, 201);
   if (GetParam() == "mem_lock") {
@@ -198,8 +193,8 @@ TEST_P(RedisFaultTest, StaleStateFromAnEarlierProcessIsDroppedAtStartUp) {
 // (the claim goes through to the ledger's claim transaction, which refuses it).
 TEST_P(RedisFaultTest, MemLockRefusesClaimsOnAFinishedPacketWithoutRedis) {
   if (GetParam() != "mem_lock") GTEST_SKIP() << "mem_lock's final-packet refusals";
-  const int64_t by_zero = ActivePacket("final-zero", 500, 5);
-  const int64_t by_high = ActivePacket("final-high", 500, 5);
+  const int64_t by_zero = PaidPacket(*client_, "final-zero", 500, 5);
+  const int64_t by_high = PaidPacket(*client_, "final-high", 500, 5);
   for (int64_t user = 1; user <= 5; ++user) {
     ASSERT_EQ(client_->Claim(by_zero, user).status, 201);
     ASSERT_EQ(client_->Claim(by_high, user).status, 201);
@@ -231,7 +226,7 @@ TEST_P(RedisFaultTest, MemLockRefusesClaimsOnAFinishedPacketWithoutRedis) {
 // every claim of the packet behind two command deadlines each (80 claims took over 8 s).
 TEST_P(RedisFaultTest, FrozenRedisNeverHoldsTheLedgerWriter) {
   if (GetParam() != "mem_lock") GTEST_SKIP() << "mem_lock's counter upkeep";
-  const int64_t packet = ActivePacket("frozen", 20000, 200);
+  const int64_t packet = PaidPacket(*client_, "frozen", 20000, 200);
   ASSERT_EQ(::kill(redis_->pid(), SIGSTOP), 0);
   const auto start = std::chrono::steady_clock::now();
   auto won = Storm(packet, 5, -1, [] {});
@@ -249,7 +244,7 @@ TEST_P(RedisFaultTest, FrozenRedisNeverHoldsTheLedgerWriter) {
 // presplit only: a list found short of the ledger's free shares is filled again from the ledger.
 TEST_P(RedisFaultTest, PresplitListLostWhileServingIsRefilledFromTheLedger) {
   if (GetParam() != "presplit") GTEST_SKIP() << "presplit's share list";
-  const int64_t p = ActivePacket("refill", 1000, 10);
+  const int64_t p = PaidPacket(*client_, "refill", 1000, 10);
   const std::string id = std::to_string(p);
   ASSERT_TRUE(AwaitRedis(kExists, "rp:split:" + id, 1));
   Redis({"DEL", "rp:shares:" + id});

@@ -33,12 +33,6 @@ class SchemeConformanceTest : public ::testing::TestWithParam<std::string> {
     if (server_ && server_->app) server_->app->Stop();
     EXPECT_TRUE(LedgerConserves(dir_.File("ledger.db")));
   }
-  int64_t ActivePacket(const std::string& order, int64_t total, int64_t count) {
-    Reply sent = client_->SendPacket(1, order, total, count);
-    EXPECT_EQ(sent.status, 201);
-    EXPECT_EQ(client_->Pay(sent.body["pay_order_no"], "paid", total).status, 200);
-    return sent.body["packet_id"];
-  }
   // Runs `claimers` threads, each claiming (packet_of(i), user_of(i)); returns the replies.
   std::vector<Reply> Storm(int claimers, const std::function<int64_t(int)>& packet_of,
                            const std::function<int64_t(int)>& user_of) {
@@ -63,7 +57,7 @@ class SchemeConformanceTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(SchemeConformanceTest, HotPacketHasExactlyCountWinnersAndExactSum) {
-  const int64_t packet = ActivePacket("hot", 5000, 50);
+  const int64_t packet = PaidPacket(*client_, "hot", 5000, 50);
   std::vector<Reply> replies = Storm(
       120, [&](int) { return packet; }, [](int i) { return 1000 + i; });
   int64_t sum = 0;
@@ -98,7 +92,7 @@ TEST_P(SchemeConformanceTest, HotPacketHasExactlyCountWinnersAndExactSum) {
 TEST_P(SchemeConformanceTest, SpreadOverPacketsEveryPacketBalances) {
   std::vector<int64_t> packets;
   for (int i = 0; i < 10; ++i)
-    packets.push_back(ActivePacket("spread-" + std::to_string(i), 1000, 10));
+    packets.push_back(PaidPacket(*client_, "spread-" + std::to_string(i), 1000, 10));
   std::vector<Reply> replies = Storm(
       150, [&](int i) { return packets[static_cast<size_t>(i % 10)]; },
       [](int i) { return 5000 + i; });
@@ -115,7 +109,7 @@ TEST_P(SchemeConformanceTest, SpreadOverPacketsEveryPacketBalances) {
 }
 
 TEST_P(SchemeConformanceTest, AUserRacingItselfGetsOneClaim) {
-  const int64_t packet = ActivePacket("self", 1000, 10);
+  const int64_t packet = PaidPacket(*client_, "self", 1000, 10);
   std::vector<Reply> replies = Storm(
       16, [&](int) { return packet; }, [](int) { return 77; });
   int created = 0;

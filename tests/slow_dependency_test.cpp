@@ -105,9 +105,6 @@ class SlowDependencyTest : public ::testing::Test {
     const size_t at = text.find("\n" + series + " ");
     return at == std::string::npos ? -1 : std::atof(text.c_str() + at + series.size() + 2);
   }
-  int64_t ActivePacket(const std::string& order, int64_t count, const std::string& audience) {
-    return PaidPacketThroughMock(*client_, order, count, audience);
-  }
   void Round(const std::string& round) {
     mock_->Post("/admin/rounds", {{"round", round},
                                   {"budget_cents", 10'000'000},
@@ -190,7 +187,7 @@ TEST_F(SlowDependencyTest, B2cSendsAreAnsweredInTime) {
 }
 
 TEST_F(SlowDependencyTest, FansOnlyClaimsGoAheadUncheckedInsteadOfQueueing) {
-  const int64_t fans = ActivePacket("slow-fans", 200, "fans");
+  const int64_t fans = PaidPacketThroughMock(*client_, "slow-fans", 200, "fans");
   mock_->Switch({{"service", "social"}, {"endpoint", "*"}, {"latency_ms", {{"fixed", kSlowMs}}}});
   const std::vector<Answer> claims = AllAtOnce(
       kConcurrent, 5000, "/v1/packets/" + std::to_string(fans) + "/claims", [](int) { return ""; });

@@ -52,9 +52,6 @@ class StabilityTest : public ::testing::Test {
   }
   std::string MetricsText() { return client_->Send("GET", "/metrics", "", {}).raw; }
   // A paid packet (the mock's payment calls back), active when this returns.
-  int64_t ActivePacket(const std::string& order, int64_t count, const std::string& audience) {
-    return PaidPacketThroughMock(*client_, order, count, audience);
-  }
 
   TempDir dir_;
   std::unique_ptr<MockProcess> mock_;
@@ -72,8 +69,8 @@ TEST_F(StabilityTest, PerPacketRuleRefusesWith429AndRulesChangeLive) {
     r.burst = 3;
     c.limits.config.rules.push_back(r);
   });
-  const int64_t hot = ActivePacket("stab-hot", 50, "public");
-  const int64_t cold = ActivePacket("stab-cold", 50, "public");
+  const int64_t hot = PaidPacketThroughMock(*client_, "stab-hot", 50, "public");
+  const int64_t cold = PaidPacketThroughMock(*client_, "stab-cold", 50, "public");
   int won = 0, refused = 0;
   for (int64_t user = 10; user < 30; ++user) {
     Reply r = client_->Claim(hot, user);
@@ -143,7 +140,7 @@ TEST_F(StabilityTest, AudienceDegradesWhenSocialIsDownSlowOrSwitchedOff) {
     c.breaker.calls_min = 3;
     c.breaker.open_ms = 300;
   });
-  const int64_t fans = ActivePacket("stab-fans", 500, "fans");
+  const int64_t fans = PaidPacketThroughMock(*client_, "stab-fans", 500, "fans");
   auto reason = [&] {
     const Reply states = Admin("GET", "/admin/degrade");
     EXPECT_EQ(states.status, 200) << states.raw;
@@ -226,7 +223,7 @@ TEST_F(StabilityTest, ScheduledReconSkipsItsRoundsWhileSwitchedOff) {
 
 TEST_F(StabilityTest, ClaimListSwitchedOffAnswersAnEmptyDegradedPage) {
   Start();
-  const int64_t id = ActivePacket("stab-list", 5, "public");
+  const int64_t id = PaidPacketThroughMock(*client_, "stab-list", 5, "public");
   ASSERT_EQ(client_->Claim(id, 20).status, 201);
   const std::string path = "/v1/packets/" + std::to_string(id) + "/claims";
   EXPECT_EQ(client_->Get(path, 20).body["claims"].size(), 1u);
