@@ -291,6 +291,28 @@ faults:
   EXPECT_TRUE(u.within_budget);
 }
 
+// Request times are whole milliseconds, floored; a fault's start is not. A request lost in the
+// very millisecond a restart began is the restart's, not the phase's (a CI run once failed on
+// exactly that: sent and lost at 4.920 s, the restart recorded at 4.9203 s).
+TEST(Unanswered, ARequestLostInTheMillisecondAFaultBeganIsTheFaults) {
+  const Scenario s = Plan(R"(load:
+  phases:
+    - {name: p, duration_s: 10, rate: 10}
+faults:
+  - {at_s: 4.9, action: server_restart, unanswered_max: all}
+)");
+  const std::vector<FaultRecord> ran = {Ran("server_restart", 4.9203, 5.5)};
+  UnansweredFigures u =
+      PlaceUnanswered(s, Stats(10, {{"claim", 4.9205, 4.9205, NoAnswer::kConnectionLost}}), ran);
+  ASSERT_EQ(u.windows.size(), 1u);
+  EXPECT_EQ(u.windows[0].count, 1);
+  EXPECT_TRUE(UnansweredCheck(u).passed);
+  // One whole millisecond before the start it is still the phase's.
+  u = PlaceUnanswered(s, Stats(10, {{"claim", 4.9185, 4.9185, NoAnswer::kConnectionLost}}), ran);
+  EXPECT_EQ(u.windows[0].count, 0);
+  EXPECT_FALSE(UnansweredCheck(u).passed);
+}
+
 TEST(Unanswered, APhaseBudgetTakesWhatNoFaultWindowTook) {
   const Scenario s = Plan(R"(load:
   phases:

@@ -105,8 +105,12 @@ UnansweredFigures PlaceUnanswered(const Scenario& s, const RunStats& stats,
   std::stable_sort(sent.begin(), sent.end(),
                    [](const auto& a, const auto& b) { return a.invoked_ms < b.invoked_ms; });
   for (const UnansweredRequest& r : sent) {
+    // Times are whole milliseconds, floored: a request that ended in the millisecond a fault
+    // started ended at or after its start as far as anyone can tell, so it is judged by the
+    // latest instant it may have ended (a request lost at 4.920 s to a restart begun at 4.9203 s
+    // is the restart's).
     const double sent_s = static_cast<double>(r.invoked_ms) / 1000.0;
-    const double done_s = static_cast<double>(r.completed_ms) / 1000.0;
+    const double done_s = static_cast<double>(r.completed_ms + 1) / 1000.0;
     UnansweredPhase& phase = u.phases[PhaseOf(s, sent_s)];
     ++phase.count;
     ++phase.by_op[r.op];
