@@ -237,6 +237,14 @@ Status Registry::LoadYaml(const YAML::Node& root, std::string_view source) {
   if (!root.IsMap()) return Bad(at(root) + ": expected a mapping of sections");
   for (const auto& section : root) {
     const std::string name = section.first.Scalar();
+    // A structured key may be a whole top-level entry (rp-mock's `switches:` list).
+    auto whole = std::find_if(structured_.begin(), structured_.end(),
+                              [&name](const StructuredKey& sk) { return sk.name == name; });
+    if (whole != structured_.end()) {
+      Status s = whole->parse(section.second, src);
+      if (!s.ok()) return s;
+      continue;
+    }
     if (!section.second.IsMap())
       return Bad(at(section.second) + ": " + name + ": expected a mapping");
     if (!KnownSection(name)) return Bad(at(section.first) + ": unknown section '" + name + "'");

@@ -91,7 +91,8 @@ class Registry {
   Key& Bool(std::string name, bool* field);
   Key& String(std::string name, std::string* field);
   // A key whose value is a YAML structure (a list of rules, say) rather than a scalar; parse
-  // gets the node and the file name and reports problems itself (with the node's lines).
+  // gets the node and the file name and reports problems itself (with the node's lines). A name
+  // without a dot is a whole top-level entry of the file ("switches"), not a key of a section.
   using StructuredParser = std::function<Status(const YAML::Node& node, std::string_view file)>;
   void Structured(std::string name, std::string help, StructuredParser parse);
   // A rule that spans keys, checked by Validate(); message says what must hold.

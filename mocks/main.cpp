@@ -15,39 +15,44 @@
 #include "common/version/version.h"
 #include "mocks/mock_server.h"
 
+namespace {
+
+// Loads what serve runs with: the file, then the flags (whatever their order), then secrets from
+// the environment, then every range and rule; the first problem printed, false.
+bool LoadConfig(rp::options::Registry& registry, const std::string& path,
+                const rp::options::GivenFlags& flags) {
+  rp::Status s = path.empty() ? rp::Status::Ok() : registry.LoadYamlFile(path);
+  if (s.ok()) s = rp::options::ApplyFlags(registry, flags);
+  registry.ApplyEnvironment();
+  if (s.ok()) s = registry.Validate();
+  if (!s.ok()) std::cerr << "rp-mock: " << s.message() << "\n";
+  return s.ok();
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("rp-mock"));
   CLI::App cli{"rp-mock: payment, wallet, reward and social services with fault switches"};
+  cli.footer("Exit codes: 0 stopped cleanly; 1 could not start; 2 bad input (flags, config).");
   cli.set_version_flag("--version", rp::VersionLine("rp-mock"));
   cli.require_subcommand(1);
   rp::mock::MockConfig config;
+  rp::options::Registry registry;
+  rp::mock::Declare(registry, &config);
+  rp::options::GivenFlags flags;
   std::string config_path;
   CLI::App* serve = cli.add_subcommand("serve", "Run the mock services");
-  serve->add_option("--port", config.port, "Listen port; 0 picks a free one")
-      ->check(CLI::Range(0, 65535));
-  serve->add_option("--data-dir", config.data_dir, "Where payment.db, wallet.db, reward.db live");
-  serve->add_option("--seed", config.seed, "Seed of every random decision (replayable runs)");
-  serve->add_option("--config", config_path, "YAML: switches, rounds, social")
+  serve->add_option("--config", config_path, "YAML config file (`rp-mock config` lists every key)")
       ->check(CLI::ExistingFile);
-  serve->add_option("--threads", config.threads, "Handler threads")->check(CLI::Range(4, 1024));
+  rp::options::AddFlags(serve, registry, &flags, rp::options::KeysWithFlags(registry));
+  CLI::App* table = cli.add_subcommand("config", "Print every configuration key as Markdown");
   if (std::optional<int> rc = rp::options::ParseCommandLine(cli, argc, argv)) return *rc;
-
-  const char* pay = std::getenv("RP_PAYMENT_SECRET");
-  const char* reward = std::getenv("RP_REWARD_SECRET");
-  if (pay == nullptr || reward == nullptr || std::string(pay).size() < 16 ||
-      std::string(reward).size() < 16) {
-    std::cerr << "rp-mock: set RP_PAYMENT_SECRET and RP_REWARD_SECRET (>= 16 bytes each)\n";
-    return 2;
+  if (table->parsed()) {
+    std::cout << registry.MarkdownTable();
+    return 0;
   }
-  config.payment_secret = pay;
-  config.reward_secret = reward;
-  if (!config_path.empty()) {
-    rp::Status s = rp::mock::LoadMockConfig(config_path, &config);
-    if (!s.ok()) {
-      std::cerr << "rp-mock: " << s.message() << "\n";
-      return 2;
-    }
-  }
+  if (!LoadConfig(registry, config_path, flags)) return 2;
   if (config.data_dir.empty()) {
     char tmpl[] = "/tmp/rp-mock-XXXXXX";
     if (mkdtemp(tmpl) == nullptr) return 2;

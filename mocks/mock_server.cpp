@@ -3,10 +3,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <yaml-cpp/yaml.h>
 
 #include "common/downstream.h"
-#include "common/yaml_json.h"
 
 #include <chrono>
 
@@ -26,39 +24,6 @@ bool Follows(uint64_t seed, int64_t a, int64_t b, int percent) {
 }
 
 }  // namespace
-
-Status LoadMockConfig(const std::string& path, MockConfig* c) {
-  Result<YAML::Node> loaded = LoadYamlFile(path);
-  if (!loaded.ok()) return loaded.status();
-  const YAML::Node& root = *loaded;
-  if (root.IsNull()) return Status::Ok();
-  for (const auto& kv : root) {
-    const std::string key = kv.first.as<std::string>();
-    const std::string where = path + ":" + std::to_string(kv.first.Mark().line + 1) + ": ";
-    try {
-      if (key == "switches") {
-        for (const auto& s : kv.second) {
-          Result<Switch> sw = ParseSwitch(YamlToJson(s));
-          if (!sw.ok()) return Status(Error::kBadConfig, where + sw.status().message());
-          c->switches.push_back(*sw);
-        }
-      } else if (key == "rounds") {
-        for (const auto& r : kv.second) {
-          Result<RoundSpec> spec = ParseRound(YamlToJson(r));
-          if (!spec.ok()) return Status(Error::kBadConfig, where + spec.status().message());
-          c->rounds.push_back(*spec);
-        }
-      } else if (key == "social" && kv.second["follow_percent"]) {
-        c->follow_percent = kv.second["follow_percent"].as<int>();
-      } else {
-        return Status(Error::kBadConfig, where + "unknown key '" + key + "'");
-      }
-    } catch (const YAML::Exception& e) {
-      return Status(Error::kBadConfig, where + e.what());
-    }
-  }
-  return Status::Ok();
-}
 
 Result<std::unique_ptr<MockServer>> MockServer::Start(const MockConfig& config) {
   std::unique_ptr<MockServer> m(new MockServer());

@@ -13,29 +13,13 @@
 #include <vector>
 
 #include "common/metrics/metrics.h"
+#include "mocks/config.h"
 #include "mocks/payment.h"
 #include "mocks/reward.h"
 #include "mocks/switches.h"
 #include "mocks/wallet.h"
 
 namespace rp::mock {
-
-struct MockConfig {
-  int port = 0;
-  int threads = 64;  // Handler threads: bounds concurrent requests (and hanging ones).
-  std::string data_dir;
-  uint64_t seed = 1;
-  std::string payment_secret;
-  std::string reward_secret;
-  int follow_percent = 30;
-  int64_t subsidy_ttl_s = 86400;
-  std::vector<Switch> switches;
-  std::vector<RoundSpec> rounds;
-};
-
-// Reads a YAML config file (switches, rounds, social.follow_percent) into config. Unknown keys
-// are errors with file:line.
-Status LoadMockConfig(const std::string& path, MockConfig* config);
 
 class MockServer {
  public:

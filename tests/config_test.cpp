@@ -9,6 +9,7 @@
 
 #include "common/options.h"
 #include "server/app/config.h"
+#include "tests/util/docs_table.h"
 #include "tests/util/temp_dir.h"
 
 namespace rp {
@@ -167,28 +168,9 @@ TEST(ConfigDocsTest, TheDocsTableIsTheDeclaredOne) {
   ServerConfig config;
   options::Registry r;
   Declare(r, &config);
-  std::ifstream in(std::string(RP_SOURCE_DIR) + "/docs/api.md");
-  ASSERT_TRUE(in) << "docs/api.md";
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string doc = text.str();
-  const std::string begin = "<!-- config-table:begin (rp-server config) -->\n";
-  const std::string end = "<!-- config-table:end -->";
-  const size_t from = doc.find(begin), to = doc.find(end);
-  ASSERT_NE(from, std::string::npos) << "docs/api.md has no config table markers";
-  ASSERT_NE(to, std::string::npos);
-  std::istringstream documented(doc.substr(from + begin.size(), to - from - begin.size()));
-  std::istringstream declared(r.MarkdownTable());
-  std::string a, b;
-  for (int line = 1; std::getline(declared, b); ++line) {
-    const bool more = static_cast<bool>(std::getline(documented, a));
-    ASSERT_TRUE(more && a == b) << "docs/api.md's config table is out of date (./rp docs "
-                                   "regenerates it) at row "
-                                << line << ":\n  documented: " << (more ? a : "(missing)")
-                                << "\n  declared:   " << b;
-  }
-  EXPECT_FALSE(std::getline(documented, a))
-      << "docs/api.md documents a key no longer declared: " << a;
+  EXPECT_EQ(testing::DocsTableMismatch(std::string(RP_SOURCE_DIR) + "/docs/api.md", "rp-server",
+                                       r.MarkdownTable()),
+            "");
 }
 
 }  // namespace

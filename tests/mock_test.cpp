@@ -5,14 +5,19 @@
 #include <httplib.h>
 
 #include <condition_variable>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
 #include "common/crypto.h"
+#include "common/options.h"
+#include "common/process/process.h"
 #include "common/subsidy_token.h"
+#include "mocks/config.h"
 #include "mocks/mock_server.h"
 #include "mocks/reward.h"
 #include "tests/support/harness.h"
+#include "tests/util/docs_table.h"
 
 namespace rp::testing {
 namespace {
@@ -216,6 +221,87 @@ TEST_F(MockTest, SocialGraphIsDeterministicAndRecordsSurviveRestart) {
   EXPECT_LT(follows, 19);  // ...and some do not.
   EXPECT_EQ(Get("/wallet/balance/3").body["balance_cents"], 42);
   EXPECT_EQ(Get("/social/relation?from=x&to=1").status, 400);
+}
+
+// rp-mock's config file goes through the loader rp-server's uses: its lists parse with the admin
+// API's own parsers, and an unknown key, a value out of range or a bad list entry is refused with
+// file:line.
+TEST(MockConfigTest, TheFileIsCheckedByTheSharedLoader) {
+  TempDir dir;
+  auto load = [&dir](const std::string& text, mock::MockConfig* c) {
+    const std::string path = dir.File("mock.yaml");
+    std::ofstream(path) << text;
+    options::Registry r;
+    mock::Declare(r, c);
+    Status s = r.LoadYamlFile(path);
+    if (s.ok()) s = r.Validate();
+    return s;
+  };
+  mock::MockConfig ok;
+  ok.payment_secret = ok.reward_secret = kPaymentSecret;
+  ASSERT_TRUE(load("switches:\n  - {service: wallet, endpoint: transfers, error_rate: 0.3}\n"
+                   "rounds:\n  - {round: spring, budget_cents: 1000, min_cents: 1, max_cents: 10,"
+                   " expires_in_s: 60}\nsocial: {follow_percent: 12}\nserver: {threads: 8}\n",
+                   &ok)
+                  .ok());
+  ASSERT_EQ(ok.switches.size(), 1u);
+  EXPECT_EQ(ok.switches[0].error_rate, 0.3);
+  ASSERT_EQ(ok.rounds.size(), 1u);
+  EXPECT_EQ(ok.follow_percent, 12);
+  EXPECT_EQ(ok.threads, 8);
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"social: {folow_percent: 3}\n", "mock.yaml:1: unknown key 'social.folow_percent'"},
+      {"social: {follow_percent: 101}\n", "social.follow_percent must be 0..100"},
+      {"wallet: {x: 1}\n", "mock.yaml:1: unknown section 'wallet'"},
+      {"switches:\n  - {service: walet}\n", "mock.yaml:2: "},
+      {"rounds: {round: r}\n", "mock.yaml:1: expected a list"},
+  };
+  for (const auto& [text, expect] : bad) {
+    mock::MockConfig c;
+    c.payment_secret = c.reward_secret = kPaymentSecret;
+    Status s = load(text, &c);
+    ASSERT_FALSE(s.ok()) << text;
+    EXPECT_NE(s.message().find(expect), std::string::npos) << s.message();
+  }
+  mock::MockConfig no_secret;
+  Status s = load("", &no_secret);
+  EXPECT_NE(s.message().find("payment secret missing"), std::string::npos) << s.message();
+}
+
+// The program: a bad file exits 2 naming the line; `rp-mock config` prints every key.
+TEST(MockConfigTest, TheProgramRefusesABadFileAndPrintsItsKeys) {
+  TempDir dir;
+  std::ofstream(dir.File("bad.yaml")) << "social: {follow_percent: 300}\n";
+  auto bad = ChildProcess::Spawn({RP_MOCK_BIN, "serve", "--config", dir.File("bad.yaml")},
+                                 {"RP_PAYMENT_SECRET=" + std::string(kPaymentSecret),
+                                  "RP_REWARD_SECRET=" + std::string(kRewardSecret)},
+                                 dir.File("bad.log"));
+  ASSERT_TRUE(bad.ok());
+  Result<int> code = bad->Wait(10000);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 2);
+  std::ifstream log(dir.File("bad.log"));
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("bad.yaml:1: social.follow_percent"), std::string::npos) << text;
+  auto table = ChildProcess::Spawn({RP_MOCK_BIN, "config"});
+  ASSERT_TRUE(table.ok());
+  std::string all;
+  for (auto line = table->ReadLine(10000); line.ok(); line = table->ReadLine(10000)) all += *line;
+  EXPECT_NE(all.find("`social.follow_percent`"), std::string::npos) << all;
+  EXPECT_NE(all.find("`switches`"), std::string::npos) << all;
+  Result<int> table_code = table->Wait(10000);
+  ASSERT_TRUE(table_code.ok());
+  EXPECT_EQ(*table_code, 0);
+}
+
+// The table in docs/mocks.md is the one `rp-mock config` prints.
+TEST(MockConfigTest, TheDocsTableIsTheDeclaredOne) {
+  mock::MockConfig config;
+  options::Registry r;
+  mock::Declare(r, &config);
+  EXPECT_EQ(DocsTableMismatch(std::string(RP_SOURCE_DIR) + "/docs/mocks.md", "rp-mock",
+                              r.MarkdownTable()),
+            "");
 }
 
 }  // namespace
