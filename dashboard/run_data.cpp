@@ -3,6 +3,7 @@
 #include "common/axis_ticks.h"
 #include "common/ledger_engines.h"
 #include "common/results/results_format.h"
+#include "common/results/run_summary.h"
 
 #include <algorithm>
 #include <cmath>
@@ -123,10 +124,11 @@ Status LoadFaults(const std::string& path, RunData& d) {
   return Status::Ok();
 }
 
-Status ReadSummary(const std::string& path, const json& s, RunData& d);
+void ReadSummary(const results::RunSummary& s, RunData& d);
 
-// A summary.json from anywhere: a field of the wrong type (a list where a flag belongs) is
-// bad_results naming the file and the field's complaint, never an exception out of rp-dash.
+// A summary.json from anywhere, read through the one summary struct: a field of the wrong type
+// (a list where a flag belongs) is bad_results naming the file and the field's complaint, never
+// an exception out of rp-dash.
 Status LoadSummary(const std::string& path, RunData& d) {
   std::ifstream in(path);
   if (!in) return Status(Error::kBadResults, path + ": missing");
@@ -135,45 +137,34 @@ Status LoadSummary(const std::string& path, RunData& d) {
       !s["system"].is_object()) {
     return Status(Error::kBadResults, path + ": not an rp-sim summary");
   }
-  try {
-    return ReadSummary(path, s, d);
-  } catch (const json::exception& e) {
-    return Status(Error::kBadResults, path + ": not an rp-sim summary (" + e.what() + ")");
+  Result<results::RunSummary> summary = results::FromJson(s);
+  if (!summary.ok()) {
+    return Status(Error::kBadResults,
+                  path + ": not an rp-sim summary (" + summary.status().message() + ")");
   }
+  ReadSummary(*summary, d);
+  return Status::Ok();
 }
 
-Status ReadSummary(const std::string& path, const json& s, RunData& d) {
-  int passed = 0, total = 0;
-  for (const json& c : s.value("checks", json::array())) {
-    ++total;
-    passed += c.value("passed", false) ? 1 : 0;
+// Summaries from before the ledger and the instance count were written read as one instance
+// on SQLite (the struct's defaults).
+void ReadSummary(const results::RunSummary& s, RunData& d) {
+  int passed = 0;
+  for (const results::SummaryCheck& c : s.checks) passed += c.passed ? 1 : 0;
+  for (const results::SummaryPhase& p : s.phases) {
+    d.phases.push_back({p.start_s, p.end_s, "phase " + p.name});
   }
-  for (const json& p : s.value("phases", json::array())) {
-    if (!p.is_object()) continue;
-    d.phases.push_back({p.value("start_s", 0.0), p.value("end_s", 0.0),
-                        "phase " + p.value("name", std::string("?"))});
-  }
-  const json load = s.value("load", json::object());
-  const json planned =
-      load.is_object() ? load.value("planned_arrivals_per_s", json::array()) : json::array();
+  const std::vector<double>& planned = s.load.planned_arrivals_per_s;
   for (size_t sec = 0; sec < planned.size(); ++sec) {
-    if (!planned[sec].is_number())
-      return Status(Error::kBadResults, path + ": a planned rate is not a number");
-    d.Series(Chart::kLoad, kPlannedSeries).push_back({sec + 0.5, planned[sec].get<double>()});
+    d.Series(Chart::kLoad, kPlannedSeries).push_back({sec + 0.5, planned[sec]});
   }
-  const json& v = s.value("verification", json::object());
-  d.label = s["system"].value("claim_scheme", "");
-  // Which ledger and how many instances ran: summaries from before either existed ran one
-  // instance on SQLite.
-  const std::string system = results::DescribeSystem(
-      s["system"].value("ledger", std::string(kSqliteEngine)), s["system"].value("instances", 1),
-      s["system"].value("started_by_rp_sim", true));
-  d.header = s.value("scenario", "") + " · " + d.label + " · " + system + " · seed " +
-             s.value("seed", json(0)).dump() + " · checks " + std::to_string(passed) + "/" +
-             std::to_string(total) + " passed · " + "verification " +
-             (v.value("ok", false) ? "ok" : "FAILED") + " · " +
-             (s.value("passed", false) ? "PASSED" : "FAILED");
-  return Status::Ok();
+  d.label = s.system.claim_scheme;
+  const std::string system =
+      results::DescribeSystem(s.system.ledger, s.system.instances, s.system.started_by_rp_sim);
+  d.header = s.scenario + " · " + d.label + " · " + system + " · seed " + std::to_string(s.seed) +
+             " · checks " + std::to_string(passed) + "/" + std::to_string(s.checks.size()) +
+             " passed · " + "verification " + (s.verification.ok ? "ok" : "FAILED") + " · " +
+             (s.passed ? "PASSED" : "FAILED");
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "common/prometheus_text.h"
+#include "common/results/run_summary.h"
 #include "simulator/engine/load_engine.h"
 #include "simulator/exporter/client_metrics.h"
 #include "simulator/run/campaign.h"
@@ -393,6 +394,50 @@ TEST(ClientMetrics, ABadOrBusyListenAddressIsRefused) {
   auto busy = MetricsEndpoint::Start(port, &metrics);
   ASSERT_FALSE(busy.ok());
   EXPECT_NE(busy.status().message().find("cannot listen"), std::string::npos);
+}
+
+// summary.json goes through one struct both ways: what is written reads back equal, a summary of
+// an older version reads with the defaults it implies, and a field of the wrong type is refused
+// as bad_results instead of throwing at a reader.
+TEST(RunSummary, RoundTripsReadsOlderVersionsAndRefusesWrongTypes) {
+  results::RunSummary s;
+  s.scenario = "rt";
+  s.seed = 7;
+  s.system.claim_scheme = "cond_update";
+  s.system.ledger = "postgres";
+  s.system.instances = 2;
+  s.system.server_settings = {{"packet.ttl_s", 10}};
+  s.ops["claim"].requests = 12;
+  s.ops["claim"].by_status["201"] = 9;
+  s.checks.push_back({"p99(claim) < 5ms", "scenario", false, nullptr, "not measured"});
+  s.faults.push_back({"redis_stop", 1.0, 1.1, 1.3, true, "stopped"});
+  s.verification.violations = {"lost claim 3"};
+  const nlohmann::json j = results::ToJson(s);
+  EXPECT_FALSE(j.contains("exact"));  // Only --exact runs have it.
+  EXPECT_EQ(j["schema_version"], results::kSummarySchemaVersion);
+  Result<results::RunSummary> back = results::FromJson(nlohmann::json::parse(j.dump()));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(results::ToJson(*back), j);
+
+  // Version 3: no instances, ledger or server settings; subsidy_mode and queue it had are ignored.
+  const nlohmann::json v3 = {{"schema", results::kSummarySchema},
+                             {"schema_version", 3},
+                             {"scenario", "old"},
+                             {"system", {{"claim_scheme", "db_lock"}, {"subsidy_mode", "hybrid"}}},
+                             {"passed", true}};
+  Result<results::RunSummary> old = results::FromJson(v3);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->system.ledger, "sqlite");
+  EXPECT_EQ(old->system.instances, 1);
+  EXPECT_TRUE(old->passed);
+
+  nlohmann::json wrong = j;
+  wrong["verification"]["ok"] = "yes";
+  Result<results::RunSummary> refused = results::FromJson(wrong);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("summary.json"), std::string::npos);
+  EXPECT_FALSE(results::FromJson(nlohmann::json::array()).ok());
+  EXPECT_FALSE(results::FromJson({{"schema", "something-else"}}).ok());
 }
 
 }  // namespace

@@ -22,69 +22,56 @@ double Ms(int64_t us) {
   return static_cast<double>(us) / 1000.0;
 }
 
-json OpsJson(const LoadOutcome& load) {
-  json ops = json::object();
+std::map<std::string, results::SummaryOp> Ops(const LoadOutcome& load) {
+  std::map<std::string, results::SummaryOp> ops;
   for (const auto& [name, op] : load.stats.ops()) {
-    json by_status = json::object();
-    for (auto [code, n] : op.by_status) by_status[std::to_string(code)] = n;
-    ops[name] = {{"requests", op.requests},
-                 {"errors", op.errors},
-                 {"error_rate_percent",
-                  op.requests ? 100.0 * static_cast<double>(op.errors) / op.requests : 0.0},
-                 {"throughput_per_s", load.stats.Throughput(name, load.load_seconds)},
-                 {"p50_ms", Ms(op.latency.ValueAtQuantile(0.5))},
-                 {"p90_ms", Ms(op.latency.ValueAtQuantile(0.9))},
-                 {"p99_ms", Ms(op.latency.ValueAtQuantile(0.99))},
-                 {"max_ms", Ms(op.latency.max_us())},
-                 {"refused", op.refused},
-                 {"degraded", op.degraded},
-                 {"admitted_p99_ms", Ms(op.admitted_latency.ValueAtQuantile(0.99))},
-                 {"ok_p99_ms", Ms(op.ok_latency.ValueAtQuantile(0.99))},
-                 {"unanswered", op.unanswered},
-                 {"unanswered_by_cause", op.unanswered_by_cause},
-                 {"by_status", by_status}};
+    results::SummaryOp& o = ops[name];
+    for (auto [code, n] : op.by_status) o.by_status[std::to_string(code)] = n;
+    o.requests = op.requests;
+    o.errors = op.errors;
+    o.error_rate_percent = op.requests ? 100.0 * static_cast<double>(op.errors) / op.requests : 0.0;
+    o.throughput_per_s = load.stats.Throughput(name, load.load_seconds);
+    o.p50_ms = Ms(op.latency.ValueAtQuantile(0.5));
+    o.p90_ms = Ms(op.latency.ValueAtQuantile(0.9));
+    o.p99_ms = Ms(op.latency.ValueAtQuantile(0.99));
+    o.max_ms = Ms(op.latency.max_us());
+    o.refused = op.refused;
+    o.degraded = op.degraded;
+    o.admitted_p99_ms = Ms(op.admitted_latency.ValueAtQuantile(0.99));
+    o.ok_p99_ms = Ms(op.ok_latency.ValueAtQuantile(0.99));
+    o.unanswered = op.unanswered;
+    o.unanswered_by_cause = op.unanswered_by_cause;
   }
   return ops;
 }
 
-json VerificationJson(const VerificationReport& v) {
-  return {{"ok", v.ok},
-          {"packets_checked", v.packets_checked},
-          {"claims_checked", v.claims_checked},
-          {"claims_acknowledged", v.claims_acknowledged},
-          {"packets_unsettled", v.packets_unsettled},
-          {"transfers_checked", v.transfers_checked},
-          {"recon_answered", v.recon_answered},
-          {"recon_clean", v.recon_clean},
-          {"recon_drift_cents", v.recon_drift_cents},
-          {"recon_discrepancies", v.recon_discrepancies},
-          {"history_events", v.history_events},
-          {"unknown_outcomes", v.unknown_outcomes},
-          {"unknown_committed", v.unknown_committed},
-          {"packets_unreadable", v.packets_unreadable},
-          {"violations", v.violations},
-          {"violations_total", v.violations_total}};
-}
-
-json FaultsJson(const std::vector<FaultRecord>& faults) {
-  json out = json::array();
-  for (const FaultRecord& f : faults) {
-    out.push_back({{"action", f.action},
-                   {"planned_s", f.planned_s},
-                   {"started_s", f.started_s},
-                   {"ended_s", f.ended_s},
-                   {"ok", f.ok},
-                   {"detail", f.detail}});
-  }
-  return out;
+results::SummaryVerification Verification(const VerificationReport& v) {
+  results::SummaryVerification o;
+  o.ok = v.ok;
+  o.packets_checked = v.packets_checked;
+  o.claims_checked = v.claims_checked;
+  o.claims_acknowledged = v.claims_acknowledged;
+  o.packets_unsettled = v.packets_unsettled;
+  o.transfers_checked = v.transfers_checked;
+  o.recon_answered = v.recon_answered;
+  o.recon_clean = v.recon_clean;
+  o.recon_drift_cents = v.recon_drift_cents;
+  o.recon_discrepancies = v.recon_discrepancies;
+  o.history_events = v.history_events;
+  o.unknown_outcomes = v.unknown_outcomes;
+  o.unknown_committed = v.unknown_committed;
+  o.packets_unreadable = v.packets_unreadable;
+  o.violations = v.violations;
+  o.violations_total = v.violations_total;
+  return o;
 }
 
 // The plan's phases on the load's time axis (after --duration scaling).
-json PhasesJson(const Scenario& s) {
-  json out = json::array();
+std::vector<results::SummaryPhase> Phases(const Scenario& s) {
+  std::vector<results::SummaryPhase> out;
   int64_t at_s = 0;
   for (const Phase& p : s.load.phases) {
-    out.push_back({{"name", p.name}, {"start_s", at_s}, {"end_s", at_s + p.duration_s}});
+    out.push_back({p.name, static_cast<double>(at_s), static_cast<double>(at_s + p.duration_s)});
     at_s += p.duration_s;
   }
   return out;
@@ -92,8 +79,8 @@ json PhasesJson(const Scenario& s) {
 
 // The plan's arrival rate in each second of the load (its mean over four instants, so a spike
 // or a wave edge inside a second counts in part); empty for the closed model.
-json PlannedArrivals(const Scenario& s) {
-  json out = json::array();
+std::vector<double> PlannedArrivals(const Scenario& s) {
+  std::vector<double> out;
   if (s.load.model != "open") return out;
   for (int64_t sec = 0; sec < s.DurationS(); ++sec) {
     double sum = 0;
@@ -114,65 +101,36 @@ json ExactJson(const ExactFigures& e) {
                                                       : 0.0}};
 }
 
-json ChecksJson(const std::vector<CheckResult>& checks) {
-  json out = json::array();
-  for (const CheckResult& c : checks) {
-    out.push_back({{"check", c.check},
-                   {"kind", c.kind},
-                   {"passed", c.passed},
-                   {"actual", c.actual},
-                   {"detail", c.detail}});
-  }
-  return out;
+results::SummarySystem System(const RunReport& r) {
+  const SystemSpec& sys = r.scenario->system;
+  results::SummarySystem o;
+  o.claim_scheme = sys.claim_scheme;
+  o.redis = sys.redis;
+  o.server_config = sys.server_config;
+  o.server_settings = r.server_settings;
+  o.started_by_rp_sim = r.system_started;
+  // A --target server's ledger and size are its own: not claimed here.
+  o.ledger = r.system_started ? sys.ledger : "unknown";
+  o.instances = r.system_started ? sys.instances : 0;
+  return o;
 }
 
-// Every run's part of summary.json.
-json RunSummaryJson(const RunReport& r) {
-  const Scenario& s = *r.scenario;
+results::SummaryLoad Load(const Scenario& s, const RunReport& r) {
   const LoadOutcome& load = *r.load;
-  return {{"schema", kSummarySchema},
-          {"schema_version", kSummarySchemaVersion},
-          {"scenario", s.name},
-          {"scenario_file", s.path},
-          {"description", s.description},
-          {"seed", s.seed},
-          {"started_at", r.started_at},
-          {"versions", {{"rp_sim", GitVersion()}}},
-          {"target", r.target},
-          {"system",
-           {{"claim_scheme", s.system.claim_scheme},
-            {"redis", s.system.redis},
-            {"server_config", s.system.server_config},
-            {"server_settings", r.server_settings},
-            {"started_by_rp_sim", r.system_started},
-            // A --target server's ledger and size are its own: not claimed here.
-            {"ledger", r.system_started ? s.system.ledger : "unknown"},
-            {"instances", r.system_started ? s.system.instances : 0}}},
-          {"load",
-           {{"model", s.load.model},
-            {"connections", s.load.connections},
-            {"duration_s", load.load_seconds},
-            {"planned_duration_s", s.DurationS()},
-            {"started_at_unix_ms", r.load_started_unix_ms},
-            {"offered_arrivals", load.stats.arrivals()},
-            {"dropped_arrivals", load.stats.dropped()},
-            {"arrival_lag_ms_p99",
-             static_cast<double>(load.stats.arrival_lag().ValueAtQuantile(0.99)) / 1000.0},
-            {"arrival_lag_ms_max", static_cast<double>(load.stats.arrival_lag().max_us()) / 1000.0},
-            {"planned_arrivals_per_s", PlannedArrivals(s)},
-            {"aborted", !load.aborted_by.empty()},
-            {"aborted_by", load.aborted_by}}},
-          {"phases", PhasesJson(s)},
-          {"healthz_ceiling_rps", MedianOf(r.healthz_ceiling_samples_rps)},
-          {"healthz_ceiling_samples_rps", r.healthz_ceiling_samples_rps},
-          {"cost", r.cost.is_null() ? json::object() : r.cost},
-          {"ops", OpsJson(load)},
-          {"unanswered", UnansweredJson(PlaceUnanswered(s, load.stats, r.faults))},
-          {"server", ServerFigures(r.server_metrics)},
-          {"verification", VerificationJson(*r.verification)},
-          {"faults", FaultsJson(r.faults)},
-          {"checks", ChecksJson(r.checks)},
-          {"passed", r.passed}};
+  results::SummaryLoad o;
+  o.model = s.load.model;
+  o.connections = s.load.connections;
+  o.duration_s = load.load_seconds;
+  o.planned_duration_s = s.DurationS();
+  o.started_at_unix_ms = r.load_started_unix_ms;
+  o.offered_arrivals = load.stats.arrivals();
+  o.dropped_arrivals = load.stats.dropped();
+  o.arrival_lag_ms_p99 = Ms(load.stats.arrival_lag().ValueAtQuantile(0.99));
+  o.arrival_lag_ms_max = Ms(load.stats.arrival_lag().max_us());
+  o.planned_arrivals_per_s = PlannedArrivals(s);
+  o.aborted = !load.aborted_by.empty();
+  o.aborted_by = load.aborted_by;
+  return o;
 }
 
 }  // namespace
@@ -213,10 +171,39 @@ std::string UnansweredText(const json& summary) {
   return text;
 }
 
+results::RunSummary Summary(const RunReport& r) {
+  const Scenario& s = *r.scenario;
+  results::RunSummary o;
+  o.scenario = s.name;
+  o.scenario_file = s.path;
+  o.description = s.description;
+  o.seed = s.seed;
+  o.started_at = r.started_at;
+  o.versions = {{"rp_sim", GitVersion()}};
+  o.target = r.target;
+  o.system = System(r);
+  o.load = Load(s, r);
+  o.phases = Phases(s);
+  o.healthz_ceiling_rps = MedianOf(r.healthz_ceiling_samples_rps);
+  o.healthz_ceiling_samples_rps = r.healthz_ceiling_samples_rps;
+  o.cost = r.cost.is_null() ? json::object() : r.cost;
+  o.ops = Ops(*r.load);
+  o.unanswered = UnansweredJson(PlaceUnanswered(s, r.load->stats, r.faults));
+  o.server = ServerFigures(r.server_metrics);
+  o.verification = Verification(*r.verification);
+  for (const FaultRecord& f : r.faults) {
+    o.faults.push_back({f.action, f.planned_s, f.started_s, f.ended_s, f.ok, f.detail});
+  }
+  for (const CheckResult& c : r.checks) {
+    o.checks.push_back({c.check, c.kind, c.passed, c.actual, c.detail});
+  }
+  o.passed = r.passed;
+  if (r.exact) o.exact = ExactJson(*r.exact);
+  return o;
+}
+
 json SummaryJson(const RunReport& r) {
-  json summary = RunSummaryJson(r);
-  if (r.exact) summary["exact"] = ExactJson(*r.exact);
-  return summary;
+  return results::ToJson(Summary(r));
 }
 
 }  // namespace rp::sim

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/results/run_summary.h"
 #include "common/status.h"
 #include "simulator/checks/evaluate.h"
 #include "simulator/engine/load_engine.h"
@@ -57,13 +58,8 @@ struct RunReport {
   bool passed = false;                // Verification ok and every check passed.
 };
 
-// summary.json says what it is and which version of its layout it follows (docs/scenarios.md
-// documents every field). The version grows when a field changes meaning or goes away; new
-// fields may appear without a bump, so readers ignore what they do not know.
-inline constexpr const char* kSummarySchema = "redpacket-lab/rp-sim-summary";
-inline constexpr int kSummarySchemaVersion = 4;
-
-// summary.json's content.
+// summary.json's content (common/results/run_summary.h), and its text form.
+results::RunSummary Summary(const RunReport& report);
 nlohmann::json SummaryJson(const RunReport& report);
 
 // One line on the requests that got no answer, from a summary's "unanswered": "unanswered: 536

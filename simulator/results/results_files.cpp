@@ -120,108 +120,103 @@ std::vector<results::FaultRow> FaultRows(const std::vector<FaultRecord>& faults)
 }
 
 // The verification's paragraph and its violations.
-void WriteVerification(std::ofstream& out, const json& v) {
+void WriteVerification(std::ofstream& out, const results::SummaryVerification& v) {
   out << "\n## Verification\n\n"
-      << (v["ok"].get<bool>() ? "Clean" : "**Violations found**") << ": " << v["packets_checked"]
-      << " packets and " << v["claims_checked"] << " claims read back; " << v["claims_acknowledged"]
-      << " acknowledged claims all " << (v["ok"].get<bool>() ? "present" : "checked")
-      << "; transfers checked against the wallet: "
-      << (v["transfers_checked"].get<bool>() ? "yes" : "no") << "; reconciliation ";
-  if (v.value("recon_answered", true)) {
-    out << "clean: " << (v["recon_clean"].get<bool>() ? "yes" : "no") << " (drift "
-        << v["recon_drift_cents"] << " cents, " << v["recon_discrepancies"] << " discrepancies).\n";
+      << (v.ok ? "Clean" : "**Violations found**") << ": " << v.packets_checked << " packets and "
+      << v.claims_checked << " claims read back; " << v.claims_acknowledged
+      << " acknowledged claims all " << (v.ok ? "present" : "checked")
+      << "; transfers checked against the wallet: " << (v.transfers_checked ? "yes" : "no")
+      << "; reconciliation ";
+  if (v.recon_answered) {
+    out << "clean: " << (v.recon_clean ? "yes" : "no") << " (drift " << v.recon_drift_cents
+        << " cents, " << v.recon_discrepancies << " discrepancies).\n";
   } else {
     out << "(/admin/recon) did not answer.\n";
   }
-  for (const auto& line : v["violations"]) out << "- " << line.get<std::string>() << "\n";
-  const auto listed = static_cast<int64_t>(v["violations"].size());
-  const int64_t total = v.value("violations_total", listed);
-  if (total > listed) {
-    out << "- ... and " << total - listed << " more (" << total << " violations in all)\n";
+  for (const std::string& line : v.violations) out << "- " << line << "\n";
+  const auto listed = static_cast<int64_t>(v.violations.size());
+  if (v.violations_total > listed) {
+    out << "- ... and " << v.violations_total - listed << " more (" << v.violations_total
+        << " violations in all)\n";
   }
 }
 
 // ", subsidy mode `hybrid`, queue `outbox`": what the started server ran with; "" for a server
 // rp-sim did not start.
-std::string ServerSettingsText(const json& system) {
-  const json settings = system.value("server_settings", json::object());
+std::string ServerSettingsText(const results::SummarySystem& system) {
   std::string out;
   for (const auto& [key, label] :
        {std::pair{"subsidy.mode", "subsidy mode"}, std::pair{"async.queue", "queue"},
         std::pair{"packet.ttl_s", "packet TTL (s)"}}) {
-    auto v = settings.find(key);
-    if (v == settings.end()) continue;
+    auto v = system.server_settings.find(key);
+    if (v == system.server_settings.end()) continue;
     out += std::string(", ") + label + " `" + (v->is_string() ? v->get<std::string>() : v->dump()) +
            "`";
   }
   return out;
 }
 
-void WriteReport(std::ofstream& out, const json& s) {
-  out << "# rp-sim run: " << s["scenario"].get<std::string>() << "\n\n"
-      << s["description"].get<std::string>() << "\n\n"
-      << "**Verdict: " << (s["passed"].get<bool>() ? "PASSED" : "FAILED") << "**  \n"
-      << "Started " << s["started_at"].get<std::string>() << " against "
-      << s["target"].get<std::string>() << "; seed " << s["seed"] << "; claim scheme `"
-      << s["system"]["claim_scheme"].get<std::string>() << "`" << ServerSettingsText(s["system"])
-      << "; "
-      << "ledger "
-      << results::DescribeSystem(s["system"].value("ledger", std::string(kSqliteEngine)),
-                                 s["system"].value("instances", 1),
-                                 s["system"].value("started_by_rp_sim", true))
-      << "; " << s["load"]["model"].get<std::string>() << " model, " << s["load"]["connections"]
-      << " connections, " << s["load"]["duration_s"]
-      << " s of load. `/healthz` ceiling in this run: "
-      << F(s["healthz_ceiling_rps"].get<double>(), 0) << " req/s (median of "
-      << s.value("healthz_ceiling_samples_rps", json::array()).dump() << "). rp-sim "
-      << s["versions"]["rp_sim"].get<std::string>() << ".\n\n";
+void WriteOperations(std::ofstream& out, const results::RunSummary& s) {
   out << "## Operations\n\nLatency from each request's intended start (coordinated omission "
          "included).\n\n| op | requests | errors | error % | unanswered | per s | p50 ms | p90 ms "
          "| "
          "p99 ms | max ms | by status |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
-  for (const auto& [name, op] : s["ops"].items()) {
+  for (const auto& [name, op] : s.ops) {
     std::string codes;
-    for (const auto& [code, n] : op["by_status"].items()) {
-      codes += (codes.empty() ? "" : ", ") + code + ": " + std::to_string(n.get<int64_t>());
+    for (const auto& [code, n] : op.by_status) {
+      codes += (codes.empty() ? "" : ", ") + code + ": " + std::to_string(n);
     }
-    out << "| " << name << " | " << op["requests"] << " | " << op["errors"] << " | "
-        << F(op["error_rate_percent"].get<double>()) << " | " << op.value("unanswered", 0) << " | "
-        << F(op["throughput_per_s"].get<double>(), 1) << " | " << F(op["p50_ms"].get<double>())
-        << " | " << F(op["p90_ms"].get<double>()) << " | " << F(op["p99_ms"].get<double>()) << " | "
-        << F(op["max_ms"].get<double>()) << " | " << codes << " |\n";
+    out << "| " << name << " | " << op.requests << " | " << op.errors << " | "
+        << F(op.error_rate_percent) << " | " << op.unanswered << " | " << F(op.throughput_per_s, 1)
+        << " | " << F(op.p50_ms) << " | " << F(op.p90_ms) << " | " << F(op.p99_ms) << " | "
+        << F(op.max_ms) << " | " << codes << " |\n";
   }
-  out << "\nArrivals dropped at the in-flight bound: " << s["load"]["dropped_arrivals"] << ".\n";
-  if (const std::string unanswered = UnansweredText(s); !unanswered.empty()) {
+  out << "\nArrivals dropped at the in-flight bound: " << s.load.dropped_arrivals << ".\n";
+}
+
+// report.md from the summary: the struct for its fields, the JSON for the parts that are
+// documents of their own (unanswered, cost, server counters).
+void WriteReport(std::ofstream& out, const results::RunSummary& s, const json& summary) {
+  out << "# rp-sim run: " << s.scenario << "\n\n"
+      << s.description << "\n\n"
+      << "**Verdict: " << (s.passed ? "PASSED" : "FAILED") << "**  \n"
+      << "Started " << s.started_at << " against " << s.target << "; seed " << s.seed
+      << "; claim scheme `" << s.system.claim_scheme << "`" << ServerSettingsText(s.system)
+      << "; ledger "
+      << results::DescribeSystem(s.system.ledger, s.system.instances, s.system.started_by_rp_sim)
+      << "; " << s.load.model << " model, " << s.load.connections << " connections, "
+      << F(s.load.duration_s, 1)
+      << " s of load. `/healthz` ceiling in this run: " << F(s.healthz_ceiling_rps, 0)
+      << " req/s (median of " << json(s.healthz_ceiling_samples_rps).dump() << "). rp-sim "
+      << s.versions.at("rp_sim") << ".\n\n";
+  WriteOperations(out, s);
+  if (const std::string unanswered = UnansweredText(summary); !unanswered.empty()) {
     out << "\nRequests without an answer (a timeout, a connection refused or lost, a proxy's "
            "502/504), "
         << unanswered.substr(std::string("unanswered: ").size()) << ".\n";
   }
   out << "\n## Checks\n\n";
-  if (s["checks"].empty()) out << "(none in the scenario)\n";
-  for (const auto& c : s["checks"]) {
-    out << "- " << (c["passed"].get<bool>() ? "pass" : "**FAIL**") << " `"
-        << c["check"].get<std::string>() << "`: " << c["detail"].get<std::string>() << "\n";
+  if (s.checks.empty()) out << "(none in the scenario)\n";
+  for (const results::SummaryCheck& c : s.checks) {
+    out << "- " << (c.passed ? "pass" : "**FAIL**") << " `" << c.check << "`: " << c.detail << "\n";
   }
-  WriteVerification(out, s["verification"]);
-  const json& sv = s["server"];
+  WriteVerification(out, s.verification);
+  const json& sv = s.server;
   out << "\n## Server counters over the run\n\nclaim attempts (every claim answered, won or "
          "not) "
-      << F(sv["claim_attempts"].get<double>(), 0) << ", ledger commits "
-      << F(sv["ledger_commits"].get<double>(), 0) << " ("
-      << F(sv["commits_per_claim_attempt"].get<double>(), 3) << " per attempt), DB busy retries "
-      << F(sv["db_busy_retries"].get<double>(), 0) << ", lock wait "
-      << F(sv["lock_wait_seconds"].get<double>(), 3) << " s, scheme fallbacks "
-      << F(sv["scheme_fallbacks"].get<double>(), 0) << ", Redis errors "
-      << F(sv["redis_errors"].get<double>(), 0) << ".\n";
-  WriteCostSection(out, s.value("cost", json::object()));
+      << F(sv.value("claim_attempts", 0.0), 0) << ", ledger commits "
+      << F(sv.value("ledger_commits", 0.0), 0) << " ("
+      << F(sv.value("commits_per_claim_attempt", 0.0), 3) << " per attempt), DB busy retries "
+      << F(sv.value("db_busy_retries", 0.0), 0) << ", lock wait "
+      << F(sv.value("lock_wait_seconds", 0.0), 3) << " s, scheme fallbacks "
+      << F(sv.value("scheme_fallbacks", 0.0), 0) << ", Redis errors "
+      << F(sv.value("redis_errors", 0.0), 0) << ".\n";
+  WriteCostSection(out, s.cost);
   out << "\n## Faults\n\n";
-  if (s["faults"].empty()) out << "(none)\n";
-  for (const auto& f : s["faults"]) {
-    out << "- at " << F(f["started_s"].get<double>(), 1) << " s (planned "
-        << F(f["planned_s"].get<double>(), 1) << ", took "
-        << F(f["ended_s"].get<double>() - f["started_s"].get<double>(), 2)
-        << " s): " << f["action"].get<std::string>() << " — " << f["detail"].get<std::string>()
-        << "\n";
+  if (s.faults.empty()) out << "(none)\n";
+  for (const results::SummaryFault& f : s.faults) {
+    out << "- at " << F(f.started_s, 1) << " s (planned " << F(f.planned_s, 1) << ", took "
+        << F(f.ended_s - f.started_s, 2) << " s): " << f.action << " — " << f.detail << "\n";
   }
   out << "\nFiles: `summary.json`, `timeseries.csv`, `server_metrics.csv`, `faults.csv`, "
          "`history.jsonl` (every money-moving request and its outcome), `report.html` (this report "
@@ -250,7 +245,8 @@ Status WriteResults(const std::string& dir, const RunReport& report) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Internal("cannot create " + dir + ": " + ec.message());
-  const json summary = SummaryJson(report);
+  const results::RunSummary run = Summary(report);
+  const json summary = results::ToJson(run);
   std::ofstream(dir + "/" + results::kSummaryFile) << summary.dump(2) << '\n';
   std::ofstream ts(dir + "/" + results::kTimeseriesFile);
   results::WriteTimeseries(ts, TimeseriesRows(*report.load), report.load_started_unix_ms);
@@ -260,7 +256,7 @@ Status WriteResults(const std::string& dir, const RunReport& report) {
   std::ofstream fa(dir + "/" + results::kFaultsFile);
   results::WriteFaults(fa, FaultRows(report.faults), report.load_started_unix_ms);
   std::ofstream md(dir + "/" + results::kReportFile);
-  WriteReport(md, summary);
+  WriteReport(md, run, summary);
   std::ofstream hist(dir + "/" + results::kHistoryFile);
   WriteHistory(hist, report.load->observed);
   if (!ts || !sm || !fa || !md || !hist)

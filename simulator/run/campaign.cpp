@@ -20,6 +20,7 @@
 #include "common/check.h"
 #include "common/claim_schemes.h"
 #include "common/ledger_engines.h"
+#include "common/results/run_summary.h"
 #include "simulator/run/run_internal.h"
 #include "simulator/scenario/scenario.h"
 
@@ -118,16 +119,13 @@ int RunCampaign(const CampaignOptions& o) {
     ++ran;
     const bool ok = rc == 0;
     passed += ok ? 1 : 0;
-    const std::string scheme =
-        summary.is_null() ? "?" : summary["system"].value("claim_scheme", "?");
-    const int64_t claims =
-        summary.is_null() ? 0 : summary["verification"].value("claims_checked", int64_t{0});
+    // A run that ended before writing a summary (exit 2) has none: "?" and zeros.
+    Result<results::RunSummary> read = results::FromJson(summary);
+    const results::RunSummary seen = read.ok() ? *read : results::RunSummary{};
+    const std::string scheme = read.ok() ? seen.system.claim_scheme : "?";
+    const int64_t claims = seen.verification.claims_checked;
     claims_verified += claims;
-    if (!summary.is_null()) {
-      for (const json& f : summary.value("faults", json::array())) {
-        ++faults_by_kind[f.value("action", std::string("?"))];
-      }
-    }
+    for (const results::SummaryFault& f : seen.faults) ++faults_by_kind[f.action];
     std::printf("seed %-6llu %s  %-8s %6lld claims verified  %4.0f s  %s\n",
                 static_cast<unsigned long long>(seed), ok ? "PASSED" : "FAILED", scheme.c_str(),
                 static_cast<long long>(claims), took_s,
@@ -135,13 +133,12 @@ int RunCampaign(const CampaignOptions& o) {
     std::fflush(stdout);
     // Which engine and how many servers ran: a campaign on PostgreSQL with N instances must say
     // so in its own report, not only in each seed's summary.
-    const json system = summary.is_null() ? json::object() : summary["system"];
     json entry = {{"seed", seed},
                   {"passed", ok},
                   {"exit_code", rc},
                   {"claim_scheme", scheme},
-                  {"ledger", system.value("ledger", "?")},
-                  {"instances", system.value("instances", int64_t{0})},
+                  {"ledger", read.ok() ? seen.system.ledger : "?"},
+                  {"instances", read.ok() ? seen.system.instances : 0},
                   {"claims_verified", claims},
                   {"seconds", took_s},
                   {"scenario", *path},

@@ -150,7 +150,7 @@ int RunCompare(const CompareOptions& o) {
       const int rc = RunOnce(run, &summary);
       if (rc == 2) return 2;
       worst = std::max(worst, rc);
-      saturated = saturated || summary["load"].value("model", "") == "closed";
+      saturated = saturated || summary.value("load", json::object()).value("model", "") == "closed";
       runs[scheme].push_back(Figures(summary));
       summaries.push_back(std::move(summary));
     }

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <set>
 
+#include "common/results/run_summary.h"
 #include "common/version/build_info.h"
 #include "simulator/stats/rank_test.h"
 
@@ -15,17 +16,18 @@ using nlohmann::json;
 
 namespace {
 
-double OpValue(const json& summary, const char* op, const char* key) {
-  const json ops = summary.value("ops", json::object());
-  return ops.contains(op) ? ops[op].value(key, 0.0) : 0.0;
+const results::SummaryOp& Op(const results::RunSummary& s, const char* op) {
+  static const results::SummaryOp kNone;
+  auto it = s.ops.find(op);
+  return it == s.ops.end() ? kNone : it->second;
 }
 
-double ByStatus(const json& summary, const char* op, std::initializer_list<const char*> codes) {
-  const json ops = summary.value("ops", json::object());
-  if (!ops.contains(op)) return 0;
-  const json by = ops[op].value("by_status", json::object());
+double ByStatus(const results::SummaryOp& op, std::initializer_list<const char*> codes) {
   double n = 0;
-  for (const char* code : codes) n += by.value(code, 0.0);
+  for (const char* code : codes) {
+    auto it = op.by_status.find(code);
+    if (it != op.by_status.end()) n += static_cast<double>(it->second);
+  }
   return n;
 }
 
@@ -37,39 +39,41 @@ constexpr const char* kCostKeys[] = {
 
 }  // namespace
 
-json Figures(const json& s) {
-  const double ceiling = s.value("healthz_ceiling_rps", 0.0);
-  const double claims_per_s = OpValue(s, "claim", "throughput_per_s");
+json Figures(const json& summary) {
   json errors = json::array();
+  Result<results::RunSummary> read = results::FromJson(summary);
+  if (!read.ok()) errors.push_back(read.status().ToString());
+  const results::RunSummary s = read.ok() ? *read : results::RunSummary{};
+  const double ceiling = s.healthz_ceiling_rps;
+  const results::SummaryOp& claim = Op(s, "claim");
+  const double claims_per_s = claim.throughput_per_s;
   json per_ceiling = nullptr;
   if (ceiling > 0 && claims_per_s / ceiling > 1) {
     char line[200];
     std::snprintf(line, sizeof line,
                   "claims/s per ceiling %.3f > 1 (more claims than /healthz answers): the ceiling "
                   "samples %s were not this run's machine; left out",
-                  claims_per_s / ceiling,
-                  s.value("healthz_ceiling_samples_rps", json()).dump().c_str());
+                  claims_per_s / ceiling, json(s.healthz_ceiling_samples_rps).dump().c_str());
     errors.push_back(line);
   } else if (ceiling > 0) {
     per_ceiling = claims_per_s / ceiling;
   }
-  json row = {{"scheme", s["system"]["claim_scheme"]},
+  json row = {{"scheme", s.system.claim_scheme},
               {"claims_per_s", claims_per_s},
               {"healthz_ceiling_rps", ceiling},
               {"claims_per_s_per_ceiling", per_ceiling},
-              {"claim_p50_ms", OpValue(s, "claim", "p50_ms")},
-              {"claim_p99_ms", OpValue(s, "claim", "p99_ms")},
-              {"claim_requests", OpValue(s, "claim", "requests")},
-              {"claim_errors", OpValue(s, "claim", "errors")},
-              {"claims_won", ByStatus(s, "claim", {"201"})},
-              {"claims_refused", ByStatus(s, "claim", {"409", "410"})},
-              {"verification_ok", s["verification"].value("ok", false)},
-              {"passed", s.value("passed", false)},
+              {"claim_p50_ms", claim.p50_ms},
+              {"claim_p99_ms", claim.p99_ms},
+              {"claim_requests", static_cast<double>(claim.requests)},
+              {"claim_errors", static_cast<double>(claim.errors)},
+              {"claims_won", ByStatus(claim, {"201"})},
+              {"claims_refused", ByStatus(claim, {"409", "410"})},
+              {"verification_ok", s.verification.ok},
+              {"passed", s.passed},
               {"measurement_errors", errors}};
-  const json cost = s.value("cost", json::object());
-  for (const char* key : kCostKeys) row[key] = cost.value(key, json());
-  const json exact = s.value("exact", json::object());
-  row["instructions_per_claim"] = exact.value("instructions_per_claim", json());
+  for (const char* key : kCostKeys) row[key] = s.cost.value(key, json());
+  row["instructions_per_claim"] =
+      s.exact.is_object() ? s.exact.value("instructions_per_claim", json()) : json();
   return row;
 }
 
