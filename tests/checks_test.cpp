@@ -3,9 +3,9 @@
 // phase, per series and abort_on_fail against hand-built stats, so each figure is known exactly.
 #include <gtest/gtest.h>
 
-#include "simulator/scenario/check.h"
 #include "simulator/checks/evaluate.h"
 #include "simulator/results/results.h"
+#include "simulator/scenario/check.h"
 
 namespace rp::sim {
 namespace {

@@ -17,8 +17,8 @@
 
 #include "common/process/pg_process.h"
 #include "common/process/process.h"
-#include "common/redact.h"
 #include "common/process/redis_process.h"
+#include "common/redact.h"
 #include "tests/support/harness.h"
 
 namespace rp::testing {

@@ -13,8 +13,8 @@
 #include <set>
 #include "common/claim_schemes.h"
 #include "common/crypto.h"
-#include "common/prometheus_text.h"
 #include "common/process/redis_process.h"
+#include "common/prometheus_text.h"
 #include "simulator/engine/load_engine.h"
 #include "simulator/exporter/client_metrics.h"
 #include "simulator/run/campaign.h"

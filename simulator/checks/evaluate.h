@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "simulator/scenario/check.h"
 #include "simulator/monitor/monitor.h"
+#include "simulator/scenario/check.h"
 #include "simulator/scenario/scenario.h"
 #include "simulator/stats/run_stats.h"
 #include "simulator/verify/verify.h"
