@@ -17,7 +17,10 @@ Result<RunSummary> FromJson(const nlohmann::json& j) {
                   "summary.json is not an rp-sim summary (schema " + j["schema"].dump() + ")");
   }
   try {
-    return j.get<RunSummary>();
+    RunSummary s = j.get<RunSummary>();
+    const nlohmann::json& v = j.contains("verification") ? j["verification"] : nlohmann::json();
+    if (!v.is_object() || !v.contains("recon_answered")) s.verification.recon_answered = true;
+    return s;
   } catch (const nlohmann::json::exception& e) {
     return Status(Error::kBadResults, std::string("summary.json: ") + e.what());
   }

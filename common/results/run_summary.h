@@ -69,23 +69,31 @@ struct SummaryOp {
   std::map<std::string, int64_t> by_status;  // "201" -> count.
 };
 
+// The money verification's outcome: rp-sim's verifier fills it (simulator/verify) and the summary
+// carries it as it is.
 struct SummaryVerification {
   bool ok = false;
   int64_t packets_checked = 0;
-  int64_t claims_checked = 0;
-  int64_t claims_acknowledged = 0;
-  int64_t packets_unsettled = 0;
-  bool transfers_checked = false;
-  bool recon_answered = true;
+  int64_t claims_checked = 0;       // Claims read back from the server.
+  int64_t claims_acknowledged = 0;  // Claims the simulator was granted.
+  int64_t packets_unsettled = 0;    // Still open when the settle wait ended.
+  bool transfers_checked = false;   // False without rp-mock (no wallet records to read).
+  // /admin/recon answered with its report. False when it never did (the server was down, or
+  // answered something else): recon_clean, recon_drift_cents and recon_discrepancies then say
+  // nothing, and a recon check must not read their zeros as clean. (Summaries written before
+  // the field existed read as true: FromJson.)
+  bool recon_answered = false;
   bool recon_clean = false;
   int64_t recon_drift_cents = 0;
   int64_t recon_discrepancies = 0;
-  int64_t history_events = 0;
-  int64_t unknown_outcomes = 0;
-  int64_t unknown_committed = 0;
+  int64_t history_events = 0;     // Money-moving requests in the history.
+  int64_t unknown_outcomes = 0;   // Claims the client never learned the outcome of.
+  int64_t unknown_committed = 0;  // ... of which the ledger has (taken, once).
+  // Packets whose claims could not be read back (an error, or degraded pages past the wait):
+  // each is one violation, and their claims are not held against the history.
   int64_t packets_unreadable = 0;
-  std::vector<std::string> violations;  // The first ones; violations_total counts them all.
-  int64_t violations_total = 0;
+  std::vector<std::string> violations;  // The first ones (a bounded list)...
+  int64_t violations_total = 0;         // ... and how many there were in all.
 };
 
 struct SummaryFault {

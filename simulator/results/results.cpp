@@ -45,27 +45,6 @@ std::map<std::string, results::SummaryOp> Ops(const LoadOutcome& load) {
   return ops;
 }
 
-results::SummaryVerification Verification(const VerificationReport& v) {
-  results::SummaryVerification o;
-  o.ok = v.ok;
-  o.packets_checked = v.packets_checked;
-  o.claims_checked = v.claims_checked;
-  o.claims_acknowledged = v.claims_acknowledged;
-  o.packets_unsettled = v.packets_unsettled;
-  o.transfers_checked = v.transfers_checked;
-  o.recon_answered = v.recon_answered;
-  o.recon_clean = v.recon_clean;
-  o.recon_drift_cents = v.recon_drift_cents;
-  o.recon_discrepancies = v.recon_discrepancies;
-  o.history_events = v.history_events;
-  o.unknown_outcomes = v.unknown_outcomes;
-  o.unknown_committed = v.unknown_committed;
-  o.packets_unreadable = v.packets_unreadable;
-  o.violations = v.violations;
-  o.violations_total = v.violations_total;
-  return o;
-}
-
 // The plan's phases on the load's time axis (after --duration scaling).
 std::vector<results::SummaryPhase> Phases(const Scenario& s) {
   std::vector<results::SummaryPhase> out;
@@ -190,7 +169,7 @@ results::RunSummary Summary(const RunReport& r) {
   o.ops = Ops(*r.load);
   o.unanswered = UnansweredJson(PlaceUnanswered(s, r.load->stats, r.faults));
   o.server = ServerFigures(r.server_metrics);
-  o.verification = Verification(*r.verification);
+  o.verification = *r.verification;
   for (const FaultRecord& f : r.faults) {
     o.faults.push_back({f.action, f.planned_s, f.started_s, f.ended_s, f.ok, f.detail});
   }

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "common/results/run_summary.h"
 #include "simulator/engine/journeys.h"
 #include "simulator/engine/observed.h"
 
@@ -36,29 +37,8 @@ struct VerifyOptions {
   int64_t degraded_wait_s_max = 30;
 };
 
-struct VerificationReport {
-  bool ok = false;
-  int64_t packets_checked = 0;
-  int64_t claims_checked = 0;       // Claims read back from the server.
-  int64_t claims_acknowledged = 0;  // Claims the simulator was granted.
-  int64_t packets_unsettled = 0;    // Still open when the settle wait ended.
-  bool transfers_checked = false;   // False without rp-mock (no wallet records to read).
-  // /admin/recon answered with its report. False when it never did (the server was down, or
-  // answered something else): recon_clean, recon_drift_cents and recon_discrepancies then say
-  // nothing, and a recon check must not read their zeros as clean.
-  bool recon_answered = false;
-  bool recon_clean = false;
-  int64_t recon_drift_cents = 0;
-  int64_t recon_discrepancies = 0;
-  int64_t history_events = 0;     // Money-moving requests in the history.
-  int64_t unknown_outcomes = 0;   // Claims the client never learned the outcome of.
-  int64_t unknown_committed = 0;  // ... of which the ledger has (taken, once).
-  // Packets whose claims could not be read back (an error, or degraded pages past the wait):
-  // each is one violation, and their claims are not held against the history.
-  int64_t packets_unreadable = 0;
-  std::vector<std::string> violations;  // The first ones (a bounded list)...
-  int64_t violations_total = 0;         // ... and how many there were in all.
-};
+// What the verification found: the struct summary.json carries (common/results/run_summary.h).
+using VerificationReport = results::SummaryVerification;
 
 VerificationReport Verify(const Observed& observed, const Target& target,
                           const VerifyOptions& options);
